@@ -1,0 +1,81 @@
+// swift-tools-version: 6.1
+import PackageDescription
+import class Foundation.ProcessInfo
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "AuditLog",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "AuditLog", targets: ["AuditLog"]),
+        .executable(name: "auditlog", targets: ["AuditLogCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CAuditLogLZ4",
+            pkgConfig: "liblz4",
+            providers: [.apt(["liblz4-dev"]), .brew(["lz4"])]
+        ),
+        .systemLibrary(
+            name: "CAuditLogXXHash",
+            pkgConfig: "libxxhash",
+            providers: [.apt(["libxxhash-dev"]), .brew(["xxhash"])]
+        ),
+        .target(
+            name: "AuditLog",
+            dependencies: [
+                "CAuditLogLZ4",
+                "CAuditLogXXHash",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "AuditLogCLI",
+            dependencies: [
+                "AuditLog",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AuditLogTests",
+            dependencies: ["AuditLog"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AuditLogCLITests",
+            dependencies: ["AuditLog", "AuditLogCLI"],
+            swiftSettings: swiftSettings
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
+
+// The benchmark suite (ordo-one/benchmark) is opt-in so that library users never resolve it:
+// `AUDITLOG_BENCHMARKS=1 swift package benchmark` (see Benchmarks/README.md).
+if ProcessInfo.processInfo.environment["AUDITLOG_BENCHMARKS"] != nil {
+    package.dependencies.append(
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"])
+    )
+    package.targets.append(
+        .executableTarget(
+            name: "AuditLogBenchmarks",
+            dependencies: [
+                "AuditLog",
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/AuditLogBenchmarks",
+            swiftSettings: swiftSettings,
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        )
+    )
+}

@@ -1,0 +1,75 @@
+/// How a log is opened. The defaults suit a gateway: create if missing, sync every batch with
+/// group commit, day partitions, 64 MiB segments.
+public struct AuditLogOptions: Sendable, Hashable {
+    /// When appended records reach stable storage.
+    public enum Durability: Sendable, Hashable {
+        /// `append` returns after an `fdatasync` covering its records. Concurrent appenders
+        /// share one write and one sync (group commit). A crash loses nothing acknowledged.
+        case syncEveryBatch
+        /// `append` returns once the records are written to the OS; a background timer syncs
+        /// every `milliseconds`. A crash (of the machine, not the process) may lose up to that
+        /// long of acknowledged appends.
+        case syncInterval(milliseconds: Int)
+        /// The OS decides when to write back. A machine crash may lose any unsynced appends;
+        /// sealing a segment and closing the log still sync.
+        case none
+    }
+
+    /// Whether this handle may write.
+    public enum Access: Sendable, Hashable {
+        /// Takes the log's write lock (one writer process at a time) and repairs a torn tail.
+        case readWrite
+        /// No lock, no repair: reads a consistent prefix while another process writes.
+        case readOnly
+    }
+
+    /// The length of the time partitions segments are cut at (event time, UTC).
+    public enum Partition: Sendable, Hashable, CaseIterable {
+        case hour
+        case day
+
+        var nanos: Int64 {
+            switch self {
+            case .hour: 3_600_000_000_000
+            case .day: 86_400_000_000_000
+            }
+        }
+    }
+
+    public var durability: Durability = .syncEveryBatch
+    public var access: Access = .readWrite
+    /// Create the log when the directory holds none (read-write only).
+    public var createIfMissing = true
+    /// Partition length for a new log; an existing log keeps the one it was created with.
+    public var partition: Partition = .day
+    /// A segment is sealed once its file reaches this size.
+    public var segmentSizeLimitBytes: Int64 = 64 << 20
+    /// Most events accepted in one `append` call.
+    public var maxBatchEvents = 100_000
+
+    /// The defaults.
+    public init() {}
+
+    /// Read-only access to an existing log.
+    public static var readOnly: AuditLogOptions {
+        var o = AuditLogOptions()
+        o.access = .readOnly
+        o.createIfMissing = false
+        return o
+    }
+}
+
+/// What an append committed.
+public struct AppendReceipt: Sendable, Hashable {
+    /// Seq of the first event of the batch.
+    public var firstSeq: SequenceNumber
+    /// Seq of the last event of the batch.
+    public var lastSeq: SequenceNumber
+    /// The events' ids in order (assigned ones included).
+    public var ids: [String]
+    /// The chain value after the last event.
+    public var chainHead: ChainHash
+
+    /// Number of events.
+    public var count: Int { ids.count }
+}

@@ -1,0 +1,269 @@
+import Dispatch
+import Synchronization
+
+/// An append-only, hash-chained audit log in one directory.
+///
+/// ```swift
+/// let log = try await AuditLog.open(directory: "/var/lib/gateway/audit")
+/// var event = AuditEvent(eventType: "decision", timestamp: .now)
+/// event.verdict = .block
+/// event.user = "alice@acme.com"
+/// let receipt = try await log.append([event])      // durable when it returns
+/// for try await record in log.records(order: .newestFirst) { print(record.seq, record.event.id!) }
+/// let report = try await log.verify()               // every checksum and chain link
+/// try await log.close()
+/// ```
+///
+/// One process at a time may open a log for writing (a lock file keeps a second out with
+/// ``AuditLogError/Code/locked``); any number of read-only handles, in this process or others,
+/// read a consistent prefix while it writes. Appends from any number of tasks are grouped:
+/// each group is encoded, chained, written and synced once (see ``AuditLogOptions/Durability``).
+public final class AuditLog: Sendable {
+    /// The log directory.
+    public let directory: String
+    /// The options it was opened with.
+    public let options: AuditLogOptions
+    /// The log's random identity, fixed at creation.
+    public let logID: LogID
+    /// The partition length segments are cut at.
+    public let partitionLengthNanos: Int64
+    /// What was repaired at open (a torn final frame cut off), if anything.
+    public let recovery: [RecoveryReport]
+
+    let paths: LogPaths
+    private let core: WriterCore?
+    private let lockFile: LockFile?
+    private let queue: DispatchQueue
+    private let timer: TimerBox?
+    private let state: Mutex<State>
+
+    struct Snapshot: Sendable {
+        var segments: [SegmentInfo]
+        var nextSeq: SequenceNumber
+        var chainHead: ChainHash
+    }
+
+    private struct Pending: Sendable {
+        var events: [AuditEvent]
+        var continuation: CheckedContinuation<Result<AppendReceipt, AuditLogError>, Never>
+    }
+
+    private struct State: Sendable {
+        var pending: [Pending] = []
+        var draining = false
+        var closed = false
+        var snapshot: Snapshot
+    }
+
+    private init(paths: LogPaths, options: AuditLogOptions, catalog: LogCatalog, core: WriterCore?, lockFile: LockFile?) {
+        self.paths = paths
+        self.directory = paths.directory
+        self.options = options
+        self.logID = catalog.manifest.logID
+        self.partitionLengthNanos = catalog.manifest.partitionLengthNanos
+        self.recovery = catalog.recovery
+        self.core = core
+        self.lockFile = lockFile
+        let queue = DispatchQueue(label: "auditlog.writer")
+        self.queue = queue
+        state = Mutex(State(snapshot: Snapshot(segments: catalog.segments, nextSeq: catalog.nextSeq, chainHead: catalog.chainHead)))
+        if let core, case .syncInterval(let ms) = options.durability {
+            let source = DispatchSource.makeTimerSource(queue: queue)
+            let interval = DispatchTimeInterval.milliseconds(max(1, ms))
+            source.schedule(deadline: .now() + interval, repeating: interval)
+            source.setEventHandler { core.backgroundSync() }
+            source.resume()
+            timer = TimerBox(source: source)
+        } else {
+            timer = nil
+        }
+    }
+
+    /// Opens the log in `directory`, creating it when ``AuditLogOptions/createIfMissing``.
+    ///
+    /// Opening for writing takes the lock and repairs a torn final frame (see ``recovery``);
+    /// any other damage throws ``AuditLogError`` naming the file, byte offset and seq.
+    public static func open(directory: String, options: AuditLogOptions = AuditLogOptions()) async throws(AuditLogError) -> AuditLog {
+        try await runBlocking { () throws(AuditLogError) in try openBlocking(directory: directory, options: options) }
+    }
+
+    private static func openBlocking(directory: String, options: AuditLogOptions) throws(AuditLogError) -> AuditLog {
+        let paths = LogPaths(directory: directory)
+        guard options.segmentSizeLimitBytes >= 4096, options.maxBatchEvents >= 1 else {
+            throw AuditLogError(.invalidArgument, "segment size limit must be at least 4096 bytes and batch limit at least 1")
+        }
+        switch options.access {
+        case .readOnly:
+            let catalog = try LogCatalog.load(paths, repair: false)
+            return AuditLog(paths: paths, options: options, catalog: catalog, core: nil, lockFile: nil)
+        case .readWrite:
+            if !SystemFile.fileExists(paths.manifest) {
+                guard options.createIfMissing else {
+                    throw AuditLogError(.noLog, "no log in '\(paths.directory)'", location: .init(file: paths.directory))
+                }
+                let lock = try LockFile.acquire(paths, creatingDirectory: true)
+                if !SystemFile.fileExists(paths.manifest) {
+                    _ = try LogCatalog.create(paths, partitionLengthNanos: options.partition.nanos)
+                }
+                return try openLocked(paths: paths, options: options, lock: lock)
+            }
+            let lock = try LockFile.acquire(paths, creatingDirectory: false)
+            return try openLocked(paths: paths, options: options, lock: lock)
+        }
+    }
+
+    private static func openLocked(paths: LogPaths, options: AuditLogOptions, lock: LockFile) throws(AuditLogError) -> AuditLog {
+        let catalog = try LogCatalog.load(paths, repair: true)
+        let core = try WriterCore(paths: paths, catalog: catalog, options: options)
+        return AuditLog(paths: paths, options: options, catalog: catalog, core: core, lockFile: lock)
+    }
+
+    deinit {
+        timer?.source.cancel()
+    }
+
+    // MARK: Appending
+
+    /// Appends a batch of events: all of them or none.
+    ///
+    /// Events without an id get `evt_` + a ULID; a client-supplied id already in the log (or
+    /// twice in the batch) fails the batch with ``AuditLogError/Code/duplicateID``. Returns
+    /// when the records are as durable as ``AuditLogOptions/durability`` promises.
+    public func append(_ events: [AuditEvent]) async throws(AuditLogError) -> AppendReceipt {
+        guard core != nil else {
+            throw AuditLogError(.invalidArgument, "the log was opened read-only", location: .init(file: directory))
+        }
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<AppendReceipt, AuditLogError>, Never>) in
+            enum Action { case refuse, wait, drain }
+            let action = state.withLock { s -> Action in
+                if s.closed { return .refuse }
+                s.pending.append(Pending(events: events, continuation: continuation))
+                if s.draining { return .wait }
+                s.draining = true
+                return .drain
+            }
+            switch action {
+            case .refuse: continuation.resume(returning: .failure(AuditLogError(.closed, "the log is closed")))
+            case .wait: break
+            case .drain: queue.async { self.drain() }
+            }
+        }
+        return try result.get()
+    }
+
+    /// Appends one event; returns its record (with the assigned id and seq).
+    public func append(_ event: AuditEvent) async throws(AuditLogError) -> Record {
+        let receipt = try await append([event])
+        var stored = event
+        stored.id = receipt.ids.first
+        return Record(seq: receipt.firstSeq, event: stored)
+    }
+
+    /// Runs on the writer queue: takes every pending batch, writes them as one group, publishes
+    /// the new state, wakes the appenders; repeats until nothing is pending.
+    private func drain() {
+        guard let core else { return }
+        while true {
+            let group = state.withLock { s -> [Pending] in
+                if s.pending.isEmpty {
+                    s.draining = false
+                    return []
+                }
+                defer { s.pending.removeAll() }
+                return s.pending
+            }
+            if group.isEmpty { return }
+            let results = core.write(group.map { WriterCore.Batch(events: $0.events) })
+            let snapshot = Snapshot(segments: core.segments, nextSeq: core.nextSeq, chainHead: core.chain)
+            state.withLock { $0.snapshot = snapshot }
+            for (pending, result) in zip(group, results) {
+                pending.continuation.resume(returning: result)
+            }
+        }
+    }
+
+    /// Finishes pending appends, syncs and releases the write lock. Later appends fail with
+    /// ``AuditLogError/Code/closed``. The active segment stays active: reopening continues it.
+    public func close() async throws(AuditLogError) {
+        let wasClosed = state.withLock { s -> Bool in
+            defer { s.closed = true }
+            return s.closed
+        }
+        guard !wasClosed, let core else { return }
+        timer?.source.cancel()
+        let result: Result<Void, AuditLogError> = await withCheckedContinuation { continuation in
+            queue.async {
+                self.drain()
+                do throws(AuditLogError) {
+                    try core.close()
+                    self.lockFile?.release()
+                    continuation.resume(returning: .success(()))
+                } catch {
+                    self.lockFile?.release()
+                    continuation.resume(returning: .failure(error))
+                }
+            }
+        }
+        try result.get()
+    }
+
+    // MARK: Reading
+
+    var snapshot: Snapshot { state.withLock { $0.snapshot } }
+
+    /// The seq of the last record (nil when the log is empty) and the chain value after it.
+    public var head: (lastSeq: SequenceNumber?, chainHead: ChainHash) {
+        let s = snapshot
+        return (s.nextSeq.rawValue > 1 ? SequenceNumber(s.nextSeq.rawValue - 1) : nil, s.chainHead)
+    }
+
+    /// Every segment, oldest first, as of the last append (or, read-only, the last refresh).
+    public var segments: [SegmentInfo] { snapshot.segments }
+
+    /// Records with seq in `range` (all records when nil), streamed a frame at a time.
+    public func records(_ range: ClosedRange<SequenceNumber>? = nil, order: ReadOrder = .oldestFirst) -> RecordSequence {
+        let s = snapshot
+        let empty = RecordSequence(paths: paths, segments: [], range: SequenceNumber(1)...SequenceNumber(1), order: order)
+        guard let first = s.segments.first?.firstSeq, s.nextSeq > first else { return empty }
+        let last = SequenceNumber(s.nextSeq.rawValue - 1)
+        let lower = max(range?.lowerBound ?? first, first)
+        let upper = min(range?.upperBound ?? last, last)
+        guard lower <= upper else { return empty }
+        return RecordSequence(paths: paths, segments: s.segments, range: lower...upper, order: order)
+    }
+
+    /// The record at `seq`, or nil when the log holds none.
+    public func record(at seq: SequenceNumber) async throws(AuditLogError) -> Record? {
+        let sequence = records(seq...seq)
+        return try await Self.runBlocking { () throws(AuditLogError) in try sequence.makeReader().next() }
+    }
+
+    /// Rereads the segment list from disk: a read-only handle then sees what the writer has
+    /// appended since. (A read-write handle is always current.)
+    public func refresh() async throws(AuditLogError) {
+        guard core == nil else { return }
+        let paths = self.paths
+        let catalog = try await Self.runBlocking { () throws(AuditLogError) in try LogCatalog.load(paths, repair: false) }
+        state.withLock { $0.snapshot = Snapshot(segments: catalog.segments, nextSeq: catalog.nextSeq, chainHead: catalog.chainHead) }
+    }
+
+    /// Runs blocking file work on a global queue, off the cooperative pool.
+    static func runBlocking<T: Sendable>(_ work: @escaping @Sendable () throws(AuditLogError) -> T) async throws(AuditLogError) -> T {
+        let result: Result<T, AuditLogError> = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                do throws(AuditLogError) {
+                    continuation.resume(returning: .success(try work()))
+                } catch {
+                    continuation.resume(returning: .failure(error))
+                }
+            }
+        }
+        return try result.get()
+    }
+}
+
+/// The interval-sync timer (Dispatch sources are thread-safe; this box only carries it).
+private final class TimerBox: @unchecked Sendable {
+    let source: any DispatchSourceTimer
+    init(source: any DispatchSourceTimer) { self.source = source }
+}

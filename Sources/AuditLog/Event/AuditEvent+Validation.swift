@@ -1,0 +1,76 @@
+extension AuditEvent {
+    /// Checks the invariants the JSON decoder enforces, for events built in Swift.
+    ///
+    /// - Throws: ``AuditLogError`` with code ``AuditLogError/Code/invalidEvent`` naming the field.
+    public func validate() throws(AuditLogError) {
+        func invalid(_ field: String, _ message: String) -> AuditLogError {
+            AuditLogError(.invalidEvent, message, location: .init(field: field))
+        }
+        if let id {
+            guard !id.isEmpty, id.utf8.count <= EventLimits.maxIDBytes,
+                  !id.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
+            else { throw invalid("id", "must be 1 to \(EventLimits.maxIDBytes) bytes with no control characters") }
+        }
+        guard !eventType.isEmpty, eventType.utf8.count <= EventLimits.maxEventTypeBytes else {
+            throw invalid("event_type", "must be 1 to \(EventLimits.maxEventTypeBytes) bytes")
+        }
+        guard timestamp.nanosSinceEpoch >= 0 else { throw invalid("timestamp", "must not be before 1970") }
+        let counts: [(String, Int64?)] = [
+            ("tokens_in", tokensIn), ("tokens_out", tokensOut), ("tokens_cached", tokensCached),
+            ("tokens_reasoning", tokensReasoning), ("cost", cost?.nanodollars), ("latency_ms", latencyMicros),
+        ]
+        for (name, value) in counts where (value ?? 0) < 0 {
+            throw invalid(name, "must not be negative")
+        }
+        var seen = Set<String>()
+        for m in extra {
+            guard !Self.knownFields.contains(m.key), seen.insert(m.key).inserted else {
+                throw invalid(m.key, "extra field repeats a field name")
+            }
+            try Self.validate(m.value, field: m.key, depth: 1)
+        }
+        if let details { try Self.validate(details, field: "details", depth: 1) }
+        for (i, p) in (policies ?? []).enumerated() {
+            var names = Set<String>()
+            for m in p.extra {
+                guard !PolicyDecision.typedKeys.contains(m.key), names.insert(m.key).inserted else {
+                    throw invalid("policies[\(i)].\(m.key)", "repeats a field name")
+                }
+                try Self.validate(m.value, field: "policies[\(i)].\(m.key)", depth: 2)
+            }
+        }
+        for (i, r) in (redactions ?? []).enumerated() {
+            var names = Set<String>()
+            for m in r.extra {
+                guard m.key != "kind", m.key != "replacement", names.insert(m.key).inserted else {
+                    throw invalid("redactions[\(i)].\(m.key)", "repeats a field name")
+                }
+                try Self.validate(m.value, field: "redactions[\(i)].\(m.key)", depth: 2)
+            }
+        }
+    }
+
+    private static func validate(_ value: JSONValue, field: String, depth: Int) throws(AuditLogError) {
+        guard depth < JSONValue.maxDepth else {
+            throw AuditLogError(.limitExceeded, "nested deeper than \(JSONValue.maxDepth) levels", location: .init(field: field))
+        }
+        switch value {
+        case .number(let n):
+            guard JSONParser.isValidNumberLiteral(n) else {
+                throw AuditLogError(.invalidEvent, "\"\(n)\" is not a JSON number", location: .init(field: field))
+            }
+        case .array(let items):
+            for item in items { try validate(item, field: field, depth: depth + 1) }
+        case .object(let members):
+            var keys = Set<String>()
+            for m in members {
+                guard keys.insert(m.key).inserted else {
+                    throw AuditLogError(.invalidEvent, "duplicate key \"\(m.key)\"", location: .init(field: field))
+                }
+                try validate(m.value, field: field, depth: depth + 1)
+            }
+        case .null, .bool, .string:
+            break
+        }
+    }
+}

@@ -1,0 +1,200 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reads events from NDJSON (one object a line; blank lines skipped) or from one JSON array of
+/// objects, telling each event's line. The form is chosen by the first non-blank byte.
+///
+/// NDJSON streams in bounded memory (one chunk plus one line); an array is read whole.
+/// Errors are ``AuditLogError`` with the 1-based line (and byte offset within the line).
+public final class EventInputReader {
+    private let read: (UnsafeMutableRawBufferPointer) throws(AuditLogError) -> Int
+    private var buffer: [UInt8] = []
+    private var start = 0
+    private var end = 0
+    private var eof = false
+    private var mode: Mode?
+    /// 1-based number of the next line to read.
+    private var line = 1
+    private var arrayPosition = 0
+    private var arrayDone = false
+
+    private enum Mode { case lines, array }
+
+    private static let chunkBytes = 1 << 20
+
+    /// Reads from a source: `read` fills the buffer and returns the byte count, 0 at the end.
+    public init(read: @escaping (UnsafeMutableRawBufferPointer) throws(AuditLogError) -> Int) {
+        self.read = read
+    }
+
+    /// Reads from a file descriptor (standard input is 0).
+    public convenience init(fileDescriptor fd: Int32, name: String) {
+        self.init { (buffer) throws(AuditLogError) -> Int in
+            while true {
+                let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+                if n >= 0 { return n }
+                if errno == EINTR { continue }
+                let reason = String(cString: strerror(errno))
+                throw AuditLogError(.io, "reading \(name) failed: \(reason)", location: .init(file: name))
+            }
+        }
+    }
+
+    /// Reads from bytes in memory.
+    public convenience init(bytes: [UInt8]) {
+        var remaining = bytes[...]
+        self.init { (buffer) throws(AuditLogError) -> Int in
+            let n = min(buffer.count, remaining.count)
+            remaining.prefix(n).withUnsafeBytes { buffer.copyMemory(from: $0) }
+            remaining = remaining.dropFirst(n)
+            return n
+        }
+    }
+
+    /// Reads more input after `end`, compacting consumed bytes. False at end of input.
+    private func fill() throws(AuditLogError) -> Bool {
+        guard !eof else { return false }
+        if start > 0 && start == end {
+            start = 0
+            end = 0
+        } else if start > Self.chunkBytes {
+            buffer.removeSubrange(0..<start)
+            end -= start
+            start = 0
+        }
+        if buffer.count - end < Self.chunkBytes {
+            buffer.append(contentsOf: repeatElement(0, count: Self.chunkBytes - (buffer.count - end)))
+        }
+        let from = end
+        let result: Result<Int, AuditLogError> = buffer.withUnsafeMutableBytes { raw in
+            do throws(AuditLogError) {
+                return .success(try read(UnsafeMutableRawBufferPointer(rebasing: raw[from...])))
+            } catch {
+                return .failure(error)
+            }
+        }
+        let n = try result.get()
+        if n == 0 { eof = true }
+        end += n
+        return n > 0
+    }
+
+    /// The next event and its line, or nil at the end of the input.
+    public func next() throws(AuditLogError) -> (event: AuditEvent, line: Int)? {
+        if mode == nil {
+            while true {
+                while start < end, [0x20, 0x09, 0x0A, 0x0D].contains(buffer[start]) {
+                    if buffer[start] == 0x0A { line += 1 }
+                    start += 1
+                }
+                if start < end { break }
+                guard try fill() else { return nil }
+            }
+            mode = buffer[start] == UInt8(ascii: "[") ? .array : .lines
+        }
+        switch mode {
+        case .array: return try nextArrayElement()
+        default: return try nextLine()
+        }
+    }
+
+    private func nextLine() throws(AuditLogError) -> (event: AuditEvent, line: Int)? {
+        while true {
+            var newline: Int?
+            var scan = start
+            while true {
+                if let i = buffer[scan..<end].firstIndex(of: 0x0A) {
+                    newline = i
+                    break
+                }
+                guard end - start <= EventLimits.maxJSONBytes else {
+                    throw AuditLogError(.limitExceeded, "line is longer than \(EventLimits.maxJSONBytes) bytes", location: .init(line: line))
+                }
+                let scanned = end - start
+                guard try fill() else { break }
+                scan = start + scanned
+            }
+            let lineEnd = newline ?? end
+            let number = line
+            let lineStart = start
+            start = newline.map { $0 + 1 } ?? end
+            line += 1
+            if lineStart == lineEnd && newline == nil && eof { return nil }
+            let isBlank = buffer[lineStart..<lineEnd].allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
+            if isBlank {
+                if newline == nil && eof { return nil }
+                continue
+            }
+            guard lineEnd - lineStart <= EventLimits.maxJSONBytes else {
+                throw AuditLogError(.limitExceeded, "line is longer than \(EventLimits.maxJSONBytes) bytes", location: .init(line: number))
+            }
+            do throws(AuditLogError) {
+                let event = try buffer.withRawBytes { (raw) throws(AuditLogError) in
+                    try AuditEvent(jsonBytes: UnsafeRawBufferPointer(rebasing: raw[lineStart..<lineEnd]))
+                }
+                return (event, number)
+            } catch {
+                throw error.located(line: number)
+            }
+        }
+    }
+
+    private func nextArrayElement() throws(AuditLogError) -> (event: AuditEvent, line: Int)? {
+        if arrayDone { return nil }
+        if arrayPosition == 0 {
+            while try fill() {}
+            arrayPosition = start + 1  // after '['
+        }
+        let bytes = buffer
+        let limit = end
+        let result: Result<(AuditEvent, Int)?, AuditLogError> = bytes.withUnsafeBytes { raw in
+            let all = UnsafeRawBufferPointer(rebasing: raw[0..<limit])
+            var p = JSONParser(all, position: arrayPosition)
+            func lineAt(_ offset: Int) -> Int {
+                line + all[start..<offset].reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+            }
+            p.skipWhitespace()
+            if p.peek == UInt8(ascii: "]") {
+                p.position += 1
+                p.skipWhitespace()
+                guard p.isAtEnd else {
+                    return .failure(AuditLogError(.invalidEvent, "unexpected data after the JSON array", location: .init(line: lineAt(p.position))))
+                }
+                arrayDone = true
+                return .success(nil)
+            }
+            let elementStart = p.position
+            let elementLine = lineAt(elementStart)
+            do throws(AuditLogError) {
+                let event = try AuditEvent.parseObject(&p)
+                p.skipWhitespace()
+                switch p.peek {
+                case UInt8(ascii: ","):
+                    p.position += 1
+                    p.skipWhitespace()
+                    if p.peek == UInt8(ascii: "]") {
+                        return .failure(AuditLogError(.invalidEvent, "trailing ',' before ']'", location: .init(line: lineAt(p.position))))
+                    }
+                case UInt8(ascii: "]"):
+                    break
+                default:
+                    return .failure(AuditLogError(.invalidEvent, "expected ',' or ']' after an array element", location: .init(line: lineAt(p.position))))
+                }
+                arrayPosition = p.position
+                return .success((event, elementLine))
+            } catch {
+                var located = error
+                if let offset = error.location.offset {
+                    located.location.offset = nil
+                    located.location.line = lineAt(Int(offset))
+                } else {
+                    located.location.line = elementLine
+                }
+                return .failure(located)
+            }
+        }
+        guard let value = try result.get() else { return nil }
+        return (value.0, value.1)
+    }
+}

@@ -1,0 +1,164 @@
+/// Little-endian encoding helpers shared by every codec in `Format/`.
+///
+/// `ByteWriter` appends to a growable array; `ByteReader` reads from a borrowed buffer and
+/// throws ``FormatError`` with the byte offset instead of reading past the end.
+struct ByteWriter {
+    var bytes: [UInt8]
+
+    init(capacity: Int = 256) {
+        bytes = []
+        bytes.reserveCapacity(capacity)
+    }
+
+    var count: Int { bytes.count }
+
+    mutating func removeAll(keepingCapacity: Bool = true) {
+        bytes.removeAll(keepingCapacity: keepingCapacity)
+    }
+
+    mutating func write(_ value: UInt8) { bytes.append(value) }
+
+    mutating func write(_ value: UInt16) {
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+    }
+
+    mutating func write(_ value: UInt32) {
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+    }
+
+    mutating func write(_ value: UInt64) {
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+    }
+
+    mutating func write(_ value: Int64) { write(UInt64(bitPattern: value)) }
+
+    mutating func write<C: Collection>(bytes other: C) where C.Element == UInt8 {
+        bytes.append(contentsOf: other)
+    }
+
+    /// Unsigned LEB128.
+    mutating func writeVarint(_ value: UInt64) {
+        var v = value
+        while v >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: v) | 0x80)
+            v >>= 7
+        }
+        bytes.append(UInt8(v))
+    }
+
+    /// A length-prefixed UTF-8 string: varint byte count, then the bytes.
+    mutating func writeString(_ string: String) {
+        var s = string
+        s.withUTF8 { utf8 in
+            writeVarint(UInt64(utf8.count))
+            bytes.append(contentsOf: utf8)
+        }
+    }
+
+    /// Overwrites four bytes at `offset` (used to patch lengths after the fact).
+    mutating func patch(_ value: UInt32, at offset: Int) {
+        withUnsafeBytes(of: value.littleEndian) { raw in
+            for i in 0..<4 { bytes[offset + i] = raw[i] }
+        }
+    }
+}
+
+/// A bounds-checked cursor over borrowed bytes.
+struct ByteReader {
+    let buffer: UnsafeRawBufferPointer
+    private(set) var offset: Int
+
+    init(_ buffer: UnsafeRawBufferPointer, offset: Int = 0) {
+        self.buffer = buffer
+        self.offset = offset
+    }
+
+    var remaining: Int { buffer.count - offset }
+    var isAtEnd: Bool { offset >= buffer.count }
+
+    private func need(_ n: Int, _ what: StaticString) throws(FormatError) {
+        guard n >= 0, n <= buffer.count - offset else {
+            throw FormatError(.truncated, "\(what) needs \(n) bytes, \(buffer.count - offset) left", offset: offset)
+        }
+    }
+
+    mutating func readUInt8(_ what: StaticString = "byte") throws(FormatError) -> UInt8 {
+        try need(1, what)
+        defer { offset += 1 }
+        return buffer[offset]
+    }
+
+    mutating func readUInt16(_ what: StaticString = "u16") throws(FormatError) -> UInt16 {
+        try need(2, what)
+        defer { offset += 2 }
+        return UInt16(littleEndian: buffer.loadUnaligned(fromByteOffset: offset, as: UInt16.self))
+    }
+
+    mutating func readUInt32(_ what: StaticString = "u32") throws(FormatError) -> UInt32 {
+        try need(4, what)
+        defer { offset += 4 }
+        return UInt32(littleEndian: buffer.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+    }
+
+    mutating func readUInt64(_ what: StaticString = "u64") throws(FormatError) -> UInt64 {
+        try need(8, what)
+        defer { offset += 8 }
+        return UInt64(littleEndian: buffer.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+    }
+
+    mutating func readInt64(_ what: StaticString = "i64") throws(FormatError) -> Int64 {
+        Int64(bitPattern: try readUInt64(what))
+    }
+
+    mutating func readVarint(_ what: StaticString = "varint") throws(FormatError) -> UInt64 {
+        var result: UInt64 = 0
+        var shift: UInt64 = 0
+        let start = offset
+        while true {
+            guard offset < buffer.count else {
+                throw FormatError(.truncated, "\(what) runs past the end", offset: start)
+            }
+            let byte = buffer[offset]
+            offset += 1
+            if shift == 63 && byte > 1 {
+                throw FormatError(.malformed, "\(what) overflows 64 bits", offset: start)
+            }
+            result |= UInt64(byte & 0x7F) << shift
+            if byte & 0x80 == 0 { return result }
+            shift += 7
+            if shift > 63 {
+                throw FormatError(.malformed, "\(what) overflows 64 bits", offset: start)
+            }
+        }
+    }
+
+    mutating func readBytes(_ count: Int, _ what: StaticString = "bytes") throws(FormatError) -> UnsafeRawBufferPointer {
+        try need(count, what)
+        defer { offset += count }
+        return UnsafeRawBufferPointer(rebasing: buffer[offset..<(offset + count)])
+    }
+
+    mutating func readString(_ what: StaticString = "string") throws(FormatError) -> String {
+        let start = offset
+        let length = try readVarint(what)
+        guard length <= UInt64(remaining) else {
+            throw FormatError(.truncated, "\(what) length \(length) runs past the end", offset: start)
+        }
+        let raw = try readBytes(Int(length), what)
+        guard let string = String(validating: raw, as: UTF8.self) else {
+            throw FormatError(.malformed, "\(what) is not valid UTF-8", offset: start)
+        }
+        return string
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// `withUnsafeBytes` that keeps the closure's typed error (the standard one only rethrows
+    /// `any Error`).
+    func withRawBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
+        let result: Result<R, E> = withUnsafeBytes { raw in
+            do throws(E) { return .success(try body(raw)) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+}

@@ -1,0 +1,47 @@
+import CAuditLogLZ4
+
+/// The LZ4 block codec used inside frames. The frame header carries both lengths, so only the
+/// raw block API is needed.
+enum Compression {
+    /// Compresses `source` into `destination` (resized as needed). Returns the compressed size,
+    /// or `nil` when LZ4 cannot compress (the caller then stores the payload raw).
+    static func compress(_ source: UnsafeRawBufferPointer, into destination: inout [UInt8]) -> Int? {
+        guard source.count > 0, source.count <= Int(LZ4_MAX_INPUT_SIZE) else { return nil }
+        let bound = Int(LZ4_compressBound(Int32(source.count)))
+        if destination.count < bound {
+            destination = [UInt8](repeating: 0, count: bound)
+        }
+        let written = destination.withUnsafeMutableBytes { dst in
+            LZ4_compress_default(
+                source.baseAddress!.assumingMemoryBound(to: CChar.self),
+                dst.baseAddress!.assumingMemoryBound(to: CChar.self),
+                Int32(source.count),
+                Int32(dst.count)
+            )
+        }
+        return written > 0 ? Int(written) : nil
+    }
+
+    /// Decompresses exactly `rawLength` bytes or throws; never writes past `rawLength`.
+    static func decompress(
+        _ source: UnsafeRawBufferPointer, rawLength: Int, into destination: inout [UInt8]
+    ) throws(FormatError) {
+        if destination.count < rawLength {
+            destination = [UInt8](repeating: 0, count: rawLength)
+        }
+        guard source.count > 0, let src = source.baseAddress else {
+            throw FormatError(.malformed, "empty LZ4 block", offset: 0)
+        }
+        let produced = destination.withUnsafeMutableBytes { dst in
+            LZ4_decompress_safe(
+                src.assumingMemoryBound(to: CChar.self),
+                dst.baseAddress!.assumingMemoryBound(to: CChar.self),
+                Int32(source.count),
+                Int32(rawLength)
+            )
+        }
+        guard produced == Int32(rawLength) else {
+            throw FormatError(.malformed, "LZ4 block decodes to \(produced) bytes, header says \(rawLength)", offset: 0)
+        }
+    }
+}

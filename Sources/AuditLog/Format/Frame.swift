@@ -1,0 +1,179 @@
+/// A frame: an 88-byte header followed by its payload of records, LZ4-compressed or raw,
+/// protected by one XXH3-64 checksum (docs/FORMAT.md, "Frame").
+struct FrameHeader: Equatable, Sendable {
+    static let magic: UInt32 = 0x4D52_4641  // "AFRM" little-endian
+    static let byteCount = 88
+    /// Largest raw payload a reader accepts (a single record may exceed the 64 KiB target).
+    static let maxRawPayloadBytes = 16 << 20
+
+    enum Codec: UInt8, Sendable {
+        case raw = 0
+        case lz4 = 1
+    }
+
+    var codec: Codec
+    var storedLengthBytes: UInt32
+    var rawLengthBytes: UInt32
+    var recordCount: UInt32
+    var firstSeq: SequenceNumber
+    var minTimestampNanos: Int64
+    var maxTimestampNanos: Int64
+    /// `h(lastSeq)`: the chain value after this frame's last record.
+    var chainAfter: ChainHash
+    var checksum: UInt64
+
+    var lastSeq: SequenceNumber { SequenceNumber(firstSeq.rawValue + UInt64(recordCount) - 1) }
+    var frameLengthBytes: Int { Self.byteCount + Int(storedLengthBytes) }
+
+    /// The first 80 bytes (everything the checksum covers besides the payload).
+    func encodedPrefix() -> [UInt8] {
+        var w = ByteWriter(capacity: Self.byteCount)
+        w.write(Self.magic)
+        w.write(UInt8(1))  // kind: records
+        w.write(codec.rawValue)
+        w.write(UInt16(0))
+        w.write(storedLengthBytes)
+        w.write(rawLengthBytes)
+        w.write(recordCount)
+        w.write(UInt32(0))
+        w.write(firstSeq.rawValue)
+        w.write(minTimestampNanos)
+        w.write(maxTimestampNanos)
+        chainAfter.write(to: &w)
+        return w.bytes
+    }
+
+    /// Decodes the header fields. Does not check the checksum (that needs the payload); see
+    /// ``verifyChecksum(header:payload:)``.
+    static func decode(_ buffer: UnsafeRawBufferPointer) throws(FormatError) -> FrameHeader {
+        var r = ByteReader(buffer)
+        guard buffer.count >= byteCount else {
+            throw FormatError(.truncated, "frame header needs \(byteCount) bytes, \(buffer.count) left", offset: 0)
+        }
+        let magic = try r.readUInt32()
+        guard magic == Self.magic else {
+            throw FormatError(.malformed, "frame magic is not \"AFRM\"", offset: 0)
+        }
+        let kind = try r.readUInt8()
+        let codecByte = try r.readUInt8()
+        _ = try r.readUInt16()
+        guard kind == 1, let codec = Codec(rawValue: codecByte) else {
+            throw FormatError(.malformed, "frame kind \(kind) codec \(codecByte) unknown", offset: 4)
+        }
+        let stored = try r.readUInt32()
+        let raw = try r.readUInt32()
+        let count = try r.readUInt32()
+        _ = try r.readUInt32()
+        let firstSeq = SequenceNumber(try r.readUInt64())
+        let minTs = try r.readInt64()
+        let maxTs = try r.readInt64()
+        guard let chain = ChainHash(bytes: try r.readBytes(32)) else {
+            throw FormatError(.malformed, "chain value", offset: 48)
+        }
+        let checksum = try r.readUInt64()
+        return FrameHeader(
+            codec: codec, storedLengthBytes: stored, rawLengthBytes: raw, recordCount: count,
+            firstSeq: firstSeq, minTimestampNanos: minTs, maxTimestampNanos: maxTs,
+            chainAfter: chain, checksum: checksum)
+    }
+
+    /// Structural checks that need no payload: lengths within limits, at least one record.
+    func validateShape() throws(FormatError) {
+        guard recordCount >= 1, firstSeq.rawValue >= 1 else {
+            throw FormatError(.malformed, "frame holds \(recordCount) records starting at seq \(firstSeq)", offset: 16)
+        }
+        guard rawLengthBytes <= UInt32(Self.maxRawPayloadBytes), storedLengthBytes <= UInt32(Self.maxRawPayloadBytes) + 65_536 else {
+            throw FormatError(.limitExceeded, "frame payload of \(rawLengthBytes) bytes exceeds the \(Self.maxRawPayloadBytes)-byte limit", offset: 8)
+        }
+        if codec == .raw, storedLengthBytes != rawLengthBytes {
+            throw FormatError(.malformed, "raw frame with stored length \(storedLengthBytes) != raw length \(rawLengthBytes)", offset: 8)
+        }
+        guard minTimestampNanos <= maxTimestampNanos else {
+            throw FormatError(.malformed, "frame min time after max time", offset: 32)
+        }
+    }
+
+    /// XXH3-64 over header bytes [0, 80) and the stored payload.
+    static func checksum(headerPrefix: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer) -> UInt64 {
+        Checksum.xxh3(UnsafeRawBufferPointer(rebasing: headerPrefix[0..<80]), payload)
+    }
+}
+
+/// Builds frames from records: the writer appends leaves, then `finish` compresses and returns
+/// the frame bytes ready for one write.
+struct FrameBuilder {
+    /// Target raw payload size; a frame is closed once it reaches this.
+    static let targetRawBytes = 64 << 10
+
+    private(set) var payload = ByteWriter(capacity: targetRawBytes + 4096)
+    private(set) var recordCount: UInt32 = 0
+    private(set) var firstSeq = SequenceNumber(0)
+    private(set) var minTimestampNanos = Int64.max
+    private(set) var maxTimestampNanos = Int64.min
+    private var compressed: [UInt8] = []
+
+    var isEmpty: Bool { recordCount == 0 }
+    var rawBytes: Int { payload.count }
+
+    /// Appends one record (its length, then its leaf bytes).
+    mutating func append(leaf: UnsafeRawBufferPointer, seq: SequenceNumber, timestampNanos: Int64) {
+        if recordCount == 0 { firstSeq = seq }
+        recordCount += 1
+        minTimestampNanos = min(minTimestampNanos, timestampNanos)
+        maxTimestampNanos = max(maxTimestampNanos, timestampNanos)
+        payload.write(UInt32(leaf.count))
+        payload.write(bytes: leaf)
+    }
+
+    /// Produces the frame bytes and resets the builder.
+    mutating func finish(chainAfter: ChainHash, into out: inout [UInt8]) -> FrameHeader {
+        var header = FrameHeader(
+            codec: .raw, storedLengthBytes: UInt32(payload.count), rawLengthBytes: UInt32(payload.count),
+            recordCount: recordCount, firstSeq: firstSeq, minTimestampNanos: minTimestampNanos,
+            maxTimestampNanos: maxTimestampNanos, chainAfter: chainAfter, checksum: 0)
+        let compressedCount = payload.bytes.withUnsafeBytes { Compression.compress($0, into: &compressed) }
+        if let compressedCount, compressedCount < payload.count {
+            header.codec = .lz4
+            header.storedLengthBytes = UInt32(compressedCount)
+        }
+        let prefix = header.encodedPrefix()
+        let sum: UInt64 = prefix.withUnsafeBytes { p in
+            if header.codec == .lz4 {
+                return compressed.withUnsafeBytes { FrameHeader.checksum(headerPrefix: p, payload: UnsafeRawBufferPointer(rebasing: $0[0..<Int(header.storedLengthBytes)])) }
+            }
+            return payload.bytes.withUnsafeBytes { FrameHeader.checksum(headerPrefix: p, payload: $0) }
+        }
+        header.checksum = sum
+        out.append(contentsOf: prefix)
+        withUnsafeBytes(of: sum.littleEndian) { out.append(contentsOf: $0) }
+        if header.codec == .lz4 {
+            out.append(contentsOf: compressed[0..<Int(header.storedLengthBytes)])
+        } else {
+            out.append(contentsOf: payload.bytes)
+        }
+        payload.removeAll()
+        recordCount = 0
+        minTimestampNanos = .max
+        maxTimestampNanos = .min
+        return header
+    }
+}
+
+/// Walks the records of a decoded (raw) frame payload.
+struct FramePayloadIterator {
+    private let payload: UnsafeRawBufferPointer
+    private var offset = 0
+
+    init(_ payload: UnsafeRawBufferPointer) { self.payload = payload }
+
+    /// The next leaf and the payload offset it starts at, or nil at the end.
+    mutating func next() throws(FormatError) -> (leaf: UnsafeRawBufferPointer, offset: Int)? {
+        guard offset < payload.count else { return nil }
+        var r = ByteReader(payload, offset: offset)
+        let length = Int(try r.readUInt32("record length"))
+        let start = r.offset
+        let leaf = try r.readBytes(length, "record")
+        offset = r.offset
+        return (leaf, start)
+    }
+}

@@ -1,0 +1,134 @@
+/// What was repaired when a log was opened for writing.
+public struct RecoveryReport: Hashable, Sendable, CustomStringConvertible {
+    /// The segment whose tail was cut, relative to the log directory.
+    public var file: String
+    /// Where the cut was made (the end of the last complete frame).
+    public var offset: Int64
+    /// Bytes removed.
+    public var bytesRemoved: Int64
+    /// Why they were incomplete.
+    public var reason: String
+
+    public var description: String {
+        "cut \(bytesRemoved) bytes of an incomplete final frame from '\(file)' at byte offset \(offset) (\(reason))"
+    }
+}
+
+/// The segments of a log directory as found on disk: sealed segments from their headers and
+/// footers, the last one (if not sealed) from a scan of its frames.
+struct LogCatalog {
+    var manifest: LogManifest
+    var segments: [SegmentInfo]
+    /// The partition of the last segment (to decide when the next event rolls).
+    var lastHeader: SegmentHeader?
+    var recovery: [RecoveryReport] = []
+
+    var genesis: ChainHash { ChainHash.genesis(logID: manifest.logID) }
+    var nextSeq: SequenceNumber { segments.last?.nextSeq ?? SequenceNumber(1) }
+    var chainHead: ChainHash { segments.last?.chainAfter ?? genesis }
+
+    static func readManifest(_ paths: LogPaths) throws(AuditLogError) -> LogManifest {
+        guard SystemFile.fileExists(paths.manifest) else {
+            throw AuditLogError(.noLog, "no log in '\(paths.directory)' (no \(LogManifest.fileName))", location: .init(file: paths.directory))
+        }
+        let file = try SystemFile.openForReading(paths.manifest, displayName: LogManifest.fileName)
+        var buffer = [UInt8]()
+        let n = try file.read(into: &buffer, count: LogManifest.byteCount + 1, at: 0)
+        do throws(FormatError) {
+            return try buffer.withRawBytes { (raw) throws(FormatError) in
+                try LogManifest.decode(UnsafeRawBufferPointer(rebasing: raw[0..<n]))
+            }
+        } catch {
+            throw AuditLogError(error, file: LogManifest.fileName, baseOffset: 0)
+        }
+    }
+
+    /// Creates the directory, manifest and `segments/` for a new log.
+    static func create(_ paths: LogPaths, partitionLengthNanos: Int64) throws(AuditLogError) -> LogManifest {
+        try SystemFile.makeDirectory(paths.directory)
+        try SystemFile.makeDirectory(paths.segmentsDirectory)
+        let manifest = LogManifest(logID: .random(), partitionLengthNanos: partitionLengthNanos, createdAtNanos: Timestamp.now.nanosSinceEpoch)
+        try SystemFile.writeAtomically(manifest.encoded(), to: paths.manifest, directory: paths.directory, displayName: LogManifest.fileName)
+        return manifest
+    }
+
+    /// Segment file names in seq order.
+    static func segmentFileNames(_ paths: LogPaths) throws(AuditLogError) -> [String] {
+        guard SystemFile.isDirectory(paths.segmentsDirectory) else { return [] }
+        return try SystemFile.listDirectory(paths.segmentsDirectory)
+            .filter { LogPaths.firstSeq(ofSegmentFileName: $0) != nil }
+            .sorted()
+    }
+
+    /// Loads the catalog. With `repair`, an incomplete tail of the last segment is cut off
+    /// (and reported) and an unfinished new segment file is removed; without, both are simply
+    /// where the visible log ends.
+    static func load(_ paths: LogPaths, repair: Bool) throws(AuditLogError) -> LogCatalog {
+        let manifest = try readManifest(paths)
+        var catalog = LogCatalog(manifest: manifest, segments: [])
+        var names = try segmentFileNames(paths)
+
+        // A segment file whose header never completed (a crash while rolling) holds nothing.
+        if let last = names.last {
+            let path = paths.segmentPath(last)
+            let file = try SystemFile.openForReading(path, displayName: LogPaths.displayName(last))
+            if try file.size() < Int64(SegmentHeader.byteCount) {
+                names.removeLast()
+                if repair {
+                    try SystemFile.remove(path)
+                    try SystemFile.syncDirectory(paths.segmentsDirectory)
+                    catalog.recovery.append(RecoveryReport(file: LogPaths.displayName(last), offset: 0, bytesRemoved: try file.size(), reason: "segment header never completed"))
+                }
+            }
+        }
+
+        for (i, name) in names.enumerated() {
+            let reader = try SegmentReader(paths: paths, fileName: name)
+            let header = reader.header
+            let size = reader.limit
+            let display = reader.displayName
+            guard header.logID == manifest.logID else {
+                throw AuditLogError(.corruption, "segment belongs to another log (id \(header.logID))", location: .init(file: display, offset: 16))
+            }
+            guard LogPaths.firstSeq(ofSegmentFileName: name) == header.firstSeq else {
+                throw AuditLogError(.corruption, "file name says seq \(name.prefix(20)), header says \(header.firstSeq)", location: .init(file: display, offset: 32, seq: header.firstSeq))
+            }
+            if let previous = catalog.segments.last {
+                guard header.firstSeq == previous.nextSeq else {
+                    let missing = previous.nextSeq.rawValue..<header.firstSeq.rawValue
+                    throw AuditLogError(.corruption, "gap in the log: seqs \(missing.lowerBound)–\(max(missing.lowerBound, missing.upperBound &- 1)) are missing before this segment", location: .init(file: display, offset: 32, seq: previous.nextSeq))
+                }
+                guard header.anchor == previous.chainAfter else {
+                    throw AuditLogError(.corruption, "segment anchor does not match the chain value at the end of '\(previous.fileName)'", location: .init(file: display, offset: 64, seq: header.firstSeq))
+                }
+            } else if header.firstSeq == SequenceNumber(1), header.anchor != catalog.genesis {
+                throw AuditLogError(.corruption, "first segment's anchor is not the log's genesis value", location: .init(file: display, offset: 64, seq: header.firstSeq))
+            }
+            let isLast = i == names.count - 1
+            if let footer = try reader.readFooter(fileSize: size) {
+                guard footer.recordCount == 0 || footer.firstSeq == header.firstSeq else {
+                    throw AuditLogError(.corruption, "footer first seq \(footer.firstSeq) differs from header \(header.firstSeq)", location: .init(file: display, offset: size - Int64(SegmentFooter.byteCount), seq: header.firstSeq))
+                }
+                catalog.segments.append(SegmentInfo(fileName: name, header: header, footer: footer, fileSize: size))
+            } else if isLast {
+                var scan = try ActiveSegmentScan.scan(reader)
+                if let torn = scan.tornTail, repair {
+                    let file = try SystemFile.openForWriting(paths.segmentPath(name), displayName: display, create: false)
+                    try file.truncate(to: torn.offset)
+                    try file.sync()
+                    catalog.recovery.append(RecoveryReport(file: display, offset: torn.offset, bytesRemoved: size - torn.offset, reason: torn.reason))
+                    scan.tornTail = nil
+                }
+                if let footer = scan.footer {
+                    catalog.segments.append(SegmentInfo(fileName: name, header: header, footer: footer, fileSize: scan.dataEnd + Int64(SegmentFooter.byteCount)))
+                } else {
+                    catalog.segments.append(SegmentInfo(fileName: name, header: header, scan: scan))
+                }
+            } else {
+                throw AuditLogError(.corruption, "segment has no valid footer but is not the last segment", location: .init(file: display, offset: size, seq: header.firstSeq))
+            }
+            catalog.lastHeader = header
+        }
+        return catalog
+    }
+}

@@ -1,0 +1,297 @@
+/// The single writer of a log: encodes, chains, frames and writes batches, rolls and seals
+/// segments. Everything here runs on the log's writer queue, one drain at a time, so it needs
+/// no lock of its own (hence `@unchecked Sendable`: the queue is the synchronisation).
+final class WriterCore: @unchecked Sendable {
+    let paths: LogPaths
+    let manifest: LogManifest
+    let options: AuditLogOptions
+
+    private(set) var segments: [SegmentInfo]
+    private var activeFile: SystemFile?
+    private var activeHeader: SegmentHeader?
+    private(set) var nextSeq: SequenceNumber
+    private(set) var chain: ChainHash
+    /// Set after a write or sync failure that could not be undone: every later append fails.
+    private(set) var fatalError: AuditLogError?
+    private(set) var unsynced = false
+
+    private var ids: IDIndex?
+    private var rng = SystemRandomNumberGenerator()
+    // Reused buffers: no per-record allocation on the append path beyond the record itself.
+    private var leaves = ByteWriter(capacity: 1 << 20)
+    private var leafEnds: [Int] = []
+    private var frame = FrameBuilder()
+    private var out: [UInt8] = []
+
+    init(paths: LogPaths, catalog: LogCatalog, options: AuditLogOptions) throws(AuditLogError) {
+        self.paths = paths
+        self.manifest = catalog.manifest
+        self.options = options
+        segments = catalog.segments
+        nextSeq = catalog.nextSeq
+        chain = catalog.chainHead
+        activeHeader = catalog.lastHeader
+        if let last = catalog.segments.last, !last.isSealed {
+            activeFile = try SystemFile.openForWriting(paths.segmentPath(last.fileName), displayName: LogPaths.displayName(last.fileName), create: false)
+        }
+    }
+
+    /// One caller's batch.
+    struct Batch {
+        var events: [AuditEvent]
+    }
+
+    /// Writes `batches` (in order) as one group: each batch is validated on its own and either
+    /// wholly appended or refused; all accepted batches share frames, one write per segment
+    /// and, with ``AuditLogOptions/Durability/syncEveryBatch``, one sync.
+    func write(_ batches: [Batch]) -> [Result<AppendReceipt, AuditLogError>] {
+        if let fatalError { return batches.map { _ in .failure(fatalError) } }
+        var results: [Result<AppendReceipt, AuditLogError>] = []
+        results.reserveCapacity(batches.count)
+        let before = (nextSeq, chain, segments.count)
+        do throws(AuditLogError) {
+            for batch in batches {
+                do throws(AuditLogError) {
+                    var events = batch.events
+                    try prepare(&events)
+                    results.append(.success(try commit(events)))
+                } catch where error.code == .invalidEvent || error.code == .duplicateID || error.code == .limitExceeded || error.code == .invalidArgument {
+                    results.append(.failure(error))
+                }
+            }
+            try flush()
+            if options.durability == .syncEveryBatch {
+                try sync()
+            }
+        } catch {
+            rollBack(to: before, after: error)
+            return batches.map { _ in .failure(error) }
+        }
+        return results
+    }
+
+    /// Validates a batch, assigns missing ids and encodes its leaves (with seq 0, patched at
+    /// commit). Throws without changing any state.
+    private func prepare(_ events: inout [AuditEvent]) throws(AuditLogError) {
+        guard !events.isEmpty else { throw AuditLogError(.invalidArgument, "empty batch") }
+        guard events.count <= options.maxBatchEvents else {
+            throw AuditLogError(.limitExceeded, "batch of \(events.count) events exceeds the limit of \(options.maxBatchEvents)")
+        }
+        var batchIDs = Set<String>()
+        var needsIndex = false
+        for i in events.indices {
+            do throws(AuditLogError) {
+                try events[i].validate()
+            } catch {
+                throw error.located(index: i)
+            }
+            if let id = events[i].id {
+                needsIndex = true
+                guard batchIDs.insert(id).inserted else {
+                    throw AuditLogError(.duplicateID, "id \"\(id)\" appears twice in the batch", location: .init(index: i, field: "id"))
+                }
+            }
+        }
+        if needsIndex {
+            if ids == nil { ids = try IDIndex.build(paths: paths, segments: segments) }
+            for (i, event) in events.enumerated() {
+                guard let id = event.id else { continue }
+                if let seq = try ids?.seq(of: id, idAt: { (seq) throws(AuditLogError) in try self.storedID(at: seq) }) {
+                    throw AuditLogError(.duplicateID, "id \"\(id)\" is already in the log at seq \(seq)", location: .init(index: i, field: "id"))
+                }
+            }
+        }
+        leaves.removeAll()
+        leafEnds.removeAll(keepingCapacity: true)
+        for i in events.indices {
+            if events[i].id == nil {
+                events[i].id = EventID.make(timestampNanos: events[i].timestamp.nanosSinceEpoch, using: &rng)
+            }
+            let start = leaves.count
+            events[i].encodeLeaf(seq: SequenceNumber(0), to: &leaves)
+            guard leaves.count - start <= EventLimits.maxJSONBytes * 2 else {
+                throw AuditLogError(.limitExceeded, "event encodes to \(leaves.count - start) bytes; the limit is \(EventLimits.maxJSONBytes * 2)", location: .init(index: i))
+            }
+            leafEnds.append(leaves.count)
+        }
+    }
+
+    /// The id stored at `seq` (reads the record; used only to confirm an id-hash hit).
+    private func storedID(at seq: UInt64) throws(AuditLogError) -> String? {
+        let reader = RecordReader(paths: paths, segments: segments, range: SequenceNumber(seq)...SequenceNumber(seq), order: .oldestFirst)
+        return try reader.next()?.event.id
+    }
+
+    /// Assigns seqs, chains and frames the prepared leaves. Rolls segments as needed.
+    private func commit(_ events: [AuditEvent]) throws(AuditLogError) -> AppendReceipt {
+        let first = nextSeq
+        var start = 0
+        for (i, event) in events.enumerated() {
+            let ts = event.timestamp.nanosSinceEpoch
+            try rollIfNeeded(forTimestamp: ts)
+            let end = leafEnds[i]
+            let seq = nextSeq
+            leaves.bytes.withUnsafeMutableBytes { raw in
+                raw.storeBytes(of: seq.rawValue.littleEndian, toByteOffset: start, as: UInt64.self)
+            }
+            leaves.bytes.withUnsafeBytes { raw in
+                let leaf = UnsafeRawBufferPointer(rebasing: raw[start..<end])
+                chain = chain.chained(with: leaf)
+                frame.append(leaf: leaf, seq: seq, timestampNanos: ts)
+            }
+            ids?.insert(event.id ?? "", seq: seq.rawValue)
+            nextSeq = seq.next
+            start = end
+            if frame.rawBytes >= FrameBuilder.targetRawBytes { closeFrame() }
+        }
+        return AppendReceipt(firstSeq: first, lastSeq: SequenceNumber(nextSeq.rawValue - 1), ids: events.map { $0.id ?? "" }, chainHead: chain)
+    }
+
+    private func closeFrame() {
+        guard !frame.isEmpty else { return }
+        let h = frame.finish(chainAfter: chain, into: &out)
+        var info = segments[segments.count - 1]
+        info.recordCount += UInt64(h.recordCount)
+        info.frameCount += 1
+        info.rawPayloadBytes += UInt64(h.rawLengthBytes)
+        let minTs = Timestamp(nanosSinceEpoch: h.minTimestampNanos)
+        let maxTs = Timestamp(nanosSinceEpoch: h.maxTimestampNanos)
+        info.minTimestamp = min(info.minTimestamp ?? minTs, minTs)
+        info.maxTimestamp = max(info.maxTimestamp ?? maxTs, maxTs)
+        info.chainAfter = h.chainAfter
+        segments[segments.count - 1] = info
+    }
+
+    /// Writes the closed frames to the active segment.
+    private func flush() throws(AuditLogError) {
+        closeFrame()
+        guard !out.isEmpty, let file = activeFile else { return }
+        let offset = segments[segments.count - 1].bytes
+        try file.write(out, at: offset)
+        segments[segments.count - 1].bytes += Int64(out.count)
+        out.removeAll(keepingCapacity: true)
+        unsynced = true
+    }
+
+    private func partitionStart(of ts: Int64) -> Int64 {
+        ts - ts % manifest.partitionLengthNanos
+    }
+
+    /// Seals the active segment and starts a new one when the event's partition is later than
+    /// the segment's, or the segment is full; starts the first one when there is none.
+    private func rollIfNeeded(forTimestamp ts: Int64) throws(AuditLogError) {
+        let partition = partitionStart(of: ts)
+        if activeFile != nil, let header = activeHeader {
+            let size = segments[segments.count - 1].bytes + Int64(out.count) + Int64(frame.rawBytes / 2)
+            guard partition > header.partitionStartNanos || size >= options.segmentSizeLimitBytes else { return }
+            try seal()
+        }
+        try startSegment(partitionStartNanos: max(partition, activeHeader?.partitionStartNanos ?? partition))
+    }
+
+    /// Writes the footer and syncs, whatever the durability policy: a sealed segment is
+    /// complete on disk before any later segment exists.
+    private func seal() throws(AuditLogError) {
+        try flush()
+        guard let file = activeFile, var info = segments.last, !info.isSealed else { return }
+        let footer = SegmentFooter(
+            firstSeq: info.firstSeq, lastSeq: info.lastSeq ?? SequenceNumber(info.firstSeq.rawValue - 1),
+            recordCount: info.recordCount, frameCount: info.frameCount,
+            minTimestampNanos: info.minTimestamp?.nanosSinceEpoch ?? 0, maxTimestampNanos: info.maxTimestamp?.nanosSinceEpoch ?? 0,
+            dataEndOffset: UInt64(info.bytes), chainAfter: info.chainAfter, rawPayloadBytes: info.rawPayloadBytes)
+        try file.write(footer.encoded(), at: info.bytes)
+        try file.sync()
+        info.bytes += Int64(SegmentFooter.byteCount)
+        info.isSealed = true
+        segments[segments.count - 1] = info
+        file.close()
+        activeFile = nil
+        unsynced = false
+    }
+
+    private func startSegment(partitionStartNanos: Int64) throws(AuditLogError) {
+        let header = SegmentHeader(
+            logID: manifest.logID, firstSeq: nextSeq, partitionStartNanos: partitionStartNanos,
+            partitionLengthNanos: manifest.partitionLengthNanos, createdAtNanos: Timestamp.now.nanosSinceEpoch, anchor: chain)
+        let name = LogPaths.segmentFileName(firstSeq: nextSeq)
+        let file = try SystemFile.openForWriting(paths.segmentPath(name), displayName: LogPaths.displayName(name), create: true, exclusive: true)
+        try file.write(header.encoded(), at: 0)
+        try file.sync()
+        try SystemFile.syncDirectory(paths.segmentsDirectory)
+        activeFile = file
+        activeHeader = header
+        segments.append(SegmentInfo(fileName: name, header: header, scan: ActiveSegmentScan(dataEnd: Int64(SegmentHeader.byteCount), chainAfter: chain)))
+    }
+
+    /// `fdatasync` of the active segment when anything is unsynced.
+    func sync() throws(AuditLogError) {
+        guard unsynced, let file = activeFile else { return }
+        try file.sync()
+        unsynced = false
+    }
+
+    /// After a failed write or sync: cut the active segment back to where the group started
+    /// and reload state from disk, so the log accepts appends again once the fault clears. If
+    /// the group had already rolled into a new segment, or the repair fails, the writer stops
+    /// (``fatalError``) and the log must be reopened.
+    private func rollBack(to before: (SequenceNumber, ChainHash, Int), after error: AuditLogError) {
+        frame = FrameBuilder()
+        out.removeAll(keepingCapacity: true)
+        ids = nil
+        guard segments.count == before.2, let file = activeFile else {
+            fatalError = AuditLogError(.closed, "the writer stopped after a failed write; reopen the log", location: error.location, cause: error)
+            return
+        }
+        do throws(AuditLogError) {
+            // Reload what is on disk up to the last complete frame before this group.
+            let catalog = try LogCatalog.load(paths, repair: true)
+            var keep = catalog.segments
+            guard let last = keep.last, last.nextSeq >= before.0 else {
+                throw AuditLogError(.corruption, "log on disk ends before seq \(before.0)")
+            }
+            if last.nextSeq > before.0 {
+                // Frames of the failed group reached the file: cut them off.
+                let reader = try SegmentReader(paths: paths, fileName: last.fileName)
+                var offset = Int64(SegmentHeader.byteCount)
+                var end = offset
+                while case .frame(let h) = try reader.probe(at: offset), h.lastSeq < before.0 {
+                    offset += Int64(h.frameLengthBytes)
+                    end = offset
+                }
+                try file.truncate(to: end)
+                try file.sync()
+                keep = try LogCatalog.load(paths, repair: true).segments
+            }
+            segments = keep
+            nextSeq = keep.last?.nextSeq ?? SequenceNumber(1)
+            chain = keep.last?.chainAfter ?? ChainHash.genesis(logID: manifest.logID)
+            guard nextSeq == before.0, chain == before.1 else {
+                throw AuditLogError(.corruption, "log on disk does not end where the failed group started (seq \(before.0))")
+            }
+            unsynced = false
+        } catch let repairError {
+            fatalError = AuditLogError(.closed, "the writer stopped after a failed write and could not repair the log: \(repairError.message); reopen the log", location: error.location, cause: error)
+        }
+    }
+
+    /// The interval timer's sync. A failure stops the writer: acknowledged appends may not be
+    /// durable, and only a reopen (which rereads the disk) can say what is.
+    func backgroundSync() {
+        guard fatalError == nil else { return }
+        do throws(AuditLogError) {
+            try sync()
+        } catch {
+            fatalError = AuditLogError(.closed, "the writer stopped after a failed background sync; reopen the log", location: error.location, cause: error)
+        }
+    }
+
+    /// Syncs and closes the active segment file (it stays active: the next open continues it).
+    func close() throws(AuditLogError) {
+        defer {
+            activeFile?.close()
+            activeFile = nil
+            fatalError = fatalError ?? AuditLogError(.closed, "the log is closed")
+        }
+        if fatalError == nil { try sync() }
+    }
+}

@@ -1,0 +1,22 @@
+/// SplitMix64: a tiny, fast, seedable generator, so synthetic data is the same for the same
+/// seed on every machine (as in swift-argument-parser's `roll` example).
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    /// A generator whose sequence is fixed by `seed`.
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// A uniform double in [0, 1).
+    mutating func unit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
+
+    /// A uniform integer in 0..<n.
+    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(1, n))) }
+}

@@ -1,0 +1,175 @@
+import Synchronization
+
+/// What to verify.
+public struct VerificationOptions: Sendable, Hashable {
+    /// Start at the segment holding this seq (trusting that segment's anchor, which is still
+    /// checked against its predecessor's footer). Nil: from the oldest segment.
+    public var fromSeq: SequenceNumber?
+    /// Also decode every record (slower; the chain already proves integrity).
+    public var deep = false
+    /// Segments checked at once; defaults to the number of cores.
+    public var parallelism: Int
+
+    public init(fromSeq: SequenceNumber? = nil, deep: Bool = false, parallelism: Int? = nil) {
+        self.fromSeq = fromSeq
+        self.deep = deep
+        self.parallelism = max(1, parallelism ?? activeProcessorCount())
+    }
+}
+
+func activeProcessorCount() -> Int {
+    #if canImport(Glibc)
+    return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    #else
+    return 2
+    #endif
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Verifies a log directory: each segment on its own (in parallel), then how each segment
+/// joins the one before it (dense seqs, anchor equal to the predecessor's chain value, the
+/// first anchor equal to the genesis value).
+enum Verifier {
+    static func run(
+        paths: LogPaths, options: VerificationOptions, progress: (@Sendable (VerificationProgress) -> Void)?
+    ) async throws(AuditLogError) -> VerificationReport {
+        let manifest = try LogCatalog.readManifest(paths)
+        let allNames = try LogCatalog.segmentFileNames(paths)
+        var startIndex = 0
+        if let from = options.fromSeq {
+            startIndex = max(0, (allNames.lastIndex { (LogPaths.firstSeq(ofSegmentFileName: $0) ?? SequenceNumber(0)) <= from }) ?? 0)
+        }
+        let names = Array(allNames[startIndex...])
+        var totalBytes: Int64 = 0
+        for name in names {
+            var st = stat()
+            if stat(paths.segmentPath(name), &st) == 0 { totalBytes += Int64(st.st_size) }
+        }
+        let counters = ProgressCounters(VerificationProgress(bytesDone: 0, bytesTotal: totalBytes, recordsDone: 0, segmentsDone: 0, segmentsTotal: names.count))
+        let deep = options.deep
+        let lastName = allNames.last
+
+        // Check segments concurrently, at most `parallelism` at a time, keeping file order.
+        var results = [SegmentVerification?](repeating: nil, count: names.count)
+        await withTaskGroup(of: (Int, SegmentVerification).self) { group in
+            var next = 0
+            func launch() {
+                guard next < names.count else { return }
+                let index = next
+                let name = names[index]
+                next += 1
+                group.addTask {
+                    await Task.yield()
+                    var lastRecords: UInt64 = 0
+                    let result = SegmentVerification.check(paths: paths, fileName: name, isLast: name == lastName, deep: deep) { bytes, records in
+                        let snapshot = counters.value.withLock { p -> VerificationProgress in
+                            p.bytesDone += bytes
+                            p.recordsDone += records - lastRecords
+                            return p
+                        }
+                        lastRecords = records
+                        progress?(snapshot)
+                    }
+                    let snapshot = counters.value.withLock { p -> VerificationProgress in
+                        p.segmentsDone += 1
+                        return p
+                    }
+                    progress?(snapshot)
+                    return (index, result)
+                }
+            }
+            for _ in 0..<options.parallelism { launch() }
+            for await (index, result) in group {
+                results[index] = result
+                launch()
+            }
+        }
+
+        var report = VerificationReport(issues: [], segmentsChecked: names.count, recordsChecked: 0, recordBytes: 0, fileBytes: 0)
+        let genesis = ChainHash.genesis(logID: manifest.logID)
+        var previous: SegmentVerification?
+        if startIndex > 0 {
+            // The predecessor's footer tells where the first checked segment must continue.
+            previous = predecessorSummary(paths: paths, fileName: allNames[startIndex - 1])
+        }
+        for case let segment? in results {
+            let display = LogPaths.displayName(segment.fileName)
+            if let header = segment.header {
+                if header.logID != manifest.logID {
+                    report.issues.append(VerificationIssue(kind: .structure, message: "segment belongs to another log (id \(header.logID))", file: display, offset: 16, seq: header.firstSeq))
+                }
+                if let prev = previous, let prevNext = prev.nextSeq {
+                    if header.firstSeq > prevNext {
+                        report.issues.append(VerificationIssue(kind: .missing, message: "seqs \(prevNext)–\(header.firstSeq.rawValue - 1) are missing: no segment holds them", file: display, offset: 32, seq: prevNext))
+                    } else if header.firstSeq < prevNext {
+                        report.issues.append(VerificationIssue(kind: .structure, message: "segment starts at seq \(header.firstSeq), overlapping its predecessor which ends at \(prevNext.rawValue - 1)", file: display, offset: 32, seq: header.firstSeq))
+                    } else if let prevChain = prev.chainAfter, prevChain != header.anchor {
+                        report.issues.append(VerificationIssue(kind: .chain, message: "anchor does not match the chain value at the end of '\(prev.fileName)'", file: display, offset: 64, seq: header.firstSeq))
+                    }
+                    if !prev.sealed {
+                        report.issues.append(VerificationIssue(kind: .structure, message: "predecessor '\(prev.fileName)' is not sealed", file: display, offset: 0, seq: header.firstSeq))
+                    }
+                } else if previous == nil && startIndex == 0 {
+                    if header.firstSeq == SequenceNumber(1) {
+                        if header.anchor != genesis {
+                            report.issues.append(VerificationIssue(kind: .chain, message: "first segment's anchor is not the log's genesis value", file: display, offset: 64, seq: header.firstSeq))
+                        }
+                    } else {
+                        report.issues.append(VerificationIssue(kind: .missing, message: "seqs 1–\(header.firstSeq.rawValue - 1) are missing: no segment holds them", file: display, offset: 32, seq: SequenceNumber(1)))
+                    }
+                }
+                if report.firstSeq == nil, segment.records > 0 { report.firstSeq = header.firstSeq }
+            }
+            report.issues.append(contentsOf: segment.issues)
+            report.recordsChecked += segment.records
+            report.recordBytes += segment.recordBytes
+            report.fileBytes += segment.fileBytes
+            if let next = segment.nextSeq, segment.records > 0 { report.lastSeq = SequenceNumber(next.rawValue - 1) }
+            if let chain = segment.chainAfter { report.chainHead = chain }
+            if let tail = segment.tail { report.tail = tail }
+            previous = segment
+        }
+        return report
+    }
+
+    private static func predecessorSummary(paths: LogPaths, fileName: String) -> SegmentVerification? {
+        guard let reader = try? SegmentReader(paths: paths, fileName: fileName),
+              let footer = try? reader.readFooter(fileSize: reader.limit)
+        else { return nil }
+        var summary = SegmentVerification(fileName: fileName, header: reader.header)
+        summary.nextSeq = SequenceNumber(reader.header.firstSeq.rawValue + footer.recordCount)
+        summary.chainAfter = footer.chainAfter
+        summary.sealed = true
+        return summary
+    }
+}
+
+/// Progress shared by the concurrent segment checks.
+private final class ProgressCounters: Sendable {
+    let value: Mutex<VerificationProgress>
+    init(_ initial: VerificationProgress) { value = Mutex(initial) }
+}
+
+extension AuditLog {
+    /// Verifies every checksum, chain link, anchor and summary of the log (or from the segment
+    /// holding `options.fromSeq` on), collecting every issue rather than stopping at the first.
+    /// `progress` is called as segments are checked, from any thread.
+    public func verify(
+        _ options: VerificationOptions = VerificationOptions(),
+        progress: (@Sendable (VerificationProgress) -> Void)? = nil
+    ) async throws(AuditLogError) -> VerificationReport {
+        try await Self.verify(directory: directory, options: options, progress: progress)
+    }
+
+    /// Verifies the log in `directory` without opening it (no lock, no repair): works on a log
+    /// being written and on one too damaged to open.
+    public static func verify(
+        directory: String, options: VerificationOptions = VerificationOptions(),
+        progress: (@Sendable (VerificationProgress) -> Void)? = nil
+    ) async throws(AuditLogError) -> VerificationReport {
+        try await Verifier.run(paths: LogPaths(directory: directory), options: options, progress: progress)
+    }
+}

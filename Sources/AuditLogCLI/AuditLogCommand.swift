@@ -1,0 +1,22 @@
+import ArgumentParser
+import AuditLog
+
+@main
+struct AuditLogCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "auditlog",
+        abstract: "Store, query and verify the audit trail of an AI gateway.",
+        discussion: """
+            A log is a directory of hash-chained, checksummed segment files. Every command \
+            takes --dir (default: $AUDITLOG_DIR, else ./auditlog-data).
+
+            Exit codes: 0 success (also when nothing matches), 1 integrity failure, 64 usage \
+            error, 65 bad input data, 66 no log found, 74 I/O error, 75 another process holds \
+            the log for writing.
+            """,
+        subcommands: [
+            GenCommand.self, IngestCommand.self, ExportCommand.self, VerifyCommand.self,
+            SegmentsCommand.self,
+        ]
+    )
+}

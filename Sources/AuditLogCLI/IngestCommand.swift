@@ -1,0 +1,197 @@
+import ArgumentParser
+import AuditLog
+import Foundation
+
+struct IngestCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest",
+        abstract: "Append events from NDJSON or a JSON array (creates the log if needed).",
+        discussion: """
+            Events are appended in batches; each batch is all-or-nothing and durable when \
+            acknowledged. A bad event stops the ingest: everything before its line is \
+            committed, nothing from its line on is written, and the error names the line and \
+            field (exit 65). Exit 75 when another process holds the log for writing.
+
+            Examples:
+              auditlog gen --count 1000000 --seed 1 | auditlog ingest -
+              auditlog ingest --dir /var/lib/audit events.ndjson
+              auditlog ingest export.json --json
+            """
+    )
+
+    enum Durability: String, ExpressibleByArgument, CaseIterable {
+        case batch, interval, none
+    }
+
+    enum PartitionArgument: String, ExpressibleByArgument, CaseIterable {
+        case hour, day
+    }
+
+    @OptionGroup var log: LogDirectoryOptions
+
+    @Argument(help: ArgumentHelp("NDJSON or JSON-array file, or - for standard input.", valueName: "file"))
+    var input = "-"
+
+    @Option(help: "Events per append batch.")
+    var batchSize = 10_000
+
+    @Option(help: "When appends are synced: batch (each batch, group commit), interval (every 100 ms) or none.")
+    var durability: Durability = .batch
+
+    @Option(help: "Partition length for a new log.")
+    var partition: PartitionArgument = .day
+
+    @Flag(help: "Print the result as JSON.")
+    var json = false
+
+    func validate() throws {
+        guard (1...100_000).contains(batchSize) else {
+            throw ValidationError("--batch-size must be between 1 and 100000, got \(batchSize)")
+        }
+    }
+
+    func run() async throws {
+        try await runCLI { try await ingest() }
+    }
+
+    private func ingest() async throws {
+        OutputStream.ignoreSIGPIPE()
+        let fd: Int32
+        if input == "-" {
+            fd = 0
+        } else {
+            fd = Foundation.open(input, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else {
+                throw CLIError(message: "cannot open '\(input)': \(String(cString: strerror(errno)))", status: ExitStatus.noInput)
+            }
+        }
+        defer { if fd != 0 { close(fd) } }
+        let reader = EventInputReader(fileDescriptor: fd, name: input == "-" ? "standard input" : input)
+
+        var options = AuditLogOptions()
+        options.partition = partition == .hour ? .hour : .day
+        switch durability {
+        case .batch: options.durability = .syncEveryBatch
+        case .interval: options.durability = .syncInterval(milliseconds: 100)
+        case .none: options.durability = .none
+        }
+        let auditLog = try await AuditLog.open(directory: log.directory, options: options)
+        for report in auditLog.recovery {
+            StandardError.print("auditlog: recovered: \(report)")
+        }
+
+        let started = Date()
+        var committed = Committed()
+        var pending: (task: Task<Result<AppendReceipt, AuditLogError>, Never>, events: [AuditEvent], lines: [Int])?
+        var failure: (error: AuditLogError, line: Int)?
+
+        // Appends batch k while batch k+1 is parsed; batches commit in input order.
+        func settle() async throws(AuditLogError) {
+            guard let p = pending else { return }
+            pending = nil
+            switch await p.task.value {
+            case .success(let receipt):
+                committed.add(receipt)
+            case .failure(let error):
+                guard let index = error.location.index, index < p.lines.count,
+                      error.code == .duplicateID || error.code == .invalidEvent || error.code == .limitExceeded
+                else { throw error }
+                // Commit what precedes the bad event, then stop there.
+                if index > 0 {
+                    committed.add(try await auditLog.append(Array(p.events[0..<index])))
+                }
+                var located = error
+                located.location.index = nil
+                located.location.line = p.lines[index]
+                failure = (located, p.lines[index])
+            }
+        }
+
+        var batch: [AuditEvent] = []
+        var lines: [Int] = []
+        batch.reserveCapacity(batchSize)
+        do {
+            while failure == nil {
+                let item: (event: AuditEvent, line: Int)?
+                do {
+                    item = try reader.next()
+                } catch {
+                    try await settle()
+                    if failure == nil {
+                        if !batch.isEmpty { committed.add(try await auditLog.append(batch)) }
+                        failure = (error, error.location.line ?? 0)
+                    }
+                    break
+                }
+                if let item {
+                    batch.append(item.event)
+                    lines.append(item.line)
+                }
+                if batch.count >= batchSize || (item == nil && !batch.isEmpty) {
+                    try await settle()
+                    if failure != nil { break }
+                    let events = batch
+                    let task = Task { await Self.append(events, to: auditLog) }
+                    pending = (task, events, lines)
+                    batch.removeAll(keepingCapacity: true)
+                    lines.removeAll(keepingCapacity: true)
+                }
+                if item == nil { break }
+            }
+            try await settle()
+        } catch {
+            try? await auditLog.close()
+            throw error
+        }
+        try await auditLog.close()
+
+        let seconds = Date().timeIntervalSince(started)
+        if let failure {
+            StandardError.print("auditlog: error: \(failure.error.summary)")
+            StandardError.print("auditlog: \(committed.sentence(before: failure.line))")
+            throw ExitCode(ExitStatus.code(for: failure.error))
+        }
+        let out = OutputStream(fd: 1)
+        if json {
+            var fields = ["\"ingested\":\(committed.count)"]
+            fields.append("\"first_seq\":" + (committed.first.map { String($0.rawValue) } ?? "null"))
+            fields.append("\"last_seq\":" + (committed.last.map { String($0.rawValue) } ?? "null"))
+            fields.append("\"seconds\":\(String(format: "%.3f", seconds))")
+            out.write("{" + fields.joined(separator: ",") + "}\n")
+        } else if let first = committed.first, let last = committed.last {
+            let rate = seconds > 0 ? Int(Double(committed.count) / seconds) : committed.count
+            out.write("ingested \(committed.count) events into \(log.directory): seq \(first)–\(last) (\(String(format: "%.2f", seconds)) s, \(rate) events/s)\n")
+        } else {
+            out.write("ingested 0 events: the input holds none\n")
+        }
+        out.flush()
+    }
+
+    private static func append(_ events: [AuditEvent], to log: AuditLog) async -> Result<AppendReceipt, AuditLogError> {
+        do throws(AuditLogError) {
+            return .success(try await log.append(events))
+        } catch {
+            return .failure(error)
+        }
+    }
+}
+
+/// What an ingest has committed so far.
+private struct Committed {
+    var count = 0
+    var first: SequenceNumber?
+    var last: SequenceNumber?
+
+    mutating func add(_ receipt: AppendReceipt) {
+        count += receipt.count
+        if first == nil { first = receipt.firstSeq }
+        last = receipt.lastSeq
+    }
+
+    func sentence(before line: Int) -> String {
+        guard let first, let last else {
+            return "nothing was written (line \(line) and everything after it were not committed)"
+        }
+        return "committed \(count) events from before line \(line) (seq \(first)–\(last)); nothing from line \(line) on was written"
+    }
+}

@@ -1,0 +1,70 @@
+import ArgumentParser
+import AuditLog
+import Foundation
+
+struct SegmentsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "segments",
+        abstract: "List the log's segment files.",
+        discussion: """
+            Each segment: file, seq range, event-time range, records, bytes, compression ratio, \
+            and whether it is sealed or active.
+
+            Examples:
+              auditlog segments
+              auditlog segments --json | jq '.[] | select(.state == "active")'
+            """
+    )
+
+    @OptionGroup var log: LogDirectoryOptions
+
+    @Flag(help: "Print a JSON array.")
+    var json = false
+
+    func run() async throws {
+        try await runCLI { try await list() }
+    }
+
+    private func list() async throws {
+        OutputStream.ignoreSIGPIPE()
+        let auditLog = try await log.openReadOnly()
+        let segments = auditLog.segments
+        let out = OutputStream(fd: 1)
+        if json {
+            out.write(JSONValue.array(segments.map(Self.json)).jsonText + "\n")
+        } else {
+            var rows = [["FILE", "FIRST_SEQ", "LAST_SEQ", "RECORDS", "MIN_TIME", "MAX_TIME", "BYTES", "RATIO", "STATE"]]
+            for s in segments {
+                rows.append([
+                    "segments/" + s.fileName, String(s.firstSeq.rawValue), s.lastSeq.map { String($0.rawValue) } ?? "-",
+                    String(s.recordCount), s.minTimestamp?.rfc3339 ?? "-", s.maxTimestamp?.rfc3339 ?? "-",
+                    String(s.bytes), String(format: "%.2f", Self.ratio(s)), s.isSealed ? "sealed" : "active",
+                ])
+            }
+            out.write(Table.render(rows))
+        }
+        out.flush()
+    }
+
+    static func ratio(_ s: SegmentInfo) -> Double {
+        s.bytes > 0 ? Double(s.rawPayloadBytes) / Double(s.bytes) : 0
+    }
+
+    static func json(_ s: SegmentInfo) -> JSONValue {
+        .object([
+            JSONMember("file", .string("segments/" + s.fileName)),
+            JSONMember("first_seq", .integer(s.firstSeq.rawValue)),
+            JSONMember("last_seq", s.lastSeq.map { .integer($0.rawValue) } ?? .null),
+            JSONMember("records", .integer(s.recordCount)),
+            JSONMember("min_time", .string(s.minTimestamp?.rfc3339)),
+            JSONMember("max_time", .string(s.maxTimestamp?.rfc3339)),
+            JSONMember("partition_start", .string(s.partitionStart.rfc3339)),
+            JSONMember("bytes", .integer(s.bytes)),
+            JSONMember("raw_bytes", .integer(s.rawPayloadBytes)),
+            JSONMember("compression_ratio", .number(String(format: "%.3f", ratio(s)))),
+            JSONMember("frames", .integer(s.frameCount)),
+            JSONMember("sealed", .bool(s.isSealed)),
+            JSONMember("state", .string(s.isSealed ? "sealed" : "active")),
+        ])
+    }
+}

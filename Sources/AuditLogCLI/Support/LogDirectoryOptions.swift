@@ -1,0 +1,24 @@
+import ArgumentParser
+import AuditLog
+import Foundation
+
+/// `--dir`, shared by every command.
+struct LogDirectoryOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The log directory.", discussion: "Default: $AUDITLOG_DIR, else ./auditlog-data.", valueName: "path"))
+    var dir: String?
+
+    var directory: String {
+        if let dir { return dir }
+        if let env = ProcessInfo.processInfo.environment["AUDITLOG_DIR"], !env.isEmpty { return env }
+        return "./auditlog-data"
+    }
+
+    /// Opens an existing log read-only (never creates one).
+    func openReadOnly() async throws -> AuditLog {
+        do {
+            return try await AuditLog.open(directory: directory, options: .readOnly)
+        } catch {
+            throw CLIError(error)
+        }
+    }
+}

@@ -1,0 +1,4 @@
+#ifndef CAUDITLOG_LZ4_SHIM_H
+#define CAUDITLOG_LZ4_SHIM_H
+#include <lz4.h>
+#endif

@@ -1,0 +1,93 @@
+import Foundation
+import Testing
+@testable import AuditLog
+
+@Suite struct RecoveryTests {
+    /// Builds a log whose active segment ends with a one-event frame; returns the segment
+    /// path and the offset where that last frame starts.
+    func logWithSmallLastFrame(_ dir: String) async throws -> (segment: String, lastFrameStart: Int, size: Int) {
+        let log = try await AuditLog.open(directory: dir, options: testOptions())
+        _ = try await log.append(events(20, prefix: "a"))
+        _ = try await log.append(events(20, from: Timestamp(rfc3339: "2026-03-20T01:00:00Z")!, prefix: "b"))
+        let segment = try #require(try segmentPaths(dir).last)
+        let lastFrameStart = try fileSize(segment)
+        _ = try await log.append([fullEvent(at: Timestamp(rfc3339: "2026-03-20T02:00:00Z")!)])
+        try await log.close()
+        return (segment, lastFrameStart, try fileSize(segment))
+    }
+
+    @Test func aTornTailCutAtEveryByteOfTheLastFrameRecoversExactlyTheCompleteFrames() async throws {
+        try await withTemporaryDirectory { dir in
+            let original = dir + "/original"
+            let (segment, lastFrameStart, size) = try await logWithSmallLastFrame(original)
+            let fm = FileManager.default
+            for cut in (lastFrameStart + 1)..<size {
+                let copy = dir + "/cut-\(cut)"
+                try fm.copyItem(atPath: original, toPath: copy)
+                let copiedSegment = copy + "/segments/" + URL(fileURLWithPath: segment).lastPathComponent
+                try truncateFile(copiedSegment, to: cut)
+                let log = try await AuditLog.open(directory: copy, options: testOptions())
+                #expect(log.recovery.count == 1, "cut at \(cut)")
+                #expect(log.recovery.first?.offset == Int64(lastFrameStart), "cut at \(cut)")
+                #expect(log.recovery.first?.bytesRemoved == Int64(cut - lastFrameStart))
+                #expect(log.head.lastSeq == SequenceNumber(40), "cut at \(cut)")
+                #expect(try fileSize(copiedSegment) == lastFrameStart)
+                // The log takes appends again and verifies.
+                let receipt = try await log.append([fullEvent(id: "again")])
+                #expect(receipt.firstSeq == SequenceNumber(41))
+                try await log.close()
+                let report = try await AuditLog.verify(directory: copy)
+                #expect(report.isIntact, "cut at \(cut): \(report.issues)")
+                try fm.removeItem(atPath: copy)
+            }
+        }
+    }
+
+    @Test func zeroFilledTailIsTorn() async throws {
+        try await withTemporaryDirectory { dir in
+            let (segment, _, size) = try await logWithSmallLastFrame(dir)
+            let handle = try FileHandle(forUpdating: URL(fileURLWithPath: segment))
+            try handle.seekToEnd()
+            try handle.write(contentsOf: Data(count: 4096))
+            try handle.close()
+            let log = try await AuditLog.open(directory: dir, options: testOptions())
+            #expect(log.recovery.first?.offset == Int64(size))
+            #expect(log.head.lastSeq == SequenceNumber(41))
+            try await log.close()
+        }
+    }
+
+    @Test func damageBeforeTheLastFrameIsAnErrorNamingFileOffsetAndSeq() async throws {
+        try await withTemporaryDirectory { dir in
+            let (segment, lastFrameStart, _) = try await logWithSmallLastFrame(dir)
+            let before = try Data(contentsOf: URL(fileURLWithPath: segment))
+            try flipByte(segment, at: 200)  // inside the first frame
+            do throws(AuditLogError) {
+                _ = try await AuditLog.open(directory: dir, options: testOptions())
+                Issue.record("opened a damaged log")
+            } catch {
+                #expect(error.code == .corruption)
+                #expect(error.location.file == "segments/00000000000000000001.seg")
+                #expect(error.location.offset != nil)
+                #expect(error.location.seq == SequenceNumber(1))
+            }
+            // Nothing was cut.
+            #expect(try fileSize(segment) == before.count)
+            _ = lastFrameStart
+        }
+    }
+
+    @Test func anUnfinishedNewSegmentFileIsRemoved() async throws {
+        try await withTemporaryDirectory { dir in
+            let log = try await AuditLog.open(directory: dir, options: testOptions())
+            _ = try await log.append(events(5))
+            try await log.close()
+            let stray = dir + "/segments/00000000000000000006.seg"
+            _ = FileManager.default.createFile(atPath: stray, contents: Data([0x41, 0x55]))
+            let reopened = try await AuditLog.open(directory: dir, options: testOptions())
+            #expect(reopened.recovery.first?.reason.contains("header never completed") == true)
+            #expect(!FileManager.default.fileExists(atPath: stray))
+            try await reopened.close()
+        }
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+@testable import AuditLog
+
+/// A fresh directory under the system temporary directory, removed afterwards.
+func withTemporaryDirectory<T>(_ body: (String) async throws -> T) async throws -> T {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("auditlog-test-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: url) }
+    return try await body(url.path)
+}
+
+/// A fully populated event: every typed field, nested policies, redactions, details and
+/// unknown fields.
+func fullEvent(id: String? = "evt_full_1", at timestamp: Timestamp = Timestamp(rfc3339: "2026-03-20T10:30:00.123Z")!) -> AuditEvent {
+    var e = AuditEvent(eventType: "decision", timestamp: timestamp, id: id)
+    e.verdict = .block
+    e.reasonCode = "prompt_injection_detected"
+    e.user = "alice@acme.com"
+    e.team = "payments"
+    e.model = "gpt-4o"
+    e.provider = "openai"
+    e.configVersion = "0.2.0"
+    e.apiKey = "key_ci_bot"
+    e.source = "ide"
+    e.tokensIn = 1245
+    e.tokensOut = 832
+    e.tokensCached = 512
+    e.tokensReasoning = 0
+    e.cost = Cost(decimal: "0.0142")
+    e.latencyMicros = 812_000
+    e.cacheHit = false
+    e.requestID = "req_9f2"
+    e.sessionID = "ses_77"
+    e.gateway = "gw-eu-1"
+    e.ip = "203.0.113.42"
+    e.userAgent = "Workjet Desktop/1.2.0"
+    e.policies = [PolicyDecision(name: "block-injection", kind: "prompt_injection", phase: "input", verdict: "block", reason: "prompt_injection_detected", extra: [JSONMember("score", .number("0.97"))])]
+    e.redactions = [Redaction(kind: "api_key", replacement: "[REDACTED:api_key]")]
+    e.resource = "chat:conv_abc123"
+    e.details = .object([JSONMember("old", .object([])), JSONMember("new", .array([.null, .bool(true), .string("x\n\"y\"")]))])
+    e.extra = [JSONMember("tenant", .string("acme")), JSONMember("labels", .object([JSONMember("env", .string("prod"))]))]
+    return e
+}
+
+/// Simple events spread over time, one every `stepSeconds`.
+func events(_ count: Int, from start: Timestamp = Timestamp(rfc3339: "2026-03-20T00:00:00Z")!, stepSeconds: Int64 = 1, prefix: String? = nil) -> [AuditEvent] {
+    (0..<count).map { i in
+        var e = AuditEvent(eventType: "decision", timestamp: Timestamp(nanosSinceEpoch: start.nanosSinceEpoch + Int64(i) * stepSeconds * 1_000_000_000))
+        e.id = prefix.map { "\($0)\(i)" }
+        e.verdict = [.allow, .block, .redact, .escalate][i % 4]
+        e.user = "user\(i % 7)@acme.com"
+        e.model = ["gpt-4o", "claude-sonnet-4"][i % 2]
+        e.tokensIn = Int64(i)
+        e.cost = Cost(nanodollars: Int64(i) * 1_000)
+        return e
+    }
+}
+
+/// All records of a log, oldest first.
+func readAll(_ log: AuditLog, order: ReadOrder = .oldestFirst) async throws -> [Record] {
+    var out: [Record] = []
+    for try await record in log.records(order: order) { out.append(record) }
+    return out
+}
+
+/// Segment file paths of a log directory, oldest first.
+func segmentPaths(_ directory: String) throws -> [String] {
+    try FileManager.default.contentsOfDirectory(atPath: directory + "/segments")
+        .filter { $0.hasSuffix(".seg") }.sorted().map { directory + "/segments/" + $0 }
+}
+
+func fileSize(_ path: String) throws -> Int {
+    (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+}
+
+/// Flips the bits of one byte of a file in place.
+func flipByte(_ path: String, at offset: Int) throws {
+    let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path))
+    defer { try? handle.close() }
+    try handle.seek(toOffset: UInt64(offset))
+    let byte = try handle.read(upToCount: 1) ?? Data([0])
+    try handle.seek(toOffset: UInt64(offset))
+    try handle.write(contentsOf: Data([byte[0] ^ 0xFF]))
+}
+
+func truncateFile(_ path: String, to length: Int) throws {
+    let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path))
+    defer { try? handle.close() }
+    try handle.truncate(atOffset: UInt64(length))
+}
+
+/// Options for tests: no fsync (fast), small segments when asked.
+func testOptions(segmentBytes: Int64 = 64 << 20, durability: AuditLogOptions.Durability = .none) -> AuditLogOptions {
+    var o = AuditLogOptions()
+    o.durability = durability
+    o.segmentSizeLimitBytes = segmentBytes
+    return o
+}
