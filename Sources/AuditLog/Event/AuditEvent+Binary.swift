@@ -15,8 +15,14 @@ extension AuditEvent {
         static let allMask: UInt32 = (1 << UInt32(Bit.allCases.count)) - 1
     }
 
-    /// Appends the leaf for `seq`. The event must have an id (assigned before encoding).
+    /// Appends the leaf for `seq`, with the event's own id.
     func encodeLeaf(seq: SequenceNumber, to w: inout ByteWriter) {
+        encodeLeaf(seq: seq, id: id ?? "", to: &w)
+    }
+
+    /// Appends the leaf for `seq` with `id` (the writer passes the assigned id, so it never
+    /// has to copy the event to set it).
+    func encodeLeaf(seq: SequenceNumber, id: String, to w: inout ByteWriter) {
         w.write(seq.rawValue)
         w.write(timestamp.nanosSinceEpoch)
         var presence: UInt32 = 0
@@ -48,7 +54,7 @@ extension AuditEvent {
         mark(.details, details != nil)
         mark(.extra, !extra.isEmpty)
         w.write(presence)
-        w.writeString(id ?? "")
+        w.writeString(id)
         w.writeString(eventType)
         if let verdict { w.write(verdict.code) }
         for s in [reasonCode, user, team, model, provider, configVersion, apiKey, source] {

@@ -40,67 +40,9 @@ extension AuditEvent {
         }
     }
 
-    /// Parses one event object at the parser's position and leaves the parser after it.
-    static func parseObject(_ p: inout JSONParser) throws(AuditLogError) -> AuditEvent {
-        func syntax(_ e: JSONParser.SyntaxError) -> AuditLogError {
-            AuditLogError(.invalidEvent, "invalid JSON: \(e.message)", location: .init(offset: Int64(e.offset)))
-        }
-        func invalid(_ field: String, _ message: String, _ offset: Int) -> AuditLogError {
-            AuditLogError(.invalidEvent, message, location: .init(offset: Int64(offset), field: field))
-        }
-        p.skipWhitespace()
-        guard let first = p.peek else {
-            throw AuditLogError(.invalidEvent, "empty input: expected a JSON object", location: .init(offset: Int64(p.position)))
-        }
-        guard first == UInt8(ascii: "{") else {
-            let kind: String
-            switch first {
-            case UInt8(ascii: "["): kind = "an array"
-            case UInt8(ascii: "\""): kind = "a string"
-            case UInt8(ascii: "t"), UInt8(ascii: "f"): kind = "a boolean"
-            case UInt8(ascii: "n"): kind = "null"
-            default: kind = "a number or invalid text"
-            }
-            throw AuditLogError(.invalidEvent, "expected a JSON object, got \(kind)", location: .init(offset: Int64(p.position)))
-        }
-        p.position += 1
-        var event = AuditEvent(eventType: "", timestamp: Timestamp(nanosSinceEpoch: 0))
-        var sawType = false
-        var sawTimestamp = false
-        var seen = Set<String>()
-        p.skipWhitespace()
-        if p.peek == UInt8(ascii: "}") {
-            p.position += 1
-        } else {
-            memberLoop: while true {
-                p.skipWhitespace()
-                let keyOffset = p.position
-                guard p.peek == UInt8(ascii: "\"") else { throw syntax(p.unexpected(expecting: "a member name")) }
-                let key: String
-                do { key = try p.parseString() } catch { throw syntax(error) }
-                guard seen.insert(key).inserted else {
-                    throw invalid(key, "duplicate key \"\(key)\"", keyOffset)
-                }
-                do { try p.expect(UInt8(ascii: ":"), "':'") } catch { throw syntax(error) }
-                p.skipWhitespace()
-                let valueOffset = p.position
-                let value: JSONValue
-                do { value = try p.parseValue(depth: 1) } catch { throw syntax(error) }
-                try event.assign(key: key, value: value, offset: valueOffset, sawType: &sawType, sawTimestamp: &sawTimestamp)
-                p.skipWhitespace()
-                switch p.peek {
-                case UInt8(ascii: ","): p.position += 1
-                case UInt8(ascii: "}"): p.position += 1; break memberLoop
-                default: throw syntax(p.unexpected(expecting: "',' or '}'"))
-                }
-            }
-        }
-        guard sawType else { throw invalid("event_type", "required field is missing", p.position) }
-        guard sawTimestamp else { throw invalid("timestamp", "required field is missing", p.position) }
-        return event
-    }
-
-    private mutating func assign(key: String, value: JSONValue, offset: Int, sawType: inout Bool, sawTimestamp: inout Bool) throws(AuditLogError) {
+    /// Sets the field `key` from a parsed value, or fails naming the field. The general (slow)
+    /// path: ``parseObject(_:)`` handles the common shapes without building a `JSONValue`.
+    mutating func assign(key: String, value: JSONValue, offset: Int, sawType: inout Bool, sawTimestamp: inout Bool) throws(AuditLogError) {
         func invalid(_ message: String) -> AuditLogError {
             AuditLogError(.invalidEvent, message, location: .init(offset: Int64(offset), field: key))
         }

@@ -158,6 +158,35 @@ struct JSONParser {
         }
     }
 
+    /// At an opening quote: when the string has no escapes and no control characters, moves
+    /// past it and returns the range of its content (not yet checked as UTF-8); otherwise
+    /// leaves the position unchanged and returns nil.
+    mutating func scanPlainString() -> Range<Int>? {
+        guard peek == UInt8(ascii: "\"") else { return nil }
+        var i = position + 1
+        while i < bytes.count {
+            let c = bytes[i]
+            if c == UInt8(ascii: "\"") {
+                let range = (position + 1)..<i
+                position = i + 1
+                return range
+            }
+            if c == UInt8(ascii: "\\") || c < 0x20 { return nil }
+            i += 1
+        }
+        return nil
+    }
+
+    /// Consumes `word` if it is next; false (position unchanged) otherwise.
+    mutating func consumeLiteral(_ word: StaticString) -> Bool {
+        let n = word.utf8CodeUnitCount
+        guard position + n <= bytes.count else { return false }
+        let w = UnsafeRawBufferPointer(start: word.utf8Start, count: n)
+        for i in 0..<n where bytes[position + i] != w[i] { return false }
+        position += n
+        return true
+    }
+
     /// Parses a string literal starting at the opening quote.
     mutating func parseString() throws(SyntaxError) -> String {
         let open = position
@@ -169,7 +198,7 @@ struct JSONParser {
             if c == UInt8(ascii: "\"") {
                 let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<position])
                 position += 1
-                guard let s = String(validating: raw, as: UTF8.self) else {
+                guard let s = makeString(raw) else {
                     throw error("string is not valid UTF-8", at: open)
                 }
                 return s

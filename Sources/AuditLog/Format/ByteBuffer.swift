@@ -145,7 +145,7 @@ struct ByteReader {
             throw FormatError(.truncated, "\(what) length \(length) runs past the end", offset: start)
         }
         let raw = try readBytes(Int(length), what)
-        guard let string = String(validating: raw, as: UTF8.self) else {
+        guard let string = makeString(raw) else {
             throw FormatError(.malformed, "\(what) is not valid UTF-8", offset: start)
         }
         return string
@@ -161,4 +161,26 @@ extension Array where Element == UInt8 {
         }
         return try result.get()
     }
+}
+
+/// A String from UTF-8 bytes, or nil when they are not valid UTF-8. ASCII (the common case
+/// for audit fields) takes a fast path that skips the generic validator.
+@inline(__always)
+func makeString(_ raw: UnsafeRawBufferPointer) -> String? {
+    let bytes = raw.bindMemory(to: UInt8.self)
+    var i = 0
+    let n = bytes.count
+    var ascii = true
+    while i + 8 <= n {
+        if raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { ascii = false; break }
+        i += 8
+    }
+    if ascii {
+        while i < n {
+            if bytes[i] >= 0x80 { ascii = false; break }
+            i += 1
+        }
+    }
+    if ascii { return String(decoding: bytes, as: UTF8.self) }
+    return String(validating: bytes, as: UTF8.self)
 }

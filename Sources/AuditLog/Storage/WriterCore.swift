@@ -52,9 +52,8 @@ final class WriterCore: @unchecked Sendable {
         do throws(AuditLogError) {
             for batch in batches {
                 do throws(AuditLogError) {
-                    var events = batch.events
-                    try prepare(&events)
-                    results.append(.success(try commit(events)))
+                    let ids = try prepare(batch.events)
+                    results.append(.success(try commit(batch.events, ids: ids)))
                 } catch where error.code == .invalidEvent || error.code == .duplicateID || error.code == .limitExceeded || error.code == .invalidArgument {
                     results.append(.failure(error))
                 }
@@ -71,8 +70,8 @@ final class WriterCore: @unchecked Sendable {
     }
 
     /// Validates a batch, assigns missing ids and encodes its leaves (with seq 0, patched at
-    /// commit). Throws without changing any state.
-    private func prepare(_ events: inout [AuditEvent]) throws(AuditLogError) {
+    /// commit). Returns every event's id. Throws without changing any state.
+    private func prepare(_ events: [AuditEvent]) throws(AuditLogError) -> [String] {
         guard !events.isEmpty else { throw AuditLogError(.invalidArgument, "empty batch") }
         guard events.count <= options.maxBatchEvents else {
             throw AuditLogError(.limitExceeded, "batch of \(events.count) events exceeds the limit of \(options.maxBatchEvents)")
@@ -103,17 +102,19 @@ final class WriterCore: @unchecked Sendable {
         }
         leaves.removeAll()
         leafEnds.removeAll(keepingCapacity: true)
+        var ids: [String] = []
+        ids.reserveCapacity(events.count)
         for i in events.indices {
-            if events[i].id == nil {
-                events[i].id = EventID.make(timestampNanos: events[i].timestamp.nanosSinceEpoch, using: &rng)
-            }
+            let id = events[i].id ?? EventID.make(timestampNanos: events[i].timestamp.nanosSinceEpoch, using: &rng)
+            ids.append(id)
             let start = leaves.count
-            events[i].encodeLeaf(seq: SequenceNumber(0), to: &leaves)
+            events[i].encodeLeaf(seq: SequenceNumber(0), id: id, to: &leaves)
             guard leaves.count - start <= EventLimits.maxJSONBytes * 2 else {
                 throw AuditLogError(.limitExceeded, "event encodes to \(leaves.count - start) bytes; the limit is \(EventLimits.maxJSONBytes * 2)", location: .init(index: i))
             }
             leafEnds.append(leaves.count)
         }
+        return ids
     }
 
     /// The id stored at `seq` (reads the record; used only to confirm an id-hash hit).
@@ -123,11 +124,11 @@ final class WriterCore: @unchecked Sendable {
     }
 
     /// Assigns seqs, chains and frames the prepared leaves. Rolls segments as needed.
-    private func commit(_ events: [AuditEvent]) throws(AuditLogError) -> AppendReceipt {
+    private func commit(_ events: [AuditEvent], ids: [String]) throws(AuditLogError) -> AppendReceipt {
         let first = nextSeq
         var start = 0
-        for (i, event) in events.enumerated() {
-            let ts = event.timestamp.nanosSinceEpoch
+        for i in events.indices {
+            let ts = events[i].timestamp.nanosSinceEpoch
             try rollIfNeeded(forTimestamp: ts)
             let end = leafEnds[i]
             let seq = nextSeq
@@ -139,12 +140,12 @@ final class WriterCore: @unchecked Sendable {
                 chain = chain.chained(with: leaf)
                 frame.append(leaf: leaf, seq: seq, timestampNanos: ts)
             }
-            ids?.insert(event.id ?? "", seq: seq.rawValue)
+            self.ids?.insert(ids[i], seq: seq.rawValue)
             nextSeq = seq.next
             start = end
             if frame.rawBytes >= FrameBuilder.targetRawBytes { closeFrame() }
         }
-        return AppendReceipt(firstSeq: first, lastSeq: SequenceNumber(nextSeq.rawValue - 1), ids: events.map { $0.id ?? "" }, chainHead: chain)
+        return AppendReceipt(firstSeq: first, lastSeq: SequenceNumber(nextSeq.rawValue - 1), ids: ids, chainHead: chain)
     }
 
     private func closeFrame() {
