@@ -1,0 +1,89 @@
+import Foundation
+import Testing
+@testable import AuditLog
+
+/// `fixtures/golden-v1/` pins format version 1: written once by `auditlog ingest` from
+/// `fixtures/golden-v1.ndjson` (see fixtures/README.md). If a change to the codecs makes these
+/// tests fail, the format changed: bump the version, update docs/FORMAT.md and the fixture.
+@Suite struct GoldenFixtureTests {
+    static let root = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("fixtures")
+
+    /// The chain value after the last record, as written when the fixture was made.
+    static let chainHead = "fcdb57d931348503c0b906f25d49884e21a286d14aa73a140eb331313b65bb72"
+
+    /// A copy of the fixture (opening for reading creates nothing, but tests stay hermetic).
+    func withFixture<T>(_ body: (String) async throws -> T) async throws -> T {
+        try await withTemporaryDirectory { dir in
+            let copy = dir + "/golden-v1"
+            try FileManager.default.copyItem(atPath: Self.root.appendingPathComponent("golden-v1").path, toPath: copy)
+            return try await body(copy)
+        }
+    }
+
+    @Test func theGoldenLogVerifies() async throws {
+        try await withFixture { dir in
+            let report = try await AuditLog.verify(directory: dir, options: VerificationOptions(deep: true))
+            #expect(report.isIntact, "\(report.issues)")
+            #expect(report.recordsChecked == 43)
+            #expect(report.segmentsChecked == 3)
+            #expect(report.chainHead?.hex == Self.chainHead)
+        }
+    }
+
+    @Test func theGoldenLogHoldsItsSourceEvents() async throws {
+        try await withFixture { dir in
+            let source = try String(contentsOf: Self.root.appendingPathComponent("golden-v1.ndjson"), encoding: .utf8)
+                .split(separator: "\n").map { try AuditEvent(json: String($0)) }
+            let log = try await AuditLog.open(directory: dir, options: .readOnly)
+            let records = try await readAll(log)
+            #expect(records.count == source.count)
+            for (i, (record, original)) in zip(records, source).enumerated() {
+                #expect(record.seq == SequenceNumber(UInt64(i + 1)))
+                var expected = original
+                if expected.id == nil { expected.id = record.event.id }
+                #expect(record.event == expected, "seq \(i + 1)")
+            }
+            #expect(records[41].event.extra.map(\.key) == ["tenant", "labels"])
+            #expect(records[42].event.timestamp.rfc3339 == "2026-03-20T21:59:59.500Z")
+        }
+    }
+
+    /// Re-encoding every decoded record gives back exactly the stored leaf bytes.
+    @Test func everyStoredLeafReencodesToTheSameBytes() async throws {
+        try await withFixture { dir in
+            let paths = LogPaths(directory: dir)
+            for name in try LogCatalog.segmentFileNames(paths) {
+                let reader = try SegmentReader(paths: paths, fileName: name)
+                var offset = Int64(SegmentHeader.byteCount)
+                while case .frame(let h) = try reader.probe(at: offset) {
+                    guard case .success(true) = try reader.loadPayload(h, at: offset) else {
+                        Issue.record("frame at \(offset) of \(name) unreadable")
+                        return
+                    }
+                    try reader.forEachLeaf { (leaf) throws(FormatError) in
+                        let record = try AuditEvent.decodeLeaf(leaf)
+                        #expect(record.event.leafBytes(seq: record.seq) == Array(leaf), "seq \(record.seq)")
+                    }
+                    offset += Int64(h.frameLengthBytes)
+                }
+            }
+        }
+    }
+
+    @Test func headersFootersAndManifestAreAsSpecified() throws {
+        let dir = Self.root.appendingPathComponent("golden-v1")
+        let manifest = try [UInt8](Data(contentsOf: dir.appendingPathComponent("auditlog.meta")))
+        #expect(manifest.count == 64)
+        #expect(Array(manifest[0..<8]) == Array("AUDITLOG".utf8))
+        #expect(manifest[8] == 1 && manifest[9] == 0)
+        let segment = try [UInt8](Data(contentsOf: dir.appendingPathComponent("segments/00000000000000000001.seg")))
+        #expect(Array(segment[0..<8]) == Array("AUDITSEG".utf8))
+        #expect(Array(segment[16..<32]) == Array(manifest[16..<32]))  // log id
+        #expect(Array(segment[128..<132]) == Array("AFRM".utf8))
+        let footer = Array(segment[(segment.count - 128)...])
+        #expect(Array(footer[0..<4]) == Array("AFTR".utf8))
+        #expect(footer[16] == 14)  // last seq of the first segment
+    }
+}
