@@ -44,7 +44,7 @@ public final class AuditLog: Sendable {
     }
 
     private struct Pending: Sendable {
-        var events: [AuditEvent]
+        var batch: PreparedBatch
         var continuation: CheckedContinuation<Result<AppendReceipt, AuditLogError>, Never>
     }
 
@@ -133,11 +133,14 @@ public final class AuditLog: Sendable {
         guard core != nil else {
             throw AuditLogError(.invalidArgument, "the log was opened read-only", location: .init(file: directory))
         }
+        // Validation and encoding happen here, on the appending task; the writer only chains,
+        // frames and writes.
+        let batch = try PreparedBatch(events, maxEvents: options.maxBatchEvents)
         let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<AppendReceipt, AuditLogError>, Never>) in
             enum Action { case refuse, wait, drain }
             let action = state.withLock { s -> Action in
                 if s.closed { return .refuse }
-                s.pending.append(Pending(events: events, continuation: continuation))
+                s.pending.append(Pending(batch: batch, continuation: continuation))
                 if s.draining { return .wait }
                 s.draining = true
                 return .drain
@@ -173,7 +176,7 @@ public final class AuditLog: Sendable {
                 return s.pending
             }
             if group.isEmpty { return }
-            let results = core.write(group.map { WriterCore.Batch(events: $0.events) })
+            let results = core.write(group.map(\.batch))
             let snapshot = Snapshot(segments: core.segments, nextSeq: core.nextSeq, chainHead: core.chain)
             state.withLock { $0.snapshot = snapshot }
             for (pending, result) in zip(group, results) {
@@ -259,6 +262,15 @@ public final class AuditLog: Sendable {
             }
         }
         return try result.get()
+    }
+}
+
+extension AuditLog {
+    /// Runs non-throwing blocking work (file reads, hashing) on a global queue.
+    static func offPool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: work()) }
+        }
     }
 }
 

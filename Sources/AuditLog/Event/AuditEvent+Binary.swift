@@ -1,8 +1,10 @@
-/// The canonical binary record encoding: the hash-chain leaf (docs/FORMAT.md, "Record").
+/// The canonical binary record encoding (docs/FORMAT.md, "Record").
 ///
 /// ```
-/// leaf     = seq:u64 timestamp:i64 presence:u32 id:str event_type:str field* 
+/// record   = timestamp:i64 presence:u32 id event_type:str field*
+/// id       = str, or 16 bytes when presence bit 26 says it is an `evt_` ULID
 /// str      = len:varint utf8[len]
+/// leaf(n)  = seq:u64 ‖ record        -- what the hash chain covers; the seq is not stored
 /// ```
 /// Optional fields follow in bit order, each only when its presence bit is set.
 extension AuditEvent {
@@ -10,20 +12,23 @@ extension AuditEvent {
         case verdict = 0, reasonCode, user, team, model, provider, configVersion, apiKey, source
         case tokensIn, tokensOut, tokensCached, tokensReasoning, cost, latency, cacheHit
         case requestID, sessionID, gateway, ip, userAgent, policies, redactions, resource, details, extra
+        /// Not a field: the id is an `evt_` ULID stored as 16 bytes.
+        case compactID
 
         var mask: UInt32 { 1 << UInt32(rawValue) }
         static let allMask: UInt32 = (1 << UInt32(Bit.allCases.count)) - 1
     }
 
-    /// Appends the leaf for `seq`, with the event's own id.
-    func encodeLeaf(seq: SequenceNumber, to w: inout ByteWriter) {
-        encodeLeaf(seq: seq, id: id ?? "", to: &w)
+    /// The record bytes with the event's own id (tests and tools).
+    func recordBytes() -> [UInt8] {
+        var w = ByteWriter()
+        encodeRecord(id: id ?? "", to: &w)
+        return w.bytes
     }
 
-    /// Appends the leaf for `seq` with `id` (the writer passes the assigned id, so it never
-    /// has to copy the event to set it).
-    func encodeLeaf(seq: SequenceNumber, id: String, to w: inout ByteWriter) {
-        w.write(seq.rawValue)
+    /// Appends the record with `id` (the writer passes the assigned id, so it never has to
+    /// copy the event to set it).
+    func encodeRecord(id: String, to w: inout ByteWriter) {
         w.write(timestamp.nanosSinceEpoch)
         var presence: UInt32 = 0
         func mark(_ bit: Bit, _ present: Bool) { if present { presence |= bit.mask } }
@@ -53,20 +58,38 @@ extension AuditEvent {
         mark(.resource, resource != nil)
         mark(.details, details != nil)
         mark(.extra, !extra.isEmpty)
+        let ulid = EventID.ulidBytes(id)
+        mark(.compactID, ulid != nil)
         w.write(presence)
-        w.writeString(id)
+        if let ulid {
+            w.write(ulid.high)
+            w.write(ulid.low)
+        } else {
+            w.writeString(id)
+        }
         w.writeString(eventType)
         if let verdict { w.write(verdict.code) }
-        for s in [reasonCode, user, team, model, provider, configVersion, apiKey, source] {
-            if let s { w.writeString(s) }
-        }
-        for n in [tokensIn, tokensOut, tokensCached, tokensReasoning, cost?.nanodollars, latencyMicros] {
-            if let n { w.writeVarint(UInt64(n)) }
-        }
+        // Written field by field (not via array literals: this runs once per appended event).
+        if let reasonCode { w.writeString(reasonCode) }
+        if let user { w.writeString(user) }
+        if let team { w.writeString(team) }
+        if let model { w.writeString(model) }
+        if let provider { w.writeString(provider) }
+        if let configVersion { w.writeString(configVersion) }
+        if let apiKey { w.writeString(apiKey) }
+        if let source { w.writeString(source) }
+        if let tokensIn { w.writeVarint(UInt64(tokensIn)) }
+        if let tokensOut { w.writeVarint(UInt64(tokensOut)) }
+        if let tokensCached { w.writeVarint(UInt64(tokensCached)) }
+        if let tokensReasoning { w.writeVarint(UInt64(tokensReasoning)) }
+        if let cost { w.writeVarint(UInt64(cost.nanodollars)) }
+        if let latencyMicros { w.writeVarint(UInt64(latencyMicros)) }
         if let cacheHit { w.write(UInt8(cacheHit ? 1 : 0)) }
-        for s in [requestID, sessionID, gateway, ip, userAgent] {
-            if let s { w.writeString(s) }
-        }
+        if let requestID { w.writeString(requestID) }
+        if let sessionID { w.writeString(sessionID) }
+        if let gateway { w.writeString(gateway) }
+        if let ip { w.writeString(ip) }
+        if let userAgent { w.writeString(userAgent) }
         if let policies {
             w.writeVarint(UInt64(policies.count))
             for p in policies {
@@ -96,30 +119,35 @@ extension AuditEvent {
         if !extra.isEmpty { JSONValue.encodeMembers(extra, to: &w) }
     }
 
-    /// The leaf bytes for `seq` (tests and tools; the writer reuses one buffer instead).
-    func leafBytes(seq: SequenceNumber) -> [UInt8] {
-        var w = ByteWriter()
-        encodeLeaf(seq: seq, to: &w)
-        return w.bytes
+    /// The event time at the start of a record.
+    static func recordTimestamp(_ record: UnsafeRawBufferPointer) throws(FormatError) -> Int64 {
+        var r = ByteReader(record)
+        return try r.readInt64("timestamp")
     }
 
-    /// Reads only the seq and timestamp at the start of a leaf.
-    static func leafPrefix(_ leaf: UnsafeRawBufferPointer) throws(FormatError) -> (seq: SequenceNumber, timestampNanos: Int64) {
-        var r = ByteReader(leaf)
-        let seq = SequenceNumber(try r.readUInt64("seq"))
-        let ts = try r.readInt64("timestamp")
-        return (seq, ts)
+    /// Reads only the id of a record (the writer's id index).
+    static func recordID(_ record: UnsafeRawBufferPointer) throws(FormatError) -> String {
+        var r = ByteReader(record)
+        _ = try r.readInt64("timestamp")
+        let presence = try r.readUInt32("presence")
+        return try readID(&r, compact: presence & Bit.compactID.mask != 0)
     }
 
-    /// Decodes a whole leaf; every byte must be consumed.
-    static func decodeLeaf(_ leaf: UnsafeRawBufferPointer) throws(FormatError) -> Record {
-        var r = ByteReader(leaf)
-        let seq = SequenceNumber(try r.readUInt64("seq"))
+    private static func readID(_ r: inout ByteReader, compact: Bool) throws(FormatError) -> String {
+        guard compact else { return try r.readString("id") }
+        let high = try r.readUInt64("id")
+        let low = try r.readUInt64("id")
+        return EventID.string(high: high, low: low)
+    }
+
+    /// Decodes a whole record; every byte must be consumed.
+    static func decodeRecord(_ record: UnsafeRawBufferPointer) throws(FormatError) -> AuditEvent {
+        var r = ByteReader(record)
         let ts = try r.readInt64("timestamp")
-        guard ts >= 0 else { throw FormatError(.malformed, "negative timestamp", offset: 8) }
+        guard ts >= 0 else { throw FormatError(.malformed, "negative timestamp", offset: 0) }
         let presence = try r.readUInt32("presence")
         guard presence & ~Bit.allMask == 0 else {
-            throw FormatError(.malformed, "unknown presence bits 0x\(String(presence & ~Bit.allMask, radix: 16))", offset: 16)
+            throw FormatError(.malformed, "unknown presence bits 0x\(String(presence & ~Bit.allMask, radix: 16))", offset: 8)
         }
         func has(_ bit: Bit) -> Bool { presence & bit.mask != 0 }
         func optString(_ bit: Bit) throws(FormatError) -> String? { has(bit) ? try r.readString() : nil }
@@ -130,7 +158,7 @@ extension AuditEvent {
             guard v <= UInt64(Int64.max) else { throw FormatError(.malformed, "integer out of range", offset: start) }
             return Int64(v)
         }
-        let id = try r.readString("id")
+        let id = try readID(&r, compact: has(.compactID))
         var event = AuditEvent(eventType: try r.readString("event_type"), timestamp: Timestamp(nanosSinceEpoch: ts), id: id)
         if has(.verdict) {
             let start = r.offset
@@ -209,7 +237,7 @@ extension AuditEvent {
         guard r.isAtEnd else {
             throw FormatError(.malformed, "\(r.remaining) unexpected bytes after the record", offset: r.offset)
         }
-        return Record(seq: seq, event: event)
+        return event
     }
 
     /// Extra members must not repeat a typed name or each other (the JSON would be ambiguous).

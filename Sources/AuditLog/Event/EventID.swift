@@ -1,29 +1,55 @@
 /// Event ids assigned at append: `evt_` + a ULID (48-bit millisecond time, 80 random bits, in
-/// Crockford base32), so ids sort by event time.
+/// Crockford base32), so ids sort by event time. Such ids are stored as their 16 bytes.
 enum EventID {
     private static let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
+    private static let values: [UInt8] = {
+        var table = [UInt8](repeating: 0xFF, count: 256)
+        for (i, c) in alphabet.enumerated() { table[Int(c)] = UInt8(i) }
+        return table
+    }()
 
     static func make<G: RandomNumberGenerator>(timestampNanos: Int64, using rng: inout G) -> String {
         let millis = UInt64(max(0, timestampNanos / 1_000_000)) & 0xFFFF_FFFF_FFFF
-        let hi = rng.next() & 0xFFFF  // 16 random bits
-        let lo = rng.next()  // 64 random bits
-        // 128 bits: 48 time, 80 random → 26 base32 characters (the top 2 bits are zero).
-        let high64 = millis << 16 | hi
-        let low64 = lo
+        let high = millis << 16 | (rng.next() & 0xFFFF)
+        return string(high: high, low: rng.next())
+    }
+
+    /// `evt_` + the 26-character ULID of a 128-bit value (high 64 bits first).
+    static func string(high: UInt64, low: UInt64) -> String {
         var out = [UInt8](repeating: 0, count: 30)
         out[0] = UInt8(ascii: "e"); out[1] = UInt8(ascii: "v"); out[2] = UInt8(ascii: "t"); out[3] = UInt8(ascii: "_")
         for i in 0..<26 {
-            let bitFromEnd = (25 - i) * 5  // position of this digit's lowest bit
-            var v: UInt64
-            if bitFromEnd >= 64 {
-                v = high64 >> UInt64(bitFromEnd - 64)
-            } else if bitFromEnd + 5 <= 64 {
-                v = low64 >> UInt64(bitFromEnd)
+            let shift = (25 - i) * 5  // position of this digit's lowest bit in the 130-bit number
+            let v: UInt64
+            if shift >= 64 {
+                v = high >> UInt64(shift - 64)
+            } else if shift + 5 <= 64 {
+                v = low >> UInt64(shift)
             } else {
-                v = (low64 >> UInt64(bitFromEnd)) | (high64 << UInt64(64 - bitFromEnd))
+                v = (low >> UInt64(shift)) | (high << UInt64(64 - shift))
             }
             out[4 + i] = alphabet[Int(v & 0x1F)]
         }
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The 128-bit value of an id that is exactly `evt_` + a canonical (uppercase) ULID, so
+    /// that ``string(high:low:)`` gives it back byte for byte; nil for any other id.
+    static func ulidBytes(_ id: String) -> (high: UInt64, low: UInt64)? {
+        var s = id
+        return s.withUTF8 { u -> (high: UInt64, low: UInt64)? in
+            guard u.count == 30, u[0] == UInt8(ascii: "e"), u[1] == UInt8(ascii: "v"), u[2] == UInt8(ascii: "t"),
+                  u[3] == UInt8(ascii: "_"), u[4] <= UInt8(ascii: "7")
+            else { return nil }
+            var high: UInt64 = 0
+            var low: UInt64 = 0
+            for i in 4..<30 {
+                let d = values[Int(u[i])]
+                guard d != 0xFF else { return nil }
+                high = high << 5 | low >> 59
+                low = low << 5 | UInt64(d)
+            }
+            return (high, low)
+        }
     }
 }

@@ -83,11 +83,12 @@ public struct ChainHash: Hashable, Sendable, CustomStringConvertible {
         return ChainHash(digest: hasher.finalize())
     }
 
-    /// `SHA-256(self ‖ leaf)`.
-    func chained(with leaf: UnsafeRawBufferPointer) -> ChainHash {
+    /// The next chain value: `SHA-256(self ‖ leaf)` with `leaf = seq:u64 ‖ record`.
+    func chained(seq: SequenceNumber, record: UnsafeRawBufferPointer) -> ChainHash {
         var hasher = SHA256()
         withUnsafeBytes(of: self) { hasher.update(bufferPointer: $0) }
-        hasher.update(bufferPointer: leaf)
+        withUnsafeBytes(of: seq.rawValue.littleEndian) { hasher.update(bufferPointer: $0) }
+        hasher.update(bufferPointer: record)
         return ChainHash(digest: hasher.finalize())
     }
 

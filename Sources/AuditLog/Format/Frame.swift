@@ -3,7 +3,7 @@
 struct FrameHeader: Equatable, Sendable {
     static let magic: UInt32 = 0x4D52_4641  // "AFRM" little-endian
     static let byteCount = 88
-    /// Largest raw payload a reader accepts (a single record may exceed the 64 KiB target).
+    /// Largest raw payload a reader accepts (a single record may exceed the 128 KiB target).
     static let maxRawPayloadBytes = 16 << 20
 
     enum Codec: UInt8, Sendable {
@@ -102,8 +102,10 @@ struct FrameHeader: Equatable, Sendable {
 /// Builds frames from records: the writer appends leaves, then `finish` compresses and returns
 /// the frame bytes ready for one write.
 struct FrameBuilder {
-    /// Target raw payload size; a frame is closed once it reaches this.
-    static let targetRawBytes = 64 << 10
+    /// Target raw payload size; a frame is closed once it reaches this. DESIGN.md says ~64 KiB;
+    /// 128 KiB measured ~1 byte/event smaller on generated traffic (LZ4 restarts per frame)
+    /// at no cost in speed, and a frame is still a small read.
+    static let targetRawBytes = 128 << 10
 
     private(set) var payload = ByteWriter(capacity: targetRawBytes + 4096)
     private(set) var recordCount: UInt32 = 0
@@ -115,14 +117,14 @@ struct FrameBuilder {
     var isEmpty: Bool { recordCount == 0 }
     var rawBytes: Int { payload.count }
 
-    /// Appends one record (its length, then its leaf bytes).
-    mutating func append(leaf: UnsafeRawBufferPointer, seq: SequenceNumber, timestampNanos: Int64) {
+    /// Appends one record: its length as a varint, then its bytes.
+    mutating func append(record: UnsafeRawBufferPointer, seq: SequenceNumber, timestampNanos: Int64) {
         if recordCount == 0 { firstSeq = seq }
         recordCount += 1
         minTimestampNanos = min(minTimestampNanos, timestampNanos)
         maxTimestampNanos = max(maxTimestampNanos, timestampNanos)
-        payload.write(UInt32(leaf.count))
-        payload.write(bytes: leaf)
+        payload.writeVarint(UInt64(record.count))
+        payload.write(bytes: record)
     }
 
     /// Produces the frame bytes and resets the builder.
@@ -166,14 +168,16 @@ struct FramePayloadIterator {
 
     init(_ payload: UnsafeRawBufferPointer) { self.payload = payload }
 
-    /// The next leaf and the payload offset it starts at, or nil at the end.
-    mutating func next() throws(FormatError) -> (leaf: UnsafeRawBufferPointer, offset: Int)? {
+    /// The next record's bytes, or nil at the end.
+    mutating func next() throws(FormatError) -> UnsafeRawBufferPointer? {
         guard offset < payload.count else { return nil }
         var r = ByteReader(payload, offset: offset)
-        let length = Int(try r.readUInt32("record length"))
-        let start = r.offset
-        let leaf = try r.readBytes(length, "record")
+        let length = try r.readVarint("record length")
+        guard length <= UInt64(r.remaining) else {
+            throw FormatError(.truncated, "record of \(length) bytes runs past the end of the frame", offset: offset)
+        }
+        let record = try r.readBytes(Int(length), "record")
         offset = r.offset
-        return (leaf, start)
+        return record
     }
 }

@@ -49,12 +49,8 @@ struct IDIndex {
                 }
                 ids.removeAll(keepingCapacity: true)
                 do throws(FormatError) {
-                    try reader.forEachLeaf { (leaf) throws(FormatError) in
-                        var r = ByteReader(leaf)
-                        let seq = try r.readUInt64()
-                        _ = try r.readUInt64()
-                        _ = try r.readUInt32()
-                        ids.append((try r.readString("id"), seq))
+                    try reader.forEachRecord(firstSeq: h.firstSeq) { (seq, record) throws(FormatError) in
+                        ids.append((try AuditEvent.recordID(record), seq.rawValue))
                     }
                 } catch {
                     throw AuditLogError(.corruption, "undecodable record: \(error.message)", location: .init(file: reader.displayName, offset: offset, seq: h.firstSeq))

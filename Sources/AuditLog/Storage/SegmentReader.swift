@@ -133,39 +133,34 @@ final class SegmentReader {
         }
     }
 
-    /// Decodes the records of the frame last loaded, checking that their seqs run from
-    /// `h.firstSeq` without a gap.
+    /// Decodes the records of the frame last loaded into `out`, seqs from `h.firstSeq` on.
     func decodeRecords(_ h: FrameHeader, frameOffset: Int64, into out: inout [Record]) throws(AuditLogError) {
-        let result: Result<Void, AuditLogError> = rawBuffer.withUnsafeBytes { raw in
-            var it = FramePayloadIterator(UnsafeRawBufferPointer(rebasing: raw[0..<rawCount]))
-            var expected = h.firstSeq
-            var decoded: UInt32 = 0
-            do throws(FormatError) {
-                while let (leaf, _) = try it.next() {
-                    let record = try AuditEvent.decodeLeaf(leaf)
-                    guard record.seq == expected else {
-                        return .failure(AuditLogError(.corruption, "record has seq \(record.seq), expected \(expected)", location: .init(file: displayName, offset: frameOffset, seq: expected)))
-                    }
-                    out.append(record)
-                    expected = expected.next
-                    decoded += 1
-                }
-            } catch {
-                return .failure(AuditLogError(.corruption, "undecodable record: \(error.message)", location: .init(file: displayName, offset: frameOffset, seq: expected)))
+        var seq = h.firstSeq
+        var decoded: UInt32 = 0
+        do throws(FormatError) {
+            try forEachRecord(firstSeq: h.firstSeq) { (_, record) throws(FormatError) in
+                out.append(Record(seq: seq, event: try AuditEvent.decodeRecord(record)))
+                seq = seq.next
+                decoded += 1
             }
-            guard decoded == h.recordCount else {
-                return .failure(AuditLogError(.corruption, "frame holds \(decoded) records, header says \(h.recordCount)", location: .init(file: displayName, offset: frameOffset, seq: h.firstSeq)))
-            }
-            return .success(())
+        } catch {
+            throw AuditLogError(.corruption, "undecodable record: \(error.message)", location: .init(file: displayName, offset: frameOffset, seq: seq))
         }
-        try result.get()
+        guard decoded == h.recordCount else {
+            throw AuditLogError(.corruption, "frame holds \(decoded) records, header says \(h.recordCount)", location: .init(file: displayName, offset: frameOffset, seq: h.firstSeq))
+        }
     }
 
-    /// Calls `body` with each record leaf of the frame last loaded.
-    func forEachLeaf(_ body: (UnsafeRawBufferPointer) throws(FormatError) -> Void) throws(FormatError) {
+    /// Calls `body` with each record of the frame last loaded and its seq (counted from
+    /// `firstSeq`: seqs are not stored, they are implied by position).
+    func forEachRecord(firstSeq: SequenceNumber, _ body: (SequenceNumber, UnsafeRawBufferPointer) throws(FormatError) -> Void) throws(FormatError) {
         try rawBuffer.withRawBytes { (raw) throws(FormatError) in
             var it = FramePayloadIterator(UnsafeRawBufferPointer(rebasing: raw[0..<rawCount]))
-            while let (leaf, _) = try it.next() { try body(leaf) }
+            var seq = firstSeq
+            while let record = try it.next() {
+                try body(seq, record)
+                seq = seq.next
+            }
         }
     }
 

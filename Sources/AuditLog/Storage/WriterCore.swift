@@ -16,10 +16,7 @@ final class WriterCore: @unchecked Sendable {
     private(set) var unsynced = false
 
     private var ids: IDIndex?
-    private var rng = SystemRandomNumberGenerator()
-    // Reused buffers: no per-record allocation on the append path beyond the record itself.
-    private var leaves = ByteWriter(capacity: 1 << 20)
-    private var leafEnds: [Int] = []
+    // Reused buffers: no per-record allocation on the append path.
     private var frame = FrameBuilder()
     private var out: [UInt8] = []
 
@@ -36,15 +33,10 @@ final class WriterCore: @unchecked Sendable {
         }
     }
 
-    /// One caller's batch.
-    struct Batch {
-        var events: [AuditEvent]
-    }
-
     /// Writes `batches` (in order) as one group: each batch is validated on its own and either
     /// wholly appended or refused; all accepted batches share frames, one write per segment
     /// and, with ``AuditLogOptions/Durability/syncEveryBatch``, one sync.
-    func write(_ batches: [Batch]) -> [Result<AppendReceipt, AuditLogError>] {
+    func write(_ batches: [PreparedBatch]) -> [Result<AppendReceipt, AuditLogError>] {
         if let fatalError { return batches.map { _ in .failure(fatalError) } }
         var results: [Result<AppendReceipt, AuditLogError>] = []
         results.reserveCapacity(batches.count)
@@ -52,8 +44,8 @@ final class WriterCore: @unchecked Sendable {
         do throws(AuditLogError) {
             for batch in batches {
                 do throws(AuditLogError) {
-                    let ids = try prepare(batch.events)
-                    results.append(.success(try commit(batch.events, ids: ids)))
+                    try checkIDs(batch)
+                    results.append(.success(try commit(batch)))
                 } catch where error.code == .invalidEvent || error.code == .duplicateID || error.code == .limitExceeded || error.code == .invalidArgument {
                     results.append(.failure(error))
                 }
@@ -69,52 +61,16 @@ final class WriterCore: @unchecked Sendable {
         return results
     }
 
-    /// Validates a batch, assigns missing ids and encodes its leaves (with seq 0, patched at
-    /// commit). Returns every event's id. Throws without changing any state.
-    private func prepare(_ events: [AuditEvent]) throws(AuditLogError) -> [String] {
-        guard !events.isEmpty else { throw AuditLogError(.invalidArgument, "empty batch") }
-        guard events.count <= options.maxBatchEvents else {
-            throw AuditLogError(.limitExceeded, "batch of \(events.count) events exceeds the limit of \(options.maxBatchEvents)")
-        }
-        var batchIDs = Set<String>()
-        var needsIndex = false
-        for i in events.indices {
-            do throws(AuditLogError) {
-                try events[i].validate()
-            } catch {
-                throw error.located(index: i)
-            }
-            if let id = events[i].id {
-                needsIndex = true
-                guard batchIDs.insert(id).inserted else {
-                    throw AuditLogError(.duplicateID, "id \"\(id)\" appears twice in the batch", location: .init(index: i, field: "id"))
-                }
+    /// Refuses a batch whose client-supplied ids are already in the log.
+    private func checkIDs(_ batch: PreparedBatch) throws(AuditLogError) {
+        guard !batch.clientIDIndices.isEmpty else { return }
+        if ids == nil { ids = try IDIndex.build(paths: paths, segments: segments) }
+        for i in batch.clientIDIndices {
+            let id = batch.ids[i]
+            if let seq = try ids?.seq(of: id, idAt: { (seq) throws(AuditLogError) in try self.storedID(at: seq) }) {
+                throw AuditLogError(.duplicateID, "id \"\(id)\" is already in the log at seq \(seq)", location: .init(index: i, field: "id"))
             }
         }
-        if needsIndex {
-            if ids == nil { ids = try IDIndex.build(paths: paths, segments: segments) }
-            for (i, event) in events.enumerated() {
-                guard let id = event.id else { continue }
-                if let seq = try ids?.seq(of: id, idAt: { (seq) throws(AuditLogError) in try self.storedID(at: seq) }) {
-                    throw AuditLogError(.duplicateID, "id \"\(id)\" is already in the log at seq \(seq)", location: .init(index: i, field: "id"))
-                }
-            }
-        }
-        leaves.removeAll()
-        leafEnds.removeAll(keepingCapacity: true)
-        var ids: [String] = []
-        ids.reserveCapacity(events.count)
-        for i in events.indices {
-            let id = events[i].id ?? EventID.make(timestampNanos: events[i].timestamp.nanosSinceEpoch, using: &rng)
-            ids.append(id)
-            let start = leaves.count
-            events[i].encodeLeaf(seq: SequenceNumber(0), id: id, to: &leaves)
-            guard leaves.count - start <= EventLimits.maxJSONBytes * 2 else {
-                throw AuditLogError(.limitExceeded, "event encodes to \(leaves.count - start) bytes; the limit is \(EventLimits.maxJSONBytes * 2)", location: .init(index: i))
-            }
-            leafEnds.append(leaves.count)
-        }
-        return ids
     }
 
     /// The id stored at `seq` (reads the record; used only to confirm an id-hash hit).
@@ -124,28 +80,25 @@ final class WriterCore: @unchecked Sendable {
     }
 
     /// Assigns seqs, chains and frames the prepared leaves. Rolls segments as needed.
-    private func commit(_ events: [AuditEvent], ids: [String]) throws(AuditLogError) -> AppendReceipt {
+    private func commit(_ batch: PreparedBatch) throws(AuditLogError) -> AppendReceipt {
         let first = nextSeq
         var start = 0
-        for i in events.indices {
-            let ts = events[i].timestamp.nanosSinceEpoch
+        for i in 0..<batch.count {
+            let ts = batch.timestampsNanos[i]
             try rollIfNeeded(forTimestamp: ts)
-            let end = leafEnds[i]
+            let end = batch.recordEnds[i]
             let seq = nextSeq
-            leaves.bytes.withUnsafeMutableBytes { raw in
-                raw.storeBytes(of: seq.rawValue.littleEndian, toByteOffset: start, as: UInt64.self)
+            batch.records.withUnsafeBytes { raw in
+                let record = UnsafeRawBufferPointer(rebasing: raw[start..<end])
+                chain = chain.chained(seq: seq, record: record)
+                frame.append(record: record, seq: seq, timestampNanos: ts)
             }
-            leaves.bytes.withUnsafeBytes { raw in
-                let leaf = UnsafeRawBufferPointer(rebasing: raw[start..<end])
-                chain = chain.chained(with: leaf)
-                frame.append(leaf: leaf, seq: seq, timestampNanos: ts)
-            }
-            self.ids?.insert(ids[i], seq: seq.rawValue)
+            ids?.insert(batch.ids[i], seq: seq.rawValue)
             nextSeq = seq.next
             start = end
             if frame.rawBytes >= FrameBuilder.targetRawBytes { closeFrame() }
         }
-        return AppendReceipt(firstSeq: first, lastSeq: SequenceNumber(nextSeq.rawValue - 1), ids: ids, chainHead: chain)
+        return AppendReceipt(firstSeq: first, lastSeq: SequenceNumber(nextSeq.rawValue - 1), ids: batch.ids, chainHead: chain)
     }
 
     private func closeFrame() {

@@ -129,19 +129,14 @@ struct SegmentVerification: Sendable {
                 var bytes: UInt64 = 0
                 var recordIssue: (String, SequenceNumber)?
                 do throws(FormatError) {
-                    try reader.forEachLeaf { (leaf) throws(FormatError) in
+                    try reader.forEachRecord(firstSeq: expected) { (seq, record) throws(FormatError) in
                         guard recordIssue == nil else { return }
-                        let (seq, ts) = try AuditEvent.leafPrefix(leaf)
-                        let want = SequenceNumber(expected.rawValue + UInt64(count))
-                        if seq != want {
-                            recordIssue = ("record has seq \(seq), expected \(want)", want)
-                            return
-                        }
-                        if deep { _ = try AuditEvent.decodeLeaf(leaf) }
-                        chain = chain.chained(with: leaf)
+                        let ts = try AuditEvent.recordTimestamp(record)
+                        if deep { _ = try AuditEvent.decodeRecord(record) }
+                        chain = chain.chained(seq: seq, record: record)
                         frameMin = min(frameMin, ts)
                         frameMax = max(frameMax, ts)
-                        bytes += UInt64(leaf.count)
+                        bytes += UInt64(record.count)
                         count += 1
                     }
                 } catch {

@@ -62,16 +62,18 @@ enum Verifier {
                 let name = names[index]
                 next += 1
                 group.addTask {
-                    await Task.yield()
-                    var lastRecords: UInt64 = 0
-                    let result = SegmentVerification.check(paths: paths, fileName: name, isLast: name == lastName, deep: deep) { bytes, records in
-                        let snapshot = counters.value.withLock { p -> VerificationProgress in
-                            p.bytesDone += bytes
-                            p.recordsDone += records - lastRecords
-                            return p
+                    // Reading and hashing block: they run on a Dispatch queue, not the pool.
+                    let result = await AuditLog.offPool {
+                        var lastRecords: UInt64 = 0
+                        return SegmentVerification.check(paths: paths, fileName: name, isLast: name == lastName, deep: deep) { bytes, records in
+                            let snapshot = counters.value.withLock { p -> VerificationProgress in
+                                p.bytesDone += bytes
+                                p.recordsDone += records - lastRecords
+                                return p
+                            }
+                            lastRecords = records
+                            progress?(snapshot)
                         }
-                        lastRecords = records
-                        progress?(snapshot)
                     }
                     let snapshot = counters.value.withLock { p -> VerificationProgress in
                         p.segmentsDone += 1

@@ -4,16 +4,13 @@ import Testing
 @Suite struct AuditEventBinaryTests {
     @Test func roundTripsEveryField() throws {
         let e = fullEvent()
-        let leaf = e.leafBytes(seq: SequenceNumber(7))
-        let record = try leaf.withUnsafeBytes { try AuditEvent.decodeLeaf($0) }
-        #expect(record.seq == SequenceNumber(7))
-        #expect(record.event == e)
+        let bytes = e.recordBytes()
+        #expect(try bytes.withUnsafeBytes { try AuditEvent.decodeRecord($0) } == e)
     }
 
     @Test func roundTripsAMinimalEvent() throws {
         let e = AuditEvent(eventType: "model.enabled", timestamp: Timestamp(nanosSinceEpoch: 1), id: "x")
-        let record = try e.leafBytes(seq: SequenceNumber(1)).withUnsafeBytes { try AuditEvent.decodeLeaf($0) }
-        #expect(record.event == e)
+        #expect(try e.recordBytes().withUnsafeBytes { try AuditEvent.decodeRecord($0) } == e)
     }
 
     /// Random events built from random subsets of fields round-trip exactly. Prints the seed.
@@ -33,25 +30,42 @@ import Testing
             if rng.below(2) == 0 { e.details = full.details }
             if rng.below(2) == 0 { e.extra = full.extra }
             if rng.below(2) == 0 { e.latencyMicros = Int64(rng.below(10_000_000)) }
-            let record = try e.leafBytes(seq: SequenceNumber(UInt64(i + 1))).withUnsafeBytes { try AuditEvent.decodeLeaf($0) }
-            #expect(record.event == e, "seed \(seed), event \(i)")
+            let decoded = try e.recordBytes().withUnsafeBytes { try AuditEvent.decodeRecord($0) }
+            #expect(decoded == e, "seed \(seed), event \(i)")
             #expect(try AuditEvent(json: e.jsonText()) == e, "seed \(seed), event \(i)")
         }
     }
 
     @Test func rejectsTruncatedAndTrailingBytes() {
-        let leaf = fullEvent().leafBytes(seq: SequenceNumber(1))
-        for cut in [0, 5, 19, 20, leaf.count / 2, leaf.count - 1] {
+        let record = fullEvent().recordBytes()
+        for cut in [0, 5, 11, 12, record.count / 2, record.count - 1] {
             #expect(throws: FormatError.self, "cut at \(cut)") {
-                try Array(leaf[0..<cut]).withUnsafeBytes { try AuditEvent.decodeLeaf($0) }
+                try Array(record[0..<cut]).withUnsafeBytes { try AuditEvent.decodeRecord($0) }
             }
         }
-        #expect(throws: FormatError.self) { try (leaf + [0]).withUnsafeBytes { try AuditEvent.decodeLeaf($0) } }
+        #expect(throws: FormatError.self) { try (record + [0]).withUnsafeBytes { try AuditEvent.decodeRecord($0) } }
     }
 
     @Test func rejectsUnknownPresenceBits() {
-        var leaf = fullEvent().leafBytes(seq: SequenceNumber(1))
-        leaf[19] |= 0x80  // bit 31
-        #expect(throws: FormatError.self) { try leaf.withUnsafeBytes { try AuditEvent.decodeLeaf($0) } }
+        var record = fullEvent().recordBytes()
+        record[11] |= 0x80  // presence bit 31
+        #expect(throws: FormatError.self) { try record.withUnsafeBytes { try AuditEvent.decodeRecord($0) } }
+    }
+
+    @Test func ulidIDsAreStoredAsSixteenBytesAndComeBackExactly() throws {
+        var rng = SplitMix64(seed: 9)
+        for _ in 0..<1000 {
+            let id = EventID.make(timestampNanos: Int64(rng.next() >> 4), using: &rng)
+            let e = AuditEvent(eventType: "x", timestamp: Timestamp(nanosSinceEpoch: 5), id: id)
+            let bytes = e.recordBytes()
+            #expect(bytes.count == 8 + 4 + 16 + 2)
+            #expect(try bytes.withUnsafeBytes { try AuditEvent.decodeRecord($0) }.id == id)
+        }
+        // Anything that is not exactly `evt_` + a canonical ULID stays a string.
+        for id in ["evt_01j5k4b6t8s45q3etmv38g3dds", "evt_81KHSK4H68S45Q3ETMV38G3DDS", "evt_01KHSK4H68S45Q3ETMV38G3DDI", "evt_01KHSK4H68S45Q3ETMV38G3DD", "EVT_01KHSK4H68S45Q3ETMV38G3DDS"] {
+            let e = AuditEvent(eventType: "x", timestamp: Timestamp(nanosSinceEpoch: 5), id: id)
+            #expect(try e.recordBytes().withUnsafeBytes { try AuditEvent.decodeRecord($0) }.id == id)
+            #expect(EventID.ulidBytes(id) == nil, "\(id)")
+        }
     }
 }

@@ -11,7 +11,7 @@ import Testing
         .appendingPathComponent("fixtures")
 
     /// The chain value after the last record, as written when the fixture was made.
-    static let chainHead = "fcdb57d931348503c0b906f25d49884e21a286d14aa73a140eb331313b65bb72"
+    static let chainHead = "09c5df9eb107274cb31aa1336a006b6be2a2a3dad84eb8ac559dd4d84c25cc31"
 
     /// A copy of the fixture (opening for reading creates nothing, but tests stay hermetic).
     func withFixture<T>(_ body: (String) async throws -> T) async throws -> T {
@@ -50,7 +50,7 @@ import Testing
         }
     }
 
-    /// Re-encoding every decoded record gives back exactly the stored leaf bytes.
+    /// Re-encoding every decoded record gives back exactly the stored bytes.
     @Test func everyStoredLeafReencodesToTheSameBytes() async throws {
         try await withFixture { dir in
             let paths = LogPaths(directory: dir)
@@ -62,9 +62,9 @@ import Testing
                         Issue.record("frame at \(offset) of \(name) unreadable")
                         return
                     }
-                    try reader.forEachLeaf { (leaf) throws(FormatError) in
-                        let record = try AuditEvent.decodeLeaf(leaf)
-                        #expect(record.event.leafBytes(seq: record.seq) == Array(leaf), "seq \(record.seq)")
+                    try reader.forEachRecord(firstSeq: h.firstSeq) { (seq, record) throws(FormatError) in
+                        let event = try AuditEvent.decodeRecord(record)
+                        #expect(event.recordBytes() == Array(record), "seq \(seq)")
                     }
                     offset += Int64(h.frameLengthBytes)
                 }

@@ -81,7 +81,7 @@ import Testing
             records[0].event.tokensIn = 9_999
             var builder = FrameBuilder()
             for r in records {
-                r.event.leafBytes(seq: r.seq).withUnsafeBytes { builder.append(leaf: $0, seq: r.seq, timestampNanos: r.event.timestamp.nanosSinceEpoch) }
+                r.event.recordBytes().withUnsafeBytes { builder.append(record: $0, seq: r.seq, timestampNanos: r.event.timestamp.nanosSinceEpoch) }
             }
             var frame: [UInt8] = []
             _ = builder.finish(chainAfter: header.chainAfter, into: &frame)

@@ -1,0 +1,124 @@
+import AuditLog
+import Benchmark
+import Foundation
+
+// Run with: AUDITLOG_BENCHMARKS=1 swift package --disable-sandbox benchmark
+// (see docs/PERFORMANCE.md). Each benchmark reports per *iteration*; the iteration size is in
+// its name, so events/s = iterations/s × events per iteration.
+
+/// Realistic generated events (ids left to the log so that batches can be appended again).
+let sampleEvents: [AuditEvent] = {
+    var generator = EventGenerator(seed: 1, count: 100_000, days: 30, end: Timestamp(rfc3339: "2026-03-21T00:00:00Z")!)
+    var out: [AuditEvent] = []
+    out.reserveCapacity(100_000)
+    while var e = generator.next() {
+        e.id = nil
+        out.append(e)
+    }
+    return out
+}()
+
+let batchesOf1000: [[AuditEvent]] = stride(from: 0, to: sampleEvents.count, by: 1000).map { Array(sampleEvents[$0..<min($0 + 1000, sampleEvents.count)]) }
+
+func temporaryLogDirectory() -> String {
+    FileManager.default.temporaryDirectory.appendingPathComponent("auditlog-bench-\(UUID().uuidString)").path
+}
+
+/// A log of `count` events, made once and reused by the read-side benchmarks.
+func prebuiltLog(count: Int) async throws -> String {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("auditlog-bench-prebuilt-\(count)").path
+    if FileManager.default.fileExists(atPath: dir + "/auditlog.meta") { return dir }
+    var options = AuditLogOptions()
+    options.durability = .none
+    let log = try await AuditLog.open(directory: dir, options: options)
+    var generator = EventGenerator(seed: 2, count: count, days: 30, end: Timestamp(rfc3339: "2026-03-21T00:00:00Z")!)
+    var batch: [AuditEvent] = []
+    while let e = generator.next() {
+        batch.append(e)
+        if batch.count == 10_000 {
+            _ = try await log.append(batch)
+            batch.removeAll(keepingCapacity: true)
+        }
+    }
+    if !batch.isEmpty { _ = try await log.append(batch) }
+    try await log.close()
+    return dir
+}
+
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.wallClock, .throughput, .mallocCountTotal, .cpuTotal],
+        timeUnits: .microseconds,
+        warmupIterations: 1,
+        maxDuration: .seconds(15),
+        maxIterations: 200
+    )
+
+    Benchmark("append: 1,000-event batches, no fsync (per 100 batches)") { benchmark in
+        let dir = temporaryLogDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var options = AuditLogOptions()
+        options.durability = .none
+        let log = try await AuditLog.open(directory: dir, options: options)
+        benchmark.startMeasurement()
+        for i in 0..<100 {
+            blackHole(try await log.append(batchesOf1000[i % batchesOf1000.count]))
+        }
+        benchmark.stopMeasurement()
+        try await log.close()
+    }
+
+    for (batch, label) in [(1, "1-event"), (100, "100-event")] {
+        Benchmark("append: 32 tasks, \(label) appends, fsync group commit (per 6,400 events)") { benchmark in
+            let dir = temporaryLogDirectory()
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let log = try await AuditLog.open(directory: dir)  // syncEveryBatch
+            let perTask = 200 / batch
+            benchmark.startMeasurement()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for task in 0..<32 {
+                    group.addTask {
+                        for i in 0..<perTask {
+                            let start = (task * 200 + i * batch) % (sampleEvents.count - batch)
+                            blackHole(try await log.append(Array(sampleEvents[start..<(start + batch)])))
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            benchmark.stopMeasurement()
+            try await log.close()
+        }
+    }
+
+    Benchmark("verify: 1,000,000-event log", configuration: .init(maxIterations: 10)) { benchmark in
+        let dir = try await prebuiltLog(count: 1_000_000)
+        benchmark.startMeasurement()
+        let report = try await AuditLog.verify(directory: dir)
+        benchmark.stopMeasurement()
+        precondition(report.isIntact && report.recordsChecked == 1_000_000)
+        blackHole(report)
+    }
+
+    Benchmark("read: 1,000,000 records oldest first (decode)", configuration: .init(maxIterations: 10)) { benchmark in
+        let dir = try await prebuiltLog(count: 1_000_000)
+        let log = try await AuditLog.open(directory: dir, options: .readOnly)
+        benchmark.startMeasurement()
+        let reader = log.records().makeReader()
+        var n = 0
+        while let r = try reader.next() {
+            blackHole(r)
+            n += 1
+        }
+        benchmark.stopMeasurement()
+        precondition(n == 1_000_000)
+    }
+
+    Benchmark("decode: JSON event (per 1,000)") { benchmark in
+        let lines = sampleEvents.prefix(1000).map { Array($0.jsonText().utf8) }
+        benchmark.startMeasurement()
+        for line in lines {
+            blackHole(try line.withUnsafeBytes { try AuditEvent(jsonBytes: $0) })
+        }
+    }
+}
