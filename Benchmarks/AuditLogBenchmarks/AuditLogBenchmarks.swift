@@ -27,7 +27,13 @@ func temporaryLogDirectory() -> String {
 /// A log of `count` events, made once and reused by the read-side benchmarks.
 func prebuiltLog(count: Int) async throws -> String {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("auditlog-bench-prebuilt-\(count)").path
-    if FileManager.default.fileExists(atPath: dir + "/auditlog.meta") { return dir }
+    if FileManager.default.fileExists(atPath: dir + "/auditlog.meta") {
+        // Reuse it only if this build reads and verifies it (the format may have changed).
+        if let report = try? await AuditLog.verify(directory: dir), report.isIntact, report.recordsChecked == UInt64(count) {
+            return dir
+        }
+        try FileManager.default.removeItem(atPath: dir)
+    }
     var options = AuditLogOptions()
     options.durability = .none
     let log = try await AuditLog.open(directory: dir, options: options)

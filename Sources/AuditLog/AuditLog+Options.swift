@@ -36,7 +36,9 @@ public struct AuditLogOptions: Sendable, Hashable {
         }
     }
 
+    /// When appends are synced; see ``Durability``.
     public var durability: Durability = .syncEveryBatch
+    /// Read-write (one writer process) or read-only.
     public var access: Access = .readWrite
     /// Create the log when the directory holds none (read-write only).
     public var createIfMissing = true

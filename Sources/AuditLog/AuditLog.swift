@@ -113,6 +113,7 @@ public final class AuditLog: Sendable {
     }
 
     private static func openLocked(paths: LogPaths, options: AuditLogOptions, lock: LockFile) throws(AuditLogError) -> AuditLog {
+        try SystemFile.makeDirectory(paths.segmentsDirectory)
         let catalog = try LogCatalog.load(paths, repair: true)
         let core = try WriterCore(paths: paths, catalog: catalog, options: options)
         return AuditLog(paths: paths, options: options, catalog: catalog, core: core, lockFile: lock)

@@ -17,14 +17,21 @@ public struct AuditEvent: Hashable, Sendable {
     public var reasonCode: String?
     /// The actor: the developer for a decision, the admin for an admin action.
     public var user: String?
+    /// The actor's team.
     public var team: String?
+    /// The model requested, e.g. `gpt-4o`.
     public var model: String?
+    /// The model's provider, e.g. `openai`.
     public var provider: String?
+    /// The version of the gateway configuration that decided.
     public var configVersion: String?
+    /// The API key (its name, never the secret) the request came with.
     public var apiKey: String?
+    /// Where the request came from, e.g. `ide`, `cli`, `ci`.
     public var source: String?
     /// Input tokens, including cached input tokens.
     public var tokensIn: Int64?
+    /// Output tokens (reasoning tokens are counted in ``tokensReasoning``).
     public var tokensOut: Int64?
     /// Input tokens served from the provider's prompt cache.
     public var tokensCached: Int64?
@@ -34,11 +41,17 @@ public struct AuditEvent: Hashable, Sendable {
     public var cost: Cost?
     /// Latency in microseconds (JSON `latency_ms`, up to 3 decimals).
     public var latencyMicros: Int64?
+    /// True when the gateway answered from its response cache.
     public var cacheHit: Bool?
+    /// The gateway's request id.
     public var requestID: String?
+    /// The client's session id.
     public var sessionID: String?
+    /// The gateway node that decided.
     public var gateway: String?
+    /// The client IP address.
     public var ip: String?
+    /// The client's User-Agent.
     public var userAgent: String?
     /// The policies that fired, in order.
     public var policies: [PolicyDecision]?
@@ -62,12 +75,15 @@ public struct AuditEvent: Hashable, Sendable {
 
 /// One policy evaluation recorded on an event.
 public struct PolicyDecision: Hashable, Sendable {
+    /// The policy's name.
     public var name: String?
+    /// What the policy checks, e.g. `prompt_injection`.
     public var kind: String?
     /// `input` or `output`.
     public var phase: String?
     /// The policy's own verdict (free text: gateways use more than the four event verdicts).
     public var verdict: String?
+    /// Why it decided so.
     public var reason: String?
     /// Members this type does not model.
     public var extra: [JSONMember]

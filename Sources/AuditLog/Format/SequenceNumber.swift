@@ -1,5 +1,6 @@
 /// The dense, 1-based position of a record in a log, assigned at append.
 public struct SequenceNumber: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible, Codable {
+    /// The number, from 1.
     public var rawValue: UInt64
 
     public init(rawValue: UInt64) { self.rawValue = rawValue }

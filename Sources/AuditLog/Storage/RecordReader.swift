@@ -171,6 +171,7 @@ public struct RecordSequence: AsyncSequence, Sendable {
     let range: ClosedRange<SequenceNumber>
     let order: ReadOrder
 
+    /// Reads one frame at a time through a ``RecordReader``.
     public struct AsyncIterator: AsyncIteratorProtocol {
         public typealias Element = Record
         public typealias Failure = AuditLogError

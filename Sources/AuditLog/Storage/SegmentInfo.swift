@@ -7,8 +7,9 @@ public struct SegmentInfo: Hashable, Sendable {
     public var firstSeq: SequenceNumber
     /// Number of records.
     public var recordCount: UInt64
-    /// Earliest and latest event time (nil when empty).
+    /// Earliest event time (nil when empty).
     public var minTimestamp: Timestamp?
+    /// Latest event time (nil when empty).
     public var maxTimestamp: Timestamp?
     /// Start of the time partition the segment was opened for.
     public var partitionStart: Timestamp

@@ -65,7 +65,11 @@ struct SegmentVerification: Sendable {
                 if isLast && reachesEnd {
                     result.tail = .init(file: display, offset: offset, bytes: reader.limit - offset)
                 } else {
-                    issue(error.kind == .checksumMismatch ? .checksum : .structure, error.message, offset + Int64(error.offset), expected)
+                    // Damage where the footer belongs concerns the whole segment: name its last
+                    // record rather than the (nonexistent) one after it.
+                    let atFooter = offset + Int64(SegmentFooter.byteCount) == reader.limit && expected > header.firstSeq
+                    let seq = atFooter ? SequenceNumber(expected.rawValue - 1) : expected
+                    issue(error.kind == .checksumMismatch ? .checksum : .structure, error.message, offset + Int64(error.offset), seq)
                     stoppedEarly = true
                 }
                 break scan

@@ -15,6 +15,7 @@ public struct VerificationIssue: Hashable, Sendable, CustomStringConvertible {
         case summary
     }
 
+    /// The kind of problem.
     public var kind: Kind
     /// What is wrong.
     public var message: String
@@ -57,8 +58,9 @@ public struct VerificationReport: Sendable, Hashable {
     public var recordBytes: UInt64
     /// Bytes of segment files read.
     public var fileBytes: Int64
-    /// First and last seq checked (nil when no record was).
+    /// First seq checked (nil when no record was).
     public var firstSeq: SequenceNumber?
+    /// Last seq checked (nil when no record was).
     public var lastSeq: SequenceNumber?
     /// The chain value after the last record checked.
     public var chainHead: ChainHash?
