@@ -31,6 +31,7 @@ public final class AuditLog: Sendable {
     public let recovery: [RecoveryReport]
 
     let paths: LogPaths
+    let indexes: IndexStore
     private let core: WriterCore?
     private let lockFile: LockFile?
     private let queue: DispatchQueue
@@ -55,8 +56,9 @@ public final class AuditLog: Sendable {
         var snapshot: Snapshot
     }
 
-    private init(paths: LogPaths, options: AuditLogOptions, catalog: LogCatalog, core: WriterCore?, lockFile: LockFile?) {
+    private init(paths: LogPaths, options: AuditLogOptions, catalog: LogCatalog, indexes: IndexStore, core: WriterCore?, lockFile: LockFile?) {
         self.paths = paths
+        self.indexes = indexes
         self.directory = paths.directory
         self.options = options
         self.logID = catalog.manifest.logID
@@ -95,7 +97,7 @@ public final class AuditLog: Sendable {
         switch options.access {
         case .readOnly:
             let catalog = try LogCatalog.load(paths, repair: false)
-            return AuditLog(paths: paths, options: options, catalog: catalog, core: nil, lockFile: nil)
+            return AuditLog(paths: paths, options: options, catalog: catalog, indexes: IndexStore(paths: paths, persists: false), core: nil, lockFile: nil)
         case .readWrite:
             if !SystemFile.fileExists(paths.manifest) {
                 guard options.createIfMissing else {
@@ -115,8 +117,10 @@ public final class AuditLog: Sendable {
     private static func openLocked(paths: LogPaths, options: AuditLogOptions, lock: LockFile) throws(AuditLogError) -> AuditLog {
         try SystemFile.makeDirectory(paths.segmentsDirectory)
         let catalog = try LogCatalog.load(paths, repair: true)
-        let core = try WriterCore(paths: paths, catalog: catalog, options: options)
-        return AuditLog(paths: paths, options: options, catalog: catalog, core: core, lockFile: lock)
+        let indexes = IndexStore(paths: paths, persists: true)
+        indexes.repairSealedIndexes(catalog.segments)
+        let core = try WriterCore(paths: paths, catalog: catalog, options: options, indexes: indexes)
+        return AuditLog(paths: paths, options: options, catalog: catalog, indexes: indexes, core: core, lockFile: lock)
     }
 
     deinit {
@@ -198,6 +202,8 @@ public final class AuditLog: Sendable {
         let result: Result<Void, AuditLogError> = await withCheckedContinuation { continuation in
             queue.async {
                 self.drain()
+                // Index files of segments sealed so far are written before the lock goes.
+                self.indexes.waitForBackgroundWork()
                 do throws(AuditLogError) {
                     try core.close()
                     self.lockFile?.release()

@@ -164,6 +164,31 @@ final class SegmentReader {
         }
     }
 
+    /// The byte ranges of the records in the frame last loaded, in order.
+    func recordRanges() throws(FormatError) -> [Range<Int>] {
+        try rawBuffer.withRawBytes { (raw) throws(FormatError) in
+            let payload = UnsafeRawBufferPointer(rebasing: raw[0..<rawCount])
+            var ranges: [Range<Int>] = []
+            var r = ByteReader(payload)
+            while !r.isAtEnd {
+                let length = try r.readVarint("record length")
+                guard length <= UInt64(r.remaining) else {
+                    throw FormatError(.truncated, "record of \(length) bytes runs past the end of the frame", offset: r.offset)
+                }
+                ranges.append(r.offset..<(r.offset + Int(length)))
+                _ = try r.readBytes(Int(length))
+            }
+            return ranges
+        }
+    }
+
+    /// Decodes the record at `range` of the frame last loaded.
+    func decodeRecord(in range: Range<Int>) throws(FormatError) -> AuditEvent {
+        try rawBuffer.withRawBytes { (raw) throws(FormatError) in
+            try AuditEvent.decodeRecord(UnsafeRawBufferPointer(rebasing: raw[range]))
+        }
+    }
+
     /// Reads the footer at the end of the file, if the file is sealed.
     func readFooter(fileSize: Int64) throws(AuditLogError) -> SegmentFooter? {
         let offset = fileSize - Int64(SegmentFooter.byteCount)

@@ -20,8 +20,12 @@ final class WriterCore: @unchecked Sendable {
     private var frame = FrameBuilder()
     private var out: [UInt8] = []
 
-    init(paths: LogPaths, catalog: LogCatalog, options: AuditLogOptions) throws(AuditLogError) {
+    /// Told about every segment this writer seals (to write its index).
+    private let indexes: IndexStore
+
+    init(paths: LogPaths, catalog: LogCatalog, options: AuditLogOptions, indexes: IndexStore) throws(AuditLogError) {
         self.paths = paths
+        self.indexes = indexes
         self.manifest = catalog.manifest
         self.options = options
         segments = catalog.segments
@@ -161,6 +165,7 @@ final class WriterCore: @unchecked Sendable {
         file.close()
         activeFile = nil
         unsynced = false
+        indexes.segmentSealed(info)
     }
 
     private func startSegment(partitionStartNanos: Int64) throws(AuditLogError) {

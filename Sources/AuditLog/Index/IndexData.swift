@@ -1,0 +1,178 @@
+/// One frame of a segment, as the index's frame directory records it.
+struct FrameEntry: Hashable, Sendable {
+    var offset: Int64
+    var firstSeq: SequenceNumber
+    var recordCount: UInt32
+    var minTimestampNanos: Int64
+    var maxTimestampNanos: Int64
+}
+
+/// Per-record columns of a segment; ordinal `i` is seq `firstSeq + i`.
+struct IndexColumns: Sendable {
+    var timestamps: [Int64] = []
+    /// 0 none, else ``Verdict/code``.
+    var verdicts: [UInt8] = []
+    /// 0 none, 1 false, 2 true.
+    var cacheHits: [UInt8] = []
+    /// Per ``IndexedField``: 0 none, else dictionary index + 1.
+    var dims: [[UInt32]] = Array(repeating: [], count: IndexedField.allCases.count)
+    /// -1 when absent.
+    var tokensIn: [Int64] = []
+    var tokensOut: [Int64] = []
+    var costNanos: [Int64] = []
+    var latencyMicros: [Int64] = []
+
+    var count: Int { timestamps.count }
+}
+
+/// Which rollup table a row belongs to.
+enum RollupDimension: UInt8, CaseIterable, Sendable {
+    case total = 0, user, team, model, provider, apiKey, verdict
+
+    var field: IndexedField? {
+        switch self {
+        case .user: .user
+        case .team: .team
+        case .model: .model
+        case .provider: .provider
+        case .apiKey: .apiKey
+        case .total, .verdict: nil
+        }
+    }
+}
+
+/// A rollup row: one value of one dimension, over the whole segment or one hour of it.
+struct RollupKey: Hashable, Sendable {
+    var dimension: RollupDimension
+    /// Dictionary index + 1 (0 none) for string dimensions, the verdict code for verdicts.
+    var value: UInt32
+    /// Start of the UTC hour, or ``allTime``.
+    var hourNanos: Int64
+
+    static let allTime = Int64.min
+}
+
+/// Everything an index knows about one segment.
+struct IndexData: Sendable {
+    var firstSeq: SequenceNumber
+    var frames: [FrameEntry] = []
+    /// Per ``IndexedField``: the distinct values, in first-seen order.
+    var dictionaries: [[String]] = Array(repeating: [], count: IndexedField.allCases.count)
+    var columns = IndexColumns()
+    /// Id hashes sorted ascending, with the ordinal of each.
+    var idHashes: [UInt32] = []
+    var idOrdinals: [UInt32] = []
+    /// Rollups by dimension value, per hour and over the segment.
+    var rollups: [RollupKey: UsageAggregate] = [:]
+
+    var recordCount: Int { columns.count }
+
+    static let hourNanos: Int64 = 3_600_000_000_000
+
+    /// Computes the rollup tables from the columns.
+    static func rollups(_ c: IndexColumns) -> [RollupKey: UsageAggregate] {
+        var out: [RollupKey: UsageAggregate] = [:]
+        for i in 0..<c.count {
+            let ts = c.timestamps[i]
+            let hour = ts - ts % hourNanos
+            func add(_ key: RollupKey) {
+                out[key, default: UsageAggregate()].add(
+                    verdict: c.verdicts[i], cacheHit: c.cacheHits[i], tokensIn: c.tokensIn[i], tokensOut: c.tokensOut[i],
+                    costNanos: c.costNanos[i], latencyMicros: c.latencyMicros[i])
+            }
+            for dimension in RollupDimension.allCases {
+                let value: UInt32
+                switch dimension {
+                case .total: value = 0
+                case .verdict: value = UInt32(c.verdicts[i])
+                default: value = dimension.field.map { c.dims[$0.rawValue][i] } ?? 0
+                }
+                add(RollupKey(dimension: dimension, value: value, hourNanos: RollupKey.allTime))
+                add(RollupKey(dimension: dimension, value: value, hourNanos: hour))
+            }
+        }
+        return out
+    }
+}
+
+/// Builds an ``IndexData`` from frames and record facts, in seq order.
+struct IndexBuilder: Sendable {
+    private(set) var data: IndexData
+    private var lookup: [[String: UInt32]] = Array(repeating: [:], count: IndexedField.allCases.count)
+    private var hashes: [UInt32] = []
+
+    init(firstSeq: SequenceNumber) { data = IndexData(firstSeq: firstSeq) }
+
+    var recordCount: Int { data.columns.count }
+
+    /// One id hash per record, in seq order.
+    var idHashesInOrder: [UInt32] { hashes }
+
+    mutating func addFrame(_ entry: FrameEntry) { data.frames.append(entry) }
+
+    mutating func add(_ f: RecordFacts) {
+        data.columns.timestamps.append(f.timestampNanos)
+        data.columns.verdicts.append(f.verdict)
+        data.columns.cacheHits.append(f.cacheHit)
+        for field in IndexedField.allCases {
+            let code: UInt32
+            if let s = f.strings[field.rawValue] {
+                if let existing = lookup[field.rawValue][s] {
+                    code = existing
+                } else {
+                    data.dictionaries[field.rawValue].append(s)
+                    code = UInt32(data.dictionaries[field.rawValue].count)
+                    lookup[field.rawValue][s] = code
+                }
+            } else {
+                code = 0
+            }
+            data.columns.dims[field.rawValue].append(code)
+        }
+        data.columns.tokensIn.append(f.tokensIn)
+        data.columns.tokensOut.append(f.tokensOut)
+        data.columns.costNanos.append(f.costNanos)
+        data.columns.latencyMicros.append(f.latencyMicros)
+        hashes.append(f.idHash)
+    }
+
+    /// The finished index: id table sorted, rollups computed when `withRollups`.
+    func finish(withRollups: Bool) -> IndexData {
+        var out = data
+        let order = hashes.indices.sorted { (hashes[$0], $0) < (hashes[$1], $1) }
+        out.idHashes = order.map { hashes[$0] }
+        out.idOrdinals = order.map { UInt32($0) }
+        if withRollups { out.rollups = IndexData.rollups(out.columns) }
+        return out
+    }
+
+    /// Indexes the frames of `reader` from `offset` up to its limit; returns where it stopped
+    /// (the end of the last complete frame).
+    mutating func scan(_ reader: SegmentReader, from offset: Int64) throws(AuditLogError) -> Int64 {
+        var offset = offset
+        while case .frame(let h) = try reader.probe(at: offset) {
+            switch try reader.loadPayload(h, at: offset) {
+            case .success(true): break
+            case .success(false): return offset
+            case .failure(let e):
+                throw AuditLogError(.corruption, e.message, location: .init(file: reader.displayName, offset: offset + Int64(e.offset), seq: h.firstSeq))
+            }
+            guard h.firstSeq.rawValue == data.firstSeq.rawValue + UInt64(recordCount) else {
+                throw AuditLogError(.corruption, "frame starts at seq \(h.firstSeq), expected \(data.firstSeq.rawValue + UInt64(recordCount))", location: .init(file: reader.displayName, offset: offset, seq: h.firstSeq))
+            }
+            addFrame(FrameEntry(offset: offset, firstSeq: h.firstSeq, recordCount: h.recordCount, minTimestampNanos: h.minTimestampNanos, maxTimestampNanos: h.maxTimestampNanos))
+            var facts: [RecordFacts] = []
+            facts.reserveCapacity(Int(h.recordCount))
+            do throws(FormatError) {
+                try reader.forEachRecord(firstSeq: h.firstSeq) { (_, record) throws(FormatError) in
+                    facts.append(try RecordFacts(record: record))
+                }
+            } catch {
+                throw AuditLogError(.corruption, "undecodable record: \(error.message)", location: .init(file: reader.displayName, offset: offset, seq: h.firstSeq))
+            }
+            for f in facts { add(f) }
+            offset += Int64(h.frameLengthBytes)
+        }
+        return offset
+    }
+}

@@ -1,0 +1,330 @@
+import Dispatch
+import Synchronization
+
+/// An index rebuilt because its file was missing, stale or damaged.
+public struct IndexRebuild: Hashable, Sendable, CustomStringConvertible {
+    /// The index file, relative to the log directory.
+    public var file: String
+    /// Why it was rebuilt.
+    public var reason: String
+
+    public var description: String { "rebuilt '\(file)' from its segment: \(reason)" }
+}
+
+/// What a query reads of one segment's index.
+struct IndexView: Sendable {
+    struct IDs: Sendable {
+        /// Sorted hashes with their ordinals (sealed), or one hash per ordinal (active).
+        var hashes: [UInt32]
+        var ordinals: [UInt32]
+        var sorted: Bool
+
+        /// Ordinals whose id hash is `hash`.
+        func ordinals(matching hash: UInt32) -> [Int] {
+            guard sorted else { return hashes.indices.filter { hashes[$0] == hash } }
+            var lo = 0
+            var hi = hashes.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if hashes[mid] < hash { lo = mid + 1 } else { hi = mid }
+            }
+            var out: [Int] = []
+            while lo < hashes.count && hashes[lo] == hash {
+                out.append(Int(ordinals[lo]))
+                lo += 1
+            }
+            return out
+        }
+    }
+
+    var segment: SegmentInfo
+    var frames: [FrameEntry]
+    var dictionaries: [[String]]
+    var columns: IndexColumns?
+    var ids: IDs?
+    /// Present for sealed segments with an index file (or a rebuilt one).
+    var rollups: [RollupKey: UsageAggregate]?
+
+    /// Dictionary codes (index + 1) of `values` in `field`; values absent here are skipped.
+    func codes(_ field: IndexedField, _ values: Set<String>) -> Set<UInt32> {
+        var out = Set<UInt32>()
+        for (i, v) in dictionaries[field.rawValue].enumerated() where values.contains(v) { out.insert(UInt32(i + 1)) }
+        return out
+    }
+
+    func string(_ field: IndexedField, code: UInt32) -> String? {
+        code == 0 ? nil : dictionaries[field.rawValue][Int(code) - 1]
+    }
+}
+
+/// Loads, caches, validates and (for a writer) persists segment indexes. Sealed segments use
+/// their `.idx` file, rebuilt from the segment when it is missing, stale or damaged (never
+/// trusted over the segment); the active segment is indexed in memory, incrementally, as far as
+/// the reader's snapshot goes.
+final class IndexStore: Sendable {
+    enum Part: Sendable { case columns, ids, rollups }
+
+    let paths: LogPaths
+    /// Whether rebuilt index files may be written (the writer's store).
+    let persists: Bool
+    private let state = Mutex(State())
+    private let background = DispatchQueue(label: "auditlog.indexer", qos: .utility)
+    private static let cachedColumnSegments = 6
+
+    private struct Sealed: Sendable {
+        var data: IndexData
+        var hasColumns: Bool
+        var hasIDs: Bool
+        var hasRollups: Bool
+        var lastUse: UInt64
+    }
+
+    private struct Active: Sendable {
+        var fileName: String
+        var builder: IndexBuilder
+        var scannedTo: Int64
+    }
+
+    private struct State: Sendable {
+        var sealed: [String: Sealed] = [:]
+        var active: Active?
+        var rebuilds: [IndexRebuild] = []
+        var clock: UInt64 = 0
+        var pending: Set<String> = []
+    }
+
+    init(paths: LogPaths, persists: Bool) {
+        self.paths = paths
+        self.persists = persists
+    }
+
+    /// Indexes rebuilt so far.
+    var rebuilds: [IndexRebuild] { state.withLock { $0.rebuilds } }
+
+    /// The index of `segment` with the requested parts.
+    func view(_ segment: SegmentInfo, parts: Set<Part>) throws(AuditLogError) -> IndexView {
+        segment.isSealed ? try sealedView(segment, parts: parts) : try activeView(segment, parts: parts)
+    }
+
+    // MARK: Sealed segments
+
+    private func sealedView(_ segment: SegmentInfo, parts: Set<Part>) throws(AuditLogError) -> IndexView {
+        let cached = state.withLock { s -> Sealed? in
+            s.clock += 1
+            s.sealed[segment.fileName]?.lastUse = s.clock
+            return s.sealed[segment.fileName]
+        }
+        var entry: Sealed
+        if let cached {
+            entry = cached
+        } else {
+            entry = try loadSealed(segment)
+        }
+        let missing = (parts.contains(.columns) && !entry.hasColumns) || (parts.contains(.ids) && !entry.hasIDs) || (parts.contains(.rollups) && !entry.hasRollups)
+        if missing {
+            entry = try loadParts(segment, into: entry, parts: parts)
+        }
+        let stored = entry
+        state.withLock { s in
+            s.clock += 1
+            var e = stored
+            e.lastUse = s.clock
+            s.sealed[segment.fileName] = e
+            // Keep the columns of only the most recently used few segments.
+            let withColumns = s.sealed.filter { $0.value.hasColumns }
+            if withColumns.count > Self.cachedColumnSegments {
+                for (name, _) in withColumns.sorted(by: { $0.value.lastUse < $1.value.lastUse }).prefix(withColumns.count - Self.cachedColumnSegments) {
+                    s.sealed[name]?.data.columns = IndexColumns()
+                    s.sealed[name]?.hasColumns = false
+                }
+            }
+        }
+        return IndexView(
+            segment: segment, frames: entry.data.frames, dictionaries: entry.data.dictionaries,
+            columns: parts.contains(.columns) ? entry.data.columns : nil,
+            ids: parts.contains(.ids) ? IndexView.IDs(hashes: entry.data.idHashes, ordinals: entry.data.idOrdinals, sorted: true) : nil,
+            rollups: parts.contains(.rollups) ? entry.data.rollups : nil)
+    }
+
+    /// Frames and dictionaries from the file, or the whole index rebuilt from the segment.
+    private func loadSealed(_ segment: SegmentInfo) throws(AuditLogError) -> Sealed {
+        do throws(AuditLogError) {
+            let reader = try IndexFile.Reader(paths: paths, segment: segment)
+            var data = IndexData(firstSeq: segment.firstSeq)
+            data.frames = try decode(reader, .frames) { (b) throws(FormatError) in try IndexFile.decodeFrames(b, recordCount: segment.recordCount) }
+            data.dictionaries = try decode(reader, .dictionaries) { (b) throws(FormatError) in try IndexFile.decodeDictionaries(b) }
+            guard data.frames.reduce(0, { $0 + UInt64($1.recordCount) }) == segment.recordCount else {
+                throw AuditLogError(.corruption, "frame directory does not add up to the segment's records", location: .init(file: reader.displayName))
+            }
+            return Sealed(data: data, hasColumns: false, hasIDs: false, hasRollups: false, lastUse: 0)
+        } catch {
+            let pending = state.withLock { $0.pending.contains(segment.fileName) }
+            return try rebuild(segment, reason: pending ? nil : Self.reason(error))
+        }
+    }
+
+    private static func reason(_ error: AuditLogError) -> String {
+        if case let cause as SystemCallError = error.cause, cause.errno == 2 { return "the index file is missing" }
+        return error.message
+    }
+
+    private func loadParts(_ segment: SegmentInfo, into entry: Sealed, parts: Set<Part>) throws(AuditLogError) -> Sealed {
+        var e = entry
+        do throws(AuditLogError) {
+            let reader = try IndexFile.Reader(paths: paths, segment: segment)
+            let n = Int(segment.recordCount)
+            if parts.contains(.columns) && !e.hasColumns {
+                let sizes = e.data.dictionaries.map(\.count)
+                e.data.columns = try decode(reader, .columns) { (b) throws(FormatError) in try IndexFile.decodeColumns(b, recordCount: n, dictionarySizes: sizes) }
+                e.hasColumns = true
+            }
+            if parts.contains(.ids) && !e.hasIDs {
+                let ids = try decode(reader, .ids) { (b) throws(FormatError) in try IndexFile.decodeIDs(b, recordCount: n) }
+                e.data.idHashes = ids.hashes
+                e.data.idOrdinals = ids.ordinals
+                e.hasIDs = true
+            }
+            if parts.contains(.rollups) && !e.hasRollups {
+                e.data.rollups = try decode(reader, .rollups) { (b) throws(FormatError) in try IndexFile.decodeRollups(b) }
+                e.hasRollups = true
+            }
+            return e
+        } catch {
+            return try rebuild(segment, reason: Self.reason(error))
+        }
+    }
+
+    private func decode<T>(_ reader: IndexFile.Reader, _ section: IndexFile.Section, _ body: ([UInt8]) throws(FormatError) -> T) throws(AuditLogError) -> T {
+        let bytes = try reader.read(section)
+        do throws(FormatError) {
+            return try body(bytes)
+        } catch {
+            throw AuditLogError(.corruption, "index section \(section): \(error.message)", location: .init(file: reader.displayName))
+        }
+    }
+
+    /// Rebuilds the whole index from the segment (reporting why, when `reason` is given) and,
+    /// for a writer, writes it back atomically.
+    private func rebuild(_ segment: SegmentInfo, reason: String?) throws(AuditLogError) -> Sealed {
+        let data = try Self.build(paths: paths, segment: segment, from: nil)
+        if let reason {
+            let name = LogPaths.displayName(IndexFile.fileName(forSegment: segment.fileName))
+            state.withLock { $0.rebuilds.append(IndexRebuild(file: name, reason: reason)) }
+        }
+        if persists { try? write(data, for: segment) }
+        return Sealed(data: data, hasColumns: true, hasIDs: true, hasRollups: true, lastUse: 0)
+    }
+
+    /// Scans `segment` (continuing `builder` when given) into a finished index with rollups.
+    static func build(paths: LogPaths, segment: SegmentInfo, from partial: (IndexBuilder, Int64)?) throws(AuditLogError) -> IndexData {
+        let reader = try SegmentReader(paths: paths, fileName: segment.fileName, limit: segment.dataEnd)
+        var builder = partial?.0 ?? IndexBuilder(firstSeq: segment.firstSeq)
+        let end = try builder.scan(reader, from: partial?.1 ?? Int64(SegmentHeader.byteCount))
+        guard end == segment.dataEnd, UInt64(builder.recordCount) == segment.recordCount else {
+            throw AuditLogError(.corruption, "segment ends at byte \(end) with \(builder.recordCount) records; its footer says \(segment.dataEnd) and \(segment.recordCount)", location: .init(file: reader.displayName, offset: end))
+        }
+        return builder.finish(withRollups: true)
+    }
+
+    private func write(_ data: IndexData, for segment: SegmentInfo) throws(AuditLogError) {
+        let name = IndexFile.fileName(forSegment: segment.fileName)
+        try SystemFile.writeAtomically(IndexFile.encode(data, segment: segment), to: paths.segmentPath(name), directory: paths.segmentsDirectory, displayName: LogPaths.displayName(name))
+    }
+
+    /// Called by the writer when it seals `segment`: builds and writes the index file on a
+    /// background queue, reusing what the in-memory index of the active segment already holds.
+    func segmentSealed(_ segment: SegmentInfo) {
+        let partial = state.withLock { s -> (IndexBuilder, Int64)? in
+            s.pending.insert(segment.fileName)
+            defer { s.active = nil }
+            guard let a = s.active, a.fileName == segment.fileName else { return nil }
+            return (a.builder, a.scannedTo)
+        }
+        background.async { [self] in
+            if let data = try? Self.build(paths: paths, segment: segment, from: partial) {
+                try? write(data, for: segment)
+                state.withLock { s in
+                    s.clock += 1
+                    s.sealed[segment.fileName] = Sealed(data: data, hasColumns: false, hasIDs: false, hasRollups: true, lastUse: s.clock)
+                    s.sealed[segment.fileName]?.data.columns = IndexColumns()
+                    s.sealed[segment.fileName]?.data.idHashes = []
+                    s.sealed[segment.fileName]?.data.idOrdinals = []
+                }
+            }
+            _ = state.withLock { $0.pending.remove(segment.fileName) }
+        }
+    }
+
+    /// Checks every sealed segment's index header and rebuilds (in the background) the ones
+    /// that are missing, stale or damaged. The writer calls this at open.
+    func repairSealedIndexes(_ segments: [SegmentInfo]) {
+        for segment in segments where segment.isSealed {
+            do throws(AuditLogError) {
+                _ = try IndexFile.Reader(paths: paths, segment: segment)
+            } catch {
+                let reason = Self.reason(error)
+                state.withLock { _ = $0.pending.insert(segment.fileName) }
+                background.async { [self] in
+                    if let data = try? Self.build(paths: paths, segment: segment, from: nil) {
+                        try? write(data, for: segment)
+                        let name = LogPaths.displayName(IndexFile.fileName(forSegment: segment.fileName))
+                        state.withLock { $0.rebuilds.append(IndexRebuild(file: name, reason: reason)) }
+                    }
+                    _ = state.withLock { $0.pending.remove(segment.fileName) }
+                }
+            }
+        }
+    }
+
+    /// Waits until background index work queued so far has finished (tests, close).
+    func waitForBackgroundWork() {
+        background.sync {}
+    }
+
+    // MARK: The active segment
+
+    private func activeView(_ segment: SegmentInfo, parts: Set<Part>) throws(AuditLogError) -> IndexView {
+        var active = state.withLock { s -> Active? in
+            guard let a = s.active, a.fileName == segment.fileName else { return nil }
+            return a
+        } ?? Active(fileName: segment.fileName, builder: IndexBuilder(firstSeq: segment.firstSeq), scannedTo: Int64(SegmentHeader.byteCount))
+        if active.scannedTo < segment.dataEnd {
+            let reader = try SegmentReader(paths: paths, fileName: segment.fileName, limit: segment.dataEnd)
+            active.scannedTo = try active.builder.scan(reader, from: active.scannedTo)
+            let updated = active
+            state.withLock { s in
+                if s.active == nil || s.active?.fileName == updated.fileName && (s.active?.scannedTo ?? 0) < updated.scannedTo {
+                    s.active = updated
+                }
+            }
+        }
+        // The snapshot may cover less than the builder (another reader scanned further).
+        let data = active.builder.data
+        let count = Int(segment.recordCount)
+        var columns: IndexColumns?
+        if parts.contains(.columns) {
+            var c = data.columns
+            if c.count > count { c = Self.prefix(c, count) }
+            columns = c
+        }
+        var frames = data.frames
+        while let last = frames.last, last.firstSeq.rawValue + UInt64(last.recordCount) > segment.firstSeq.rawValue + UInt64(count) {
+            frames.removeLast()
+        }
+        let ids = parts.contains(.ids) ? IndexView.IDs(hashes: Array(active.builder.idHashesInOrder.prefix(count)), ordinals: [], sorted: false) : nil
+        return IndexView(segment: segment, frames: frames, dictionaries: data.dictionaries, columns: columns, ids: ids, rollups: nil)
+    }
+
+    private static func prefix(_ c: IndexColumns, _ n: Int) -> IndexColumns {
+        var out = IndexColumns()
+        out.timestamps = Array(c.timestamps.prefix(n))
+        out.verdicts = Array(c.verdicts.prefix(n))
+        out.cacheHits = Array(c.cacheHits.prefix(n))
+        out.dims = c.dims.map { Array($0.prefix(n)) }
+        out.tokensIn = Array(c.tokensIn.prefix(n))
+        out.tokensOut = Array(c.tokensOut.prefix(n))
+        out.costNanos = Array(c.costNanos.prefix(n))
+        out.latencyMicros = Array(c.latencyMicros.prefix(n))
+        return out
+    }
+}

@@ -1,0 +1,129 @@
+/// Latency percentiles from a log-linear histogram: values below 32 µs exactly, above that in
+/// buckets 1/16 wide (≤ 6.25% relative error). Merging adds counts, so a percentile from merged
+/// rollups equals the one from a scan of the same records.
+struct LatencySketch: Hashable, Sendable {
+    /// Bucket → count.
+    var counts: [UInt16: UInt32] = [:]
+
+    static func bucket(_ micros: Int64) -> UInt16 {
+        let v = UInt64(max(0, micros))
+        if v < 32 { return UInt16(v) }
+        let e = 63 - v.leadingZeroBitCount - 4  // v >> e is in 16...31
+        return UInt16(32 + (e - 1) * 16 + Int((v >> UInt64(e)) - 16))
+    }
+
+    /// The representative value of a bucket: exact below 32, else the bucket's middle.
+    static func value(of bucket: UInt16) -> Int64 {
+        if bucket < 32 { return Int64(bucket) }
+        let e = (Int(bucket) - 32) / 16 + 1
+        let m = (Int(bucket) - 32) % 16 + 16
+        let lower = Int64(m) << Int64(e)
+        return lower + ((Int64(1) << Int64(e)) - 1) / 2
+    }
+
+    mutating func add(_ micros: Int64) { counts[Self.bucket(micros), default: 0] += 1 }
+
+    mutating func merge(_ other: LatencySketch) {
+        for (b, c) in other.counts { counts[b, default: 0] += c }
+    }
+
+    /// The `q`-quantile (0...1) by nearest rank, nil when empty.
+    func quantile(_ q: Double) -> Int64? {
+        let total = counts.values.reduce(UInt64(0)) { $0 + UInt64($1) }
+        guard total > 0 else { return nil }
+        let rank = max(1, UInt64((q * Double(total)).rounded(.up)))
+        var seen: UInt64 = 0
+        for bucket in counts.keys.sorted() {
+            seen += UInt64(counts[bucket] ?? 0)
+            if seen >= rank { return Self.value(of: bucket) }
+        }
+        return nil
+    }
+}
+
+/// Sums over a set of records: what usage reports and rollups keep. Exact: integer sums only.
+struct UsageAggregate: Hashable, Sendable {
+    var requests: Int64 = 0
+    var tokensIn: Int64 = 0
+    var tokensOut: Int64 = 0
+    var costNanos: Int64 = 0
+    var cacheHits: Int64 = 0
+    var blocked: Int64 = 0
+    var redacted: Int64 = 0
+    var escalated: Int64 = 0
+    /// Records with a latency, and the sum of their latencies.
+    var latencyCount: Int64 = 0
+    var latencySumMicros: Int64 = 0
+    var sketch = LatencySketch()
+
+    mutating func add(verdict: UInt8, cacheHit: UInt8, tokensIn tIn: Int64, tokensOut tOut: Int64, costNanos cost: Int64, latencyMicros latency: Int64) {
+        requests += 1
+        if tIn > 0 { tokensIn += tIn }
+        if tOut > 0 { tokensOut += tOut }
+        if cost > 0 { costNanos += cost }
+        if cacheHit == 2 { cacheHits += 1 }
+        switch verdict {
+        case Verdict.block.code: blocked += 1
+        case Verdict.redact.code: redacted += 1
+        case Verdict.escalate.code: escalated += 1
+        default: break
+        }
+        if latency >= 0 {
+            latencyCount += 1
+            latencySumMicros += latency
+            sketch.add(latency)
+        }
+    }
+
+    mutating func add(_ event: AuditEvent) {
+        add(verdict: event.verdict?.code ?? 0, cacheHit: event.cacheHit.map { $0 ? 2 : 1 } ?? 0,
+            tokensIn: event.tokensIn ?? -1, tokensOut: event.tokensOut ?? -1,
+            costNanos: event.cost?.nanodollars ?? -1, latencyMicros: event.latencyMicros ?? -1)
+    }
+
+    mutating func merge(_ o: UsageAggregate) {
+        requests += o.requests
+        tokensIn += o.tokensIn
+        tokensOut += o.tokensOut
+        costNanos += o.costNanos
+        cacheHits += o.cacheHits
+        blocked += o.blocked
+        redacted += o.redacted
+        escalated += o.escalated
+        latencyCount += o.latencyCount
+        latencySumMicros += o.latencySumMicros
+        sketch.merge(o.sketch)
+    }
+
+    func encode(to w: inout ByteWriter) {
+        for v in [requests, tokensIn, tokensOut, costNanos, cacheHits, blocked, redacted, escalated, latencyCount, latencySumMicros] {
+            w.writeVarint(UInt64(max(0, v)))
+        }
+        w.writeVarint(UInt64(sketch.counts.count))
+        for bucket in sketch.counts.keys.sorted() {
+            w.writeVarint(UInt64(bucket))
+            w.writeVarint(UInt64(sketch.counts[bucket] ?? 0))
+        }
+    }
+
+    static func decode(from r: inout ByteReader) throws(FormatError) -> UsageAggregate {
+        var values: [Int64] = []
+        for _ in 0..<10 {
+            let v = try r.readVarint("aggregate")
+            guard v <= UInt64(Int64.max) else { throw FormatError(.malformed, "aggregate out of range", offset: r.offset) }
+            values.append(Int64(v))
+        }
+        var a = UsageAggregate(
+            requests: values[0], tokensIn: values[1], tokensOut: values[2], costNanos: values[3], cacheHits: values[4],
+            blocked: values[5], redacted: values[6], escalated: values[7], latencyCount: values[8], latencySumMicros: values[9])
+        let buckets = try r.readVarint("sketch size")
+        guard buckets <= 4096 else { throw FormatError(.malformed, "sketch of \(buckets) buckets", offset: r.offset) }
+        for _ in 0..<buckets {
+            let b = try r.readVarint("bucket")
+            let c = try r.readVarint("count")
+            guard b <= UInt64(UInt16.max), c <= UInt64(UInt32.max) else { throw FormatError(.malformed, "sketch bucket out of range", offset: r.offset) }
+            a.sketch.counts[UInt16(b)] = UInt32(c)
+        }
+        return a
+    }
+}

@@ -1,0 +1,110 @@
+/// A half-open window of event time, `[since, until)`; nil bounds are open.
+public struct TimeWindow: Hashable, Sendable {
+    /// Inclusive lower bound.
+    public var since: Timestamp?
+    /// Exclusive upper bound.
+    public var until: Timestamp?
+
+    public init(since: Timestamp? = nil, until: Timestamp? = nil) {
+        self.since = since
+        self.until = until
+    }
+
+    /// All of time.
+    public static let all = TimeWindow()
+
+    func contains(_ nanos: Int64) -> Bool {
+        (since.map { nanos >= $0.nanosSinceEpoch } ?? true) && (until.map { nanos < $0.nanosSinceEpoch } ?? true)
+    }
+
+    /// Whether `[min, max]` overlaps the window.
+    func overlaps(min: Int64, max: Int64) -> Bool {
+        (since.map { max >= $0.nanosSinceEpoch } ?? true) && (until.map { min < $0.nanosSinceEpoch } ?? true)
+    }
+
+    /// Whether `[min, max]` lies wholly inside the window.
+    func covers(min: Int64, max: Int64) -> Bool { contains(min) && contains(max) }
+}
+
+/// Which events a query or a usage report considers: AND across fields, OR within the values
+/// of one field. Equality on any top-level field by its JSON text (`"0.0142"`, `"true"`).
+public struct EventFilter: Hashable, Sendable {
+    /// Accepted verdicts (empty: any).
+    public var verdicts: Set<Verdict>
+    /// Accepted users (empty: any).
+    public var users: Set<String>
+    /// Accepted models (empty: any).
+    public var models: Set<String>
+    /// Other fields: name (snake_case, as in the JSON) → accepted values.
+    public var fields: [String: Set<String>]
+
+    public init(verdicts: Set<Verdict> = [], users: Set<String> = [], models: Set<String> = [], fields: [String: Set<String>] = [:]) {
+        self.verdicts = verdicts
+        self.users = users
+        self.models = models
+        self.fields = fields
+    }
+
+    /// No filter.
+    public var isEmpty: Bool { conditions.isEmpty }
+
+    /// Every condition as (field, accepted values), the sugar folded in.
+    var conditions: [(field: String, values: Set<String>)] {
+        var out: [(String, Set<String>)] = []
+        if !verdicts.isEmpty { out.append(("verdict", Set(verdicts.map(\.rawValue)))) }
+        if !users.isEmpty { out.append(("user", users)) }
+        if !models.isEmpty { out.append(("model", models)) }
+        for (field, values) in fields.sorted(by: { $0.key < $1.key }) { out.append((field, values)) }
+        return out
+    }
+
+    /// The reference predicate: whether `event` passes. The query engine gives the same answers
+    /// from index columns wherever it can.
+    public func matches(_ event: AuditEvent) -> Bool {
+        for (field, values) in conditions {
+            guard let text = event.fieldText(field), values.contains(text) else { return false }
+        }
+        return true
+    }
+}
+
+extension AuditEvent {
+    /// The JSON text of a top-level field for equality filters: strings as they are, numbers in
+    /// their canonical form, booleans as `true`/`false`; objects and arrays as compact JSON.
+    /// Nil when the event does not have the field.
+    public func fieldText(_ name: String) -> String? {
+        switch name {
+        case "id": return id
+        case "event_type": return eventType
+        case "timestamp": return timestamp.rfc3339
+        case "verdict": return verdict?.rawValue
+        case "tokens_in": return tokensIn.map { String($0) }
+        case "tokens_out": return tokensOut.map { String($0) }
+        case "tokens_cached": return tokensCached.map { String($0) }
+        case "tokens_reasoning": return tokensReasoning.map { String($0) }
+        case "cost": return cost?.description
+        case "latency_ms": return latencyMicros.map { FixedPoint.format($0, scale: 3) }
+        case "cache_hit": return cacheHit.map { $0 ? "true" : "false" }
+        case "config_version": return configVersion
+        case "request_id": return requestID
+        case "session_id": return sessionID
+        case "gateway": return gateway
+        case "ip": return ip
+        case "user_agent": return userAgent
+        case "resource": return resource
+        case "policies": return policies.map { JSONValue.array($0.map(\.jsonValue)).jsonText }
+        case "redactions": return redactions.map { JSONValue.array($0.map(\.jsonValue)).jsonText }
+        case "details": return details?.jsonText
+        default:
+            if let field = IndexedField(name: name) { return field.value(of: self) }
+            guard let value = extra.first(where: { $0.key == name })?.value else { return nil }
+            switch value {
+            case .null: return nil
+            case .string(let s): return s
+            case .number(let n): return n
+            case .bool(let b): return b ? "true" : "false"
+            case .array, .object: return value.jsonText
+            }
+        }
+    }
+}

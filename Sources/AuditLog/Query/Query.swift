@@ -1,0 +1,216 @@
+/// A query for events: a window of event time, filters, an order, a limit and a cursor.
+///
+/// Results are exactly the records a full scan in seq order would return, filtered the same
+/// way (``EventFilter/matches(_:)``), oldest or newest first.
+public struct Query: Hashable, Sendable {
+    /// `[since, until)` on event time.
+    public var window: TimeWindow
+    /// Which events.
+    public var filter: EventFilter
+    /// Oldest first (export) or newest first (tail). Order is by seq, i.e. append order.
+    public var order: ReadOrder
+    /// At most this many records (nil: all).
+    public var limit: Int?
+    /// Resume after the last record of a previous page (its ``QueryIterator/nextCursor``).
+    public var cursor: String?
+
+    public init(window: TimeWindow = .all, filter: EventFilter = EventFilter(), order: ReadOrder = .newestFirst, limit: Int? = nil, cursor: String? = nil) {
+        self.window = window
+        self.filter = filter
+        self.order = order
+        self.limit = limit
+        self.cursor = cursor
+    }
+
+    /// The reference predicate (window and filter) the engine's answers equal.
+    public func matches(_ event: AuditEvent) -> Bool {
+        window.contains(event.timestamp.nanosSinceEpoch) && filter.matches(event)
+    }
+}
+
+/// The opaque resume token of a query: the last seq returned and the order it was read in.
+enum QueryCursor {
+    static func encode(seq: SequenceNumber, order: ReadOrder) -> String {
+        "c1" + (order == .oldestFirst ? "o" : "n") + String(seq.rawValue, radix: 36)
+    }
+
+    static func decode(_ text: String, order: ReadOrder) throws(AuditLogError) -> SequenceNumber {
+        let chars = Array(text)
+        guard chars.count > 3, text.hasPrefix("c1"), let value = UInt64(String(chars[3...]), radix: 36) else {
+            throw AuditLogError(.invalidArgument, "cursor '\(text)' is not one this log issued")
+        }
+        guard chars[2] == (order == .oldestFirst ? "o" : "n") else {
+            throw AuditLogError(.invalidArgument, "cursor '\(text)' belongs to a query in the other order")
+        }
+        return SequenceNumber(value)
+    }
+}
+
+/// Runs a ``Query`` over a snapshot of the log: picks the segments whose event-time range
+/// overlaps the window, tests index columns, and decodes only the records that pass (one frame
+/// at a time). Synchronous; ``QuerySequence`` wraps it as an `AsyncSequence`.
+public final class QueryIterator {
+    private let paths: LogPaths
+    private let store: IndexStore
+    private let query: Query
+    private let segments: [SegmentInfo]
+    private var segmentPosition = 0
+    private var ordinals: StrideTo<Int> = stride(from: 0, to: 0, by: 1)
+    private var ordinalIterator: StrideTo<Int>.Iterator
+    private var view: IndexView?
+    private var columns = IndexColumns()
+    private var predicate: SegmentPredicate?
+    private var fetcher: RecordFetcher?
+    private var returned = 0
+    private var lookahead: Record?
+    private var exhausted = false
+    private var lastSeq: SequenceNumber?
+    private let bound: SequenceNumber?
+
+    init(paths: LogPaths, store: IndexStore, segments: [SegmentInfo], query: Query) throws(AuditLogError) {
+        self.paths = paths
+        self.store = store
+        self.query = query
+        bound = try query.cursor.map { (c) throws(AuditLogError) in try QueryCursor.decode(c, order: query.order) }
+        if let limit = query.limit, limit < 0 {
+            throw AuditLogError(.invalidArgument, "limit must not be negative, got \(limit)")
+        }
+        let candidates = segments.filter { s in
+            guard s.recordCount > 0, let min = s.minTimestamp, let max = s.maxTimestamp else { return false }
+            return query.window.overlaps(min: min.nanosSinceEpoch, max: max.nanosSinceEpoch)
+        }
+        self.segments = query.order == .oldestFirst ? candidates : candidates.reversed()
+        ordinalIterator = ordinals.makeIterator()
+    }
+
+    /// After the last record of a page: the cursor to fetch the next page with, nil when the
+    /// query has no more results.
+    public var nextCursor: String? {
+        guard let lastSeq, lookahead != nil || !exhausted else { return nil }
+        return QueryCursor.encode(seq: lastSeq, order: query.order)
+    }
+
+    /// The next matching record, or nil when there is none (or the limit is reached).
+    public func next() throws(AuditLogError) -> Record? {
+        if let limit = query.limit, returned >= limit {
+            // Look one ahead so that `nextCursor` can tell whether there is more.
+            if lookahead == nil && !exhausted { lookahead = try advance() }
+            if lookahead == nil { exhausted = true }
+            return nil
+        }
+        let record: Record?
+        if let held = lookahead {
+            lookahead = nil
+            record = held
+        } else {
+            record = try advance()
+        }
+        guard let record else {
+            exhausted = true
+            return nil
+        }
+        returned += 1
+        lastSeq = record.seq
+        return record
+    }
+
+    private func advance() throws(AuditLogError) -> Record? {
+        while true {
+            if let view, let predicate {
+                while let i = ordinalIterator.next() {
+                    guard query.window.contains(columns.timestamps[i]), predicate.matches(columns, i) else { continue }
+                    let event = try fetch(i)
+                    guard predicate.residual.isEmpty || predicate.residual.matches(event) else { continue }
+                    return Record(seq: SequenceNumber(view.segment.firstSeq.rawValue + UInt64(i)), event: event)
+                }
+            }
+            guard try openNextSegment() else { return nil }
+        }
+    }
+
+    private func fetch(_ ordinal: Int) throws(AuditLogError) -> AuditEvent {
+        if fetcher == nil, let view { fetcher = try RecordFetcher(paths: paths, view: view) }
+        guard let fetcher else { throw AuditLogError(.corruption, "no segment open") }
+        return try fetcher.event(at: ordinal)
+    }
+
+    private func openNextSegment() throws(AuditLogError) -> Bool {
+        view = nil
+        predicate = nil
+        fetcher = nil
+        while segmentPosition < segments.count {
+            let segment = segments[segmentPosition]
+            segmentPosition += 1
+            let first = segment.firstSeq.rawValue
+            let count = Int(segment.recordCount)
+            // The ordinals still to visit, after the cursor.
+            var lower = 0
+            var upper = count
+            if let bound {
+                if query.order == .oldestFirst {
+                    lower = Int(max(0, Int64(bound.rawValue) - Int64(first) + 1))
+                } else {
+                    upper = Int(min(Int64(count), Int64(bound.rawValue) - Int64(first)))
+                }
+            }
+            guard lower < upper else { continue }
+            let v = try store.view(segment, parts: [.columns])
+            let p = SegmentPredicate(query.filter, view: v)
+            guard !p.isImpossible, let c = v.columns else { continue }
+            view = v
+            predicate = p
+            columns = c
+            ordinals = query.order == .oldestFirst ? stride(from: lower, to: upper, by: 1) : stride(from: upper - 1, to: lower - 1, by: -1)
+            ordinalIterator = ordinals.makeIterator()
+            return true
+        }
+        return false
+    }
+}
+
+/// Query results as an `AsyncSequence`; each step reads at most one frame.
+public struct QuerySequence: AsyncSequence, Sendable {
+    public typealias Element = Record
+    public typealias Failure = AuditLogError
+
+    let paths: LogPaths
+    let store: IndexStore
+    let segments: [SegmentInfo]
+    let query: Query
+
+    /// Wraps a ``QueryIterator``.
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        public typealias Element = Record
+        public typealias Failure = AuditLogError
+        let iterator: Result<QueryIterator, AuditLogError>
+
+        public mutating func next() async throws(AuditLogError) -> Record? {
+            try iterator.get().next()
+        }
+
+        public mutating func next(isolation actor: isolated (any Actor)?) async throws(AuditLogError) -> Record? {
+            try iterator.get().next()
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        do throws(AuditLogError) {
+            return AsyncIterator(iterator: .success(try makeIterator()))
+        } catch {
+            return AsyncIterator(iterator: .failure(error))
+        }
+    }
+
+    /// A synchronous iterator over the same results (for the CLI and pages).
+    public func makeIterator() throws(AuditLogError) -> QueryIterator {
+        try QueryIterator(paths: paths, store: store, segments: segments, query: query)
+    }
+}
+
+/// One page of results and the cursor for the next.
+public struct QueryPage: Sendable, Hashable {
+    /// The records, in query order.
+    public var records: [Record]
+    /// Pass as ``Query/cursor`` to get the next page; nil when there is none.
+    public var nextCursor: String?
+}

@@ -1,0 +1,113 @@
+/// Fetches single records of one segment by ordinal, decompressing each frame at most once
+/// while a query walks it.
+final class RecordFetcher {
+    private let reader: SegmentReader
+    private let frames: [FrameEntry]
+    private let firstSeq: SequenceNumber
+    private var loadedFrame = -1
+    private var ranges: [Range<Int>] = []
+
+    init(paths: LogPaths, view: IndexView) throws(AuditLogError) {
+        reader = try SegmentReader(paths: paths, fileName: view.segment.fileName, limit: view.segment.dataEnd)
+        frames = view.frames
+        firstSeq = view.segment.firstSeq
+    }
+
+    /// The event at `ordinal` (seq `firstSeq + ordinal`).
+    func event(at ordinal: Int) throws(AuditLogError) -> AuditEvent {
+        let seq = firstSeq.rawValue + UInt64(ordinal)
+        if loadedFrame < 0 || !contains(loadedFrame, seq) {
+            var lo = 0
+            var hi = frames.count - 1
+            while lo < hi {
+                let mid = (lo + hi + 1) / 2
+                if frames[mid].firstSeq.rawValue <= seq { lo = mid } else { hi = mid - 1 }
+            }
+            guard !frames.isEmpty, contains(lo, seq) else {
+                throw AuditLogError(.corruption, "no frame holds seq \(seq)", location: .init(file: reader.displayName, seq: SequenceNumber(seq)))
+            }
+            try load(lo)
+        }
+        let index = Int(seq - frames[loadedFrame].firstSeq.rawValue)
+        do throws(FormatError) {
+            return try reader.decodeRecord(in: ranges[index])
+        } catch {
+            throw AuditLogError(.corruption, "undecodable record: \(error.message)", location: .init(file: reader.displayName, offset: frames[loadedFrame].offset, seq: SequenceNumber(seq)))
+        }
+    }
+
+    private func contains(_ frame: Int, _ seq: UInt64) -> Bool {
+        let f = frames[frame]
+        return seq >= f.firstSeq.rawValue && seq < f.firstSeq.rawValue + UInt64(f.recordCount)
+    }
+
+    private func load(_ frame: Int) throws(AuditLogError) {
+        let entry = frames[frame]
+        func damaged(_ message: String, _ offset: Int64) -> AuditLogError {
+            AuditLogError(.corruption, message, location: .init(file: reader.displayName, offset: offset, seq: entry.firstSeq))
+        }
+        guard case .frame(let h) = try reader.probe(at: entry.offset), h.firstSeq == entry.firstSeq, h.recordCount == entry.recordCount else {
+            throw damaged("the index points at a frame that is not there", entry.offset)
+        }
+        switch try reader.loadPayload(h, at: entry.offset) {
+        case .success(true): break
+        case .success(false): throw damaged("frame runs past the end of the segment", entry.offset)
+        case .failure(let e): throw damaged(e.message, entry.offset + Int64(e.offset))
+        }
+        do throws(FormatError) {
+            ranges = try reader.recordRanges()
+        } catch {
+            throw damaged(error.message, entry.offset)
+        }
+        guard ranges.count == Int(h.recordCount) else { throw damaged("frame holds \(ranges.count) records, header says \(h.recordCount)", entry.offset) }
+        loadedFrame = frame
+    }
+}
+
+/// An ``EventFilter`` compiled against one segment's index: column tests for the indexed
+/// fields, the rest left for the decoded record.
+struct SegmentPredicate {
+    private var verdictMask: UInt8?
+    private var cacheHitMask: UInt8?
+    private var dims: [(field: Int, codes: Set<UInt32>)] = []
+    /// Conditions on fields without a column: checked on the decoded event.
+    private(set) var residual = EventFilter()
+    /// True when no record of the segment can match.
+    private(set) var isImpossible = false
+
+    init(_ filter: EventFilter, view: IndexView) {
+        for (field, values) in filter.conditions {
+            switch field {
+            case "verdict":
+                var mask: UInt8 = 0
+                for v in values { if let verdict = Verdict(rawValue: v) { mask |= 1 << verdict.code } }
+                verdictMask = (verdictMask ?? 0xFF) & mask
+                if mask == 0 { isImpossible = true }
+            case "cache_hit":
+                var mask: UInt8 = 0
+                if values.contains("false") { mask |= 1 << 1 }
+                if values.contains("true") { mask |= 1 << 2 }
+                cacheHitMask = (cacheHitMask ?? 0xFF) & mask
+                if mask == 0 { isImpossible = true }
+            default:
+                if let indexed = IndexedField(name: field) {
+                    let codes = view.codes(indexed, values)
+                    if codes.isEmpty { isImpossible = true }
+                    dims.append((indexed.rawValue, codes))
+                } else {
+                    residual.fields[field] = values
+                }
+            }
+        }
+    }
+
+    var needsEvent: Bool { !residual.isEmpty }
+
+    @inline(__always)
+    func matches(_ c: IndexColumns, _ i: Int) -> Bool {
+        if let verdictMask, verdictMask & (1 << c.verdicts[i]) == 0 { return false }
+        if let cacheHitMask, cacheHitMask & (1 << c.cacheHits[i]) == 0 { return false }
+        for (field, codes) in dims where !codes.contains(c.dims[field][i]) { return false }
+        return true
+    }
+}

@@ -1,0 +1,188 @@
+import Foundation
+import Testing
+@testable import AuditLog
+
+/// Every query, page, id lookup and usage report equals a brute-force scan of all records, on
+/// randomly generated logs with many segments, partition boundaries and late events. Each test
+/// prints its seed in failure messages.
+@Suite(.serialized) struct QueryPropertyTests {
+    static let end = Timestamp(rfc3339: "2026-03-21T00:00:00Z")!
+
+    /// A log of generated events (hour partitions, small segments, 3% of events shifted up to two
+    /// hours late), appended in random batches; sealed segments get their index files.
+    static func makeLog(_ dir: String, seed: UInt64, count: Int, reopen: Bool = true) async throws -> AuditLog {
+        var options = AuditLogOptions()
+        options.durability = .none
+        options.partition = .hour
+        options.segmentSizeLimitBytes = 24 << 10
+        var log = try await AuditLog.open(directory: dir, options: options)
+        var generator = EventGenerator(seed: seed, count: count, days: 0.5, end: end)
+        var rng = SplitMix64(seed: seed &* 31)
+        var batch: [AuditEvent] = []
+        var target = 1 + rng.below(300)
+        while var e = generator.next() {
+            if rng.below(100) < 3 {
+                e.timestamp = Timestamp(nanosSinceEpoch: e.timestamp.nanosSinceEpoch - Int64(rng.below(7_200)) * 1_000_000_000)
+            }
+            if rng.below(10) == 0 { e.id = nil }
+            batch.append(e)
+            if batch.count >= target {
+                _ = try await log.append(batch)
+                batch.removeAll()
+                target = 1 + rng.below(300)
+            }
+        }
+        if !batch.isEmpty { _ = try await log.append(batch) }
+        if reopen {
+            try await log.close()
+            log = try await AuditLog.open(directory: dir, options: options)
+        }
+        return log
+    }
+
+    static func randomFilter(_ rng: inout SplitMix64, _ all: [Record]) -> EventFilter {
+        func pick(_ values: [String?], _ n: Int) -> Set<String> {
+            var out = Set<String>()
+            for _ in 0..<n { if let v = values[rng.below(values.count)] { out.insert(v) } }
+            return out
+        }
+        var f = EventFilter()
+        if rng.below(3) == 0 { f.verdicts = Set((0..<(1 + rng.below(2))).map { _ in Verdict.allCases[rng.below(4)] }) }
+        if rng.below(4) == 0 { f.users = pick(all.map(\.event.user), 1 + rng.below(3)).union(rng.below(3) == 0 ? ["nobody@acme.com"] : []) }
+        if rng.below(4) == 0 { f.models = pick(all.map(\.event.model), 1 + rng.below(2)) }
+        let fields = ["team", "provider", "event_type", "reason_code", "api_key", "source", "cache_hit", "gateway", "config_version", "tokens_out"]
+        for _ in 0..<rng.below(3) {
+            let field = fields[rng.below(fields.count)]
+            f.fields[field] = pick(all.map { $0.event.fieldText(field) }, 1 + rng.below(3))
+        }
+        return f
+    }
+
+    static func randomWindow(_ rng: inout SplitMix64, _ all: [Record]) -> TimeWindow {
+        let times = all.map(\.event.timestamp.nanosSinceEpoch)
+        guard let lo = times.min(), let hi = times.max() else { return .all }
+        func at() -> Timestamp { Timestamp(nanosSinceEpoch: lo + Int64(rng.next() % UInt64(hi - lo + 1))) }
+        switch rng.below(5) {
+        case 0: return .all
+        case 1: return TimeWindow(since: at())
+        case 2: return TimeWindow(until: at())
+        default:
+            let a = at(), b = at()
+            return TimeWindow(since: min(a, b), until: max(a, b))
+        }
+    }
+
+    @Test(arguments: [UInt64(11), 12, 13])
+    func queriesAndPagesEqualAFullScan(seed: UInt64) async throws {
+        try await withTemporaryDirectory { dir in
+            let log = try await Self.makeLog(dir, seed: seed, count: 4000)
+            let all = try await readAll(log)
+            #expect(log.segments.count > 10, "seed \(seed)")
+            var rng = SplitMix64(seed: seed)
+            for round in 0..<60 {
+                var q = Query(window: Self.randomWindow(&rng, all), filter: Self.randomFilter(&rng, all), order: rng.below(2) == 0 ? .oldestFirst : .newestFirst)
+                let expected = (q.order == .oldestFirst ? all : all.reversed()).filter { q.matches($0.event) }
+                var got: [Record] = []
+                for try await r in log.query(q) { got.append(r) }
+                #expect(got.map(\.seq) == expected.map(\.seq), "seed \(seed) round \(round): \(q)")
+                #expect(got == expected, "seed \(seed) round \(round): records differ")
+                // The same in pages that resume exactly where they stopped.
+                q.limit = 1 + rng.below(120)
+                var paged: [Record] = []
+                var pages = 0
+                while true {
+                    let page = try await log.page(q)
+                    paged += page.records
+                    pages += 1
+                    guard let next = page.nextCursor else { break }
+                    #expect(page.records.count == q.limit, "seed \(seed) round \(round)")
+                    q.cursor = next
+                    if pages > 10_000 { break }
+                }
+                #expect(paged.map(\.seq) == expected.map(\.seq), "seed \(seed) round \(round) paged by \(q.limit ?? 0)")
+            }
+            try await log.close()
+        }
+    }
+
+    static func bruteUsage(_ all: [Record], window: TimeWindow, groupBy: [UsageGroup], filter: EventFilter) -> [[String?]: UsageAggregate] {
+        var groups: [[String?]: UsageAggregate] = [:]
+        for r in all where window.contains(r.event.timestamp.nanosSinceEpoch) && filter.matches(r.event) {
+            let key: [String?] = groupBy.map { g in
+                switch g {
+                case .hour, .day: Timestamp(nanosSinceEpoch: g.bucket(r.event.timestamp.nanosSinceEpoch)).rfc3339
+                case .verdict: r.event.verdict?.rawValue
+                default: g.field?.value(of: r.event)
+                }
+            }
+            groups[key, default: UsageAggregate()].add(r.event)
+        }
+        return groups
+    }
+
+    @Test(arguments: [UInt64(21), 22, 23])
+    func usageEqualsAFullScanExactly(seed: UInt64) async throws {
+        try await withTemporaryDirectory { dir in
+            let log = try await Self.makeLog(dir, seed: seed, count: 4000)
+            let all = try await readAll(log)
+            var rng = SplitMix64(seed: seed)
+            var usedRollups = 0
+            for round in 0..<80 {
+                let window = Self.randomWindow(&rng, all)
+                var groupBy: [UsageGroup] = []
+                for _ in 0..<rng.below(3) {
+                    let g = UsageGroup.allCases[rng.below(UsageGroup.allCases.count)]
+                    if !groupBy.contains(g) { groupBy.append(g) }
+                }
+                let filter = rng.below(2) == 0 ? EventFilter() : Self.randomFilter(&rng, all)
+                let report = try await log.usage(window: window, groupBy: groupBy, filter: filter)
+                usedRollups += report.segmentsFromRollups
+                let expected = Self.bruteUsage(all, window: window, groupBy: groupBy, filter: filter)
+                let expectedRows = Set(expected.map { UsageRow(group: $0.key, $0.value) })
+                #expect(Set(report.rows) == expectedRows, "seed \(seed) round \(round): \(groupBy) \(window) \(filter)")
+                var total = UsageAggregate()
+                for a in expected.values { total.merge(a) }
+                #expect(report.totals.cost.nanodollars == total.costNanos, "seed \(seed) round \(round)")
+                #expect(report.totals.requests == total.requests)
+                #expect(report.totals.p95LatencyMicros == total.sketch.quantile(0.95))
+            }
+            #expect(usedRollups > 0, "no usage query used rollups (seed \(seed))")
+            try await log.close()
+        }
+    }
+
+    @Test func findsEventsByIDAcrossSegments() async throws {
+        try await withTemporaryDirectory { dir in
+            let log = try await Self.makeLog(dir, seed: 31, count: 3000)
+            let all = try await readAll(log)
+            var rng = SplitMix64(seed: 31)
+            for _ in 0..<200 {
+                let r = all[rng.below(all.count)]
+                let found = try await log.event(id: r.event.id ?? "")
+                #expect(found == r)
+            }
+            #expect(try await log.event(id: "evt_does_not_exist") == nil)
+            // The active segment (in-memory index) too.
+            let fresh = try await log.append([AuditEvent(eventType: "x", timestamp: Self.end, id: "evt_fresh")])
+            #expect(try await log.event(id: "evt_fresh")?.seq == fresh.firstSeq)
+            try await log.close()
+        }
+    }
+
+    @Test func queriesSeeWhatTheWriterJustAppended() async throws {
+        try await withTemporaryDirectory { dir in
+            let log = try await Self.makeLog(dir, seed: 41, count: 1500, reopen: false)
+            for round in 0..<5 {
+                var batch = events(30, from: Timestamp(nanosSinceEpoch: Self.end.nanosSinceEpoch + Int64(round) * 60_000_000_000))
+                for i in batch.indices { batch[i].user = "live\(round)@acme.com" }
+                _ = try await log.append(batch)
+                var got: [Record] = []
+                for try await r in log.query(Query(filter: EventFilter(users: ["live\(round)@acme.com"]))) { got.append(r) }
+                #expect(got.count == 30)
+                let usage = try await log.usage(groupBy: [.user], filter: EventFilter(users: ["live\(round)@acme.com"]))
+                #expect(usage.totals.requests == 30)
+            }
+            try await log.close()
+        }
+    }
+}
