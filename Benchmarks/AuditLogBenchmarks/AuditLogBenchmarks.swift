@@ -51,6 +51,14 @@ func prebuiltLog(count: Int) async throws -> String {
     return dir
 }
 
+let logEnd = Timestamp(rfc3339: "2026-03-21T00:00:00Z")!
+let hourNanos: Int64 = 3_600_000_000_000
+
+/// The 10,000,000-event, 30-day log the query benchmarks run on (built once, then reused).
+func tenMillionLog() async throws -> AuditLog {
+    try await AuditLog.open(directory: try await prebuiltLog(count: 10_000_000), options: .readOnly)
+}
+
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, .throughput, .mallocCountTotal, .cpuTotal],
@@ -118,6 +126,87 @@ let benchmarks: @Sendable () -> Void = {
         }
         benchmark.stopMeasurement()
         precondition(n == 1_000_000)
+    }
+
+    let queryConfiguration = Benchmark.Configuration(metrics: [.wallClock, .mallocCountTotal], timeUnits: .microseconds, maxDuration: .seconds(10), maxIterations: 1000)
+
+    Benchmark("10M log: open (read-only, catalog of every segment)", configuration: queryConfiguration) { benchmark in
+        let dir = try await prebuiltLog(count: 10_000_000)
+        benchmark.startMeasurement()
+        blackHole(try await AuditLog.open(directory: dir, options: .readOnly))
+    }
+
+    Benchmark("10M log: newest 50 blocked events in the last hour", configuration: queryConfiguration) { benchmark in
+        let log = try await tenMillionLog()
+        let q = Query(window: TimeWindow(since: Timestamp(nanosSinceEpoch: logEnd.nanosSinceEpoch - hourNanos)), filter: EventFilter(verdicts: [.block]), order: .newestFirst, limit: 50)
+        benchmark.startMeasurement()
+        let page = try await log.page(q)
+        benchmark.stopMeasurement()
+        precondition(page.records.count == 50)
+    }
+
+    Benchmark("10M log: all events of one user in one day", configuration: queryConfiguration) { benchmark in
+        let log = try await tenMillionLog()
+        let day = Timestamp(nanosSinceEpoch: logEnd.nanosSinceEpoch - 10 * 24 * hourNanos)
+        let q = Query(window: TimeWindow(since: day, until: Timestamp(nanosSinceEpoch: day.nanosSinceEpoch + 24 * hourNanos)), filter: EventFilter(users: ["alice.100@acme.com"]), order: .oldestFirst)
+        benchmark.startMeasurement()
+        let iterator = try log.query(q).makeIterator()
+        var n = 0
+        while let r = try iterator.next() { blackHole(r); n += 1 }
+        benchmark.stopMeasurement()
+        precondition(n > 0)
+    }
+
+    Benchmark("10M log: one event by id", configuration: queryConfiguration) { benchmark in
+        let log = try await tenMillionLog()
+        var generator = EventGenerator(seed: 2, count: 10_000_000, days: 30, end: logEnd)
+        var ids: [String] = []
+        for i in 0..<2_000_000 {
+            guard let e = generator.next() else { break }
+            if i % 100_003 == 0, let id = e.id { ids.append(id) }
+        }
+        var k = 0
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            let found = try await log.event(id: ids[k % ids.count])
+            precondition(found != nil)
+            k += 1
+        }
+    }
+
+    Benchmark("10M log: usage by user, 30 days", configuration: queryConfiguration) { benchmark in
+        let log = try await tenMillionLog()
+        benchmark.startMeasurement()
+        let report = try await log.usage(window: TimeWindow(since: Timestamp(nanosSinceEpoch: logEnd.nanosSinceEpoch - 30 * 24 * hourNanos), until: logEnd), groupBy: [.user])
+        benchmark.stopMeasurement()
+        precondition(report.totals.requests > 9_000_000)
+    }
+
+    Benchmark("10M log: usage by team x model, 7 days", configuration: queryConfiguration) { benchmark in
+        let log = try await tenMillionLog()
+        benchmark.startMeasurement()
+        let report = try await log.usage(window: TimeWindow(since: Timestamp(nanosSinceEpoch: logEnd.nanosSinceEpoch - 7 * 24 * hourNanos), until: logEnd), groupBy: [.team, .model])
+        benchmark.stopMeasurement()
+        precondition(report.rows.count > 100)
+    }
+
+    Benchmark("10M log: export 1 day to NDJSON in memory (per day of ~333,000 events)", configuration: .init(metrics: [.wallClock], timeUnits: .milliseconds, maxDuration: .seconds(20), maxIterations: 5)) { benchmark in
+        let log = try await tenMillionLog()
+        let day = Timestamp(nanosSinceEpoch: logEnd.nanosSinceEpoch - 5 * 24 * hourNanos)
+        let q = Query(window: TimeWindow(since: day, until: Timestamp(nanosSinceEpoch: day.nanosSinceEpoch + 24 * hourNanos)), order: .oldestFirst)
+        benchmark.startMeasurement()
+        let iterator = try log.query(q).makeIterator()
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(1 << 20)
+        var n = 0
+        while let r = try iterator.next() {
+            r.event.appendJSON(to: &bytes, seq: r.seq)
+            bytes.append(0x0A)
+            if bytes.count > 1 << 20 { blackHole(bytes); bytes.removeAll(keepingCapacity: true) }
+            n += 1
+        }
+        benchmark.stopMeasurement()
+        precondition(n > 300_000)
     }
 
     Benchmark("decode: JSON event (per 1,000)") { benchmark in

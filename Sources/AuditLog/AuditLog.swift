@@ -116,6 +116,10 @@ public final class AuditLog: Sendable {
 
     private static func openLocked(paths: LogPaths, options: AuditLogOptions, lock: LockFile) throws(AuditLogError) -> AuditLog {
         try SystemFile.makeDirectory(paths.segmentsDirectory)
+        // Temporary files of atomic writes that a crash interrupted.
+        for name in try SystemFile.listDirectory(paths.segmentsDirectory) where name.contains(".tmp-") {
+            try SystemFile.remove(paths.segmentPath(name))
+        }
         let catalog = try LogCatalog.load(paths, repair: true)
         let indexes = IndexStore(paths: paths, persists: true)
         indexes.repairSealedIndexes(catalog.segments)

@@ -77,6 +77,8 @@ final class IndexStore: Sendable {
         var hasIDs: Bool
         var hasRollups: Bool
         var lastUse: UInt64
+        /// False when rebuilt in memory: then nothing is evicted (there is no file to reload).
+        var fromFile = true
     }
 
     private struct Active: Sendable {
@@ -87,6 +89,8 @@ final class IndexStore: Sendable {
 
     private struct State: Sendable {
         var sealed: [String: Sealed] = [:]
+        /// Index files already reported as rebuilt (each is reported once).
+        var reported: Set<String> = []
         var active: Active?
         var rebuilds: [IndexRebuild] = []
         var clock: UInt64 = 0
@@ -131,7 +135,7 @@ final class IndexStore: Sendable {
             e.lastUse = s.clock
             s.sealed[segment.fileName] = e
             // Keep the columns of only the most recently used few segments.
-            let withColumns = s.sealed.filter { $0.value.hasColumns }
+            let withColumns = s.sealed.filter { $0.value.hasColumns && $0.value.fromFile }
             if withColumns.count > Self.cachedColumnSegments {
                 for (name, _) in withColumns.sorted(by: { $0.value.lastUse < $1.value.lastUse }).prefix(withColumns.count - Self.cachedColumnSegments) {
                     s.sealed[name]?.data.columns = IndexColumns()
@@ -207,12 +211,22 @@ final class IndexStore: Sendable {
     /// for a writer, writes it back atomically.
     private func rebuild(_ segment: SegmentInfo, reason: String?) throws(AuditLogError) -> Sealed {
         let data = try Self.build(paths: paths, segment: segment, from: nil)
-        if let reason {
-            let name = LogPaths.displayName(IndexFile.fileName(forSegment: segment.fileName))
-            state.withLock { $0.rebuilds.append(IndexRebuild(file: name, reason: reason)) }
+        if let reason { report(segment, reason) }
+        var written = false
+        if persists {
+            do throws(AuditLogError) {
+                try write(data, for: segment)
+                written = true
+            } catch {}
         }
-        if persists { try? write(data, for: segment) }
-        return Sealed(data: data, hasColumns: true, hasIDs: true, hasRollups: true, lastUse: 0)
+        return Sealed(data: data, hasColumns: true, hasIDs: true, hasRollups: true, lastUse: 0, fromFile: written)
+    }
+
+    private func report(_ segment: SegmentInfo, _ reason: String) {
+        let name = LogPaths.displayName(IndexFile.fileName(forSegment: segment.fileName))
+        state.withLock { s in
+            if s.reported.insert(name).inserted { s.rebuilds.append(IndexRebuild(file: name, reason: reason)) }
+        }
     }
 
     /// Scans `segment` (continuing `builder` when given) into a finished index with rollups.
@@ -267,8 +281,7 @@ final class IndexStore: Sendable {
                 background.async { [self] in
                     if let data = try? Self.build(paths: paths, segment: segment, from: nil) {
                         try? write(data, for: segment)
-                        let name = LogPaths.displayName(IndexFile.fileName(forSegment: segment.fileName))
-                        state.withLock { $0.rebuilds.append(IndexRebuild(file: name, reason: reason)) }
+                        report(segment, reason)
                     }
                     _ = state.withLock { $0.pending.remove(segment.fileName) }
                 }

@@ -124,7 +124,8 @@ final class SystemFile {
 
     /// Writes `bytes` to `path` atomically: a temporary file, fsync, rename, fsync directory.
     static func writeAtomically(_ bytes: [UInt8], to path: String, directory: String, displayName: String) throws(AuditLogError) {
-        let temp = path + ".tmp"
+        // A name of its own, so that two writers of the same file never share a temporary one.
+        let temp = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let file = try openForWriting(temp, displayName: displayName + ".tmp", create: true)
         try file.truncate(to: 0)
         try file.write(bytes, at: 0)
