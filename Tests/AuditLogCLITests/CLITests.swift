@@ -118,7 +118,7 @@ import Testing
     @Test func verifyFailsWithExit1NamingTheSeqAndOffset() async throws {
         try await withTemporaryDirectory { dir in
             #expect(try CLIRunner.run(["ingest", "--dir", dir, "-"], stdin: try gen(5000)).status == 0)
-            let segments = try FileManager.default.contentsOfDirectory(atPath: dir + "/segments").sorted()
+            let segments = try FileManager.default.contentsOfDirectory(atPath: dir + "/segments").filter { $0.hasSuffix(".seg") }.sorted()
             let path = dir + "/segments/" + segments[0]
             var data = try Data(contentsOf: URL(fileURLWithPath: path))
             data[1000] ^= 0x01
