@@ -54,3 +54,63 @@ extension AuditLog {
     /// Index files rebuilt because they were missing, stale or damaged.
     public var indexRebuilds: [IndexRebuild] { indexes.rebuilds }
 }
+
+/// Where a record is stored, and the chain value after it.
+public struct RecordLocation: Hashable, Sendable {
+    /// The segment file, relative to the log directory.
+    public var file: String
+    /// File offset of the frame holding the record.
+    public var frameOffset: Int64
+    /// `h(seq)`: the hash-chain value after the record.
+    public var chainValue: ChainHash
+}
+
+/// The state of a segment's index.
+public enum IndexState: Hashable, Sendable {
+    /// A valid index file (header checked against the segment).
+    case file
+    /// No index file (yet): it is rebuilt from the segment when needed.
+    case missing
+    /// An index file that is stale or damaged: it is rebuilt from the segment when needed.
+    case invalid(String)
+    /// The active segment: indexed in memory.
+    case memory
+}
+
+extension AuditLog {
+    /// The file and frame holding `seq` and the chain value after it (recomputed from the
+    /// frame's predecessor), or nil when the log holds no such seq.
+    public func location(of seq: SequenceNumber) async throws(AuditLogError) -> RecordLocation? {
+        let segments = snapshot.segments
+        let paths = self.paths
+        return try await Self.runBlocking { () throws(AuditLogError) -> RecordLocation? in
+            guard let segment = segments.last(where: { $0.firstSeq <= seq }), let last = segment.lastSeq, seq <= last else { return nil }
+            let reader = try SegmentReader(paths: paths, fileName: segment.fileName, limit: segment.dataEnd)
+            var chain = reader.header.anchor
+            var offset = Int64(SegmentHeader.byteCount)
+            while case .frame(let h) = try reader.probe(at: offset) {
+                guard seq > h.lastSeq else {
+                    guard case .success(true) = try reader.loadPayload(h, at: offset) else {
+                        throw AuditLogError(.corruption, "frame unreadable", location: .init(file: reader.displayName, offset: offset, seq: h.firstSeq))
+                    }
+                    do throws(FormatError) {
+                        try reader.forEachRecord(firstSeq: h.firstSeq) { (s, record) throws(FormatError) in
+                            if s <= seq { chain = chain.chained(seq: s, record: record) }
+                        }
+                    } catch {
+                        throw AuditLogError(.corruption, error.message, location: .init(file: reader.displayName, offset: offset, seq: h.firstSeq))
+                    }
+                    return RecordLocation(file: reader.displayName, frameOffset: offset, chainValue: chain)
+                }
+                chain = h.chainAfter
+                offset += Int64(h.frameLengthBytes)
+            }
+            return nil
+        }
+    }
+
+    /// Whether `segment` has a valid index file.
+    public func indexState(of segment: SegmentInfo) -> IndexState {
+        indexes.state(of: segment)
+    }
+}

@@ -257,7 +257,8 @@ public final class AuditLog: Sendable {
     public func refresh() async throws(AuditLogError) {
         guard core == nil else { return }
         let paths = self.paths
-        let catalog = try await Self.runBlocking { () throws(AuditLogError) in try LogCatalog.load(paths, repair: false) }
+        let previous = snapshot.segments
+        let catalog = try await Self.runBlocking { () throws(AuditLogError) in try LogCatalog.load(paths, repair: false, previous: previous) }
         state.withLock { $0.snapshot = Snapshot(segments: catalog.segments, nextSeq: catalog.nextSeq, chainHead: catalog.chainHead) }
     }
 

@@ -15,8 +15,8 @@ struct AuditLogCommand: AsyncParsableCommand {
             the log for writing.
             """,
         subcommands: [
-            GenCommand.self, IngestCommand.self, ExportCommand.self, VerifyCommand.self,
-            SegmentsCommand.self,
+            TailCommand.self, ExportCommand.self, UsageCommand.self, ShowCommand.self, SegmentsCommand.self,
+            IngestCommand.self, VerifyCommand.self, GenCommand.self,
         ]
     )
 }

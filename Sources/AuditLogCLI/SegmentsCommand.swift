@@ -8,7 +8,9 @@ struct SegmentsCommand: AsyncParsableCommand {
         abstract: "List the log's segment files.",
         discussion: """
             Each segment: file, seq range, event-time range, records, bytes, compression ratio, \
-            and whether it is sealed or active.
+            whether it is sealed or active, and the state of its index (file: a valid index \
+            file; missing or invalid: rebuilt from the segment when needed; memory: the active \
+            segment, indexed in memory).
 
             Examples:
               auditlog segments
@@ -31,14 +33,15 @@ struct SegmentsCommand: AsyncParsableCommand {
         let segments = auditLog.segments
         let out = OutputStream(fd: 1)
         if json {
-            out.write(JSONValue.array(segments.map(Self.json)).jsonText + "\n")
+            out.write(JSONValue.array(segments.map { Self.json($0, index: auditLog.indexState(of: $0)) }).jsonText + "\n")
         } else {
-            var rows = [["FILE", "FIRST_SEQ", "LAST_SEQ", "RECORDS", "MIN_TIME", "MAX_TIME", "BYTES", "RATIO", "STATE"]]
+            var rows = [["FILE", "FIRST_SEQ", "LAST_SEQ", "RECORDS", "MIN_TIME", "MAX_TIME", "BYTES", "RATIO", "STATE", "INDEX"]]
             for s in segments {
                 rows.append([
                     "segments/" + s.fileName, String(s.firstSeq.rawValue), s.lastSeq.map { String($0.rawValue) } ?? "-",
                     String(s.recordCount), s.minTimestamp?.rfc3339 ?? "-", s.maxTimestamp?.rfc3339 ?? "-",
                     String(s.bytes), String(format: "%.2f", Self.ratio(s)), s.isSealed ? "sealed" : "active",
+                    Self.indexText(auditLog.indexState(of: s)),
                 ])
             }
             out.write(Table.render(rows))
@@ -50,7 +53,16 @@ struct SegmentsCommand: AsyncParsableCommand {
         s.bytes > 0 ? Double(s.rawPayloadBytes) / Double(s.bytes) : 0
     }
 
-    static func json(_ s: SegmentInfo) -> JSONValue {
+    static func indexText(_ state: IndexState) -> String {
+        switch state {
+        case .file: "file"
+        case .missing: "missing"
+        case .invalid: "invalid"
+        case .memory: "memory"
+        }
+    }
+
+    static func json(_ s: SegmentInfo, index: IndexState) -> JSONValue {
         .object([
             JSONMember("file", .string("segments/" + s.fileName)),
             JSONMember("first_seq", .integer(s.firstSeq.rawValue)),
@@ -65,6 +77,7 @@ struct SegmentsCommand: AsyncParsableCommand {
             JSONMember("frames", .integer(s.frameCount)),
             JSONMember("sealed", .bool(s.isSealed)),
             JSONMember("state", .string(s.isSealed ? "sealed" : "active")),
+            JSONMember("index", .string(indexText(index))),
         ])
     }
 }

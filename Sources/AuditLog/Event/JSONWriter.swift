@@ -95,3 +95,22 @@ extension AuditEvent {
         swap(&w.bytes, &bytes)
     }
 }
+
+extension JSONValue {
+    /// Parses JSON text (strictly: duplicate keys, NaN and nesting deeper than 64 are errors).
+    public static func parse(_ text: String) throws(AuditLogError) -> JSONValue {
+        var s = text
+        let result: Result<JSONValue, AuditLogError> = s.withUTF8 { utf8 in
+            var p = JSONParser(UnsafeRawBufferPointer(utf8))
+            do throws(JSONParser.SyntaxError) {
+                let value = try p.parseValue()
+                p.skipWhitespace()
+                guard p.isAtEnd else { return .failure(AuditLogError(.invalidArgument, "unexpected data after the JSON value", location: .init(offset: Int64(p.position)))) }
+                return .success(value)
+            } catch {
+                return .failure(AuditLogError(.invalidArgument, "invalid JSON: \(error.message)", location: .init(offset: Int64(error.offset))))
+            }
+        }
+        return try result.get()
+    }
+}

@@ -289,6 +289,18 @@ final class IndexStore: Sendable {
         }
     }
 
+    /// Whether `segment` has a valid index file (only its header is checked).
+    func state(of segment: SegmentInfo) -> IndexState {
+        guard segment.isSealed else { return .memory }
+        do throws(AuditLogError) {
+            _ = try IndexFile.Reader(paths: paths, segment: segment)
+            return .file
+        } catch {
+            let reason = Self.reason(error)
+            return reason == "the index file is missing" ? .missing : .invalid(reason)
+        }
+    }
+
     /// Waits until background index work queued so far has finished (tests, close).
     func waitForBackgroundWork() {
         background.sync {}

@@ -22,6 +22,12 @@ public struct Query: Hashable, Sendable {
         self.cursor = cursor
     }
 
+    /// A cursor that resumes a query of this `order` just after `seq` (oldest first: the
+    /// records after it; newest first: the records before it).
+    public static func cursor(after seq: SequenceNumber, order: ReadOrder) -> String {
+        QueryCursor.encode(seq: seq, order: order)
+    }
+
     /// The reference predicate (window and filter) the engine's answers equal.
     public func matches(_ event: AuditEvent) -> Bool {
         window.contains(event.timestamp.nanosSinceEpoch) && filter.matches(event)

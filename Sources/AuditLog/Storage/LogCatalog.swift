@@ -63,7 +63,11 @@ struct LogCatalog {
     /// Loads the catalog. With `repair`, an incomplete tail of the last segment is cut off
     /// (and reported) and an unfinished new segment file is removed; without, both are simply
     /// where the visible log ends.
-    static func load(_ paths: LogPaths, repair: Bool) throws(AuditLogError) -> LogCatalog {
+    ///
+    /// `previous` (a read-only handle refreshing) lets sealed segments it already knows be
+    /// reused and the active one be scanned on from where it stopped.
+    static func load(_ paths: LogPaths, repair: Bool, previous: [SegmentInfo] = []) throws(AuditLogError) -> LogCatalog {
+        let known = Dictionary(previous.map { ($0.fileName, $0) }, uniquingKeysWith: { a, _ in a })
         let manifest = try readManifest(paths)
         var catalog = LogCatalog(manifest: manifest, segments: [])
         var names = try segmentFileNames(paths)
@@ -105,13 +109,15 @@ struct LogCatalog {
                 throw AuditLogError(.corruption, "first segment's anchor is not the log's genesis value", location: .init(file: display, offset: 64, seq: header.firstSeq))
             }
             let isLast = i == names.count - 1
-            if let footer = try reader.readFooter(fileSize: size) {
+            if let sealed = known[name], sealed.isSealed, sealed.bytes == size {
+                catalog.segments.append(sealed)
+            } else if let footer = try reader.readFooter(fileSize: size) {
                 guard footer.recordCount == 0 || footer.firstSeq == header.firstSeq else {
                     throw AuditLogError(.corruption, "footer first seq \(footer.firstSeq) differs from header \(header.firstSeq)", location: .init(file: display, offset: size - Int64(SegmentFooter.byteCount), seq: header.firstSeq))
                 }
                 catalog.segments.append(SegmentInfo(fileName: name, header: header, footer: footer, fileSize: size))
             } else if isLast {
-                var scan = try ActiveSegmentScan.scan(reader)
+                var scan = try ActiveSegmentScan.scan(reader, resuming: known[name])
                 if let torn = scan.tornTail, repair {
                     let file = try SystemFile.openForWriting(paths.segmentPath(name), displayName: display, create: false)
                     try file.truncate(to: torn.offset)

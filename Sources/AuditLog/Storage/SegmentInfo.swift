@@ -96,9 +96,19 @@ struct ActiveSegmentScan {
     ///
     /// An incomplete final frame (or footer) is reported in ``tornTail``; a damaged frame that
     /// does not reach the end of the file throws ``AuditLogError`` naming file, offset and seq.
-    static func scan(_ reader: SegmentReader) throws(AuditLogError) -> ActiveSegmentScan {
+    /// `resuming` continues an earlier scan of the same file (a reader following a writer).
+    static func scan(_ reader: SegmentReader, resuming previous: SegmentInfo? = nil) throws(AuditLogError) -> ActiveSegmentScan {
         var state = ActiveSegmentScan(dataEnd: Int64(SegmentHeader.byteCount), chainAfter: reader.header.anchor)
-        var expected = reader.header.firstSeq
+        if let previous, !previous.isSealed {
+            state.dataEnd = previous.bytes
+            state.frameCount = previous.frameCount
+            state.recordCount = previous.recordCount
+            state.minTimestampNanos = previous.minTimestamp?.nanosSinceEpoch ?? .max
+            state.maxTimestampNanos = previous.maxTimestamp?.nanosSinceEpoch ?? .min
+            state.rawPayloadBytes = previous.rawPayloadBytes
+            state.chainAfter = previous.chainAfter
+        }
+        var expected = SequenceNumber(reader.header.firstSeq.rawValue + state.recordCount)
         func damage(_ message: String, _ offset: Int64) -> AuditLogError {
             AuditLogError(.corruption, message, location: .init(file: reader.displayName, offset: offset, seq: expected))
         }
