@@ -54,8 +54,26 @@ func prebuiltLog(count: Int) async throws -> String {
 let logEnd = Timestamp(rfc3339: "2026-03-21T00:00:00Z")!
 let hourNanos: Int64 = 3_600_000_000_000
 
-/// The 10,000,000-event, 30-day log the query benchmarks run on (built once, then reused).
-func tenMillionLog() async throws -> AuditLog {
+/// One read-only handle on the 10,000,000-event, 30-day log, shared by the iterations of a
+/// benchmark: the first (warm-up) iteration loads the index parts it needs, the measured ones
+/// run warm, as in a long-running server. The "cold" benchmarks open a new handle each time.
+final class SharedLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var log: AuditLog?
+
+    func get() async throws -> AuditLog {
+        if let log = lock.withLock({ self.log }) { return log }
+        let opened = try await AuditLog.open(directory: try await prebuiltLog(count: 10_000_000), options: .readOnly)
+        lock.withLock { self.log = opened }
+        return opened
+    }
+}
+
+let sharedLog = SharedLog()
+
+func tenMillionLog() async throws -> AuditLog { try await sharedLog.get() }
+
+func coldTenMillionLog() async throws -> AuditLog {
     try await AuditLog.open(directory: try await prebuiltLog(count: 10_000_000), options: .readOnly)
 }
 
@@ -128,12 +146,29 @@ let benchmarks: @Sendable () -> Void = {
         precondition(n == 1_000_000)
     }
 
-    let queryConfiguration = Benchmark.Configuration(metrics: [.wallClock, .mallocCountTotal], timeUnits: .microseconds, maxDuration: .seconds(10), maxIterations: 1000)
+    let queryConfiguration = Benchmark.Configuration(metrics: [.wallClock, .mallocCountTotal], timeUnits: .microseconds, warmupIterations: 1, maxDuration: .seconds(10), maxIterations: 1000)
 
     Benchmark("10M log: open (read-only, catalog of every segment)", configuration: queryConfiguration) { benchmark in
         let dir = try await prebuiltLog(count: 10_000_000)
         benchmark.startMeasurement()
         blackHole(try await AuditLog.open(directory: dir, options: .readOnly))
+    }
+
+    Benchmark("10M log, cold handle: newest 50 blocked events in the last hour", configuration: queryConfiguration) { benchmark in
+        let log = try await coldTenMillionLog()
+        let q = Query(window: TimeWindow(since: Timestamp(nanosSinceEpoch: logEnd.nanosSinceEpoch - hourNanos)), filter: EventFilter(verdicts: [.block]), order: .newestFirst, limit: 50)
+        benchmark.startMeasurement()
+        let page = try await log.page(q)
+        benchmark.stopMeasurement()
+        precondition(page.records.count == 50)
+    }
+
+    Benchmark("10M log, cold handle: usage by user, 30 days", configuration: queryConfiguration) { benchmark in
+        let log = try await coldTenMillionLog()
+        benchmark.startMeasurement()
+        let report = try await log.usage(window: TimeWindow(since: Timestamp(nanosSinceEpoch: logEnd.nanosSinceEpoch - 30 * 24 * hourNanos), until: logEnd), groupBy: [.user])
+        benchmark.stopMeasurement()
+        precondition(report.totals.requests > 9_000_000)
     }
 
     Benchmark("10M log: newest 50 blocked events in the last hour", configuration: queryConfiguration) { benchmark in

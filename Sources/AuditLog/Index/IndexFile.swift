@@ -8,8 +8,21 @@ enum IndexFile {
     static let directoryEntryBytes = 32
     static let suffix = ".idx"
 
+    /// Section kinds. Columns are stored one a section so that a query loads only those it
+    /// reads; rollups over the whole segment apart from the hourly ones.
     enum Section: UInt32, CaseIterable {
-        case frames = 1, dictionaries, columns, ids, rollups
+        case frames = 1, dictionaries = 2, timestamps = 3, verdicts = 4, cacheHits = 5, metrics = 6
+        case eventType = 10, reasonCode, user, team, model, provider, apiKey, source
+        case ids = 30, rollups = 40, hourlyRollups = 41
+
+        static func dimension(_ field: IndexedField) -> Section {
+            Section(rawValue: Section.eventType.rawValue + UInt32(field.rawValue)) ?? .eventType
+        }
+
+        var field: IndexedField? {
+            guard rawValue >= Section.eventType.rawValue, rawValue <= Section.source.rawValue else { return nil }
+            return IndexedField(rawValue: Int(rawValue - Section.eventType.rawValue))
+        }
     }
 
     static func fileName(forSegment segment: String) -> String {
@@ -22,12 +35,42 @@ enum IndexFile {
         var payloads: [(Section, [UInt8])] = []
         for section in Section.allCases {
             var w = ByteWriter(capacity: 1 << 16)
+            let c = data.columns
             switch section {
             case .frames: encodeFrames(data.frames, to: &w)
             case .dictionaries: encodeDictionaries(data.dictionaries, to: &w)
-            case .columns: encodeColumns(data.columns, to: &w)
+            case .timestamps:
+                w.writeVarint(UInt64(c.count))
+                var previous: Int64 = 0
+                for ts in c.timestamps {
+                    w.writeVarint(zigzag(ts &- previous))
+                    previous = ts
+                }
+            case .verdicts: w.writeVarint(UInt64(c.count)); w.write(bytes: c.verdicts)
+            case .cacheHits: w.writeVarint(UInt64(c.count)); w.write(bytes: c.cacheHits)
+            case .metrics:
+                w.writeVarint(UInt64(c.count))
+                for column in [c.tokensIn, c.tokensOut, c.costNanos, c.latencyMicros] {
+                    for v in column { w.writeVarint(UInt64(bitPattern: v &+ 1)) }
+                }
             case .ids: encodeIDs(data, to: &w)
-            case .rollups: encodeRollups(data.rollups, to: &w)
+            case .rollups: encodeRollups(data.rollups.filter { $0.key.hourNanos == RollupKey.allTime }, to: &w)
+            case .hourlyRollups: encodeRollups(data.rollups.filter { $0.key.hourNanos != RollupKey.allTime }, to: &w)
+            default:
+                guard let field = section.field else { break }
+                // Fixed width codes (1, 2 or 4 bytes), so loading a column is a copy.
+                let column = c.dims[field.rawValue]
+                let size = data.dictionaries[field.rawValue].count
+                let width = size < 256 ? 1 : size < 65_536 ? 2 : 4
+                w.writeVarint(UInt64(column.count))
+                w.write(UInt8(width))
+                for v in column {
+                    switch width {
+                    case 1: w.write(UInt8(truncatingIfNeeded: v))
+                    case 2: w.write(UInt16(truncatingIfNeeded: v))
+                    default: w.write(v)
+                    }
+                }
             }
             payloads.append((section, w.bytes))
         }
@@ -87,21 +130,6 @@ enum IndexFile {
 
     private static func zigzag(_ v: Int64) -> UInt64 { UInt64(bitPattern: (v << 1) ^ (v >> 63)) }
     private static func unzigzag(_ v: UInt64) -> Int64 { Int64(bitPattern: v >> 1) ^ -Int64(bitPattern: v & 1) }
-
-    private static func encodeColumns(_ c: IndexColumns, to w: inout ByteWriter) {
-        w.writeVarint(UInt64(c.count))
-        var previous: Int64 = 0
-        for ts in c.timestamps {
-            w.writeVarint(zigzag(ts &- previous))
-            previous = ts
-        }
-        w.write(bytes: c.verdicts)
-        w.write(bytes: c.cacheHits)
-        for column in c.dims { for v in column { w.writeVarint(UInt64(v)) } }
-        for column in [c.tokensIn, c.tokensOut, c.costNanos, c.latencyMicros] {
-            for v in column { w.writeVarint(UInt64(bitPattern: v &+ 1)) }
-        }
-    }
 
     private static func encodeIDs(_ data: IndexData, to w: inout ByteWriter) {
         w.writeVarint(UInt64(data.idHashes.count))
@@ -241,32 +269,41 @@ enum IndexFile {
         }
     }
 
-    static func decodeColumns(_ bytes: [UInt8], recordCount: Int, dictionarySizes: [Int]) throws(FormatError) -> IndexColumns {
+    private static func count(_ r: inout ByteReader, _ n: Int) throws(FormatError) {
+        let count = try r.readVarint()
+        guard count == UInt64(n) else { throw FormatError(.malformed, "column holds \(count) records, segment \(n)", offset: 0) }
+    }
+
+    static func decodeTimestamps(_ bytes: [UInt8], recordCount n: Int) throws(FormatError) -> [Int64] {
         try bytes.withRawBytes { (raw) throws(FormatError) in
             var r = ByteReader(raw)
-            let count = try r.readVarint()
-            guard count == UInt64(recordCount) else { throw FormatError(.malformed, "columns hold \(count) records, segment \(recordCount)", offset: 0) }
-            let n = Int(count)
-            var c = IndexColumns()
-            c.timestamps.reserveCapacity(n)
+            try count(&r, n)
+            var out: [Int64] = []
+            out.reserveCapacity(n)
             var previous: Int64 = 0
             for _ in 0..<n {
                 previous = previous &+ unzigzag(try r.readVarint())
-                c.timestamps.append(previous)
+                out.append(previous)
             }
-            c.verdicts = Array(try r.readBytes(n))
-            c.cacheHits = Array(try r.readBytes(n))
-            for field in IndexedField.allCases {
-                var column: [UInt32] = []
-                column.reserveCapacity(n)
-                let limit = UInt64(dictionarySizes[field.rawValue])
-                for _ in 0..<n {
-                    let v = try r.readVarint()
-                    guard v <= limit else { throw FormatError(.malformed, "\(field.name) code \(v) beyond its dictionary", offset: r.offset) }
-                    column.append(UInt32(v))
-                }
-                c.dims[field.rawValue] = column
-            }
+            return out
+        }
+    }
+
+    /// Verdict or cache-hit bytes; every byte must be at most `maxValue`.
+    static func decodeBytes(_ bytes: [UInt8], recordCount n: Int, maxValue: UInt8) throws(FormatError) -> [UInt8] {
+        try bytes.withRawBytes { (raw) throws(FormatError) in
+            var r = ByteReader(raw)
+            try count(&r, n)
+            let out = Array(try r.readBytes(n))
+            guard !out.contains(where: { $0 > maxValue }) else { throw FormatError(.malformed, "column value above \(maxValue)", offset: r.offset) }
+            return out
+        }
+    }
+
+    static func decodeMetrics(_ bytes: [UInt8], recordCount n: Int) throws(FormatError) -> [[Int64]] {
+        try bytes.withRawBytes { (raw) throws(FormatError) in
+            var r = ByteReader(raw)
+            try count(&r, n)
             var metrics: [[Int64]] = []
             for _ in 0..<4 {
                 var column: [Int64] = []
@@ -274,12 +311,31 @@ enum IndexFile {
                 for _ in 0..<n { column.append(Int64(bitPattern: try r.readVarint()) &- 1) }
                 metrics.append(column)
             }
-            c.tokensIn = metrics[0]
-            c.tokensOut = metrics[1]
-            c.costNanos = metrics[2]
-            c.latencyMicros = metrics[3]
-            guard r.isAtEnd else { throw FormatError(.malformed, "bytes after the columns", offset: r.offset) }
-            return c
+            return metrics
+        }
+    }
+
+    static func decodeDimension(_ bytes: [UInt8], recordCount n: Int, dictionarySize: Int) throws(FormatError) -> [UInt32] {
+        try bytes.withRawBytes { (raw) throws(FormatError) in
+            var r = ByteReader(raw)
+            try count(&r, n)
+            let width = Int(try r.readUInt8())
+            guard [1, 2, 4].contains(width) else { throw FormatError(.malformed, "code width \(width)", offset: r.offset) }
+            let codes = try r.readBytes(n * width)
+            var out = [UInt32](repeating: 0, count: n)
+            var maxCode: UInt32 = 0
+            for i in 0..<n {
+                let v: UInt32
+                switch width {
+                case 1: v = UInt32(codes[i])
+                case 2: v = UInt32(UInt16(littleEndian: codes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+                default: v = UInt32(littleEndian: codes.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))
+                }
+                out[i] = v
+                maxCode = max(maxCode, v)
+            }
+            guard maxCode <= UInt32(dictionarySize) else { throw FormatError(.malformed, "code \(maxCode) beyond its dictionary of \(dictionarySize)", offset: r.offset) }
+            return out
         }
     }
 

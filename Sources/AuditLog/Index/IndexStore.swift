@@ -62,7 +62,32 @@ struct IndexView: Sendable {
 /// trusted over the segment); the active segment is indexed in memory, incrementally, as far as
 /// the reader's snapshot goes.
 final class IndexStore: Sendable {
-    enum Part: Sendable { case columns, ids, rollups }
+    /// What can be loaded of a sealed segment's index, each part on its own.
+    enum Part: Hashable, Sendable {
+        case timestamps, verdicts, cacheHits, metrics, dimension(IndexedField), ids, rollups, hourlyRollups
+
+        var isColumn: Bool {
+            switch self {
+            case .ids, .rollups, .hourlyRollups: false
+            default: true
+            }
+        }
+
+        static let all: Set<Part> = Set([.timestamps, .verdicts, .cacheHits, .metrics, .ids, .rollups, .hourlyRollups] + IndexedField.allCases.map { .dimension($0) })
+
+        /// The columns a filter is tested on.
+        static func columns(for filter: EventFilter) -> Set<Part> {
+            var out: Set<Part> = []
+            for (field, _) in filter.conditions {
+                switch field {
+                case "verdict": out.insert(.verdicts)
+                case "cache_hit": out.insert(.cacheHits)
+                default: if let f = IndexedField(name: field) { out.insert(.dimension(f)) }
+                }
+            }
+            return out
+        }
+    }
 
     let paths: LogPaths
     /// Whether rebuilt index files may be written (the writer's store).
@@ -73,9 +98,7 @@ final class IndexStore: Sendable {
 
     private struct Sealed: Sendable {
         var data: IndexData
-        var hasColumns: Bool
-        var hasIDs: Bool
-        var hasRollups: Bool
+        var loaded: Set<Part>
         var lastUse: UInt64
         /// False when rebuilt in memory: then nothing is evicted (there is no file to reload).
         var fromFile = true
@@ -124,9 +147,9 @@ final class IndexStore: Sendable {
         } else {
             entry = try loadSealed(segment)
         }
-        let missing = (parts.contains(.columns) && !entry.hasColumns) || (parts.contains(.ids) && !entry.hasIDs) || (parts.contains(.rollups) && !entry.hasRollups)
-        if missing {
-            entry = try loadParts(segment, into: entry, parts: parts)
+        let missing = parts.subtracting(entry.loaded)
+        if !missing.isEmpty {
+            entry = try loadParts(segment, into: entry, parts: missing)
         }
         let stored = entry
         state.withLock { s in
@@ -135,19 +158,21 @@ final class IndexStore: Sendable {
             e.lastUse = s.clock
             s.sealed[segment.fileName] = e
             // Keep the columns of only the most recently used few segments.
-            let withColumns = s.sealed.filter { $0.value.hasColumns && $0.value.fromFile }
+            let withColumns = s.sealed.filter { $0.value.fromFile && $0.value.loaded.contains { $0.isColumn } }
             if withColumns.count > Self.cachedColumnSegments {
                 for (name, _) in withColumns.sorted(by: { $0.value.lastUse < $1.value.lastUse }).prefix(withColumns.count - Self.cachedColumnSegments) {
-                    s.sealed[name]?.data.columns = IndexColumns()
-                    s.sealed[name]?.hasColumns = false
+                    guard var evicted = s.sealed[name] else { continue }
+                    evicted.data.columns = IndexColumns()
+                    evicted.loaded = evicted.loaded.filter { !$0.isColumn }
+                    s.sealed[name] = evicted
                 }
             }
         }
         return IndexView(
             segment: segment, frames: entry.data.frames, dictionaries: entry.data.dictionaries,
-            columns: parts.contains(.columns) ? entry.data.columns : nil,
+            columns: parts.contains(where: \.isColumn) ? entry.data.columns : nil,
             ids: parts.contains(.ids) ? IndexView.IDs(hashes: entry.data.idHashes, ordinals: entry.data.idOrdinals, sorted: true) : nil,
-            rollups: parts.contains(.rollups) ? entry.data.rollups : nil)
+            rollups: parts.contains(.rollups) || parts.contains(.hourlyRollups) ? entry.data.rollups : nil)
     }
 
     /// Frames and dictionaries from the file, or the whole index rebuilt from the segment.
@@ -160,7 +185,7 @@ final class IndexStore: Sendable {
             guard data.frames.reduce(0, { $0 + UInt64($1.recordCount) }) == segment.recordCount else {
                 throw AuditLogError(.corruption, "frame directory does not add up to the segment's records", location: .init(file: reader.displayName))
             }
-            return Sealed(data: data, hasColumns: false, hasIDs: false, hasRollups: false, lastUse: 0)
+            return Sealed(data: data, loaded: [], lastUse: 0)
         } catch {
             let pending = state.withLock { $0.pending.contains(segment.fileName) }
             return try rebuild(segment, reason: pending ? nil : Self.reason(error))
@@ -177,20 +202,32 @@ final class IndexStore: Sendable {
         do throws(AuditLogError) {
             let reader = try IndexFile.Reader(paths: paths, segment: segment)
             let n = Int(segment.recordCount)
-            if parts.contains(.columns) && !e.hasColumns {
-                let sizes = e.data.dictionaries.map(\.count)
-                e.data.columns = try decode(reader, .columns) { (b) throws(FormatError) in try IndexFile.decodeColumns(b, recordCount: n, dictionarySizes: sizes) }
-                e.hasColumns = true
-            }
-            if parts.contains(.ids) && !e.hasIDs {
-                let ids = try decode(reader, .ids) { (b) throws(FormatError) in try IndexFile.decodeIDs(b, recordCount: n) }
-                e.data.idHashes = ids.hashes
-                e.data.idOrdinals = ids.ordinals
-                e.hasIDs = true
-            }
-            if parts.contains(.rollups) && !e.hasRollups {
-                e.data.rollups = try decode(reader, .rollups) { (b) throws(FormatError) in try IndexFile.decodeRollups(b) }
-                e.hasRollups = true
+            for part in parts {
+                switch part {
+                case .timestamps:
+                    e.data.columns.timestamps = try decode(reader, .timestamps) { (b) throws(FormatError) in try IndexFile.decodeTimestamps(b, recordCount: n) }
+                case .verdicts:
+                    e.data.columns.verdicts = try decode(reader, .verdicts) { (b) throws(FormatError) in try IndexFile.decodeBytes(b, recordCount: n, maxValue: 4) }
+                case .cacheHits:
+                    e.data.columns.cacheHits = try decode(reader, .cacheHits) { (b) throws(FormatError) in try IndexFile.decodeBytes(b, recordCount: n, maxValue: 2) }
+                case .metrics:
+                    let m = try decode(reader, .metrics) { (b) throws(FormatError) in try IndexFile.decodeMetrics(b, recordCount: n) }
+                    e.data.columns.tokensIn = m[0]
+                    e.data.columns.tokensOut = m[1]
+                    e.data.columns.costNanos = m[2]
+                    e.data.columns.latencyMicros = m[3]
+                case .dimension(let field):
+                    let size = e.data.dictionaries[field.rawValue].count
+                    e.data.columns.dims[field.rawValue] = try decode(reader, IndexFile.Section.dimension(field)) { (b) throws(FormatError) in try IndexFile.decodeDimension(b, recordCount: n, dictionarySize: size) }
+                case .ids:
+                    let ids = try decode(reader, .ids) { (b) throws(FormatError) in try IndexFile.decodeIDs(b, recordCount: n) }
+                    e.data.idHashes = ids.hashes
+                    e.data.idOrdinals = ids.ordinals
+                case .rollups, .hourlyRollups:
+                    let rows = try decode(reader, part == .rollups ? .rollups : .hourlyRollups) { (b) throws(FormatError) in try IndexFile.decodeRollups(b) }
+                    e.data.rollups.merge(rows) { a, _ in a }
+                }
+                e.loaded.insert(part)
             }
             return e
         } catch {
@@ -219,7 +256,7 @@ final class IndexStore: Sendable {
                 written = true
             } catch {}
         }
-        return Sealed(data: data, hasColumns: true, hasIDs: true, hasRollups: true, lastUse: 0, fromFile: written)
+        return Sealed(data: data, loaded: Part.all, lastUse: 0, fromFile: written)
     }
 
     private func report(_ segment: SegmentInfo, _ reason: String) {
@@ -259,10 +296,12 @@ final class IndexStore: Sendable {
                 try? write(data, for: segment)
                 state.withLock { s in
                     s.clock += 1
-                    s.sealed[segment.fileName] = Sealed(data: data, hasColumns: false, hasIDs: false, hasRollups: true, lastUse: s.clock)
-                    s.sealed[segment.fileName]?.data.columns = IndexColumns()
-                    s.sealed[segment.fileName]?.data.idHashes = []
-                    s.sealed[segment.fileName]?.data.idOrdinals = []
+                    // Keep the small parts; columns and ids load from the file when needed.
+                    var kept = data
+                    kept.columns = IndexColumns()
+                    kept.idHashes = []
+                    kept.idOrdinals = []
+                    s.sealed[segment.fileName] = Sealed(data: kept, loaded: [.rollups, .hourlyRollups], lastUse: s.clock)
                 }
             }
             _ = state.withLock { $0.pending.remove(segment.fileName) }
@@ -327,7 +366,7 @@ final class IndexStore: Sendable {
         let data = active.builder.data
         let count = Int(segment.recordCount)
         var columns: IndexColumns?
-        if parts.contains(.columns) {
+        if parts.contains(where: \.isColumn) {
             var c = data.columns
             if c.count > count { c = Self.prefix(c, count) }
             columns = c

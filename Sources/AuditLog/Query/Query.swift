@@ -72,11 +72,14 @@ public final class QueryIterator {
     private var exhausted = false
     private var lastSeq: SequenceNumber?
     private let bound: SequenceNumber?
+    /// The index columns this query reads: timestamps and those its filter tests.
+    private let columnParts: Set<IndexStore.Part>
 
     init(paths: LogPaths, store: IndexStore, segments: [SegmentInfo], query: Query) throws(AuditLogError) {
         self.paths = paths
         self.store = store
         self.query = query
+        columnParts = IndexStore.Part.columns(for: query.filter).union([.timestamps])
         bound = try query.cursor.map { (c) throws(AuditLogError) in try QueryCursor.decode(c, order: query.order) }
         if let limit = query.limit, limit < 0 {
             throw AuditLogError(.invalidArgument, "limit must not be negative, got \(limit)")
@@ -160,7 +163,7 @@ public final class QueryIterator {
                 }
             }
             guard lower < upper else { continue }
-            let v = try store.view(segment, parts: [.columns])
+            let v = try store.view(segment, parts: columnParts)
             let p = SegmentPredicate(query.filter, view: v)
             guard !p.isImpossible, let c = v.columns else { continue }
             view = v

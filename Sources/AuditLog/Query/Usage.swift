@@ -108,7 +108,7 @@ enum UsageEngine {
                   window.overlaps(min: min, max: max)
             else { continue }
             if rollupEligible && segment.isSealed && window.covers(min: min, max: max),
-               let view = try? store.view(segment, parts: [.rollups]), let rollups = view.rollups {
+               let view = try? store.view(segment, parts: [times.isEmpty ? .rollups : .hourlyRollups]), let rollups = view.rollups {
                 addRollups(rollups, view: view, keys: keys, time: times.first, groupBy: groupBy, into: &groups)
                 fromRollups += 1
             } else {
@@ -142,7 +142,9 @@ enum UsageEngine {
     }
 
     private static func scan(paths: LogPaths, store: IndexStore, segment: SegmentInfo, window: TimeWindow, groupBy: [UsageGroup], filter: EventFilter, into groups: inout [[String?]: UsageAggregate]) throws(AuditLogError) {
-        let view = try store.view(segment, parts: [.columns])
+        var parts = IndexStore.Part.columns(for: filter).union([.timestamps, .verdicts, .cacheHits, .metrics])
+        for field in groupBy.compactMap(\.field) { parts.insert(.dimension(field)) }
+        let view = try store.view(segment, parts: parts)
         let predicate = SegmentPredicate(filter, view: view)
         guard !predicate.isImpossible, let c = view.columns else { return }
         let fetcher = predicate.needsEvent ? try RecordFetcher(paths: paths, view: view) : nil

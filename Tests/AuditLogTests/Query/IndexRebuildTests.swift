@@ -19,6 +19,8 @@ import Testing
         }
         let usage = try await log.usage(groupBy: [.model])
         #expect(usage.totals.requests == Int64(all.count))
+        let hourly = try await log.usage(groupBy: [.hour])
+        #expect(hourly.totals.requests == Int64(all.count))
         #expect(usage.totals.cost.nanodollars == all.reduce(0) { $0 + ($1.event.cost?.nanodollars ?? 0) })
         let target = all[all.count / 3]
         #expect(try await log.event(id: target.event.id ?? "") == target)
