@@ -2,8 +2,9 @@
 /// buckets 1/16 wide (≤ 6.25% relative error). Merging adds counts, so a percentile from merged
 /// rollups equals the one from a scan of the same records.
 struct LatencySketch: Hashable, Sendable {
-    /// Bucket → count.
-    var counts: [UInt16: UInt32] = [:]
+    /// Count per bucket, indexed by bucket; never ends in a zero (so equal sketches are equal
+    /// arrays). Dense: adding is an increment, which matters when scanning millions of records.
+    private(set) var counts: [UInt32] = []
 
     static func bucket(_ micros: Int64) -> UInt16 {
         let v = UInt64(max(0, micros))
@@ -21,21 +22,33 @@ struct LatencySketch: Hashable, Sendable {
         return lower + ((Int64(1) << Int64(e)) - 1) / 2
     }
 
-    mutating func add(_ micros: Int64) { counts[Self.bucket(micros), default: 0] += 1 }
+    mutating func add(_ micros: Int64) { add(bucket: Int(Self.bucket(micros)), count: 1) }
+
+    mutating func add(bucket: Int, count: UInt32) {
+        guard count > 0 else { return }
+        if bucket >= counts.count { counts += repeatElement(0, count: bucket + 1 - counts.count) }
+        counts[bucket] += count
+    }
 
     mutating func merge(_ other: LatencySketch) {
-        for (b, c) in other.counts { counts[b, default: 0] += c }
+        if other.counts.count > counts.count { counts += repeatElement(0, count: other.counts.count - counts.count) }
+        for (b, c) in other.counts.enumerated() where c > 0 { counts[b] += c }
+    }
+
+    /// Non-empty buckets with their counts, in bucket order.
+    var buckets: [(bucket: UInt16, count: UInt32)] {
+        counts.enumerated().compactMap { $0.element > 0 ? (UInt16($0.offset), $0.element) : nil }
     }
 
     /// The `q`-quantile (0...1) by nearest rank, nil when empty.
     func quantile(_ q: Double) -> Int64? {
-        let total = counts.values.reduce(UInt64(0)) { $0 + UInt64($1) }
+        let total = counts.reduce(UInt64(0)) { $0 + UInt64($1) }
         guard total > 0 else { return nil }
         let rank = max(1, UInt64((q * Double(total)).rounded(.up)))
         var seen: UInt64 = 0
-        for bucket in counts.keys.sorted() {
-            seen += UInt64(counts[bucket] ?? 0)
-            if seen >= rank { return Self.value(of: bucket) }
+        for (bucket, count) in counts.enumerated() {
+            seen += UInt64(count)
+            if seen >= rank { return Self.value(of: UInt16(bucket)) }
         }
         return nil
     }
@@ -99,10 +112,11 @@ struct UsageAggregate: Hashable, Sendable {
         for v in [requests, tokensIn, tokensOut, costNanos, cacheHits, blocked, redacted, escalated, latencyCount, latencySumMicros] {
             w.writeVarint(UInt64(max(0, v)))
         }
-        w.writeVarint(UInt64(sketch.counts.count))
-        for bucket in sketch.counts.keys.sorted() {
+        let buckets = sketch.buckets
+        w.writeVarint(UInt64(buckets.count))
+        for (bucket, count) in buckets {
             w.writeVarint(UInt64(bucket))
-            w.writeVarint(UInt64(sketch.counts[bucket] ?? 0))
+            w.writeVarint(UInt64(count))
         }
     }
 
@@ -121,8 +135,8 @@ struct UsageAggregate: Hashable, Sendable {
         for _ in 0..<buckets {
             let b = try r.readVarint("bucket")
             let c = try r.readVarint("count")
-            guard b <= UInt64(UInt16.max), c <= UInt64(UInt32.max) else { throw FormatError(.malformed, "sketch bucket out of range", offset: r.offset) }
-            a.sketch.counts[UInt16(b)] = UInt32(c)
+            guard b < 1024, c <= UInt64(UInt32.max) else { throw FormatError(.malformed, "sketch bucket out of range", offset: r.offset) }
+            a.sketch.add(bucket: Int(b), count: UInt32(c))
         }
         return a
     }

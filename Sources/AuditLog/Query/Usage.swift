@@ -1,3 +1,6 @@
+import Dispatch
+import Foundation
+
 /// What usage can be grouped by.
 public enum UsageGroup: String, CaseIterable, Hashable, Sendable {
     case user, team, model, provider
@@ -87,6 +90,19 @@ public struct UsageReport: Hashable, Sendable {
     public var segmentsScanned: Int
 }
 
+/// Per-segment scan results, filled from concurrent workers.
+private final class ScanResults: @unchecked Sendable {
+    // Each worker writes only its own slot, under the lock.
+    private let lock = NSLock()
+    private var slots: [Result<[[String?]: UsageAggregate], AuditLogError>]
+
+    init(count: Int) { slots = Array(repeating: .success([:]), count: count) }
+
+    func set(_ i: Int, _ r: Result<[[String?]: UsageAggregate], AuditLogError>) { lock.withLock { slots[i] = r } }
+
+    var all: [Result<[[String?]: UsageAggregate], AuditLogError>] { lock.withLock { slots } }
+}
+
 /// Computes usage: sealed segments wholly inside the window answer from their rollups when the
 /// grouping allows (no filter; at most one of user, team, model, provider, api_key, verdict
 /// plus at most one of hour, day); every other segment is scanned through its index columns,
@@ -103,6 +119,7 @@ enum UsageEngine {
         let keys = groupBy.filter { !$0.isTime }
         let times = groupBy.filter(\.isTime)
         let rollupEligible = filter.isEmpty && keys.count <= 1 && times.count <= 1
+        var toScan: [SegmentInfo] = []
         for segment in segments where segment.recordCount > 0 {
             guard let min = segment.minTimestamp?.nanosSinceEpoch, let max = segment.maxTimestamp?.nanosSinceEpoch,
                   window.overlaps(min: min, max: max)
@@ -112,10 +129,25 @@ enum UsageEngine {
                 addRollups(rollups, view: view, keys: keys, time: times.first, groupBy: groupBy, into: &groups)
                 fromRollups += 1
             } else {
-                try scan(paths: paths, store: store, segment: segment, window: window, groupBy: groupBy, filter: filter, into: &groups)
-                scanned += 1
+                toScan.append(segment)
             }
         }
+        // Scans are independent per segment: run them on every core, then merge.
+        let results = ScanResults(count: toScan.count)
+        let scanList = toScan
+        DispatchQueue.concurrentPerform(iterations: scanList.count) { i in
+            var local: [[String?]: UsageAggregate] = [:]
+            do throws(AuditLogError) {
+                try scan(paths: paths, store: store, segment: scanList[i], window: window, groupBy: groupBy, filter: filter, into: &local)
+                results.set(i, .success(local))
+            } catch {
+                results.set(i, .failure(error))
+            }
+        }
+        for result in results.all {
+            for (key, aggregate) in try result.get() { groups[key, default: UsageAggregate()].merge(aggregate) }
+        }
+        scanned = toScan.count
         var total = UsageAggregate()
         for a in groups.values { total.merge(a) }
         let rows = groups.map { UsageRow(group: $0.key, $0.value) }.sorted { a, b in
@@ -149,22 +181,52 @@ enum UsageEngine {
         guard !predicate.isImpossible, let c = view.columns else { return }
         let fetcher = predicate.needsEvent ? try RecordFetcher(paths: paths, view: view) : nil
         // Group by column codes first (cheap), then turn codes into strings once per group.
+        // Codes are packed into one UInt64 (21 bits a key) when they fit; time keys as bucket
+        // numbers since the epoch.
+        let packable = groupBy.count <= 3 && groupBy.allSatisfy { g in
+            g.field.map { view.dictionaries[$0.rawValue].count < (1 << 21) - 1 } ?? true
+        }
+        func code(_ group: UsageGroup, _ i: Int) -> Int64 {
+            switch group {
+            case .hour, .day: group.bucket(c.timestamps[i])
+            case .verdict: Int64(c.verdicts[i])
+            default: Int64(group.field.map { c.dims[$0.rawValue][i] } ?? 0)
+            }
+        }
+        var slots: [UInt64: Int] = [:]
+        var slotKeys: [[Int64]] = []
+        var aggregates: [UsageAggregate] = []
         var local: [[Int64]: UsageAggregate] = [:]
         var key = [Int64](repeating: 0, count: groupBy.count)
         for i in 0..<c.count {
             guard window.contains(c.timestamps[i]), predicate.matches(c, i) else { continue }
             if let fetcher, !predicate.residual.matches(try fetcher.event(at: i)) { continue }
-            for (k, group) in groupBy.enumerated() {
-                switch group {
-                case .hour, .day: key[k] = group.bucket(c.timestamps[i])
-                case .verdict: key[k] = Int64(c.verdicts[i])
-                default: key[k] = Int64(group.field.map { c.dims[$0.rawValue][i] } ?? 0)
+            for (k, group) in groupBy.enumerated() { key[k] = code(group, i) }
+            if packable {
+                var packed: UInt64 = 0
+                for (k, group) in groupBy.enumerated() {
+                    let v = group.isTime ? UInt64(key[k] / (group == .day ? 86_400_000_000_000 : 3_600_000_000_000)) : UInt64(key[k])
+                    packed = packed << 21 | (v & 0x1F_FFFF)
                 }
+                let slot: Int
+                if let existing = slots[packed] {
+                    slot = existing
+                } else {
+                    slot = aggregates.count
+                    slots[packed] = slot
+                    slotKeys.append(key)
+                    aggregates.append(UsageAggregate())
+                }
+                aggregates[slot].add(
+                    verdict: c.verdicts[i], cacheHit: c.cacheHits[i], tokensIn: c.tokensIn[i], tokensOut: c.tokensOut[i],
+                    costNanos: c.costNanos[i], latencyMicros: c.latencyMicros[i])
+            } else {
+                local[key, default: UsageAggregate()].add(
+                    verdict: c.verdicts[i], cacheHit: c.cacheHits[i], tokensIn: c.tokensIn[i], tokensOut: c.tokensOut[i],
+                    costNanos: c.costNanos[i], latencyMicros: c.latencyMicros[i])
             }
-            local[key, default: UsageAggregate()].add(
-                verdict: c.verdicts[i], cacheHit: c.cacheHits[i], tokensIn: c.tokensIn[i], tokensOut: c.tokensOut[i],
-                costNanos: c.costNanos[i], latencyMicros: c.latencyMicros[i])
         }
+        for (slot, k) in slotKeys.enumerated() { local[k, default: UsageAggregate()].merge(aggregates[slot]) }
         for (codes, aggregate) in local {
             let values: [String?] = groupBy.enumerated().map { k, group in
                 switch group {
