@@ -214,7 +214,7 @@ import Testing
     }
 
     @Test func helpShowsExamples() throws {
-        for command in ["gen", "ingest", "export", "verify", "segments"] {
+        for command in ["gen", "ingest", "export", "verify", "segments", "tail", "usage", "show"] {
             let r = try CLIRunner.run([command, "--help"])
             #expect(r.status == 0)
             #expect(r.stdout.contains("Examples:"), "\(command)")

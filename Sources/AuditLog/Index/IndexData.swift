@@ -69,26 +69,61 @@ struct IndexData: Sendable {
 
     static let hourNanos: Int64 = 3_600_000_000_000
 
-    /// Computes the rollup tables from the columns.
-    static func rollups(_ c: IndexColumns) -> [RollupKey: UsageAggregate] {
-        var out: [RollupKey: UsageAggregate] = [:]
+    /// Computes the rollup tables from the columns: aggregates in arrays indexed by value code
+    /// (and hour), no hashing per record, then only the non-empty rows as a table.
+    static func rollups(_ c: IndexColumns, dictionarySizes: [Int]) -> [RollupKey: UsageAggregate] {
+        let dimensions = RollupDimension.allCases
+        func size(_ d: RollupDimension) -> Int {
+            switch d {
+            case .total: 1
+            case .verdict: 5
+            default: (d.field.map { dictionarySizes[$0.rawValue] } ?? 0) + 1
+            }
+        }
+        var allTime = dimensions.map { [UsageAggregate](repeating: UsageAggregate(), count: size($0)) }
+        var hours: [Int64] = []
+        var hourIndex: [Int64: Int] = [:]
+        var hourly: [[[UsageAggregate]]] = dimensions.map { _ in [] }
+        var lastHour = Int64.min
+        var lastIndex = -1
         for i in 0..<c.count {
             let ts = c.timestamps[i]
             let hour = ts - ts % hourNanos
-            func add(_ key: RollupKey) {
-                out[key, default: UsageAggregate()].add(
-                    verdict: c.verdicts[i], cacheHit: c.cacheHits[i], tokensIn: c.tokensIn[i], tokensOut: c.tokensOut[i],
-                    costNanos: c.costNanos[i], latencyMicros: c.latencyMicros[i])
+            if hour != lastHour {
+                if let known = hourIndex[hour] {
+                    lastIndex = known
+                } else {
+                    lastIndex = hours.count
+                    hourIndex[hour] = lastIndex
+                    hours.append(hour)
+                    for (d, dimension) in dimensions.enumerated() {
+                        hourly[d].append([UsageAggregate](repeating: UsageAggregate(), count: size(dimension)))
+                    }
+                }
+                lastHour = hour
             }
-            for dimension in RollupDimension.allCases {
-                let value: UInt32
+            let verdict = c.verdicts[i], cacheHit = c.cacheHits[i], tIn = c.tokensIn[i], tOut = c.tokensOut[i]
+            let cost = c.costNanos[i], latency = c.latencyMicros[i]
+            for (d, dimension) in dimensions.enumerated() {
+                let value: Int
                 switch dimension {
                 case .total: value = 0
-                case .verdict: value = UInt32(c.verdicts[i])
-                default: value = dimension.field.map { c.dims[$0.rawValue][i] } ?? 0
+                case .verdict: value = Int(verdict)
+                default: value = dimension.field.map { Int(c.dims[$0.rawValue][i]) } ?? 0
                 }
-                add(RollupKey(dimension: dimension, value: value, hourNanos: RollupKey.allTime))
-                add(RollupKey(dimension: dimension, value: value, hourNanos: hour))
+                allTime[d][value].add(verdict: verdict, cacheHit: cacheHit, tokensIn: tIn, tokensOut: tOut, costNanos: cost, latencyMicros: latency)
+                hourly[d][lastIndex][value].add(verdict: verdict, cacheHit: cacheHit, tokensIn: tIn, tokensOut: tOut, costNanos: cost, latencyMicros: latency)
+            }
+        }
+        var out: [RollupKey: UsageAggregate] = [:]
+        for (d, dimension) in dimensions.enumerated() {
+            for (value, a) in allTime[d].enumerated() where a.requests > 0 {
+                out[RollupKey(dimension: dimension, value: UInt32(value), hourNanos: RollupKey.allTime)] = a
+            }
+            for (h, hour) in hours.enumerated() {
+                for (value, a) in hourly[d][h].enumerated() where a.requests > 0 {
+                    out[RollupKey(dimension: dimension, value: UInt32(value), hourNanos: hour)] = a
+                }
             }
         }
         return out
@@ -142,7 +177,7 @@ struct IndexBuilder: Sendable {
         let order = hashes.indices.sorted { (hashes[$0], $0) < (hashes[$1], $1) }
         out.idHashes = order.map { hashes[$0] }
         out.idOrdinals = order.map { UInt32($0) }
-        if withRollups { out.rollups = IndexData.rollups(out.columns) }
+        if withRollups { out.rollups = IndexData.rollups(out.columns, dictionarySizes: out.dictionaries.map(\.count)) }
         return out
     }
 
