@@ -27,7 +27,8 @@ for ((i = 0; i < runs; i++)); do
 done
 ingest_s=$(printf '%s\n' "${ingest_times[@]}" | best)
 
-disk_bytes=$(du -sb "$work/log/segments" | cut -f1)
+disk_bytes=$(cat "$work"/log/segments/*.seg | wc -c)
+index_bytes=$(cat "$work"/log/segments/*.idx 2>/dev/null | wc -c)
 
 verify_times=()
 for ((i = 0; i < runs; i++)); do
@@ -47,6 +48,7 @@ export_s=$(printf '%s\n' "${export_times[@]}" | best)
 printf '%-44s %s\n' "workload ($events events, best of $runs)" "result"
 printf '%-44s %.0f events/s (%.1f MB/s of NDJSON)\n' "auditlog ingest (NDJSON file, fsync per batch)" \
     "$(calc "$events / $ingest_s")" "$(calc "$input_bytes / $ingest_s / 1000000")"
-printf '%-44s %.1f bytes/event (%d bytes)\n' "bytes on disk (segments)" "$(calc "$disk_bytes / $events")" "$disk_bytes"
+printf '%-44s %.1f bytes/event (%d bytes)\n' "bytes on disk: segments" "$(calc "$disk_bytes / $events")" "$disk_bytes"
+printf '%-44s %.1f bytes/event (%d bytes)\n' "bytes on disk: index files" "$(calc "$index_bytes / $events")" "$index_bytes"
 printf '%-44s %.0f MB/s of record bytes (%.2f s)\n' "auditlog verify" "$(calc "$record_bytes / $verify_s / 1000000")" "$verify_s"
 printf '%-44s %.0f events/s\n' "auditlog export --format ndjson" "$(calc "$events / $export_s")"

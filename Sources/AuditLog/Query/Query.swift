@@ -61,7 +61,6 @@ public final class QueryIterator {
     private let query: Query
     private let segments: [SegmentInfo]
     private var segmentPosition = 0
-    private var ordinals: StrideTo<Int> = stride(from: 0, to: 0, by: 1)
     private var ordinalIterator: StrideTo<Int>.Iterator
     private var view: IndexView?
     private var columns = IndexColumns()
@@ -89,7 +88,7 @@ public final class QueryIterator {
             return query.window.overlaps(min: min.nanosSinceEpoch, max: max.nanosSinceEpoch)
         }
         self.segments = query.order == .oldestFirst ? candidates : candidates.reversed()
-        ordinalIterator = ordinals.makeIterator()
+        ordinalIterator = stride(from: 0, to: 0, by: 1).makeIterator()
     }
 
     /// After the last record of a page: the cursor to fetch the next page with, nil when the
@@ -169,7 +168,7 @@ public final class QueryIterator {
             view = v
             predicate = p
             columns = c
-            ordinals = query.order == .oldestFirst ? stride(from: lower, to: upper, by: 1) : stride(from: upper - 1, to: lower - 1, by: -1)
+            let ordinals = query.order == .oldestFirst ? stride(from: lower, to: upper, by: 1) : stride(from: upper - 1, to: lower - 1, by: -1)
             ordinalIterator = ordinals.makeIterator()
             return true
         }
