@@ -53,15 +53,20 @@ struct ExportCommand: AsyncParsableCommand {
         case .ndjson: break
         }
         do {
-            while let record = try iterator.next() {
+            exportLoop: while true {
                 switch format {
                 case .json:
+                    let mark = bytes.count
                     bytes += count == 0 ? [0x0A] : [0x2C, 0x0A]
-                    record.event.appendJSON(to: &bytes, seq: record.seq)
+                    guard try iterator.nextJSON(into: &bytes) else {
+                        bytes.removeSubrange(mark...)
+                        break exportLoop
+                    }
                 case .ndjson:
-                    record.event.appendJSON(to: &bytes, seq: record.seq)
+                    guard try iterator.nextJSON(into: &bytes) else { break exportLoop }
                     bytes.append(0x0A)
                 case .csv:
+                    guard let record = try iterator.next() else { break exportLoop }
                     CSV.append(record, to: &bytes)
                 }
                 count += 1

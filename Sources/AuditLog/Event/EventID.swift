@@ -16,8 +16,17 @@ enum EventID {
 
     /// `evt_` + the 26-character ULID of a 128-bit value (high 64 bits first).
     static func string(high: UInt64, low: UInt64) -> String {
-        var out = [UInt8](repeating: 0, count: 30)
-        out[0] = UInt8(ascii: "e"); out[1] = UInt8(ascii: "v"); out[2] = UInt8(ascii: "t"); out[3] = UInt8(ascii: "_")
+        var out: [UInt8] = []
+        out.reserveCapacity(30)
+        append(high: high, low: low, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends the id text of a 128-bit value.
+    static func append(high: UInt64, low: UInt64, to out: inout [UInt8]) {
+        let base = out.count
+        out.append(contentsOf: [UInt8(ascii: "e"), UInt8(ascii: "v"), UInt8(ascii: "t"), UInt8(ascii: "_")])
+        out.append(contentsOf: repeatElement(0, count: 26))
         for i in 0..<26 {
             let shift = (25 - i) * 5  // position of this digit's lowest bit in the 130-bit number
             let v: UInt64
@@ -28,9 +37,8 @@ enum EventID {
             } else {
                 v = (low >> UInt64(shift)) | (high << UInt64(64 - shift))
             }
-            out[4 + i] = alphabet[Int(v & 0x1F)]
+            out[base + 4 + i] = alphabet[Int(v & 0x1F)]
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// The 128-bit value of an id that is exactly `evt_` + a canonical (uppercase) ULID, so

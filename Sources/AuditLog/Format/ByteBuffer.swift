@@ -164,6 +164,20 @@ extension Array where Element == UInt8 {
     }
 }
 
+/// Whether the bytes are valid UTF-8 (ASCII checked a word at a time, without making a String).
+func isValidUTF8(_ raw: UnsafeRawBufferPointer) -> Bool {
+    var i = 0
+    while i + 8 <= raw.count {
+        if raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return makeString(raw) != nil }
+        i += 8
+    }
+    while i < raw.count {
+        if raw[i] >= 0x80 { return makeString(raw) != nil }
+        i += 1
+    }
+    return true
+}
+
 /// A String from UTF-8 bytes, or nil when they are not valid UTF-8. ASCII (the common case
 /// for audit fields) takes a fast path that skips the generic validator.
 @inline(__always)

@@ -122,6 +122,38 @@ public final class QueryIterator {
         return record
     }
 
+    /// Appends the next matching record as JSON (with its seq) to `out`, straight from its
+    /// stored bytes when the filter needs no decoded event; false at the end. The bytes equal
+    /// `record.event.appendJSON(to:seq:)`.
+    public func nextJSON(into out: inout [UInt8]) throws(AuditLogError) -> Bool {
+        guard predicate.map({ $0.residual.isEmpty }) ?? true, lookahead == nil, query.limit == nil else {
+            guard let record = try next() else { return false }
+            record.event.appendJSON(to: &out, seq: record.seq)
+            return true
+        }
+        while true {
+            if let view, let predicate, predicate.residual.isEmpty {
+                while let i = ordinalIterator.next() {
+                    guard query.window.contains(columns.timestamps[i]), predicate.matches(columns, i) else { continue }
+                    if fetcher == nil { fetcher = try RecordFetcher(paths: paths, view: view) }
+                    let seq = SequenceNumber(view.segment.firstSeq.rawValue + UInt64(i))
+                    try fetcher?.appendJSON(at: i, seq: seq, to: &out)
+                    returned += 1
+                    lastSeq = seq
+                    return true
+                }
+            } else if view != nil {
+                guard let record = try next() else { return false }
+                record.event.appendJSON(to: &out, seq: record.seq)
+                return true
+            }
+            guard try openNextSegment() else {
+                exhausted = true
+                return false
+            }
+        }
+    }
+
     private func advance() throws(AuditLogError) -> Record? {
         while true {
             if let view, let predicate {

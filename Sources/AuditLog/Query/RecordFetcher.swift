@@ -16,24 +16,39 @@ final class RecordFetcher {
     /// The event at `ordinal` (seq `firstSeq + ordinal`).
     func event(at ordinal: Int) throws(AuditLogError) -> AuditEvent {
         let seq = firstSeq.rawValue + UInt64(ordinal)
-        if loadedFrame < 0 || !contains(loadedFrame, seq) {
-            var lo = 0
-            var hi = frames.count - 1
-            while lo < hi {
-                let mid = (lo + hi + 1) / 2
-                if frames[mid].firstSeq.rawValue <= seq { lo = mid } else { hi = mid - 1 }
-            }
-            guard !frames.isEmpty, contains(lo, seq) else {
-                throw AuditLogError(.corruption, "no frame holds seq \(seq)", location: .init(file: reader.displayName, seq: SequenceNumber(seq)))
-            }
-            try load(lo)
-        }
+        try locate(seq)
         let index = Int(seq - frames[loadedFrame].firstSeq.rawValue)
         do throws(FormatError) {
             return try reader.decodeRecord(in: ranges[index])
         } catch {
             throw AuditLogError(.corruption, "undecodable record: \(error.message)", location: .init(file: reader.displayName, offset: frames[loadedFrame].offset, seq: SequenceNumber(seq)))
         }
+    }
+
+    /// Appends the record at `ordinal` as JSON, transcoded from its bytes.
+    func appendJSON(at ordinal: Int, seq: SequenceNumber, to out: inout [UInt8]) throws(AuditLogError) {
+        let s = firstSeq.rawValue + UInt64(ordinal)
+        try locate(s)
+        let index = Int(s - frames[loadedFrame].firstSeq.rawValue)
+        do throws(FormatError) {
+            try reader.appendJSON(in: ranges[index], seq: seq, to: &out)
+        } catch {
+            throw AuditLogError(.corruption, "undecodable record: \(error.message)", location: .init(file: reader.displayName, offset: frames[loadedFrame].offset, seq: seq))
+        }
+    }
+
+    private func locate(_ seq: UInt64) throws(AuditLogError) {
+        guard loadedFrame < 0 || !contains(loadedFrame, seq) else { return }
+        var lo = 0
+        var hi = frames.count - 1
+        while lo < hi {
+            let mid = (lo + hi + 1) / 2
+            if frames[mid].firstSeq.rawValue <= seq { lo = mid } else { hi = mid - 1 }
+        }
+        guard !frames.isEmpty, contains(lo, seq) else {
+            throw AuditLogError(.corruption, "no frame holds seq \(seq)", location: .init(file: reader.displayName, seq: SequenceNumber(seq)))
+        }
+        try load(lo)
     }
 
     private func contains(_ frame: Int, _ seq: UInt64) -> Bool {

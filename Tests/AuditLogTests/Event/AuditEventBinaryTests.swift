@@ -69,3 +69,32 @@ import Testing
         }
     }
 }
+
+@Suite struct RecordJSONTests {
+    func transcoded(_ e: AuditEvent, seq: SequenceNumber?) throws -> String {
+        var out: [UInt8] = []
+        try e.recordBytes().withUnsafeBytes { try RecordJSON.append($0, seq: seq, to: &out) }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The export fast path writes exactly what encoding the decoded event would.
+    @Test(arguments: [UInt64(61), 62])
+    func transcodingEqualsEncodingTheDecodedEvent(seed: UInt64) throws {
+        var generator = EventGenerator(seed: seed, count: 3000, days: 1, end: Timestamp(rfc3339: "2026-03-21T00:00:00Z")!)
+        var events = [fullEvent(), fullEvent(id: "evt_01KHSK4H68S45Q3ETMV38G3DDS"), AuditEvent(eventType: "x\u{1}\"\\", timestamp: Timestamp(nanosSinceEpoch: 1), id: "é")]
+        var details = AuditEvent(eventType: "model.enabled", timestamp: .now, id: "d")
+        details.details = .object([JSONMember("a", .array([.number("-1.5e3"), .null, .object([])])), JSONMember("b\n", .string("\u{7}"))])
+        details.extra = [JSONMember("z", .bool(false))]
+        details.redactions = [Redaction(), Redaction(kind: "k", extra: [JSONMember("n", .number("2"))])]
+        details.policies = [PolicyDecision()]
+        events.append(details)
+        while let e = generator.next() { events.append(e) }
+        for (i, e) in events.enumerated() {
+            for seq in [nil, SequenceNumber(UInt64(i + 1))] {
+                var expected: [UInt8] = []
+                e.appendJSON(to: &expected, seq: seq)
+                #expect(try transcoded(e, seq: seq) == String(decoding: expected, as: UTF8.self), "seed \(seed) event \(i)")
+            }
+        }
+    }
+}

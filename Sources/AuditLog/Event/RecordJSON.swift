@@ -1,0 +1,273 @@
+/// Transcodes a stored record straight to the JSON text ``AuditEvent/appendJSON(to:seq:)``
+/// would write for it, without building the event: the export hot path. Output is byte for
+/// byte the same (a property test holds the two together).
+enum RecordJSON {
+    private typealias Bit = AuditEvent.Bit
+
+    static func append(_ record: UnsafeRawBufferPointer, seq: SequenceNumber?, to out: inout [UInt8]) throws(FormatError) {
+        var r = ByteReader(record)
+        let ts = try r.readInt64("timestamp")
+        guard ts >= 0 else { throw FormatError(.malformed, "negative timestamp", offset: 0) }
+        let presence = try r.readUInt32("presence")
+        guard presence & ~Bit.allMask == 0 else { throw FormatError(.malformed, "unknown presence bits", offset: 8) }
+        func has(_ bit: Bit) -> Bool { presence & bit.mask != 0 }
+        var first = true
+        func key(_ name: StaticString) {
+            out.append(first ? UInt8(ascii: "{") : UInt8(ascii: ","))
+            first = false
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+            out.append(UInt8(ascii: "\""))
+            out.append(UInt8(ascii: ":"))
+        }
+        func string(_ name: StaticString) throws(FormatError) {
+            key(name)
+            try copyString(&r, to: &out)
+        }
+        func optionalString(_ bit: Bit, _ name: StaticString) throws(FormatError) {
+            if has(bit) { try string(name) }
+        }
+        func integer(_ bit: Bit, _ name: StaticString, scale: Int = 0) throws(FormatError) {
+            guard has(bit) else { return }
+            let v = try r.readVarint()
+            guard v <= UInt64(Int64.max) else { throw FormatError(.malformed, "integer out of range", offset: r.offset) }
+            key(name)
+            appendFixed(v, scale: scale, to: &out)
+        }
+        if let seq {
+            key("seq")
+            appendDecimal(seq.rawValue, to: &out)
+        }
+        key("id")
+        if has(.compactID) {
+            let high = try r.readUInt64("id")
+            let low = try r.readUInt64("id")
+            out.append(UInt8(ascii: "\""))
+            EventID.append(high: high, low: low, to: &out)
+            out.append(UInt8(ascii: "\""))
+        } else {
+            try copyString(&r, to: &out)
+        }
+        try string("event_type")
+        key("timestamp")
+        out.append(UInt8(ascii: "\""))
+        Timestamp(nanosSinceEpoch: ts).appendRFC3339(to: &out)
+        out.append(UInt8(ascii: "\""))
+        if has(.verdict) {
+            let start = r.offset
+            guard let v = Verdict(code: try r.readUInt8("verdict")) else { throw FormatError(.malformed, "unknown verdict code", offset: start) }
+            key("verdict")
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: v.rawValue.utf8)
+            out.append(UInt8(ascii: "\""))
+        }
+        try optionalString(.reasonCode, "reason_code")
+        try optionalString(.user, "user")
+        try optionalString(.team, "team")
+        try optionalString(.model, "model")
+        try optionalString(.provider, "provider")
+        try optionalString(.configVersion, "config_version")
+        try optionalString(.apiKey, "api_key")
+        try optionalString(.source, "source")
+        try integer(.tokensIn, "tokens_in")
+        try integer(.tokensOut, "tokens_out")
+        try integer(.tokensCached, "tokens_cached")
+        try integer(.tokensReasoning, "tokens_reasoning")
+        try integer(.cost, "cost", scale: 9)
+        try integer(.latency, "latency_ms", scale: 3)
+        if has(.cacheHit) {
+            let start = r.offset
+            let b = try r.readUInt8("cache_hit")
+            guard b <= 1 else { throw FormatError(.malformed, "cache_hit byte is not 0 or 1", offset: start) }
+            key("cache_hit")
+            out.append(contentsOf: (b == 1 ? "true" : "false").utf8)
+        }
+        try optionalString(.requestID, "request_id")
+        try optionalString(.sessionID, "session_id")
+        try optionalString(.gateway, "gateway")
+        try optionalString(.ip, "ip")
+        try optionalString(.userAgent, "user_agent")
+        if has(.policies) {
+            key("policies")
+            let count = try r.readVarint("policy count")
+            guard count <= UInt64(r.remaining) else { throw FormatError(.truncated, "policy count past the end", offset: r.offset) }
+            out.append(UInt8(ascii: "["))
+            for i in 0..<count {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                let start = r.offset
+                let bits = try r.readUInt8("policy presence")
+                guard bits & ~0x3F == 0 else { throw FormatError(.malformed, "unknown policy presence bits", offset: start) }
+                var firstMember = true
+                out.append(UInt8(ascii: "{"))
+                let names: [StaticString] = ["name", "kind", "phase", "verdict", "reason"]
+                for (k, name) in names.enumerated() where bits & (1 << UInt8(k)) != 0 {
+                    memberKey(name, &firstMember, &out)
+                    try copyString(&r, to: &out)
+                }
+                if bits & 0x20 != 0 { try copyMembers(&r, to: &out, first: &firstMember, depth: 1) }
+                out.append(UInt8(ascii: "}"))
+            }
+            out.append(UInt8(ascii: "]"))
+        }
+        if has(.redactions) {
+            key("redactions")
+            let count = try r.readVarint("redaction count")
+            guard count <= UInt64(r.remaining) else { throw FormatError(.truncated, "redaction count past the end", offset: r.offset) }
+            out.append(UInt8(ascii: "["))
+            for i in 0..<count {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                let start = r.offset
+                let bits = try r.readUInt8("redaction presence")
+                guard bits & ~0x07 == 0 else { throw FormatError(.malformed, "unknown redaction presence bits", offset: start) }
+                var firstMember = true
+                out.append(UInt8(ascii: "{"))
+                if bits & 1 != 0 { memberKey("kind", &firstMember, &out); try copyString(&r, to: &out) }
+                if bits & 2 != 0 { memberKey("replacement", &firstMember, &out); try copyString(&r, to: &out) }
+                if bits & 4 != 0 { try copyMembers(&r, to: &out, first: &firstMember, depth: 1) }
+                out.append(UInt8(ascii: "}"))
+            }
+            out.append(UInt8(ascii: "]"))
+        }
+        try optionalString(.resource, "resource")
+        if has(.details) {
+            key("details")
+            try copyValue(&r, to: &out, depth: 1)
+        }
+        if has(.extra) {
+            // After the id, never first: the members continue the top-level object.
+            var firstMember = false
+            try copyMembers(&r, to: &out, first: &firstMember, depth: 1)
+        }
+        guard r.isAtEnd else { throw FormatError(.malformed, "\(r.remaining) unexpected bytes after the record", offset: r.offset) }
+        out.append(UInt8(ascii: "}"))
+    }
+
+    private static func memberKey(_ name: StaticString, _ first: inout Bool, _ out: inout [UInt8]) {
+        if !first { out.append(UInt8(ascii: ",")) }
+        first = false
+        out.append(UInt8(ascii: "\""))
+        out.append(contentsOf: UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+        out.append(UInt8(ascii: "\""))
+        out.append(UInt8(ascii: ":"))
+    }
+
+    /// `value / 10^scale` with the fewest decimals, as ``FixedPoint/format(_:scale:)`` writes it.
+    static func appendFixed(_ value: UInt64, scale: Int, to out: inout [UInt8]) {
+        guard scale > 0 else { return appendDecimal(value, to: &out) }
+        var divisor: UInt64 = 1
+        for _ in 0..<scale { divisor *= 10 }
+        appendDecimal(value / divisor, to: &out)
+        var fraction = value % divisor
+        guard fraction != 0 else { return }
+        var width = scale
+        while fraction % 10 == 0 { fraction /= 10; width -= 1 }
+        out.append(UInt8(ascii: "."))
+        var digits = 1
+        var t = fraction
+        while t >= 10 { t /= 10; digits += 1 }
+        for _ in 0..<(width - digits) { out.append(UInt8(ascii: "0")) }
+        appendDecimal(fraction, to: &out)
+    }
+
+    static func appendDecimal(_ value: UInt64, to out: inout [UInt8]) {
+        if value < 10 {
+            out.append(UInt8(48 + value))
+            return
+        }
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var v = value
+        var n = 0
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            while v > 0 {
+                buffer[19 - n] = UInt8(48 + v % 10)
+                v /= 10
+                n += 1
+            }
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[(20 - n)..<20]))
+        }
+    }
+
+    /// Reads a str and writes it as a JSON string, escaped exactly as ``JSONWriter`` does.
+    private static func copyString(_ r: inout ByteReader, to out: inout [UInt8]) throws(FormatError) {
+        let start = r.offset
+        let length = try r.readVarint("string")
+        guard length <= UInt64(r.remaining) else { throw FormatError(.truncated, "string runs past the end", offset: start) }
+        let bytes = try r.readBytes(Int(length), "string")
+        guard isValidUTF8(bytes) else { throw FormatError(.malformed, "string is not valid UTF-8", offset: start) }
+        appendEscaped(bytes, to: &out)
+    }
+
+    static func appendEscaped(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        var runStart = 0
+        for i in 0..<bytes.count {
+            let c = bytes[i]
+            guard c < 0x20 || c == 0x22 || c == 0x5C else { continue }
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart..<i]))
+            out.append(UInt8(ascii: "\\"))
+            switch c {
+            case 0x22: out.append(0x22)
+            case 0x5C: out.append(0x5C)
+            case 0x0A: out.append(UInt8(ascii: "n"))
+            case 0x0D: out.append(UInt8(ascii: "r"))
+            case 0x09: out.append(UInt8(ascii: "t"))
+            case 0x08: out.append(UInt8(ascii: "b"))
+            case 0x0C: out.append(UInt8(ascii: "f"))
+            default:
+                let hex = Array("0123456789abcdef".utf8)
+                out.append(contentsOf: [UInt8(ascii: "u"), 0x30, 0x30, hex[Int(c >> 4)], hex[Int(c & 0xF)]])
+            }
+            runStart = i + 1
+        }
+        out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart..<bytes.count]))
+        out.append(UInt8(ascii: "\""))
+    }
+
+    private static func copyValue(_ r: inout ByteReader, to out: inout [UInt8], depth: Int) throws(FormatError) {
+        guard depth < JSONValue.maxDepth else { throw FormatError(.limitExceeded, "JSON value nested too deep", offset: r.offset) }
+        let start = r.offset
+        switch try r.readUInt8("JSON tag") {
+        case 0: out.append(contentsOf: "null".utf8)
+        case 1: out.append(contentsOf: "false".utf8)
+        case 2: out.append(contentsOf: "true".utf8)
+        case 3:
+            let text = try r.readString("number")
+            guard JSONParser.isValidNumberLiteral(text) else { throw FormatError(.malformed, "stored number is not a JSON number", offset: start) }
+            out.append(contentsOf: text.utf8)
+        case 4: try copyString(&r, to: &out)
+        case 5:
+            let count = try r.readVarint("array count")
+            guard count <= UInt64(r.remaining) else { throw FormatError(.truncated, "array past the end", offset: start) }
+            out.append(UInt8(ascii: "["))
+            for i in 0..<count {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                try copyValue(&r, to: &out, depth: depth + 1)
+            }
+            out.append(UInt8(ascii: "]"))
+        case 6:
+            var first = true
+            try copyMembers(&r, to: &out, first: &first, depth: depth + 1, openBrace: true)
+            out.append(UInt8(ascii: "}"))
+        case let tag:
+            throw FormatError(.malformed, "unknown JSON tag \(tag)", offset: start)
+        }
+    }
+
+    /// Writes members (`"k":v,…`), after `,` unless `first`; with `openBrace` an opening `{`
+    /// comes first (the caller closes it).
+    private static func copyMembers(_ r: inout ByteReader, to out: inout [UInt8], first: inout Bool, depth: Int, openBrace: Bool = false) throws(FormatError) {
+        let start = r.offset
+        let count = try r.readVarint("object count")
+        guard count <= UInt64(r.remaining) else { throw FormatError(.truncated, "object past the end", offset: start) }
+        if openBrace { out.append(UInt8(ascii: "{")) }
+        for _ in 0..<count {
+            if !first { out.append(UInt8(ascii: ",")) }
+            first = false
+            try copyString(&r, to: &out)
+            out.append(UInt8(ascii: ":"))
+            try copyValue(&r, to: &out, depth: depth)
+        }
+    }
+}
