@@ -9,7 +9,7 @@ import Synchronization
 /// event.verdict = .block
 /// event.user = "alice@acme.com"
 /// let receipt = try await log.append([event])      // durable when it returns
-/// for try await record in log.records(order: .newestFirst) { print(record.seq, record.event.id!) }
+/// for try await record in log.records(order: .newestFirst) { print(record.seq, record.event.jsonText()) }
 /// let report = try await log.verify()               // every checksum and chain link
 /// try await log.close()
 /// ```
