@@ -221,6 +221,27 @@ public final class AuditLog: Sendable {
         try result.get()
     }
 
+    /// Deletes sealed segments on the writer queue and publishes the smaller catalog.
+    func removeSegments(_ remove: [SegmentInfo]) async throws(AuditLogError) {
+        guard let core else { throw AuditLogError(.invalidArgument, "the log was opened read-only") }
+        let names = Set(remove.map(\.fileName))
+        let result: Result<Void, AuditLogError> = await withCheckedContinuation { continuation in
+            queue.async {
+                self.drain()
+                do throws(AuditLogError) {
+                    try core.removeSegments(names)
+                    let snapshot = Snapshot(segments: core.segments, nextSeq: core.nextSeq, chainHead: core.chain)
+                    self.state.withLock { $0.snapshot = snapshot }
+                    self.indexes.forget(names)
+                    continuation.resume(returning: .success(()))
+                } catch {
+                    continuation.resume(returning: .failure(error))
+                }
+            }
+        }
+        try result.get()
+    }
+
     // MARK: Reading
 
     var snapshot: Snapshot { state.withLock { $0.snapshot } }

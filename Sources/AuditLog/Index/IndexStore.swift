@@ -340,6 +340,12 @@ final class IndexStore: Sendable {
         }
     }
 
+    /// Drops cached indexes of deleted segments.
+    func forget(_ names: Set<String>) {
+        waitForBackgroundWork()
+        state.withLock { s in for name in names { s.sealed[name] = nil } }
+    }
+
     /// Waits until background index work queued so far has finished (tests, close).
     func waitForBackgroundWork() {
         background.sync {}

@@ -98,11 +98,12 @@ struct LogCatalog {
                 throw AuditLogError(.corruption, "file name says seq \(name.prefix(20)), header says \(header.firstSeq)", location: .init(file: display, offset: 32, seq: header.firstSeq))
             }
             if let previous = catalog.segments.last {
-                guard header.firstSeq == previous.nextSeq else {
-                    let missing = previous.nextSeq.rawValue..<header.firstSeq.rawValue
-                    throw AuditLogError(.corruption, "gap in the log: seqs \(missing.lowerBound)–\(max(missing.lowerBound, missing.upperBound &- 1)) are missing before this segment", location: .init(file: display, offset: 32, seq: previous.nextSeq))
+                // A gap is what a retention sweep leaves (`verify` checks that a sweep record
+                // explains it); an overlap is never valid.
+                guard header.firstSeq >= previous.nextSeq else {
+                    throw AuditLogError(.corruption, "segment starts at seq \(header.firstSeq), inside its predecessor (which ends at \(previous.nextSeq.rawValue - 1))", location: .init(file: display, offset: 32, seq: header.firstSeq))
                 }
-                guard header.anchor == previous.chainAfter else {
+                guard header.firstSeq > previous.nextSeq || header.anchor == previous.chainAfter else {
                     throw AuditLogError(.corruption, "segment anchor does not match the chain value at the end of '\(previous.fileName)'", location: .init(file: display, offset: 64, seq: header.firstSeq))
                 }
             } else if header.firstSeq == SequenceNumber(1), header.anchor != catalog.genesis {

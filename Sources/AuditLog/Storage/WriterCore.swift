@@ -233,6 +233,24 @@ final class WriterCore: @unchecked Sendable {
         }
     }
 
+    /// Deletes sealed segments (and their index files): a sync first, so that the record of
+    /// the deletion is durable before anything is removed. Never the last segment.
+    func removeSegments(_ names: Set<String>) throws(AuditLogError) {
+        if let fatalError { throw fatalError }
+        guard let last = segments.last, !names.contains(last.fileName) else {
+            throw AuditLogError(.invalidArgument, "the newest segment is never deleted")
+        }
+        try flush()
+        try sync()
+        for info in segments where names.contains(info.fileName) {
+            guard info.isSealed else { throw AuditLogError(.invalidArgument, "segment '\(info.fileName)' is not sealed") }
+            try SystemFile.remove(paths.segmentPath(info.fileName))
+            try SystemFile.remove(paths.segmentPath(IndexFile.fileName(forSegment: info.fileName)))
+        }
+        try SystemFile.syncDirectory(paths.segmentsDirectory)
+        segments.removeAll { names.contains($0.fileName) }
+    }
+
     /// The interval timer's sync. A failure stops the writer: acknowledged appends may not be
     /// durable, and only a reopen (which rereads the disk) can say what is.
     func backgroundSync() {

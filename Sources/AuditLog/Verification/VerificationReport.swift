@@ -64,6 +64,8 @@ public struct VerificationReport: Sendable, Hashable {
     public var lastSeq: SequenceNumber?
     /// The chain value after the last record checked.
     public var chainHead: ChainHash?
+    /// Records absent because retention sweeps, recorded in the chain, removed them.
+    public var sweptRecords: UInt64 = 0
     /// An incomplete frame at the end of the active segment: a write in progress (or one a
     /// writer will cut at its next open). Not an issue; not verified.
     public var unverifiedTail: (file: String, offset: Int64, bytes: Int64)? {

@@ -93,6 +93,7 @@ enum Verifier {
         var report = VerificationReport(issues: [], segmentsChecked: names.count, recordsChecked: 0, recordBytes: 0, fileBytes: 0)
         let genesis = ChainHash.genesis(logID: manifest.logID)
         var previous: SegmentVerification?
+        var gaps: [Gap] = []
         if startIndex > 0 {
             // The predecessor's footer tells where the first checked segment must continue.
             previous = predecessorSummary(paths: paths, fileName: allNames[startIndex - 1])
@@ -105,7 +106,7 @@ enum Verifier {
                 }
                 if let prev = previous, let prevNext = prev.nextSeq {
                     if header.firstSeq > prevNext {
-                        report.issues.append(VerificationIssue(kind: .missing, message: "seqs \(prevNext)–\(header.firstSeq.rawValue - 1) are missing: no segment holds them", file: display, offset: 32, seq: prevNext))
+                        gaps.append(Gap(first: prevNext, last: SequenceNumber(header.firstSeq.rawValue - 1), chainBefore: prev.chainAfter ?? .zero, chainAfter: header.anchor, file: display))
                     } else if header.firstSeq < prevNext {
                         report.issues.append(VerificationIssue(kind: .structure, message: "segment starts at seq \(header.firstSeq), overlapping its predecessor which ends at \(prevNext.rawValue - 1)", file: display, offset: 32, seq: header.firstSeq))
                     } else if let prevChain = prev.chainAfter, prevChain != header.anchor {
@@ -120,7 +121,7 @@ enum Verifier {
                             report.issues.append(VerificationIssue(kind: .chain, message: "first segment's anchor is not the log's genesis value", file: display, offset: 64, seq: header.firstSeq))
                         }
                     } else {
-                        report.issues.append(VerificationIssue(kind: .missing, message: "seqs 1–\(header.firstSeq.rawValue - 1) are missing: no segment holds them", file: display, offset: 32, seq: SequenceNumber(1)))
+                        gaps.append(Gap(first: SequenceNumber(1), last: SequenceNumber(header.firstSeq.rawValue - 1), chainBefore: nil, chainAfter: header.anchor, file: display))
                     }
                 }
                 if report.firstSeq == nil, segment.records > 0 { report.firstSeq = header.firstSeq }
@@ -134,7 +135,46 @@ enum Verifier {
             if let tail = segment.tail { report.tail = tail }
             previous = segment
         }
+        // Gaps are legitimate only where a retention sweep, recorded in the chain, removed
+        // exactly those seqs.
+        if !gaps.isEmpty {
+            let ranges = await sweptRanges(paths: paths)
+            var ends: [SequenceNumber: ChainHash] = [:]
+            for case let segment? in results {
+                if let next = segment.nextSeq, let chain = segment.chainAfter, segment.records > 0 { ends[SequenceNumber(next.rawValue - 1)] = chain }
+            }
+            for gap in gaps {
+                if SweptRange.explain(first: gap.first, last: gap.last, chainBefore: gap.chainBefore, chainAfter: gap.chainAfter, ranges: ranges, chainAfterSegmentEnding: ends) {
+                    report.sweptRecords += gap.last.rawValue - gap.first.rawValue + 1
+                } else {
+                    report.issues.append(VerificationIssue(kind: .missing, message: "seqs \(gap.first)–\(gap.last) are missing and no retention sweep record explains it", file: gap.file, offset: 32, seq: gap.first))
+                }
+            }
+        }
         return report
+    }
+
+    private struct Gap {
+        var first: SequenceNumber
+        var last: SequenceNumber
+        /// Nil for the log's leading gap.
+        var chainBefore: ChainHash?
+        var chainAfter: ChainHash
+        var file: String
+    }
+
+    /// The ranges named by every `retention.sweep` record still in the log.
+    private static func sweptRanges(paths: LogPaths) async -> [SweptRange] {
+        guard let log = try? await AuditLog.open(directory: paths.directory, options: .readOnly) else { return [] }
+        var ranges: [SweptRange] = []
+        do {
+            for try await record in log.query(Query(filter: EventFilter(fields: ["event_type": [SweepRecord.eventType]]), order: .oldestFirst)) {
+                ranges += SweptRange.ranges(in: record.event)
+            }
+        } catch {
+            return ranges
+        }
+        return ranges
     }
 
     private static func predecessorSummary(paths: LogPaths, fileName: String) -> SegmentVerification? {

@@ -1,0 +1,187 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Retention without compaction: whole sealed segments are deleted, never rewritten, and the
+/// deletion is itself recorded in the chain first (DESIGN.md, "Retention without compaction").
+extension AuditLog {
+    static let holdPlaced = "hold.placed"
+    static let holdReleased = "hold.released"
+
+    /// Applies `policy`: appends one `retention.sweep` record naming every removed seq range
+    /// (with the chain values around it and the files), makes it durable, then deletes the
+    /// segment and index files. A crash at any point leaves a log that opens and verifies;
+    /// running the sweep again finishes the job without recording it twice.
+    public func sweep(_ policy: RetentionPolicy, actor: String, reason: String? = nil, now: Timestamp = .now, dryRun: Bool = false) async throws(AuditLogError) -> SweepReport {
+        try await sweep(policy, actor: actor, reason: reason, now: now, dryRun: dryRun, crashBeforeDeleting: false)
+    }
+
+    /// The sweep; `crashBeforeDeleting` (tests only) stops after the record is durable, as a
+    /// crash there would.
+    func sweep(_ policy: RetentionPolicy, actor: String, reason: String?, now: Timestamp, dryRun: Bool, crashBeforeDeleting: Bool) async throws(AuditLogError) -> SweepReport {
+        guard options.access == .readWrite else {
+            throw AuditLogError(.invalidArgument, "sweeping needs the log open for writing", location: .init(file: directory))
+        }
+        let segments = snapshot.segments
+        let holds = try await self.holds()
+        let recorded = try await existingSweptRanges()
+        // The segments holding the records of active holds are kept as well.
+        let holdSeqs = holds.map(\.seq)
+        func held(_ s: SegmentInfo) -> Bool {
+            guard let min = s.minTimestamp, let max = s.maxTimestamp else { return false }
+            if holdSeqs.contains(where: { $0 >= s.firstSeq && $0 <= (s.lastSeq ?? s.firstSeq) }) { return true }
+            return holds.contains { $0.covers(minNanos: min.nanosSinceEpoch, maxNanos: max.nanosSinceEpoch) }
+        }
+        let deletable = segments.dropLast().filter { $0.isSealed && $0.recordCount > 0 }
+        var remove: [SegmentInfo] = []
+        var kept: [SegmentInfo] = []
+        if let maxAge = policy.maxAgeNanos {
+            let cutoff = now.nanosSinceEpoch - maxAge
+            for s in deletable where (s.maxTimestamp?.nanosSinceEpoch ?? .max) < cutoff {
+                if held(s) { kept.append(s) } else { remove.append(s) }
+            }
+        }
+        if let maxBytes = policy.maxTotalBytes {
+            var total = segments.reduce(Int64(0)) { $0 + $1.bytes }
+            total -= remove.reduce(Int64(0)) { $0 + $1.bytes }
+            for s in deletable where total > maxBytes && !remove.contains(s) {
+                if held(s) {
+                    if !kept.contains(s) { kept.append(s) }
+                    continue
+                }
+                remove.append(s)
+                total -= s.bytes
+            }
+        }
+        remove.sort { $0.firstSeq < $1.firstSeq }
+        let removedNames = Set(remove.map(\.fileName))
+        let remaining = segments.filter { !removedNames.contains($0.fileName) }
+
+        // Runs of adjacent removed segments become ranges; ranges an earlier (interrupted)
+        // sweep already recorded are not recorded again.
+        var newRanges: [SweptRange] = []
+        for s in remove {
+            let display = LogPaths.displayName(s.fileName)
+            if let i = newRanges.indices.last, newRanges[i].lastSeq.next == s.firstSeq {
+                newRanges[i].lastSeq = s.lastSeq ?? newRanges[i].lastSeq
+                newRanges[i].chainAfter = s.chainAfter
+                newRanges[i].segments.append(display)
+                newRanges[i].records += s.recordCount
+                newRanges[i].bytes += s.bytes
+            } else {
+                newRanges.append(SweptRange(firstSeq: s.firstSeq, lastSeq: s.lastSeq ?? s.firstSeq, chainBefore: s.anchor, chainAfter: s.chainAfter, segments: [display], records: s.recordCount, bytes: s.bytes))
+            }
+        }
+        let alreadyRecorded = newRanges.allSatisfy { r in recorded.contains { $0.firstSeq <= r.firstSeq && $0.lastSeq >= r.lastSeq } }
+        // Carry the ranges still absent after this sweep, so the newest record alone explains
+        // every gap (older sweep records may be swept in turn).
+        func present(_ r: SweptRange) -> Bool {
+            remaining.contains { s in s.recordCount > 0 && s.firstSeq <= r.lastSeq && (s.lastSeq ?? s.firstSeq) >= r.firstSeq }
+        }
+        var ranges = recorded.filter { !present($0) }
+        for r in newRanges where !ranges.contains(where: { $0.firstSeq == r.firstSeq && $0.lastSeq == r.lastSeq }) { ranges.append(r) }
+        ranges.sort { $0.firstSeq < $1.firstSeq }
+
+        var report = SweepReport(
+            ranges: newRanges, segments: remove, heldSegments: kept,
+            bytesFreed: 0, recordsRemoved: remove.reduce(0) { $0 + $1.recordCount }, recordSeq: nil, dryRun: dryRun)
+        guard !remove.isEmpty else { return report }
+        let paths = self.paths
+        report.bytesFreed = remove.reduce(Int64(0)) { total, s in
+            let idx = paths.segmentPath(IndexFile.fileName(forSegment: s.fileName))
+            var st = stat()
+            return total + s.bytes + (stat(idx, &st) == 0 ? Int64(st.st_size) : 0)
+        }
+        guard !dryRun else { return report }
+
+        if !alreadyRecorded {
+            var event = AuditEvent(eventType: SweepRecord.eventType, timestamp: now)
+            event.user = actor
+            event.resource = "log:\(logID)"
+            event.reasonCode = "retention_policy"
+            var details: [JSONMember] = [
+                JSONMember("first_seq", .integer(newRanges.first?.firstSeq.rawValue ?? 0)),
+                JSONMember("last_seq", .integer(newRanges.last?.lastSeq.rawValue ?? 0)),
+                JSONMember("chain_value", .string(newRanges.last?.chainAfter.hex)),
+                JSONMember("segments", .array(remove.map { .string(LogPaths.displayName($0.fileName)) })),
+                JSONMember("records", .integer(report.recordsRemoved)),
+                JSONMember("bytes", .integer(report.bytesFreed)),
+                JSONMember("max_age_seconds", policy.maxAgeNanos.map { .integer($0 / 1_000_000_000) } ?? .null),
+                JSONMember("max_size_bytes", policy.maxTotalBytes.map { .integer($0) } ?? .null),
+                JSONMember("ranges", .array(ranges.map(\.jsonValue))),
+            ]
+            if let reason { details.append(JSONMember("reason", .string(reason))) }
+            event.details = .object(details)
+            let receipt = try await append([event])
+            report.recordSeq = receipt.firstSeq
+        }
+        if crashBeforeDeleting {
+            try await removeSegments([])  // makes the record durable, deletes nothing
+            return report
+        }
+        try await removeSegments(remove)
+        return report
+    }
+
+    /// Every range recorded by the `retention.sweep` records still in the log.
+    func existingSweptRanges() async throws(AuditLogError) -> [SweptRange] {
+        var ranges: [SweptRange] = []
+        let iterator = try query(Query(filter: EventFilter(fields: ["event_type": [SweepRecord.eventType]]), order: .oldestFirst)).makeIterator()
+        while let record = try iterator.next() {
+            for r in SweptRange.ranges(in: record.event) where !ranges.contains(r) { ranges.append(r) }
+        }
+        return ranges
+    }
+
+    // MARK: Legal holds
+
+    /// The holds in place, oldest first.
+    public func holds() async throws(AuditLogError) -> [LegalHold] {
+        var placed: [LegalHold] = []
+        var released = Set<String>()
+        let iterator = try query(Query(filter: EventFilter(fields: ["event_type": [Self.holdPlaced, Self.holdReleased]]), order: .oldestFirst)).makeIterator()
+        while let record = try iterator.next() {
+            let e = record.event
+            if e.eventType == Self.holdReleased {
+                if let id = e.details?["hold_id"]?.stringValue { released.insert(id) }
+                continue
+            }
+            let from = e.details?["from"]?.stringValue.flatMap { Timestamp(rfc3339: $0) }
+            let until = e.details?["to"]?.stringValue.flatMap { Timestamp(rfc3339: $0) }
+            placed.append(LegalHold(id: e.id ?? "", from: from, until: until, reason: e.details?["reason"]?.stringValue ?? "", placedBy: e.user, placedAt: e.timestamp, seq: record.seq))
+        }
+        return placed.filter { !released.contains($0.id) }
+    }
+
+    /// Places a hold on `[from, until)` of event time (nil bounds: open) and records it.
+    public func placeHold(from: Timestamp?, until: Timestamp?, reason: String, actor: String, now: Timestamp = .now) async throws(AuditLogError) -> LegalHold {
+        guard !reason.isEmpty else { throw AuditLogError(.invalidArgument, "a hold needs a reason") }
+        if let from, let until, from >= until {
+            throw AuditLogError(.invalidArgument, "a hold's start (\(from)) must come before its end (\(until))")
+        }
+        var event = AuditEvent(eventType: Self.holdPlaced, timestamp: now)
+        event.user = actor
+        event.resource = "log:\(logID)"
+        event.details = .object([
+            JSONMember("from", .string(from?.rfc3339)),
+            JSONMember("to", .string(until?.rfc3339)),
+            JSONMember("reason", .string(reason)),
+        ])
+        let record = try await append(event)
+        return LegalHold(id: record.event.id ?? "", from: from, until: until, reason: reason, placedBy: actor, placedAt: now, seq: record.seq)
+    }
+
+    /// Releases the hold `id` and records it.
+    public func releaseHold(_ id: String, actor: String, reason: String? = nil, now: Timestamp = .now) async throws(AuditLogError) {
+        guard try await holds().contains(where: { $0.id == id }) else {
+            throw AuditLogError(.invalidArgument, "no hold '\(id)' is in place")
+        }
+        var event = AuditEvent(eventType: Self.holdReleased, timestamp: now)
+        event.user = actor
+        event.resource = "hold:\(id)"
+        var details = [JSONMember("hold_id", .string(id))]
+        if let reason { details.append(JSONMember("reason", .string(reason))) }
+        event.details = .object(details)
+        _ = try await append(event)
+    }
+}

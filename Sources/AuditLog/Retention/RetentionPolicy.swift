@@ -1,0 +1,59 @@
+/// How long a log keeps its data: a maximum age (by the event time of a segment's newest
+/// event) and, optionally, a maximum total size. Oldest segments go first; the active segment
+/// and segments under a legal hold are never deleted.
+public struct RetentionPolicy: Hashable, Sendable {
+    /// Segments whose newest event is older than this are deleted (nil: no age limit).
+    public var maxAgeNanos: Int64?
+    /// While the segments take more bytes than this, the oldest deletable ones go (nil: no
+    /// size limit).
+    public var maxTotalBytes: Int64?
+
+    public init(maxAgeNanos: Int64? = nil, maxTotalBytes: Int64? = nil) {
+        self.maxAgeNanos = maxAgeNanos
+        self.maxTotalBytes = maxTotalBytes
+    }
+
+    /// A policy of `days` days.
+    public static func days(_ days: Int) -> RetentionPolicy {
+        RetentionPolicy(maxAgeNanos: Int64(days) * 86_400_000_000_000)
+    }
+}
+
+/// What a sweep removed (or, in a dry run, would remove).
+public struct SweepReport: Hashable, Sendable {
+    /// The removed seq ranges this sweep recorded.
+    public var ranges: [SweptRange]
+    /// The removed segments.
+    public var segments: [SegmentInfo]
+    /// Expired segments kept because a legal hold covers them.
+    public var heldSegments: [SegmentInfo]
+    /// Bytes freed (segment and index files).
+    public var bytesFreed: Int64
+    /// Records removed.
+    public var recordsRemoved: UInt64
+    /// The seq of the `retention.sweep` record, nil when nothing was swept or in a dry run.
+    public var recordSeq: SequenceNumber?
+    /// True when nothing was changed.
+    public var dryRun: Bool
+}
+
+/// A legal hold: while it is in place, no segment with events in its time range is swept.
+public struct LegalHold: Hashable, Sendable {
+    /// The id of its `hold.placed` event.
+    public var id: String
+    /// The held range of event time, `[from, until)`; nil bounds are open (both nil: the
+    /// whole log).
+    public var from: Timestamp?
+    public var until: Timestamp?
+    /// Why it was placed.
+    public var reason: String
+    /// Who placed it.
+    public var placedBy: String?
+    /// When, and the seq of the `hold.placed` record.
+    public var placedAt: Timestamp
+    public var seq: SequenceNumber
+
+    func covers(minNanos: Int64, maxNanos: Int64) -> Bool {
+        TimeWindow(since: from, until: until).overlaps(min: minNanos, max: maxNanos)
+    }
+}

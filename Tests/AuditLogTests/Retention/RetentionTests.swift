@@ -1,0 +1,141 @@
+import Foundation
+import Testing
+@testable import AuditLog
+
+@Suite(.serialized) struct RetentionTests {
+    static let day: Int64 = 86_400_000_000_000
+    static let start = Timestamp(rfc3339: "2026-03-01T00:00:00Z")!
+    static var end: Timestamp { Timestamp(nanosSinceEpoch: start.nanosSinceEpoch + 10 * day) }
+
+    /// Ten day partitions, one event every 20 minutes (72 a day), all sealed but the last.
+    func tenDayLog(_ dir: String) async throws -> AuditLog {
+        let log = try await AuditLog.open(directory: dir, options: testOptions())
+        for d in 0..<10 {
+            let dayStart = Timestamp(nanosSinceEpoch: Self.start.nanosSinceEpoch + Int64(d) * Self.day)
+            _ = try await log.append(events(72, from: dayStart, stepSeconds: 1200, prefix: "d\(d)-"))
+        }
+        return log
+    }
+
+    func sweepCount(_ log: AuditLog) async throws -> Int {
+        try await log.page(Query(filter: EventFilter(fields: ["event_type": ["retention.sweep"]]), limit: 1000)).records.count
+    }
+
+    /// Queries, usage and id lookups after a sweep see exactly the remaining events.
+    func checkRemaining(_ log: AuditLog, removedIDPrefix: String?) async throws {
+        let all = try await readAll(log)
+        for filter in [EventFilter(), EventFilter(verdicts: [.block]), EventFilter(users: ["user3@acme.com"])] {
+            var got: [SequenceNumber] = []
+            for try await r in log.query(Query(filter: filter, order: .oldestFirst)) { got.append(r.seq) }
+            #expect(got == all.filter { filter.matches($0.event) }.map(\.seq))
+        }
+        let usage = try await log.usage(groupBy: [.model])
+        #expect(usage.totals.requests == Int64(all.count))
+        #expect(usage.totals.cost.nanodollars == all.reduce(0) { $0 + ($1.event.cost?.nanodollars ?? 0) })
+        if let removedIDPrefix { #expect(try await log.event(id: removedIDPrefix + "0") == nil) }
+    }
+
+    @Test func sweepRemovesExactlyTheExpiredSegmentsAndRecordsIt() async throws {
+        try await withTemporaryDirectory { dir in
+            let log = try await tenDayLog(dir)
+            let before = log.segments
+            let dry = try await log.sweep(.days(7), actor: "ops@acme.com", now: Self.end, dryRun: true)
+            #expect(dry.segments.count == 3 && dry.recordSeq == nil)
+            #expect(log.segments == before)  // a dry run frees nothing
+            let report = try await log.sweep(.days(7), actor: "ops@acme.com", reason: "90-day policy", now: Self.end)
+            // Newest event of the first three days is older than end - 7 days.
+            #expect(report.segments.map(\.fileName) == before.prefix(3).map(\.fileName))
+            #expect(report.recordsRemoved == 216)
+            #expect(report.bytesFreed > 0)
+            #expect(try segmentPaths(dir).count == 8)  // 7 left + the sweep's own day partition
+            let recordSeq = try #require(report.recordSeq)
+            let record = try #require(try await log.record(at: recordSeq))
+            #expect(record.event.eventType == "retention.sweep")
+            #expect(record.event.user == "ops@acme.com")
+            #expect(record.event.details?["first_seq"] == .number("1"))
+            #expect(record.event.details?["last_seq"] == .number("216"))
+            try await checkRemaining(log, removedIDPrefix: "d0-")
+            try await log.close()
+            let verify = try await AuditLog.verify(directory: dir)
+            #expect(verify.isIntact, "\(verify.issues)")
+            #expect(verify.sweptRecords == 216)
+            // Reopening works; a second sweep has nothing left to do.
+            let again = try await AuditLog.open(directory: dir, options: testOptions())
+            #expect(try await again.sweep(.days(7), actor: "ops", now: Self.end).segments.isEmpty)
+            try await again.close()
+        }
+    }
+
+    @Test func aHoldProtectsOneSegmentAmongExpiredOnes() async throws {
+        try await withTemporaryDirectory { dir in
+            let log = try await tenDayLog(dir)
+            let segments = log.segments
+            let heldDay = Timestamp(nanosSinceEpoch: Self.start.nanosSinceEpoch + Self.day + 3_600_000_000_000)
+            let hold = try await log.placeHold(from: heldDay, until: Timestamp(nanosSinceEpoch: heldDay.nanosSinceEpoch + 1_000_000_000), reason: "litigation 42", actor: "legal@acme.com")
+            #expect(try await log.holds().map(\.id) == [hold.id])
+            let report = try await log.sweep(.days(7), actor: "ops", now: Self.end)
+            #expect(report.segments.map(\.fileName) == [segments[0].fileName, segments[2].fileName])
+            #expect(report.heldSegments.map(\.fileName) == [segments[1].fileName])
+            #expect(FileManager.default.fileExists(atPath: dir + "/segments/" + segments[1].fileName))
+            try await checkRemaining(log, removedIDPrefix: "d0-")
+            #expect(try await AuditLog.verify(directory: dir).isIntact)
+            // Released, the held segment goes at the next sweep; the log still verifies.
+            try await log.releaseHold(hold.id, actor: "legal@acme.com", reason: "settled")
+            #expect(try await log.holds().isEmpty)
+            let second = try await log.sweep(.days(7), actor: "ops", now: Self.end)
+            #expect(second.segments.map(\.fileName) == [segments[1].fileName])
+            try await checkRemaining(log, removedIDPrefix: "d1-")
+            try await log.close()
+            let verify = try await AuditLog.verify(directory: dir)
+            #expect(verify.isIntact, "\(verify.issues)")
+            #expect(verify.sweptRecords == 216)
+        }
+    }
+
+    @Test func aCrashAfterRecordingLeavesAVerifiableLogAndASecondSweepFinishes() async throws {
+        try await withTemporaryDirectory { dir in
+            var log = try await tenDayLog(dir)
+            let segments = log.segments
+            _ = try await log.sweep(.days(7), actor: "ops", reason: nil, now: Self.end, dryRun: false, crashBeforeDeleting: true)
+            try await log.close()
+            // Crash point 1: the record is durable, no file deleted yet.
+            #expect(try await AuditLog.verify(directory: dir).isIntact)
+            // Crash point 2: one of the files deleted, then the crash.
+            try FileManager.default.removeItem(atPath: dir + "/segments/" + segments[0].fileName)
+            #expect(try await AuditLog.verify(directory: dir).isIntact)
+            log = try await AuditLog.open(directory: dir, options: testOptions())
+            let report = try await log.sweep(.days(7), actor: "ops", now: Self.end)
+            #expect(report.segments.map(\.fileName) == [segments[1].fileName, segments[2].fileName])
+            #expect(report.recordSeq == nil)  // already recorded
+            #expect(try await sweepCount(log) == 1)
+            try await log.close()
+            #expect(try await AuditLog.verify(directory: dir).isIntact)
+        }
+    }
+
+    @Test func aSegmentDeletedByHandIsAGapVerifyNames() async throws {
+        try await withTemporaryDirectory { dir in
+            let log = try await tenDayLog(dir)
+            let segments = log.segments
+            _ = try await log.sweep(.days(7), actor: "ops", now: Self.end)
+            try await log.close()
+            try FileManager.default.removeItem(atPath: dir + "/segments/" + segments[5].fileName)
+            let verify = try await AuditLog.verify(directory: dir)
+            #expect(!verify.isIntact)
+            #expect(verify.firstIssue?.kind == .missing)
+            #expect(verify.firstIssue?.seq == segments[5].firstSeq)
+        }
+    }
+
+    @Test func sizeLimitSweepsOldestFirst() async throws {
+        try await withTemporaryDirectory { dir in
+            let log = try await tenDayLog(dir)
+            let segments = log.segments
+            let total = segments.reduce(Int64(0)) { $0 + $1.bytes }
+            let report = try await log.sweep(RetentionPolicy(maxTotalBytes: total - segments[0].bytes - 1), actor: "ops", now: Self.end)
+            #expect(report.segments.map(\.fileName) == [segments[0].fileName, segments[1].fileName])
+            try await log.close()
+            #expect(try await AuditLog.verify(directory: dir).isIntact)
+        }
+    }
+}
