@@ -13,11 +13,14 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "AuditLog", targets: ["AuditLog"]),
+        .library(name: "AuditLogServices", targets: ["AuditLogServices"]),
         .executable(name: "auditlog", targets: ["AuditLogCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         .systemLibrary(
@@ -39,6 +42,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "AuditLogServices",
+            dependencies: [
+                "AuditLog",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "AuditLogCLI",
             dependencies: [
@@ -49,7 +61,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AuditLogTests",
-            dependencies: ["AuditLog"],
+            dependencies: ["AuditLog", "AuditLogServices"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

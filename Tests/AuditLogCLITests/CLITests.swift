@@ -214,7 +214,7 @@ import Testing
     }
 
     @Test func helpShowsExamples() throws {
-        for command in ["gen", "ingest", "export", "verify", "segments", "tail", "usage", "show"] {
+        for command in ["gen", "ingest", "export", "verify", "segments", "tail", "usage", "show", "sweep", "hold"] {
             let r = try CLIRunner.run([command, "--help"])
             #expect(r.status == 0)
             #expect(r.stdout.contains("Examples:"), "\(command)")

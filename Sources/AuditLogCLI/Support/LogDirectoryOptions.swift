@@ -13,6 +13,18 @@ struct LogDirectoryOptions: ParsableArguments {
         return "./auditlog-data"
     }
 
+    /// Opens an existing log for writing (never creates one; exit 75 when another process
+    /// holds it).
+    func openWritable() async throws -> AuditLog {
+        var options = AuditLogOptions()
+        options.createIfMissing = false
+        do {
+            return try await AuditLog.open(directory: directory, options: options)
+        } catch {
+            throw CLIError(error)
+        }
+    }
+
     /// Opens an existing log read-only (never creates one).
     func openReadOnly() async throws -> AuditLog {
         do {

@@ -1,3 +1,4 @@
+import AuditLogServices
 import Foundation
 import Testing
 @testable import AuditLog
@@ -134,6 +135,28 @@ import Testing
             let total = segments.reduce(Int64(0)) { $0 + $1.bytes }
             let report = try await log.sweep(RetentionPolicy(maxTotalBytes: total - segments[0].bytes - 1), actor: "ops", now: Self.end)
             #expect(report.segments.map(\.fileName) == [segments[0].fileName, segments[1].fileName])
+            try await log.close()
+            #expect(try await AuditLog.verify(directory: dir).isIntact)
+        }
+    }
+}
+
+
+@Suite struct RetentionServiceTests {
+    @Test func theServiceSweepsOnItsIntervalUntilCancelled() async throws {
+        try await withTemporaryDirectory { dir in
+            let log = try await AuditLog.open(directory: dir, options: testOptions())
+            let old = Timestamp(nanosSinceEpoch: Timestamp.now.nanosSinceEpoch - 30 * RetentionTests.day)
+            _ = try await log.append(events(10, from: old))
+            _ = try await log.append(events(10, from: Timestamp(nanosSinceEpoch: old.nanosSinceEpoch + RetentionTests.day)))
+            _ = try await log.append(events(10, from: .now))
+            #expect(log.segments.count == 3)
+            let service = RetentionService(log: log, policy: .days(7), interval: .milliseconds(20))
+            let task = Task { try await service.run() }
+            for _ in 0..<100 where log.segments.count > 1 { try await Task.sleep(for: .milliseconds(20)) }
+            task.cancel()
+            _ = await task.result
+            #expect(log.segments.count == 1)
             try await log.close()
             #expect(try await AuditLog.verify(directory: dir).isIntact)
         }
