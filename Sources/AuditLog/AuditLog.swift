@@ -116,9 +116,15 @@ public final class AuditLog: Sendable {
 
     private static func openLocked(paths: LogPaths, options: AuditLogOptions, lock: LockFile) throws(AuditLogError) -> AuditLog {
         try SystemFile.makeDirectory(paths.segmentsDirectory)
-        // Temporary files of atomic writes that a crash interrupted.
-        for name in try SystemFile.listDirectory(paths.segmentsDirectory) where name.contains(".tmp-") {
+        // Temporary files of atomic writes that a crash interrupted, and index files whose
+        // segment a sweep deleted before the crash.
+        let names = try SystemFile.listDirectory(paths.segmentsDirectory)
+        for name in names where name.contains(".tmp-") {
             try SystemFile.remove(paths.segmentPath(name))
+        }
+        for name in names where name.hasSuffix(IndexFile.suffix) {
+            let segment = String(name.dropLast(IndexFile.suffix.count)) + LogPaths.segmentSuffix
+            if !names.contains(segment) { try SystemFile.remove(paths.segmentPath(name)) }
         }
         let catalog = try LogCatalog.load(paths, repair: true)
         let indexes = IndexStore(paths: paths, persists: true)

@@ -110,6 +110,8 @@ import Testing
             #expect(report.recordSeq == nil)  // already recorded
             #expect(try await sweepCount(log) == 1)
             try await log.close()
+            // The index file of the segment deleted before the crash went at the reopen.
+            #expect(!FileManager.default.fileExists(atPath: dir + "/segments/" + IndexFile.fileName(forSegment: segments[0].fileName)))
             #expect(try await AuditLog.verify(directory: dir).isIntact)
         }
     }
