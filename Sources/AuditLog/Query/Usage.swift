@@ -41,20 +41,26 @@ public struct UsageRow: Hashable, Sendable {
     public var group: [String?]
     /// Events.
     public var requests: Int64
+    /// Input tokens.
     public var tokensIn: Int64
+    /// Output tokens.
     public var tokensOut: Int64
     /// Exact total cost.
     public var cost: Cost
     /// Events answered from the gateway cache.
     public var cacheHits: Int64
+    /// Events with verdict block.
     public var blocked: Int64
+    /// Events with verdict redact.
     public var redacted: Int64
+    /// Events with verdict escalate.
     public var escalated: Int64
     /// Mean latency in microseconds over events with a latency (nil when none has one).
     public var averageLatencyMicros: Int64?
-    /// Median and 95th percentile latency in microseconds (from a log-linear sketch, ≤ 6.25%
-    /// relative error), nil when no event has a latency.
+    /// Median latency in microseconds (from a log-linear sketch, ≤ 6.25% relative error), nil
+    /// when no event has a latency.
     public var p50LatencyMicros: Int64?
+    /// 95th percentile latency in microseconds (same sketch), nil when no event has one.
     public var p95LatencyMicros: Int64?
 
     /// Cache hits ÷ requests (0 when there are no requests).

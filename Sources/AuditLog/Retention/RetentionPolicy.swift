@@ -41,16 +41,18 @@ public struct SweepReport: Hashable, Sendable {
 public struct LegalHold: Hashable, Sendable {
     /// The id of its `hold.placed` event.
     public var id: String
-    /// The held range of event time, `[from, until)`; nil bounds are open (both nil: the
+    /// Start of the held range of event time, `[from, until)` (nil: open; both nil: the
     /// whole log).
     public var from: Timestamp?
+    /// End of the held range (exclusive; nil: open).
     public var until: Timestamp?
     /// Why it was placed.
     public var reason: String
     /// Who placed it.
     public var placedBy: String?
-    /// When, and the seq of the `hold.placed` record.
+    /// When it was placed.
     public var placedAt: Timestamp
+    /// The seq of its `hold.placed` record.
     public var seq: SequenceNumber
 
     func covers(minNanos: Int64, maxNanos: Int64) -> Bool {

@@ -1,8 +1,9 @@
 /// A run of seqs a retention sweep removed, as its `retention.sweep` record names it: what
 /// lets `verify` tell a sanctioned deletion from a missing file.
 public struct SweptRange: Hashable, Sendable {
-    /// First and last seq removed.
+    /// First seq removed.
     public var firstSeq: SequenceNumber
+    /// Last seq removed.
     public var lastSeq: SequenceNumber
     /// The chain value before the first removed record (`h(firstSeq - 1)`).
     public var chainBefore: ChainHash
@@ -11,8 +12,9 @@ public struct SweptRange: Hashable, Sendable {
     public var chainAfter: ChainHash
     /// The removed segment files, relative to the log directory.
     public var segments: [String]
-    /// Records and file bytes removed.
+    /// Records removed.
     public var records: UInt64
+    /// Segment file bytes removed.
     public var bytes: Int64
 
     var jsonValue: JSONValue {
