@@ -86,7 +86,39 @@ public final class AuditLog: Sendable {
     /// Opening for writing takes the lock and repairs a torn final frame (see ``recovery``);
     /// any other damage throws ``AuditLogError`` naming the file, byte offset and seq.
     public static func open(directory: String, options: AuditLogOptions = AuditLogOptions()) async throws(AuditLogError) -> AuditLog {
-        try await runBlocking { () throws(AuditLogError) in try openBlocking(directory: directory, options: options) }
+        let log = try await runBlocking { () throws(AuditLogError) in try openBlocking(directory: directory, options: options) }
+        if options.access == .readWrite {
+            do throws(AuditLogError) {
+                try await log.checkGaps()
+            } catch {
+                try? await log.close()
+                throw error
+            }
+        }
+        return log
+    }
+
+    /// A writer refuses a log with missing segments that no retention sweep record explains
+    /// (a reader just reads what is there; `verify` reports it).
+    private func checkGaps() async throws(AuditLogError) {
+        let segments = snapshot.segments
+        var gaps: [(first: SequenceNumber, last: SequenceNumber, before: ChainHash?, after: ChainHash, file: String)] = []
+        var previous: SegmentInfo?
+        for s in segments {
+            if let p = previous, s.firstSeq > p.nextSeq {
+                gaps.append((p.nextSeq, SequenceNumber(s.firstSeq.rawValue - 1), p.chainAfter, s.anchor, s.fileName))
+            } else if previous == nil, s.firstSeq > SequenceNumber(1) {
+                gaps.append((SequenceNumber(1), SequenceNumber(s.firstSeq.rawValue - 1), nil, s.anchor, s.fileName))
+            }
+            previous = s
+        }
+        guard !gaps.isEmpty else { return }
+        let ranges = try await existingSweptRanges()
+        var ends: [SequenceNumber: ChainHash] = [:]
+        for s in segments { if let last = s.lastSeq { ends[last] = s.chainAfter } }
+        for gap in gaps where !SweptRange.explain(first: gap.first, last: gap.last, chainBefore: gap.before, chainAfter: gap.after, ranges: ranges, chainAfterSegmentEnding: ends) {
+            throw AuditLogError(.corruption, "seqs \(gap.first)–\(gap.last) are missing and no retention sweep record explains it", location: .init(file: LogPaths.displayName(gap.file), offset: 32, seq: gap.first))
+        }
     }
 
     private static func openBlocking(directory: String, options: AuditLogOptions) throws(AuditLogError) -> AuditLog {

@@ -40,15 +40,19 @@ import Testing
             #expect(Set(after).isDisjoint(with: expected))
             #expect(try CLIRunner.run(["verify", "--dir", dir]).status == 0)
 
-            // A remaining sealed segment deleted by hand: verify fails and names the gap.
+            #expect(try CLIRunner.run(["hold", "release", holdID, "--dir", dir]).status == 0)
+            #expect(try CLIRunner.run(["hold", "release", "evt_nope", "--dir", dir]).status == 64)
+
+            // A remaining sealed segment deleted by hand: verify fails and names the gap, and a
+            // writer refuses the log (integrity failure).
             let victim = after[after.count - 3]
             try FileManager.default.removeItem(atPath: dir + "/" + victim)
             let verify = try CLIRunner.run(["verify", "--dir", dir])
             #expect(verify.status == 1)
             #expect(verify.stdout.contains("missing"))
-
-            #expect(try CLIRunner.run(["hold", "release", holdID, "--dir", dir]).status == 0)
-            #expect(try CLIRunner.run(["hold", "release", "evt_nope", "--dir", dir]).status == 64)
+            let refused = try CLIRunner.run(["sweep", "--dir", dir, "--max-age", "7d"])
+            #expect(refused.status == 1)
+            #expect(refused.stderr.contains("no retention sweep record explains it"))
         }
     }
 

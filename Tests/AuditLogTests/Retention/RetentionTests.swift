@@ -127,6 +127,16 @@ import Testing
             #expect(!verify.isIntact)
             #expect(verify.firstIssue?.kind == .missing)
             #expect(verify.firstIssue?.seq == segments[5].firstSeq)
+            // A writer refuses the log, naming the gap; a reader still reads what is there.
+            do throws(AuditLogError) {
+                _ = try await AuditLog.open(directory: dir, options: testOptions())
+                Issue.record("a writer opened a log with an unexplained gap")
+            } catch {
+                #expect(error.code == .corruption)
+                #expect(error.location.seq == segments[5].firstSeq)
+            }
+            let reader = try await AuditLog.open(directory: dir, options: .readOnly)
+            #expect(try await readAll(reader).count > 0)
         }
     }
 
