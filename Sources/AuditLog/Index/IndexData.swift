@@ -102,17 +102,15 @@ struct IndexData: Sendable {
                 }
                 lastHour = hour
             }
-            let verdict = c.verdicts[i], cacheHit = c.cacheHits[i], tIn = c.tokensIn[i], tOut = c.tokensOut[i]
-            let cost = c.costNanos[i], latency = c.latencyMicros[i]
             for (d, dimension) in dimensions.enumerated() {
                 let value: Int
                 switch dimension {
                 case .total: value = 0
-                case .verdict: value = Int(verdict)
+                case .verdict: value = Int(c.verdicts[i])
                 default: value = dimension.field.map { Int(c.dims[$0.rawValue][i]) } ?? 0
                 }
-                allTime[d][value].add(verdict: verdict, cacheHit: cacheHit, tokensIn: tIn, tokensOut: tOut, costNanos: cost, latencyMicros: latency)
-                hourly[d][lastIndex][value].add(verdict: verdict, cacheHit: cacheHit, tokensIn: tIn, tokensOut: tOut, costNanos: cost, latencyMicros: latency)
+                allTime[d][value].add(c, i)
+                hourly[d][lastIndex][value].add(c, i)
             }
         }
         var out: [RollupKey: UsageAggregate] = [:]

@@ -75,17 +75,19 @@ final class IndexStore: Sendable {
 
         static let all: Set<Part> = Set([.timestamps, .verdicts, .cacheHits, .metrics, .ids, .rollups, .hourlyRollups] + IndexedField.allCases.map { .dimension($0) })
 
+        /// The column holding an event field, nil when the field has none (filters on it are
+        /// checked on the decoded event).
+        static func column(forField field: String) -> Part? {
+            switch field {
+            case "verdict": .verdicts
+            case "cache_hit": .cacheHits
+            default: IndexedField(name: field).map { .dimension($0) }
+            }
+        }
+
         /// The columns a filter is tested on.
         static func columns(for filter: EventFilter) -> Set<Part> {
-            var out: Set<Part> = []
-            for (field, _) in filter.conditions {
-                switch field {
-                case "verdict": out.insert(.verdicts)
-                case "cache_hit": out.insert(.cacheHits)
-                default: if let f = IndexedField(name: field) { out.insert(.dimension(f)) }
-                }
-            }
-            return out
+            Set(filter.conditions.compactMap { column(forField: $0.field) })
         }
     }
 

@@ -73,12 +73,15 @@ public final class QueryIterator {
     private let bound: SequenceNumber?
     /// The index columns this query reads: timestamps and those its filter tests.
     private let columnParts: Set<IndexStore.Part>
+    /// Whether the filter tests fields without a column (then records must be decoded).
+    private let needsEvent: Bool
 
     init(paths: LogPaths, store: IndexStore, segments: [SegmentInfo], query: Query) throws(AuditLogError) {
         self.paths = paths
         self.store = store
         self.query = query
         columnParts = IndexStore.Part.columns(for: query.filter).union([.timestamps])
+        needsEvent = query.filter.conditions.contains { IndexStore.Part.column(forField: $0.field) == nil }
         bound = try query.cursor.map { (c) throws(AuditLogError) in try QueryCursor.decode(c, order: query.order) }
         if let limit = query.limit, limit < 0 {
             throw AuditLogError(.invalidArgument, "limit must not be negative, got \(limit)")
@@ -126,46 +129,43 @@ public final class QueryIterator {
     /// stored bytes when the filter needs no decoded event; false at the end. The bytes equal
     /// `record.event.appendJSON(to:seq:)`.
     public func nextJSON(into out: inout [UInt8]) throws(AuditLogError) -> Bool {
-        guard predicate.map({ $0.residual.isEmpty }) ?? true, lookahead == nil, query.limit == nil else {
+        guard !needsEvent, lookahead == nil, query.limit == nil else {
             guard let record = try next() else { return false }
             record.event.appendJSON(to: &out, seq: record.seq)
             return true
         }
-        while true {
-            if let view, let predicate, predicate.residual.isEmpty {
-                while let i = ordinalIterator.next() {
-                    guard query.window.contains(columns.timestamps[i]), predicate.matches(columns, i) else { continue }
-                    if fetcher == nil { fetcher = try RecordFetcher(paths: paths, view: view) }
-                    let seq = SequenceNumber(view.segment.firstSeq.rawValue + UInt64(i))
-                    try fetcher?.appendJSON(at: i, seq: seq, to: &out)
-                    returned += 1
-                    lastSeq = seq
-                    return true
-                }
-            } else if view != nil {
-                guard let record = try next() else { return false }
-                record.event.appendJSON(to: &out, seq: record.seq)
-                return true
-            }
-            guard try openNextSegment() else {
-                exhausted = true
-                return false
-            }
+        guard let i = try nextCandidate(), let view else {
+            exhausted = true
+            return false
         }
+        if fetcher == nil { fetcher = try RecordFetcher(paths: paths, view: view) }
+        let seq = SequenceNumber(view.segment.firstSeq.rawValue + UInt64(i))
+        try fetcher?.appendJSON(at: i, seq: seq, to: &out)
+        returned += 1
+        lastSeq = seq
+        return true
     }
 
-    private func advance() throws(AuditLogError) -> Record? {
+    /// The next ordinal of the open segment whose index columns pass the window and the
+    /// filter, opening the next segments as needed; nil when there is none.
+    private func nextCandidate() throws(AuditLogError) -> Int? {
         while true {
-            if let view, let predicate {
+            if let predicate {
                 while let i = ordinalIterator.next() {
-                    guard query.window.contains(columns.timestamps[i]), predicate.matches(columns, i) else { continue }
-                    let event = try fetch(i)
-                    guard predicate.residual.isEmpty || predicate.residual.matches(event) else { continue }
-                    return Record(seq: SequenceNumber(view.segment.firstSeq.rawValue + UInt64(i)), event: event)
+                    if query.window.contains(columns.timestamps[i]) && predicate.matches(columns, i) { return i }
                 }
             }
             guard try openNextSegment() else { return nil }
         }
+    }
+
+    private func advance() throws(AuditLogError) -> Record? {
+        while let i = try nextCandidate(), let view, let predicate {
+            let event = try fetch(i)
+            guard predicate.residual.isEmpty || predicate.residual.matches(event) else { continue }
+            return Record(seq: SequenceNumber(view.segment.firstSeq.rawValue + UInt64(i)), event: event)
+        }
+        return nil
     }
 
     private func fetch(_ ordinal: Int) throws(AuditLogError) -> AuditEvent {

@@ -92,26 +92,24 @@ struct SegmentPredicate {
 
     init(_ filter: EventFilter, view: IndexView) {
         for (field, values) in filter.conditions {
-            switch field {
-            case "verdict":
+            switch IndexStore.Part.column(forField: field) {
+            case .verdicts:
                 var mask: UInt8 = 0
                 for v in values { if let verdict = Verdict(rawValue: v) { mask |= 1 << verdict.code } }
                 verdictMask = (verdictMask ?? 0xFF) & mask
                 if mask == 0 { isImpossible = true }
-            case "cache_hit":
+            case .cacheHits:
                 var mask: UInt8 = 0
                 if values.contains("false") { mask |= 1 << 1 }
                 if values.contains("true") { mask |= 1 << 2 }
                 cacheHitMask = (cacheHitMask ?? 0xFF) & mask
                 if mask == 0 { isImpossible = true }
+            case .dimension(let indexed):
+                let codes = view.codes(indexed, values)
+                if codes.isEmpty { isImpossible = true }
+                dims.append((indexed.rawValue, codes))
             default:
-                if let indexed = IndexedField(name: field) {
-                    let codes = view.codes(indexed, values)
-                    if codes.isEmpty { isImpossible = true }
-                    dims.append((indexed.rawValue, codes))
-                } else {
-                    residual.fields[field] = values
-                }
+                residual.fields[field] = values
             }
         }
     }

@@ -223,13 +223,9 @@ enum UsageEngine {
                     slotKeys.append(key)
                     aggregates.append(UsageAggregate())
                 }
-                aggregates[slot].add(
-                    verdict: c.verdicts[i], cacheHit: c.cacheHits[i], tokensIn: c.tokensIn[i], tokensOut: c.tokensOut[i],
-                    costNanos: c.costNanos[i], latencyMicros: c.latencyMicros[i])
+                aggregates[slot].add(c, i)
             } else {
-                local[key, default: UsageAggregate()].add(
-                    verdict: c.verdicts[i], cacheHit: c.cacheHits[i], tokensIn: c.tokensIn[i], tokensOut: c.tokensOut[i],
-                    costNanos: c.costNanos[i], latencyMicros: c.latencyMicros[i])
+                local[key, default: UsageAggregate()].add(c, i)
             }
         }
         for (slot, k) in slotKeys.enumerated() { local[k, default: UsageAggregate()].merge(aggregates[slot]) }
