@@ -19,7 +19,6 @@ struct UsageCommand: AsyncParsableCommand {
     )
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case table, json, csv }
-    enum Sort: String, ExpressibleByArgument, CaseIterable { case cost, requests, tokens }
 
     @OptionGroup var log: LogDirectoryOptions
     @OptionGroup var filter: FilterOptions
@@ -31,7 +30,7 @@ struct UsageCommand: AsyncParsableCommand {
     var format: Format = .table
 
     @Option(help: "Order rows by cost, requests or tokens (highest first).")
-    var sort: Sort = .cost
+    var sort: UsageOrder = .cost
 
     @Option(help: "At most this many rows (the totals still cover all).")
     var limit: Int?
@@ -55,29 +54,18 @@ struct UsageCommand: AsyncParsableCommand {
         let auditLog = try await log.openReadOnly()
         let keys = groupBy.compactMap(UsageGroup.init(rawValue:))
         let report = try await auditLog.usage(window: filter.window(), groupBy: keys, filter: filter.eventFilter)
-        var rows = report.rows
-        switch sort {
-        case .cost: break  // the report's own order
-        case .requests: rows.sort { ($0.requests, $0.cost) > ($1.requests, $1.cost) }
-        case .tokens: rows.sort { ($0.tokensIn + $0.tokensOut, $0.cost) > ($1.tokensIn + $1.tokensOut, $1.cost) }
-        }
-        if let limit { rows = Array(rows.prefix(limit)) }
+        let rows = report.rows(orderedBy: sort, limit: limit)
         let out = OutputStream(fd: 1)
         switch format {
         case .json:
-            let body = JSONValue.object([
-                JSONMember("group_by", .array(keys.map { .string($0.rawValue) })),
-                JSONMember("rows", .array(rows.map { Self.json($0, keys: keys) })),
-                JSONMember("totals", Self.json(report.totals, keys: [])),
-            ])
-            out.write(body.jsonText + "\n")
+            out.write(report.json(rows: rows).jsonText + "\n")
         case .csv:
             var bytes = Array(((keys.map(\.rawValue) + Self.metricColumns).joined(separator: ",") + "\r\n").utf8)
             for row in rows {
                 let cells = row.group.map { $0 ?? "" } + Self.cells(row)
                 for (i, cell) in cells.enumerated() {
                     if i > 0 { bytes.append(UInt8(ascii: ",")) }
-                    CSV.appendField(cell, to: &bytes)
+                    CSVExport.appendField(cell, to: &bytes)
                 }
                 bytes += [0x0D, 0x0A]
             }
@@ -100,22 +88,6 @@ struct UsageCommand: AsyncParsableCommand {
         [String(r.requests), String(r.tokensIn), String(r.tokensOut), r.cost.description, String(format: "%.4f", r.cacheHitRate),
          String(r.blocked), String(r.redacted), String(r.escalated), milliseconds(r.averageLatencyMicros), milliseconds(r.p95LatencyMicros)]
     }
-
-    static func json(_ r: UsageRow, keys: [UsageGroup]) -> JSONValue {
-        var members = zip(keys, r.group).map { JSONMember($0.rawValue, .string($1)) }
-        func ms(_ micros: Int64?) -> JSONValue { micros.map { .number(String(format: "%.3f", Double($0) / 1000)) } ?? .null }
-        members += [
-            JSONMember("requests", .integer(r.requests)),
-            JSONMember("tokens_in", .integer(r.tokensIn)),
-            JSONMember("tokens_out", .integer(r.tokensOut)),
-            JSONMember("cost", .number(r.cost.description)),
-            JSONMember("cache_hit_rate", .number(String(format: "%.6f", r.cacheHitRate))),
-            JSONMember("blocked", .integer(r.blocked)),
-            JSONMember("redacted", .integer(r.redacted)),
-            JSONMember("escalated", .integer(r.escalated)),
-            JSONMember("avg_latency_ms", ms(r.averageLatencyMicros)),
-            JSONMember("p95_latency_ms", ms(r.p95LatencyMicros)),
-        ]
-        return .object(members)
-    }
 }
+
+extension UsageOrder: ExpressibleByArgument {}

@@ -45,7 +45,7 @@ struct VerifyCommand: AsyncParsableCommand {
         let seconds = Date().timeIntervalSince(started)
         let out = OutputStream(fd: 1)
         if json {
-            out.write(Self.json(report, seconds: seconds).jsonText + "\n")
+            out.write(report.json(seconds: seconds).jsonText + "\n")
         } else if report.isIntact {
             let range = report.firstSeq.map { "seq \($0)–\(report.lastSeq ?? $0)" } ?? "no records"
             out.write("OK: \(report.recordsChecked) records (\(range)) in \(report.segmentsChecked) segments verified in \(String(format: "%.2f", seconds)) s\n")
@@ -62,35 +62,5 @@ struct VerifyCommand: AsyncParsableCommand {
         }
         out.flush()
         if !report.isIntact { throw ExitCode(ExitStatus.integrity) }
-    }
-
-    static func json(_ report: VerificationReport, seconds: Double) -> JSONValue {
-        func seq(_ s: SequenceNumber?) -> JSONValue { s.map { .integer($0.rawValue) } ?? .null }
-        let issues: [JSONValue] = report.issues.map { issue in
-            .object([
-                JSONMember("kind", .string(issue.kind.rawValue)),
-                JSONMember("message", .string(issue.message)),
-                JSONMember("file", .string(issue.file)),
-                JSONMember("offset", .integer(issue.offset)),
-                JSONMember("seq", seq(issue.seq)),
-            ])
-        }
-        var members = [
-            JSONMember("ok", .bool(report.isIntact)),
-            JSONMember("records", .integer(report.recordsChecked)),
-            JSONMember("segments", .integer(report.segmentsChecked)),
-            JSONMember("first_seq", seq(report.firstSeq)),
-            JSONMember("last_seq", seq(report.lastSeq)),
-            JSONMember("chain_head", .string(report.chainHead?.hex)),
-            JSONMember("record_bytes", .integer(report.recordBytes)),
-            JSONMember("seconds", .number(String(format: "%.3f", seconds))),
-            JSONMember("issues", .array(issues)),
-        ]
-        if let first = report.firstIssue {
-            members.append(JSONMember("first_bad_seq", seq(first.seq)))
-            members.append(JSONMember("first_bad_file", .string(first.file)))
-            members.append(JSONMember("first_bad_offset", .integer(first.offset)))
-        }
-        return .object(members)
     }
 }

@@ -1,0 +1,127 @@
+/// The formats an export is written in.
+public enum ExportFormat: String, CaseIterable, Hashable, Sendable {
+    /// One JSON array of events, one event a line.
+    case json
+    /// One JSON object a line (newline-delimited JSON).
+    case ndjson
+    /// RFC 4180 CSV with a header row (see ``CSVExport``).
+    case csv
+
+    /// The HTTP media type of the format.
+    public var mediaType: String {
+        switch self {
+        case .json: "application/json"
+        case .ndjson: "application/x-ndjson"
+        case .csv: "text/csv; charset=utf-8"
+        }
+    }
+}
+
+/// Writes the results of a query as an export, a chunk at a time: the bytes the CLI's
+/// `export` writes and the HTTP API's `/v1/export` streams are this encoder's.
+///
+/// ```swift
+/// var encoder = ExportEncoder(format: .csv)
+/// var bytes: [UInt8] = []
+/// while try encoder.encodeNext(from: iterator, into: &bytes) {
+///     if bytes.count >= 1 << 16 { write(bytes); bytes.removeAll(keepingCapacity: true) }
+/// }
+/// write(bytes)  // holds the closing bytes
+/// ```
+public struct ExportEncoder: Sendable {
+    /// The format written.
+    public let format: ExportFormat
+    /// Events written so far.
+    public private(set) var count = 0
+    private var started = false
+    private var finished = false
+
+    /// An encoder for `format`.
+    public init(format: ExportFormat) {
+        self.format = format
+    }
+
+    /// Appends the next event of `iterator` (after the format's opening bytes, the first
+    /// time) to `bytes` and returns true; at the end appends the closing bytes and returns false.
+    public mutating func encodeNext(from iterator: QueryIterator, into bytes: inout [UInt8]) throws(AuditLogError) -> Bool {
+        guard !finished else { return false }
+        if !started {
+            started = true
+            switch format {
+            case .json: bytes.append(UInt8(ascii: "["))
+            case .csv: bytes += CSVExport.header
+            case .ndjson: break
+            }
+        }
+        let found: Bool
+        switch format {
+        case .json:
+            let mark = bytes.count
+            bytes += count == 0 ? [0x0A] : [0x2C, 0x0A]
+            found = try iterator.nextJSON(into: &bytes)
+            if !found { bytes.removeSubrange(mark...) }
+        case .ndjson:
+            found = try iterator.nextJSON(into: &bytes)
+            if found { bytes.append(0x0A) }
+        case .csv:
+            if let record = try iterator.next() {
+                CSVExport.append(record, to: &bytes)
+                found = true
+            } else {
+                found = false
+            }
+        }
+        if found {
+            count += 1
+            return true
+        }
+        finished = true
+        if format == .json { bytes += Array((count == 0 ? "]\n" : "\n]\n").utf8) }
+        return false
+    }
+}
+
+/// RFC 4180 CSV of events: the ``columns`` below, CRLF line ends, fields quoted when they
+/// hold a comma, quote, CR or LF (quotes doubled). Absent fields are empty; nested fields are
+/// JSON text.
+public enum CSVExport {
+    /// The header, in column order: the identifying fields first, `seq` last.
+    public static let columns = [
+        "id", "event_type", "timestamp", "verdict", "reason_code", "model", "provider", "config_version",
+        "user", "team", "api_key", "source", "tokens_in", "tokens_out", "tokens_cached", "tokens_reasoning",
+        "cost", "latency_ms", "cache_hit", "request_id", "session_id", "gateway", "ip", "user_agent", "resource",
+        "policies", "redactions", "details", "extra", "seq",
+    ]
+
+    static let header = Array((columns.joined(separator: ",") + "\r\n").utf8)
+
+    /// Appends one record as a CSV row.
+    public static func append(_ r: Record, to bytes: inout [UInt8]) {
+        for (i, column) in columns.enumerated() {
+            if i > 0 { bytes.append(UInt8(ascii: ",")) }
+            let value: String?
+            switch column {
+            case "seq": value = String(r.seq.rawValue)
+            case "extra": value = r.event.extra.isEmpty ? nil : JSONValue.object(r.event.extra).jsonText
+            default: value = r.event.fieldText(column)
+            }
+            if let value { appendField(value, to: &bytes) }
+        }
+        bytes += [0x0D, 0x0A]
+    }
+
+    /// Appends one field, quoted when it needs to be.
+    public static func appendField(_ value: String, to bytes: inout [UInt8]) {
+        let utf8 = Array(value.utf8)
+        guard utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) else {
+            bytes += utf8
+            return
+        }
+        bytes.append(0x22)
+        for b in utf8 {
+            if b == 0x22 { bytes.append(0x22) }
+            bytes.append(b)
+        }
+        bytes.append(0x22)
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+
+/// How usage rows are ordered for display.
+public enum UsageOrder: String, CaseIterable, Hashable, Sendable {
+    /// Highest cost first (the report's own order).
+    case cost
+    /// Most requests first.
+    case requests
+    /// Most tokens (in + out) first.
+    case tokens
+}
+
+extension UsageReport {
+    /// The rows in `order`, at most `limit` of them.
+    public func rows(orderedBy order: UsageOrder, limit: Int? = nil) -> [UsageRow] {
+        var rows = self.rows
+        switch order {
+        case .cost: break
+        case .requests: rows.sort { ($0.requests, $0.cost) > ($1.requests, $1.cost) }
+        case .tokens: rows.sort { ($0.tokensIn + $0.tokensOut, $0.cost) > ($1.tokensIn + $1.tokensOut, $1.cost) }
+        }
+        if let limit { rows = Array(rows.prefix(limit)) }
+        return rows
+    }
+
+    /// The report as JSON: `{"group_by":[…],"rows":[…],"totals":{…}}`, each row with its group
+    /// keys then the metrics (cost as an exact decimal, latencies in milliseconds). The shape
+    /// the CLI's `usage --format json` prints and the HTTP API's `/v1/usage` returns.
+    public func json(rows: [UsageRow]? = nil) -> JSONValue {
+        .object([
+            JSONMember("group_by", .array(groupBy.map { .string($0.rawValue) })),
+            JSONMember("rows", .array((rows ?? self.rows).map { $0.json(keys: groupBy) })),
+            JSONMember("totals", totals.json(keys: [])),
+        ])
+    }
+}
+
+extension UsageRow {
+    /// The row as a JSON object: its values for `keys`, then the metrics.
+    public func json(keys: [UsageGroup]) -> JSONValue {
+        var members = zip(keys, group).map { JSONMember($0.rawValue, .string($1)) }
+        members += [
+            JSONMember("requests", .integer(requests)),
+            JSONMember("tokens_in", .integer(tokensIn)),
+            JSONMember("tokens_out", .integer(tokensOut)),
+            JSONMember("cost", .number(cost.description)),
+            JSONMember("cache_hit_rate", .number(String(format: "%.6f", cacheHitRate))),
+            JSONMember("blocked", .integer(blocked)),
+            JSONMember("redacted", .integer(redacted)),
+            JSONMember("escalated", .integer(escalated)),
+            JSONMember("avg_latency_ms", Self.milliseconds(averageLatencyMicros)),
+            JSONMember("p50_latency_ms", Self.milliseconds(p50LatencyMicros)),
+            JSONMember("p95_latency_ms", Self.milliseconds(p95LatencyMicros)),
+        ]
+        return .object(members)
+    }
+
+    private static func milliseconds(_ micros: Int64?) -> JSONValue {
+        micros.map { .number(String(format: "%.3f", Double($0) / 1000)) } ?? .null
+    }
+}
+
+extension VerificationReport {
+    /// The report as JSON: `ok`, counts, seq range, chain head, every issue, and the first bad
+    /// seq, file and offset when there is one. The shape of the CLI's `verify --json` and the
+    /// HTTP API's `/v1/verify`.
+    public func json(seconds: Double) -> JSONValue {
+        func seq(_ s: SequenceNumber?) -> JSONValue { s.map { .integer($0.rawValue) } ?? .null }
+        let issues: [JSONValue] = issues.map { issue in
+            .object([
+                JSONMember("kind", .string(issue.kind.rawValue)),
+                JSONMember("message", .string(issue.message)),
+                JSONMember("file", .string(issue.file)),
+                JSONMember("offset", .integer(issue.offset)),
+                JSONMember("seq", seq(issue.seq)),
+            ])
+        }
+        var members = [
+            JSONMember("ok", .bool(isIntact)),
+            JSONMember("records", .integer(recordsChecked)),
+            JSONMember("segments", .integer(segmentsChecked)),
+            JSONMember("first_seq", seq(firstSeq)),
+            JSONMember("last_seq", seq(lastSeq)),
+            JSONMember("chain_head", .string(chainHead?.hex)),
+            JSONMember("record_bytes", .integer(recordBytes)),
+            JSONMember("swept_records", .integer(sweptRecords)),
+            JSONMember("seconds", .number(String(format: "%.3f", seconds))),
+            JSONMember("issues", .array(issues)),
+        ]
+        if let first = firstIssue {
+            members.append(JSONMember("first_bad_seq", seq(first.seq)))
+            members.append(JSONMember("first_bad_file", .string(first.file)))
+            members.append(JSONMember("first_bad_offset", .integer(first.offset)))
+        }
+        return .object(members)
+    }
+}

@@ -1,0 +1,120 @@
+import ArgumentParser
+import AuditLog
+import AuditLogHTTP
+import Foundation
+import Hummingbird
+import Logging
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the log over HTTP: events, export, usage, live tail, verify, metrics.",
+        discussion: """
+            Bearer tokens come from --token-file (one token a line: 'read <hex SHA-256>' or \
+            'write <hex SHA-256>', # comments; write implies read) and/or the environment \
+            variable AUDITLOG_API_TOKEN (one token in clear, write scope). With neither the \
+            server refuses to start, unless --insecure-no-auth is given and the host is \
+            loopback. Creates the log when the directory holds none (unless --read-only). Stops \
+            gracefully on SIGINT or SIGTERM: open requests finish, then the log is closed.
+
+            Examples:
+              printf '%s' "$TOKEN" | sha256sum | awk '{print "write " $1}' > tokens
+              auditlog serve --dir /var/lib/audit --port 8080 --token-file tokens
+              AUDITLOG_API_TOKEN=s3cret auditlog serve --port 8080
+              auditlog serve --insecure-no-auth --port 0
+            """
+    )
+
+    @OptionGroup var log: LogDirectoryOptions
+
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "TCP port (0: any free port; the one chosen is printed).")
+    var port = 8080
+
+    @Option(help: ArgumentHelp("File of accepted tokens' SHA-256 digests with their scopes.", valueName: "path"))
+    var tokenFile: String?
+
+    @Flag(help: "Accept requests without a token (only on a loopback host).")
+    var insecureNoAuth = false
+
+    @Flag(help: "Open the log read-only (another process writes it); POST /v1/events is refused.")
+    var readOnly = false
+
+    @Option(help: ArgumentHelp("Largest request body accepted (e.g. 16MiB).", valueName: "size"))
+    var maxBodySize = "16MiB"
+
+    @Option(help: "When appends are synced: batch (each batch, group commit), interval (every 100 ms) or none.")
+    var durability: IngestCommand.Durability = .batch
+
+    @Option(help: "Partition length for a new log.")
+    var partition: IngestCommand.PartitionArgument = .day
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535, got \(port)") }
+        guard let bytes = ByteSize.parse(maxBodySize), bytes > 0, bytes <= Int64(Int32.max) else {
+            throw ValidationError("--max-body-size '\(maxBodySize)' is not a size such as 512KiB or 16MiB (at most 2GiB)")
+        }
+    }
+
+    func run() async throws {
+        try await runCLI { try await serve() }
+    }
+
+    private func tokens() throws -> APITokens? {
+        let envToken = ProcessInfo.processInfo.environment["AUDITLOG_API_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        guard tokenFile != nil || envToken != nil else {
+            guard insecureNoAuth else {
+                throw CLIError(message: "no tokens: give --token-file or set AUDITLOG_API_TOKEN (or --insecure-no-auth on a loopback host)", status: ExitStatus.usage)
+            }
+            guard AuditLogServer.isLoopback(host) else {
+                throw CLIError(message: "--insecure-no-auth serves only a loopback host (127.0.0.1, ::1, localhost), not '\(host)'", status: ExitStatus.usage)
+            }
+            return nil
+        }
+        var tokens = try tokenFile.map { path in try APITokens.load(file: path) } ?? APITokens()
+        if let envToken { tokens.add(token: envToken, scope: .write) }
+        return tokens
+    }
+
+    private func serve() async throws {
+        let tokens = try tokens()
+        var options = AuditLogOptions()
+        switch durability {
+        case .batch: options.durability = .syncEveryBatch
+        case .interval: options.durability = .syncInterval(milliseconds: 100)
+        case .none: options.durability = .none
+        }
+        options.partition = partition == .hour ? .hour : .day
+        if readOnly { options = .readOnly }
+        let auditLog: AuditLog
+        do {
+            auditLog = try await AuditLog.open(directory: log.directory, options: options)
+        } catch {
+            throw CLIError(error)
+        }
+        let maxBody = Int(ByteSize.parse(maxBodySize) ?? 16 << 20)
+        let api = AuditLogAPI(log: auditLog, configuration: .init(tokens: tokens, maxBodyBytes: maxBody))
+        var logger = Logger(label: "auditlog.http")
+        logger.logLevel = .warning
+        let auth = tokens.map { "\($0.count) token(s)" } ?? "none (insecure, loopback only)"
+        let directory = log.directory
+        let host = self.host
+        let app = AuditLogServer.application(api: api, host: host, port: port, logger: logger) { boundPort in
+            let shown = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
+            StandardError.print("auditlog: serving '\(directory)' on http://\(shown):\(boundPort) (auth: \(auth))")
+        }
+        do {
+            try await app.runService()
+        } catch {
+            try? await auditLog.close()
+            throw CLIError(message: "the server stopped: \(error)", status: ExitStatus.ioError)
+        }
+        do {
+            try await auditLog.close()
+        } catch {
+            throw CLIError(error)
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// Turns every error into the API's JSON error body and counts each request (method, route,
+/// status, time to the response head) in ``APIMetrics`` when given one.
+struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    let metrics: APIMetrics?
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        let response: Response
+        do {
+            response = try await next(request, context)
+        } catch {
+            let apiError = APIError(any: error)
+            if apiError.status.code >= 500 {
+                context.logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+            }
+            response = try apiError.response(from: request, context: context)
+        }
+        let elapsed = ContinuousClock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        metrics?.recordRequest(method: request.method.rawValue, route: context.endpointPath ?? "unmatched", status: response.status.code, seconds: seconds)
+        return response
+    }
+}
+
+/// Lets a request through only with a bearer token of at least `scope`: 401 when the token is
+/// missing or unknown, 403 when its scope is too narrow. With no token set (`tokens` nil, the
+/// server's `--insecure-no-auth`), lets everything through.
+struct BearerAuthMiddleware<Context: RequestContext>: RouterMiddleware {
+    let tokens: APITokens?
+    let scope: APIScope
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let tokens else { return try await next(request, context) }
+        let challenge: HTTPFields = [.wwwAuthenticate: "Bearer realm=\"auditlog\""]
+        guard let header = request.headers[.authorization] else {
+            throw APIError(.unauthorized, code: "unauthorized", "this endpoint needs 'Authorization: Bearer <token>'", headers: challenge)
+        }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+            throw APIError(.unauthorized, code: "unauthorized", "the Authorization header is not 'Bearer <token>'", headers: challenge)
+        }
+        guard let granted = tokens.scope(of: String(parts[1].trimmingCharacters(in: .whitespaces))) else {
+            throw APIError(.unauthorized, code: "unauthorized", "the bearer token is not valid", headers: challenge)
+        }
+        guard granted >= scope else {
+            throw APIError(.forbidden, code: "forbidden", "this token has scope '\(granted.rawValue)'; this endpoint needs '\(scope.rawValue)'")
+        }
+        return try await next(request, context)
+    }
+}

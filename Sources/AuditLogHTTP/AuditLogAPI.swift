@@ -1,0 +1,86 @@
+import AuditLog
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// The HTTP API of an audit log, as routes that mount onto any Hummingbird 2 router.
+///
+/// ```swift
+/// let log = try await AuditLog.open(directory: "/var/lib/auditlog")
+/// var tokens = APITokens()
+/// tokens.add(token: secret, scope: .write)
+/// let router = Router()
+/// AuditLogAPI(log: log, configuration: .init(tokens: tokens)).register(on: router)
+/// ```
+///
+/// Endpoints (docs/HTTP.md describes each): `GET /v1/events`, `GET /v1/events/{id}`,
+/// `POST /v1/events`, `GET /v1/export`, `GET /v1/usage`, `GET /v1/tail` (Server-Sent Events),
+/// `GET /v1/verify`, `GET /v1/head`, `GET /healthz`, `GET /metrics`. Every error is
+/// `{"error":{"code":"…","message":"…"}}`.
+public struct AuditLogAPI: Sendable {
+    /// How the API behaves.
+    public struct Configuration: Sendable {
+        /// The bearer tokens accepted; nil lets every request through (no authentication).
+        public var tokens: APITokens?
+        /// Largest request body `POST /v1/events` accepts; larger ones get 413.
+        public var maxBodyBytes: Int
+        /// How often a `/v1/tail` stream looks for new records.
+        public var tailPollInterval: Duration
+        /// How long a quiet `/v1/tail` stream waits before sending a keep-alive comment.
+        public var tailKeepAlive: Duration
+
+        /// A configuration; see the properties.
+        public init(tokens: APITokens?, maxBodyBytes: Int = 16 << 20, tailPollInterval: Duration = .milliseconds(100), tailKeepAlive: Duration = .seconds(15)) {
+            self.tokens = tokens
+            self.maxBodyBytes = maxBodyBytes
+            self.tailPollInterval = tailPollInterval
+            self.tailKeepAlive = tailKeepAlive
+        }
+    }
+
+    /// The log served.
+    public let log: AuditLog
+    /// The configuration.
+    public let configuration: Configuration
+    /// The counters behind `GET /metrics`.
+    public let metrics: APIMetrics
+
+    /// The API over `log`.
+    public init(log: AuditLog, configuration: Configuration, metrics: APIMetrics = APIMetrics()) {
+        self.log = log
+        self.configuration = configuration
+        self.metrics = metrics
+    }
+
+    /// Adds the API's routes to `router`. Its middleware (authentication, JSON errors,
+    /// metrics) applies to these routes only, not to others on the same router.
+    public func register<Context: RequestContext>(on router: some RouterMethods<Context>) {
+        let errors = APIErrorMiddleware<Context>(metrics: metrics)
+        let open = router.group().add(middleware: errors)
+        open.get("healthz") { _, _ in try await self.health() }
+        open.get("metrics") { _, _ in try await self.prometheus() }
+
+        let read = router.group("v1").add(middleware: errors)
+            .add(middleware: BearerAuthMiddleware<Context>(tokens: configuration.tokens, scope: .read))
+        read.get("events") { request, _ in try await self.listEvents(request) }
+        read.get("events/:id") { request, context in try await self.event(request, id: context.parameters.get("id") ?? "") }
+        read.get("export") { request, _ in try await self.export(request) }
+        read.get("usage") { request, _ in try await self.usage(request) }
+        read.get("tail") { request, _ in try await self.tail(request) }
+        read.get("verify") { request, _ in try await self.verify(request) }
+        read.get("head") { request, _ in try await self.head(request) }
+
+        let write = router.group("v1").add(middleware: errors)
+            .add(middleware: BearerAuthMiddleware<Context>(tokens: configuration.tokens, scope: .write))
+        write.post("events") { request, context in try await self.appendEvents(request, context: context) }
+    }
+
+    /// A JSON response.
+    static func json(_ bytes: [UInt8], status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
+        json(Array((value.jsonText + "\n").utf8), status: status)
+    }
+}

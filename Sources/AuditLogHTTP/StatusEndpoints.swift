@@ -1,0 +1,80 @@
+import AuditLog
+import Hummingbird
+
+/// `/v1/verify`, `/v1/head`, `/healthz` and `/metrics`.
+extension AuditLogAPI {
+    func verify(_ request: Request) async throws -> Response {
+        let q = try QueryParameters(request, allowed: ["from_seq", "deep"])
+        var options = VerificationOptions()
+        if let text = try q.one("from_seq") {
+            guard let seq = UInt64(text), seq >= 1 else { throw APIError.invalidParameter("from_seq", "'from_seq=\(text)' is not a seq (a positive integer)") }
+            options.fromSeq = SequenceNumber(seq)
+        }
+        if let text = try q.one("deep") {
+            guard let deep = Bool(text) else { throw APIError.invalidParameter("deep", "'deep=\(text)' is not true or false") }
+            options.deep = deep
+        }
+        let started = ContinuousClock.now
+        let report = try await AuditLog.verify(directory: log.directory, options: options)
+        let elapsed = ContinuousClock.now - started
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return Self.json(report.json(seconds: seconds))
+    }
+
+    func head(_ request: Request) async throws -> Response {
+        _ = try QueryParameters(request, allowed: [])
+        let head = log.head
+        var eventTime: JSONValue = .null
+        if let last = head.lastSeq, let record = try await log.record(at: last) {
+            eventTime = .string(record.event.timestamp.rfc3339)
+        }
+        let segments = log.segments
+        let members: [JSONMember] = [
+            JSONMember("last_seq", Self.seqJSON(head.lastSeq)),
+            JSONMember("chain_head", JSONValue.string(head.chainHead.hex)),
+            JSONMember("event_time", eventTime),
+            JSONMember("first_seq", Self.seqJSON(segments.first?.firstSeq)),
+            JSONMember("segments", JSONValue.integer(segments.count)),
+        ]
+        return Self.json(JSONValue.object(members))
+    }
+
+    static func seqJSON(_ seq: SequenceNumber?) -> JSONValue {
+        guard let seq else { return JSONValue.null }
+        return JSONValue.integer(seq.rawValue)
+    }
+
+    func health() async throws -> Response {
+        let members: [JSONMember] = [
+            JSONMember("status", JSONValue.string("ok")),
+            JSONMember("last_seq", Self.seqJSON(log.head.lastSeq)),
+        ]
+        return Self.json(JSONValue.object(members))
+    }
+
+    func prometheus() async throws -> Response {
+        let segments = log.segments
+        var bytes: Int64 = 0
+        var records: UInt64 = 0
+        var sealed = 0
+        for segment in segments {
+            bytes += segment.bytes
+            records += segment.recordCount
+            if segment.isSealed { sealed += 1 }
+        }
+        var gauges = APIMetrics.LogGauges(segments: segments.count, sealedSegments: sealed, bytes: bytes, records: records, lastSeq: log.head.lastSeq?.rawValue)
+        let sweeps = Query(filter: EventFilter(fields: ["event_type": ["retention.sweep"]]), order: .newestFirst, limit: 1)
+        if let sweep = try await log.page(sweeps).records.first {
+            gauges.lastSweepSeconds = Double(sweep.event.timestamp.nanosSinceEpoch) / 1e9
+            if case .array(let ranges)? = sweep.event.details?["ranges"] {
+                var removed: Int64 = 0
+                for range in ranges {
+                    if case .number(let n)? = range["records"], let count = Int64(n) { removed += count }
+                }
+                gauges.lastSweepRecords = removed
+            }
+        }
+        let text = metrics.render(log: gauges)
+        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+}

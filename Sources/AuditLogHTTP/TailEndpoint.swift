@@ -1,0 +1,87 @@
+import AuditLog
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import ServiceLifecycle
+
+/// `GET /v1/tail`: Server-Sent Events of matching events appended after the client connected.
+extension AuditLogAPI {
+    /// Streams each new matching event as one SSE message, `id: <seq>` and `data: <event JSON
+    /// with seq>`, oldest first. A client that reconnects with `Last-Event-ID` (or
+    /// `after_seq=`) resumes after that seq. Quiet streams get a `: keep-alive` comment; the
+    /// stream ends when the client goes away or the server shuts down.
+    func tail(_ request: Request) async throws -> Response {
+        let q = try QueryParameters(request, allowed: QueryParameters.filterNames.union(["after_seq"]))
+        let window = try q.window()
+        let filter = try q.filter()
+        var resumeAfter = log.head.lastSeq?.rawValue ?? 0
+        if let text = try q.one("after_seq") ?? request.headers[.lastEventID] {
+            guard let seq = UInt64(text) else {
+                throw APIError.invalidParameter("after_seq", "'\(text)' is not a seq (a non-negative integer), as after_seq or Last-Event-ID")
+            }
+            resumeAfter = seq
+        }
+        let start = resumeAfter
+        let log = self.log
+        let metrics = self.metrics
+        let poll = configuration.tailPollInterval
+        let keepAlive = configuration.tailKeepAlive
+        let body = ResponseBody { writer in
+            metrics.tailClientConnected(1)
+            defer { metrics.tailClientConnected(-1) }
+            try await writer.write(ByteBuffer(string: "retry: 2000\n: connected after seq \(start)\n\n"))
+            var last = start
+            var quietSince = ContinuousClock.now
+            while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                try await log.refresh()
+                if let head = log.head.lastSeq?.rawValue, head > last {
+                    let (bytes, newLast) = try Self.messages(log: log, window: window, filter: filter, after: last, head: head)
+                    last = newLast
+                    if !bytes.isEmpty {
+                        try await writer.write(ByteBuffer(bytes: bytes))
+                        quietSince = .now
+                        continue
+                    }
+                }
+                if ContinuousClock.now - quietSince >= keepAlive {
+                    try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                    quietSince = .now
+                }
+                try await Task.sleep(for: poll)
+            }
+            try await writer.finish(nil)
+        }
+        var headers = HTTPFields()
+        headers[.contentType] = "text/event-stream"
+        headers[.cacheControl] = "no-cache"
+        headers[.accelBuffering] = "no"
+        return Response(status: .ok, headers: headers, body: body)
+    }
+
+    /// SSE messages for up to 1,000 matching records after `after`, and the seq to resume
+    /// after next time (`head` once every record up to it has been looked at).
+    static func messages(log: AuditLog, window: TimeWindow, filter: EventFilter, after: UInt64, head: UInt64) throws(AuditLogError) -> ([UInt8], UInt64) {
+        let query = Query(window: window, filter: filter, order: .oldestFirst, limit: 1000, cursor: Query.cursor(after: SequenceNumber(after), order: .oldestFirst))
+        let iterator = try log.query(query).makeIterator()
+        var bytes: [UInt8] = []
+        var last = after
+        var count = 0
+        while let record = try iterator.next() {
+            bytes += Array("id: \(record.seq.rawValue)\ndata: ".utf8)
+            record.event.appendJSON(to: &bytes, seq: record.seq)
+            bytes += [0x0A, 0x0A]
+            last = record.seq.rawValue
+            count += 1
+        }
+        // Fewer than the limit: nothing else matched up to the head seen.
+        if count < 1000 { last = max(last, head) }
+        return (bytes, last)
+    }
+}
+
+extension HTTPField.Name {
+    /// The SSE resume header.
+    static let lastEventID = HTTPField.Name("Last-Event-ID") ?? .accept
+    /// Tells a reverse proxy (nginx) not to buffer the stream.
+    static let accelBuffering = HTTPField.Name("X-Accel-Buffering") ?? .cacheControl
+}
