@@ -105,7 +105,8 @@ extension AuditLogAPI {
                 type = first.trimmingCharacters(in: .whitespaces).lowercased()
             }
             switch type {
-            case "application/json", "": self = .json
+            // curl's `-d` default is form-encoded; its body is still the JSON the user typed.
+            case "application/json", "", "application/x-www-form-urlencoded", "text/plain": self = .json
             case "application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines": self = .ndjson
             default:
                 throw APIError(.unsupportedMediaType, code: "unsupported_media_type", "Content-Type '\(type)' is not application/json or application/x-ndjson")

@@ -85,3 +85,30 @@ struct StatusAPITests {
         }
     }
 }
+
+@Suite("The standalone server")
+struct ServerTests {
+    @Test("unknown routes are JSON 404s naming the method and path")
+    func unknownRoute() async throws {
+        try await withTemporaryDirectory { dir in
+            let log = try await AuditLog.open(directory: dir)
+            let api = AuditLogAPI(log: log, configuration: .init(tokens: TestTokens.all))
+            let app = AuditLogServer.application(api: api, host: "127.0.0.1", port: 0)
+            try await app.test(.router) { client in
+                let r = try await client.execute(uri: "/v2/nothing", method: .get)
+                #expect(r.status == .notFound)
+                #expect(r.headers[.contentType] == "application/json")
+                #expect(try r.errorCode() == "not_found")
+                #expect(try r.json()["error"]?["message"]?.stringValue == "no route for GET /v2/nothing")
+                let health = try await client.execute(uri: "/healthz", method: .get)
+                #expect(health.status == .ok)
+            }
+            try await log.close()
+        }
+    }
+
+    @Test("loopback hosts", arguments: [("127.0.0.1", true), ("127.1.2.3", true), ("::1", true), ("localhost", true), ("0.0.0.0", false), ("10.0.0.5", false), ("::", false)])
+    func loopback(host: String, expected: Bool) {
+        #expect(AuditLogServer.isLoopback(host) == expected)
+    }
+}
