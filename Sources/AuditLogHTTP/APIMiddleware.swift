@@ -13,7 +13,7 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         let response: Response
         do {
             response = try await next(request, context)
-        } catch let error as HTTPError where error.status == .notFound && context.endpointPath == nil {
+        } catch let error as HTTPError where error.status == .notFound {
             let apiError = APIError.notFound("no route for \(request.method) \(request.uri.path)")
             response = try apiError.response(from: request, context: context)
         } catch {
