@@ -19,6 +19,31 @@ extension AuditLog {
         }
     }
 
+    /// One page of `query` (at most its limit, default 50) as a JSON array of events, each
+    /// with its seq: the bytes ``page(_:)``'s records render to (``AuditEvent/appendJSON(to:seq:)``),
+    /// transcoded straight from the stored records when the index columns decide the filter.
+    public func pageJSON(_ query: Query) async throws(AuditLogError) -> QueryJSONPage {
+        var q = query
+        q.limit = q.limit ?? 50
+        let sequence = self.query(q)
+        return try await Self.runBlocking { () throws(AuditLogError) in
+            let iterator = try sequence.makeIterator()
+            var json: [UInt8] = [UInt8(ascii: "[")]
+            var count = 0
+            while true {
+                let mark = json.count
+                if count > 0 { json.append(UInt8(ascii: ",")) }
+                guard try iterator.nextJSON(into: &json) else {
+                    json.removeSubrange(mark...)
+                    break
+                }
+                count += 1
+            }
+            json.append(UInt8(ascii: "]"))
+            return QueryJSONPage(json: json, count: count, nextCursor: iterator.nextCursor)
+        }
+    }
+
     /// The event with this id, anywhere in the log, or nil.
     public func event(id: String) async throws(AuditLogError) -> Record? {
         let segments = snapshot.segments
@@ -29,7 +54,7 @@ extension AuditLog {
             for segment in segments.reversed() where segment.recordCount > 0 {
                 let view = try store.view(segment, parts: [.ids])
                 guard let ordinals = view.ids?.ordinals(matching: hash), !ordinals.isEmpty else { continue }
-                let fetcher = try RecordFetcher(paths: paths, view: view)
+                let fetcher = RecordFetcher(paths: paths, view: view, cache: store.frames)
                 for ordinal in ordinals {
                     let event = try fetcher.event(at: ordinal)
                     if event.id == id { return Record(seq: SequenceNumber(segment.firstSeq.rawValue + UInt64(ordinal)), event: event) }

@@ -16,19 +16,16 @@ extension AuditLogAPI {
             window: try q.window(), filter: try q.filter(), order: try q.order(default: .newestFirst),
             limit: try q.limit(default: 50, maximum: 1000), cursor: try q.one("cursor")
         )
-        let result: Result<QueryPage, AuditLogError> = await Self.capture { () async throws(AuditLogError) in try await log.page(query) }
+        let result: Result<QueryJSONPage, AuditLogError> = await Self.capture { () async throws(AuditLogError) in try await log.pageJSON(query) }
         if case .failure(let error) = result, error.code == .invalidArgument {
             // The only argument of a page the log can refuse is the cursor.
             throw APIError.invalidParameter("cursor", error.message)
         }
         let page = try result.get()
-        var body = Array(#"{"data":["#.utf8)
-        body.reserveCapacity(page.records.count * 700 + 64)
-        for (i, record) in page.records.enumerated() {
-            if i > 0 { body.append(UInt8(ascii: ",")) }
-            record.event.appendJSON(to: &body, seq: record.seq)
-        }
-        body += Array(#"],"next_cursor":"#.utf8)
+        var body = Array(#"{"data":"#.utf8)
+        body.reserveCapacity(page.json.count + 64)
+        body += page.json
+        body += Array(#","next_cursor":"#.utf8)
         JSONValue.string(page.nextCursor).appendJSON(to: &body)
         body += Array("}\n".utf8)
         return Self.json(body)

@@ -122,9 +122,13 @@ final class IndexStore: Sendable {
         var pending: Set<String> = []
     }
 
-    init(paths: LogPaths, persists: Bool) {
+    /// Recently read frames, shared by every query of the log.
+    let frames: FrameCache
+
+    init(paths: LogPaths, persists: Bool, frameCacheBytes: Int = 32 << 20) {
         self.paths = paths
         self.persists = persists
+        frames = FrameCache(capacityBytes: frameCacheBytes)
     }
 
     /// Indexes rebuilt so far.

@@ -68,6 +68,9 @@ public final class QueryIterator {
     private var fetcher: RecordFetcher?
     private var returned = 0
     private var lookahead: Record?
+    /// A candidate found by looking one ahead on the JSON path (a match: that path runs only
+    /// when the columns decide the whole filter).
+    private var pendingOrdinal: Int?
     private var exhausted = false
     private var lastSeq: SequenceNumber?
     private let bound: SequenceNumber?
@@ -97,12 +100,16 @@ public final class QueryIterator {
     /// After the last record of a page: the cursor to fetch the next page with, nil when the
     /// query has no more results.
     public var nextCursor: String? {
-        guard let lastSeq, lookahead != nil || !exhausted else { return nil }
+        guard let lastSeq, lookahead != nil || pendingOrdinal != nil || !exhausted else { return nil }
         return QueryCursor.encode(seq: lastSeq, order: query.order)
     }
 
     /// The next matching record, or nil when there is none (or the limit is reached).
     public func next() throws(AuditLogError) -> Record? {
+        if let ordinal = pendingOrdinal, let view {
+            pendingOrdinal = nil
+            lookahead = Record(seq: SequenceNumber(view.segment.firstSeq.rawValue + UInt64(ordinal)), event: try fetch(ordinal))
+        }
         if let limit = query.limit, returned >= limit {
             // Look one ahead so that `nextCursor` can tell whether there is more.
             if lookahead == nil && !exhausted { lookahead = try advance() }
@@ -129,16 +136,31 @@ public final class QueryIterator {
     /// stored bytes when the filter needs no decoded event; false at the end. The bytes equal
     /// `record.event.appendJSON(to:seq:)`.
     public func nextJSON(into out: inout [UInt8]) throws(AuditLogError) -> Bool {
-        guard !needsEvent, lookahead == nil, query.limit == nil else {
+        guard !needsEvent, lookahead == nil else {
             guard let record = try next() else { return false }
             record.event.appendJSON(to: &out, seq: record.seq)
             return true
         }
-        guard let i = try nextCandidate(), let view else {
+        if let limit = query.limit, returned >= limit {
+            // Look one ahead (without decoding) so that `nextCursor` can tell whether there is more.
+            if pendingOrdinal == nil && !exhausted {
+                pendingOrdinal = try nextCandidate()
+                if pendingOrdinal == nil { exhausted = true }
+            }
+            return false
+        }
+        let candidate: Int?
+        if let pending = pendingOrdinal {
+            pendingOrdinal = nil
+            candidate = pending
+        } else {
+            candidate = try nextCandidate()
+        }
+        guard let i = candidate, let view else {
             exhausted = true
             return false
         }
-        if fetcher == nil { fetcher = try RecordFetcher(paths: paths, view: view) }
+        if fetcher == nil { fetcher = RecordFetcher(paths: paths, view: view, cache: store.frames) }
         let seq = SequenceNumber(view.segment.firstSeq.rawValue + UInt64(i))
         try fetcher?.appendJSON(at: i, seq: seq, to: &out)
         returned += 1
@@ -169,7 +191,7 @@ public final class QueryIterator {
     }
 
     private func fetch(_ ordinal: Int) throws(AuditLogError) -> AuditEvent {
-        if fetcher == nil, let view { fetcher = try RecordFetcher(paths: paths, view: view) }
+        if fetcher == nil, let view { fetcher = RecordFetcher(paths: paths, view: view, cache: store.frames) }
         guard let fetcher else { throw AuditLogError(.corruption, "no segment open") }
         return try fetcher.event(at: ordinal)
     }
@@ -251,6 +273,16 @@ public struct QuerySequence: AsyncSequence, Sendable {
 public struct QueryPage: Sendable, Hashable {
     /// The records, in query order.
     public var records: [Record]
+    /// Pass as ``Query/cursor`` to get the next page; nil when there is none.
+    public var nextCursor: String?
+}
+
+/// One page of results as JSON (``AuditLog/pageJSON(_:)``) and the cursor for the next.
+public struct QueryJSONPage: Sendable, Hashable {
+    /// A JSON array of the events, in query order, each with its `seq`.
+    public var json: [UInt8]
+    /// Events in the page.
+    public var count: Int
     /// Pass as ``Query/cursor`` to get the next page; nil when there is none.
     public var nextCursor: String?
 }

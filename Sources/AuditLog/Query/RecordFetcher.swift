@@ -1,54 +1,64 @@
-/// Fetches single records of one segment by ordinal, decompressing each frame at most once
-/// while a query walks it.
+/// Fetches single records of one segment by ordinal, each frame read, checked and
+/// decompressed at most once while a query walks it, and shared through the log's
+/// ``FrameCache`` with the queries that follow. The segment file is opened only on a miss.
 final class RecordFetcher {
-    private let reader: SegmentReader
+    private let paths: LogPaths
+    private let segment: SegmentInfo
     private let frames: [FrameEntry]
-    private let firstSeq: SequenceNumber
+    private let cache: FrameCache?
+    private var reader: SegmentReader?
     private var loadedFrame = -1
-    private var ranges: [Range<Int>] = []
+    private var current = DecodedFrame(payload: [], ranges: [])
 
-    init(paths: LogPaths, view: IndexView) throws(AuditLogError) {
-        reader = try SegmentReader(paths: paths, fileName: view.segment.fileName, limit: view.segment.dataEnd)
+    init(paths: LogPaths, view: IndexView, cache: FrameCache?) {
+        self.paths = paths
+        segment = view.segment
         frames = view.frames
-        firstSeq = view.segment.firstSeq
+        self.cache = cache
     }
+
+    private var displayName: String { LogPaths.displayName(segment.fileName) }
 
     /// The event at `ordinal` (seq `firstSeq + ordinal`).
     func event(at ordinal: Int) throws(AuditLogError) -> AuditEvent {
-        let seq = firstSeq.rawValue + UInt64(ordinal)
-        try locate(seq)
-        let index = Int(seq - frames[loadedFrame].firstSeq.rawValue)
+        let seq = segment.firstSeq.rawValue + UInt64(ordinal)
+        let range = try locate(seq)
         do throws(FormatError) {
-            return try reader.decodeRecord(in: ranges[index])
+            return try current.payload.withRawBytes { (raw) throws(FormatError) in
+                try AuditEvent.decodeRecord(UnsafeRawBufferPointer(rebasing: raw[range]))
+            }
         } catch {
-            throw AuditLogError(.corruption, "undecodable record: \(error.message)", location: .init(file: reader.displayName, offset: frames[loadedFrame].offset, seq: SequenceNumber(seq)))
+            throw AuditLogError(.corruption, "undecodable record: \(error.message)", location: .init(file: displayName, offset: frames[loadedFrame].offset, seq: SequenceNumber(seq)))
         }
     }
 
     /// Appends the record at `ordinal` as JSON, transcoded from its bytes.
     func appendJSON(at ordinal: Int, seq: SequenceNumber, to out: inout [UInt8]) throws(AuditLogError) {
-        let s = firstSeq.rawValue + UInt64(ordinal)
-        try locate(s)
-        let index = Int(s - frames[loadedFrame].firstSeq.rawValue)
+        let range = try locate(segment.firstSeq.rawValue + UInt64(ordinal))
         do throws(FormatError) {
-            try reader.appendJSON(in: ranges[index], seq: seq, to: &out)
+            try current.payload.withRawBytes { (raw) throws(FormatError) in
+                try RecordJSON.append(UnsafeRawBufferPointer(rebasing: raw[range]), seq: seq, to: &out)
+            }
         } catch {
-            throw AuditLogError(.corruption, "undecodable record: \(error.message)", location: .init(file: reader.displayName, offset: frames[loadedFrame].offset, seq: seq))
+            throw AuditLogError(.corruption, "undecodable record: \(error.message)", location: .init(file: displayName, offset: frames[loadedFrame].offset, seq: seq))
         }
     }
 
-    private func locate(_ seq: UInt64) throws(AuditLogError) {
-        guard loadedFrame < 0 || !contains(loadedFrame, seq) else { return }
-        var lo = 0
-        var hi = frames.count - 1
-        while lo < hi {
-            let mid = (lo + hi + 1) / 2
-            if frames[mid].firstSeq.rawValue <= seq { lo = mid } else { hi = mid - 1 }
+    /// Loads the frame holding `seq`; returns the record's byte range in its payload.
+    private func locate(_ seq: UInt64) throws(AuditLogError) -> Range<Int> {
+        if loadedFrame < 0 || !contains(loadedFrame, seq) {
+            var lo = 0
+            var hi = frames.count - 1
+            while lo < hi {
+                let mid = (lo + hi + 1) / 2
+                if frames[mid].firstSeq.rawValue <= seq { lo = mid } else { hi = mid - 1 }
+            }
+            guard !frames.isEmpty, contains(lo, seq) else {
+                throw AuditLogError(.corruption, "no frame holds seq \(seq)", location: .init(file: displayName, seq: SequenceNumber(seq)))
+            }
+            try load(lo)
         }
-        guard !frames.isEmpty, contains(lo, seq) else {
-            throw AuditLogError(.corruption, "no frame holds seq \(seq)", location: .init(file: reader.displayName, seq: SequenceNumber(seq)))
-        }
-        try load(lo)
+        return current.ranges[Int(seq - frames[loadedFrame].firstSeq.rawValue)]
     }
 
     private func contains(_ frame: Int, _ seq: UInt64) -> Bool {
@@ -58,9 +68,17 @@ final class RecordFetcher {
 
     private func load(_ frame: Int) throws(AuditLogError) {
         let entry = frames[frame]
-        func damaged(_ message: String, _ offset: Int64) -> AuditLogError {
-            AuditLogError(.corruption, message, location: .init(file: reader.displayName, offset: offset, seq: entry.firstSeq))
+        let key = FrameCache.Key(fileName: segment.fileName, offset: entry.offset)
+        if let cached = cache?.frame(key), cached.ranges.count == Int(entry.recordCount) {
+            current = cached
+            loadedFrame = frame
+            return
         }
+        func damaged(_ message: String, _ offset: Int64) -> AuditLogError {
+            AuditLogError(.corruption, message, location: .init(file: displayName, offset: offset, seq: entry.firstSeq))
+        }
+        if reader == nil { reader = try SegmentReader(paths: paths, fileName: segment.fileName, limit: segment.dataEnd) }
+        guard let reader else { return }
         guard case .frame(let h) = try reader.probe(at: entry.offset), h.firstSeq == entry.firstSeq, h.recordCount == entry.recordCount else {
             throw damaged("the index points at a frame that is not there", entry.offset)
         }
@@ -69,12 +87,15 @@ final class RecordFetcher {
         case .success(false): throw damaged("frame runs past the end of the segment", entry.offset)
         case .failure(let e): throw damaged(e.message, entry.offset + Int64(e.offset))
         }
+        let ranges: [Range<Int>]
         do throws(FormatError) {
             ranges = try reader.recordRanges()
         } catch {
             throw damaged(error.message, entry.offset)
         }
         guard ranges.count == Int(h.recordCount) else { throw damaged("frame holds \(ranges.count) records, header says \(h.recordCount)", entry.offset) }
+        current = DecodedFrame(payload: Array(reader.rawBuffer.prefix(reader.rawCount)), ranges: ranges)
+        cache?.insert(current, for: key)
         loadedFrame = frame
     }
 }

@@ -182,20 +182,6 @@ final class SegmentReader {
         }
     }
 
-    /// Decodes the record at `range` of the frame last loaded.
-    func decodeRecord(in range: Range<Int>) throws(FormatError) -> AuditEvent {
-        try rawBuffer.withRawBytes { (raw) throws(FormatError) in
-            try AuditEvent.decodeRecord(UnsafeRawBufferPointer(rebasing: raw[range]))
-        }
-    }
-
-    /// Appends the record at `range` of the frame last loaded as JSON.
-    func appendJSON(in range: Range<Int>, seq: SequenceNumber, to out: inout [UInt8]) throws(FormatError) {
-        try rawBuffer.withRawBytes { (raw) throws(FormatError) in
-            try RecordJSON.append(UnsafeRawBufferPointer(rebasing: raw[range]), seq: seq, to: &out)
-        }
-    }
-
     /// Reads the footer at the end of the file, if the file is sealed.
     func readFooter(fileSize: Int64) throws(AuditLogError) -> SegmentFooter? {
         let offset = fileSize - Int64(SegmentFooter.byteCount)

@@ -1,0 +1,72 @@
+import Synchronization
+
+/// The decompressed, checksum-verified payload of one frame and its records' byte ranges.
+/// Immutable, so shared freely between queries.
+final class DecodedFrame: Sendable {
+    let payload: [UInt8]
+    let ranges: [Range<Int>]
+
+    init(payload: [UInt8], ranges: [Range<Int>]) {
+        self.payload = payload
+        self.ranges = ranges
+    }
+
+    var bytes: Int { payload.count + ranges.count * 16 + 64 }
+}
+
+/// Recently read frames, so that the queries a dashboard repeats (the newest events, one event
+/// by id) do not read, check and decompress the same frames again. Bounded in bytes, least
+/// recently used out first.
+///
+/// A frame is cached only after its checksum passed, and a complete frame never changes: the
+/// writer only appends, recovery cuts only a torn (unverifiable) last frame, and segment names
+/// (their first seq) are never reused after a sweep deletes a file.
+final class FrameCache: Sendable {
+    struct Key: Hashable, Sendable {
+        var fileName: String
+        var offset: Int64
+    }
+
+    private struct Entry: Sendable {
+        var frame: DecodedFrame
+        var lastUse: UInt64
+    }
+
+    private struct State: Sendable {
+        var entries: [Key: Entry] = [:]
+        var bytes = 0
+        var clock: UInt64 = 0
+    }
+
+    private let capacity: Int
+    private let state = Mutex(State())
+
+    init(capacityBytes: Int) {
+        capacity = capacityBytes
+    }
+
+    func frame(_ key: Key) -> DecodedFrame? {
+        state.withLock { s in
+            guard var entry = s.entries[key] else { return nil }
+            s.clock += 1
+            entry.lastUse = s.clock
+            s.entries[key] = entry
+            return entry.frame
+        }
+    }
+
+    func insert(_ frame: DecodedFrame, for key: Key) {
+        guard frame.bytes <= capacity / 4 else { return }
+        state.withLock { s in
+            s.clock += 1
+            if let old = s.entries.updateValue(Entry(frame: frame, lastUse: s.clock), forKey: key) {
+                s.bytes -= old.frame.bytes
+            }
+            s.bytes += frame.bytes
+            while s.bytes > capacity, let victim = s.entries.min(by: { $0.value.lastUse < $1.value.lastUse }) {
+                s.entries.removeValue(forKey: victim.key)
+                s.bytes -= victim.value.frame.bytes
+            }
+        }
+    }
+}
