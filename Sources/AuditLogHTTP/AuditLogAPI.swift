@@ -44,6 +44,8 @@ public struct AuditLogAPI: Sendable {
     public let configuration: Configuration
     /// The counters behind `GET /metrics`.
     public let metrics: APIMetrics
+    /// Verifications in progress, shared by concurrent `/v1/verify` requests.
+    let verifications = SharedVerification()
 
     /// The API over `log`.
     public init(log: AuditLog, configuration: Configuration, metrics: APIMetrics = APIMetrics()) {

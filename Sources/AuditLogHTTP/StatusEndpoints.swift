@@ -14,11 +14,8 @@ extension AuditLogAPI {
             guard let deep = Bool(text) else { throw APIError.invalidParameter("deep", "'deep=\(text)' is not true or false") }
             options.deep = deep
         }
-        let started = ContinuousClock.now
-        let report = try await AuditLog.verify(directory: log.directory, options: options)
-        let elapsed = ContinuousClock.now - started
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        return Self.json(report.json(seconds: seconds))
+        let outcome = try await verifications.run(directory: log.directory, options: options).get()
+        return Self.json(outcome.report.json(seconds: outcome.seconds))
     }
 
     func head(_ request: Request) async throws -> Response {
