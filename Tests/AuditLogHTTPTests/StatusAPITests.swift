@@ -37,6 +37,16 @@ struct StatusAPITests {
             #expect(report["issues"]?.arrayValue?.isEmpty == true)
             let bad = try await client.execute(uri: "/v1/verify?from_seq=zero", method: .get, headers: TestTokens.reader)
             #expect(bad.status == .badRequest)
+
+            // Concurrent requests share a run and all get the full report.
+            let reports = try await withThrowingTaskGroup(of: JSONValue.self) { group in
+                for _ in 0..<4 {
+                    group.addTask { try await client.execute(uri: "/v1/verify?deep=true", method: .get, headers: TestTokens.reader).json() }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(reports.count == 4)
+            #expect(reports.allSatisfy { $0["ok"] == .bool(true) && $0["records"]?.intValue == 500 })
         }
     }
 
