@@ -14,7 +14,13 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             response = try await next(request, context)
         } catch let error as HTTPError where error.status == .notFound {
-            let apiError = APIError.notFound("no route for \(request.method) \(request.uri.path)")
+            let path = request.uri.path
+            let apiError: APIError
+            if let allowed = AuditLogAPI.methods(forPath: path) {
+                apiError = APIError(.methodNotAllowed, code: "method_not_allowed", "\(path) answers \(allowed.joined(separator: ", ")), not \(request.method)", headers: [.allow: allowed.joined(separator: ", ")])
+            } else {
+                apiError = APIError.notFound("no route for \(request.method) \(path)")
+            }
             response = try apiError.response(from: request, context: context)
         } catch {
             let apiError = APIError(any: error)

@@ -77,6 +77,17 @@ public struct AuditLogAPI: Sendable {
         write.post("events") { request, context in try await self.appendEvents(request, context: context) }
     }
 
+    /// The methods the API answers on `path` (as mounted at the root), nil for a path it
+    /// does not serve: a wrong method on one of its paths is 405, not 404.
+    static func methods(forPath path: String) -> [String]? {
+        switch path {
+        case "/v1/events": ["GET", "POST"]
+        case "/healthz", "/metrics", "/v1/export", "/v1/usage", "/v1/tail", "/v1/verify", "/v1/head": ["GET"]
+        default:
+            path.hasPrefix("/v1/events/") && path.count > "/v1/events/".count && !path.dropFirst("/v1/events/".count).contains("/") ? ["GET"] : nil
+        }
+    }
+
     /// A JSON response.
     static func json(_ bytes: [UInt8], status: HTTPResponse.Status = .ok) -> Response {
         Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))

@@ -14,7 +14,8 @@ struct QueryParameters {
     ]
 
     init(_ request: Request, allowed: Set<String>) throws(APIError) {
-        parameters = request.uri.queryParameters.map { (String($0.key), String($0.value)) }
+        // An empty value (`since=`, as HTML forms send) means the parameter is not given.
+        parameters = request.uri.queryParameters.filter { !$0.value.isEmpty }.map { (String($0.key), String($0.value)) }
         for (key, _) in parameters where !allowed.contains(key) {
             throw .invalidParameter(key, "unknown query parameter '\(key)'; this endpoint takes \(allowed.sorted().joined(separator: ", "))")
         }

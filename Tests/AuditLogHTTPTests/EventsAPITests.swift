@@ -53,6 +53,11 @@ struct ListEventsTests {
             #expect(ids == expected)
             #expect(page["next_cursor"] == .null)
 
+            // Empty values, as HTML forms send them, are parameters not given.
+            let blank = try await client.execute(uri: "/v1/events?since=&until=&cursor=&limit=&verdict=", method: .get, headers: TestTokens.reader)
+            #expect(blank.status == .ok)
+            #expect(try blank.json()["data"]?.arrayValue?.count == 50)
+
             let teams = try await client.execute(uri: "/v1/events?team=search&model=llama-3&event_type=decision&provider=openai&limit=1000", method: .get, headers: TestTokens.reader).json()
             let teamIDs = try #require(teams["data"]?.arrayValue).compactMap { $0["id"]?.stringValue }
             #expect(teamIDs == events.reversed().filter { $0.team == "search" && $0.model == "llama-3" }.compactMap(\.id))

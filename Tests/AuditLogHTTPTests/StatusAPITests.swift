@@ -112,6 +112,10 @@ struct ServerTests {
                 #expect(try r.json()["error"]?["message"]?.stringValue == "no route for GET /v2/nothing")
                 let health = try await client.execute(uri: "/healthz", method: .get)
                 #expect(health.status == .ok)
+                let wrongMethod = try await client.execute(uri: "/v1/events", method: .delete, headers: TestTokens.writer)
+                #expect(wrongMethod.status == .methodNotAllowed)
+                #expect(wrongMethod.headers[.allow] == "GET, POST")
+                #expect(try wrongMethod.errorCode() == "method_not_allowed")
             }
             try await log.close()
         }
