@@ -129,4 +129,14 @@ if ProcessInfo.processInfo.environment["AUDITLOG_BENCHMARKS"] != nil {
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         )
     )
+    // Side by side with SQLite through GRDB (Benchmarks/compare.sh).
+    package.dependencies.append(.package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"))
+    package.targets.append(
+        .executableTarget(
+            name: "AuditLogCompare",
+            dependencies: ["AuditLog", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Benchmarks/AuditLogCompare",
+            swiftSettings: swiftSettings
+        )
+    )
 }

@@ -112,16 +112,26 @@ public enum CSVExport {
 
     /// Appends one field, quoted when it needs to be.
     public static func appendField(_ value: String, to bytes: inout [UInt8]) {
-        let utf8 = Array(value.utf8)
-        guard utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) else {
-            bytes += utf8
-            return
+        var value = value
+        value.withUTF8 { utf8 in
+            guard utf8.contains(where: needsQuotes) else {
+                bytes.append(contentsOf: utf8)
+                return
+            }
+            bytes.append(0x22)
+            for b in utf8 {
+                if b == 0x22 { bytes.append(0x22) }
+                bytes.append(b)
+            }
+            bytes.append(0x22)
         }
-        bytes.append(0x22)
-        for b in utf8 {
-            if b == 0x22 { bytes.append(0x22) }
-            bytes.append(b)
+    }
+
+    /// Comma, quote, LF, CR.
+    private static func needsQuotes(_ b: UInt8) -> Bool {
+        switch b {
+        case 0x2C, 0x22, 0x0A, 0x0D: true
+        default: false
         }
-        bytes.append(0x22)
     }
 }
