@@ -95,18 +95,48 @@ public enum CSVExport {
 
     static let header = Array((columns.joined(separator: ",") + "\r\n").utf8)
 
-    /// Appends one record as a CSV row.
+    /// Appends one record as a CSV row: each column as ``AuditEvent/fieldText(_:)`` gives it
+    /// (written field by field, without looking columns up by name).
     public static func append(_ r: Record, to bytes: inout [UInt8]) {
-        for (i, column) in columns.enumerated() {
-            if i > 0 { bytes.append(UInt8(ascii: ",")) }
-            let value: String?
-            switch column {
-            case "seq": value = String(r.seq.rawValue)
-            case "extra": value = r.event.extra.isEmpty ? nil : JSONValue.object(r.event.extra).jsonText
-            default: value = r.event.fieldText(column)
-            }
+        let e = r.event
+        func text(_ value: String?) {
             if let value { appendField(value, to: &bytes) }
+            bytes.append(UInt8(ascii: ","))
         }
+        func number(_ value: Int64?) {
+            if let value { bytes += Array(String(value).utf8) }
+            bytes.append(UInt8(ascii: ","))
+        }
+        text(e.id)
+        text(e.eventType)
+        text(e.timestamp.rfc3339)
+        text(e.verdict?.rawValue)
+        text(e.reasonCode)
+        text(e.model)
+        text(e.provider)
+        text(e.configVersion)
+        text(e.user)
+        text(e.team)
+        text(e.apiKey)
+        text(e.source)
+        number(e.tokensIn)
+        number(e.tokensOut)
+        number(e.tokensCached)
+        number(e.tokensReasoning)
+        text(e.cost?.description)
+        text(e.latencyMicros.map { FixedPoint.format($0, scale: 3) })
+        text(e.cacheHit.map { $0 ? "true" : "false" })
+        text(e.requestID)
+        text(e.sessionID)
+        text(e.gateway)
+        text(e.ip)
+        text(e.userAgent)
+        text(e.resource)
+        text(e.policies == nil ? nil : e.fieldText("policies"))
+        text(e.redactions == nil ? nil : e.fieldText("redactions"))
+        text(e.details?.jsonText)
+        text(e.extra.isEmpty ? nil : JSONValue.object(e.extra).jsonText)
+        bytes += Array(String(r.seq.rawValue).utf8)
         bytes += [0x0D, 0x0A]
     }
 
