@@ -29,9 +29,7 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             }
             response = try apiError.response(from: request, context: context)
         }
-        let elapsed = ContinuousClock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        metrics?.recordRequest(method: request.method.rawValue, route: context.endpointPath ?? "unmatched", status: response.status.code, seconds: seconds)
+        metrics?.recordRequest(method: request.method.rawValue, route: context.endpointPath ?? "unmatched", status: response.status.code, seconds: (ContinuousClock.now - start).seconds)
         return response
     }
 }
@@ -61,4 +59,9 @@ struct BearerAuthMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         return try await next(request, context)
     }
+}
+
+extension Duration {
+    /// The duration in seconds.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

@@ -17,8 +17,7 @@ final class SharedVerification: Sendable {
                 let started = ContinuousClock.now
                 do throws(AuditLogError) {
                     let report = try await AuditLog.verify(directory: directory, options: options)
-                    let elapsed = ContinuousClock.now - started
-                    return .success((report, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
+                    return .success((report, (ContinuousClock.now - started).seconds))
                 } catch {
                     return .failure(error)
                 }
