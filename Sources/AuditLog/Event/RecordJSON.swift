@@ -3,6 +3,9 @@
 /// byte the same (a property test holds the two together).
 enum RecordJSON {
     private typealias Bit = AuditEvent.Bit
+    /// The typed string members of a stored policy and redaction, in presence-bit order.
+    private static let policyMembers: [StaticString] = ["name", "kind", "phase", "verdict", "reason"]
+    private static let redactionMembers: [StaticString] = ["kind", "replacement"]
 
     static func append(_ record: UnsafeRawBufferPointer, seq: SequenceNumber?, to out: inout [UInt8]) throws(FormatError) {
         var r = ByteReader(record)
@@ -89,44 +92,11 @@ enum RecordJSON {
         try optionalString(.userAgent, "user_agent")
         if has(.policies) {
             key("policies")
-            let count = try r.readVarint("policy count")
-            guard count <= UInt64(r.remaining) else { throw FormatError(.truncated, "policy count past the end", offset: r.offset) }
-            out.append(UInt8(ascii: "["))
-            for i in 0..<count {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                let start = r.offset
-                let bits = try r.readUInt8("policy presence")
-                guard bits & ~0x3F == 0 else { throw FormatError(.malformed, "unknown policy presence bits", offset: start) }
-                var firstMember = true
-                out.append(UInt8(ascii: "{"))
-                let names: [StaticString] = ["name", "kind", "phase", "verdict", "reason"]
-                for (k, name) in names.enumerated() where bits & (1 << UInt8(k)) != 0 {
-                    memberKey(name, &firstMember, &out)
-                    try copyString(&r, to: &out)
-                }
-                if bits & 0x20 != 0 { try copyMembers(&r, to: &out, first: &firstMember, depth: 1) }
-                out.append(UInt8(ascii: "}"))
-            }
-            out.append(UInt8(ascii: "]"))
+            try copyObjects(&r, members: policyMembers, noun: "policy", to: &out)
         }
         if has(.redactions) {
             key("redactions")
-            let count = try r.readVarint("redaction count")
-            guard count <= UInt64(r.remaining) else { throw FormatError(.truncated, "redaction count past the end", offset: r.offset) }
-            out.append(UInt8(ascii: "["))
-            for i in 0..<count {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                let start = r.offset
-                let bits = try r.readUInt8("redaction presence")
-                guard bits & ~0x07 == 0 else { throw FormatError(.malformed, "unknown redaction presence bits", offset: start) }
-                var firstMember = true
-                out.append(UInt8(ascii: "{"))
-                if bits & 1 != 0 { memberKey("kind", &firstMember, &out); try copyString(&r, to: &out) }
-                if bits & 2 != 0 { memberKey("replacement", &firstMember, &out); try copyString(&r, to: &out) }
-                if bits & 4 != 0 { try copyMembers(&r, to: &out, first: &firstMember, depth: 1) }
-                out.append(UInt8(ascii: "}"))
-            }
-            out.append(UInt8(ascii: "]"))
+            try copyObjects(&r, members: redactionMembers, noun: "redaction", to: &out)
         }
         try optionalString(.resource, "resource")
         if has(.details) {
@@ -140,6 +110,31 @@ enum RecordJSON {
         }
         guard r.isAtEnd else { throw FormatError(.malformed, "\(r.remaining) unexpected bytes after the record", offset: r.offset) }
         out.append(UInt8(ascii: "}"))
+    }
+
+    /// Reads an array of objects stored as policies and redactions are: a count, then per object
+    /// a presence byte (one bit per typed string member, in `members` order, then one bit for
+    /// the other members), the present strings, the other members.
+    private static func copyObjects(_ r: inout ByteReader, members: [StaticString], noun: String, to out: inout [UInt8]) throws(FormatError) {
+        let count = try r.readVarint("object count")
+        guard count <= UInt64(r.remaining) else { throw FormatError(.truncated, "\(noun) count past the end", offset: r.offset) }
+        let otherMembers = UInt8(1) << UInt8(members.count)
+        out.append(UInt8(ascii: "["))
+        for i in 0..<count {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            let start = r.offset
+            let bits = try r.readUInt8("presence")
+            guard bits & ~((otherMembers << 1) &- 1) == 0 else { throw FormatError(.malformed, "unknown \(noun) presence bits", offset: start) }
+            var firstMember = true
+            out.append(UInt8(ascii: "{"))
+            for (k, name) in members.enumerated() where bits & (1 << UInt8(k)) != 0 {
+                memberKey(name, &firstMember, &out)
+                try copyString(&r, to: &out)
+            }
+            if bits & otherMembers != 0 { try copyMembers(&r, to: &out, first: &firstMember, depth: 1) }
+            out.append(UInt8(ascii: "}"))
+        }
+        out.append(UInt8(ascii: "]"))
     }
 
     private static func memberKey(_ name: StaticString, _ first: inout Bool, _ out: inout [UInt8]) {
