@@ -46,6 +46,8 @@ public struct AuditLogAPI: Sendable {
     public let metrics: APIMetrics
     /// Verifications in progress, shared by concurrent `/v1/verify` requests.
     let verifications = SharedVerification()
+    /// The newest sweep record, for `/metrics`.
+    let sweeps = SweepWatcher()
 
     /// The API over `log`.
     public init(log: AuditLog, configuration: Configuration, metrics: APIMetrics = APIMetrics()) {

@@ -1,5 +1,6 @@
 import AuditLog
 import Hummingbird
+import Synchronization
 
 /// `/v1/verify`, `/v1/head`, `/healthz` and `/metrics`.
 extension AuditLogAPI {
@@ -60,18 +61,35 @@ extension AuditLogAPI {
             if segment.isSealed { sealed += 1 }
         }
         var gauges = APIMetrics.LogGauges(segments: segments.count, sealedSegments: sealed, bytes: bytes, records: records, lastSeq: log.head.lastSeq?.rawValue)
-        let sweeps = Query(filter: EventFilter(fields: ["event_type": ["retention.sweep"]]), order: .newestFirst, limit: 1)
-        if let sweep = try await log.page(sweeps).records.first {
-            gauges.lastSweepSeconds = Double(sweep.event.timestamp.nanosSinceEpoch) / 1e9
-            if case .array(let ranges)? = sweep.event.details?["ranges"] {
-                var removed: Int64 = 0
-                for range in ranges {
-                    if case .number(let n)? = range["records"], let count = Int64(n) { removed += count }
-                }
-                gauges.lastSweepRecords = removed
-            }
+        if let sweep = try await sweeps.latest(in: log) {
+            gauges.lastSweepSeconds = Double(sweep.time.nanosSinceEpoch) / 1e9
+            gauges.lastSweepRecords = Int64(sweep.records)
         }
         let text = metrics.render(log: gauges)
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+}
+
+/// The newest sweep record, found by reading only what was appended since the last look (a
+/// scrape must not reread the whole log's event types when no sweep ever ran).
+final class SweepWatcher: Sendable {
+    private struct State {
+        var lookedThrough: SequenceNumber?
+        var latest: SweepEntry?
+    }
+
+    private let state = Mutex(State())
+
+    func latest(in log: AuditLog) async throws -> SweepEntry? {
+        let head = log.head.lastSeq
+        let (from, known) = state.withLock { ($0.lookedThrough, $0.latest) }
+        guard let head, head != from else { return known }
+        let found = try await log.latestSweep(after: from)
+        return state.withLock { s in
+            // A concurrent scrape may have looked further; keep the furthest look.
+            if let found, found.seq > (s.latest?.seq ?? SequenceNumber(0)) { s.latest = found }
+            if head > (s.lookedThrough ?? SequenceNumber(0)) { s.lookedThrough = head }
+            return s.latest
+        }
     }
 }

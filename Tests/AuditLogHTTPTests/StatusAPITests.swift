@@ -80,7 +80,12 @@ struct StatusAPITests {
         try await withAPI(options: options, events: sampleEvents(300)) { log, client in
             _ = try await client.execute(uri: "/v1/events?verdict=block", method: .get, headers: TestTokens.reader)
             _ = try await client.execute(uri: "/v1/events", method: .post, headers: TestTokens.writer, body: AppendEventsTests.one.buffer)
-            _ = try await log.sweep(.days(1), actor: "test", now: Timestamp(rfc3339: "2026-03-25T00:00:00Z")!)
+            // A scrape before the sweep has looked at the whole log already; the next looks
+            // only at what was appended since.
+            let before = try await client.execute(uri: "/metrics", method: .get)
+            #expect(!before.text.contains("auditlog_last_sweep_timestamp_seconds"))
+            let sweep = try await log.sweep(.days(1), actor: "test", now: Timestamp(rfc3339: "2026-03-25T00:00:00Z")!)
+            #expect(sweep.recordsRemoved > 0)
             let r = try await client.execute(uri: "/metrics", method: .get)
             #expect(r.status == .ok)
             #expect(r.headers[.contentType]?.hasPrefix("text/plain") == true)
@@ -89,9 +94,11 @@ struct StatusAPITests {
             #expect(text.contains(#"auditlog_http_requests_total{method="POST",route="/v1/events",status="201"} 1"#))
             #expect(text.contains("auditlog_appended_events_total 1\n"))
             #expect(text.contains(#"auditlog_http_request_duration_seconds_count{route="/v1/events"} 2"#))
+            #expect(text.contains(#"auditlog_http_requests_total{method="GET",route="/metrics",status="200"} 1"#))
             #expect(text.contains("auditlog_segments "))
             #expect(text.contains("auditlog_last_seq "))
             #expect(text.contains("auditlog_last_sweep_timestamp_seconds "))
+            #expect(text.contains("auditlog_last_sweep_records \(sweep.recordsRemoved)\n"))
         }
     }
 }

@@ -133,6 +133,23 @@ extension AuditLog {
         return ranges
     }
 
+    /// The newest `retention.sweep` record with a seq after `seq` (anywhere in the log when
+    /// nil), or nil when there is none. Reads the event-type column of the segments past `seq`
+    /// only: a caller that remembers the head it last looked at reads each segment once.
+    public func latestSweep(after seq: SequenceNumber? = nil) async throws(AuditLogError) -> SweepEntry? {
+        let sweeps = Query(
+            filter: EventFilter(fields: ["event_type": [SweepRecord.eventType]]), order: .oldestFirst,
+            cursor: seq.map { Query.cursor(after: $0, order: .oldestFirst) }
+        )
+        let sequence = query(sweeps)
+        return try await Self.runBlocking { () throws(AuditLogError) in
+            let iterator = try sequence.makeIterator()
+            var latest: Record?
+            while let record = try iterator.next() { latest = record }
+            return latest.map { SweepEntry(seq: $0.seq, time: $0.event.timestamp, ranges: SweptRange.ranges(in: $0.event)) }
+        }
+    }
+
     // MARK: Legal holds
 
     /// The holds in place, oldest first.

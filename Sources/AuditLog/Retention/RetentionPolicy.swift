@@ -59,3 +59,16 @@ public struct LegalHold: Hashable, Sendable {
         TimeWindow(since: from, until: until).overlaps(min: minNanos, max: maxNanos)
     }
 }
+
+/// A `retention.sweep` record in the log: when the sweep ran and what it removed.
+public struct SweepEntry: Hashable, Sendable {
+    /// The record's seq.
+    public var seq: SequenceNumber
+    /// When the sweep ran (the record's event time).
+    public var time: Timestamp
+    /// The seq ranges it deleted.
+    public var ranges: [SweptRange]
+
+    /// Records the sweep deleted.
+    public var records: UInt64 { ranges.reduce(0) { $0 + $1.records } }
+}
