@@ -76,7 +76,7 @@ public struct AuditLogAPI: Sendable {
 
         let write = router.group("v1").add(middleware: errors)
             .add(middleware: BearerAuthMiddleware<Context>(tokens: configuration.tokens, scope: .write))
-        write.post("events") { request, context in try await self.appendEvents(request, context: context) }
+        write.post("events") { request, _ in try await self.appendEvents(request) }
     }
 
     /// The methods the API answers on `path` (as mounted at the root), nil for a path it

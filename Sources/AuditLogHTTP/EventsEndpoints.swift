@@ -55,7 +55,7 @@ extension AuditLogAPI {
 
     /// Appends one event, a JSON array of events or NDJSON, all or nothing; answers 201 after
     /// the events are as durable as the log's policy promises.
-    func appendEvents(_ request: Request, context: some RequestContext) async throws -> Response {
+    func appendEvents(_ request: Request) async throws -> Response {
         _ = try QueryParameters(request, allowed: [])
         guard log.options.access == .readWrite else {
             throw APIError(.methodNotAllowed, code: "read_only", "this server serves a read-only log; append through its writer", headers: [.allow: "GET"])

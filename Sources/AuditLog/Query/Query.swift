@@ -160,7 +160,7 @@ public final class QueryIterator {
             exhausted = true
             return false
         }
-        if fetcher == nil { fetcher = RecordFetcher(paths: paths, view: view, cache: store.frames) }
+        if fetcher == nil { fetcher = RecordFetcher(paths: paths, view: view, cache: store.frames, fillsCache: query.limit != nil) }
         let seq = SequenceNumber(view.segment.firstSeq.rawValue + UInt64(i))
         try fetcher?.appendJSON(at: i, seq: seq, to: &out)
         returned += 1
@@ -191,7 +191,7 @@ public final class QueryIterator {
     }
 
     private func fetch(_ ordinal: Int) throws(AuditLogError) -> AuditEvent {
-        if fetcher == nil, let view { fetcher = RecordFetcher(paths: paths, view: view, cache: store.frames) }
+        if fetcher == nil, let view { fetcher = RecordFetcher(paths: paths, view: view, cache: store.frames, fillsCache: query.limit != nil) }
         guard let fetcher else { throw AuditLogError(.corruption, "no segment open") }
         return try fetcher.event(at: ordinal)
     }

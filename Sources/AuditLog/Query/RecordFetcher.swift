@@ -1,20 +1,32 @@
 /// Fetches single records of one segment by ordinal, each frame read, checked and
-/// decompressed at most once while a query walks it, and shared through the log's
-/// ``FrameCache`` with the queries that follow. The segment file is opened only on a miss.
+/// decompressed at most once while a query walks it. Frames come from the log's
+/// ``FrameCache`` when it holds them (the segment file is opened only on a miss); bounded
+/// reads (pages, point lookups) also put what they load there, while whole scans (exports)
+/// decode in place and leave the cache to the small queries that profit from it.
 final class RecordFetcher {
     private let paths: LogPaths
     private let segment: SegmentInfo
     private let frames: [FrameEntry]
     private let cache: FrameCache?
+    private let fillsCache: Bool
     private var reader: SegmentReader?
     private var loadedFrame = -1
-    private var current = DecodedFrame(payload: [], ranges: [])
+    /// The loaded frame when it came from (or went into) the cache; else it is in `reader`.
+    private var shared: DecodedFrame?
+    private var ranges: [Range<Int>] = []
 
-    init(paths: LogPaths, view: IndexView, cache: FrameCache?) {
+    init(paths: LogPaths, view: IndexView, cache: FrameCache?, fillsCache: Bool) {
         self.paths = paths
         segment = view.segment
         frames = view.frames
         self.cache = cache
+        self.fillsCache = fillsCache
+    }
+
+    /// Calls `body` with the loaded frame's payload.
+    private func withPayload<T>(_ body: (UnsafeRawBufferPointer) throws(FormatError) -> T) throws(FormatError) -> T {
+        if let shared { return try shared.payload.withRawBytes(body) }
+        return try (reader?.rawBuffer ?? []).withRawBytes(body)
     }
 
     private var displayName: String { LogPaths.displayName(segment.fileName) }
@@ -24,7 +36,7 @@ final class RecordFetcher {
         let seq = segment.firstSeq.rawValue + UInt64(ordinal)
         let range = try locate(seq)
         do throws(FormatError) {
-            return try current.payload.withRawBytes { (raw) throws(FormatError) in
+            return try withPayload { (raw) throws(FormatError) in
                 try AuditEvent.decodeRecord(UnsafeRawBufferPointer(rebasing: raw[range]))
             }
         } catch {
@@ -36,7 +48,7 @@ final class RecordFetcher {
     func appendJSON(at ordinal: Int, seq: SequenceNumber, to out: inout [UInt8]) throws(AuditLogError) {
         let range = try locate(segment.firstSeq.rawValue + UInt64(ordinal))
         do throws(FormatError) {
-            try current.payload.withRawBytes { (raw) throws(FormatError) in
+            try withPayload { (raw) throws(FormatError) in
                 try RecordJSON.append(UnsafeRawBufferPointer(rebasing: raw[range]), seq: seq, to: &out)
             }
         } catch {
@@ -58,7 +70,7 @@ final class RecordFetcher {
             }
             try load(lo)
         }
-        return current.ranges[Int(seq - frames[loadedFrame].firstSeq.rawValue)]
+        return ranges[Int(seq - frames[loadedFrame].firstSeq.rawValue)]
     }
 
     private func contains(_ frame: Int, _ seq: UInt64) -> Bool {
@@ -70,7 +82,8 @@ final class RecordFetcher {
         let entry = frames[frame]
         let key = FrameCache.Key(fileName: segment.fileName, offset: entry.offset)
         if let cached = cache?.frame(key), cached.ranges.count == Int(entry.recordCount) {
-            current = cached
+            shared = cached
+            ranges = cached.ranges
             loadedFrame = frame
             return
         }
@@ -87,15 +100,20 @@ final class RecordFetcher {
         case .success(false): throw damaged("frame runs past the end of the segment", entry.offset)
         case .failure(let e): throw damaged(e.message, entry.offset + Int64(e.offset))
         }
-        let ranges: [Range<Int>]
+        let loaded: [Range<Int>]
         do throws(FormatError) {
-            ranges = try reader.recordRanges()
+            loaded = try reader.recordRanges()
         } catch {
             throw damaged(error.message, entry.offset)
         }
-        guard ranges.count == Int(h.recordCount) else { throw damaged("frame holds \(ranges.count) records, header says \(h.recordCount)", entry.offset) }
-        current = DecodedFrame(payload: Array(reader.rawBuffer.prefix(reader.rawCount)), ranges: ranges)
-        cache?.insert(current, for: key)
+        guard loaded.count == Int(h.recordCount) else { throw damaged("frame holds \(loaded.count) records, header says \(h.recordCount)", entry.offset) }
+        ranges = loaded
+        shared = nil
+        if fillsCache, let cache {
+            let decoded = DecodedFrame(payload: Array(reader.rawBuffer.prefix(reader.rawCount)), ranges: loaded)
+            cache.insert(decoded, for: key)
+            shared = decoded
+        }
         loadedFrame = frame
     }
 }
