@@ -159,6 +159,13 @@ public final class AuditLog: Sendable {
             if !names.contains(segment) { try SystemFile.remove(paths.segmentPath(name)) }
         }
         let catalog = try LogCatalog.load(paths, repair: true)
+        // A checkpoint is kept only for the active segment (a crash may leave one of a segment
+        // sealed or deleted since).
+        let active = catalog.segments.last.flatMap { $0.isSealed ? nil : $0.fileName }
+        for name in names where name.hasSuffix(ActiveIndexCheckpoint.suffix) {
+            let segment = String(name.dropLast(ActiveIndexCheckpoint.suffix.count)) + LogPaths.segmentSuffix
+            if segment != active { try SystemFile.remove(paths.segmentPath(name)) }
+        }
         let indexes = IndexStore(paths: paths, persists: true)
         indexes.repairSealedIndexes(catalog.segments)
         let core = try WriterCore(paths: paths, catalog: catalog, options: options, indexes: indexes)
@@ -248,6 +255,7 @@ public final class AuditLog: Sendable {
                 self.indexes.waitForBackgroundWork()
                 do throws(AuditLogError) {
                     try core.close()
+                    if let active = core.segments.last { self.indexes.checkpointActive(active) }
                     self.lockFile?.release()
                     continuation.resume(returning: .success(()))
                 } catch {

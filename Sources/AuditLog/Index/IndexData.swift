@@ -136,6 +136,24 @@ struct IndexBuilder: Sendable {
 
     init(firstSeq: SequenceNumber) { data = IndexData(firstSeq: firstSeq) }
 
+    /// Continues an index as ``finish(withRollups:)`` left it (a checkpoint read back): the
+    /// value lookups and the per-record id hashes are rebuilt from it.
+    init(resuming finished: IndexData) {
+        var d = finished
+        var inOrder = [UInt32](repeating: 0, count: finished.idHashes.count)
+        for (hash, ordinal) in zip(finished.idHashes, finished.idOrdinals) where Int(ordinal) < inOrder.count {
+            inOrder[Int(ordinal)] = hash
+        }
+        d.idHashes = []
+        d.idOrdinals = []
+        d.rollups = [:]
+        data = d
+        hashes = inOrder
+        lookup = finished.dictionaries.map { values in
+            Dictionary(values.enumerated().map { ($1, UInt32($0 + 1)) }, uniquingKeysWith: { first, _ in first })
+        }
+    }
+
     var recordCount: Int { data.columns.count }
 
     /// One id hash per record, in seq order.

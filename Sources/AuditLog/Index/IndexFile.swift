@@ -29,9 +29,35 @@ enum IndexFile {
         String(segment.dropLast(LogPaths.segmentSuffix.count)) + suffix
     }
 
+    /// What the header binds an index to: the segment's first seq, and the record count, byte
+    /// size and chain value of the part of it the index covers (all of a sealed segment; for an
+    /// active-segment checkpoint, its data up to the end of the last frame covered).
+    struct Binding: Equatable {
+        var firstSeq: SequenceNumber
+        var recordCount: UInt64
+        var bytes: UInt64
+        var chainAfter: ChainHash
+
+        init(firstSeq: SequenceNumber, recordCount: UInt64, bytes: UInt64, chainAfter: ChainHash) {
+            self.firstSeq = firstSeq
+            self.recordCount = recordCount
+            self.bytes = bytes
+            self.chainAfter = chainAfter
+        }
+
+        /// A sealed segment's binding: all of it.
+        init(sealed segment: SegmentInfo) {
+            self.init(firstSeq: segment.firstSeq, recordCount: segment.recordCount, bytes: UInt64(segment.bytes), chainAfter: segment.chainAfter)
+        }
+    }
+
     // MARK: Writing
 
     static func encode(_ data: IndexData, segment: SegmentInfo) -> [UInt8] {
+        encode(data, binding: Binding(sealed: segment))
+    }
+
+    static func encode(_ data: IndexData, binding: Binding) -> [UInt8] {
         var payloads: [(Section, [UInt8])] = []
         for section in Section.allCases {
             var w = ByteWriter(capacity: 1 << 16)
@@ -79,10 +105,10 @@ enum IndexFile {
         header.write(formatVersion)
         header.write(UInt16(headerBytes))
         header.write(UInt32(payloads.count))
-        header.write(segment.firstSeq.rawValue)
-        header.write(segment.recordCount)
-        header.write(UInt64(segment.bytes))
-        segment.chainAfter.write(to: &header)
+        header.write(binding.firstSeq.rawValue)
+        header.write(binding.recordCount)
+        header.write(binding.bytes)
+        binding.chainAfter.write(to: &header)
         header.write(bytes: [UInt8](repeating: 0, count: 48))
         header.write(Checksum.xxh3(header.bytes))
 
@@ -128,8 +154,8 @@ enum IndexFile {
         }
     }
 
-    private static func zigzag(_ v: Int64) -> UInt64 { UInt64(bitPattern: (v << 1) ^ (v >> 63)) }
-    private static func unzigzag(_ v: UInt64) -> Int64 { Int64(bitPattern: v >> 1) ^ -Int64(bitPattern: v & 1) }
+    static func zigzag(_ v: Int64) -> UInt64 { UInt64(bitPattern: (v << 1) ^ (v >> 63)) }
+    static func unzigzag(_ v: UInt64) -> Int64 { Int64(bitPattern: v >> 1) ^ -Int64(bitPattern: v & 1) }
 
     private static func encodeIDs(_ data: IndexData, to w: inout ByteWriter) {
         w.writeVarint(UInt64(data.idHashes.count))
@@ -158,18 +184,27 @@ enum IndexFile {
     final class Reader {
         let file: SystemFile
         let displayName: String
+        /// What the header binds the file to.
+        let binding: Binding
         private var directory: [Section: (codec: UInt32, offset: Int64, stored: Int, raw: Int, checksum: UInt64)] = [:]
 
-        /// Opens and checks the header and directory. Throws ``FormatError`` (stale or
-        /// damaged) or ``AuditLogError`` (I/O, missing file).
-        init(paths: LogPaths, segment: SegmentInfo) throws(AuditLogError) {
-            let name = IndexFile.fileName(forSegment: segment.fileName)
-            displayName = LogPaths.displayName(name)
-            file = try SystemFile.openForReading(paths.segmentPath(name), displayName: displayName)
+        /// Opens the index file of a sealed segment and checks its header against the segment.
+        convenience init(paths: LogPaths, segment: SegmentInfo) throws(AuditLogError) {
+            let expected = Binding(sealed: segment)
+            try self.init(paths: paths, fileName: IndexFile.fileName(forSegment: segment.fileName)) { $0 == expected }
+        }
+
+        /// Opens `segments/<name>` and checks its header and directory; `accepts` decides
+        /// whether the binding fits (else the file is stale). Throws a corruption error for a
+        /// stale or damaged file, an I/O error (errno 2 when it is missing) otherwise.
+        init(paths: LogPaths, fileName name: String, accepts: (Binding) -> Bool) throws(AuditLogError) {
+            let display = LogPaths.displayName(name)
+            displayName = display
+            file = try SystemFile.openForReading(paths.segmentPath(name), displayName: display)
             var buffer: [UInt8] = []
             let n = try file.read(into: &buffer, count: headerBytes, at: 0)
             func bad(_ message: String, _ offset: Int) -> AuditLogError {
-                AuditLogError(.corruption, message, location: .init(file: displayName, offset: Int64(offset)))
+                AuditLogError(.corruption, message, location: .init(file: display, offset: Int64(offset)))
             }
             guard n == headerBytes, Array(buffer[0..<8]) == magic else { throw bad("not an index file", 0) }
             let checksum = buffer.withUnsafeBytes { Checksum.xxh3(UnsafeRawBufferPointer(rebasing: $0[0..<(headerBytes - 8)])) }
@@ -181,9 +216,9 @@ enum IndexFile {
             }
             guard fields.stored == checksum else { throw bad("index header checksum mismatch", 120) }
             guard fields.version == formatVersion else { throw bad("index format version \(fields.version)", 8) }
-            guard fields.firstSeq == segment.firstSeq.rawValue, fields.records == segment.recordCount,
-                  fields.size == UInt64(segment.bytes), fields.chain == segment.chainAfter
-            else { throw bad("index is stale: it describes another version of its segment", 16) }
+            guard let chain = fields.chain else { throw bad("index chain value", 40) }
+            binding = Binding(firstSeq: SequenceNumber(fields.firstSeq), recordCount: fields.records, bytes: fields.size, chainAfter: chain)
+            guard accepts(binding) else { throw bad("index is stale: it describes another version of its segment", 16) }
             let count = Int(fields.sections)
             guard count <= 64 else { throw bad("\(count) sections", 12) }
             let dirBytes = count * directoryEntryBytes + 8
@@ -232,153 +267,57 @@ enum IndexFile {
             }
             return Array(raw[0..<e.raw])
         }
-    }
 
-    // MARK: Section decoders (every count and index is checked against the segment)
-
-    static func decodeFrames(_ bytes: [UInt8], recordCount: UInt64) throws(FormatError) -> [FrameEntry] {
-        try bytes.withRawBytes { (raw) throws(FormatError) in
-            var r = ByteReader(raw)
-            let count = try r.readVarint()
-            guard count <= recordCount else { throw FormatError(.malformed, "\(count) frames for \(recordCount) records", offset: 0) }
-            var out: [FrameEntry] = []
-            for _ in 0..<count {
-                let offset = try r.readVarint()
-                let first = try r.readVarint()
-                let n = try r.readVarint()
-                guard offset <= UInt64(Int64.max), n <= UInt64(UInt32.max) else { throw FormatError(.malformed, "frame entry", offset: r.offset) }
-                out.append(FrameEntry(offset: Int64(offset), firstSeq: SequenceNumber(first), recordCount: UInt32(n), minTimestampNanos: try r.readInt64(), maxTimestampNanos: try r.readInt64()))
+        /// The frame directory and dictionaries (what every query needs), checked against the
+        /// binding's record count.
+        func loadDirectory() throws(AuditLogError) -> IndexData {
+            var data = IndexData(firstSeq: binding.firstSeq)
+            let records = binding.recordCount
+            data.frames = try decode(.frames) { (b) throws(FormatError) in try IndexFile.decodeFrames(b, recordCount: records) }
+            data.dictionaries = try decode(.dictionaries) { (b) throws(FormatError) in try IndexFile.decodeDictionaries(b) }
+            guard data.frames.reduce(0, { $0 + UInt64($1.recordCount) }) == records else {
+                throw AuditLogError(.corruption, "frame directory does not add up to the segment's records", location: .init(file: displayName))
             }
-            return out
+            return data
         }
-    }
 
-    static func decodeDictionaries(_ bytes: [UInt8]) throws(FormatError) -> [[String]] {
-        try bytes.withRawBytes { (raw) throws(FormatError) in
-            var r = ByteReader(raw)
-            var out: [[String]] = []
-            for _ in IndexedField.allCases {
-                let count = try r.readVarint()
-                guard count <= UInt64(r.remaining) else { throw FormatError(.truncated, "dictionary size", offset: r.offset) }
-                var values: [String] = []
-                values.reserveCapacity(Int(count))
-                for _ in 0..<count { values.append(try r.readString()) }
-                out.append(values)
+        /// Reads one part into `data` (whose dictionaries are loaded), checking every count and
+        /// code against the binding.
+        func load(_ part: IndexStore.Part, into data: inout IndexData) throws(AuditLogError) {
+            let n = Int(binding.recordCount)
+            switch part {
+            case .timestamps:
+                data.columns.timestamps = try decode(.timestamps) { (b) throws(FormatError) in try IndexFile.decodeTimestamps(b, recordCount: n) }
+            case .verdicts:
+                data.columns.verdicts = try decode(.verdicts) { (b) throws(FormatError) in try IndexFile.decodeBytes(b, recordCount: n, maxValue: 4) }
+            case .cacheHits:
+                data.columns.cacheHits = try decode(.cacheHits) { (b) throws(FormatError) in try IndexFile.decodeBytes(b, recordCount: n, maxValue: 2) }
+            case .metrics:
+                let m = try decode(.metrics) { (b) throws(FormatError) in try IndexFile.decodeMetrics(b, recordCount: n) }
+                data.columns.tokensIn = m[0]
+                data.columns.tokensOut = m[1]
+                data.columns.costNanos = m[2]
+                data.columns.latencyMicros = m[3]
+            case .dimension(let field):
+                let size = data.dictionaries[field.rawValue].count
+                data.columns.dims[field.rawValue] = try decode(Section.dimension(field)) { (b) throws(FormatError) in try IndexFile.decodeDimension(b, recordCount: n, dictionarySize: size) }
+            case .ids:
+                let ids = try decode(.ids) { (b) throws(FormatError) in try IndexFile.decodeIDs(b, recordCount: n) }
+                data.idHashes = ids.hashes
+                data.idOrdinals = ids.ordinals
+            case .rollups, .hourlyRollups:
+                let rows = try decode(part == .rollups ? .rollups : .hourlyRollups) { (b) throws(FormatError) in try IndexFile.decodeRollups(b) }
+                data.rollups.merge(rows) { a, _ in a }
             }
-            return out
         }
-    }
 
-    private static func count(_ r: inout ByteReader, _ n: Int) throws(FormatError) {
-        let count = try r.readVarint()
-        guard count == UInt64(n) else { throw FormatError(.malformed, "column holds \(count) records, segment \(n)", offset: 0) }
-    }
-
-    static func decodeTimestamps(_ bytes: [UInt8], recordCount n: Int) throws(FormatError) -> [Int64] {
-        try bytes.withRawBytes { (raw) throws(FormatError) in
-            var r = ByteReader(raw)
-            try count(&r, n)
-            var out: [Int64] = []
-            out.reserveCapacity(n)
-            var previous: Int64 = 0
-            for _ in 0..<n {
-                previous = previous &+ unzigzag(try r.readVarint())
-                out.append(previous)
+        private func decode<T>(_ section: Section, _ body: ([UInt8]) throws(FormatError) -> T) throws(AuditLogError) -> T {
+            let bytes = try read(section)
+            do throws(FormatError) {
+                return try body(bytes)
+            } catch {
+                throw AuditLogError(.corruption, "index section \(section): \(error.message)", location: .init(file: displayName))
             }
-            return out
-        }
-    }
-
-    /// Verdict or cache-hit bytes; every byte must be at most `maxValue`.
-    static func decodeBytes(_ bytes: [UInt8], recordCount n: Int, maxValue: UInt8) throws(FormatError) -> [UInt8] {
-        try bytes.withRawBytes { (raw) throws(FormatError) in
-            var r = ByteReader(raw)
-            try count(&r, n)
-            let out = Array(try r.readBytes(n))
-            guard !out.contains(where: { $0 > maxValue }) else { throw FormatError(.malformed, "column value above \(maxValue)", offset: r.offset) }
-            return out
-        }
-    }
-
-    static func decodeMetrics(_ bytes: [UInt8], recordCount n: Int) throws(FormatError) -> [[Int64]] {
-        try bytes.withRawBytes { (raw) throws(FormatError) in
-            var r = ByteReader(raw)
-            try count(&r, n)
-            var metrics: [[Int64]] = []
-            for _ in 0..<4 {
-                var column: [Int64] = []
-                column.reserveCapacity(n)
-                for _ in 0..<n { column.append(Int64(bitPattern: try r.readVarint()) &- 1) }
-                metrics.append(column)
-            }
-            return metrics
-        }
-    }
-
-    static func decodeDimension(_ bytes: [UInt8], recordCount n: Int, dictionarySize: Int) throws(FormatError) -> [UInt32] {
-        try bytes.withRawBytes { (raw) throws(FormatError) in
-            var r = ByteReader(raw)
-            try count(&r, n)
-            let width = Int(try r.readUInt8())
-            guard [1, 2, 4].contains(width) else { throw FormatError(.malformed, "code width \(width)", offset: r.offset) }
-            let codes = try r.readBytes(n * width)
-            var out = [UInt32](repeating: 0, count: n)
-            var maxCode: UInt32 = 0
-            for i in 0..<n {
-                let v: UInt32
-                switch width {
-                case 1: v = UInt32(codes[i])
-                case 2: v = UInt32(UInt16(littleEndian: codes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
-                default: v = UInt32(littleEndian: codes.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))
-                }
-                out[i] = v
-                maxCode = max(maxCode, v)
-            }
-            guard maxCode <= UInt32(dictionarySize) else { throw FormatError(.malformed, "code \(maxCode) beyond its dictionary of \(dictionarySize)", offset: r.offset) }
-            return out
-        }
-    }
-
-    static func decodeIDs(_ bytes: [UInt8], recordCount: Int) throws(FormatError) -> (hashes: [UInt32], ordinals: [UInt32]) {
-        try bytes.withRawBytes { (raw) throws(FormatError) in
-            var r = ByteReader(raw)
-            let count = try r.readVarint()
-            guard count == UInt64(recordCount) else { throw FormatError(.malformed, "id table of \(count) for \(recordCount) records", offset: 0) }
-            var hashes: [UInt32] = []
-            var ordinals: [UInt32] = []
-            hashes.reserveCapacity(Int(count))
-            ordinals.reserveCapacity(Int(count))
-            var previous: UInt32 = 0
-            for _ in 0..<count {
-                let d = try r.readVarint()
-                guard d <= UInt64(UInt32.max) else { throw FormatError(.malformed, "id hash delta", offset: r.offset) }
-                previous = previous &+ UInt32(d)
-                hashes.append(previous)
-            }
-            for _ in 0..<count {
-                let o = try r.readVarint()
-                guard o < count else { throw FormatError(.malformed, "id ordinal \(o) beyond \(count)", offset: r.offset) }
-                ordinals.append(UInt32(o))
-            }
-            return (hashes, ordinals)
-        }
-    }
-
-    static func decodeRollups(_ bytes: [UInt8]) throws(FormatError) -> [RollupKey: UsageAggregate] {
-        try bytes.withRawBytes { (raw) throws(FormatError) in
-            var r = ByteReader(raw)
-            let count = try r.readVarint()
-            guard count <= UInt64(r.remaining) else { throw FormatError(.truncated, "rollup count", offset: 0) }
-            var out: [RollupKey: UsageAggregate] = [:]
-            out.reserveCapacity(Int(count))
-            for _ in 0..<count {
-                guard let dimension = RollupDimension(rawValue: try r.readUInt8()) else { throw FormatError(.malformed, "rollup dimension", offset: r.offset) }
-                let value = try r.readVarint()
-                guard value <= UInt64(UInt32.max) else { throw FormatError(.malformed, "rollup value", offset: r.offset) }
-                let hour = try r.readInt64()
-                out[RollupKey(dimension: dimension, value: UInt32(value), hourNanos: hour)] = try UsageAggregate.decode(from: &r)
-            }
-            return out
         }
     }
 }

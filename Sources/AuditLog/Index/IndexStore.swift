@@ -120,6 +120,8 @@ final class IndexStore: Sendable {
         var rebuilds: [IndexRebuild] = []
         var clock: UInt64 = 0
         var pending: Set<String> = []
+        /// Records of active segments indexed by decoding them (not from memory or a checkpoint).
+        var activeRecordsScanned = 0
     }
 
     /// Recently read frames, shared by every query of the log.
@@ -133,6 +135,9 @@ final class IndexStore: Sendable {
 
     /// Indexes rebuilt so far.
     var rebuilds: [IndexRebuild] { state.withLock { $0.rebuilds } }
+
+    /// Records of active segments this store indexed by decoding them.
+    var activeRecordsScanned: Int { state.withLock { $0.activeRecordsScanned } }
 
     /// The index of `segment` with the requested parts.
     func view(_ segment: SegmentInfo, parts: Set<Part>) throws(AuditLogError) -> IndexView {
@@ -184,13 +189,7 @@ final class IndexStore: Sendable {
     /// Frames and dictionaries from the file, or the whole index rebuilt from the segment.
     private func loadSealed(_ segment: SegmentInfo) throws(AuditLogError) -> Sealed {
         do throws(AuditLogError) {
-            let reader = try IndexFile.Reader(paths: paths, segment: segment)
-            var data = IndexData(firstSeq: segment.firstSeq)
-            data.frames = try decode(reader, .frames) { (b) throws(FormatError) in try IndexFile.decodeFrames(b, recordCount: segment.recordCount) }
-            data.dictionaries = try decode(reader, .dictionaries) { (b) throws(FormatError) in try IndexFile.decodeDictionaries(b) }
-            guard data.frames.reduce(0, { $0 + UInt64($1.recordCount) }) == segment.recordCount else {
-                throw AuditLogError(.corruption, "frame directory does not add up to the segment's records", location: .init(file: reader.displayName))
-            }
+            let data = try IndexFile.Reader(paths: paths, segment: segment).loadDirectory()
             return Sealed(data: data, loaded: [], lastUse: 0)
         } catch {
             let pending = state.withLock { $0.pending.contains(segment.fileName) }
@@ -207,46 +206,13 @@ final class IndexStore: Sendable {
         var e = entry
         do throws(AuditLogError) {
             let reader = try IndexFile.Reader(paths: paths, segment: segment)
-            let n = Int(segment.recordCount)
             for part in parts {
-                switch part {
-                case .timestamps:
-                    e.data.columns.timestamps = try decode(reader, .timestamps) { (b) throws(FormatError) in try IndexFile.decodeTimestamps(b, recordCount: n) }
-                case .verdicts:
-                    e.data.columns.verdicts = try decode(reader, .verdicts) { (b) throws(FormatError) in try IndexFile.decodeBytes(b, recordCount: n, maxValue: 4) }
-                case .cacheHits:
-                    e.data.columns.cacheHits = try decode(reader, .cacheHits) { (b) throws(FormatError) in try IndexFile.decodeBytes(b, recordCount: n, maxValue: 2) }
-                case .metrics:
-                    let m = try decode(reader, .metrics) { (b) throws(FormatError) in try IndexFile.decodeMetrics(b, recordCount: n) }
-                    e.data.columns.tokensIn = m[0]
-                    e.data.columns.tokensOut = m[1]
-                    e.data.columns.costNanos = m[2]
-                    e.data.columns.latencyMicros = m[3]
-                case .dimension(let field):
-                    let size = e.data.dictionaries[field.rawValue].count
-                    e.data.columns.dims[field.rawValue] = try decode(reader, IndexFile.Section.dimension(field)) { (b) throws(FormatError) in try IndexFile.decodeDimension(b, recordCount: n, dictionarySize: size) }
-                case .ids:
-                    let ids = try decode(reader, .ids) { (b) throws(FormatError) in try IndexFile.decodeIDs(b, recordCount: n) }
-                    e.data.idHashes = ids.hashes
-                    e.data.idOrdinals = ids.ordinals
-                case .rollups, .hourlyRollups:
-                    let rows = try decode(reader, part == .rollups ? .rollups : .hourlyRollups) { (b) throws(FormatError) in try IndexFile.decodeRollups(b) }
-                    e.data.rollups.merge(rows) { a, _ in a }
-                }
+                try reader.load(part, into: &e.data)
                 e.loaded.insert(part)
             }
             return e
         } catch {
             return try rebuild(segment, reason: Self.reason(error))
-        }
-    }
-
-    private func decode<T>(_ reader: IndexFile.Reader, _ section: IndexFile.Section, _ body: ([UInt8]) throws(FormatError) -> T) throws(AuditLogError) -> T {
-        let bytes = try reader.read(section)
-        do throws(FormatError) {
-            return try body(bytes)
-        } catch {
-            throw AuditLogError(.corruption, "index section \(section): \(error.message)", location: .init(file: reader.displayName))
         }
     }
 
@@ -298,7 +264,9 @@ final class IndexStore: Sendable {
             return (a.builder, a.scannedTo)
         }
         background.async { [self] in
-            if let data = try? Self.build(paths: paths, segment: segment, from: partial) {
+            let resumed = partial ?? ActiveIndexCheckpoint.load(segment, paths: paths)
+            defer { ActiveIndexCheckpoint.remove(forSegment: segment.fileName, paths: paths) }
+            if let data = try? Self.build(paths: paths, segment: segment, from: resumed) {
                 try? write(data, for: segment)
                 state.withLock { s in
                     s.clock += 1
@@ -360,20 +328,7 @@ final class IndexStore: Sendable {
     // MARK: The active segment
 
     private func activeView(_ segment: SegmentInfo, parts: Set<Part>) throws(AuditLogError) -> IndexView {
-        var active = state.withLock { s -> Active? in
-            guard let a = s.active, a.fileName == segment.fileName else { return nil }
-            return a
-        } ?? Active(fileName: segment.fileName, builder: IndexBuilder(firstSeq: segment.firstSeq), scannedTo: Int64(SegmentHeader.byteCount))
-        if active.scannedTo < segment.dataEnd {
-            let reader = try SegmentReader(paths: paths, fileName: segment.fileName, limit: segment.dataEnd)
-            active.scannedTo = try active.builder.scan(reader, from: active.scannedTo)
-            let updated = active
-            state.withLock { s in
-                if s.active == nil || s.active?.fileName == updated.fileName && (s.active?.scannedTo ?? 0) < updated.scannedTo {
-                    s.active = updated
-                }
-            }
-        }
+        let active = try activeIndex(segment)
         // The snapshot may cover less than the builder (another reader scanned further).
         let data = active.builder.data
         let count = Int(segment.recordCount)
@@ -389,6 +344,42 @@ final class IndexStore: Sendable {
         }
         let ids = parts.contains(.ids) ? IndexView.IDs(hashes: Array(active.builder.idHashesInOrder.prefix(count)), ordinals: [], sorted: false) : nil
         return IndexView(segment: segment, frames: frames, dictionaries: data.dictionaries, columns: columns, ids: ids, rollups: nil)
+    }
+
+    /// The in-memory index of the active segment, brought up to the snapshot's end: continued
+    /// from what is already in memory, else from the checkpoint the last writer left, else
+    /// built by scanning the segment.
+    private func activeIndex(_ segment: SegmentInfo) throws(AuditLogError) -> Active {
+        var active = state.withLock { s -> Active? in
+            guard let a = s.active, a.fileName == segment.fileName else { return nil }
+            return a
+        } ?? ActiveIndexCheckpoint.load(segment, paths: paths).map { Active(fileName: segment.fileName, builder: $0.builder, scannedTo: $0.coveredTo) }
+            ?? Active(fileName: segment.fileName, builder: IndexBuilder(firstSeq: segment.firstSeq), scannedTo: Int64(SegmentHeader.byteCount))
+        let before = active.builder.recordCount
+        if active.scannedTo < segment.dataEnd {
+            let reader = try SegmentReader(paths: paths, fileName: segment.fileName, limit: segment.dataEnd)
+            active.scannedTo = try active.builder.scan(reader, from: active.scannedTo)
+        }
+        let updated = active
+        state.withLock { s in
+            s.activeRecordsScanned += updated.builder.recordCount - before
+            if s.active == nil || s.active?.fileName == updated.fileName && (s.active?.scannedTo ?? 0) < updated.scannedTo {
+                s.active = updated
+            }
+        }
+        return active
+    }
+
+    /// Called by the writer when it closes: leaves a checkpoint of the active segment's index
+    /// so that the next open does not decode the segment to index it. Best effort: without
+    /// one, the next open scans.
+    func checkpointActive(_ segment: SegmentInfo) {
+        guard persists, !segment.isSealed, segment.recordCount > 0 else { return }
+        do throws(AuditLogError) {
+            let active = try activeIndex(segment)
+            guard active.scannedTo == segment.dataEnd else { return }
+            try ActiveIndexCheckpoint.write(active.builder, segment: segment, paths: paths)
+        } catch {}
     }
 
     private static func prefix(_ c: IndexColumns, _ n: Int) -> IndexColumns {

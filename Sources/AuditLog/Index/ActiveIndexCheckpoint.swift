@@ -1,0 +1,60 @@
+/// A checkpoint of the active segment's in-memory index, `segments/<first seq>.aidx`
+/// (docs/FORMAT.md, "Active index checkpoint"). The writer leaves one when it closes, so the next
+/// open — a reader's or a writer's — indexes only what was appended since, instead of decoding
+/// every record of the active segment.
+///
+/// It has the index file's layout; its header binds it to the segment's first seq and to the
+/// record count, byte offset and chain value where it stops. Like an index it is derived data:
+/// it is used only when the frame that ends where it stops carries the same chain value (so it
+/// describes these very records), ignored otherwise, and deleted once the segment is sealed.
+enum ActiveIndexCheckpoint {
+    static let suffix = ".aidx"
+
+    static func fileName(forSegment segment: String) -> String {
+        String(segment.dropLast(LogPaths.segmentSuffix.count)) + suffix
+    }
+
+    /// Writes the checkpoint of `builder`, which covers all of `segment` (an active segment).
+    static func write(_ builder: IndexBuilder, segment: SegmentInfo, paths: LogPaths) throws(AuditLogError) {
+        guard !segment.isSealed, builder.recordCount == Int(segment.recordCount), segment.recordCount > 0 else { return }
+        let binding = IndexFile.Binding(firstSeq: segment.firstSeq, recordCount: segment.recordCount, bytes: UInt64(segment.dataEnd), chainAfter: segment.chainAfter)
+        let name = fileName(forSegment: segment.fileName)
+        let bytes = IndexFile.encode(builder.finish(withRollups: false), binding: binding)
+        try SystemFile.writeAtomically(bytes, to: paths.segmentPath(name), directory: paths.segmentsDirectory, displayName: LogPaths.displayName(name))
+    }
+
+    /// The checkpointed index of `segment` and the byte offset it covers up to, or nil when
+    /// there is none or it does not describe this segment's records (a stale or damaged
+    /// checkpoint is only a lost shortcut: the caller indexes the segment by scanning).
+    static func load(_ segment: SegmentInfo, paths: LogPaths) -> (builder: IndexBuilder, coveredTo: Int64)? {
+        let name = fileName(forSegment: segment.fileName)
+        guard SystemFile.fileExists(paths.segmentPath(name)) else { return nil }
+        do throws(AuditLogError) {
+            let reader = try IndexFile.Reader(paths: paths, fileName: name) { b in
+                b.firstSeq == segment.firstSeq && b.recordCount > 0 && b.recordCount <= segment.recordCount
+                    && b.bytes <= UInt64(segment.dataEnd)
+            }
+            var data = try reader.loadDirectory()
+            for part in IndexStore.Part.all where part.isColumn || part == .ids {
+                try reader.load(part, into: &data)
+            }
+            // The frame that ends where the checkpoint stops must carry its chain value.
+            guard let last = data.frames.last else { return nil }
+            let segmentReader = try SegmentReader(paths: paths, fileName: segment.fileName, limit: segment.dataEnd)
+            guard case .frame(let h) = try segmentReader.probe(at: last.offset),
+                  h.firstSeq == last.firstSeq, h.recordCount == last.recordCount,
+                  last.offset + Int64(h.frameLengthBytes) == Int64(reader.binding.bytes),
+                  h.chainAfter == reader.binding.chainAfter
+            else { return nil }
+            return (IndexBuilder(resuming: data), Int64(reader.binding.bytes))
+        } catch {
+            return nil
+        }
+    }
+
+    /// Removes the checkpoint of `segment` (sealed, or deleted by a sweep), if any.
+    static func remove(forSegment segment: String, paths: LogPaths) {
+        let path = paths.segmentPath(fileName(forSegment: segment))
+        if SystemFile.fileExists(path) { try? SystemFile.remove(path) }
+    }
+}

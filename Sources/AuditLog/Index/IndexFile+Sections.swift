@@ -1,0 +1,152 @@
+// Decoders of index file sections (docs/FORMAT.md, "Index file"): every count, code and
+// ordinal is checked against the record count the header binds, so a damaged section is an
+// error, never an out-of-range read.
+extension IndexFile {
+    // MARK: Section decoders (every count and index is checked against the segment)
+
+    static func decodeFrames(_ bytes: [UInt8], recordCount: UInt64) throws(FormatError) -> [FrameEntry] {
+        try bytes.withRawBytes { (raw) throws(FormatError) in
+            var r = ByteReader(raw)
+            let count = try r.readVarint()
+            guard count <= recordCount else { throw FormatError(.malformed, "\(count) frames for \(recordCount) records", offset: 0) }
+            var out: [FrameEntry] = []
+            for _ in 0..<count {
+                let offset = try r.readVarint()
+                let first = try r.readVarint()
+                let n = try r.readVarint()
+                guard offset <= UInt64(Int64.max), n <= UInt64(UInt32.max) else { throw FormatError(.malformed, "frame entry", offset: r.offset) }
+                out.append(FrameEntry(offset: Int64(offset), firstSeq: SequenceNumber(first), recordCount: UInt32(n), minTimestampNanos: try r.readInt64(), maxTimestampNanos: try r.readInt64()))
+            }
+            return out
+        }
+    }
+
+    static func decodeDictionaries(_ bytes: [UInt8]) throws(FormatError) -> [[String]] {
+        try bytes.withRawBytes { (raw) throws(FormatError) in
+            var r = ByteReader(raw)
+            var out: [[String]] = []
+            for _ in IndexedField.allCases {
+                let count = try r.readVarint()
+                guard count <= UInt64(r.remaining) else { throw FormatError(.truncated, "dictionary size", offset: r.offset) }
+                var values: [String] = []
+                values.reserveCapacity(Int(count))
+                for _ in 0..<count { values.append(try r.readString()) }
+                out.append(values)
+            }
+            return out
+        }
+    }
+
+    private static func count(_ r: inout ByteReader, _ n: Int) throws(FormatError) {
+        let count = try r.readVarint()
+        guard count == UInt64(n) else { throw FormatError(.malformed, "column holds \(count) records, segment \(n)", offset: 0) }
+    }
+
+    static func decodeTimestamps(_ bytes: [UInt8], recordCount n: Int) throws(FormatError) -> [Int64] {
+        try bytes.withRawBytes { (raw) throws(FormatError) in
+            var r = ByteReader(raw)
+            try count(&r, n)
+            var out: [Int64] = []
+            out.reserveCapacity(n)
+            var previous: Int64 = 0
+            for _ in 0..<n {
+                previous = previous &+ unzigzag(try r.readVarint())
+                out.append(previous)
+            }
+            return out
+        }
+    }
+
+    /// Verdict or cache-hit bytes; every byte must be at most `maxValue`.
+    static func decodeBytes(_ bytes: [UInt8], recordCount n: Int, maxValue: UInt8) throws(FormatError) -> [UInt8] {
+        try bytes.withRawBytes { (raw) throws(FormatError) in
+            var r = ByteReader(raw)
+            try count(&r, n)
+            let out = Array(try r.readBytes(n))
+            guard !out.contains(where: { $0 > maxValue }) else { throw FormatError(.malformed, "column value above \(maxValue)", offset: r.offset) }
+            return out
+        }
+    }
+
+    static func decodeMetrics(_ bytes: [UInt8], recordCount n: Int) throws(FormatError) -> [[Int64]] {
+        try bytes.withRawBytes { (raw) throws(FormatError) in
+            var r = ByteReader(raw)
+            try count(&r, n)
+            var metrics: [[Int64]] = []
+            for _ in 0..<4 {
+                var column: [Int64] = []
+                column.reserveCapacity(n)
+                for _ in 0..<n { column.append(Int64(bitPattern: try r.readVarint()) &- 1) }
+                metrics.append(column)
+            }
+            return metrics
+        }
+    }
+
+    static func decodeDimension(_ bytes: [UInt8], recordCount n: Int, dictionarySize: Int) throws(FormatError) -> [UInt32] {
+        try bytes.withRawBytes { (raw) throws(FormatError) in
+            var r = ByteReader(raw)
+            try count(&r, n)
+            let width = Int(try r.readUInt8())
+            guard [1, 2, 4].contains(width) else { throw FormatError(.malformed, "code width \(width)", offset: r.offset) }
+            let codes = try r.readBytes(n * width)
+            var out = [UInt32](repeating: 0, count: n)
+            var maxCode: UInt32 = 0
+            for i in 0..<n {
+                let v: UInt32
+                switch width {
+                case 1: v = UInt32(codes[i])
+                case 2: v = UInt32(UInt16(littleEndian: codes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+                default: v = UInt32(littleEndian: codes.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))
+                }
+                out[i] = v
+                maxCode = max(maxCode, v)
+            }
+            guard maxCode <= UInt32(dictionarySize) else { throw FormatError(.malformed, "code \(maxCode) beyond its dictionary of \(dictionarySize)", offset: r.offset) }
+            return out
+        }
+    }
+
+    static func decodeIDs(_ bytes: [UInt8], recordCount: Int) throws(FormatError) -> (hashes: [UInt32], ordinals: [UInt32]) {
+        try bytes.withRawBytes { (raw) throws(FormatError) in
+            var r = ByteReader(raw)
+            let count = try r.readVarint()
+            guard count == UInt64(recordCount) else { throw FormatError(.malformed, "id table of \(count) for \(recordCount) records", offset: 0) }
+            var hashes: [UInt32] = []
+            var ordinals: [UInt32] = []
+            hashes.reserveCapacity(Int(count))
+            ordinals.reserveCapacity(Int(count))
+            var previous: UInt32 = 0
+            for _ in 0..<count {
+                let d = try r.readVarint()
+                guard d <= UInt64(UInt32.max) else { throw FormatError(.malformed, "id hash delta", offset: r.offset) }
+                previous = previous &+ UInt32(d)
+                hashes.append(previous)
+            }
+            for _ in 0..<count {
+                let o = try r.readVarint()
+                guard o < count else { throw FormatError(.malformed, "id ordinal \(o) beyond \(count)", offset: r.offset) }
+                ordinals.append(UInt32(o))
+            }
+            return (hashes, ordinals)
+        }
+    }
+
+    static func decodeRollups(_ bytes: [UInt8]) throws(FormatError) -> [RollupKey: UsageAggregate] {
+        try bytes.withRawBytes { (raw) throws(FormatError) in
+            var r = ByteReader(raw)
+            let count = try r.readVarint()
+            guard count <= UInt64(r.remaining) else { throw FormatError(.truncated, "rollup count", offset: 0) }
+            var out: [RollupKey: UsageAggregate] = [:]
+            out.reserveCapacity(Int(count))
+            for _ in 0..<count {
+                guard let dimension = RollupDimension(rawValue: try r.readUInt8()) else { throw FormatError(.malformed, "rollup dimension", offset: r.offset) }
+                let value = try r.readVarint()
+                guard value <= UInt64(UInt32.max) else { throw FormatError(.malformed, "rollup value", offset: r.offset) }
+                let hour = try r.readInt64()
+                out[RollupKey(dimension: dimension, value: UInt32(value), hourNanos: hour)] = try UsageAggregate.decode(from: &r)
+            }
+            return out
+        }
+    }
+}
