@@ -54,7 +54,7 @@ extension AuditLog {
             for segment in segments.reversed() where segment.recordCount > 0 {
                 let view = try store.view(segment, parts: [.ids])
                 guard let ordinals = view.ids?.ordinals(matching: hash), !ordinals.isEmpty else { continue }
-                let fetcher = RecordFetcher(paths: paths, view: view, cache: store.frames, fillsCache: true)
+                let fetcher = RecordFetcher(paths: paths, view: view, cache: store.frames, budget: store.frames.budget(bounded: true))
                 for ordinal in ordinals {
                     let event = try fetcher.event(at: ordinal)
                     if event.id == id { return Record(seq: SequenceNumber(segment.firstSeq.rawValue + UInt64(ordinal)), event: event) }

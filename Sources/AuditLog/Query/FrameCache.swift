@@ -11,7 +11,10 @@ final class DecodedFrame: Sendable {
         self.ranges = ranges
     }
 
-    var bytes: Int { payload.count + ranges.count * 16 + 64 }
+    var bytes: Int { Self.bytes(payload: payload.count, records: ranges.count) }
+
+    /// What a frame of this size takes in the cache.
+    static func bytes(payload: Int, records: Int) -> Int { payload + records * 16 + 64 }
 }
 
 /// Recently read frames, so that the queries a dashboard repeats (the newest events, one event
@@ -38,8 +41,32 @@ final class FrameCache: Sendable {
         var clock: UInt64 = 0
     }
 
-    private let capacity: Int
+    /// How much one query may place in the cache: unlimited for bounded reads (a page, a point
+    /// lookup), a quarter of the cache for an unbounded one, so that a selective query (one
+    /// user's day) is cached whole while an export passing through evicts at most that much.
+    final class Budget {
+        private(set) var remainingBytes: Int
+
+        init(bytes: Int) { remainingBytes = bytes }
+
+        /// Takes `bytes` from the budget if it has them.
+        func take(_ bytes: Int) -> Bool {
+            guard bytes <= remainingBytes else { return false }
+            remainingBytes -= bytes
+            return true
+        }
+    }
+
+    let capacity: Int
     private let state = Mutex(State())
+
+    /// Bytes held now.
+    var bytes: Int { state.withLock { $0.bytes } }
+
+    /// A budget for a query: bounded (`limit` given) or not.
+    func budget(bounded: Bool) -> Budget {
+        Budget(bytes: bounded ? Int.max : capacity / 4)
+    }
 
     init(capacityBytes: Int) {
         capacity = capacityBytes

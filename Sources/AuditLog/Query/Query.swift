@@ -66,6 +66,7 @@ public final class QueryIterator {
     private var columns = IndexColumns()
     private var predicate: SegmentPredicate?
     private var fetcher: RecordFetcher?
+    private lazy var cacheBudget = store.frames.budget(bounded: query.limit != nil)
     private var returned = 0
     private var lookahead: Record?
     /// A candidate found by looking one ahead on the JSON path (a match: that path runs only
@@ -160,7 +161,7 @@ public final class QueryIterator {
             exhausted = true
             return false
         }
-        if fetcher == nil { fetcher = RecordFetcher(paths: paths, view: view, cache: store.frames, fillsCache: query.limit != nil) }
+        if fetcher == nil { fetcher = RecordFetcher(paths: paths, view: view, cache: store.frames, budget: cacheBudget) }
         let seq = SequenceNumber(view.segment.firstSeq.rawValue + UInt64(i))
         try fetcher?.appendJSON(at: i, seq: seq, to: &out)
         returned += 1
@@ -191,7 +192,7 @@ public final class QueryIterator {
     }
 
     private func fetch(_ ordinal: Int) throws(AuditLogError) -> AuditEvent {
-        if fetcher == nil, let view { fetcher = RecordFetcher(paths: paths, view: view, cache: store.frames, fillsCache: query.limit != nil) }
+        if fetcher == nil, let view { fetcher = RecordFetcher(paths: paths, view: view, cache: store.frames, budget: cacheBudget) }
         guard let fetcher else { throw AuditLogError(.corruption, "no segment open") }
         return try fetcher.event(at: ordinal)
     }

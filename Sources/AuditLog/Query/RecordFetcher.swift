@@ -1,26 +1,27 @@
 /// Fetches single records of one segment by ordinal, each frame read, checked and
 /// decompressed at most once while a query walks it. Frames come from the log's
-/// ``FrameCache`` when it holds them (the segment file is opened only on a miss); bounded
-/// reads (pages, point lookups) also put what they load there, while whole scans (exports)
-/// decode in place and leave the cache to the small queries that profit from it.
+/// ``FrameCache`` when it holds them (the segment file is opened only on a miss); what it
+/// loads goes there too as far as the query's ``FrameCache/Budget`` allows (whole scans decode
+/// in place past it and leave the cache to the queries that profit from it).
 final class RecordFetcher {
     private let paths: LogPaths
     private let segment: SegmentInfo
     private let frames: [FrameEntry]
     private let cache: FrameCache?
-    private let fillsCache: Bool
+    private let budget: FrameCache.Budget?
     private var reader: SegmentReader?
     private var loadedFrame = -1
     /// The loaded frame when it came from (or went into) the cache; else it is in `reader`.
     private var shared: DecodedFrame?
     private var ranges: [Range<Int>] = []
 
-    init(paths: LogPaths, view: IndexView, cache: FrameCache?, fillsCache: Bool) {
+    /// `budget` nil: never fill the cache.
+    init(paths: LogPaths, view: IndexView, cache: FrameCache?, budget: FrameCache.Budget?) {
         self.paths = paths
         segment = view.segment
         frames = view.frames
         self.cache = cache
-        self.fillsCache = fillsCache
+        self.budget = budget
     }
 
     /// Calls `body` with the loaded frame's payload.
@@ -109,7 +110,7 @@ final class RecordFetcher {
         guard loaded.count == Int(h.recordCount) else { throw damaged("frame holds \(loaded.count) records, header says \(h.recordCount)", entry.offset) }
         ranges = loaded
         shared = nil
-        if fillsCache, let cache {
+        if let cache, let budget, budget.take(DecodedFrame.bytes(payload: reader.rawCount, records: loaded.count)) {
             let decoded = DecodedFrame(payload: Array(reader.rawBuffer.prefix(reader.rawCount)), ranges: loaded)
             cache.insert(decoded, for: key)
             shared = decoded

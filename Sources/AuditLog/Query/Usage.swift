@@ -185,7 +185,7 @@ enum UsageEngine {
         let view = try store.view(segment, parts: parts)
         let predicate = SegmentPredicate(filter, view: view)
         guard !predicate.isImpossible, let c = view.columns else { return }
-        let fetcher = predicate.needsEvent ? RecordFetcher(paths: paths, view: view, cache: store.frames, fillsCache: false) : nil
+        let fetcher = predicate.needsEvent ? RecordFetcher(paths: paths, view: view, cache: store.frames, budget: nil) : nil
         // Group by column codes first (cheap), then turn codes into strings once per group.
         // Codes are packed into one UInt64 (21 bits a key) when they fit; time keys as bucket
         // numbers since the epoch.
