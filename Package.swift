@@ -131,12 +131,28 @@ if ProcessInfo.processInfo.environment["AUDITLOG_BENCHMARKS"] != nil {
     )
     // Side by side with SQLite through GRDB (Benchmarks/compare.sh).
     package.dependencies.append(.package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"))
-    package.targets.append(
+    package.targets += [
+        // The stores and workloads, defined once for the table and the benchmark suite.
+        .target(
+            name: "CompareSupport",
+            dependencies: ["AuditLog", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Benchmarks/CompareSupport",
+            swiftSettings: swiftSettings
+        ),
+        // One table, both stores (Benchmarks/compare.sh).
         .executableTarget(
             name: "AuditLogCompare",
-            dependencies: ["AuditLog", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["AuditLog", "CompareSupport"],
             path: "Benchmarks/AuditLogCompare",
             swiftSettings: swiftSettings
-        )
-    )
+        ),
+        // The same workloads as package-benchmark benchmarks, "AuditLog: …" beside "SQLite: …".
+        .executableTarget(
+            name: "CompareBenchmarks",
+            dependencies: ["AuditLog", "CompareSupport", .product(name: "Benchmark", package: "benchmark")],
+            path: "Benchmarks/CompareBenchmarks",
+            swiftSettings: swiftSettings,
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+    ]
 }

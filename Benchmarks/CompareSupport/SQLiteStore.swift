@@ -6,9 +6,9 @@ import GRDB
 /// every field, indexes on (timestamp), (verdict, timestamp), (user, timestamp),
 /// (model, timestamp) and a unique id, inserts batched in transactions with a prepared
 /// (cached) statement.
-struct SQLiteStore {
-    let queue: DatabaseQueue
-    let path: String
+public struct SQLiteStore: Sendable {
+    public let queue: DatabaseQueue
+    public let path: String
 
     static let columns = [
         "id", "event_type", "timestamp", "verdict", "reason_code", "user", "team", "model", "provider",
@@ -20,7 +20,7 @@ struct SQLiteStore {
     static let insertSQL = "INSERT INTO events (\(columns.joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))"
 
     /// Opens (creating) the database; `synchronous` is NORMAL or FULL.
-    init(path: String, synchronous: String, create: Bool) throws {
+    public init(path: String, synchronous: String, create: Bool) throws {
         self.path = path
         var config = Configuration()
         config.prepareDatabase { db in
@@ -67,11 +67,11 @@ struct SQLiteStore {
         for e in events { try statement.execute(arguments: arguments(e)) }
     }
 
-    func insert(_ events: ArraySlice<AuditEvent>) throws {
+    public func insert(_ events: ArraySlice<AuditEvent>) throws {
         try queue.write { db in try Self.insert(events, db) }
     }
 
-    func insertAsync(_ events: [AuditEvent]) async throws {
+    public func insertAsync(_ events: [AuditEvent]) async throws {
         try await queue.write { db in try Self.insert(events[...], db) }
     }
 
@@ -86,24 +86,24 @@ struct SQLiteStore {
         return present >= rows ? rows : 0
     }
 
-    func newestBlocked(since: Int64) throws -> Int {
+    public func newestBlocked(since: Int64) throws -> Int {
         try queue.read { db in
             try Self.readRows(try Row.fetchCursor(db, sql: "SELECT * FROM events WHERE verdict = 'block' AND timestamp >= ? ORDER BY timestamp DESC LIMIT 50", arguments: [since]))
         }
     }
 
-    func userDay(_ user: String, from: Int64, to: Int64) throws -> Int {
+    public func userDay(_ user: String, from: Int64, to: Int64) throws -> Int {
         try queue.read { db in
             try Self.readRows(try Row.fetchCursor(db, sql: "SELECT * FROM events WHERE user = ? AND timestamp >= ? AND timestamp < ? ORDER BY timestamp", arguments: [user, from, to]))
         }
     }
 
-    func byID(_ id: String) throws -> Int {
+    public func byID(_ id: String) throws -> Int {
         try queue.read { db in try Self.readRows(try Row.fetchCursor(db, sql: "SELECT * FROM events WHERE id = ?", arguments: [id])) }
     }
 
     /// Requests, tokens, cost, cache hits, blocked/redacted/escalated, mean latency per group.
-    func usage(groupBy: [String], from: Int64, to: Int64) throws -> Int {
+    public func usage(groupBy: [String], from: Int64, to: Int64) throws -> Int {
         let keys = groupBy.joined(separator: ", ")
         let sql = """
             SELECT \(keys), COUNT(*), SUM(tokens_in), SUM(tokens_out), SUM(cost_nanos), SUM(cache_hit),
@@ -114,7 +114,8 @@ struct SQLiteStore {
     }
 
     /// Every event in the window, oldest first, as CSV into `sink` (a chunk at a time).
-    func exportCSV(from: Int64, to: Int64, sink: (inout [UInt8]) -> Void) throws -> Int {
+    @discardableResult
+    public func exportCSV(from: Int64, to: Int64, sink: (inout [UInt8]) -> Void) throws -> Int {
         try queue.read { db in
             let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM events WHERE timestamp >= ? AND timestamp < ? ORDER BY timestamp", arguments: [from, to])
             var bytes = Array((Self.columns.joined(separator: ",") + "\r\n").utf8)
@@ -140,8 +141,13 @@ struct SQLiteStore {
         }
     }
 
+    /// Rows in the table.
+    public func count() throws -> Int {
+        try queue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events") ?? 0 }
+    }
+
     /// Bytes of the database files after a checkpoint folds the WAL in.
-    func bytesOnDisk() throws -> Int64 {
+    public func bytesOnDisk() throws -> Int64 {
         try queue.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
         return [path, path + "-wal", path + "-shm"].reduce(Int64(0)) { sum, p in
             sum + ((try? FileManager.default.attributesOfItem(atPath: p)[.size] as? Int64) ?? 0)

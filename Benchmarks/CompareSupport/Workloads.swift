@@ -1,0 +1,202 @@
+import AuditLog
+import Foundation
+
+/// The generated events both stores hold: `auditlog gen`'s generator, seed 1, 30 days ending
+/// at ``end``.
+public struct CompareDataset: Sendable {
+    public static let end = Timestamp(rfc3339: "2026-03-21T00:00:00Z") ?? Timestamp(nanosSinceEpoch: 0)
+    public static let hour: Int64 = 3_600_000_000_000
+    public static let day: Int64 = 86_400_000_000_000
+
+    public let events: [AuditEvent]
+
+    public init(count: Int) {
+        var generator = EventGenerator(seed: 1, count: count, days: 30, end: Self.end)
+        var events: [AuditEvent] = []
+        events.reserveCapacity(count)
+        while let e = generator.next() { events.append(e) }
+        self.events = events
+    }
+
+    /// The user of the one-user-one-day query: the author of the middle event.
+    public var user: String { events.isEmpty ? "" : events[events.count / 2].user ?? "alice.0@acme.com" }
+
+    /// About 200 ids spread over the log, for the lookups by id.
+    public var ids: [String] { stride(from: 0, to: events.count, by: max(1, events.count / 200)).compactMap { events[$0].id } }
+}
+
+/// Loading both stores: in bulk (batches of 1,000, durability left to the OS on both sides: the
+/// same promise) and durably from concurrent tasks.
+public enum AppendWorkloads {
+    public static func bulkAuditLog(_ events: ArraySlice<AuditEvent>, directory: String) async throws {
+        var options = AuditLogOptions()
+        options.durability = .none
+        let log = try await AuditLog.open(directory: directory, options: options)
+        var i = events.startIndex
+        while i < events.endIndex {
+            _ = try await log.append(Array(events[i..<min(i + 1000, events.endIndex)]))
+            i += 1000
+        }
+        try await log.close()
+    }
+
+    public static func bulkSQLite(_ events: ArraySlice<AuditEvent>, path: String) throws {
+        let store = try SQLiteStore(path: path, synchronous: "NORMAL", create: true)
+        var i = events.startIndex
+        while i < events.endIndex {
+            try store.insert(events[i..<min(i + 1000, events.endIndex)])
+            i += 1000
+        }
+    }
+
+    /// `tasks` tasks each appending `batches` batches of 100 distinct events (so `events` must
+    /// hold `tasks × batches × 100`), with an fdatasync before each append returns (group commit
+    /// shares them).
+    public static func durableAuditLog(_ events: [AuditEvent], directory: String, tasks: Int, batches: Int) async throws {
+        let log = try await AuditLog.open(directory: directory)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for t in 0..<tasks {
+                group.addTask {
+                    for b in 0..<batches {
+                        let start = (t * batches + b) * 100
+                        _ = try await log.append(Array(events[start..<(start + 100)]))
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        try await log.close()
+    }
+
+    /// The same with SQLite: one transaction per batch, `synchronous=FULL`.
+    public static func durableSQLite(_ events: [AuditEvent], path: String, tasks: Int, batches: Int) async throws {
+        let store = try SQLiteStore(path: path, synchronous: "FULL", create: true)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for t in 0..<tasks {
+                group.addTask {
+                    for b in 0..<batches {
+                        let start = (t * batches + b) * 100
+                        try await store.insertAsync(Array(events[start..<(start + 100)]))
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    /// Bytes of the regular files under `path`.
+    public static func directoryBytes(_ path: String) -> Int64 {
+        guard let walker = FileManager.default.enumerator(atPath: path) else { return 0 }
+        var total: Int64 = 0
+        while let name = walker.nextObject() as? String {
+            let attributes = try? FileManager.default.attributesOfItem(atPath: path + "/" + name)
+            if attributes?[.type] as? FileAttributeType == .typeRegular { total += attributes?[.size] as? Int64 ?? 0 }
+        }
+        return total
+    }
+}
+
+/// The read workloads, each defined once for both stores.
+public enum ReadWorkload: String, CaseIterable, Sendable {
+    case newestBlocked = "newest 50 blocked in the last hour"
+    case userDay = "one user, one day (all events)"
+    case byID = "one event by id"
+    case usageByUser = "usage by user, 30 days"
+    case usageByTeamModel = "usage by team × model, 7 days"
+    case exportCSV = "export 30 days to CSV"
+    case coldOpen = "open a cold log + newest 50 blocked"
+}
+
+/// Both stores holding the same events, and each read workload on each.
+public struct LoadedStores: Sendable {
+    public let logDirectory: String
+    public let databasePath: String
+    public let reader: AuditLog
+    public let store: SQLiteStore
+    public let user: String
+    public let ids: [String]
+
+    static let end = CompareDataset.end.nanosSinceEpoch
+    static let lastHour = end - CompareDataset.hour
+    static let userDayStart = end - 2 * CompareDataset.day
+    static let newest = Query(window: TimeWindow(since: Timestamp(nanosSinceEpoch: lastHour)), filter: EventFilter(verdicts: [.block]), order: .newestFirst, limit: 50)
+    static let month = TimeWindow(since: Timestamp(nanosSinceEpoch: end - 30 * CompareDataset.day), until: CompareDataset.end)
+    static let week = TimeWindow(since: Timestamp(nanosSinceEpoch: end - 7 * CompareDataset.day), until: CompareDataset.end)
+
+    /// Opens both (read-only for AuditLog) after they were loaded.
+    public init(logDirectory: String, databasePath: String, user: String, ids: [String]) async throws {
+        self.logDirectory = logDirectory
+        self.databasePath = databasePath
+        reader = try await AuditLog.open(directory: logDirectory, options: .readOnly)
+        store = try SQLiteStore(path: databasePath, synchronous: "NORMAL", create: false)
+        self.user = user
+        self.ids = ids
+    }
+
+    /// Runs `workload` once on AuditLog; returns the number of results (so nothing is elided).
+    @discardableResult
+    public func runAuditLog(_ workload: ReadWorkload) async throws -> Int {
+        switch workload {
+        case .newestBlocked:
+            return try await reader.page(Self.newest).records.count
+        case .userDay:
+            let q = Query(window: TimeWindow(since: Timestamp(nanosSinceEpoch: Self.userDayStart), until: Timestamp(nanosSinceEpoch: Self.userDayStart + CompareDataset.day)),
+                          filter: EventFilter(users: [user]), order: .oldestFirst)
+            var n = 0
+            for try await _ in reader.query(q) { n += 1 }
+            return n
+        case .byID:
+            var n = 0
+            for id in ids where try await reader.event(id: id) != nil { n += 1 }
+            return n
+        case .usageByUser:
+            return try await reader.usage(window: Self.month, groupBy: [.user]).rows.count
+        case .usageByTeamModel:
+            return try await reader.usage(window: Self.week, groupBy: [.team, .model]).rows.count
+        case .exportCSV:
+            let iterator = try reader.query(Query(window: Self.month, order: .oldestFirst)).makeIterator()
+            var encoder = ExportEncoder(format: .csv)
+            var bytes: [UInt8] = []
+            var total = 0
+            while try encoder.encodeNext(from: iterator, into: &bytes) {
+                if bytes.count >= 1 << 16 {
+                    total += bytes.count
+                    bytes.removeAll(keepingCapacity: true)
+                }
+            }
+            return total + bytes.count
+        case .coldOpen:
+            let fresh = try await AuditLog.open(directory: logDirectory, options: .readOnly)
+            return try await fresh.page(Self.newest).records.count
+        }
+    }
+
+    /// Runs `workload` once on SQLite; returns the number of results.
+    @discardableResult
+    public func runSQLite(_ workload: ReadWorkload) async throws -> Int {
+        switch workload {
+        case .newestBlocked:
+            return try store.newestBlocked(since: Self.lastHour)
+        case .userDay:
+            return try store.userDay(user, from: Self.userDayStart, to: Self.userDayStart + CompareDataset.day)
+        case .byID:
+            var n = 0
+            for id in ids { n += try store.byID(id) }
+            return n
+        case .usageByUser:
+            return try store.usage(groupBy: ["user"], from: Self.end - 30 * CompareDataset.day, to: Self.end)
+        case .usageByTeamModel:
+            return try store.usage(groupBy: ["team", "model"], from: Self.end - 7 * CompareDataset.day, to: Self.end)
+        case .exportCSV:
+            var total = 0
+            try store.exportCSV(from: Self.end - 30 * CompareDataset.day, to: Self.end) { bytes in
+                total += bytes.count
+                bytes.removeAll(keepingCapacity: true)
+            }
+            return total
+        case .coldOpen:
+            let fresh = try SQLiteStore(path: databasePath, synchronous: "NORMAL", create: false)
+            return try fresh.newestBlocked(since: Self.lastHour)
+        }
+    }
+}
