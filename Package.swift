@@ -77,9 +77,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The writer process the crash test kills (Tests/AuditLogTests/Reliability).
+        .executableTarget(
+            name: "AuditLogCrashWriter",
+            dependencies: ["AuditLog"],
+            path: "Tests/AuditLogCrashWriter",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "AuditLogTests",
-            dependencies: ["AuditLog", "AuditLogServices"],
+            dependencies: ["AuditLog", "AuditLogServices", "AuditLogCrashWriter"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -274,15 +274,18 @@ public final class AuditLog: Sendable {
         let result: Result<Void, AuditLogError> = await withCheckedContinuation { continuation in
             queue.async {
                 self.drain()
+                let result: Result<Void, AuditLogError>
                 do throws(AuditLogError) {
                     try core.removeSegments(names)
-                    let snapshot = Snapshot(segments: core.segments, nextSeq: core.nextSeq, chainHead: core.chain)
-                    self.state.withLock { $0.snapshot = snapshot }
-                    self.indexes.forget(names)
-                    continuation.resume(returning: .success(()))
+                    result = .success(())
                 } catch {
-                    continuation.resume(returning: .failure(error))
+                    result = .failure(error)
                 }
+                // Published either way: a failure half way has still deleted some segments.
+                let snapshot = Snapshot(segments: core.segments, nextSeq: core.nextSeq, chainHead: core.chain)
+                self.state.withLock { $0.snapshot = snapshot }
+                self.indexes.forget(names.subtracting(core.segments.map(\.fileName)))
+                continuation.resume(returning: result)
             }
         }
         try result.get()

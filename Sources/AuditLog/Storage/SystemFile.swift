@@ -9,11 +9,14 @@ import Darwin
 /// the writer confines its files to the writer queue; readers open their own.
 final class SystemFile {
     private(set) var fd: Int32
+    /// The path it was opened with.
+    let path: String
     /// Path relative to the log directory, for error messages.
     let displayName: String
 
-    private init(fd: Int32, displayName: String) {
+    private init(fd: Int32, path: String, displayName: String) {
         self.fd = fd
+        self.path = path
         self.displayName = displayName
     }
 
@@ -22,7 +25,10 @@ final class SystemFile {
     }
 
     static func errno(_ op: String, _ name: String, offset: Int64? = nil) -> AuditLogError {
-        let code = Glibc.errno
+        failure(op, name, code: Glibc.errno, offset: offset)
+    }
+
+    static func failure(_ op: String, _ name: String, code: Int32, offset: Int64? = nil) -> AuditLogError {
         let reason = String(cString: strerror(code))
         return AuditLogError(
             .io, "\(op) failed: \(reason)", location: .init(file: name, offset: offset),
@@ -33,7 +39,7 @@ final class SystemFile {
     static func openForReading(_ path: String, displayName: String) throws(AuditLogError) -> SystemFile {
         let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw errno("open", displayName) }
-        return SystemFile(fd: fd, displayName: displayName)
+        return SystemFile(fd: fd, path: path, displayName: displayName)
     }
 
     /// Opens for reading and writing, creating when `create` (mode 0644).
@@ -41,9 +47,12 @@ final class SystemFile {
         var flags = O_RDWR | O_CLOEXEC
         if create { flags |= O_CREAT }
         if exclusive { flags |= O_EXCL }
+        if create, let fault = FaultInjection.fault(.create, path) {
+            throw failure("open", displayName, code: FaultInjection.errno(of: fault))
+        }
         let fd = Glibc.open(path, flags, 0o644)
         guard fd >= 0 else { throw errno("open", displayName) }
-        return SystemFile(fd: fd, displayName: displayName)
+        return SystemFile(fd: fd, path: path, displayName: displayName)
     }
 
     func close() {
@@ -80,14 +89,22 @@ final class SystemFile {
     /// Writes all of `bytes` at `offset`.
     func write(_ bytes: UnsafeRawBufferPointer, at offset: Int64) throws(AuditLogError) {
         var done = 0
-        while done < bytes.count {
-            let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
+        var count = bytes.count
+        var injected: Int32?
+        if let fault = FaultInjection.fault(.write, path) {
+            guard case .shortWrite(let code) = fault else { throw Self.failure("pwrite", displayName, code: FaultInjection.errno(of: fault), offset: offset) }
+            count /= 2
+            injected = code
+        }
+        while done < count {
+            let n = pwrite(fd, bytes.baseAddress! + done, count - done, off_t(offset) + off_t(done))
             if n < 0 {
                 if Glibc.errno == EINTR { continue }
                 throw Self.errno("pwrite", displayName, offset: offset + Int64(done))
             }
             done += n
         }
+        if let injected { throw Self.failure("pwrite", displayName, code: injected, offset: offset + Int64(done)) }
     }
 
     func write(_ bytes: [UInt8], at offset: Int64) throws(AuditLogError) {
@@ -100,10 +117,12 @@ final class SystemFile {
 
     /// `fdatasync`: the data (and the size) reach stable storage.
     func sync() throws(AuditLogError) {
+        if let fault = FaultInjection.fault(.sync, path) { throw Self.failure("fdatasync", displayName, code: FaultInjection.errno(of: fault)) }
         guard fdatasync(fd) == 0 else { throw Self.errno("fdatasync", displayName) }
     }
 
     func truncate(to length: Int64) throws(AuditLogError) {
+        if let fault = FaultInjection.fault(.truncate, path) { throw Self.failure("ftruncate", displayName, code: FaultInjection.errno(of: fault), offset: length) }
         guard ftruncate(fd, off_t(length)) == 0 else { throw Self.errno("ftruncate", displayName, offset: length) }
     }
 
@@ -116,6 +135,7 @@ final class SystemFile {
 
     /// Makes a directory's entries (new, renamed or removed files) durable.
     static func syncDirectory(_ path: String) throws(AuditLogError) {
+        if let fault = FaultInjection.fault(.syncDirectory, path) { throw failure("fsync", path, code: FaultInjection.errno(of: fault)) }
         let fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw errno("open", path) }
         defer { _ = Glibc.close(fd) }
@@ -127,10 +147,20 @@ final class SystemFile {
         // A name of its own, so that two writers of the same file never share a temporary one.
         let temp = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let file = try openForWriting(temp, displayName: displayName + ".tmp", create: true)
-        try file.truncate(to: 0)
-        try file.write(bytes, at: 0)
-        try file.sync()
+        do throws(AuditLogError) {
+            try file.truncate(to: 0)
+            try file.write(bytes, at: 0)
+            try file.sync()
+        } catch {
+            file.close()
+            _ = unlink(temp)
+            throw error
+        }
         file.close()
+        if let fault = FaultInjection.fault(.rename, path) {
+            try? remove(temp)
+            throw failure("rename", displayName, code: FaultInjection.errno(of: fault))
+        }
         guard rename(temp, path) == 0 else { throw errno("rename", displayName) }
         try syncDirectory(directory)
     }
@@ -164,6 +194,7 @@ final class SystemFile {
     }
 
     static func remove(_ path: String) throws(AuditLogError) {
+        if let fault = FaultInjection.fault(.remove, path) { throw failure("unlink", path, code: FaultInjection.errno(of: fault)) }
         guard unlink(path) == 0 || Glibc.errno == ENOENT else { throw errno("unlink", path) }
     }
 }

@@ -189,48 +189,73 @@ final class WriterCore: @unchecked Sendable {
         unsynced = false
     }
 
-    /// After a failed write or sync: cut the active segment back to where the group started
-    /// and reload state from disk, so the log accepts appends again once the fault clears. If
-    /// the group had already rolled into a new segment, or the repair fails, the writer stops
-    /// (``fatalError``) and the log must be reopened.
+    /// After a failed write, sync or roll: removes from disk whatever the failed group added
+    /// (segments it started, frames and a footer it wrote) and reloads the state from disk, so
+    /// the log is exactly as before the group and accepts appends again once the fault clears.
+    /// Nothing acknowledged is touched: the group's appends all fail. If the repair itself
+    /// fails, the writer stops (``fatalError``) and the log must be reopened, whose recovery
+    /// finishes the job.
     private func rollBack(to before: (SequenceNumber, ChainHash, Int), after error: AuditLogError) {
         frame = FrameBuilder()
         out.removeAll(keepingCapacity: true)
         ids = nil
-        guard segments.count == before.2, let file = activeFile else {
-            fatalError = AuditLogError(.closed, "the writer stopped after a failed write; reopen the log", location: error.location, cause: error)
-            return
-        }
+        activeFile?.close()
+        activeFile = nil
         do throws(AuditLogError) {
-            // Reload what is on disk up to the last complete frame before this group.
+            try cutBack(to: before.0)
             let catalog = try LogCatalog.load(paths, repair: true)
-            var keep = catalog.segments
-            guard let last = keep.last, last.nextSeq >= before.0 else {
-                throw AuditLogError(.corruption, "log on disk ends before seq \(before.0)")
-            }
-            if last.nextSeq > before.0 {
-                // Frames of the failed group reached the file: cut them off.
-                let reader = try SegmentReader(paths: paths, fileName: last.fileName)
-                var offset = Int64(SegmentHeader.byteCount)
-                var end = offset
-                while case .frame(let h) = try reader.probe(at: offset), h.lastSeq < before.0 {
-                    offset += Int64(h.frameLengthBytes)
-                    end = offset
-                }
-                try file.truncate(to: end)
-                try file.sync()
-                keep = try LogCatalog.load(paths, repair: true).segments
-            }
-            segments = keep
-            nextSeq = keep.last?.nextSeq ?? SequenceNumber(1)
-            chain = keep.last?.chainAfter ?? ChainHash.genesis(logID: manifest.logID)
-            guard nextSeq == before.0, chain == before.1 else {
+            guard catalog.nextSeq == before.0, catalog.chainHead == before.1 else {
                 throw AuditLogError(.corruption, "log on disk does not end where the failed group started (seq \(before.0))")
+            }
+            segments = catalog.segments
+            nextSeq = catalog.nextSeq
+            chain = catalog.chainHead
+            activeHeader = catalog.lastHeader
+            if let last = segments.last, !last.isSealed {
+                activeFile = try SystemFile.openForWriting(paths.segmentPath(last.fileName), displayName: LogPaths.displayName(last.fileName), create: false)
             }
             unsynced = false
         } catch let repairError {
             fatalError = AuditLogError(.closed, "the writer stopped after a failed write and could not repair the log: \(repairError.message); reopen the log", location: error.location, cause: error)
         }
+    }
+
+    /// Removes every record from `seq` on: the segment files that start there or later, and
+    /// the frames (with a footer after them) of the segment before, which becomes active again.
+    private func cutBack(to seq: SequenceNumber) throws(AuditLogError) {
+        let names = try LogCatalog.segmentFileNames(paths)
+        var kept = names
+        while let name = kept.last, let first = LogPaths.firstSeq(ofSegmentFileName: name), first >= seq {
+            try removeSegmentFiles(name)
+            kept.removeLast()
+        }
+        if kept.count < names.count { try SystemFile.syncDirectory(paths.segmentsDirectory) }
+        guard let name = kept.last else { return }
+        let reader = try SegmentReader(paths: paths, fileName: name)
+        var offset = Int64(SegmentHeader.byteCount)
+        scan: while true {
+            switch try reader.probe(at: offset) {
+            case .frame(let h) where h.lastSeq < seq: offset += Int64(h.frameLengthBytes)
+            case .footer(let f) where f.lastSeq < seq: return  // sealed before the group: keep it
+            case .end: return
+            default: break scan  // the group's first frame, its torn remains, or a footer after it
+            }
+        }
+        let file = try SystemFile.openForWriting(paths.segmentPath(name), displayName: LogPaths.displayName(name), create: false)
+        defer { file.close() }
+        try file.truncate(to: offset)
+        try file.sync()
+        // Sealed during the group: its index describes a segment that no longer exists.
+        indexes.forget([name])
+        try SystemFile.remove(paths.segmentPath(IndexFile.fileName(forSegment: name)))
+    }
+
+    /// Deletes a segment file and its derived files.
+    private func removeSegmentFiles(_ name: String) throws(AuditLogError) {
+        indexes.forget([name])
+        try SystemFile.remove(paths.segmentPath(name))
+        try SystemFile.remove(paths.segmentPath(IndexFile.fileName(forSegment: name)))
+        ActiveIndexCheckpoint.remove(forSegment: name, paths: paths)
     }
 
     /// Deletes sealed segments (and their index files): a sync first, so that the record of
@@ -244,11 +269,16 @@ final class WriterCore: @unchecked Sendable {
         try sync()
         for info in segments where names.contains(info.fileName) {
             guard info.isSealed else { throw AuditLogError(.invalidArgument, "segment '\(info.fileName)' is not sealed") }
+        }
+        // One at a time, oldest first, each forgotten as soon as its file is gone: a failure
+        // half way leaves a consistent log (the sweep record covers the rest; sweeping again
+        // finishes it).
+        for info in segments where names.contains(info.fileName) {
             try SystemFile.remove(paths.segmentPath(info.fileName))
+            segments.removeAll { $0.fileName == info.fileName }
             try SystemFile.remove(paths.segmentPath(IndexFile.fileName(forSegment: info.fileName)))
         }
         try SystemFile.syncDirectory(paths.segmentsDirectory)
-        segments.removeAll { names.contains($0.fileName) }
     }
 
     /// The interval timer's sync. A failure stops the writer: acknowledged appends may not be

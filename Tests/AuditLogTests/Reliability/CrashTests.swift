@@ -1,0 +1,134 @@
+import Foundation
+import Testing
+@testable import AuditLog
+
+/// Crash consistency: a writer process (Tests/AuditLogCrashWriter) appends with an fdatasync
+/// before every acknowledgement, seals small segments, writes index files and sweeps retention,
+/// and is killed with SIGKILL at random moments — or at chosen system calls: while creating an
+/// index file, renaming it into place, starting a segment, deleting a swept segment. After each
+/// kill the log is reopened (recovery) and checked: every acknowledged event not removed by a
+/// recorded sweep is present at its seq and byte-identical, no id is stored twice, the chain and
+/// every sweep verify.
+///
+/// Short mode (CI): 24 kills. `AUDITLOG_RELIABILITY=long` (make reliability): 220.
+@Suite(.serialized) struct CrashTests {
+    static let long = ProcessInfo.processInfo.environment["AUDITLOG_RELIABILITY"] == "long"
+    static let kills = long ? 220 : 24
+
+    static let writer: URL = {
+        let here = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let candidates = [
+            here.appendingPathComponent("AuditLogCrashWriter"),
+            here.deletingLastPathComponent().appendingPathComponent("AuditLogCrashWriter"),
+            URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".build/debug/AuditLogCrashWriter"),
+        ]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[2]
+    }()
+
+    /// System calls to die at: operation, path fragment, calls to let pass first.
+    static let crashPoints = [
+        "create:.idx.tmp:0",  // writing a sealed segment's index file
+        "rename:.idx:0",  // putting it in place
+        "create:.seg:0",  // starting a segment (the previous one just sealed)
+        "syncDirectory:segments:0",
+        "remove:.seg:0",  // a sweep deleting its first segment
+        "remove:.seg:1",  // … between two deletions
+        "remove:.idx:0",
+        "truncate:.seg:0",
+    ]
+
+    struct Figures: CustomStringConvertible {
+        var kills = 0
+        var atCrashPoints = 0
+        var acknowledged = 0
+        var checked = 0
+        var swept = 0
+        var sweeps = 0
+        var sweptRecords: UInt64 = 0
+        var recoveries = 0
+
+        var description: String {
+            "\(kills) kills (\(atCrashPoints) at chosen system calls), \(acknowledged) events acknowledged, \(checked) checked byte for byte, \(swept) removed by a recorded sweep before they could be checked; \(sweeps) sweeps removed \(sweptRecords) records; \(recoveries) torn tails cut"
+        }
+    }
+
+    @Test func killedWritersLoseNothingAcknowledged() async throws {
+        try await withTemporaryDirectory { root in
+            let dir = root + "/log"
+            var rng = SplitMix64(seed: UInt64(ProcessInfo.processInfo.environment["AUDITLOG_RELIABILITY_SEED"].flatMap { Int($0) } ?? 20261122))
+            var figures = Figures()
+            for run in 0..<Self.kills {
+                let acks = root + "/acks-\(run)"
+                var arguments = [dir, acks, String(run)]
+                let targeted = run % 3 == 2
+                if targeted { arguments.append(Self.crashPoints[rng.below(Self.crashPoints.count)]) }
+                let process = Process()
+                process.executableURL = Self.writer
+                process.arguments = arguments
+                process.standardOutput = FileHandle.nullDevice
+                let errors = Pipe()
+                process.standardError = errors
+                try process.run()
+                // Let it start (and recover), then kill it at a random moment; a targeted run
+                // gets time to reach its crash point.
+                let deadline = ContinuousClock.now + .milliseconds(targeted ? 3000 : 60 + rng.below(400))
+                while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+                if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+                process.waitUntilExit()
+                let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                #expect(process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL, "run \(run) ended on its own: \(stderr)")
+                figures.kills += 1
+                if targeted && ContinuousClock.now < deadline { figures.atCrashPoints += 1 }
+                try await check(dir: dir, acks: acks, run: run, figures: &figures)
+            }
+            print("CrashTests: \(figures)")
+            #expect(figures.checked > 0)
+        }
+    }
+
+    /// Reopens the log and checks the run's acknowledged events and the whole log.
+    func check(dir: String, acks: String, run: Int, figures: inout Figures) async throws {
+        guard FileManager.default.fileExists(atPath: dir + "/auditlog.meta") else { return }
+        let log = try await AuditLog.open(directory: dir)
+        figures.recoveries += log.recovery.count
+        let swept = try await log.existingSweptRanges()
+        figures.sweeps = swept.count
+        figures.sweptRecords = swept.reduce(0) { $0 + $1.lastSeq.rawValue - $1.firstSeq.rawValue + 1 }
+        // Only complete lines: a line cut by the kill is not an acknowledgement.
+        let text = (try? String(contentsOfFile: acks, encoding: .utf8)) ?? ""
+        var acknowledged: [(seq: UInt64, json: String)] = []
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
+            guard let tab = line.firstIndex(of: "\t"), let seq = UInt64(line[..<tab]) else {
+                Issue.record("run \(run): unreadable ack line \(line.prefix(80))")
+                continue
+            }
+            acknowledged.append((seq, String(line[line.index(after: tab)...])))
+        }
+        figures.acknowledged += acknowledged.count
+        var stored: [UInt64: Record] = [:]
+        var ids = Set<String>()
+        for try await record in log.records() {
+            stored[record.seq.rawValue] = record
+            if let id = record.event.id {
+                #expect(ids.insert(id).inserted, "run \(run): id \(id) stored twice")
+            }
+        }
+        for (seq, json) in acknowledged {
+            if swept.contains(where: { $0.firstSeq.rawValue <= seq && seq <= $0.lastSeq.rawValue }) {
+                figures.swept += 1
+                continue
+            }
+            guard let record = stored[seq] else {
+                Issue.record("run \(run): acknowledged seq \(seq) is missing")
+                continue
+            }
+            #expect(record.event.jsonText() == json, "run \(run): seq \(seq) differs from what was acknowledged")
+            figures.checked += 1
+        }
+        let lastAcked = acknowledged.map(\.seq).max() ?? 0
+        #expect((log.head.lastSeq?.rawValue ?? 0) >= lastAcked)
+        try await log.close()
+        let report = try await AuditLog.verify(directory: dir)
+        #expect(report.isIntact, "run \(run): \(report)")
+    }
+}
