@@ -163,3 +163,15 @@ if ProcessInfo.processInfo.environment["AUDITLOG_BENCHMARKS"] != nil {
         ),
     ]
 }
+
+// libFuzzer target (scripts/fuzz): opt-in, as it links only with `--sanitize=fuzzer`.
+if ProcessInfo.processInfo.environment["AUDITLOG_FUZZ"] != nil {
+    package.targets.append(
+        .executableTarget(
+            name: "AuditLogFuzz",
+            dependencies: ["AuditLog"],
+            path: "Tests/AuditLogFuzz",
+            swiftSettings: swiftSettings + [.unsafeFlags(["-parse-as-library"])]
+        )
+    )
+}
