@@ -17,7 +17,9 @@ enum ActiveIndexCheckpoint {
     /// Writes the checkpoint of `builder`, which covers all of `segment` (an active segment).
     static func write(_ builder: IndexBuilder, segment: SegmentInfo, paths: LogPaths) throws(AuditLogError) {
         guard !segment.isSealed, builder.recordCount == Int(segment.recordCount), segment.recordCount > 0 else { return }
-        let binding = IndexFile.Binding(firstSeq: segment.firstSeq, recordCount: segment.recordCount, bytes: UInt64(segment.dataEnd), chainAfter: segment.chainAfter)
+        let binding = IndexFile.Binding(
+            firstSeq: segment.firstSeq, recordCount: segment.recordCount, bytes: UInt64(segment.dataEnd),
+            chainAfter: segment.chainAfter, rawPayloadBytes: segment.rawPayloadBytes)
         let name = fileName(forSegment: segment.fileName)
         let bytes = IndexFile.encode(builder.finish(withRollups: false), binding: binding)
         try SystemFile.writeAtomically(bytes, to: paths.segmentPath(name), directory: paths.segmentsDirectory, displayName: LogPaths.displayName(name))
@@ -35,18 +37,46 @@ enum ActiveIndexCheckpoint {
                     && b.bytes <= UInt64(segment.dataEnd)
             }
             var data = try reader.loadDirectory()
+            let segmentReader = try SegmentReader(paths: paths, fileName: segment.fileName, limit: segment.dataEnd)
+            guard try describes(segmentReader, data.frames, reader.binding) else { return nil }
             for part in IndexStore.Part.all where part.isColumn || part == .ids {
                 try reader.load(part, into: &data)
             }
-            // The frame that ends where the checkpoint stops must carry its chain value.
-            guard let last = data.frames.last else { return nil }
-            let segmentReader = try SegmentReader(paths: paths, fileName: segment.fileName, limit: segment.dataEnd)
-            guard case .frame(let h) = try segmentReader.probe(at: last.offset),
-                  h.firstSeq == last.firstSeq, h.recordCount == last.recordCount,
-                  last.offset + Int64(h.frameLengthBytes) == Int64(reader.binding.bytes),
-                  h.chainAfter == reader.binding.chainAfter
-            else { return nil }
             return (IndexBuilder(resuming: data), Int64(reader.binding.bytes))
+        } catch {
+            return nil
+        }
+    }
+
+    /// Whether the frame listed last ends where the checkpoint stops, in the segment read by
+    /// `segment`, and carries its chain value (so the checkpoint describes these very records).
+    private static func describes(_ segment: SegmentReader, _ frames: [FrameEntry], _ binding: IndexFile.Binding) throws(AuditLogError) -> Bool {
+        guard let last = frames.last, binding.firstSeq == segment.header.firstSeq else { return false }
+        guard case .frame(let h) = try segment.probe(at: last.offset) else { return false }
+        return h.firstSeq == last.firstSeq && h.recordCount == last.recordCount
+            && last.offset + Int64(h.frameLengthBytes) == Int64(binding.bytes) && h.chainAfter == binding.chainAfter
+    }
+
+    /// Where a scan of the active segment read by `segment` can resume: the state after the
+    /// checkpoint's last frame, from its header and frame directory alone (so an open reads and
+    /// checks only the frames appended since). Nil when there is no usable checkpoint.
+    static func resumePoint(_ segment: SegmentReader, fileName: String, paths: LogPaths) -> ActiveSegmentScan? {
+        let name = self.fileName(forSegment: fileName)
+        guard SystemFile.fileExists(paths.segmentPath(name)) else { return nil }
+        let limit = UInt64(segment.limit)
+        do throws(AuditLogError) {
+            let reader = try IndexFile.Reader(paths: paths, fileName: name) { b in
+                b.recordCount > 0 && b.bytes <= limit && b.rawPayloadBytes > 0
+            }
+            let frames = try reader.loadDirectory().frames
+            guard try describes(segment, frames, reader.binding) else { return nil }
+            var scan = ActiveSegmentScan(dataEnd: Int64(reader.binding.bytes), chainAfter: reader.binding.chainAfter)
+            scan.frameCount = UInt64(frames.count)
+            scan.recordCount = reader.binding.recordCount
+            scan.rawPayloadBytes = reader.binding.rawPayloadBytes
+            scan.minTimestampNanos = frames.map(\.minTimestampNanos).min() ?? .max
+            scan.maxTimestampNanos = frames.map(\.maxTimestampNanos).max() ?? .min
+            return scan
         } catch {
             return nil
         }

@@ -37,12 +37,15 @@ enum IndexFile {
         var recordCount: UInt64
         var bytes: UInt64
         var chainAfter: ChainHash
+        /// Raw payload bytes of the frames covered (checkpoints only; 0 in an index file).
+        var rawPayloadBytes: UInt64 = 0
 
-        init(firstSeq: SequenceNumber, recordCount: UInt64, bytes: UInt64, chainAfter: ChainHash) {
+        init(firstSeq: SequenceNumber, recordCount: UInt64, bytes: UInt64, chainAfter: ChainHash, rawPayloadBytes: UInt64 = 0) {
             self.firstSeq = firstSeq
             self.recordCount = recordCount
             self.bytes = bytes
             self.chainAfter = chainAfter
+            self.rawPayloadBytes = rawPayloadBytes
         }
 
         /// A sealed segment's binding: all of it.
@@ -109,7 +112,8 @@ enum IndexFile {
         header.write(binding.recordCount)
         header.write(binding.bytes)
         binding.chainAfter.write(to: &header)
-        header.write(bytes: [UInt8](repeating: 0, count: 48))
+        header.write(binding.rawPayloadBytes)
+        header.write(bytes: [UInt8](repeating: 0, count: 40))
         header.write(Checksum.xxh3(header.bytes))
 
         var directory = ByteWriter(capacity: payloads.count * directoryEntryBytes + 8)
@@ -208,16 +212,16 @@ enum IndexFile {
             }
             guard n == headerBytes, Array(buffer[0..<8]) == magic else { throw bad("not an index file", 0) }
             let checksum = buffer.withUnsafeBytes { Checksum.xxh3(UnsafeRawBufferPointer(rebasing: $0[0..<(headerBytes - 8)])) }
-            let fields: (version: UInt16, sections: UInt32, firstSeq: UInt64, records: UInt64, size: UInt64, chain: ChainHash?, stored: UInt64) = buffer.withUnsafeBytes { raw in
+            let fields: (version: UInt16, sections: UInt32, firstSeq: UInt64, records: UInt64, size: UInt64, chain: ChainHash?, raw: UInt64, stored: UInt64) = buffer.withUnsafeBytes { raw in
                 func u16(_ o: Int) -> UInt16 { UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: o, as: UInt16.self)) }
                 func u32(_ o: Int) -> UInt32 { UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: o, as: UInt32.self)) }
                 func u64(_ o: Int) -> UInt64 { UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: o, as: UInt64.self)) }
-                return (u16(8), u32(12), u64(16), u64(24), u64(32), ChainHash(bytes: UnsafeRawBufferPointer(rebasing: raw[40..<72])), u64(120))
+                return (u16(8), u32(12), u64(16), u64(24), u64(32), ChainHash(bytes: UnsafeRawBufferPointer(rebasing: raw[40..<72])), u64(72), u64(120))
             }
             guard fields.stored == checksum else { throw bad("index header checksum mismatch", 120) }
             guard fields.version == formatVersion else { throw bad("index format version \(fields.version)", 8) }
             guard let chain = fields.chain else { throw bad("index chain value", 40) }
-            binding = Binding(firstSeq: SequenceNumber(fields.firstSeq), recordCount: fields.records, bytes: fields.size, chainAfter: chain)
+            binding = Binding(firstSeq: SequenceNumber(fields.firstSeq), recordCount: fields.records, bytes: fields.size, chainAfter: chain, rawPayloadBytes: fields.raw)
             guard accepts(binding) else { throw bad("index is stale: it describes another version of its segment", 16) }
             let count = Int(fields.sections)
             guard count <= 64 else { throw bad("\(count) sections", 12) }

@@ -118,7 +118,11 @@ struct LogCatalog {
                 }
                 catalog.segments.append(SegmentInfo(fileName: name, header: header, footer: footer, fileSize: size))
             } else if isLast {
-                var scan = try ActiveSegmentScan.scan(reader, resuming: known[name])
+                // A reader resumes after the writer's last checkpoint (those frames were checked
+                // when it was written; a query checks every frame it reads) and reads only what
+                // was appended since. A writer checks every frame before it appends.
+                let start = known[name] == nil && !repair ? ActiveIndexCheckpoint.resumePoint(reader, fileName: name, paths: paths) : nil
+                var scan = try ActiveSegmentScan.scan(reader, resuming: known[name], from: start)
                 if let torn = scan.tornTail, repair {
                     let file = try SystemFile.openForWriting(paths.segmentPath(name), displayName: display, create: false)
                     try file.truncate(to: torn.offset)

@@ -97,8 +97,9 @@ struct ActiveSegmentScan {
     /// An incomplete final frame (or footer) is reported in ``tornTail``; a damaged frame that
     /// does not reach the end of the file throws ``AuditLogError`` naming file, offset and seq.
     /// `resuming` continues an earlier scan of the same file (a reader following a writer).
-    static func scan(_ reader: SegmentReader, resuming previous: SegmentInfo? = nil) throws(AuditLogError) -> ActiveSegmentScan {
-        var state = ActiveSegmentScan(dataEnd: Int64(SegmentHeader.byteCount), chainAfter: reader.header.anchor)
+    /// `from` starts it from a known state instead (an active-index checkpoint's).
+    static func scan(_ reader: SegmentReader, resuming previous: SegmentInfo? = nil, from start: ActiveSegmentScan? = nil) throws(AuditLogError) -> ActiveSegmentScan {
+        var state = start ?? ActiveSegmentScan(dataEnd: Int64(SegmentHeader.byteCount), chainAfter: reader.header.anchor)
         if let previous, !previous.isSealed {
             state.dataEnd = previous.bytes
             state.frameCount = previous.frameCount

@@ -14,7 +14,8 @@ import Testing
         var name: String
         var operation: FaultInjection.Operation
         var fault: FaultInjection.Fault
-        var suffix = ""
+        /// Segment files only by default: the background index writer must not take the fault.
+        var suffix = ".seg"
         var after = 0
         /// The failing batch's events fall in the next hour (the append seals and rolls).
         var rolls = false
@@ -30,7 +31,7 @@ import Testing
         Scenario(name: "sync fails while sealing", operation: .sync, fault: .fail(EIO), rolls: true),
         Scenario(name: "new segment cannot be created", operation: .create, fault: .fail(ENOSPC), suffix: ".seg", rolls: true),
         Scenario(name: "new segment header write fails", operation: .write, fault: .shortWrite(ENOSPC), after: 1, rolls: true),
-        Scenario(name: "directory sync fails after a roll", operation: .syncDirectory, fault: .fail(EIO), rolls: true),
+        Scenario(name: "directory sync fails after a roll", operation: .syncDirectory, fault: .fail(EIO), suffix: "segments", rolls: true),
         Scenario(name: "first frame in the new segment fails", operation: .write, fault: .fail(EIO), after: 2, rolls: true),
     ]
 
@@ -53,6 +54,11 @@ import Testing
             for i in 0..<3 { _ = try await log.append(Self.batch(50, hour: 0, tag: "ok\(i)")) }
             let before = try await readAll(log)
 
+            if scenario.rolls {
+                // The index of the segment sealed now is written in the background, with its own
+                // writes and directory sync: keep it from reaching them (and taking the fault).
+                FaultInjection.inject(.init(operation: .rename, path: dir, suffix: ".idx", times: nil, fault: .fail(EIO)))
+            }
             FaultInjection.inject(.init(operation: scenario.operation, path: dir, suffix: scenario.suffix, after: scenario.after, fault: scenario.fault))
             let failing = Self.batch(40, hour: scenario.rolls ? 1 : 0, tag: "failed")
             let error = await #expect(throws: AuditLogError.self) { try await log.append(failing) }
