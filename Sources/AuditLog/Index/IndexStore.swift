@@ -141,7 +141,8 @@ final class IndexStore: Sendable {
 
     /// The index of `segment` with the requested parts.
     func view(_ segment: SegmentInfo, parts: Set<Part>) throws(AuditLogError) -> IndexView {
-        segment.isSealed ? try sealedView(segment, parts: parts) : try activeView(segment, parts: parts)
+        try segment.checkReadable()
+        return segment.isSealed ? try sealedView(segment, parts: parts) : try activeView(segment, parts: parts)
     }
 
     // MARK: Sealed segments

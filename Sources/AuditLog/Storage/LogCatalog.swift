@@ -87,59 +87,84 @@ struct LogCatalog {
         }
 
         for (i, name) in names.enumerated() {
-            let reader = try SegmentReader(paths: paths, fileName: name)
-            let header = reader.header
-            let size = reader.limit
-            let display = reader.displayName
-            guard header.logID == manifest.logID else {
-                throw AuditLogError(.corruption, "segment belongs to another log (id \(header.logID))", location: .init(file: display, offset: 16))
-            }
-            guard LogPaths.firstSeq(ofSegmentFileName: name) == header.firstSeq else {
-                throw AuditLogError(.corruption, "file name says seq \(name.prefix(20)), header says \(header.firstSeq)", location: .init(file: display, offset: 32, seq: header.firstSeq))
-            }
-            if let previous = catalog.segments.last {
-                // A gap is what a retention sweep leaves (`verify` checks that a sweep record
-                // explains it); an overlap is never valid.
-                guard header.firstSeq >= previous.nextSeq else {
-                    throw AuditLogError(.corruption, "segment starts at seq \(header.firstSeq), inside its predecessor (which ends at \(previous.nextSeq.rawValue - 1))", location: .init(file: display, offset: 32, seq: header.firstSeq))
-                }
-                guard header.firstSeq > previous.nextSeq || header.anchor == previous.chainAfter else {
-                    throw AuditLogError(.corruption, "segment anchor does not match the chain value at the end of '\(previous.fileName)'", location: .init(file: display, offset: 64, seq: header.firstSeq))
-                }
-            } else if header.firstSeq == SequenceNumber(1), header.anchor != catalog.genesis {
-                throw AuditLogError(.corruption, "first segment's anchor is not the log's genesis value", location: .init(file: display, offset: 64, seq: header.firstSeq))
-            }
             let isLast = i == names.count - 1
-            if let sealed = known[name], sealed.isSealed, sealed.bytes == size {
-                catalog.segments.append(sealed)
-            } else if let footer = try reader.readFooter(fileSize: size) {
-                guard footer.recordCount == 0 || footer.firstSeq == header.firstSeq else {
-                    throw AuditLogError(.corruption, "footer first seq \(footer.firstSeq) differs from header \(header.firstSeq)", location: .init(file: display, offset: size - Int64(SegmentFooter.byteCount), seq: header.firstSeq))
-                }
-                catalog.segments.append(SegmentInfo(fileName: name, header: header, footer: footer, fileSize: size))
-            } else if isLast {
-                // A reader resumes after the writer's last checkpoint (those frames were checked
-                // when it was written; a query checks every frame it reads) and reads only what
-                // was appended since. A writer checks every frame before it appends.
-                let start = known[name] == nil && !repair ? ActiveIndexCheckpoint.resumePoint(reader, fileName: name, paths: paths) : nil
-                var scan = try ActiveSegmentScan.scan(reader, resuming: known[name], from: start)
-                if let torn = scan.tornTail, repair {
-                    let file = try SystemFile.openForWriting(paths.segmentPath(name), displayName: display, create: false)
-                    try file.truncate(to: torn.offset)
-                    try file.sync()
-                    catalog.recovery.append(RecoveryReport(file: display, offset: torn.offset, bytesRemoved: size - torn.offset, reason: torn.reason))
-                    scan.tornTail = nil
-                }
-                if let footer = scan.footer {
-                    catalog.segments.append(SegmentInfo(fileName: name, header: header, footer: footer, fileSize: scan.dataEnd + Int64(SegmentFooter.byteCount)))
-                } else {
-                    catalog.segments.append(SegmentInfo(fileName: name, header: header, scan: scan))
-                }
-            } else {
-                throw AuditLogError(.corruption, "segment has no valid footer but is not the last segment", location: .init(file: display, offset: size, seq: header.firstSeq))
+            do throws(AuditLogError) {
+                try catalog.add(name, paths: paths, isLast: isLast, repair: repair, known: known)
+            } catch {
+                // A reader keeps going past a damaged sealed segment: queries that reach it
+                // fail naming it, the rest of the log stays readable. A writer stops.
+                guard !repair, !isLast, error.code == .corruption else { throw error }
+                catalog.segments.append(SegmentInfo(damaged: name, reason: error.message, after: catalog.segments.last))
             }
-            catalog.lastHeader = header
         }
+        catalog.boundDamagedSegments()
         return catalog
+    }
+
+    /// Adds segment `name`: sealed from its header and footer, the last from a scan.
+    private mutating func add(_ name: String, paths: LogPaths, isLast: Bool, repair: Bool, known: [String: SegmentInfo]) throws(AuditLogError) {
+        let reader = try SegmentReader(paths: paths, fileName: name)
+        let header = reader.header
+        let size = reader.limit
+        let display = reader.displayName
+        guard header.logID == manifest.logID else {
+            throw AuditLogError(.corruption, "segment belongs to another log (id \(header.logID))", location: .init(file: display, offset: 16))
+        }
+        guard LogPaths.firstSeq(ofSegmentFileName: name) == header.firstSeq else {
+            throw AuditLogError(.corruption, "file name says seq \(name.prefix(20)), header says \(header.firstSeq)", location: .init(file: display, offset: 32, seq: header.firstSeq))
+        }
+        if let previous = segments.last, previous.damage == nil {
+            // A gap is what a retention sweep leaves (`verify` checks that a sweep record
+            // explains it); an overlap is never valid.
+            guard header.firstSeq >= previous.nextSeq else {
+                throw AuditLogError(.corruption, "segment starts at seq \(header.firstSeq), inside its predecessor (which ends at \(previous.nextSeq.rawValue - 1))", location: .init(file: display, offset: 32, seq: header.firstSeq))
+            }
+            guard header.firstSeq > previous.nextSeq || header.anchor == previous.chainAfter else {
+                throw AuditLogError(.corruption, "segment anchor does not match the chain value at the end of '\(previous.fileName)'", location: .init(file: display, offset: 64, seq: header.firstSeq))
+            }
+        } else if header.firstSeq == SequenceNumber(1), header.anchor != genesis {
+            throw AuditLogError(.corruption, "first segment's anchor is not the log's genesis value", location: .init(file: display, offset: 64, seq: header.firstSeq))
+        }
+        if let sealed = known[name], sealed.isSealed, sealed.bytes == size {
+            segments.append(sealed)
+        } else if let footer = try reader.readFooter(fileSize: size) {
+            guard footer.recordCount == 0 || footer.firstSeq == header.firstSeq else {
+                throw AuditLogError(.corruption, "footer first seq \(footer.firstSeq) differs from header \(header.firstSeq)", location: .init(file: display, offset: size - Int64(SegmentFooter.byteCount), seq: header.firstSeq))
+            }
+            segments.append(SegmentInfo(fileName: name, header: header, footer: footer, fileSize: size))
+        } else if isLast {
+            // A reader resumes after the writer's last checkpoint (those frames were checked
+            // when it was written; a query checks every frame it reads) and reads only what
+            // was appended since. A writer checks every frame before it appends.
+            let start = known[name] == nil && !repair ? ActiveIndexCheckpoint.resumePoint(reader, fileName: name, paths: paths) : nil
+            var scan = try ActiveSegmentScan.scan(reader, resuming: known[name], from: start)
+            if let torn = scan.tornTail, repair {
+                let file = try SystemFile.openForWriting(paths.segmentPath(name), displayName: display, create: false)
+                try file.truncate(to: torn.offset)
+                try file.sync()
+                recovery.append(RecoveryReport(file: display, offset: torn.offset, bytesRemoved: size - torn.offset, reason: torn.reason))
+                scan.tornTail = nil
+            }
+            if let footer = scan.footer {
+                segments.append(SegmentInfo(fileName: name, header: header, footer: footer, fileSize: scan.dataEnd + Int64(SegmentFooter.byteCount)))
+            } else {
+                segments.append(SegmentInfo(fileName: name, header: header, scan: scan))
+            }
+        } else {
+            throw AuditLogError(.corruption, "segment has no valid footer but is not the last segment", location: .init(file: display, offset: size, seq: header.firstSeq))
+        }
+        lastHeader = header
+    }
+
+    /// Gives each damaged segment the seqs up to the next segment's and, as its time range, the
+    /// span of its neighbours (its own is unknown): a query whose window reaches it fails.
+    private mutating func boundDamagedSegments() {
+        for i in segments.indices where segments[i].damage != nil {
+            let next = segments.indices.contains(i + 1) ? segments[i + 1] : nil
+            if let next { segments[i].recordCount = next.firstSeq.rawValue - segments[i].firstSeq.rawValue }
+            segments[i].minTimestamp = (i > 0 ? segments[i - 1].minTimestamp : nil) ?? Timestamp(nanosSinceEpoch: .min)
+            segments[i].maxTimestamp = next?.maxTimestamp ?? Timestamp(nanosSinceEpoch: .max)
+            if let next { segments[i].chainAfter = next.anchor }
+        }
     }
 }

@@ -76,6 +76,7 @@ public final class RecordReader {
             return nil
         }
         let info = segments[segmentIndex]
+        try info.checkReadable()
         let r = try SegmentReader(paths: paths, fileName: info.fileName, limit: info.dataEnd)
         reader = r
         frameOffset = Int64(SegmentHeader.byteCount)

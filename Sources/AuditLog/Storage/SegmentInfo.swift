@@ -25,6 +25,9 @@ public struct SegmentInfo: Hashable, Sendable {
     public var anchor: ChainHash
     /// The chain value after its last record (the anchor when empty).
     public var chainAfter: ChainHash
+    /// Why the segment cannot be read, when a reader found it damaged at open (its counts and
+    /// time range are then only bounds from its neighbours); nil when intact.
+    public var damage: String?
 
     /// The seq of its last record (nil when empty).
     public var lastSeq: SequenceNumber? {
@@ -50,6 +53,29 @@ public struct SegmentInfo: Hashable, Sendable {
         isSealed = true
         anchor = header.anchor
         chainAfter = footer.chainAfter
+    }
+
+    /// Throws the damage found at open, if any.
+    func checkReadable() throws(AuditLogError) {
+        if let damage {
+            throw AuditLogError(.corruption, "segment is damaged: \(damage)", location: .init(file: LogPaths.displayName(fileName), seq: firstSeq))
+        }
+    }
+
+    /// A sealed segment whose header or footer cannot be read: a placeholder that makes every
+    /// read of it fail with `reason`.
+    init(damaged fileName: String, reason: String, after previous: SegmentInfo?) {
+        self.fileName = fileName
+        firstSeq = LogPaths.firstSeq(ofSegmentFileName: fileName) ?? previous?.nextSeq ?? SequenceNumber(1)
+        recordCount = 0
+        partitionStart = previous?.partitionStart ?? Timestamp(nanosSinceEpoch: 0)
+        bytes = Int64(SegmentHeader.byteCount + SegmentFooter.byteCount)
+        rawPayloadBytes = 0
+        frameCount = 0
+        isSealed = true
+        anchor = previous?.chainAfter ?? ChainHash.zero
+        chainAfter = anchor
+        damage = reason
     }
 
     init(fileName: String, header: SegmentHeader, scan: ActiveSegmentScan) {
