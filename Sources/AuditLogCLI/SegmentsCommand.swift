@@ -39,14 +39,19 @@ struct SegmentsCommand: AsyncParsableCommand {
             for s in segments {
                 rows.append([
                     "segments/" + s.fileName, String(s.firstSeq.rawValue), s.lastSeq.map { String($0.rawValue) } ?? "-",
-                    String(s.recordCount), s.minTimestamp?.rfc3339 ?? "-", s.maxTimestamp?.rfc3339 ?? "-",
-                    String(s.bytes), String(format: "%.2f", Self.ratio(s)), s.isSealed ? "sealed" : "active",
+                    String(s.recordCount), s.damage == nil ? s.minTimestamp?.rfc3339 ?? "-" : "-", s.damage == nil ? s.maxTimestamp?.rfc3339 ?? "-" : "-",
+                    String(s.bytes), String(format: "%.2f", Self.ratio(s)), Self.state(s),
                     Self.indexText(auditLog.indexState(of: s)),
                 ])
             }
             out.write(Table.render(rows))
         }
         out.flush()
+    }
+
+    /// sealed, active, or damaged (a sealed segment whose header or footer cannot be read).
+    static func state(_ s: SegmentInfo) -> String {
+        s.damage != nil ? "damaged" : s.isSealed ? "sealed" : "active"
     }
 
     static func ratio(_ s: SegmentInfo) -> Double {
@@ -68,16 +73,17 @@ struct SegmentsCommand: AsyncParsableCommand {
             JSONMember("first_seq", .integer(s.firstSeq.rawValue)),
             JSONMember("last_seq", s.lastSeq.map { .integer($0.rawValue) } ?? .null),
             JSONMember("records", .integer(s.recordCount)),
-            JSONMember("min_time", .string(s.minTimestamp?.rfc3339)),
-            JSONMember("max_time", .string(s.maxTimestamp?.rfc3339)),
+            JSONMember("min_time", .string(s.damage == nil ? s.minTimestamp?.rfc3339 : nil)),
+            JSONMember("max_time", .string(s.damage == nil ? s.maxTimestamp?.rfc3339 : nil)),
             JSONMember("partition_start", .string(s.partitionStart.rfc3339)),
             JSONMember("bytes", .integer(s.bytes)),
             JSONMember("raw_bytes", .integer(s.rawPayloadBytes)),
             JSONMember("compression_ratio", .number(String(format: "%.3f", ratio(s)))),
             JSONMember("frames", .integer(s.frameCount)),
             JSONMember("sealed", .bool(s.isSealed)),
-            JSONMember("state", .string(s.isSealed ? "sealed" : "active")),
+            JSONMember("state", .string(state(s))),
             JSONMember("index", .string(indexText(index))),
+            JSONMember("damage", .string(s.damage)),
         ])
     }
 }

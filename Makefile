@@ -1,0 +1,14 @@
+# Shortcuts for the scripts; each works on its own too (see README.md and docs/).
+.PHONY: test reliability fuzz bench
+
+test:          ## the test suite, as CI runs it (short reliability mode included)
+	scripts/test
+
+reliability:   ## the long reliability mode: 220 kills, 1M fuzz inputs, TSan (docs/RELIABILITY.md)
+	scripts/reliability
+
+fuzz:          ## libFuzzer on the decoders, 1,000,000 runs
+	scripts/fuzz
+
+bench:         ## AuditLog beside SQLite (GRDB), one table (docs/PERFORMANCE.md)
+	Benchmarks/compare.sh
