@@ -142,7 +142,13 @@ final class WriterCore: @unchecked Sendable {
         if activeFile != nil, let header = activeHeader {
             let size = segments[segments.count - 1].bytes + Int64(out.count) + Int64(frame.rawBytes / 2)
             guard partition > header.partitionStartNanos || size >= options.segmentSizeLimitBytes else { return }
-            try seal()
+            if segments[segments.count - 1].recordCount == 0 && frame.isEmpty && out.isEmpty {
+                // Started but never written to (a crash right after a roll): the next segment
+                // starts at the same seq, so this one goes instead of being sealed.
+                try discardEmptyActiveSegment()
+            } else {
+                try seal()
+            }
         }
         try startSegment(partitionStartNanos: max(partition, activeHeader?.partitionStartNanos ?? partition))
     }
@@ -166,6 +172,17 @@ final class WriterCore: @unchecked Sendable {
         activeFile = nil
         unsynced = false
         indexes.segmentSealed(info)
+    }
+
+    private func discardEmptyActiveSegment() throws(AuditLogError) {
+        guard let empty = segments.last, !empty.isSealed, empty.recordCount == 0 else { return }
+        activeFile?.close()
+        activeFile = nil
+        indexes.forget([empty.fileName])
+        try SystemFile.remove(paths.segmentPath(empty.fileName))
+        ActiveIndexCheckpoint.remove(forSegment: empty.fileName, paths: paths)
+        try SystemFile.syncDirectory(paths.segmentsDirectory)
+        segments.removeLast()
     }
 
     private func startSegment(partitionStartNanos: Int64) throws(AuditLogError) {

@@ -90,4 +90,33 @@ import Testing
             try await reopened.close()
         }
     }
+
+    /// Found by the crash test: a writer killed right after starting a segment leaves an empty
+    /// one; the next event of a later partition must replace it, not collide with its name.
+    @Test func anEmptySegmentLeftByACrashAfterARollIsReplaced() async throws {
+        try await withTemporaryDirectory { dir in
+            var options = testOptions()
+            options.partition = .hour
+            let log = try await AuditLog.open(directory: dir, options: options)
+            _ = try await log.append(events(10, prefix: "evt_a"))
+            try await log.close()
+            let reopened = try await AuditLog.open(directory: dir, options: options)
+            _ = try await reopened.append(events(5, from: Timestamp(rfc3339: "2026-03-20T01:00:00Z")!, prefix: "evt_b"))
+            try await reopened.close()
+            let writer = try await AuditLog.open(directory: dir, options: options)
+            _ = try await writer.append(events(1, from: Timestamp(rfc3339: "2026-03-20T02:00:00Z")!, prefix: "evt_c"))
+            try await writer.close()
+            // Now cut the hour-2 segment back to its header: a roll that crashed before its first frame.
+            let last = try segmentPaths(dir).last!
+            try truncateFile(last, to: SegmentHeader.byteCount)
+            let again = try await AuditLog.open(directory: dir, options: options)
+            #expect(again.segments.last?.recordCount == 0)
+            _ = try await again.append(events(3, from: Timestamp(rfc3339: "2026-03-20T03:00:00Z")!, prefix: "evt_d"))
+            try await again.close()
+            let report = try await AuditLog.verify(directory: dir)
+            #expect(report.isIntact && report.recordsChecked == 18, "\(report)")
+            let reader = try await AuditLog.open(directory: dir, options: .readOnly)
+            #expect(try await readAll(reader).map(\.event.id).suffix(3) == ["evt_d0", "evt_d1", "evt_d2"])
+        }
+    }
 }
