@@ -1,5 +1,4 @@
 import Dispatch
-import Synchronization
 
 /// An append-only, hash-chained audit log in one directory.
 ///
@@ -36,7 +35,7 @@ public final class AuditLog: Sendable {
     private let lockFile: LockFile?
     private let queue: DispatchQueue
     private let timer: TimerBox?
-    private let state: Mutex<State>
+    private let state: Locked<State>
 
     struct Snapshot: Sendable {
         var segments: [SegmentInfo]
@@ -68,7 +67,7 @@ public final class AuditLog: Sendable {
         self.lockFile = lockFile
         let queue = DispatchQueue(label: "auditlog.writer")
         self.queue = queue
-        state = Mutex(State(snapshot: Snapshot(segments: catalog.segments, nextSeq: catalog.nextSeq, chainHead: catalog.chainHead)))
+        state = Locked(State(snapshot: Snapshot(segments: catalog.segments, nextSeq: catalog.nextSeq, chainHead: catalog.chainHead)))
         if let core, case .syncInterval(let ms) = options.durability {
             let source = DispatchSource.makeTimerSource(queue: queue)
             let interval = DispatchTimeInterval.milliseconds(max(1, ms))

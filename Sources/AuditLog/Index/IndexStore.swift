@@ -1,5 +1,4 @@
 import Dispatch
-import Synchronization
 
 /// An index rebuilt because its file was missing, stale or damaged.
 public struct IndexRebuild: Hashable, Sendable, CustomStringConvertible {
@@ -94,7 +93,7 @@ final class IndexStore: Sendable {
     let paths: LogPaths
     /// Whether rebuilt index files may be written (the writer's store).
     let persists: Bool
-    private let state = Mutex(State())
+    private let state = Locked(State())
     private let background = DispatchQueue(label: "auditlog.indexer", qos: .utility)
     private static let cachedColumnSegments = 6
 

@@ -1,4 +1,3 @@
-import Synchronization
 
 /// The decompressed, checksum-verified payload of one frame and its records' byte ranges.
 /// Immutable, so shared freely between queries.
@@ -58,7 +57,7 @@ final class FrameCache: Sendable {
     }
 
     let capacity: Int
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     /// Bytes held now.
     var bytes: Int { state.withLock { $0.bytes } }

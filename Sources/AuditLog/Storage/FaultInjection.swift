@@ -51,25 +51,19 @@ public enum FaultInjection {
         }
     }
 
-    /// The rules behind a lock, in a class: the Thread Sanitizer follows a `Mutex` held by an
-    /// object but reports races on one stored directly in a global.
-    private final class Rules: Sendable {
-        let list = Mutex<[Rule]>([])
-    }
-
     private static let armed = Atomic<Bool>(false)
-    private static let rules = Rules()
+    private static let rules = Locked<[Rule]>([])
     private static let injectedTotal = Atomic<Int>(0)
 
     /// Adds a rule.
     public static func inject(_ rule: Rule) {
-        rules.list.withLock { $0.append(rule) }
+        rules.withLock { $0.append(rule) }
         armed.store(true, ordering: .releasing)
     }
 
     /// Removes the rules for paths containing `path` (every rule when nil).
     public static func clear(path: String? = nil) {
-        rules.list.withLock { r in
+        rules.withLock { r in
             r.removeAll { path == nil || $0.path == path }
             armed.store(!r.isEmpty, ordering: .releasing)
         }
@@ -86,7 +80,7 @@ public enum FaultInjection {
     }
 
     private static func match(_ operation: Operation, _ path: String) -> Fault? {
-        rules.list.withLock { r -> Fault? in
+        rules.withLock { r -> Fault? in
             guard let i = r.firstIndex(where: { $0.operation == operation && path.contains($0.path) && path.hasSuffix($0.suffix) }) else { return nil }
             r[i].seen += 1
             guard r[i].seen > r[i].after else { return nil }

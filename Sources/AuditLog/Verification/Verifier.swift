@@ -1,4 +1,3 @@
-import Synchronization
 
 /// What to verify.
 public struct VerificationOptions: Sendable, Hashable {
@@ -191,8 +190,8 @@ enum Verifier {
 
 /// Progress shared by the concurrent segment checks.
 private final class ProgressCounters: Sendable {
-    let value: Mutex<VerificationProgress>
-    init(_ initial: VerificationProgress) { value = Mutex(initial) }
+    let value: Locked<VerificationProgress>
+    init(_ initial: VerificationProgress) { value = Locked(initial) }
 }
 
 extension AuditLog {

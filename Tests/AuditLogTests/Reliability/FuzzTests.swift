@@ -70,23 +70,27 @@ import Testing
         #expect(slowest < .seconds(1))
     }
 
+    /// Writes a small log (300 events in hourly segments) to `dir`; returns the path of its
+    /// first, sealed segment.
+    static func makeSampleLog(_ dir: String) async throws -> String {
+        var options = testOptions()
+        options.partition = .hour
+        let log = try await AuditLog.open(directory: dir, options: options)
+        var generator = EventGenerator(seed: 4, count: 300, days: 0.05, end: Timestamp(rfc3339: "2026-03-21T00:00:00Z")!)
+        var batch: [AuditEvent] = []
+        while let e = generator.next() {
+            batch.append(e)
+            if batch.count == 37 { _ = try await log.append(batch); batch.removeAll() }
+        }
+        _ = try await log.append(batch)
+        _ = try await log.append([AuditEvent(eventType: "decision", timestamp: Timestamp(rfc3339: "2026-03-22T00:00:00Z")!)])
+        try await log.close()
+        return try segmentPaths(dir)[0]
+    }
+
     /// A small log's sealed segment, as bytes.
     static func sampleSegment() async throws -> [UInt8] {
-        try await withTemporaryDirectory { dir in
-            var options = testOptions()
-            options.partition = .hour
-            let log = try await AuditLog.open(directory: dir, options: options)
-            var generator = EventGenerator(seed: 4, count: 300, days: 0.05, end: Timestamp(rfc3339: "2026-03-21T00:00:00Z")!)
-            var batch: [AuditEvent] = []
-            while let e = generator.next() {
-                batch.append(e)
-                if batch.count == 37 { _ = try await log.append(batch); batch.removeAll() }
-            }
-            _ = try await log.append(batch)
-            _ = try await log.append([AuditEvent(eventType: "decision", timestamp: Timestamp(rfc3339: "2026-03-22T00:00:00Z")!)])
-            try await log.close()
-            return Array(try Data(contentsOf: URL(fileURLWithPath: try segmentPaths(dir)[0])))
-        }
+        try await withTemporaryDirectory { dir in Array(try Data(contentsOf: URL(fileURLWithPath: try await makeSampleLog(dir)))) }
     }
 
     @Test func mutatedSegmentsAndRecordsAreDecodedOrRejectedWithATypedError() async throws {
@@ -134,19 +138,7 @@ import Testing
     @Test func mutatedSegmentFilesOnDiskGiveErrorsNotCrashes() async throws {
         var rng = SplitMix64(seed: 79)
         try await withTemporaryDirectory { dir in
-            var options = testOptions()
-            options.partition = .hour
-            let log = try await AuditLog.open(directory: dir, options: options)
-            var generator = EventGenerator(seed: 4, count: 300, days: 0.05, end: Timestamp(rfc3339: "2026-03-21T00:00:00Z")!)
-            var batch: [AuditEvent] = []
-            while let e = generator.next() {
-                batch.append(e)
-                if batch.count == 37 { _ = try await log.append(batch); batch.removeAll() }
-            }
-            _ = try await log.append(batch)
-            _ = try await log.append([AuditEvent(eventType: "decision", timestamp: Timestamp(rfc3339: "2026-03-22T00:00:00Z")!)])
-            try await log.close()
-            let path = try segmentPaths(dir)[0]
+            let path = try await Self.makeSampleLog(dir)
             let segment = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
             var reported = 0
             for _ in 0..<(Self.inputs / 300) {
