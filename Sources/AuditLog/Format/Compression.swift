@@ -5,22 +5,27 @@ import CAuditLogLZ4
 enum Compression {
     /// Compresses `source` into `destination` (resized as needed). Returns the compressed size,
     /// or `nil` when LZ4 cannot compress (the caller then stores the payload raw).
-    static func compress(_ source: UnsafeRawBufferPointer, into destination: inout [UInt8]) -> Int? {
+    ///
+    /// `high` uses LZ4's high-compression encoder (same block format, same decoder): several
+    /// times slower to write, for data written once off the append path (index files).
+    static func compress(_ source: UnsafeRawBufferPointer, into destination: inout [UInt8], high: Bool = false) -> Int? {
         guard source.count > 0, source.count <= Int(LZ4_MAX_INPUT_SIZE) else { return nil }
         let bound = Int(LZ4_compressBound(Int32(source.count)))
         if destination.count < bound {
             destination = [UInt8](repeating: 0, count: bound)
         }
         let written = destination.withUnsafeMutableBytes { dst in
-            LZ4_compress_default(
-                source.baseAddress!.assumingMemoryBound(to: CChar.self),
-                dst.baseAddress!.assumingMemoryBound(to: CChar.self),
-                Int32(source.count),
-                Int32(dst.count)
-            )
+            let src = source.baseAddress!.assumingMemoryBound(to: CChar.self)
+            let out = dst.baseAddress!.assumingMemoryBound(to: CChar.self)
+            return high
+                ? LZ4_compress_HC(src, out, Int32(source.count), Int32(dst.count), Self.highLevel)
+                : LZ4_compress_default(src, out, Int32(source.count), Int32(dst.count))
         }
         return written > 0 ? Int(written) : nil
     }
+
+    /// LZ4HC level for index files (9, LZ4's default high level).
+    static let highLevel: Int32 = 9
 
     /// Decompresses exactly `rawLength` bytes or throws; never writes past `rawLength`.
     static func decompress(

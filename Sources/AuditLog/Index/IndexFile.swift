@@ -123,7 +123,7 @@ enum IndexFile {
         for (section, raw) in payloads {
             var stored = raw
             var codec: UInt32 = 0
-            if let n = raw.withUnsafeBytes({ Compression.compress($0, into: &compressed) }), n < raw.count {
+            if let n = raw.withUnsafeBytes({ Compression.compress($0, into: &compressed, high: true) }), n < raw.count {
                 stored = Array(compressed[0..<n])
                 codec = 1
             }
