@@ -23,7 +23,8 @@ import Testing
                 print("FullDiskTests: skipped (needs root and permission to mount a tmpfs)")
                 return
             }
-            defer { _ = Self.run(["umount", mountPoint]) }
+            // Lazy: detaches even while a file of the log is still open.
+            defer { _ = Self.run(["umount", "-l", mountPoint]) }
             // Room to free later.
             let filler = mountPoint + "/filler"
             try Data(count: 512 << 10).write(to: URL(fileURLWithPath: filler))
