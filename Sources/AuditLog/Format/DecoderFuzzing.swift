@@ -57,21 +57,13 @@ public enum DecoderFuzzing {
                 throw FormatError(.truncated, "frame of \(h.frameLengthBytes) bytes runs past the end (\(rest.count) left)", offset: offset)
             }
             guard h.firstSeq == seq else { throw FormatError(.malformed, "frame starts at seq \(h.firstSeq), expected \(seq)", offset: offset) }
-            let prefix = UnsafeRawBufferPointer(rebasing: rest[0..<FrameHeader.byteCount])
-            let payload = UnsafeRawBufferPointer(rebasing: rest[FrameHeader.byteCount..<h.frameLengthBytes])
-            guard FrameHeader.checksum(headerPrefix: prefix, payload: payload) == h.checksum else {
-                throw FormatError(.checksumMismatch, "frame checksum mismatch", offset: offset + 80)
+            do throws(FormatError) {
+                try h.unpack(UnsafeRawBufferPointer(rebasing: rest[0..<h.frameLengthBytes]), into: &raw)
+            } catch {
+                throw FormatError(error.kind, error.message, offset: offset + error.offset)
             }
-            let records: UnsafeRawBufferPointer
-            switch h.codec {
-            case .raw:
-                records = payload
-                try decodeFrame(records, count: h.recordCount, offset: offset)
-            case .lz4:
-                try Compression.decompress(payload, rawLength: Int(h.rawLengthBytes), into: &raw)
-                try raw.withRawBytes { (all) throws(FormatError) in
-                    try decodeFrame(UnsafeRawBufferPointer(rebasing: all[0..<Int(h.rawLengthBytes)]), count: h.recordCount, offset: offset)
-                }
+            try raw.withRawBytes { (all) throws(FormatError) in
+                try decodeFrame(UnsafeRawBufferPointer(rebasing: all[0..<Int(h.rawLengthBytes)]), count: h.recordCount, offset: offset)
             }
             decoded += Int(h.recordCount)
             seq = SequenceNumber(seq.rawValue + UInt64(h.recordCount))

@@ -93,6 +93,34 @@ struct FrameHeader: Equatable, Sendable {
         }
     }
 
+    /// Checks a whole frame (`frame`: its header bytes then its stored payload) against this
+    /// header's checksum and, when `decompress`, puts the raw payload in `raw` (resized as
+    /// needed; the first ``rawLengthBytes`` bytes are the payload). Offsets in errors are
+    /// relative to the frame start. Shared by the file reader and the fuzzed decoder.
+    func unpack(_ frame: UnsafeRawBufferPointer, decompress: Bool = true, into raw: inout [UInt8]) throws(FormatError) {
+        let stored = Int(storedLengthBytes)
+        guard frame.count >= Self.byteCount + stored else {
+            throw FormatError(.truncated, "frame of \(Self.byteCount + stored) bytes, \(frame.count) present", offset: 0)
+        }
+        let prefix = UnsafeRawBufferPointer(rebasing: frame[0..<Self.byteCount])
+        let payload = UnsafeRawBufferPointer(rebasing: frame[Self.byteCount..<(Self.byteCount + stored)])
+        guard Self.checksum(headerPrefix: prefix, payload: payload) == checksum else {
+            throw FormatError(.checksumMismatch, "frame checksum mismatch", offset: 80)
+        }
+        guard decompress else { return }
+        switch codec {
+        case .raw:
+            if raw.count < stored { raw = [UInt8](repeating: 0, count: stored) }
+            raw.withUnsafeMutableBytes { dst in dst.copyMemory(from: payload) }
+        case .lz4:
+            do throws(FormatError) {
+                try Compression.decompress(payload, rawLength: Int(rawLengthBytes), into: &raw)
+            } catch {
+                throw FormatError(error.kind, error.message, offset: Self.byteCount)
+            }
+        }
+    }
+
     /// XXH3-64 over header bytes [0, 80) and the stored payload.
     static func checksum(headerPrefix: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer) -> UInt64 {
         Checksum.xxh3(UnsafeRawBufferPointer(rebasing: headerPrefix[0..<80]), payload)

@@ -107,26 +107,10 @@ final class SegmentReader {
         let n = try file.read(into: &storedBuffer, count: FrameHeader.byteCount + stored, at: offset)
         guard n == FrameHeader.byteCount + stored else { return .success(false) }
         do throws(FormatError) {
-            try storedBuffer.withRawBytes { (raw) throws(FormatError) in
-                let prefix = UnsafeRawBufferPointer(rebasing: raw[0..<FrameHeader.byteCount])
-                let payload = UnsafeRawBufferPointer(rebasing: raw[FrameHeader.byteCount..<(FrameHeader.byteCount + stored)])
-                guard FrameHeader.checksum(headerPrefix: prefix, payload: payload) == h.checksum else {
-                    throw FormatError(.checksumMismatch, "frame checksum mismatch", offset: 80)
-                }
-                guard decompress else { return }
-                switch h.codec {
-                case .raw:
-                    if rawBuffer.count < stored { rawBuffer = [UInt8](repeating: 0, count: stored) }
-                    rawBuffer.withUnsafeMutableBytes { dst in dst.copyMemory(from: payload) }
-                case .lz4:
-                    do throws(FormatError) {
-                        try Compression.decompress(payload, rawLength: Int(h.rawLengthBytes), into: &rawBuffer)
-                    } catch {
-                        throw FormatError(error.kind, error.message, offset: FrameHeader.byteCount)
-                    }
-                }
-                rawCount = Int(h.rawLengthBytes)
+            try storedBuffer.withRawBytes { (frame) throws(FormatError) in
+                try h.unpack(UnsafeRawBufferPointer(rebasing: frame[0..<n]), decompress: decompress, into: &rawBuffer)
             }
+            if decompress { rawCount = Int(h.rawLengthBytes) }
             return .success(true)
         } catch {
             return .failure(error)

@@ -44,7 +44,7 @@ final class WriterCore: @unchecked Sendable {
         if let fatalError { return batches.map { _ in .failure(fatalError) } }
         var results: [Result<AppendReceipt, AuditLogError>] = []
         results.reserveCapacity(batches.count)
-        let before = (nextSeq, chain, segments.count)
+        let before = (nextSeq, chain)
         do throws(AuditLogError) {
             for batch in batches {
                 do throws(AuditLogError) {
@@ -212,7 +212,7 @@ final class WriterCore: @unchecked Sendable {
     /// Nothing acknowledged is touched: the group's appends all fail. If the repair itself
     /// fails, the writer stops (``fatalError``) and the log must be reopened, whose recovery
     /// finishes the job.
-    private func rollBack(to before: (SequenceNumber, ChainHash, Int), after error: AuditLogError) {
+    private func rollBack(to before: (SequenceNumber, ChainHash), after error: AuditLogError) {
         frame = FrameBuilder()
         out.removeAll(keepingCapacity: true)
         ids = nil
