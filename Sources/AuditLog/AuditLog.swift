@@ -182,13 +182,24 @@ public final class AuditLog: Sendable {
     /// Events without an id get `evt_` + a ULID; a client-supplied id already in the log (or
     /// twice in the batch) fails the batch with ``AuditLogError/Code/duplicateID``. Returns
     /// when the records are as durable as ``AuditLogOptions/durability`` promises.
+    ///
+    /// Event types under `retention.`, `hold.`, `log.` and `audit.` are the log's own
+    /// (``AuditEvent/isReserved(eventType:)``): an event of such a type fails the batch with
+    /// ``AuditLogError/Code/invalidEvent``, so no client can forge a sweep, a hold or a
+    /// recovery record.
     public func append(_ events: [AuditEvent]) async throws(AuditLogError) -> AppendReceipt {
+        try await append(events, origin: .client)
+    }
+
+    /// Appends a batch from `origin`: the log's own records (sweeps, holds, recoveries) may use
+    /// the reserved event types, clients' may not.
+    func append(_ events: [AuditEvent], origin: PreparedBatch.Origin) async throws(AuditLogError) -> AppendReceipt {
         guard core != nil else {
             throw AuditLogError(.invalidArgument, "the log was opened read-only", location: .init(file: directory))
         }
         // Validation and encoding happen here, on the appending task; the writer only chains,
         // frames and writes.
-        let batch = try PreparedBatch(events, maxEvents: options.maxBatchEvents)
+        let batch = try PreparedBatch(events, maxEvents: options.maxBatchEvents, origin: origin)
         let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<AppendReceipt, AuditLogError>, Never>) in
             enum Action { case refuse, wait, drain }
             let action = state.withLock { s -> Action in
@@ -209,7 +220,11 @@ public final class AuditLog: Sendable {
 
     /// Appends one event; returns its record (with the assigned id and seq).
     public func append(_ event: AuditEvent) async throws(AuditLogError) -> Record {
-        let receipt = try await append([event])
+        try await append(event, origin: .client)
+    }
+
+    func append(_ event: AuditEvent, origin: PreparedBatch.Origin) async throws(AuditLogError) -> Record {
+        let receipt = try await append([event], origin: origin)
         var stored = event
         stored.id = receipt.ids.first
         return Record(seq: receipt.firstSeq, event: stored)

@@ -71,7 +71,9 @@ extension AuditEvent {
                     throw invalid("expected a non-negative integer, got \(n)")
                 }
                 switch FixedPoint.parse(n, scale: 0) {
-                case .success(let v): return v
+                case .success(let v):
+                    if let maximum = EventLimits.maximum(of: key), v > maximum { throw invalid("\(n) \(Self.tooLarge(key))") }
+                    return v
                 case .failure(.negative): throw invalid("must not be negative, got \(n)")
                 case .failure: throw invalid("\(n) is out of range (0 to \(Int64.max))")
                 }
@@ -87,7 +89,9 @@ extension AuditEvent {
             default: throw invalid("expected a number of \(unit), got \(describe(value))")
             }
             switch FixedPoint.parse(literal, scale: scale) {
-            case .success(let v): return v
+            case .success(let v):
+                if let maximum = EventLimits.maximum(of: key), v > maximum { throw invalid("\(literal) \(Self.tooLarge(key))") }
+                return v
             case .failure(.negative): throw invalid("must not be negative, got \(literal)")
             case .failure(.tooManyDecimals): throw invalid("\(literal) has more than \(scale) decimals")
             case .failure(.outOfRange): throw invalid("\(literal) is out of range")

@@ -204,13 +204,14 @@ extension AuditEvent {
             guard c >= UInt8(ascii: "0"), c <= UInt8(ascii: "9"), let range = try? p.parseNumberRange() else { return reset(&p, start) }
             let literal = UnsafeRawBufferPointer(rebasing: p.bytes[range])
             guard !literal.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }),
-                  case .success(let value) = FixedPoint.parse(literal, scale: 0), let path = field.countPath
+                  case .success(let value) = FixedPoint.parse(literal, scale: 0), value <= EventLimits.maxTokens, let path = field.countPath
             else { return reset(&p, start) }
             self[keyPath: path] = value
             return true
         case .cost, .latencyMs:
             guard c >= UInt8(ascii: "0"), c <= UInt8(ascii: "9"), let range = try? p.parseNumberRange(),
-                  case .success(let value) = FixedPoint.parse(UnsafeRawBufferPointer(rebasing: p.bytes[range]), scale: field == .cost ? 9 : 3)
+                  case .success(let value) = FixedPoint.parse(UnsafeRawBufferPointer(rebasing: p.bytes[range]), scale: field == .cost ? 9 : 3),
+                  value <= (field == .cost ? EventLimits.maxCostNanodollars : EventLimits.maxLatencyMicros)
             else { return reset(&p, start) }
             if field == .cost { cost = Cost(nanodollars: value) } else { latencyMicros = value }
             return true

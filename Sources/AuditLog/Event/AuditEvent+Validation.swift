@@ -1,4 +1,25 @@
 extension AuditEvent {
+    /// The prefixes of the event types only the log itself writes: retention sweeps, legal
+    /// holds, recoveries and (later) audits of the log's own readers.
+    public static let reservedEventTypePrefixes = ["retention.", "hold.", "log.", "audit."]
+
+    /// Whether `eventType` is one the log reserves for its own records (compared without
+    /// regard to case, so that `Hold.Released` cannot pass for a client's type either).
+    public static func isReserved(eventType: String) -> Bool {
+        let lowered = eventType.lowercased()
+        return reservedEventTypePrefixes.contains { lowered.hasPrefix($0) }
+    }
+
+    /// Throws when the event's type is reserved: what every input path (``AuditLog/append(_:)``,
+    /// ingest, `POST /v1/events`) checks.
+    public func refuseReservedType() throws(AuditLogError) {
+        guard Self.isReserved(eventType: eventType) else { return }
+        throw AuditLogError(
+            .invalidEvent,
+            "event type \"\(eventType.prefix(80))\" is reserved: types under \(Self.reservedEventTypePrefixes.map { "'\($0)'" }.joined(separator: ", ")) are written by the log itself",
+            location: .init(field: "event_type"))
+    }
+
     /// Checks the invariants the JSON decoder enforces, for events built in Swift.
     ///
     /// - Throws: ``AuditLogError`` with code ``AuditLogError/Code/invalidEvent`` naming the field.
@@ -19,8 +40,12 @@ extension AuditEvent {
             ("tokens_in", tokensIn), ("tokens_out", tokensOut), ("tokens_cached", tokensCached),
             ("tokens_reasoning", tokensReasoning), ("cost", cost?.nanodollars), ("latency_ms", latencyMicros),
         ]
-        for (name, value) in counts where (value ?? 0) < 0 {
-            throw invalid(name, "must not be negative")
+        for (name, value) in counts {
+            guard let value else { continue }
+            guard value >= 0 else { throw invalid(name, "must not be negative") }
+            if let maximum = EventLimits.maximum(of: name), value > maximum {
+                throw invalid(name, Self.tooLarge(name))
+            }
         }
         var seen = Set<String>()
         for m in extra {
@@ -47,6 +72,15 @@ extension AuditEvent {
                 }
                 try Self.validate(m.value, field: "redactions[\(i)].\(m.key)", depth: 2)
             }
+        }
+    }
+
+    /// "exceeds the limit of …", in the field's own unit.
+    static func tooLarge(_ name: String) -> String {
+        switch name {
+        case "cost": "exceeds the limit of \(Cost(nanodollars: EventLimits.maxCostNanodollars)) US dollars per event"
+        case "latency_ms": "exceeds the limit of \(FixedPoint.format(EventLimits.maxLatencyMicros, scale: 3)) ms per event"
+        default: "exceeds the limit of \(EventLimits.maxTokens) tokens per event"
         }
     }
 

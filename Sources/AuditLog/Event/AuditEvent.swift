@@ -135,4 +135,21 @@ public enum EventLimits {
     public static let maxIDBytes = 256
     /// Longest `event_type` in bytes.
     public static let maxEventTypeBytes = 256
+    /// Largest token count of one event (`tokens_in`, `tokens_out`, `tokens_cached`,
+    /// `tokens_reasoning`): 10¹².
+    public static let maxTokens: Int64 = 1_000_000_000_000
+    /// Largest cost of one event: US$1,000,000 (10¹⁵ nano-dollars).
+    public static let maxCostNanodollars: Int64 = 1_000_000_000_000_000
+    /// Largest latency of one event: 10⁹ ms (about 11.6 days), in microseconds.
+    public static let maxLatencyMicros: Int64 = 1_000_000_000_000
+
+    /// The largest value of the numeric field `name` (the JSON name), nil for other fields.
+    static func maximum(of name: String) -> Int64? {
+        switch name {
+        case "tokens_in", "tokens_out", "tokens_cached", "tokens_reasoning": maxTokens
+        case "cost": maxCostNanodollars
+        case "latency_ms": maxLatencyMicros
+        default: nil
+        }
+    }
 }

@@ -80,8 +80,20 @@ public final class EventInputReader {
         return n > 0
     }
 
-    /// The next event and its line, or nil at the end of the input.
+    /// The next event and its line, or nil at the end of the input. An event of a type the
+    /// log reserves for itself (``AuditEvent/isReserved(eventType:)``) is an error naming its
+    /// line: no input may carry one.
     public func next() throws(AuditLogError) -> (event: AuditEvent, line: Int)? {
+        guard let item = try nextParsed() else { return nil }
+        do throws(AuditLogError) {
+            try item.event.refuseReservedType()
+        } catch {
+            throw error.located(line: item.line)
+        }
+        return item
+    }
+
+    private func nextParsed() throws(AuditLogError) -> (event: AuditEvent, line: Int)? {
         if mode == nil {
             while true {
                 while start < end, [0x20, 0x09, 0x0A, 0x0D].contains(buffer[start]) {

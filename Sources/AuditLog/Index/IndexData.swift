@@ -62,16 +62,19 @@ struct IndexData: Sendable {
     /// Id hashes sorted ascending, with the ordinal of each.
     var idHashes: [UInt32] = []
     var idOrdinals: [UInt32] = []
-    /// Rollups by dimension value, per hour and over the segment.
-    var rollups: [RollupKey: UsageAggregate] = [:]
+    /// Rollups by dimension value, per hour and over the segment. Nil when not available:
+    /// an active segment's index, or a segment with a sum a rollup row cannot hold (usage
+    /// then scans the segment's columns instead).
+    var rollups: [RollupKey: UsageAggregate]?
 
     var recordCount: Int { columns.count }
 
     static let hourNanos: Int64 = 3_600_000_000_000
 
     /// Computes the rollup tables from the columns: aggregates in arrays indexed by value code
-    /// (and hour), no hashing per record, then only the non-empty rows as a table.
-    static func rollups(_ c: IndexColumns, dictionarySizes: [Int]) -> [RollupKey: UsageAggregate] {
+    /// (and hour), no hashing per record, then only the non-empty rows as a table. Nil when a
+    /// sum does not fit a rollup row (``UsageAggregate/fitsRollupRow``).
+    static func rollups(_ c: IndexColumns, dictionarySizes: [Int]) -> [RollupKey: UsageAggregate]? {
         let dimensions = RollupDimension.allCases
         func size(_ d: RollupDimension) -> Int {
             switch d {
@@ -113,6 +116,8 @@ struct IndexData: Sendable {
                 hourly[d][lastIndex][value].add(c, i)
             }
         }
+        // The total row holds the largest sums: if it fits, every row does.
+        guard allTime[0][0].fitsRollupRow else { return nil }
         var out: [RollupKey: UsageAggregate] = [:]
         for (d, dimension) in dimensions.enumerated() {
             for (value, a) in allTime[d].enumerated() where a.requests > 0 {
@@ -146,7 +151,7 @@ struct IndexBuilder: Sendable {
         }
         d.idHashes = []
         d.idOrdinals = []
-        d.rollups = [:]
+        d.rollups = nil
         data = d
         hashes = inOrder
         lookup = finished.dictionaries.map { values in
@@ -193,7 +198,8 @@ struct IndexBuilder: Sendable {
         let order = hashes.indices.sorted { (hashes[$0], $0) < (hashes[$1], $1) }
         out.idHashes = order.map { hashes[$0] }
         out.idOrdinals = order.map { UInt32($0) }
-        if withRollups { out.rollups = IndexData.rollups(out.columns, dictionarySizes: out.dictionaries.map(\.count)) }
+        // A checkpoint (no rollups) still has both rollup sections, with no rows.
+        out.rollups = withRollups ? IndexData.rollups(out.columns, dictionarySizes: out.dictionaries.map(\.count)) : [:]
         return out
     }
 

@@ -51,6 +51,8 @@ extension IndexFile {
             var previous: Int64 = 0
             for _ in 0..<n {
                 previous = previous &+ unzigzag(try r.readVarint())
+                // Event times are never before 1970 (FORMAT.md, "Record").
+                guard previous >= 0 else { throw FormatError(.malformed, "negative event time", offset: r.offset) }
                 out.append(previous)
             }
             return out
@@ -132,7 +134,10 @@ extension IndexFile {
         }
     }
 
-    static func decodeRollups(_ bytes: [UInt8]) throws(FormatError) -> [RollupKey: UsageAggregate] {
+    /// Rollup rows, each checked against the segment: its dimension value within that
+    /// dictionary (or a verdict code), its hour a UTC hour (or the whole-segment marker, per
+    /// section), its counts within the record count.
+    static func decodeRollups(_ bytes: [UInt8], recordCount: UInt64, dictionarySizes: [Int], hourly: Bool) throws(FormatError) -> [RollupKey: UsageAggregate] {
         try bytes.withRawBytes { (raw) throws(FormatError) in
             var r = ByteReader(raw)
             let count = try r.readVarint()
@@ -140,11 +145,22 @@ extension IndexFile {
             var out: [RollupKey: UsageAggregate] = [:]
             out.reserveCapacity(Int(count))
             for _ in 0..<count {
-                guard let dimension = RollupDimension(rawValue: try r.readUInt8()) else { throw FormatError(.malformed, "rollup dimension", offset: r.offset) }
+                let start = r.offset
+                guard let dimension = RollupDimension(rawValue: try r.readUInt8()) else { throw FormatError(.malformed, "rollup dimension", offset: start) }
                 let value = try r.readVarint()
-                guard value <= UInt64(UInt32.max) else { throw FormatError(.malformed, "rollup value", offset: r.offset) }
+                let limit: UInt64
+                switch dimension {
+                case .total: limit = 0
+                case .verdict: limit = 4
+                default: limit = UInt64(dimension.field.map { dictionarySizes[$0.rawValue] } ?? 0)
+                }
+                guard value <= limit else { throw FormatError(.malformed, "rollup value \(value) beyond its dictionary", offset: start) }
                 let hour = try r.readInt64()
-                out[RollupKey(dimension: dimension, value: UInt32(value), hourNanos: hour)] = try UsageAggregate.decode(from: &r)
+                let validHour = hourly ? hour >= 0 && hour % IndexData.hourNanos == 0 : hour == RollupKey.allTime
+                guard validHour else { throw FormatError(.malformed, "rollup hour \(hour)", offset: start) }
+                let key = RollupKey(dimension: dimension, value: UInt32(value), hourNanos: hour)
+                guard out[key] == nil else { throw FormatError(.malformed, "rollup row repeated", offset: start) }
+                out[key] = try UsageAggregate.decode(from: &r, recordCount: recordCount)
             }
             return out
         }

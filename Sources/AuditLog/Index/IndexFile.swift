@@ -23,6 +23,9 @@ enum IndexFile {
             guard rawValue >= Section.eventType.rawValue, rawValue <= Section.source.rawValue else { return nil }
             return IndexedField(rawValue: Int(rawValue - Section.eventType.rawValue))
         }
+
+        /// The two rollup sections, which an index may lack (docs/FORMAT.md).
+        var isRollup: Bool { self == .rollups || self == .hourlyRollups }
     }
 
     static func fileName(forSegment segment: String) -> String {
@@ -62,7 +65,8 @@ enum IndexFile {
 
     static func encode(_ data: IndexData, binding: Binding) -> [UInt8] {
         var payloads: [(Section, [UInt8])] = []
-        for section in Section.allCases {
+        // Without rollups (a sum too large for a row) the two rollup sections are left out.
+        for section in Section.allCases where data.rollups != nil || !section.isRollup {
             var w = ByteWriter(capacity: 1 << 16)
             let c = data.columns
             switch section {
@@ -83,8 +87,8 @@ enum IndexFile {
                     for v in column { w.writeVarint(UInt64(bitPattern: v &+ 1)) }
                 }
             case .ids: encodeIDs(data, to: &w)
-            case .rollups: encodeRollups(data.rollups.filter { $0.key.hourNanos == RollupKey.allTime }, to: &w)
-            case .hourlyRollups: encodeRollups(data.rollups.filter { $0.key.hourNanos != RollupKey.allTime }, to: &w)
+            case .rollups: encodeRollups((data.rollups ?? [:]).filter { $0.key.hourNanos == RollupKey.allTime }, to: &w)
+            case .hourlyRollups: encodeRollups((data.rollups ?? [:]).filter { $0.key.hourNanos != RollupKey.allTime }, to: &w)
             default:
                 guard let field = section.field else { break }
                 // Fixed width codes (1, 2 or 4 bytes), so loading a column is a copy.
@@ -242,12 +246,16 @@ enum IndexFile {
                      UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: base + 20, as: UInt32.self)),
                      UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: base + 24, as: UInt64.self)))
                 }
-                guard let section = Section(rawValue: entry.0), entry.1 <= 1,
-                      entry.2 + UInt64(entry.3) <= UInt64(size), entry.4 <= UInt32(1 << 30)
+                guard let section = Section(rawValue: entry.0), entry.1 <= 1, directory[section] == nil,
+                      entry.2 <= UInt64(size), UInt64(entry.3) <= UInt64(size) - entry.2, entry.4 <= UInt32(1 << 30)
                 else { throw bad("bad index directory entry \(i)", headerBytes + base) }
                 directory[section] = (entry.1, Int64(entry.2), Int(entry.3), Int(entry.4), entry.5)
             }
-            guard directory.count == Section.allCases.count else { throw bad("index lacks sections", headerBytes) }
+            // Rollups are both present or both absent; every other section is required.
+            let rollups = directory.keys.filter(\.isRollup).count
+            guard directory.count - rollups == Section.allCases.count - 2, rollups == 0 || rollups == 2 else {
+                throw bad("index lacks sections", headerBytes)
+            }
         }
 
         /// The raw (decompressed, checksum-verified) bytes of a section.
@@ -310,8 +318,14 @@ enum IndexFile {
                 data.idHashes = ids.hashes
                 data.idOrdinals = ids.ordinals
             case .rollups, .hourlyRollups:
-                let rows = try decode(part == .rollups ? .rollups : .hourlyRollups) { (b) throws(FormatError) in try IndexFile.decodeRollups(b) }
-                data.rollups.merge(rows) { a, _ in a }
+                let section: Section = part == .rollups ? .rollups : .hourlyRollups
+                // An index without rollup sections answers usage by scanning columns.
+                guard directory[section] != nil else { return }
+                let sizes = data.dictionaries.map(\.count)
+                let rows = try decode(section) { (b) throws(FormatError) in
+                    try IndexFile.decodeRollups(b, recordCount: UInt64(n), dictionarySizes: sizes, hourly: section == .hourlyRollups)
+                }
+                data.rollups = (data.rollups ?? [:]).merging(rows) { a, _ in a }
             }
         }
 

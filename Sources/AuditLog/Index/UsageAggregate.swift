@@ -4,7 +4,12 @@
 struct LatencySketch: Hashable, Sendable {
     /// Count per bucket, indexed by bucket; never ends in a zero (so equal sketches are equal
     /// arrays). Dense: adding is an increment, which matters when scanning millions of records.
-    private(set) var counts: [UInt32] = []
+    /// 64-bit: a count can never exceed the number of records in a log.
+    private(set) var counts: [UInt64] = []
+
+    /// The bucket of the largest latency a record can hold (`Int64.max` µs); a sketch read
+    /// from an index file with a higher bucket is damaged.
+    static let maxBucket = Int(bucket(.max))
 
     static func bucket(_ micros: Int64) -> UInt16 {
         let v = UInt64(max(0, micros))
@@ -19,12 +24,12 @@ struct LatencySketch: Hashable, Sendable {
         let e = (Int(bucket) - 32) / 16 + 1
         let m = (Int(bucket) - 32) % 16 + 16
         let lower = Int64(m) << Int64(e)
-        return lower + ((Int64(1) << Int64(e)) - 1) / 2
+        return lower &+ ((Int64(1) << Int64(e)) - 1) / 2
     }
 
     mutating func add(_ micros: Int64) { add(bucket: Int(Self.bucket(micros)), count: 1) }
 
-    mutating func add(bucket: Int, count: UInt32) {
+    mutating func add(bucket: Int, count: UInt64) {
         guard count > 0 else { return }
         if bucket >= counts.count { counts += repeatElement(0, count: bucket + 1 - counts.count) }
         counts[bucket] += count
@@ -36,18 +41,18 @@ struct LatencySketch: Hashable, Sendable {
     }
 
     /// Non-empty buckets with their counts, in bucket order.
-    var buckets: [(bucket: UInt16, count: UInt32)] {
+    var buckets: [(bucket: UInt16, count: UInt64)] {
         counts.enumerated().compactMap { $0.element > 0 ? (UInt16($0.offset), $0.element) : nil }
     }
 
     /// The `q`-quantile (0...1) by nearest rank, nil when empty.
     func quantile(_ q: Double) -> Int64? {
-        let total = counts.reduce(UInt64(0)) { $0 + UInt64($1) }
+        let total = counts.reduce(UInt64(0)) { $0 &+ $1 }
         guard total > 0 else { return nil }
         let rank = max(1, UInt64((q * Double(total)).rounded(.up)))
         var seen: UInt64 = 0
         for (bucket, count) in counts.enumerated() {
-            seen += UInt64(count)
+            seen &+= count
             if seen >= rank { return Self.value(of: UInt16(bucket)) }
         }
         return nil
@@ -55,25 +60,29 @@ struct LatencySketch: Hashable, Sendable {
 }
 
 /// Sums over a set of records: what usage reports and rollups keep. Exact: integer sums only.
+///
+/// Sums of tokens, cost and latency are 128-bit: one event may carry up to 2⁶³ − 1 of each (a
+/// log written before the limits of ``EventLimits`` may hold such events), and no number of
+/// them can overflow the sum. Counts are bounded by the number of records.
 struct UsageAggregate: Hashable, Sendable {
     var requests: Int64 = 0
-    var tokensIn: Int64 = 0
-    var tokensOut: Int64 = 0
-    var costNanos: Int64 = 0
+    var tokensIn: Int128 = 0
+    var tokensOut: Int128 = 0
+    var costNanos: Int128 = 0
     var cacheHits: Int64 = 0
     var blocked: Int64 = 0
     var redacted: Int64 = 0
     var escalated: Int64 = 0
     /// Records with a latency, and the sum of their latencies.
     var latencyCount: Int64 = 0
-    var latencySumMicros: Int64 = 0
+    var latencySumMicros: Int128 = 0
     var sketch = LatencySketch()
 
     mutating func add(verdict: UInt8, cacheHit: UInt8, tokensIn tIn: Int64, tokensOut tOut: Int64, costNanos cost: Int64, latencyMicros latency: Int64) {
         requests += 1
-        if tIn > 0 { tokensIn += tIn }
-        if tOut > 0 { tokensOut += tOut }
-        if cost > 0 { costNanos += cost }
+        if tIn > 0 { tokensIn += Int128(tIn) }
+        if tOut > 0 { tokensOut += Int128(tOut) }
+        if cost > 0 { costNanos += Int128(cost) }
         if cacheHit == 2 { cacheHits += 1 }
         switch verdict {
         case Verdict.block.code: blocked += 1
@@ -83,7 +92,7 @@ struct UsageAggregate: Hashable, Sendable {
         }
         if latency >= 0 {
             latencyCount += 1
-            latencySumMicros += latency
+            latencySumMicros += Int128(latency)
             sketch.add(latency)
         }
     }
@@ -114,36 +123,59 @@ struct UsageAggregate: Hashable, Sendable {
         sketch.merge(o.sketch)
     }
 
+    /// Whether every sum fits the 63 bits a rollup row stores (docs/FORMAT.md, "Index file").
+    var fitsRollupRow: Bool {
+        let limit = Int128(Int64.max)
+        return tokensIn <= limit && tokensOut <= limit && costNanos <= limit && latencySumMicros <= limit
+    }
+
+    /// Writes a rollup row's aggregate; the caller has checked ``fitsRollupRow``.
     func encode(to w: inout ByteWriter) {
-        for v in [requests, tokensIn, tokensOut, costNanos, cacheHits, blocked, redacted, escalated, latencyCount, latencySumMicros] {
-            w.writeVarint(UInt64(max(0, v)))
+        for v in [Int128(requests), tokensIn, tokensOut, costNanos, Int128(cacheHits), Int128(blocked), Int128(redacted), Int128(escalated), Int128(latencyCount), latencySumMicros] {
+            w.writeVarint(UInt64(clamping: v))
         }
         let buckets = sketch.buckets
         w.writeVarint(UInt64(buckets.count))
         for (bucket, count) in buckets {
             w.writeVarint(UInt64(bucket))
-            w.writeVarint(UInt64(count))
+            w.writeVarint(count)
         }
     }
 
-    static func decode(from r: inout ByteReader) throws(FormatError) -> UsageAggregate {
+    /// Reads a rollup row's aggregate. Every count is checked against `recordCount` (the
+    /// segment's records), so rows from a damaged or forged index can never make a later sum
+    /// overflow or a percentile run past its buckets.
+    static func decode(from r: inout ByteReader, recordCount: UInt64) throws(FormatError) -> UsageAggregate {
         var values: [Int64] = []
+        let start = r.offset
         for _ in 0..<10 {
             let v = try r.readVarint("aggregate")
             guard v <= UInt64(Int64.max) else { throw FormatError(.malformed, "aggregate out of range", offset: r.offset) }
             values.append(Int64(v))
         }
         var a = UsageAggregate(
-            requests: values[0], tokensIn: values[1], tokensOut: values[2], costNanos: values[3], cacheHits: values[4],
-            blocked: values[5], redacted: values[6], escalated: values[7], latencyCount: values[8], latencySumMicros: values[9])
+            requests: values[0], tokensIn: Int128(values[1]), tokensOut: Int128(values[2]), costNanos: Int128(values[3]), cacheHits: values[4],
+            blocked: values[5], redacted: values[6], escalated: values[7], latencyCount: values[8], latencySumMicros: Int128(values[9]))
+        let counts = [a.cacheHits, a.blocked, a.redacted, a.escalated, a.latencyCount]
+        guard a.requests >= 1, UInt64(a.requests) <= recordCount, counts.allSatisfy({ $0 <= a.requests }) else {
+            throw FormatError(.malformed, "rollup row counts \(a.requests) requests of a segment of \(recordCount) records", offset: start)
+        }
         let buckets = try r.readVarint("sketch size")
-        guard buckets <= 4096 else { throw FormatError(.malformed, "sketch of \(buckets) buckets", offset: r.offset) }
+        guard buckets <= UInt64(LatencySketch.maxBucket + 1) else { throw FormatError(.malformed, "sketch of \(buckets) buckets", offset: r.offset) }
+        var total: UInt64 = 0
+        var previous = -1
         for _ in 0..<buckets {
             let b = try r.readVarint("bucket")
             let c = try r.readVarint("count")
-            guard b < 1024, c <= UInt64(UInt32.max) else { throw FormatError(.malformed, "sketch bucket out of range", offset: r.offset) }
-            a.sketch.add(bucket: Int(b), count: UInt32(c))
+            guard b <= UInt64(LatencySketch.maxBucket), Int(b) > previous, c >= 1, c <= UInt64(a.latencyCount) else {
+                throw FormatError(.malformed, "sketch bucket out of range", offset: r.offset)
+            }
+            previous = Int(b)
+            total += c
+            guard total <= UInt64(a.latencyCount) else { throw FormatError(.malformed, "sketch holds more latencies than the row", offset: r.offset) }
+            a.sketch.add(bucket: Int(b), count: c)
         }
+        guard total == UInt64(a.latencyCount) else { throw FormatError(.malformed, "sketch holds \(total) latencies, the row \(a.latencyCount)", offset: r.offset) }
         return a
     }
 }

@@ -17,7 +17,7 @@ extension UsageReport {
         switch order {
         case .cost: break
         case .requests: rows.sort { ($0.requests, $0.cost) > ($1.requests, $1.cost) }
-        case .tokens: rows.sort { ($0.tokensIn + $0.tokensOut, $0.cost) > ($1.tokensIn + $1.tokensOut, $1.cost) }
+        case .tokens: rows.sort { ($0.tokens, $0.cost) > ($1.tokens, $1.cost) }
         }
         if let limit { rows = Array(rows.prefix(limit)) }
         return rows
@@ -52,6 +52,8 @@ extension UsageRow {
             JSONMember("p50_latency_ms", Self.milliseconds(p50LatencyMicros)),
             JSONMember("p95_latency_ms", Self.milliseconds(p95LatencyMicros)),
         ]
+        // Only a log holding events from before the per-event limits can saturate a sum.
+        if isSaturated { members.append(JSONMember("saturated", .bool(true))) }
         return .object(members)
     }
 

@@ -62,6 +62,16 @@ public struct UsageRow: Hashable, Sendable {
     public var p50LatencyMicros: Int64?
     /// 95th percentile latency in microseconds (same sketch), nil when no event has one.
     public var p95LatencyMicros: Int64?
+    /// True when a sum (tokens, cost or latency) exceeds what its 64-bit field holds: that
+    /// field then shows its maximum, `Int64.max`. Only a log holding events written before
+    /// the limits of ``EventLimits`` can get there.
+    public var isSaturated: Bool
+
+    /// Input plus output tokens (saturating, like the sums).
+    public var tokens: Int64 {
+        let (sum, overflow) = tokensIn.addingReportingOverflow(tokensOut)
+        return overflow ? .max : sum
+    }
 
     /// Cache hits ÷ requests (0 when there are no requests).
     public var cacheHitRate: Double { requests > 0 ? Double(cacheHits) / Double(requests) : 0 }
@@ -69,14 +79,15 @@ public struct UsageRow: Hashable, Sendable {
     init(group: [String?], _ a: UsageAggregate) {
         self.group = group
         requests = a.requests
-        tokensIn = a.tokensIn
-        tokensOut = a.tokensOut
-        cost = Cost(nanodollars: a.costNanos)
+        tokensIn = Int64(clamping: a.tokensIn)
+        tokensOut = Int64(clamping: a.tokensOut)
+        cost = Cost(nanodollars: Int64(clamping: a.costNanos))
+        isSaturated = !a.fitsRollupRow
         cacheHits = a.cacheHits
         blocked = a.blocked
         redacted = a.redacted
         escalated = a.escalated
-        averageLatencyMicros = a.latencyCount > 0 ? a.latencySumMicros / a.latencyCount : nil
+        averageLatencyMicros = a.latencyCount > 0 ? Int64(clamping: a.latencySumMicros / Int128(a.latencyCount)) : nil
         p50LatencyMicros = a.sketch.quantile(0.5)
         p95LatencyMicros = a.sketch.quantile(0.95)
     }

@@ -68,8 +68,12 @@ extension AuditLog {
                 newRanges[i].segments.append(display)
                 newRanges[i].records += s.recordCount
                 newRanges[i].bytes += s.bytes
+                newRanges[i].minTime = [newRanges[i].minTime, s.minTimestamp].compactMap { $0 }.min()
+                newRanges[i].maxTime = [newRanges[i].maxTime, s.maxTimestamp].compactMap { $0 }.max()
             } else {
-                newRanges.append(SweptRange(firstSeq: s.firstSeq, lastSeq: s.lastSeq ?? s.firstSeq, chainBefore: s.anchor, chainAfter: s.chainAfter, segments: [display], records: s.recordCount, bytes: s.bytes))
+                newRanges.append(SweptRange(
+                    firstSeq: s.firstSeq, lastSeq: s.lastSeq ?? s.firstSeq, chainBefore: s.anchor, chainAfter: s.chainAfter, segments: [display],
+                    records: s.recordCount, bytes: s.bytes, minTime: s.minTimestamp, maxTime: s.maxTimestamp))
             }
         }
         let alreadyRecorded = newRanges.allSatisfy { r in recorded.contains { $0.firstSeq <= r.firstSeq && $0.lastSeq >= r.lastSeq } }
@@ -112,7 +116,7 @@ extension AuditLog {
             ]
             if let reason { details.append(JSONMember("reason", .string(reason))) }
             event.details = .object(details)
-            let receipt = try await append([event])
+            let receipt = try await append([event], origin: .log)
             report.recordSeq = receipt.firstSeq
         }
         if crashBeforeDeleting {
@@ -163,9 +167,7 @@ extension AuditLog {
                 if let id = e.details?["hold_id"]?.stringValue { released.insert(id) }
                 continue
             }
-            let from = e.details?["from"]?.stringValue.flatMap { Timestamp(rfc3339: $0) }
-            let until = e.details?["to"]?.stringValue.flatMap { Timestamp(rfc3339: $0) }
-            placed.append(LegalHold(id: e.id ?? "", from: from, until: until, reason: e.details?["reason"]?.stringValue ?? "", placedBy: e.user, placedAt: e.timestamp, seq: record.seq))
+            placed.append(LegalHold(record: record))
         }
         return placed.filter { !released.contains($0.id) }
     }
@@ -184,7 +186,7 @@ extension AuditLog {
             JSONMember("to", .string(until?.rfc3339)),
             JSONMember("reason", .string(reason)),
         ])
-        let record = try await append(event)
+        let record = try await append(event, origin: .log)
         return LegalHold(id: record.event.id ?? "", from: from, until: until, reason: reason, placedBy: actor, placedAt: now, seq: record.seq)
     }
 
@@ -199,6 +201,6 @@ extension AuditLog {
         var details = [JSONMember("hold_id", .string(id))]
         if let reason { details.append(JSONMember("reason", .string(reason))) }
         event.details = .object(details)
-        _ = try await append(event)
+        _ = try await append(event, origin: .log)
     }
 }

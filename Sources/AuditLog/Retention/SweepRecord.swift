@@ -16,9 +16,13 @@ public struct SweptRange: Hashable, Sendable {
     public var records: UInt64
     /// Segment file bytes removed.
     public var bytes: Int64
+    /// The earliest event time removed (nil in records written before it was kept).
+    public var minTime: Timestamp?
+    /// The latest event time removed (nil in records written before it was kept).
+    public var maxTime: Timestamp?
 
     var jsonValue: JSONValue {
-        .object([
+        var members = [
             JSONMember("first_seq", .integer(firstSeq.rawValue)),
             JSONMember("last_seq", .integer(lastSeq.rawValue)),
             JSONMember("chain_before", .string(chainBefore.hex)),
@@ -26,10 +30,18 @@ public struct SweptRange: Hashable, Sendable {
             JSONMember("segments", .array(segments.map { .string($0) })),
             JSONMember("records", .integer(records)),
             JSONMember("bytes", .integer(bytes)),
-        ])
+        ]
+        if let minTime, let maxTime {
+            members.append(JSONMember("min_time", .string(minTime.rfc3339)))
+            members.append(JSONMember("max_time", .string(maxTime.rfc3339)))
+        }
+        return .object(members)
     }
 
-    init(firstSeq: SequenceNumber, lastSeq: SequenceNumber, chainBefore: ChainHash, chainAfter: ChainHash, segments: [String], records: UInt64, bytes: Int64) {
+    init(
+        firstSeq: SequenceNumber, lastSeq: SequenceNumber, chainBefore: ChainHash, chainAfter: ChainHash, segments: [String],
+        records: UInt64, bytes: Int64, minTime: Timestamp? = nil, maxTime: Timestamp? = nil
+    ) {
         self.firstSeq = firstSeq
         self.lastSeq = lastSeq
         self.chainBefore = chainBefore
@@ -37,6 +49,8 @@ public struct SweptRange: Hashable, Sendable {
         self.segments = segments
         self.records = records
         self.bytes = bytes
+        self.minTime = minTime
+        self.maxTime = maxTime
     }
 
     init?(_ value: JSONValue) {
@@ -52,7 +66,11 @@ public struct SweptRange: Hashable, Sendable {
         if case .number(let n)? = value["records"] { records = UInt64(n) ?? 0 }
         var bytes: Int64 = 0
         if case .number(let n)? = value["bytes"] { bytes = Int64(n) ?? 0 }
-        self.init(firstSeq: SequenceNumber(first), lastSeq: SequenceNumber(last), chainBefore: before, chainAfter: after, segments: files, records: records, bytes: bytes)
+        let minTime = value["min_time"]?.stringValue.flatMap { Timestamp(rfc3339: $0) }
+        let maxTime = value["max_time"]?.stringValue.flatMap { Timestamp(rfc3339: $0) }
+        self.init(
+            firstSeq: SequenceNumber(first), lastSeq: SequenceNumber(last), chainBefore: before, chainAfter: after, segments: files,
+            records: records, bytes: bytes, minTime: minTime, maxTime: maxTime)
     }
 
     /// The ranges a `retention.sweep` event names.

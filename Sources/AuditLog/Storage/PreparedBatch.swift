@@ -17,9 +17,20 @@ struct PreparedBatch: Sendable {
     /// Largest encoded record accepted.
     static let maxRecordBytes = EventLimits.maxJSONBytes * 2
 
+    /// Who appends: what the batch may contain.
+    enum Origin: Sendable {
+        /// A client of the public API: reserved event types are refused.
+        case client
+        /// The log itself (sweep, hold and recovery records).
+        case log
+        /// Tests only: no validation at all, to build logs as older versions (without the
+        /// per-event limits) could write them.
+        case unvalidatedForTesting
+    }
+
     /// Validates every event, refuses ids repeated within the batch, assigns missing ids
     /// (`evt_` + ULID) and encodes the records.
-    init(_ events: [AuditEvent], maxEvents: Int) throws(AuditLogError) {
+    init(_ events: [AuditEvent], maxEvents: Int, origin: Origin = .client) throws(AuditLogError) {
         guard !events.isEmpty else { throw AuditLogError(.invalidArgument, "empty batch") }
         guard events.count <= maxEvents else {
             throw AuditLogError(.limitExceeded, "batch of \(events.count) events exceeds the limit of \(maxEvents)")
@@ -32,7 +43,8 @@ struct PreparedBatch: Sendable {
         var seen = Set<String>()
         for (i, event) in events.enumerated() {
             do throws(AuditLogError) {
-                try event.validate()
+                if origin != .unvalidatedForTesting { try event.validate() }
+                if origin == .client { try event.refuseReservedType() }
             } catch {
                 throw error.located(index: i)
             }

@@ -13,6 +13,10 @@ public struct VerificationIssue: Hashable, Sendable, CustomStringConvertible {
         case structure
         /// A footer or frame header summary disagrees with the records.
         case summary
+        /// A retention sweep record that does not hold up: it deleted data under a legal hold
+        /// in force when it ran, data its own policy kept, or names seqs and segments that do
+        /// not agree.
+        case retention
     }
 
     /// The kind of problem.

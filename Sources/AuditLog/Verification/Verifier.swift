@@ -134,10 +134,13 @@ enum Verifier {
             if let tail = segment.tail { report.tail = tail }
             previous = segment
         }
-        // Gaps are legitimate only where a retention sweep, recorded in the chain, removed
-        // exactly those seqs.
+        // Every sweep is checked against its claims and the holds in force when it ran; gaps
+        // are legitimate only where a retention sweep, recorded in the chain, removed exactly
+        // those seqs.
+        let (audit, findings) = await retentionAudit(paths: paths)
+        report.issues += findings
         if !gaps.isEmpty {
-            let ranges = await sweptRanges(paths: paths)
+            let ranges = audit.ranges
             var ends: [SequenceNumber: ChainHash] = [:]
             for case let segment? in results {
                 if let next = segment.nextSeq, let chain = segment.chainAfter, segment.records > 0 { ends[SequenceNumber(next.rawValue - 1)] = chain }
@@ -162,18 +165,25 @@ enum Verifier {
         var file: String
     }
 
-    /// The ranges named by every `retention.sweep` record still in the log.
-    private static func sweptRanges(paths: LogPaths) async -> [SweptRange] {
-        guard let log = try? await AuditLog.open(directory: paths.directory, options: .readOnly) else { return [] }
-        var ranges: [SweptRange] = []
+    /// The retention records still in the log (sweeps and holds), and an issue for every
+    /// sweep that does not hold up (``RetentionAudit/findings()``).
+    private static func retentionAudit(paths: LogPaths) async -> (RetentionAudit, [VerificationIssue]) {
+        var audit = RetentionAudit()
+        guard let log = try? await AuditLog.open(directory: paths.directory, options: .readOnly) else { return (audit, []) }
+        let types: Set<String> = [SweepRecord.eventType, AuditLog.holdPlaced, AuditLog.holdReleased]
         do {
-            for try await record in log.query(Query(filter: EventFilter(fields: ["event_type": [SweepRecord.eventType]]), order: .oldestFirst)) {
-                ranges += SweptRange.ranges(in: record.event)
+            for try await record in log.query(Query(filter: EventFilter(fields: ["event_type": types]), order: .oldestFirst)) {
+                audit.add(record)
             }
         } catch {
-            return ranges
+            return (audit, [])
         }
-        return ranges
+        var issues: [VerificationIssue] = []
+        for finding in audit.findings() {
+            let location = try? await log.location(of: finding.seq)
+            issues.append(VerificationIssue(kind: .retention, message: finding.message, file: location?.file ?? "", offset: location?.frameOffset ?? 0, seq: finding.seq))
+        }
+        return (audit, issues)
     }
 
     private static func predecessorSummary(paths: LogPaths, fileName: String) -> SegmentVerification? {
