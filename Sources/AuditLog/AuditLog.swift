@@ -89,6 +89,7 @@ public final class AuditLog: Sendable {
         if options.access == .readWrite {
             do throws(AuditLogError) {
                 try await log.checkGaps()
+                try await log.recordRecoveries()
             } catch {
                 try? await log.close()
                 throw error

@@ -8,7 +8,10 @@ struct VerifyCommand: AsyncParsableCommand {
         abstract: "Check every checksum, chain link and summary of the log.",
         discussion: """
             Needs no lock: it can run while another process writes. Exit 0 when intact; exit 1 \
-            with every issue listed and the first bad seq and file offset named otherwise.
+            with every issue listed and the first bad seq and file offset named otherwise. A \
+            torn write at the end of the active segment (a write in progress, or one a crash \
+            interrupted) and the log.recovered records of torn tails a writer cut are reported \
+            but are not issues, unless --strict is given.
 
             Examples:
               auditlog verify
@@ -23,6 +26,9 @@ struct VerifyCommand: AsyncParsableCommand {
 
     @Flag(help: "Also decode every record.")
     var deep = false
+
+    @Flag(help: "Also fail (exit 1) on a torn tail or any recorded recovery.")
+    var strict = false
 
     @Flag(help: "Print the report as JSON.")
     var json = false
@@ -44,23 +50,34 @@ struct VerifyCommand: AsyncParsableCommand {
         if showProgress { StandardError.write("\r\u{1B}[K") }
         let seconds = Date().timeIntervalSince(started)
         let out = OutputStream(fd: 1)
+        let failed = strict ? !report.isPristine : !report.isIntact
         if json {
-            out.write(report.json(seconds: seconds).jsonText + "\n")
+            out.write(report.json(seconds: seconds, strict: strict).jsonText + "\n")
         } else if report.isIntact {
             let range = report.firstSeq.map { "seq \($0)–\(report.lastSeq ?? $0)" } ?? "no records"
-            out.write("OK: \(report.recordsChecked) records (\(range)) in \(report.segmentsChecked) segments verified in \(String(format: "%.2f", seconds)) s\n")
+            out.write("\(failed ? "FAILED (strict)" : "OK"): \(report.recordsChecked) records (\(range)) in \(report.segmentsChecked) segments verified in \(String(format: "%.2f", seconds)) s\n")
             out.write("chain head: \(report.chainHead?.hex ?? "-")\n")
-            if let tail = report.unverifiedTail {
-                out.write("note: \(tail.bytes) bytes at the end of '\(tail.file)' (from byte offset \(tail.offset)) are an incomplete write, not yet verifiable\n")
-            }
+            Self.writeNotes(report, to: out)
         } else {
             for issue in report.issues { out.write("\(issue)\n") }
+            Self.writeNotes(report, to: out)
             if let first = report.firstIssue {
                 let seq = first.seq.map { "seq \($0)" } ?? "unknown seq"
                 out.write("FAILED: \(report.issues.count) issue(s); first bad \(seq) in '\(first.file)' at byte offset \(first.offset)\n")
             }
         }
         out.flush()
-        if !report.isIntact { throw ExitCode(ExitStatus.integrity) }
+        if failed { throw ExitCode(ExitStatus.integrity) }
+    }
+
+    /// The torn tail and the recorded recoveries, one line each.
+    static func writeNotes(_ report: VerificationReport, to out: OutputStream) {
+        if let tail = report.tail {
+            out.write("torn tail: \(tail.bytes) bytes at the end of '\(tail.file)' (from byte offset \(tail.offset)) are an interrupted write, not verifiable: \(tail.reason)\n")
+        }
+        for r in report.recoveries {
+            let seqs = r.firstSeq.map { first in r.lastSeq.map { "seqs \(first)–\($0)" } ?? "from seq \(first)" } ?? "unknown seqs"
+            out.write("recovered: seq \(r.seq) records that a writer cut \(r.bytes) bytes (\(seqs)) at \(r.time.rfc3339); kept in '\(r.file)' (\(r.kept.rawValue)), SHA-256 \(r.sha256)\n")
+        }
     }
 }

@@ -82,6 +82,15 @@ enum ActiveIndexCheckpoint {
         }
     }
 
+    /// The byte offset up to which the checkpoint of segment `name` says records were
+    /// committed (from its checked header alone), or nil when there is no readable one.
+    static func coveredEnd(ofSegment name: String, paths: LogPaths) -> Int64? {
+        let file = fileName(forSegment: name)
+        guard SystemFile.fileExists(paths.segmentPath(file)), let first = LogPaths.firstSeq(ofSegmentFileName: name) else { return nil }
+        guard let reader = try? IndexFile.Reader(paths: paths, fileName: file, accepts: { $0.firstSeq == first && $0.recordCount > 0 }) else { return nil }
+        return Int64(clamping: reader.binding.bytes)
+    }
+
     /// Removes the checkpoint of `segment` (sealed, or deleted by a sweep), if any.
     static func remove(forSegment segment: String, paths: LogPaths) {
         let path = paths.segmentPath(fileName(forSegment: segment))

@@ -66,7 +66,10 @@ extension VerificationReport {
     /// The report as JSON: `ok`, counts, seq range, chain head, every issue, and the first bad
     /// seq, file and offset when there is one. The shape of the CLI's `verify --json` and the
     /// HTTP API's `/v1/verify`.
-    public func json(seconds: Double) -> JSONValue {
+    ///
+    /// `torn_tail` (or null) and `recoveries` list what a strict check (`strict`, the CLI's
+    /// `--strict`) also fails on; `ok` is then ``isPristine`` rather than ``isIntact``.
+    public func json(seconds: Double, strict: Bool = false) -> JSONValue {
         func seq(_ s: SequenceNumber?) -> JSONValue { s.map { .integer($0.rawValue) } ?? .null }
         let issues: [JSONValue] = issues.map { issue in
             .object([
@@ -77,8 +80,22 @@ extension VerificationReport {
                 JSONMember("seq", seq(issue.seq)),
             ])
         }
+        let tornTail: JSONValue = tail.map { t in
+            .object([
+                JSONMember("file", .string(t.file)), JSONMember("offset", .integer(t.offset)),
+                JSONMember("bytes", .integer(t.bytes)), JSONMember("reason", .string(t.reason)),
+            ])
+        } ?? .null
+        let recoveries: [JSONValue] = recoveries.map { r in
+            .object([
+                JSONMember("seq", .integer(r.seq.rawValue)), JSONMember("time", .string(r.time.rfc3339)),
+                JSONMember("first_seq", seq(r.firstSeq)), JSONMember("last_seq", seq(r.lastSeq)),
+                JSONMember("bytes", .integer(r.bytes)), JSONMember("sha256", .string(r.sha256)),
+                JSONMember("file", .string(r.file)), JSONMember("kept", .string(r.kept.rawValue)),
+            ])
+        }
         var members = [
-            JSONMember("ok", .bool(isIntact)),
+            JSONMember("ok", .bool(strict ? isPristine : isIntact)),
             JSONMember("records", .integer(recordsChecked)),
             JSONMember("segments", .integer(segmentsChecked)),
             JSONMember("first_seq", seq(firstSeq)),
@@ -88,6 +105,8 @@ extension VerificationReport {
             JSONMember("swept_records", .integer(sweptRecords)),
             JSONMember("seconds", .number(String(format: "%.3f", seconds))),
             JSONMember("issues", .array(issues)),
+            JSONMember("torn_tail", tornTail),
+            JSONMember("recoveries", .array(recoveries)),
         ]
         if let first = firstIssue {
             members.append(JSONMember("first_bad_seq", seq(first.seq)))

@@ -8,9 +8,20 @@ public struct RecoveryReport: Hashable, Sendable, CustomStringConvertible {
     public var bytesRemoved: Int64
     /// Why they were incomplete.
     public var reason: String
+    /// The seq the cut bytes would have started at (nil for a segment file whose header never
+    /// completed: it held no records).
+    public var firstSeq: SequenceNumber?
+    /// The last seq they would have held, when their frame header was complete.
+    public var lastSeq: SequenceNumber?
+    /// The file keeping the cut bytes, relative to the log directory (nil when nothing was
+    /// kept: a header that never completed holds no records).
+    public var keptFile: String?
+    /// SHA-256 of the cut bytes, lowercase hex.
+    public var sha256: String?
 
     public var description: String {
-        "cut \(bytesRemoved) bytes of an incomplete final frame from '\(file)' at byte offset \(offset) (\(reason))"
+        let kept = keptFile.map { "; kept in '\($0)'" } ?? ""
+        return "cut \(bytesRemoved) bytes of an incomplete final frame from '\(file)' at byte offset \(offset) (\(reason))\(kept)"
     }
 }
 
@@ -93,7 +104,7 @@ struct LogCatalog {
             } catch {
                 // A reader keeps going past a damaged sealed segment: queries that reach it
                 // fail naming it, the rest of the log stays readable. A writer stops.
-                guard !repair, !isLast, error.code == .corruption else { throw error }
+                guard !repair, error.code == .corruption else { throw error }
                 catalog.segments.append(SegmentInfo(damaged: name, reason: error.message, after: catalog.segments.last))
             }
         }
@@ -139,10 +150,10 @@ struct LogCatalog {
             let start = known[name] == nil && !repair ? ActiveIndexCheckpoint.resumePoint(reader, fileName: name, paths: paths) : nil
             var scan = try ActiveSegmentScan.scan(reader, resuming: known[name], from: start)
             if let torn = scan.tornTail, repair {
-                let file = try SystemFile.openForWriting(paths.segmentPath(name), displayName: display, create: false)
-                try file.truncate(to: torn.offset)
-                try file.sync()
-                recovery.append(RecoveryReport(file: display, offset: torn.offset, bytesRemoved: size - torn.offset, reason: torn.reason))
+                try TornTailRecovery.refuseIfCommitted(segment: name, torn: torn.offset, paths: paths, display: display, nextSeq: SequenceNumber(header.firstSeq.rawValue + scan.recordCount))
+                recovery.append(try TornTailRecovery.cut(
+                    segment: name, reader: reader, at: torn.offset, reason: torn.reason,
+                    firstSeq: SequenceNumber(header.firstSeq.rawValue + scan.recordCount), paths: paths))
                 scan.tornTail = nil
             }
             if let footer = scan.footer {

@@ -98,7 +98,7 @@ public final class RecordReader {
             }
             let probe = try r.probe(at: frameOffset)
             guard case .frame(let h) = probe else {
-                if case .damaged(let error, _) = probe { throw damaged(error, r, frameOffset, nil) }
+                if case .damaged(let error) = probe { throw damaged(error, r, frameOffset, nil) }
                 reader = nil
                 segmentIndex += 1
                 continue
@@ -132,7 +132,7 @@ public final class RecordReader {
                     if h.lastSeq >= lower && h.firstSeq <= upper { pendingFrames.append((offset, h)) }
                     offset += Int64(h.frameLengthBytes)
                 }
-                if case .damaged(let error, _) = try r.probe(at: offset) { throw damaged(error, r, offset, nil) }
+                if case .damaged(let error) = try r.probe(at: offset) { throw damaged(error, r, offset, nil) }
                 if pendingFrames.isEmpty {
                     if segmentIndex == 0 { finished = true }
                     continue

@@ -147,11 +147,7 @@ struct ActiveSegmentScan {
             case .incomplete(let why):
                 state.tornTail = (offset, why)
                 return state
-            case .damaged(let error, let reachesEnd):
-                if reachesEnd {
-                    state.tornTail = (offset, error.message)
-                    return state
-                }
+            case .damaged(let error):
                 throw damage(error.message, offset + Int64(error.offset))
             case .footer(let footer):
                 guard footer.dataEndOffset == UInt64(offset), footer.recordCount == state.recordCount,
@@ -166,17 +162,19 @@ struct ActiveSegmentScan {
                 guard h.firstSeq == expected else {
                     throw damage("frame starts at seq \(h.firstSeq), expected \(expected)", offset)
                 }
-                let end = offset + Int64(h.frameLengthBytes)
                 switch try reader.loadPayload(h, at: offset, decompress: false) {
                 case .success(false):
+                    if try reader.hasDamagedLength(h, at: offset) {
+                        throw damage("frame length field damaged: the frame is complete, its header says \(h.frameLengthBytes) bytes", offset + 8)
+                    }
                     state.tornTail = (offset, "frame of \(h.frameLengthBytes) bytes runs past the end of the file (\(reader.limit - offset) bytes left)")
                     return state
                 case .success:
                     state.add(h)
                     expected = SequenceNumber(h.firstSeq.rawValue + UInt64(h.recordCount))
                 case .failure(let error):
-                    if end == reader.limit {
-                        state.tornTail = (offset, error.message)
+                    if let torn = try reader.tornWrite(at: offset) {
+                        state.tornTail = (offset, "\(error.message); \(torn)")
                         return state
                     }
                     throw damage(error.message, offset + Int64(error.offset))

@@ -34,7 +34,7 @@ final class SegmentReader {
         }
     }
 
-    /// What lies at a file offset.
+    /// What lies at a file offset, as far as the header bytes tell (payload not yet read).
     enum Probe {
         /// A frame header whose shape is valid (payload not yet checked).
         case frame(FrameHeader)
@@ -42,11 +42,10 @@ final class SegmentReader {
         case footer(SegmentFooter)
         /// Exactly at the limit: nothing more.
         case end
-        /// Fewer bytes than a complete frame or footer, or only zero bytes up to the limit:
-        /// the remains of an interrupted write.
+        /// The remains of an interrupted write reaching the limit (see ``tornWrite(at:)``).
         case incomplete(String)
-        /// Bytes that are neither: damage (or a footer with a bad checksum, see `reachesEnd`).
-        case damaged(FormatError, reachesEnd: Bool)
+        /// Bytes that are neither a frame, a footer nor a torn write: damage.
+        case damaged(FormatError)
     }
 
     func probe(at offset: Int64) throws(AuditLogError) -> Probe {
@@ -54,46 +53,98 @@ final class SegmentReader {
         if left <= 0 { return .end }
         let want = Int(min(Int64(SegmentFooter.byteCount), left))
         let got = try file.read(into: &headerBuffer, count: want, at: offset)
-        let head = headerBuffer.prefix(got)
-        if head.allSatisfy({ $0 == 0 }), try allZero(from: offset + Int64(got)) {
-            return .incomplete("\(left) zero bytes at the end")
-        }
-        return headerBuffer.withUnsafeBytes { raw -> Probe in
+        let decoded = headerBuffer.withUnsafeBytes { raw -> Result<Probe, FormatError> in
             let bytes = UnsafeRawBufferPointer(rebasing: raw[0..<got])
             if SegmentFooter.hasMagic(bytes) {
-                guard got >= SegmentFooter.byteCount else { return .incomplete("footer cut at \(got) of \(SegmentFooter.byteCount) bytes") }
-                do throws(FormatError) {
-                    return .footer(try SegmentFooter.decode(bytes))
-                } catch {
-                    return .damaged(error, reachesEnd: offset + Int64(SegmentFooter.byteCount) >= limit)
+                guard got >= SegmentFooter.byteCount else {
+                    return .failure(FormatError(.truncated, "footer cut at \(got) of \(SegmentFooter.byteCount) bytes", offset: 0))
                 }
+                do throws(FormatError) { return .success(.footer(try SegmentFooter.decode(bytes))) } catch { return .failure(error) }
             }
             guard got >= FrameHeader.byteCount else {
-                if bytes.count >= 4, bytes.loadUnaligned(as: UInt32.self) == FrameHeader.magic.littleEndian {
-                    return .incomplete("frame header cut at \(got) of \(FrameHeader.byteCount) bytes")
-                }
-                return .damaged(FormatError(.malformed, "\(got) stray bytes at the end", offset: 0), reachesEnd: true)
+                return .failure(FormatError(.truncated, "\(got) bytes where a frame header of \(FrameHeader.byteCount) belongs", offset: 0))
             }
             do throws(FormatError) {
                 let h = try FrameHeader.decode(bytes)
                 try h.validateShape()
-                return .frame(h)
+                return .success(.frame(h))
             } catch {
-                return .damaged(error, reachesEnd: false)
+                return .failure(error)
+            }
+        }
+        switch decoded {
+        case .success(let probe): return probe
+        case .failure(let error):
+            if let torn = try tornWrite(at: offset) { return .incomplete(torn) }
+            return .damaged(error)
+        }
+    }
+
+    /// Why the bytes from `offset` to the limit are the remains of an interrupted write, or nil
+    /// when they are not (then they are damage). The one place that tells the two apart
+    /// (docs/FORMAT.md, "Reading and recovery"). A torn write is
+    ///
+    /// - short: a strict prefix of a frame header or a footer (a frame whose payload runs past
+    ///   the end is told by ``loadPayload(_:at:decompress:)``), or
+    /// - zero-filled: only zero bytes from a 512-byte boundary after `offset` to the end (the
+    ///   file grew but its last sectors never reached the disk), or nothing but zero bytes.
+    ///
+    /// A complete frame or footer with a bad checksum and no such zeros is damage: a flipped
+    /// bit, not a crash.
+    func tornWrite(at offset: Int64) throws(AuditLogError) -> String? {
+        let left = limit - offset
+        guard left > 0 else { return nil }
+        let zeros = try trailingZeroStart(from: offset)
+        if zeros == offset { return "\(left) zero bytes at the end" }
+        let sector: Int64 = 512
+        let boundary = (max(zeros, offset + 1) + sector - 1) / sector * sector
+        if zeros < limit && boundary < limit {
+            return "\(left) bytes of an interrupted write: zeros from byte offset \(zeros) to the end"
+        }
+        if left < Int64(SegmentFooter.byteCount) {
+            let n = try file.read(into: &headerBuffer, count: Int(left), at: offset)
+            let prefix = headerBuffer.prefix(n)
+            func isPrefix(of magic: UInt32) -> Bool {
+                withUnsafeBytes(of: magic.littleEndian) { m in prefix.prefix(4).elementsEqual(m.prefix(min(4, n))) }
+            }
+            if isPrefix(of: SegmentFooter.magic) { return "footer cut at \(n) of \(SegmentFooter.byteCount) bytes" }
+            if n < FrameHeader.byteCount && isPrefix(of: FrameHeader.magic) { return "frame header cut at \(n) of \(FrameHeader.byteCount) bytes" }
+        }
+        return nil
+    }
+
+    /// Whether a frame whose header says it runs past the limit is in fact complete, with a
+    /// damaged length field: the bytes present, taken as the whole frame, match its checksum
+    /// once its stored length says so. (A torn write cannot do that: its bytes end short of
+    /// what the checksum covers.)
+    func hasDamagedLength(_ h: FrameHeader, at offset: Int64) throws(AuditLogError) -> Bool {
+        let present = limit - offset
+        guard present > Int64(FrameHeader.byteCount), present < Int64(h.frameLengthBytes) else { return false }
+        var candidate = h
+        candidate.storedLengthBytes = UInt32(present) - UInt32(FrameHeader.byteCount)
+        let n = try file.read(into: &storedBuffer, count: Int(present), at: offset)
+        guard n == Int(present) else { return false }
+        let prefix = candidate.encodedPrefix()
+        return prefix.withUnsafeBytes { p in
+            storedBuffer.withUnsafeBytes { frame in
+                FrameHeader.checksum(headerPrefix: p, payload: UnsafeRawBufferPointer(rebasing: frame[FrameHeader.byteCount..<n])) == h.checksum
             }
         }
     }
 
-    private func allZero(from offset: Int64) throws(AuditLogError) -> Bool {
-        var position = offset
+    /// The offset where the run of zero bytes that ends the file (at the limit) starts; the
+    /// limit itself when the last byte is not zero. Reads backwards, only as far as the zeros go.
+    private func trailingZeroStart(from offset: Int64) throws(AuditLogError) -> Int64 {
+        var end = limit
         var chunk = [UInt8]()
-        while position < limit {
-            let n = try file.read(into: &chunk, count: Int(min(65_536, limit - position)), at: position)
-            if n == 0 { return true }
-            if !chunk.prefix(n).allSatisfy({ $0 == 0 }) { return false }
-            position += Int64(n)
+        while end > offset {
+            let size = Int(min(65_536, end - offset))
+            let n = try file.read(into: &chunk, count: size, at: end - Int64(size))
+            guard n == size else { return end }
+            if let last = chunk.prefix(n).lastIndex(where: { $0 != 0 }) { return end - Int64(size) + Int64(last) + 1 }
+            end -= Int64(size)
         }
-        return true
+        return offset
     }
 
     /// Reads a frame's payload, checks its checksum and (optionally) decompresses it into

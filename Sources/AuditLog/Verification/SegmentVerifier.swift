@@ -14,7 +14,7 @@ struct SegmentVerification: Sendable {
     /// The chain value after the last record (from the footer when the scan stopped early).
     var chainAfter: ChainHash?
     var sealed = false
-    var tail: VerificationReport.Tail?
+    var tail: TornTail?
 
     static func check(paths: LogPaths, fileName: String, isLast: Bool, deep: Bool, progress: (Int64, UInt64) -> Void) -> SegmentVerification {
         var result = SegmentVerification(fileName: fileName)
@@ -56,22 +56,18 @@ struct SegmentVerification: Sendable {
                 break scan
             case .incomplete(let why):
                 if isLast {
-                    result.tail = .init(file: display, offset: offset, bytes: reader.limit - offset)
+                    result.tail = TornTail(file: display, offset: offset, bytes: reader.limit - offset, reason: why)
                 } else {
                     issue(.structure, "incomplete frame in a sealed segment: \(why)", offset, expected)
                 }
                 break scan
-            case .damaged(let error, let reachesEnd):
-                if isLast && reachesEnd {
-                    result.tail = .init(file: display, offset: offset, bytes: reader.limit - offset)
-                } else {
-                    // Damage where the footer belongs concerns the whole segment: name its last
-                    // record rather than the (nonexistent) one after it.
-                    let atFooter = offset + Int64(SegmentFooter.byteCount) == reader.limit && expected > header.firstSeq
-                    let seq = atFooter ? SequenceNumber(expected.rawValue - 1) : expected
-                    issue(error.kind == .checksumMismatch ? .checksum : .structure, error.message, offset + Int64(error.offset), seq)
-                    stoppedEarly = true
-                }
+            case .damaged(let error):
+                // Damage where the footer belongs concerns the whole segment: name its last
+                // record rather than the (nonexistent) one after it.
+                let atFooter = offset + Int64(SegmentFooter.byteCount) == reader.limit && expected > header.firstSeq
+                let seq = atFooter ? SequenceNumber(expected.rawValue - 1) : expected
+                issue(error.kind == .checksumMismatch ? .checksum : .structure, error.message, offset + Int64(error.offset), seq)
+                stoppedEarly = true
                 break scan
             case .footer(let footer):
                 result.sealed = true
@@ -109,16 +105,20 @@ struct SegmentVerification: Sendable {
                 }
                 switch loaded {
                 case .success(false):
-                    if isLast {
-                        result.tail = .init(file: display, offset: offset, bytes: reader.limit - offset)
+                    if isLast, (try? reader.hasDamagedLength(h, at: offset)) != true {
+                        let why = "frame of \(h.frameLengthBytes) bytes runs past the end of the file (\(reader.limit - offset) bytes left)"
+                        result.tail = TornTail(file: display, offset: offset, bytes: reader.limit - offset, reason: why)
                     } else {
                         issue(.structure, "frame runs past the end of the file", offset, expected)
                         stoppedEarly = true
                     }
                     break scan
                 case .failure(let error):
-                    if isLast && offset + Int64(h.frameLengthBytes) == reader.limit && error.kind == .checksumMismatch {
-                        result.tail = .init(file: display, offset: offset, bytes: reader.limit - offset)
+                    // A torn write only at the end of the last segment; a complete frame with
+                    // a bad checksum is damage (a flipped bit), never the end of the log.
+                    let torn: String? = isLast ? ((try? reader.tornWrite(at: offset)) ?? nil) : nil
+                    if let torn {
+                        result.tail = TornTail(file: display, offset: offset, bytes: reader.limit - offset, reason: "\(error.message); \(torn)")
                     } else {
                         issue(error.kind == .checksumMismatch ? .checksum : .structure, error.message, offset + Int64(error.offset), expected)
                         stoppedEarly = true

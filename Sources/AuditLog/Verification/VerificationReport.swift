@@ -17,6 +17,9 @@ public struct VerificationIssue: Hashable, Sendable, CustomStringConvertible {
         /// in force when it ran, data its own policy kept, or names seqs and segments that do
         /// not agree.
         case retention
+        /// The bytes a writer kept when it cut a torn tail no longer match its `log.recovered`
+        /// record.
+        case recovery
     }
 
     /// The kind of problem.
@@ -33,6 +36,49 @@ public struct VerificationIssue: Hashable, Sendable, CustomStringConvertible {
     public var description: String {
         let at = seq.map { ", seq \($0)" } ?? ""
         return "\(kind.rawValue): \(message) (file '\(file)', byte offset \(offset)\(at))"
+    }
+}
+
+/// The remains of an interrupted write at the end of the active segment, as a reader finds it.
+public struct TornTail: Hashable, Sendable {
+    /// The segment, relative to the log directory.
+    public var file: String
+    /// Where the incomplete frame starts.
+    public var offset: Int64
+    /// Its bytes, to the end of the file.
+    public var bytes: Int64
+    /// Why it is a torn write and not damage.
+    public var reason: String
+}
+
+/// A `log.recovered` record: a torn tail a writer cut, what it held and where its bytes are
+/// kept.
+public struct RecoveryRecord: Hashable, Sendable {
+    /// The record's own seq.
+    public var seq: SequenceNumber
+    /// When the cut was made.
+    public var time: Timestamp
+    /// The first seq the cut bytes would have held.
+    public var firstSeq: SequenceNumber?
+    /// The last seq the cut bytes would have held, when their frame header was complete.
+    public var lastSeq: SequenceNumber?
+    /// Bytes cut.
+    public var bytes: Int64
+    /// SHA-256 of the cut bytes, lowercase hex.
+    public var sha256: String
+    /// The file that keeps them, relative to the log directory.
+    public var file: String
+    /// What is found of that file now.
+    public var kept: KeptState
+
+    /// The state of a kept cut file.
+    public enum KeptState: String, Hashable, Sendable {
+        /// There, with the bytes the record describes.
+        case intact
+        /// There, with other bytes: the evidence was altered.
+        case altered
+        /// Not there (moved away by an operator, or deleted).
+        case missing
     }
 }
 
@@ -71,22 +117,22 @@ public struct VerificationReport: Sendable, Hashable {
     /// Records absent because retention sweeps, recorded in the chain, removed them.
     public var sweptRecords: UInt64 = 0
     /// An incomplete frame at the end of the active segment: a write in progress (or one a
-    /// writer will cut at its next open). Not an issue; not verified.
+    /// writer will cut, keep and record at its next open). Not an issue; not verified.
+    public var tail: TornTail?
+    /// The `log.recovered` records in the log: every torn tail a writer cut, kept and recorded.
+    public var recoveries: [RecoveryRecord] = []
+
+    /// ``tail`` as a tuple.
     public var unverifiedTail: (file: String, offset: Int64, bytes: Int64)? {
-        get { tail.map { ($0.file, $0.offset, $0.bytes) } }
-        set { tail = newValue.map { Tail(file: $0.file, offset: $0.offset, bytes: $0.bytes) } }
+        tail.map { ($0.file, $0.offset, $0.bytes) }
     }
-
-    struct Tail: Hashable, Sendable {
-        var file: String
-        var offset: Int64
-        var bytes: Int64
-    }
-
-    var tail: Tail?
 
     /// True when no issue was found.
     public var isIntact: Bool { issues.isEmpty }
+
+    /// True when no issue was found, nothing is torn at the end and no recovery was ever
+    /// recorded: what `auditlog verify --strict` requires.
+    public var isPristine: Bool { isIntact && tail == nil && recoveries.isEmpty }
 
     /// The issue with the lowest seq (or the first one found when none names a seq).
     public var firstIssue: VerificationIssue? {

@@ -137,8 +137,12 @@ enum Verifier {
         // Every sweep is checked against its claims and the holds in force when it ran; gaps
         // are legitimate only where a retention sweep, recorded in the chain, removed exactly
         // those seqs.
-        let (audit, findings) = await retentionAudit(paths: paths)
+        let (audit, findings, recoveries) = await retentionAudit(paths: paths)
         report.issues += findings
+        report.recoveries = recoveries
+        for r in recoveries where r.kept == .altered {
+            report.issues.append(VerificationIssue(kind: .recovery, message: "the bytes kept in '\(r.file)' no longer match the SHA-256 its log.recovered record names", file: r.file, offset: 0, seq: r.seq))
+        }
         if !gaps.isEmpty {
             let ranges = audit.ranges
             var ends: [SequenceNumber: ChainHash] = [:]
@@ -167,23 +171,24 @@ enum Verifier {
 
     /// The retention records still in the log (sweeps and holds), and an issue for every
     /// sweep that does not hold up (``RetentionAudit/findings()``).
-    private static func retentionAudit(paths: LogPaths) async -> (RetentionAudit, [VerificationIssue]) {
+    private static func retentionAudit(paths: LogPaths) async -> (RetentionAudit, [VerificationIssue], [RecoveryRecord]) {
         var audit = RetentionAudit()
-        guard let log = try? await AuditLog.open(directory: paths.directory, options: .readOnly) else { return (audit, []) }
+        guard let log = try? await AuditLog.open(directory: paths.directory, options: .readOnly) else { return (audit, [], []) }
+        let recoveries = (try? await log.recoveryRecords()) ?? []
         let types: Set<String> = [SweepRecord.eventType, AuditLog.holdPlaced, AuditLog.holdReleased]
         do {
             for try await record in log.query(Query(filter: EventFilter(fields: ["event_type": types]), order: .oldestFirst)) {
                 audit.add(record)
             }
         } catch {
-            return (audit, [])
+            return (audit, [], recoveries)
         }
         var issues: [VerificationIssue] = []
         for finding in audit.findings() {
             let location = try? await log.location(of: finding.seq)
             issues.append(VerificationIssue(kind: .retention, message: finding.message, file: location?.file ?? "", offset: location?.frameOffset ?? 0, seq: finding.seq))
         }
-        return (audit, issues)
+        return (audit, issues, recoveries)
     }
 
     private static func predecessorSummary(paths: LogPaths, fileName: String) -> SegmentVerification? {

@@ -4,7 +4,9 @@ import Testing
 
 @Suite struct RecoveryTests {
     /// Builds a log whose active segment ends with a one-event frame; returns the segment
-    /// path and the offset where that last frame starts.
+    /// path and the offset where that last frame starts. Like a writer that crashed instead of
+    /// closing, it leaves no active index checkpoint (which would say the last frame was
+    /// committed, and forbid cutting it).
     func logWithSmallLastFrame(_ dir: String) async throws -> (segment: String, lastFrameStart: Int, size: Int) {
         let log = try await AuditLog.open(directory: dir, options: testOptions())
         _ = try await log.append(events(20, prefix: "a"))
@@ -13,6 +15,7 @@ import Testing
         let lastFrameStart = try fileSize(segment)
         _ = try await log.append([fullEvent(at: Timestamp(rfc3339: "2026-03-20T02:00:00Z")!)])
         try await log.close()
+        try FileManager.default.removeItem(atPath: String(segment.dropLast(4)) + ".aidx")
         return (segment, lastFrameStart, try fileSize(segment))
     }
 
@@ -30,14 +33,24 @@ import Testing
                 #expect(log.recovery.count == 1, "cut at \(cut)")
                 #expect(log.recovery.first?.offset == Int64(lastFrameStart), "cut at \(cut)")
                 #expect(log.recovery.first?.bytesRemoved == Int64(cut - lastFrameStart))
-                #expect(log.head.lastSeq == SequenceNumber(40), "cut at \(cut)")
-                #expect(try fileSize(copiedSegment) == lastFrameStart)
-                // The log takes appends again and verifies.
+                #expect(log.recovery.first?.firstSeq == SequenceNumber(41))
+                // The cut bytes are kept beside the segment, and the chain says so at seq 41.
+                let kept = copiedSegment + ".cut-\(lastFrameStart)"
+                #expect(try Data(contentsOf: URL(fileURLWithPath: kept)) == (try Data(contentsOf: URL(fileURLWithPath: segment))).subdata(in: lastFrameStart..<cut))
+                #expect(log.head.lastSeq == SequenceNumber(41), "cut at \(cut)")
+                let recorded = try #require(try await log.record(at: SequenceNumber(41)))
+                #expect(recorded.event.eventType == "log.recovered")
+                #expect(recorded.event.details?["first_seq"] == .number("41"))
+                #expect(recorded.event.details?["bytes"] == .number(String(cut - lastFrameStart)))
+                #expect(recorded.event.details?["file"] == .string("segments/" + URL(fileURLWithPath: kept).lastPathComponent))
+                // The log takes appends again and verifies, naming the recovery.
                 let receipt = try await log.append([fullEvent(id: "again")])
-                #expect(receipt.firstSeq == SequenceNumber(41))
+                #expect(receipt.firstSeq == SequenceNumber(42))
                 try await log.close()
                 let report = try await AuditLog.verify(directory: copy)
                 #expect(report.isIntact, "cut at \(cut): \(report.issues)")
+                #expect(report.recoveries.map(\.seq) == [SequenceNumber(41)] && report.recoveries.first?.kept == .intact)
+                #expect(!report.isPristine)
                 try fm.removeItem(atPath: copy)
             }
         }
@@ -52,7 +65,7 @@ import Testing
             try handle.close()
             let log = try await AuditLog.open(directory: dir, options: testOptions())
             #expect(log.recovery.first?.offset == Int64(size))
-            #expect(log.head.lastSeq == SequenceNumber(41))
+            #expect(log.head.lastSeq == SequenceNumber(42))  // and the log.recovered record
             try await log.close()
         }
     }

@@ -1,0 +1,73 @@
+/// The `log.recovered` records: a writer that cut a torn tail says so in the chain itself.
+extension AuditLog {
+    /// Appends a `log.recovered` record for every kept cut file no such record names yet: the
+    /// ones this open cut, and any a crash left between cutting and recording (docs/FORMAT.md,
+    /// "Reading and recovery").
+    func recordRecoveries() async throws(AuditLogError) {
+        let paths = self.paths
+        let kept = try await Self.runBlocking { () throws(AuditLogError) in try TornTailRecovery.keptFiles(paths) }
+        guard !kept.isEmpty else { return }
+        let recorded = Set(try await recoveryRecords().map(\.file))
+        for name in kept where !recorded.contains(LogPaths.displayName(name)) {
+            let report = recovery.first { $0.keptFile == LogPaths.displayName(name) }
+            let facts = try await Self.runBlocking { () throws(AuditLogError) in try Self.describeKept(name, paths: paths) }
+            var event = AuditEvent(eventType: TornTailRecovery.eventType, timestamp: .now)
+            event.resource = "log:\(logID)"
+            event.reasonCode = "torn_tail"
+            let firstSeq = report?.firstSeq ?? facts.firstSeq
+            let lastSeq = report != nil ? report?.lastSeq : facts.lastSeq
+            event.details = .object([
+                JSONMember("first_seq", firstSeq.map { .integer($0.rawValue) } ?? .null),
+                JSONMember("last_seq", lastSeq.map { .integer($0.rawValue) } ?? .null),
+                JSONMember("bytes", .integer(facts.bytes)),
+                JSONMember("sha256", .string(facts.sha256)),
+                JSONMember("file", .string(LogPaths.displayName(name))),
+                JSONMember("segment", .string(LogPaths.displayName(String(name.prefix(24))))),
+                JSONMember("offset", .integer(facts.offset)),
+                JSONMember("reason", .string(report?.reason ?? "cut by a writer that stopped before recording it")),
+            ])
+            _ = try await append([event], origin: .log)
+        }
+    }
+
+    /// Bytes, SHA-256, offset and seqs of a kept cut file.
+    fileprivate static func describeKept(_ name: String, paths: LogPaths) throws(AuditLogError) -> (bytes: Int64, sha256: String, offset: Int64, firstSeq: SequenceNumber?, lastSeq: SequenceNumber?) {
+        let file = try SystemFile.openForReading(paths.segmentPath(name), displayName: LogPaths.displayName(name))
+        var bytes: [UInt8] = []
+        let n = try file.read(into: &bytes, count: Int(try file.size()), at: 0)
+        bytes.removeSubrange(n...)
+        let facts = TornTailRecovery.describe(bytes)
+        let suffix = name.dropFirst(24 + TornTailRecovery.keptInfix.count)
+        let offset = Int64(suffix.prefix { $0 != "-" }) ?? 0
+        return (Int64(n), facts.sha256, offset, facts.firstSeq, facts.lastSeq)
+    }
+
+    /// The `log.recovered` records in the log, oldest first, each with whether its kept file is
+    /// still there with the same bytes.
+    public func recoveryRecords() async throws(AuditLogError) -> [RecoveryRecord] {
+        let sequence = query(Query(filter: EventFilter(fields: ["event_type": [TornTailRecovery.eventType]]), order: .oldestFirst))
+        let paths = self.paths
+        return try await Self.runBlocking { () throws(AuditLogError) in
+            let iterator = try sequence.makeIterator()
+            var out: [RecoveryRecord] = []
+            while let record = try iterator.next() {
+                let d = record.event.details
+                func seq(_ key: String) -> SequenceNumber? {
+                    guard case .number(let text)? = d?[key], let v = UInt64(text) else { return nil }
+                    return SequenceNumber(v)
+                }
+                var bytes: Int64 = 0
+                if case .number(let text)? = d?["bytes"] { bytes = Int64(text) ?? 0 }
+                let file = d?["file"]?.stringValue ?? ""
+                let sha = d?["sha256"]?.stringValue ?? ""
+                var kept = RecoveryRecord.KeptState.missing
+                let name = String(file.dropFirst("segments/".count))
+                if file.hasPrefix("segments/"), !name.contains("/"), SystemFile.fileExists(paths.segmentPath(name)) {
+                    kept = (try? AuditLog.describeKept(name, paths: paths))?.sha256 == sha ? .intact : .altered
+                }
+                out.append(RecoveryRecord(seq: record.seq, time: record.event.timestamp, firstSeq: seq("first_seq"), lastSeq: seq("last_seq"), bytes: bytes, sha256: sha, file: file, kept: kept))
+            }
+            return out
+        }
+    }
+}
