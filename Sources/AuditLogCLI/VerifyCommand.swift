@@ -16,6 +16,7 @@ struct VerifyCommand: AsyncParsableCommand {
             Examples:
               auditlog verify
               auditlog verify --from-seq 900000 --json
+              auditlog verify --expect-head 1200:5f0c…e1a9 --strict
             """
     )
 
@@ -27,11 +28,20 @@ struct VerifyCommand: AsyncParsableCommand {
     @Flag(help: "Also decode every record.")
     var deep = false
 
+    @Option(help: ArgumentHelp("Fail (exit 1) unless the log still holds this seq with this chain value (as /v1/head or an earlier verify printed them), or a retention sweep record explains its removal.", valueName: "seq:hex"))
+    var expectHead: String?
+
     @Flag(help: "Also fail (exit 1) on a torn tail or any recorded recovery.")
     var strict = false
 
     @Flag(help: "Print the report as JSON.")
     var json = false
+
+    func validate() throws {
+        if let expectHead, PinnedHead(expectHead) == nil {
+            throw ValidationError("--expect-head '\(expectHead.prefix(100))' is not SEQ:HEX (a seq, a colon and the 64 hex digits of its chain value)")
+        }
+    }
 
     func run() async throws {
         try await runCLI { try await verify() }
@@ -41,7 +51,7 @@ struct VerifyCommand: AsyncParsableCommand {
         OutputStream.ignoreSIGPIPE()
         let showProgress = StandardError.isTerminal && !json
         let started = Date()
-        let options = VerificationOptions(fromSeq: fromSeq.map { SequenceNumber($0) }, deep: deep)
+        let options = VerificationOptions(fromSeq: fromSeq.map { SequenceNumber($0) }, deep: deep, expectedHead: expectHead.flatMap(PinnedHead.init))
         let report = try await AuditLog.verify(directory: log.directory, options: options) { p in
             guard showProgress else { return }
             let percent = p.bytesTotal > 0 ? Int(Double(p.bytesDone) / Double(p.bytesTotal) * 100) : 100
@@ -72,6 +82,13 @@ struct VerifyCommand: AsyncParsableCommand {
 
     /// The torn tail and the recorded recoveries, one line each.
     static func writeNotes(_ report: VerificationReport, to out: OutputStream) {
+        if let pinned = report.pinnedHead {
+            switch pinned.status {
+            case .matches: out.write("pinned head: seq \(pinned.seq) has the pinned chain value\n")
+            case .swept: out.write("pinned head: seq \(pinned.seq) was removed by a recorded retention sweep\n")
+            default: break  // an issue says what is wrong
+            }
+        }
         if let tail = report.tail {
             out.write("torn tail: \(tail.bytes) bytes at the end of '\(tail.file)' (from byte offset \(tail.offset)) are an interrupted write, not verifiable: \(tail.reason)\n")
         }

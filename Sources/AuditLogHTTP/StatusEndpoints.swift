@@ -5,7 +5,7 @@ import NIOConcurrencyHelpers
 /// `/v1/verify`, `/v1/head`, `/healthz` and `/metrics`.
 extension AuditLogAPI {
     func verify(_ request: Request) async throws -> Response {
-        let q = try QueryParameters(request, allowed: ["from_seq", "deep"])
+        let q = try QueryParameters(request, allowed: ["from_seq", "deep", "expect_head", "strict"])
         var options = VerificationOptions()
         if let text = try q.one("from_seq") {
             guard let seq = UInt64(text), seq >= 1 else { throw APIError.invalidParameter("from_seq", "'from_seq=\(text)' is not a seq (a positive integer)") }
@@ -15,8 +15,19 @@ extension AuditLogAPI {
             guard let deep = Bool(text) else { throw APIError.invalidParameter("deep", "'deep=\(text)' is not true or false") }
             options.deep = deep
         }
+        if let text = try q.one("expect_head") {
+            guard let pinned = PinnedHead(text) else {
+                throw APIError.invalidParameter("expect_head", "'expect_head=\(text.prefix(100))' is not SEQ:HEX (a seq, a colon and 64 hex digits)")
+            }
+            options.expectedHead = pinned
+        }
+        var strict = false
+        if let text = try q.one("strict") {
+            guard let value = Bool(text) else { throw APIError.invalidParameter("strict", "'strict=\(text)' is not true or false") }
+            strict = value
+        }
         let outcome = try await verifications.run(directory: log.directory, options: options).get()
-        return Self.json(outcome.report.json(seconds: outcome.seconds))
+        return Self.json(outcome.report.json(seconds: outcome.seconds, strict: strict))
     }
 
     func head(_ request: Request) async throws -> Response {

@@ -108,6 +108,14 @@ extension VerificationReport {
             JSONMember("torn_tail", tornTail),
             JSONMember("recoveries", .array(recoveries)),
         ]
+        if let pinned = pinnedHead {
+            members.append(JSONMember("expected_head", .object([
+                JSONMember("seq", .integer(pinned.seq.rawValue)),
+                JSONMember("chain_value", .string(pinned.expected.hex)),
+                JSONMember("found", .string(pinned.found?.hex)),
+                JSONMember("status", .string(pinned.status.rawValue)),
+            ])))
+        }
         if let first = firstIssue {
             members.append(JSONMember("first_bad_seq", seq(first.seq)))
             members.append(JSONMember("first_bad_file", .string(first.file)))

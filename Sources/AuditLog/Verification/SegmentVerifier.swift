@@ -15,8 +15,10 @@ struct SegmentVerification: Sendable {
     var chainAfter: ChainHash?
     var sealed = false
     var tail: TornTail?
+    /// The chain value after the record `capture` named, when this segment holds it.
+    var captured: ChainHash?
 
-    static func check(paths: LogPaths, fileName: String, isLast: Bool, deep: Bool, progress: (Int64, UInt64) -> Void) -> SegmentVerification {
+    static func check(paths: LogPaths, fileName: String, isLast: Bool, deep: Bool, capture: SequenceNumber? = nil, progress: (Int64, UInt64) -> Void) -> SegmentVerification {
         var result = SegmentVerification(fileName: fileName)
         let display = LogPaths.displayName(fileName)
         func issue(_ kind: VerificationIssue.Kind, _ message: String, _ offset: Int64, _ seq: SequenceNumber?) {
@@ -138,6 +140,7 @@ struct SegmentVerification: Sendable {
                         let ts = try AuditEvent.recordTimestamp(record)
                         if deep { _ = try AuditEvent.decodeRecord(record) }
                         chain = chain.chained(seq: seq, record: record)
+                        if seq == capture { result.captured = chain }
                         frameMin = min(frameMin, ts)
                         frameMax = max(frameMax, ts)
                         bytes += UInt64(record.count)

@@ -82,6 +82,33 @@ public struct RecoveryRecord: Hashable, Sendable {
     }
 }
 
+/// The check of a pinned head (`verify --expect-head SEQ:HEX`).
+public struct PinnedHeadCheck: Hashable, Sendable {
+    /// The pinned seq.
+    public var seq: SequenceNumber
+    /// The pinned chain value.
+    public var expected: ChainHash
+    /// The chain value the log has for that seq now (from a sweep record when swept), if any.
+    public var found: ChainHash?
+    /// The outcome.
+    public var status: Status
+
+    /// The outcome of the check.
+    public enum Status: String, Hashable, Sendable {
+        /// The log holds the seq with the pinned chain value.
+        case matches
+        /// The chain value differs: the log was rewritten at or before that seq.
+        case differs
+        /// The seq is gone and no retention sweep record explains it (or the log is shorter).
+        case missing
+        /// A retention sweep record accounts for the seq's removal (and, when the sweep's
+        /// range ended there, recorded the same chain value).
+        case swept
+        /// Damage before the seq in its segment keeps its chain value from being computed.
+        case unreadable
+    }
+}
+
 /// Progress of a long verification, reported as segments are checked.
 public struct VerificationProgress: Sendable, Hashable {
     /// File bytes checked so far.
@@ -121,6 +148,8 @@ public struct VerificationReport: Sendable, Hashable {
     public var tail: TornTail?
     /// The `log.recovered` records in the log: every torn tail a writer cut, kept and recorded.
     public var recoveries: [RecoveryRecord] = []
+    /// What became of the pinned head of ``VerificationOptions/expectedHead``, when one was given.
+    public var pinnedHead: PinnedHeadCheck?
 
     /// ``tail`` as a tuple.
     public var unverifiedTail: (file: String, offset: Int64, bytes: Int64)? {

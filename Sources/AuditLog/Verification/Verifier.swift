@@ -8,12 +8,39 @@ public struct VerificationOptions: Sendable, Hashable {
     public var deep = false
     /// Segments checked at once; defaults to the number of cores.
     public var parallelism: Int
+    /// A head an auditor pinned earlier (from `/v1/head` or a verify report): the log must
+    /// still hold that seq with that chain value, or a retention sweep record must account for
+    /// its removal. Verification then covers the segment holding it, whatever ``fromSeq`` says.
+    public var expectedHead: PinnedHead?
 
-    public init(fromSeq: SequenceNumber? = nil, deep: Bool = false, parallelism: Int? = nil) {
+    public init(fromSeq: SequenceNumber? = nil, deep: Bool = false, parallelism: Int? = nil, expectedHead: PinnedHead? = nil) {
         self.fromSeq = fromSeq
         self.deep = deep
         self.parallelism = max(1, parallelism ?? activeProcessorCount())
+        self.expectedHead = expectedHead
     }
+}
+
+/// A seq and the chain value after it, as an auditor pins a log's head (`SEQ:HEX`).
+public struct PinnedHead: Hashable, Sendable, CustomStringConvertible {
+    /// The seq.
+    public var seq: SequenceNumber
+    /// `h(seq)`.
+    public var chainValue: ChainHash
+
+    public init(seq: SequenceNumber, chainValue: ChainHash) {
+        self.seq = seq
+        self.chainValue = chainValue
+    }
+
+    /// Parses `SEQ:HEX` (a positive seq, a colon, 64 hex digits).
+    public init?(_ text: String) {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, let seq = UInt64(parts[0]), seq >= 1, let chain = ChainHash(hex: String(parts[1])) else { return nil }
+        self.init(seq: SequenceNumber(seq), chainValue: chain)
+    }
+
+    public var description: String { "\(seq):\(chainValue.hex)" }
 }
 
 func activeProcessorCount() -> Int {
@@ -39,8 +66,11 @@ enum Verifier {
         let allNames = try LogCatalog.segmentFileNames(paths)
         var startIndex = 0
         if let from = options.fromSeq {
-            startIndex = max(0, (allNames.lastIndex { (LogPaths.firstSeq(ofSegmentFileName: $0) ?? SequenceNumber(0)) <= from }) ?? 0)
+            // A pinned head before `from` needs its own segment checked too.
+            let start = min(from, options.expectedHead?.seq ?? from)
+            startIndex = max(0, (allNames.lastIndex { (LogPaths.firstSeq(ofSegmentFileName: $0) ?? SequenceNumber(0)) <= start }) ?? 0)
         }
+        let pinned = options.expectedHead
         let names = Array(allNames[startIndex...])
         var totalBytes: Int64 = 0
         for name in names {
@@ -64,7 +94,7 @@ enum Verifier {
                     // Reading and hashing block: they run on a Dispatch queue, not the pool.
                     let result = await AuditLog.offPool {
                         var lastRecords: UInt64 = 0
-                        return SegmentVerification.check(paths: paths, fileName: name, isLast: name == lastName, deep: deep) { bytes, records in
+                        return SegmentVerification.check(paths: paths, fileName: name, isLast: name == lastName, deep: deep, capture: pinned?.seq) { bytes, records in
                             let snapshot = counters.value.withLock { p -> VerificationProgress in
                                 p.bytesDone += bytes
                                 p.recordsDone += records - lastRecords
@@ -140,6 +170,7 @@ enum Verifier {
         let (audit, findings, recoveries) = await retentionAudit(paths: paths)
         report.issues += findings
         report.recoveries = recoveries
+        if let pinned { report.pinnedHead = check(pinned, segments: results.compactMap { $0 }, ranges: audit.ranges, report: &report) }
         for r in recoveries where r.kept == .altered {
             report.issues.append(VerificationIssue(kind: .recovery, message: "the bytes kept in '\(r.file)' no longer match the SHA-256 its log.recovered record names", file: r.file, offset: 0, seq: r.seq))
         }
@@ -158,6 +189,50 @@ enum Verifier {
             }
         }
         return report
+    }
+
+    /// Whether the log still holds `pinned` (or a sweep record accounts for its removal),
+    /// adding an issue to `report` when it does not.
+    private static func check(_ pinned: PinnedHead, segments: [SegmentVerification], ranges: [SweptRange], report: inout VerificationReport) -> PinnedHeadCheck {
+        var result = PinnedHeadCheck(seq: pinned.seq, expected: pinned.chainValue, found: nil, status: .missing)
+        func issue(_ kind: VerificationIssue.Kind, _ message: String, file: String, seq: SequenceNumber?) {
+            report.issues.append(VerificationIssue(kind: kind, message: message, file: file, offset: 0, seq: seq))
+        }
+        if let segment = segments.first(where: { s in
+            guard let first = s.header?.firstSeq, let next = s.nextSeq else { return false }
+            return first <= pinned.seq && pinned.seq < next
+        }) {
+            let file = LogPaths.displayName(segment.fileName)
+            guard let found = segment.captured else {
+                result.status = .unreadable
+                issue(.structure, "the pinned head seq \(pinned.seq) lies past damage in its segment: its chain value cannot be computed", file: file, seq: pinned.seq)
+                return result
+            }
+            result.found = found
+            result.status = found == pinned.chainValue ? .matches : .differs
+            if found != pinned.chainValue {
+                issue(.chain, "the chain value at seq \(pinned.seq) is \(found.hex), not the pinned \(pinned.chainValue.hex): the log was rewritten at or before that seq", file: file, seq: pinned.seq)
+            }
+            return result
+        }
+        let last = report.lastSeq ?? SequenceNumber(0)
+        let lastFile = segments.last.map { LogPaths.displayName($0.fileName) } ?? ""
+        if pinned.seq > last {
+            issue(.missing, "the log ends at seq \(last), before the pinned head seq \(pinned.seq): records were removed from its end", file: lastFile, seq: last.next)
+            return result
+        }
+        if let r = ranges.first(where: { $0.lastSeq == pinned.seq }) {
+            result.found = r.chainAfter
+            result.status = r.chainAfter == pinned.chainValue ? .swept : .differs
+            if r.chainAfter != pinned.chainValue {
+                issue(.chain, "the retention sweep that removed seq \(pinned.seq) recorded chain value \(r.chainAfter.hex) for it, not the pinned \(pinned.chainValue.hex)", file: lastFile, seq: pinned.seq)
+            }
+        } else if ranges.contains(where: { $0.firstSeq <= pinned.seq && pinned.seq <= $0.lastSeq }) {
+            result.status = .swept
+        } else {
+            issue(.missing, "the pinned head seq \(pinned.seq) is missing and no retention sweep record explains it", file: lastFile, seq: pinned.seq)
+        }
+        return result
     }
 
     private struct Gap {
