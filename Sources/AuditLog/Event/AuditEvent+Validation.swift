@@ -61,7 +61,7 @@ extension AuditEvent {
                 guard !PolicyDecision.typedKeys.contains(m.key), names.insert(m.key).inserted else {
                     throw invalid("policies[\(i)].\(m.key)", "repeats a field name")
                 }
-                try Self.validate(m.value, field: "policies[\(i)].\(m.key)", depth: 2)
+                try Self.validate(m.value, field: "policies[\(i)].\(m.key)", depth: 1)
             }
         }
         for (i, r) in (redactions ?? []).enumerated() {
@@ -70,7 +70,7 @@ extension AuditEvent {
                 guard m.key != "kind", m.key != "replacement", names.insert(m.key).inserted else {
                     throw invalid("redactions[\(i)].\(m.key)", "repeats a field name")
                 }
-                try Self.validate(m.value, field: "redactions[\(i)].\(m.key)", depth: 2)
+                try Self.validate(m.value, field: "redactions[\(i)].\(m.key)", depth: 1)
             }
         }
     }
@@ -86,7 +86,7 @@ extension AuditEvent {
 
     private static func validate(_ value: JSONValue, field: String, depth: Int) throws(AuditLogError) {
         guard depth < JSONValue.maxDepth else {
-            throw AuditLogError(.limitExceeded, "nested deeper than \(JSONValue.maxDepth) levels", location: .init(field: field))
+            throw AuditLogError(.limitExceeded, "holds more than \(JSONValue.maxDepth - 2) nested arrays and objects", location: .init(field: field))
         }
         switch value {
         case .number(let n):

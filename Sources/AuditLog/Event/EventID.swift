@@ -45,19 +45,22 @@ enum EventID {
     /// that ``string(high:low:)`` gives it back byte for byte; nil for any other id.
     static func ulidBytes(_ id: String) -> (high: UInt64, low: UInt64)? {
         var s = id
-        return s.withUTF8 { u -> (high: UInt64, low: UInt64)? in
-            guard u.count == 30, u[0] == UInt8(ascii: "e"), u[1] == UInt8(ascii: "v"), u[2] == UInt8(ascii: "t"),
-                  u[3] == UInt8(ascii: "_"), u[4] <= UInt8(ascii: "7")
-            else { return nil }
-            var high: UInt64 = 0
-            var low: UInt64 = 0
-            for i in 4..<30 {
-                let d = values[Int(u[i])]
-                guard d != 0xFF else { return nil }
-                high = high << 5 | low >> 59
-                low = low << 5 | UInt64(d)
-            }
-            return (high, low)
+        return s.withUTF8 { ulidBytes(utf8: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// ``ulidBytes(_:)`` of UTF-8 bytes.
+    static func ulidBytes(utf8 u: UnsafeRawBufferPointer) -> (high: UInt64, low: UInt64)? {
+        guard u.count == 30, u[0] == UInt8(ascii: "e"), u[1] == UInt8(ascii: "v"), u[2] == UInt8(ascii: "t"),
+              u[3] == UInt8(ascii: "_"), u[4] <= UInt8(ascii: "7")
+        else { return nil }
+        var high: UInt64 = 0
+        var low: UInt64 = 0
+        for i in 4..<30 {
+            let d = values[Int(u[i])]
+            guard d != 0xFF else { return nil }
+            high = high << 5 | low >> 59
+            low = low << 5 | UInt64(d)
         }
+        return (high, low)
     }
 }

@@ -48,15 +48,21 @@ struct JSONParser {
     }
 
     /// Parses any value.
+    /// The parser's own nesting bound, counted from the event object: loose enough that a
+    /// policy's extra member (three levels below the event) can hold the 62 nested arrays and
+    /// objects any field value may (``JSONValue/maxDepth``); ``AuditEvent/validate()`` applies
+    /// the exact rule at append.
+    static let maxDepth = JSONValue.maxDepth + 3
+
     mutating func parseValue(depth: Int = 0) throws(SyntaxError) -> JSONValue {
         skipWhitespace()
         guard let c = peek else { throw error("unexpected end of input, expected a value") }
         switch c {
         case UInt8(ascii: "{"):
-            guard depth < JSONValue.maxDepth else { throw error("nesting deeper than \(JSONValue.maxDepth) levels") }
+            guard depth < Self.maxDepth else { throw error("nesting deeper than a field value may hold (\(JSONValue.maxDepth - 2) arrays and objects)") }
             return .object(try parseObjectMembers(depth: depth + 1))
         case UInt8(ascii: "["):
-            guard depth < JSONValue.maxDepth else { throw error("nesting deeper than \(JSONValue.maxDepth) levels") }
+            guard depth < Self.maxDepth else { throw error("nesting deeper than a field value may hold (\(JSONValue.maxDepth - 2) arrays and objects)") }
             position += 1
             var items: [JSONValue] = []
             skipWhitespace()
@@ -151,11 +157,14 @@ struct JSONParser {
 
     static func isValidNumberLiteral(_ text: String) -> Bool {
         var s = text
-        return s.withUTF8 { utf8 in
-            var p = JSONParser(UnsafeRawBufferPointer(utf8))
-            guard let range = try? p.parseNumberRange() else { return false }
-            return range.upperBound == utf8.count
-        }
+        return s.withUTF8 { isValidNumberLiteral(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Whether the UTF-8 bytes are exactly one JSON number literal.
+    static func isValidNumberLiteral(_ utf8: UnsafeRawBufferPointer) -> Bool {
+        var p = JSONParser(utf8)
+        guard let range = try? p.parseNumberRange() else { return false }
+        return range.upperBound == utf8.count
     }
 
     /// At an opening quote: when the string has no escapes and no control characters, moves

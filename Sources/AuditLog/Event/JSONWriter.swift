@@ -97,7 +97,7 @@ extension AuditEvent {
 }
 
 extension JSONValue {
-    /// Parses JSON text (strictly: duplicate keys, NaN and nesting deeper than 64 are errors).
+    /// Parses JSON text (strictly: duplicate keys, NaN and excessive nesting are errors).
     public static func parse(_ text: String) throws(AuditLogError) -> JSONValue {
         var s = text
         let result: Result<JSONValue, AuditLogError> = s.withUTF8 { utf8 in

@@ -125,7 +125,14 @@ struct ByteReader {
                 throw FormatError(.malformed, "\(what) overflows 64 bits", offset: start)
             }
             result |= UInt64(byte & 0x7F) << shift
-            if byte & 0x80 == 0 { return result }
+            if byte & 0x80 == 0 {
+                // Canonical form only: a last byte of zero after others is an overlong encoding
+                // (the same value has a shorter one), which FORMAT.md forbids.
+                guard byte != 0 || shift == 0 else {
+                    throw FormatError(.malformed, "\(what) is not in its shortest form", offset: start)
+                }
+                return result
+            }
             shift += 7
             if shift > 63 {
                 throw FormatError(.malformed, "\(what) overflows 64 bits", offset: start)

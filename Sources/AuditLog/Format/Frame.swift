@@ -56,14 +56,14 @@ struct FrameHeader: Equatable, Sendable {
         }
         let kind = try r.readUInt8()
         let codecByte = try r.readUInt8()
-        _ = try r.readUInt16()
         guard kind == 1, let codec = Codec(rawValue: codecByte) else {
             throw FormatError(.malformed, "frame kind \(kind) codec \(codecByte) unknown", offset: 4)
         }
+        guard try r.readUInt16() == 0 else { throw FormatError(.malformed, "frame reserved bytes are not zero", offset: 6) }
         let stored = try r.readUInt32()
         let raw = try r.readUInt32()
         let count = try r.readUInt32()
-        _ = try r.readUInt32()
+        guard try r.readUInt32() == 0 else { throw FormatError(.malformed, "frame reserved bytes are not zero", offset: 20) }
         let firstSeq = SequenceNumber(try r.readUInt64())
         let minTs = try r.readInt64()
         let maxTs = try r.readInt64()

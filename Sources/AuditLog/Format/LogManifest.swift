@@ -5,6 +5,9 @@ struct LogManifest: Equatable, Sendable {
     static let byteCount = 64
     static let formatVersion: UInt16 = 1
     static let fileName = "auditlog.meta"
+    /// The two partition lengths a log may have.
+    static let hourNanos: Int64 = 3_600_000_000_000
+    static let dayNanos: Int64 = 86_400_000_000_000
 
     var logID: LogID
     var partitionLengthNanos: Int64
@@ -40,16 +43,19 @@ struct LogManifest: Equatable, Sendable {
         guard Checksum.xxh3(UnsafeRawBufferPointer(rebasing: buffer[0..<(byteCount - 8)])) == stored else {
             throw FormatError(.checksumMismatch, "manifest checksum mismatch", offset: byteCount - 8)
         }
-        _ = try r.readUInt16()
-        _ = try r.readUInt32()
+        guard try r.readUInt16() == UInt16(byteCount) else {
+            throw FormatError(.malformed, "manifest length is not \(byteCount)", offset: 10)
+        }
+        guard try r.readUInt32() == 0 else { throw FormatError(.malformed, "manifest flags are not zero", offset: 12) }
         guard let logID = LogID(bytes: Array(try r.readBytes(16))) else {
             throw FormatError(.malformed, "log id", offset: 16)
         }
         let partition = try r.readInt64()
         let created = try r.readInt64()
-        guard partition > 0 else {
-            throw FormatError(.malformed, "partition length \(partition)", offset: 32)
+        guard partition == hourNanos || partition == dayNanos else {
+            throw FormatError(.malformed, "partition length \(partition) ns is neither an hour nor a day", offset: 32)
         }
+        guard try r.readUInt64() == 0 else { throw FormatError(.malformed, "manifest reserved bytes are not zero", offset: 48) }
         return LogManifest(logID: logID, partitionLengthNanos: partition, createdAtNanos: created)
     }
 }

@@ -56,7 +56,7 @@ struct SegmentHeader: Equatable, Sendable {
         guard expected == stored else {
             throw FormatError(.checksumMismatch, "segment header checksum mismatch", offset: byteCount - 8)
         }
-        _ = try r.readUInt32()  // flags
+        guard try r.readUInt32() == 0 else { throw FormatError(.malformed, "segment header flags are not zero", offset: 12) }
         guard let logID = LogID(bytes: Array(try r.readBytes(16))) else {
             throw FormatError(.malformed, "log id", offset: 16)
         }
@@ -67,8 +67,17 @@ struct SegmentHeader: Equatable, Sendable {
         guard let anchor = ChainHash(bytes: try r.readBytes(32)) else {
             throw FormatError(.malformed, "anchor", offset: 64)
         }
-        guard firstSeq.rawValue >= 1, partitionLength > 0 else {
-            throw FormatError(.malformed, "segment header has first seq \(firstSeq) and partition length \(partitionLength)", offset: 32)
+        guard try r.readBytes(24).allSatisfy({ $0 == 0 }) else {
+            throw FormatError(.malformed, "segment header reserved bytes are not zero", offset: 96)
+        }
+        guard firstSeq.rawValue >= 1 else {
+            throw FormatError(.malformed, "segment header has first seq \(firstSeq)", offset: 32)
+        }
+        guard partitionLength == LogManifest.hourNanos || partitionLength == LogManifest.dayNanos else {
+            throw FormatError(.malformed, "partition length \(partitionLength) ns is neither an hour nor a day", offset: 48)
+        }
+        guard partitionStart >= 0, partitionStart % partitionLength == 0 else {
+            throw FormatError(.malformed, "partition start \(partitionStart) is not on the partition grid", offset: 40)
         }
         return SegmentHeader(
             logID: logID, firstSeq: firstSeq, partitionStartNanos: partitionStart,

@@ -121,6 +121,9 @@ struct LogCatalog {
         guard header.logID == manifest.logID else {
             throw AuditLogError(.corruption, "segment belongs to another log (id \(header.logID))", location: .init(file: display, offset: 16))
         }
+        guard header.partitionLengthNanos == manifest.partitionLengthNanos else {
+            throw AuditLogError(.corruption, "segment partition length \(header.partitionLengthNanos) ns differs from the log's \(manifest.partitionLengthNanos) ns", location: .init(file: display, offset: 48, seq: header.firstSeq))
+        }
         guard LogPaths.firstSeq(ofSegmentFileName: name) == header.firstSeq else {
             throw AuditLogError(.corruption, "file name says seq \(name.prefix(20)), header says \(header.firstSeq)", location: .init(file: display, offset: 32, seq: header.firstSeq))
         }

@@ -137,7 +137,9 @@ struct SegmentVerification: Sendable {
                 do throws(FormatError) {
                     try reader.forEachRecord(firstSeq: expected) { (seq, record) throws(FormatError) in
                         guard recordIssue == nil else { return }
-                        let ts = try AuditEvent.recordTimestamp(record)
+                        // Every rule of FORMAT.md's "Record" (canonical forms included), without
+                        // building the event; deep also decodes it as readers do.
+                        let ts = try AuditEvent.validateRecord(record)
                         if deep { _ = try AuditEvent.decodeRecord(record) }
                         chain = chain.chained(seq: seq, record: record)
                         if seq == capture { result.captured = chain }

@@ -133,6 +133,9 @@ enum Verifier {
                 if header.logID != manifest.logID {
                     report.issues.append(VerificationIssue(kind: .structure, message: "segment belongs to another log (id \(header.logID))", file: display, offset: 16, seq: header.firstSeq))
                 }
+                if header.partitionLengthNanos != manifest.partitionLengthNanos {
+                    report.issues.append(VerificationIssue(kind: .structure, message: "segment partition length \(header.partitionLengthNanos) ns differs from the log's \(manifest.partitionLengthNanos) ns", file: display, offset: 48, seq: header.firstSeq))
+                }
                 if let prev = previous, let prevNext = prev.nextSeq {
                     if header.firstSeq > prevNext {
                         gaps.append(Gap(first: prevNext, last: SequenceNumber(header.firstSeq.rawValue - 1), chainBefore: prev.chainAfter ?? .zero, chainAfter: header.anchor, file: display))

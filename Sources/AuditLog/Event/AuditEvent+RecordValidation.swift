@@ -1,0 +1,146 @@
+/// Checks a stored record against every rule of docs/FORMAT.md ("Record", "JSON values")
+/// without building the event: what `verify` runs on every record. Walks the same layout as
+/// ``AuditEvent/decodeRecord(_:)`` and adds the canonical-form rules a lenient reader does
+/// not need (an id spelled as the ULID it is, unique member names in nested objects).
+extension AuditEvent {
+    /// Validates `record`; returns its event time.
+    static func validateRecord(_ record: UnsafeRawBufferPointer) throws(FormatError) -> Int64 {
+        var v = RecordValidator(ByteReader(record))
+        return try v.run()
+    }
+}
+
+private struct RecordValidator {
+    var r: ByteReader
+
+    init(_ r: ByteReader) { self.r = r }
+
+    typealias Bit = AuditEvent.Bit
+
+    mutating func run() throws(FormatError) -> Int64 {
+        let ts = try r.readInt64("timestamp")
+        guard ts >= 0 else { throw FormatError(.malformed, "negative timestamp", offset: 0) }
+        let presence = try r.readUInt32("presence")
+        guard presence & ~Bit.allMask == 0 else {
+            throw FormatError(.malformed, "unknown presence bits 0x\(String(presence & ~Bit.allMask, radix: 16))", offset: 8)
+        }
+        func has(_ bit: Bit) -> Bool { presence & bit.mask != 0 }
+        if has(.compactID) {
+            _ = try r.readBytes(16, "id")
+        } else {
+            let start = r.offset
+            let id = try string("id")
+            guard id.count >= 1, id.count <= EventLimits.maxIDBytes, !id.contains(where: { $0 < 0x20 || $0 == 0x7F }) else {
+                throw FormatError(.malformed, "id of \(id.count) bytes is empty, too long or holds control characters", offset: start)
+            }
+            guard EventID.ulidBytes(utf8: id) == nil else {
+                throw FormatError(.malformed, "id is a canonical evt_ ULID stored as a string (presence bit 26 must be set)", offset: start)
+            }
+        }
+        let typeStart = r.offset
+        let type = try string("event_type")
+        guard type.count >= 1, type.count <= EventLimits.maxEventTypeBytes else {
+            throw FormatError(.malformed, "event_type of \(type.count) bytes", offset: typeStart)
+        }
+        if has(.verdict) {
+            let start = r.offset
+            guard Verdict(code: try r.readUInt8("verdict")) != nil else { throw FormatError(.malformed, "unknown verdict code", offset: start) }
+        }
+        for bit in [Bit.reasonCode, .user, .team, .model, .provider, .configVersion, .apiKey, .source] where has(bit) { _ = try string("string") }
+        for bit in [Bit.tokensIn, .tokensOut, .tokensCached, .tokensReasoning, .cost, .latency] where has(bit) {
+            let start = r.offset
+            guard try r.readVarint("integer") <= UInt64(Int64.max) else { throw FormatError(.malformed, "integer out of range", offset: start) }
+        }
+        if has(.cacheHit) {
+            let start = r.offset
+            guard try r.readUInt8("cache_hit") <= 1 else { throw FormatError(.malformed, "cache_hit byte is not 0 or 1", offset: start) }
+        }
+        for bit in [Bit.requestID, .sessionID, .gateway, .ip, .userAgent] where has(bit) { _ = try string("string") }
+        if has(.policies) {
+            let count = try r.readVarint("policy count")
+            guard count <= UInt64(r.remaining) else { throw FormatError(.truncated, "policy count past the end", offset: r.offset) }
+            for _ in 0..<count {
+                let start = r.offset
+                let bits = try r.readUInt8("policy presence")
+                guard bits & ~0x3F == 0 else { throw FormatError(.malformed, "unknown policy presence bits", offset: start) }
+                for i in 0..<5 where bits & (1 << UInt8(i)) != 0 { _ = try string("policy field") }
+                if bits & 0x20 != 0 { try members(depth: 1, reserved: Self.policyKeys, nonEmpty: true) }
+            }
+        }
+        if has(.redactions) {
+            let count = try r.readVarint("redaction count")
+            guard count <= UInt64(r.remaining) else { throw FormatError(.truncated, "redaction count past the end", offset: r.offset) }
+            for _ in 0..<count {
+                let start = r.offset
+                let bits = try r.readUInt8("redaction presence")
+                guard bits & ~0x07 == 0 else { throw FormatError(.malformed, "unknown redaction presence bits", offset: start) }
+                if bits & 1 != 0 { _ = try string("kind") }
+                if bits & 2 != 0 { _ = try string("replacement") }
+                if bits & 4 != 0 { try members(depth: 1, reserved: Self.redactionKeys, nonEmpty: true) }
+            }
+        }
+        if has(.resource) { _ = try string("resource") }
+        if has(.details) { try value(depth: 1) }
+        if has(.extra) { try members(depth: 1, reserved: Self.eventKeys, nonEmpty: true) }
+        guard r.isAtEnd else { throw FormatError(.malformed, "\(r.remaining) unexpected bytes after the record", offset: r.offset) }
+        return ts
+    }
+
+    static let policyKeys = PolicyDecision.typedKeys.map { Array($0.utf8) }
+    static let redactionKeys = ["kind", "replacement"].map { Array($0.utf8) }
+    static let eventKeys = AuditEvent.knownFields.map { Array($0.utf8) }
+
+    /// A str: checked UTF-8, returned as bytes.
+    mutating func string(_ what: StaticString) throws(FormatError) -> UnsafeRawBufferPointer {
+        let start = r.offset
+        let length = try r.readVarint(what)
+        guard length <= UInt64(r.remaining) else { throw FormatError(.truncated, "\(what) length \(length) runs past the end", offset: start) }
+        let bytes = try r.readBytes(Int(length), what)
+        guard isValidUTF8(bytes) else { throw FormatError(.malformed, "\(what) is not valid UTF-8", offset: start) }
+        return bytes
+    }
+
+    /// *json* at `depth` (1 for a top-level field's value).
+    mutating func value(depth: Int) throws(FormatError) {
+        guard depth < JSONValue.maxDepth else { throw FormatError(.limitExceeded, "JSON value nested deeper than \(JSONValue.maxDepth)", offset: r.offset) }
+        let start = r.offset
+        switch try r.readUInt8("JSON tag") {
+        case 0, 1, 2: break
+        case 3:
+            let text = try string("number")
+            guard JSONParser.isValidNumberLiteral(text) else { throw FormatError(.malformed, "stored number is not a JSON number", offset: start) }
+        case 4: _ = try string("string")
+        case 5:
+            let count = try r.readVarint("array count")
+            guard count <= UInt64(r.remaining) else { throw FormatError(.truncated, "array of \(count) items runs past the end", offset: start) }
+            for _ in 0..<count { try value(depth: depth + 1) }
+        case 6: try members(depth: depth + 1, reserved: [], nonEmpty: false)
+        case let tag: throw FormatError(.malformed, "unknown JSON tag \(tag)", offset: start)
+        }
+    }
+
+    /// *members*: names unique and not among `reserved`; values at `depth`.
+    mutating func members(depth: Int, reserved: [[UInt8]], nonEmpty: Bool) throws(FormatError) {
+        let start = r.offset
+        let count = try r.readVarint("member count")
+        guard count <= UInt64(r.remaining) else { throw FormatError(.truncated, "object of \(count) members runs past the end", offset: start) }
+        guard count > 0 || !nonEmpty else { throw FormatError(.malformed, "members present but empty", offset: start) }
+        var names: [UnsafeRawBufferPointer] = []
+        var seen = Set<[UInt8]>()
+        for _ in 0..<count {
+            let nameStart = r.offset
+            let name = try string("member name")
+            let repeated: Bool
+            if count <= 16 {
+                repeated = names.contains { $0.elementsEqual(name) }
+                names.append(name)
+            } else {
+                repeated = !seen.insert(Array(name)).inserted
+            }
+            guard !repeated, !reserved.contains(where: { $0.elementsEqual(name) }) else {
+                throw FormatError(.malformed, "member name repeats another or a typed field's name", offset: nameStart)
+            }
+            try value(depth: depth)
+        }
+    }
+}
