@@ -15,7 +15,7 @@ struct IngestCommand: AsyncParsableCommand {
             Examples:
               auditlog gen --count 1000000 --seed 1 | auditlog ingest -
               auditlog ingest --dir /var/lib/audit events.ndjson
-              auditlog ingest export.json --json
+              auditlog export --dir /var/lib/old | auditlog ingest --drop-seq -
             """
     )
 
@@ -40,6 +40,9 @@ struct IngestCommand: AsyncParsableCommand {
 
     @Option(help: "Partition length for a new log.")
     var partition: PartitionArgument = .day
+
+    @Flag(help: "Drop each event's seq member instead of refusing it (an export of another log carries the seqs it had there).")
+    var dropSeq = false
 
     @Flag(help: "Print the result as JSON.")
     var json = false
@@ -66,7 +69,7 @@ struct IngestCommand: AsyncParsableCommand {
             }
         }
         defer { if fd != 0 { close(fd) } }
-        let reader = EventInputReader(fileDescriptor: fd, name: input == "-" ? "standard input" : input)
+        let reader = EventInputReader(fileDescriptor: fd, name: input == "-" ? "standard input" : input, droppingSeq: dropSeq)
 
         var options = AuditLogOptions()
         options.partition = partition == .hour ? .hour : .day
@@ -148,6 +151,9 @@ struct IngestCommand: AsyncParsableCommand {
         let seconds = Date().timeIntervalSince(started)
         if let failure {
             StandardError.print("auditlog: error: \(failure.error.summary)")
+            if failure.error.location.field == "seq" {
+                StandardError.print("auditlog: hint: pass --drop-seq to ingest events exported from another log")
+            }
             StandardError.print("auditlog: \(committed.sentence(before: failure.line))")
             throw ExitCode(ExitStatus.code(for: failure.error))
         }

@@ -1,7 +1,8 @@
 /// JSON decoding and encoding of events (DESIGN.md, "The event").
 extension AuditEvent {
     /// Top-level names with a typed field; every other name goes to ``extra``. `seq` is the
-    /// log's own and is ignored on input (so an export can be ingested into another log).
+    /// log's own: input that sets it is refused, unless the caller asks to drop it (an export
+    /// ingested into another log).
     static let knownFields: Set<String> = [
         "id", "event_type", "timestamp", "verdict", "reason_code", "user", "team", "model",
         "provider", "config_version", "api_key", "source", "tokens_in", "tokens_out",
@@ -14,11 +15,14 @@ extension AuditEvent {
     ///
     /// - Throws: ``AuditLogError`` with code ``AuditLogError/Code/invalidEvent`` naming the
     ///   field and what was wrong, and the byte offset in `json`.
-    public init(json: String) throws(AuditLogError) {
+    ///
+    /// A `seq` member is refused (the log assigns seqs) unless `droppingSeq`, which ignores it:
+    /// an export of one log carries the seqs it had there.
+    public init(json: String, droppingSeq: Bool = false) throws(AuditLogError) {
         var text = json
         let result: Result<AuditEvent, AuditLogError> = text.withUTF8 { utf8 in
             do throws(AuditLogError) {
-                return .success(try AuditEvent(jsonBytes: UnsafeRawBufferPointer(utf8)))
+                return .success(try AuditEvent(jsonBytes: UnsafeRawBufferPointer(utf8), droppingSeq: droppingSeq))
             } catch {
                 return .failure(error)
             }
@@ -28,12 +32,12 @@ extension AuditEvent {
 
     /// Decodes one event from UTF-8 JSON bytes (the whole buffer must be one object, with
     /// optional surrounding white space).
-    public init(jsonBytes: UnsafeRawBufferPointer) throws(AuditLogError) {
+    public init(jsonBytes: UnsafeRawBufferPointer, droppingSeq: Bool = false) throws(AuditLogError) {
         guard jsonBytes.count <= EventLimits.maxJSONBytes else {
             throw AuditLogError(.limitExceeded, "event is \(jsonBytes.count) bytes of JSON; the limit is \(EventLimits.maxJSONBytes)")
         }
         var parser = JSONParser(jsonBytes)
-        self = try Self.parseObject(&parser)
+        self = try Self.parseObject(&parser, droppingSeq: droppingSeq)
         parser.skipWhitespace()
         guard parser.isAtEnd else {
             throw AuditLogError(.invalidEvent, "unexpected data after the event object", location: .init(offset: Int64(parser.position)))
@@ -217,11 +221,14 @@ extension AuditEvent {
         case "details":
             details = value
         case "seq":
-            return  // assigned by the log; an incoming value is ignored
+            throw invalid(Self.seqRefusal)
         default:
             extra.append(JSONMember(key, value))
         }
     }
+
+    /// Why input may not set `seq`.
+    static let seqRefusal = "seq is assigned by the log and cannot be set by input (an export's seq is its position in the log it came from: drop it to ingest the events again)"
 
     /// The compact JSON object, snake_case, with `seq` first when given.
     public func jsonText(seq: SequenceNumber? = nil) -> String {

@@ -93,7 +93,7 @@ extension AuditEvent {
     }
 
     /// Parses one event object at the parser's position and leaves the parser after it.
-    static func parseObject(_ p: inout JSONParser) throws(AuditLogError) -> AuditEvent {
+    static func parseObject(_ p: inout JSONParser, droppingSeq: Bool = false) throws(AuditLogError) -> AuditEvent {
         func syntax(_ e: JSONParser.SyntaxError) -> AuditLogError {
             AuditLogError(.invalidEvent, "invalid JSON: \(e.message)", location: .init(offset: Int64(e.offset)))
         }
@@ -159,7 +159,9 @@ extension AuditEvent {
                 do { try p.expect(UInt8(ascii: ":"), "':'") } catch { throw syntax(error) }
                 p.skipWhitespace()
                 let valueOffset = p.position
-                if let field, try event.parseFast(field, &p, sawType: &sawType, sawTimestamp: &sawTimestamp) {
+                if field == .seq && droppingSeq {
+                    do { _ = try p.parseValue(depth: 1) } catch { throw syntax(error) }
+                } else if let field, try event.parseFast(field, &p, sawType: &sawType, sawTimestamp: &sawTimestamp) {
                     // Done in place.
                 } else {
                     let value: JSONValue

@@ -23,14 +23,18 @@ public final class EventInputReader {
 
     private static let chunkBytes = 1 << 20
 
+    /// Whether a `seq` member is dropped rather than refused (see ``AuditEvent/init(json:droppingSeq:)``).
+    private let droppingSeq: Bool
+
     /// Reads from a source: `read` fills the buffer and returns the byte count, 0 at the end.
-    public init(read: @escaping (UnsafeMutableRawBufferPointer) throws(AuditLogError) -> Int) {
+    public init(droppingSeq: Bool = false, read: @escaping (UnsafeMutableRawBufferPointer) throws(AuditLogError) -> Int) {
         self.read = read
+        self.droppingSeq = droppingSeq
     }
 
     /// Reads from a file descriptor (standard input is 0).
-    public convenience init(fileDescriptor fd: Int32, name: String) {
-        self.init { (buffer) throws(AuditLogError) -> Int in
+    public convenience init(fileDescriptor fd: Int32, name: String, droppingSeq: Bool = false) {
+        self.init(droppingSeq: droppingSeq) { (buffer) throws(AuditLogError) -> Int in
             while true {
                 let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
                 if n >= 0 { return n }
@@ -42,9 +46,9 @@ public final class EventInputReader {
     }
 
     /// Reads from bytes in memory.
-    public convenience init(bytes: [UInt8]) {
+    public convenience init(bytes: [UInt8], droppingSeq: Bool = false) {
         var remaining = bytes[...]
-        self.init { (buffer) throws(AuditLogError) -> Int in
+        self.init(droppingSeq: droppingSeq) { (buffer) throws(AuditLogError) -> Int in
             let n = min(buffer.count, remaining.count)
             remaining.prefix(n).withUnsafeBytes { buffer.copyMemory(from: $0) }
             remaining = remaining.dropFirst(n)
@@ -143,7 +147,7 @@ public final class EventInputReader {
             }
             do throws(AuditLogError) {
                 let event = try buffer.withRawBytes { (raw) throws(AuditLogError) in
-                    try AuditEvent(jsonBytes: UnsafeRawBufferPointer(rebasing: raw[lineStart..<lineEnd]))
+                    try AuditEvent(jsonBytes: UnsafeRawBufferPointer(rebasing: raw[lineStart..<lineEnd]), droppingSeq: droppingSeq)
                 }
                 return (event, number)
             } catch {
@@ -179,7 +183,7 @@ public final class EventInputReader {
             let elementStart = p.position
             let elementLine = lineAt(elementStart)
             do throws(AuditLogError) {
-                let event = try AuditEvent.parseObject(&p)
+                let event = try AuditEvent.parseObject(&p, droppingSeq: droppingSeq)
                 p.skipWhitespace()
                 switch p.peek {
                 case UInt8(ascii: ","):

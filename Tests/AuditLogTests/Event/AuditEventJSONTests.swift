@@ -40,7 +40,14 @@ import Testing
         #expect(try AuditEvent(json: text) == e)
         let withSeq = e.jsonText(seq: SequenceNumber(42))
         #expect(withSeq.hasPrefix("{\"seq\":42,\"id\":\"evt_full_1\""))
-        #expect(try AuditEvent(json: withSeq) == e)  // seq is the log's own: ignored on input
+        // seq is the log's own: input may not set it, unless asked to drop it.
+        #expect(try AuditEvent(json: withSeq, droppingSeq: true) == e)
+        do throws(AuditLogError) {
+            _ = try AuditEvent(json: withSeq)
+            Issue.record("a seq member was accepted")
+        } catch {
+            #expect(error.code == .invalidEvent && error.location.field == "seq" && error.message.contains("assigned by the log"))
+        }
     }
 
     @Test func keepsUnknownFieldsUnchangedAndInOrder() throws {
