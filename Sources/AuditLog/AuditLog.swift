@@ -123,6 +123,9 @@ public final class AuditLog: Sendable {
 
     private static func openBlocking(directory: String, options: AuditLogOptions) throws(AuditLogError) -> AuditLog {
         let paths = LogPaths(directory: directory)
+        if SystemFile.fileExists(paths.directory) && !SystemFile.isDirectory(paths.directory) {
+            throw AuditLogError(.noLog, "'\(paths.directory)' is a file, not a log directory", location: .init(file: paths.directory))
+        }
         guard options.segmentSizeLimitBytes >= 4096, options.maxBatchEvents >= 1 else {
             throw AuditLogError(.invalidArgument, "segment size limit must be at least 4096 bytes and batch limit at least 1")
         }

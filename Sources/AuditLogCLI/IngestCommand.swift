@@ -144,6 +144,8 @@ struct IngestCommand: AsyncParsableCommand {
             try await settle()
         } catch {
             try? await auditLog.close()
+            // A full disk or an I/O error: say what is safe, as for a bad line.
+            StandardError.print("auditlog: \(committed.sentenceAfterFailure())")
             throw error
         }
         try await auditLog.close()
@@ -192,6 +194,11 @@ private struct Committed {
         count += receipt.count
         if first == nil { first = receipt.firstSeq }
         last = receipt.lastSeq
+    }
+
+    func sentenceAfterFailure() -> String {
+        guard let first, let last else { return "nothing was written" }
+        return "committed \(count) events (seq \(first)–\(last)) before the failure; nothing after seq \(last) was written"
     }
 
     func sentence(before line: Int) -> String {

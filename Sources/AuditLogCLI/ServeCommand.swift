@@ -4,6 +4,8 @@ import AuditLogHTTP
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
+import UnixSignals
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -51,11 +53,29 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Partition length for a new log.")
     var partition: IngestCommand.PartitionArgument = .day
 
+    @Option(help: ArgumentHelp("Close a connection idle this long.", valueName: "duration"))
+    var idleTimeout = "30s"
+
+    @Option(help: ArgumentHelp("Close a connection whose request head has not arrived whole this long after its first byte.", valueName: "duration"))
+    var headerTimeout = "10s"
+
+    @Option(help: ArgumentHelp("Most connections open at once (default: the descriptor limit less 64 kept for the log's files). At the cap, the longest-idle connection is closed for a new one.", valueName: "count"))
+    var maxConnections: Int?
+
+    @Option(help: ArgumentHelp("On SIGTERM or SIGINT, how long open requests may take to finish before their connections are closed.", valueName: "duration"))
+    var shutdownTimeout = "10s"
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535, got \(port)") }
         guard let bytes = ByteSize.parse(maxBodySize), bytes > 0, bytes <= Int64(Int32.max) else {
             throw ValidationError("--max-body-size '\(maxBodySize)' is not a size such as 512KiB or 16MiB (at most 2GiB)")
         }
+        for (flag, value) in [("--idle-timeout", idleTimeout), ("--header-timeout", headerTimeout), ("--shutdown-timeout", shutdownTimeout)] {
+            guard let nanos = TimeExpression.durationNanos(value), nanos > 0 else {
+                throw ValidationError("\(flag) '\(value)' is not a duration such as 30s, 5m or 1h")
+            }
+        }
+        if let maxConnections, maxConnections < 1 { throw ValidationError("--max-connections must be at least 1, got \(maxConnections)") }
     }
 
     func run() async throws {
@@ -63,7 +83,13 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     private func tokens() throws -> APITokens? {
-        let envToken = ProcessInfo.processInfo.environment["AUDITLOG_API_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        // A token pasted with a trailing newline or space would never match what a client
+        // sends (clients' headers are trimmed): it is trimmed, and the user told.
+        let rawToken = ProcessInfo.processInfo.environment["AUDITLOG_API_TOKEN"]
+        let envToken = rawToken.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.flatMap { $0.isEmpty ? nil : $0 }
+        if let rawToken, let envToken, rawToken != envToken {
+            StandardError.print("auditlog: warning: AUDITLOG_API_TOKEN has white space around it; it was trimmed")
+        }
         guard tokenFile != nil || envToken != nil else {
             guard insecureNoAuth else {
                 throw CLIError(message: "no tokens: give --token-file or set AUDITLOG_API_TOKEN (or --insecure-no-auth on a loopback host)", status: ExitStatus.usage)
@@ -101,12 +127,22 @@ struct ServeCommand: AsyncParsableCommand {
         let auth = tokens.map { "\($0.count) token(s)" } ?? "none (insecure, loopback only)"
         let directory = log.directory
         let host = self.host
-        let app = AuditLogServer.application(api: api, host: host, port: port, logger: logger) { boundPort in
+        let limits = ConnectionLimits(
+            idleTimeout: .nanoseconds(TimeExpression.durationNanos(idleTimeout) ?? 30_000_000_000),
+            headerTimeout: .nanoseconds(TimeExpression.durationNanos(headerTimeout) ?? 10_000_000_000),
+            maxConnections: maxConnections)
+        let app = AuditLogServer.application(api: api, host: host, port: port, limits: limits, logger: logger) { boundPort in
             let shown = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
             StandardError.print("auditlog: serving '\(directory)' on http://\(shown):\(boundPort) (auth: \(auth))")
         }
+        var configuration = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // After the deadline, requests still open (a client that stopped reading) are cancelled
+        // and their connections closed: the server always exits, and releases the log.
+        configuration.maximumGracefulShutdownDuration = .nanoseconds(TimeExpression.durationNanos(shutdownTimeout) ?? 10_000_000_000)
         do {
-            try await app.runService()
+            try await ServiceGroup(configuration: configuration).run()
+        } catch is CancellationError {
+            // The shutdown deadline passed: what was still open was cancelled.
         } catch {
             try? await auditLog.close()
             throw CLIError(message: "the server stopped: \(error)", status: ExitStatus.ioError)

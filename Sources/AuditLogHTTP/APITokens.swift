@@ -28,7 +28,8 @@ public struct APITokens: Sendable {
 
     /// Parses token-file text; errors name the file and line.
     public init(parsing text: String, file: String) throws(AuditLogError) {
-        for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // Any line end: "\r\n" is one Character in Swift, which splitting on "\n" would miss.
+        for (i, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             var line = Substring(raw)
             if let hash = line.firstIndex(of: "#") { line = line[..<hash] }
             let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })

@@ -28,13 +28,20 @@ public struct AuditLogAPI: Sendable {
         public var tailPollInterval: Duration
         /// How long a quiet `/v1/tail` stream waits before sending a keep-alive comment.
         public var tailKeepAlive: Duration
+        /// About the most JSON one `GET /v1/events` page holds, whatever its `limit`: a page
+        /// of large events ends early with a cursor (it always holds at least one event).
+        public var maxPageBytes: Int
 
         /// A configuration; see the properties.
-        public init(tokens: APITokens?, maxBodyBytes: Int = 16 << 20, tailPollInterval: Duration = .milliseconds(100), tailKeepAlive: Duration = .seconds(15)) {
+        public init(
+            tokens: APITokens?, maxBodyBytes: Int = 16 << 20, tailPollInterval: Duration = .milliseconds(100),
+            tailKeepAlive: Duration = .seconds(15), maxPageBytes: Int = 8 << 20
+        ) {
             self.tokens = tokens
             self.maxBodyBytes = maxBodyBytes
             self.tailPollInterval = tailPollInterval
             self.tailKeepAlive = tailKeepAlive
+            self.maxPageBytes = maxPageBytes
         }
     }
 
@@ -62,15 +69,16 @@ public struct AuditLogAPI: Sendable {
         let errors = APIErrorMiddleware<Context>(metrics: metrics)
         let open = router.group().add(middleware: errors)
         open.get("healthz") { _, _ in try await self.health() }
+        open.head("healthz") { _, _ in try await self.health().withoutBody() }
         open.get("metrics") { _, _ in try await self.prometheus() }
 
         let read = router.group("v1").add(middleware: errors)
             .add(middleware: BearerAuthMiddleware<Context>(tokens: configuration.tokens, scope: .read))
         read.get("events") { request, _ in try await self.listEvents(request) }
-        read.get("events/:id") { request, context in try await self.event(request, id: context.parameters.get("id") ?? "") }
+        read.get("events/:id") { request, context in try await self.event(request, rawID: context.parameters.get("id") ?? "") }
         read.get("export") { request, _ in try await self.export(request) }
         read.get("usage") { request, _ in try await self.usage(request) }
-        read.get("tail") { request, _ in try await self.tail(request) }
+        read.get("tail") { request, context in try await self.tail(request, channel: (context as? any ConnectionAwareContext)?.channel) }
         read.get("verify") { request, _ in try await self.verify(request) }
         read.get("head") { request, _ in try await self.head(request) }
 
@@ -84,7 +92,8 @@ public struct AuditLogAPI: Sendable {
     static func methods(forPath path: String) -> [String]? {
         switch path {
         case "/v1/events": ["GET", "POST"]
-        case "/healthz", "/metrics", "/v1/export", "/v1/usage", "/v1/tail", "/v1/verify", "/v1/head": ["GET"]
+        case "/healthz": ["GET", "HEAD"]
+        case "/metrics", "/v1/export", "/v1/usage", "/v1/tail", "/v1/verify", "/v1/head": ["GET"]
         default:
             path.hasPrefix("/v1/events/") && path.count > "/v1/events/".count && !path.dropFirst("/v1/events/".count).contains("/") ? ["GET"] : nil
         }
@@ -97,5 +106,14 @@ public struct AuditLogAPI: Sendable {
 
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
         json(Array((value.jsonText + "\n").utf8), status: status)
+    }
+}
+
+extension Response {
+    /// The same status and headers with no body: the answer to `HEAD`.
+    func withoutBody() -> Response {
+        var copy = self
+        copy.body = ResponseBody()
+        return copy
     }
 }

@@ -10,25 +10,39 @@ extension AuditLogAPI {
 
     /// A page of matching events, newest first by default:
     /// `{"data":[…],"next_cursor":"…"|null}`.
+    ///
+    /// At most `limit` events (1,000) and about ``Configuration/maxPageBytes`` of them (always
+    /// at least one): a page of large events ends early, with a cursor. It is streamed in
+    /// chunks read off the cooperative pool, each sent before the next is read, so a slow
+    /// client holds one chunk, not the page.
     func listEvents(_ request: Request) async throws -> Response {
         let q = try QueryParameters(request, allowed: Self.listParameters)
         let query = Query(
             window: try q.window(), filter: try q.filter(), order: try q.order(default: .newestFirst),
             limit: try q.limit(default: 50, maximum: 1000), cursor: try q.one("cursor")
         )
-        let result: Result<QueryJSONPage, AuditLogError> = await Self.capture { () async throws(AuditLogError) in try await log.pageJSON(query) }
-        if case .failure(let error) = result, error.code == .invalidArgument {
+        let sequence = log.query(query)
+        let made: Result<QueryIterator, AuditLogError> = await Self.capture { () async throws(AuditLogError) in try sequence.makeIterator() }
+        if case .failure(let error) = made, error.code == .invalidArgument {
             // The only argument of a page the log can refuse is the cursor.
             throw APIError.invalidParameter("cursor", error.message)
         }
-        let page = try result.get()
-        var body = Array(#"{"data":"#.utf8)
-        body.reserveCapacity(page.json.count + 64)
-        body += page.json
-        body += Array(#","next_cursor":"#.utf8)
-        JSONValue.string(page.nextCursor).appendJSON(to: &body)
-        body += Array("}\n".utf8)
-        return Self.json(body)
+        let page = PageStream(iterator: try made.get(), maxBytes: configuration.maxPageBytes)
+        // The first chunk is read before the status is sent: a failure there is still a 5xx.
+        let first = Array(#"{"data":["#.utf8) + (try await offloaded { () throws(AuditLogError) in try page.nextChunk() })
+        let body = ResponseBody { writer in
+            try await writer.write(ByteBuffer(bytes: first))
+            while !page.isDone {
+                let chunk = try await offloaded { () throws(AuditLogError) in try page.nextChunk() }
+                try await writer.write(ByteBuffer(bytes: chunk))
+            }
+            var end = Array(#"],"next_cursor":"#.utf8)
+            JSONValue.string(page.nextCursor).appendJSON(to: &end)
+            end += Array("}\n".utf8)
+            try await writer.write(ByteBuffer(bytes: end))
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: body)
     }
 
     /// The outcome of `work` as a value. (A `catch where` clause on a typed-throws `await`
@@ -41,9 +55,13 @@ extension AuditLogAPI {
         }
     }
 
-    /// One event by id, or 404.
-    func event(_ request: Request, id: String) async throws -> Response {
+    /// One event by id, or 404. The path segment is percent-decoded as UTF-8 (`order%2042` is
+    /// `order 42`, `a%2Fb` is `a/b`); a malformed escape is a 400.
+    func event(_ request: Request, rawID: String) async throws -> Response {
         _ = try QueryParameters(request, allowed: [])
+        guard let id = Self.percentDecoded(rawID) else {
+            throw APIError(.badRequest, code: "invalid_id", "the event id in the path is not valid percent-encoded UTF-8: '\(rawID.prefix(100))'")
+        }
         guard let record = try await log.event(id: id) else {
             throw APIError.notFound("no event with id '\(id)'")
         }
@@ -65,7 +83,7 @@ extension AuditLogAPI {
             metrics.recordRejectedBatch()
             throw APIError(.contentTooLarge, code: "too_large", "the request body is \(length) bytes; this server accepts at most \(limit)")
         }
-        let form = try BodyForm(contentType: request.headers[.contentType])
+        let form = try BodyForm(contentType: request.headers[.contentType], required: configuration.tokens == nil)
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: limit)
@@ -74,7 +92,10 @@ extension AuditLogAPI {
             throw APIError(.contentTooLarge, code: "too_large", "the request body exceeds \(limit) bytes, this server's limit")
         }
         do {
-            let events = try Self.decodeEvents(Array(buffer.readableBytesView), form: form)
+            // Parsing a large body is CPU work: it runs on its own thread, so the handlers of
+            // other requests (health checks above all) never wait behind it.
+            let bytes = Array(buffer.readableBytesView)
+            let events = try await offloaded { () throws(AuditLogError) in try Self.decodeEvents(bytes, form: form) }
             let receipt = try await log.append(events)
             metrics.recordAppend(events: receipt.count, bytes: buffer.readableBytes)
             var body = Array(#"{"accepted":"#.utf8)
@@ -96,23 +117,31 @@ extension AuditLogAPI {
         /// One object a line.
         case ndjson
 
-        init(contentType: String?) throws(APIError) {
+        /// `required`: a body without a Content-Type is refused too (a server without
+        /// authentication, where a page could post a typeless blob); else it is taken as JSON.
+        init(contentType: String?, required: Bool = false) throws(APIError) {
             var type = "application/json"
             if let contentType, let first = contentType.split(separator: ";").first {
                 type = first.trimmingCharacters(in: .whitespaces).lowercased()
+            } else if required {
+                throw APIError(.unsupportedMediaType, code: "unsupported_media_type", "a body needs 'Content-Type: application/json' or 'application/x-ndjson' on a server without authentication")
             }
             switch type {
-            // curl's `-d` default is form-encoded; its body is still the JSON the user typed.
-            case "application/json", "", "application/x-www-form-urlencoded", "text/plain": self = .json
+            case "application/json": self = .json
             case "application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines": self = .ndjson
             default:
+                // Types a browser may send cross-site without asking (text/plain, forms) are
+                // refused: no web page can post events (with curl, pass
+                // -H 'Content-Type: application/json').
                 throw APIError(.unsupportedMediaType, code: "unsupported_media_type", "Content-Type '\(type)' is not application/json or application/x-ndjson")
             }
         }
     }
 
     /// The events of a body; an error names the event's 0-based index (and line, field).
-    static func decodeEvents(_ bytes: [UInt8], form: BodyForm) throws(AuditLogError) -> [AuditEvent] {
+    static func decodeEvents(_ body: [UInt8], form: BodyForm) throws(AuditLogError) -> [AuditEvent] {
+        // A UTF-8 byte order mark is not part of the JSON.
+        let bytes = body.starts(with: [0xEF, 0xBB, 0xBF]) ? Array(body.dropFirst(3)) : body
         guard let start = bytes.firstIndex(where: { (b: UInt8) -> Bool in !isWhitespace(b) }) else {
             throw AuditLogError(.invalidEvent, "the request body holds no events")
         }
@@ -162,5 +191,76 @@ extension AuditLogError {
 extension JSONValue {
     func appendJSON(to bytes: inout [UInt8]) {
         bytes += Array(jsonText.utf8)
+    }
+}
+
+/// One page of `/v1/events` read a chunk at a time. Used by one task at a time (the response
+/// body's), each chunk on a Dispatch thread; hence `@unchecked Sendable`.
+final class PageStream: @unchecked Sendable {
+    static let chunkBytes = 64 << 10
+
+    private let iterator: QueryIterator
+    private let maxBytes: Int
+    private var count = 0
+    private var written = 0
+    private(set) var isDone = false
+
+    init(iterator: QueryIterator, maxBytes: Int) {
+        self.iterator = iterator
+        self.maxBytes = maxBytes
+    }
+
+    /// The events' JSON, comma separated, until about a chunk is ready, the page holds
+    /// `maxBytes` or the results end.
+    func nextChunk() throws(AuditLogError) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(Self.chunkBytes + 4096)
+        while !isDone && out.count < Self.chunkBytes {
+            let mark = out.count
+            if count > 0 { out.append(UInt8(ascii: ",")) }
+            guard try iterator.nextJSON(into: &out) else {
+                out.removeSubrange(mark...)
+                isDone = true
+                break
+            }
+            count += 1
+            written += out.count - mark
+            if written >= maxBytes { isDone = true }
+        }
+        return out
+    }
+
+    /// Where the next page starts (nil when there is none), once ``isDone``.
+    var nextCursor: String? { iterator.nextCursor }
+}
+
+extension AuditLogAPI {
+    /// `text` with every `%XX` replaced by its byte, read as UTF-8; nil for a truncated or
+    /// non-hex escape or bytes that are not UTF-8. (`+` stays `+`: this is a path.)
+    static func percentDecoded(_ text: String) -> String? {
+        let bytes = Array(text.utf8)
+        guard bytes.contains(UInt8(ascii: "%")) else { return text }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var i = 0
+        func hex(_ c: UInt8) -> UInt8? {
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+            default: nil
+            }
+        }
+        while i < bytes.count {
+            if bytes[i] == UInt8(ascii: "%") {
+                guard i + 2 < bytes.count, let high = hex(bytes[i + 1]), let low = hex(bytes[i + 2]) else { return nil }
+                out.append(high << 4 | low)
+                i += 3
+            } else {
+                out.append(bytes[i])
+                i += 1
+            }
+        }
+        return String(validating: out, as: UTF8.self)
     }
 }

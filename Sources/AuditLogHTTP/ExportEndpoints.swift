@@ -18,25 +18,18 @@ extension AuditLogAPI {
             throw APIError.invalidParameter("format", "'format=\(formatText)' is not json, ndjson or csv")
         }
         let iterator = try log.query(Query(window: try q.window(), filter: try q.filter(), order: .oldestFirst)).makeIterator()
-        let box = IteratorBox(iterator)
+        let stream = ExportStream(iterator: iterator, format: format)
         let metrics = self.metrics
         let body = ResponseBody { writer in
-            var encoder = ExportEncoder(format: format)
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(1 << 17)
-            while try encoder.encodeNext(from: box.iterator, into: &bytes) {
-                if bytes.count >= 1 << 16 {
-                    // Suspends while the connection is not writable: the client's pace bounds
-                    // what is held here to about one chunk.
-                    try await writer.write(ByteBuffer(bytes: bytes))
-                    metrics.recordExportChunk(bytes: bytes.count)
-                    bytes.removeAll(keepingCapacity: true)
-                }
+            // Each chunk is read and encoded off the cooperative pool, then written; the write
+            // suspends while the connection is not writable, so the client's pace bounds what
+            // is held here to about one chunk.
+            while let chunk = try await offloaded({ () throws(AuditLogError) in try stream.nextChunk() }) {
+                try await writer.write(ByteBuffer(bytes: chunk))
+                metrics.recordExportChunk(bytes: chunk.count)
             }
-            try await writer.write(ByteBuffer(bytes: bytes))
-            metrics.recordExportChunk(bytes: bytes.count)
             try await writer.finish(nil)
-            metrics.recordExport(events: encoder.count)
+            metrics.recordExport(events: stream.count)
         }
         var headers = HTTPFields()
         headers[.contentType] = format.mediaType
@@ -66,8 +59,34 @@ extension AuditLogAPI {
     }
 }
 
-/// Carries a query iterator into the response-body task, which alone uses it.
-final class IteratorBox: @unchecked Sendable {
-    let iterator: QueryIterator
-    init(_ iterator: QueryIterator) { self.iterator = iterator }
+/// An export read a chunk at a time. Used by one task at a time (the response body's), each
+/// chunk on a Dispatch thread; hence `@unchecked Sendable`.
+final class ExportStream: @unchecked Sendable {
+    static let chunkBytes = 64 << 10
+
+    private let iterator: QueryIterator
+    private var encoder: ExportEncoder
+    private var finished = false
+
+    init(iterator: QueryIterator, format: ExportFormat) {
+        self.iterator = iterator
+        encoder = ExportEncoder(format: format)
+    }
+
+    /// Events written so far.
+    var count: Int { encoder.count }
+
+    /// About a chunk of the export, the closing bytes with the last one; nil after that.
+    func nextChunk() throws(AuditLogError) -> [UInt8]? {
+        guard !finished else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(Self.chunkBytes + 4096)
+        while bytes.count < Self.chunkBytes {
+            guard try encoder.encodeNext(from: iterator, into: &bytes) else {
+                finished = true
+                break
+            }
+        }
+        return bytes
+    }
 }

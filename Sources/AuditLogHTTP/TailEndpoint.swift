@@ -10,7 +10,12 @@ extension AuditLogAPI {
     /// with seq>`, oldest first. A client that reconnects with `Last-Event-ID` (or
     /// `after_seq=`) resumes after that seq. Quiet streams get a `: keep-alive` comment; the
     /// stream ends when the client goes away or the server shuts down.
-    func tail(_ request: Request) async throws -> Response {
+    ///
+    /// Messages are read in batches of at most 1,000 events and about 256 KiB, each written
+    /// (suspending while the client does not read) before the next is read. Where the request
+    /// context knows its connection (``ConnectionAwareContext``), the stream ends as soon as
+    /// the client goes away, not at the next write.
+    func tail(_ request: Request, channel: (any Channel)? = nil) async throws -> Response {
         let q = try QueryParameters(request, allowed: QueryParameters.filterNames.union(["after_seq"]))
         let window = try q.window()
         let filter = try q.filter()
@@ -32,10 +37,13 @@ extension AuditLogAPI {
             try await writer.write(ByteBuffer(string: "retry: 2000\n: connected after seq \(start)\n\n"))
             var last = start
             var quietSince = ContinuousClock.now
-            while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            while !Task.isCancelled && !Task.isShuttingDownGracefully && channel?.isActive != false {
                 try await log.refresh()
                 if let head = log.head.lastSeq?.rawValue, head > last {
-                    let (bytes, newLast) = try Self.messages(log: log, window: window, filter: filter, after: last, head: head)
+                    let after = last
+                    let (bytes, newLast) = try await offloaded { () throws(AuditLogError) in
+                        try Self.messages(log: log, window: window, filter: filter, after: after, head: head)
+                    }
                     last = newLast
                     if !bytes.isEmpty {
                         try await writer.write(ByteBuffer(bytes: bytes))
@@ -58,23 +66,30 @@ extension AuditLogAPI {
         return Response(status: .ok, headers: headers, body: body)
     }
 
-    /// SSE messages for up to 1,000 matching records after `after`, and the seq to resume
-    /// after next time (`head` once every record up to it has been looked at).
+    /// Most bytes of messages read at once.
+    static let batchBytes = 256 << 10
+
+    /// SSE messages for up to 1,000 matching records (and about ``batchBytes``) after `after`,
+    /// and the seq to resume after next time (`head` once every record up to it has been
+    /// looked at).
     static func messages(log: AuditLog, window: TimeWindow, filter: EventFilter, after: UInt64, head: UInt64) throws(AuditLogError) -> ([UInt8], UInt64) {
         let query = Query(window: window, filter: filter, order: .oldestFirst, limit: 1000, cursor: Query.cursor(after: SequenceNumber(after), order: .oldestFirst))
         let iterator = try log.query(query).makeIterator()
         var bytes: [UInt8] = []
         var last = after
-        var count = 0
+        var full = false
         while let record = try iterator.next() {
             bytes += Array("id: \(record.seq.rawValue)\ndata: ".utf8)
             record.event.appendJSON(to: &bytes, seq: record.seq)
             bytes += [0x0A, 0x0A]
             last = record.seq.rawValue
-            count += 1
+            if bytes.count >= batchBytes {
+                full = true
+                break
+            }
         }
-        // Fewer than the limit: nothing else matched up to the head seen.
-        if count < 1000 { last = max(last, head) }
+        // Not stopped by a limit: nothing else matched up to the head seen.
+        if !full && iterator.nextCursor == nil { last = max(last, head) }
         return (bytes, last)
     }
 }

@@ -14,11 +14,17 @@ import Testing
         let stderrURL: URL
         private(set) var port = 0
 
-        init(_ args: [String], environment: [String: String] = [:], directory: String) throws {
+        /// `openFiles`: run under `ulimit -n` that many descriptors (soft and hard).
+        init(_ args: [String], environment: [String: String] = [:], directory: String, openFiles: Int? = nil) throws {
             stderrURL = URL(fileURLWithPath: directory).appendingPathComponent("serve.err")
             _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
-            process.executableURL = CLIRunner.executable
-            process.arguments = ["serve", "--port", "0"] + args
+            if let openFiles {
+                process.executableURL = URL(fileURLWithPath: "/bin/sh")
+                process.arguments = ["-c", "ulimit -n \(openFiles) && exec \"$0\" \"$@\"", CLIRunner.executable.path, "serve", "--port", "0"] + args
+            } else {
+                process.executableURL = CLIRunner.executable
+                process.arguments = ["serve", "--port", "0"] + args
+            }
             var env = ProcessInfo.processInfo.environment
             env.removeValue(forKey: "AUDITLOG_API_TOKEN")
             for (k, v) in environment { env[k] = v }

@@ -55,8 +55,11 @@ struct AuthTests {
         try await withAPI(configuration: .init(tokens: nil), events: sampleEvents(3)) { _, client in
             let read = try await client.execute(uri: "/v1/events", method: .get)
             #expect(read.status == .ok)
-            let write = try await client.execute(uri: "/v1/events", method: .post, body: AppendEventsTests.one.buffer)
+            let write = try await client.execute(uri: "/v1/events", method: .post, headers: [.contentType: "application/json"], body: AppendEventsTests.one.buffer)
             #expect(write.status == .created)
+            // Without authentication a body must say it is JSON: a page could post a typeless blob.
+            let typeless = try await client.execute(uri: "/v1/events", method: .post, body: AppendEventsTests.one.buffer)
+            #expect(typeless.status == .unsupportedMediaType)
         }
     }
 

@@ -108,7 +108,10 @@ extension AuditEvent {
             case UInt8(ascii: "\""): kind = "a string"
             case UInt8(ascii: "t"), UInt8(ascii: "f"): kind = "a boolean"
             case UInt8(ascii: "n"): kind = "null"
-            default: kind = "a number or invalid text"
+            case 0xEF where p.bytes.count - p.position >= 3 && p.bytes[p.position + 1] == 0xBB && p.bytes[p.position + 2] == 0xBF:
+                kind = "a UTF-8 byte order mark (EF BB BF)"
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): kind = "a number"
+            default: kind = "text that is not JSON"
             }
             throw AuditLogError(.invalidEvent, "expected a JSON object, got \(kind)", location: .init(offset: Int64(p.position)))
         }

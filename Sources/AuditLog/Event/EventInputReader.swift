@@ -18,6 +18,10 @@ public final class EventInputReader {
     private var line = 1
     private var arrayPosition = 0
     private var arrayDone = false
+    /// Line numbers in an array: the line at `lineCursorOffset`, advanced as elements are read
+    /// (offsets only grow), so that naming a line costs what lies between two elements.
+    private var lineCursorOffset = 0
+    private var lineCursorLine = 1
 
     private enum Mode { case lines, array }
 
@@ -99,6 +103,9 @@ public final class EventInputReader {
 
     private func nextParsed() throws(AuditLogError) -> (event: AuditEvent, line: Int)? {
         if mode == nil {
+            // A UTF-8 byte order mark (Windows tools write one) is not part of the JSON.
+            while end - start < 3, try fill() {}
+            if end - start >= 3, buffer[start] == 0xEF, buffer[start + 1] == 0xBB, buffer[start + 2] == 0xBF { start += 3 }
             while true {
                 while start < end, [0x20, 0x09, 0x0A, 0x0D].contains(buffer[start]) {
                     if buffer[start] == 0x0A { line += 1 }
@@ -161,14 +168,20 @@ public final class EventInputReader {
         if arrayPosition == 0 {
             while try fill() {}
             arrayPosition = start + 1  // after '['
+            lineCursorOffset = start
+            lineCursorLine = line
         }
-        let bytes = buffer
         let limit = end
-        let result: Result<(AuditEvent, Int)?, AuditLogError> = bytes.withUnsafeBytes { raw in
+        let result: Result<(AuditEvent, Int)?, AuditLogError> = buffer.withUnsafeBytes { raw in
             let all = UnsafeRawBufferPointer(rebasing: raw[0..<limit])
             var p = JSONParser(all, position: arrayPosition)
             func lineAt(_ offset: Int) -> Int {
-                line + all[start..<offset].reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+                if offset < lineCursorOffset {  // an error's offset before the cursor: count afresh
+                    return line + all[start..<offset].reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+                }
+                for b in all[lineCursorOffset..<offset] where b == 0x0A { lineCursorLine += 1 }
+                lineCursorOffset = offset
+                return lineCursorLine
             }
             p.skipWhitespace()
             if p.peek == UInt8(ascii: "]") {

@@ -19,6 +19,7 @@ final class OutputFile {
             return
         }
         stdout = nil
+        try Self.refuseIfNotRegular(path)
         let url = URL(fileURLWithPath: path)
         let temp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())").path
         let descriptor = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
@@ -52,6 +53,10 @@ final class OutputFile {
             return
         }
         guard let path, let temporaryPath else { return }
+        do { try Self.refuseIfNotRegular(path) } catch {
+            abandon()
+            throw error
+        }
         guard fsync(fd) == 0, close(fd) == 0 else {
             abandon()
             throw CLIError(message: "syncing '\(path)' failed: \(String(cString: strerror(errno)))", status: ExitStatus.ioError)
@@ -62,6 +67,24 @@ final class OutputFile {
             throw CLIError(message: "renaming to '\(path)' failed: \(reason)", status: ExitStatus.ioError)
         }
         InterruptCleanup.unregister()
+    }
+
+    /// The rename that ends an export replaces what is at `path`: only ever a regular file.
+    /// A symlink, a device (`/dev/full`), a directory or a pipe there is refused, not replaced.
+    static func refuseIfNotRegular(_ path: String) throws {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return }  // nothing there yet
+        guard (st.st_mode & S_IFMT) == S_IFREG else {
+            let kind: String
+            switch st.st_mode & S_IFMT {
+            case S_IFLNK: kind = "a symbolic link"
+            case S_IFDIR: kind = "a directory"
+            case S_IFCHR, S_IFBLK: kind = "a device"
+            case S_IFIFO: kind = "a pipe"
+            default: kind = "not a regular file"
+            }
+            throw CLIError(message: "--output '\(path)' is \(kind): an export only ever replaces a regular file (write to standard output to send it elsewhere)", status: ExitStatus.usage)
+        }
     }
 
     func abandon() {

@@ -1,6 +1,10 @@
 /// Left-aligned text columns separated by two spaces.
 enum Table {
+    /// Widest cell shown; longer ones end in "…" (the data is whole in --json and export).
+    static let maxCellCharacters = 64
+
     static func render(_ rows: [[String]]) -> String {
+        let rows = rows.map { $0.map(truncated) }
         guard let columns = rows.map(\.count).max() else { return "" }
         var widths = [Int](repeating: 0, count: columns)
         for row in rows {
@@ -17,4 +21,21 @@ enum Table {
         }
         return out
     }
+}
+
+/// A cell cut to ``Table/maxCellCharacters``, with control characters shown as spaces so one
+/// cell cannot break the table's lines.
+func truncated(_ cell: String) -> String {
+    var out = ""
+    var n = 0
+    for c in cell {
+        if n == Table.maxCellCharacters {
+            out.removeLast()
+            out.append("…")
+            return out
+        }
+        out.append(c.isNewline || c.unicodeScalars.allSatisfy({ $0.properties.generalCategory == .control }) ? " " : c)
+        n += 1
+    }
+    return out
 }

@@ -1,0 +1,56 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+@testable import AuditLog
+
+/// The outside probe's seventh finding: reading a JSON array was quadratic (each element's line
+/// was counted from the start of the input): 40,000 events took 42.7 s against 0.32 s as
+/// NDJSON. Not a timing target (those live in Benchmarks/): a check that the work grows
+/// linearly, by the ratio of two sizes measured on the same thread.
+@Suite(.serialized) struct InputScalingTests {
+    static func arrayInput(_ count: Int) -> [UInt8] {
+        var text = "[\n"
+        for i in 0..<count {
+            text += #"  {"event_type":"decision","timestamp":"2026-03-20T10:30:00Z","user":"u\#(i % 50)","tokens_in":\#(i)}"#
+            text += i == count - 1 ? "\n]\n" : ",\n"
+        }
+        return Array(text.utf8)
+    }
+
+    /// CPU time of this thread spent reading every event of `input`.
+    static func readSeconds(_ input: [UInt8]) throws -> Double {
+        var start = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &start)
+        let reader = EventInputReader(bytes: input)
+        var n = 0
+        while try reader.next() != nil { n += 1 }
+        var end = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &end)
+        return Double(end.tv_sec - start.tv_sec) + Double(end.tv_nsec - start.tv_nsec) / 1e9
+    }
+
+    @Test func readingAJSONArrayGrowsLinearly() throws {
+        let small = Self.arrayInput(4_000)
+        let large = Self.arrayInput(16_000)
+        _ = try Self.readSeconds(small)  // warm up
+        let a = try Self.readSeconds(small)
+        let b = try Self.readSeconds(large)
+        // Linear work gives a ratio near 4, quadratic near 16.
+        #expect(b / a < 9, "4,000 events: \(a) s, 16,000 events: \(b) s")
+    }
+
+    @Test func anErrorDeepInAnArrayNamesItsLine() throws {
+        var input = Self.arrayInput(3_000)
+        let marker = Array(#""tokens_in":2500}"#.utf8)
+        let at = try #require(input.indices.first { input[$0...].starts(with: marker) })
+        input.replaceSubrange(at..<(at + marker.count), with: Array(#""tokens_in":-1}"#.utf8))
+        let reader = EventInputReader(bytes: input)
+        do throws(AuditLogError) {
+            while try reader.next() != nil {}
+            Issue.record("a negative count was read")
+        } catch {
+            #expect(error.location.line == 2502 && error.location.field == "tokens_in", "\(error)")
+        }
+    }
+}
