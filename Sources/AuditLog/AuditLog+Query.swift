@@ -3,7 +3,18 @@ extension AuditLog {
     /// The records matching `query`, streamed in its order. Exactly what a full scan would
     /// return; only the records that pass the index columns are decoded.
     public func query(_ query: Query) -> QuerySequence {
-        QuerySequence(paths: paths, store: indexes, segments: snapshot.segments, query: query)
+        QuerySequence(context: context, segments: snapshot.segments, query: query)
+    }
+
+    /// Every record `query` matches, read off the caller's executor.
+    func collect(_ query: Query) async throws(AuditLogError) -> [Record] {
+        let sequence = self.query(query)
+        return try await BlockingIO.run { () throws(AuditLogError) in
+            let iterator = try sequence.makeIterator()
+            var records: [Record] = []
+            while let r = try iterator.next() { records.append(r) }
+            return records
+        }
     }
 
     /// One page of `query` (at most its limit, default 50) and the cursor for the next.
@@ -11,7 +22,7 @@ extension AuditLog {
         var q = query
         q.limit = q.limit ?? 50
         let sequence = self.query(q)
-        return try await Self.runBlocking { () throws(AuditLogError) in
+        return try await BlockingIO.run { () throws(AuditLogError) in
             let iterator = try sequence.makeIterator()
             var records: [Record] = []
             while let r = try iterator.next() { records.append(r) }
@@ -26,7 +37,7 @@ extension AuditLog {
         var q = query
         q.limit = q.limit ?? 50
         let sequence = self.query(q)
-        return try await Self.runBlocking { () throws(AuditLogError) in
+        return try await BlockingIO.run { () throws(AuditLogError) in
             let iterator = try sequence.makeIterator()
             var json: [UInt8] = [UInt8(ascii: "[")]
             var count = 0
@@ -47,14 +58,13 @@ extension AuditLog {
     /// The event with this id, anywhere in the log, or nil.
     public func event(id: String) async throws(AuditLogError) -> Record? {
         let segments = snapshot.segments
-        let paths = self.paths
-        let store = indexes
-        return try await Self.runBlocking { () throws(AuditLogError) in
+        let context = self.context
+        return try await BlockingIO.run { () throws(AuditLogError) in
             let hash = RecordFacts.idHash(id)
             for segment in segments.reversed() where segment.recordCount > 0 {
-                let view = try store.view(segment, parts: [.ids])
+                let view = try context.indexes.view(segment, parts: [.ids])
                 guard let ordinals = view.ids?.ordinals(matching: hash), !ordinals.isEmpty else { continue }
-                let fetcher = RecordFetcher(paths: paths, view: view, cache: store.frames, budget: store.frames.budget(bounded: true))
+                let fetcher = RecordFetcher(context, view: view, budget: context.frames.budget(bounded: true))
                 for ordinal in ordinals {
                     let event = try fetcher.event(at: ordinal)
                     if event.id == id { return Record(seq: SequenceNumber(segment.firstSeq.rawValue + UInt64(ordinal)), event: event) }
@@ -69,10 +79,9 @@ extension AuditLog {
     /// ``UsageGroup`` (e.g. `[.team, .model]` or `[.day, .user]`).
     public func usage(window: TimeWindow = .all, groupBy: [UsageGroup] = [], filter: EventFilter = EventFilter()) async throws(AuditLogError) -> UsageReport {
         let segments = snapshot.segments
-        let paths = self.paths
-        let store = indexes
-        return try await Self.runBlocking { () throws(AuditLogError) in
-            try UsageEngine.run(paths: paths, store: store, segments: segments, window: window, groupBy: groupBy, filter: filter)
+        let context = self.context
+        return try await BlockingIO.run { () throws(AuditLogError) in
+            try UsageEngine.run(context, segments: segments, window: window, groupBy: groupBy, filter: filter)
         }
     }
 
@@ -107,30 +116,30 @@ extension AuditLog {
     /// frame's predecessor), or nil when the log holds no such seq.
     public func location(of seq: SequenceNumber) async throws(AuditLogError) -> RecordLocation? {
         let segments = snapshot.segments
-        let paths = self.paths
-        return try await Self.runBlocking { () throws(AuditLogError) -> RecordLocation? in
+        let files = self.files
+        return try await BlockingIO.run { () throws(AuditLogError) -> RecordLocation? in
             guard let segment = segments.last(where: { $0.firstSeq <= seq }), let last = segment.lastSeq, seq <= last else { return nil }
-            let reader = try SegmentReader(paths: paths, fileName: segment.fileName, limit: segment.dataEnd)
-            var chain = reader.header.anchor
-            var offset = Int64(SegmentHeader.byteCount)
-            while case .frame(let h) = try reader.probe(at: offset) {
-                guard seq > h.lastSeq else {
-                    guard case .success(true) = try reader.loadPayload(h, at: offset) else {
-                        throw AuditLogError(.corruption, "frame unreadable", location: .init(file: reader.displayName, offset: offset, seq: h.firstSeq))
+            try segment.checkReadable()
+            let walker = try SegmentWalker(files, segment.fileName, limit: segment.dataEnd)
+            var chain = walker.header.anchor
+            while true {
+                switch try walker.next(.skip) {
+                case .frame(let h, let offset):
+                    guard seq <= h.lastSeq else {
+                        chain = h.chainAfter
+                        continue
                     }
-                    do throws(FormatError) {
-                        try reader.forEachRecord(firstSeq: h.firstSeq) { (s, record) throws(FormatError) in
-                            if s <= seq { chain = chain.chained(seq: s, record: record) }
-                        }
-                    } catch {
-                        throw AuditLogError(.corruption, error.message, location: .init(file: reader.displayName, offset: offset, seq: h.firstSeq))
+                    _ = try walker.frame(at: offset, firstSeq: h.firstSeq, count: h.recordCount)
+                    walker.forEachRecord { s, record in
+                        if s <= seq { chain = chain.chained(seq: s, record: record) }
                     }
-                    return RecordLocation(file: reader.displayName, frameOffset: offset, chainValue: chain)
+                    return RecordLocation(file: walker.displayName, frameOffset: offset, chainValue: chain)
+                case .damage(let damage):
+                    throw damage.error(in: walker.displayName)
+                case .end, .footer, .tornTail:
+                    return nil
                 }
-                chain = h.chainAfter
-                offset += Int64(h.frameLengthBytes)
             }
-            return nil
         }
     }
 

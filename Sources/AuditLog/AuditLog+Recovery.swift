@@ -4,13 +4,13 @@ extension AuditLog {
     /// ones this open cut, and any a crash left between cutting and recording (docs/FORMAT.md,
     /// "Reading and recovery").
     func recordRecoveries() async throws(AuditLogError) {
-        let paths = self.paths
-        let kept = try await Self.runBlocking { () throws(AuditLogError) in try TornTailRecovery.keptFiles(paths) }
+        let files = self.files
+        let kept = try await BlockingIO.run { () throws(AuditLogError) in try files.keptFiles() }
         guard !kept.isEmpty else { return }
         let recorded = Set(try await recoveryRecords().map(\.file))
-        for name in kept where !recorded.contains(LogPaths.displayName(name)) {
-            let report = recovery.first { $0.keptFile == LogPaths.displayName(name) }
-            let facts = try await Self.runBlocking { () throws(AuditLogError) in try Self.describeKept(name, paths: paths) }
+        for name in kept where !recorded.contains(LogDirectory.displayName(name)) {
+            let report = recovery.first { $0.keptFile == LogDirectory.displayName(name) }
+            let facts = try await BlockingIO.run { () throws(AuditLogError) in try Self.describeKept(name, in: files) }
             var event = AuditEvent(eventType: TornTailRecovery.eventType, timestamp: .now)
             event.resource = "log:\(logID)"
             event.reasonCode = "torn_tail"
@@ -21,8 +21,8 @@ extension AuditLog {
                 JSONMember("last_seq", lastSeq.map { .integer($0.rawValue) } ?? .null),
                 JSONMember("bytes", .integer(facts.bytes)),
                 JSONMember("sha256", .string(facts.sha256)),
-                JSONMember("file", .string(LogPaths.displayName(name))),
-                JSONMember("segment", .string(LogPaths.displayName(String(name.prefix(24))))),
+                JSONMember("file", .string(LogDirectory.displayName(name))),
+                JSONMember("segment", .string(LogDirectory.displayName(String(name.prefix(24))))),
                 JSONMember("offset", .integer(facts.offset)),
                 JSONMember("reason", .string(report?.reason ?? "cut by a writer that stopped before recording it")),
             ])
@@ -31,13 +31,11 @@ extension AuditLog {
     }
 
     /// Bytes, SHA-256, offset and seqs of a kept cut file.
-    fileprivate static func describeKept(_ name: String, paths: LogPaths) throws(AuditLogError) -> (bytes: Int64, sha256: String, offset: Int64, firstSeq: SequenceNumber?, lastSeq: SequenceNumber?) {
-        let file = try SystemFile.openForReading(paths.segmentPath(name), displayName: LogPaths.displayName(name))
-        var bytes: [UInt8] = []
-        let n = try file.read(into: &bytes, count: Int(try file.size()), at: 0)
-        bytes.removeSubrange(n...)
+    fileprivate static func describeKept(_ name: String, in files: LogDirectory) throws(AuditLogError) -> (bytes: Int64, sha256: String, offset: Int64, firstSeq: SequenceNumber?, lastSeq: SequenceNumber?) {
+        let bytes = try files.open(name).readAll()
+        let n = bytes.count
         let facts = TornTailRecovery.describe(bytes)
-        let suffix = name.dropFirst(24 + TornTailRecovery.keptInfix.count)
+        let suffix = name.dropFirst(24 + LogDirectory.keptInfix.count)
         let offset = Int64(suffix.prefix { $0 != "-" }) ?? 0
         return (Int64(n), facts.sha256, offset, facts.firstSeq, facts.lastSeq)
     }
@@ -46,8 +44,8 @@ extension AuditLog {
     /// still there with the same bytes.
     public func recoveryRecords() async throws(AuditLogError) -> [RecoveryRecord] {
         let sequence = query(Query(filter: EventFilter(fields: ["event_type": [TornTailRecovery.eventType]]), order: .oldestFirst))
-        let paths = self.paths
-        return try await Self.runBlocking { () throws(AuditLogError) in
+        let files = self.files
+        return try await BlockingIO.run { () throws(AuditLogError) in
             let iterator = try sequence.makeIterator()
             var out: [RecoveryRecord] = []
             while let record = try iterator.next() {
@@ -62,8 +60,8 @@ extension AuditLog {
                 let sha = d?["sha256"]?.stringValue ?? ""
                 var kept = RecoveryRecord.KeptState.missing
                 let name = String(file.dropFirst("segments/".count))
-                if file.hasPrefix("segments/"), !name.contains("/"), SystemFile.fileExists(paths.segmentPath(name)) {
-                    kept = (try? AuditLog.describeKept(name, paths: paths))?.sha256 == sha ? .intact : .altered
+                if file.hasPrefix("segments/"), !name.contains("/"), files.exists(name) {
+                    kept = (try? AuditLog.describeKept(name, in: files))?.sha256 == sha ? .intact : .altered
                 }
                 out.append(RecoveryRecord(seq: record.seq, time: record.event.timestamp, firstSeq: seq("first_seq"), lastSeq: seq("last_seq"), bytes: bytes, sha256: sha, file: file, kept: kept))
             }

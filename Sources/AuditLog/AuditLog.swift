@@ -29,13 +29,19 @@ public final class AuditLog: Sendable {
     /// What was repaired at open (a torn final frame cut off), if anything.
     public let recovery: [RecoveryReport]
 
-    let paths: LogPaths
+    /// The log's files.
+    let files: LogDirectory
     let indexes: IndexStore
+    /// Recently read frames, shared by every query of the log.
+    let frames = FrameCache(capacityBytes: 32 << 20)
     private let core: WriterCore?
     private let lockFile: LockFile?
     private let queue: DispatchQueue
     private let timer: TimerBox?
     private let state: Locked<State>
+
+    /// What queries read with.
+    var context: LogReadContext { LogReadContext(directory: files, indexes: indexes, frames: frames) }
 
     struct Snapshot: Sendable {
         var segments: [SegmentInfo]
@@ -55,10 +61,10 @@ public final class AuditLog: Sendable {
         var snapshot: Snapshot
     }
 
-    private init(paths: LogPaths, options: AuditLogOptions, catalog: LogCatalog, indexes: IndexStore, core: WriterCore?, lockFile: LockFile?) {
-        self.paths = paths
+    private init(files: LogDirectory, options: AuditLogOptions, catalog: LogCatalog, indexes: IndexStore, core: WriterCore?, lockFile: LockFile?) {
+        self.files = files
         self.indexes = indexes
-        self.directory = paths.directory
+        self.directory = files.path
         self.options = options
         self.logID = catalog.manifest.logID
         self.partitionLengthNanos = catalog.manifest.partitionLengthNanos
@@ -85,7 +91,14 @@ public final class AuditLog: Sendable {
     /// Opening for writing takes the lock and repairs a torn final frame (see ``recovery``);
     /// any other damage throws ``AuditLogError`` naming the file, byte offset and seq.
     public static func open(directory: String, options: AuditLogOptions = AuditLogOptions()) async throws(AuditLogError) -> AuditLog {
-        let log = try await runBlocking { () throws(AuditLogError) in try openBlocking(directory: directory, options: options) }
+        try await open(directory: directory, options: options, fileSystem: PosixFileSystem())
+    }
+
+    /// Opens the log in `directory` of `fileSystem`: in memory, or with faults injected (tests).
+    @_spi(Testing)
+    public static func open(directory: String, options: AuditLogOptions = AuditLogOptions(), fileSystem: any FileSystem) async throws(AuditLogError) -> AuditLog {
+        let files = LogDirectory(path: directory, fileSystem: fileSystem)
+        let log = try await BlockingIO.run { () throws(AuditLogError) in try openBlocking(files, options: options) }
         if options.access == .readWrite {
             do throws(AuditLogError) {
                 try await log.checkGaps()
@@ -102,77 +115,67 @@ public final class AuditLog: Sendable {
     /// (a reader just reads what is there; `verify` reports it).
     private func checkGaps() async throws(AuditLogError) {
         let segments = snapshot.segments
-        var gaps: [(first: SequenceNumber, last: SequenceNumber, before: ChainHash?, after: ChainHash, file: String)] = []
-        var previous: SegmentInfo?
+        var gaps: [SegmentChain.Gap] = []
+        var previous: SegmentChain.End?
         for s in segments {
-            if let p = previous, s.firstSeq > p.nextSeq {
-                gaps.append((p.nextSeq, SequenceNumber(s.firstSeq.rawValue - 1), p.chainAfter, s.anchor, s.fileName))
-            } else if previous == nil, s.firstSeq > SequenceNumber(1) {
-                gaps.append((SequenceNumber(1), SequenceNumber(s.firstSeq.rawValue - 1), nil, s.anchor, s.fileName))
+            if case .gap(let gap) = SegmentChain.join(previous, name: s.fileName, firstSeq: s.firstSeq, anchor: s.anchor, genesis: ChainHash.genesis(logID: logID)) {
+                gaps.append(gap)
             }
-            previous = s
+            previous = s.end
         }
         guard !gaps.isEmpty else { return }
-        let ranges = try await existingSweptRanges()
+        let removed = try await existingSweptRanges().map(\.removed)
         var ends: [SequenceNumber: ChainHash] = [:]
         for s in segments { if let last = s.lastSeq { ends[last] = s.chainAfter } }
-        for gap in gaps where !SweptRange.explain(first: gap.first, last: gap.last, chainBefore: gap.before, chainAfter: gap.after, ranges: ranges, chainAfterSegmentEnding: ends) {
-            throw AuditLogError(.corruption, "seqs \(gap.first)–\(gap.last) are missing and no retention sweep record explains it", location: .init(file: LogPaths.displayName(gap.file), offset: 32, seq: gap.first))
+        for gap in gaps where !SegmentChain.explains(gap, removed: removed, chainAfterSegmentEnding: ends) {
+            throw AuditLogError(.corruption, "seqs \(gap.first)–\(gap.last) are missing and no retention sweep record explains it", location: .init(file: LogDirectory.displayName(gap.segment), offset: 32, seq: gap.first))
         }
     }
 
-    private static func openBlocking(directory: String, options: AuditLogOptions) throws(AuditLogError) -> AuditLog {
-        let paths = LogPaths(directory: directory)
-        if SystemFile.fileExists(paths.directory) && !SystemFile.isDirectory(paths.directory) {
-            throw AuditLogError(.noLog, "'\(paths.directory)' is a file, not a log directory", location: .init(file: paths.directory))
+    private static func openBlocking(_ files: LogDirectory, options: AuditLogOptions) throws(AuditLogError) -> AuditLog {
+        let fs = files.fileSystem
+        if fs.fileExists(files.path) && !fs.isDirectory(files.path) {
+            throw AuditLogError(.noLog, "'\(files.path)' is a file, not a log directory", location: .init(file: files.path))
         }
         guard options.segmentSizeLimitBytes >= 4096, options.maxBatchEvents >= 1 else {
             throw AuditLogError(.invalidArgument, "segment size limit must be at least 4096 bytes and batch limit at least 1")
         }
         switch options.access {
         case .readOnly:
-            let catalog = try LogCatalog.load(paths, repair: false)
-            return AuditLog(paths: paths, options: options, catalog: catalog, indexes: IndexStore(paths: paths, persists: false), core: nil, lockFile: nil)
+            let indexes = IndexStore(files, persists: false)
+            let catalog = try LogCatalog.load(files, repair: false, observer: indexes)
+            return AuditLog(files: files, options: options, catalog: catalog, indexes: indexes, core: nil, lockFile: nil)
         case .readWrite:
-            if !SystemFile.fileExists(paths.manifest) {
+            if !fs.fileExists(files.manifestPath) {
                 guard options.createIfMissing else {
-                    throw AuditLogError(.noLog, "no log in '\(paths.directory)'", location: .init(file: paths.directory))
+                    throw AuditLogError(.noLog, "no log in '\(files.path)'", location: .init(file: files.path))
                 }
-                let lock = try LockFile.acquire(paths, creatingDirectory: true)
-                if !SystemFile.fileExists(paths.manifest) {
-                    _ = try LogCatalog.create(paths, partitionLengthNanos: options.partition.nanos)
+                let lock = try LockFile.acquire(files, creatingDirectory: true)
+                if !fs.fileExists(files.manifestPath) {
+                    _ = try LogCatalog.create(files, partitionLengthNanos: options.partition.nanos)
                 }
-                return try openLocked(paths: paths, options: options, lock: lock)
+                return try openLocked(files, options: options, lock: lock)
             }
-            let lock = try LockFile.acquire(paths, creatingDirectory: false)
-            return try openLocked(paths: paths, options: options, lock: lock)
+            let lock = try LockFile.acquire(files, creatingDirectory: false)
+            return try openLocked(files, options: options, lock: lock)
         }
     }
 
-    private static func openLocked(paths: LogPaths, options: AuditLogOptions, lock: LockFile) throws(AuditLogError) -> AuditLog {
-        try SystemFile.makeDirectory(paths.segmentsDirectory)
-        // Temporary files of atomic writes that a crash interrupted, and index files whose
-        // segment a sweep deleted before the crash.
-        let names = try SystemFile.listDirectory(paths.segmentsDirectory)
-        for name in names where name.contains(".tmp-") {
-            try SystemFile.remove(paths.segmentPath(name))
+    private static func openLocked(_ files: LogDirectory, options: AuditLogOptions, lock: LockFile) throws(AuditLogError) -> AuditLog {
+        do throws(AuditLogError) {
+            try files.create()
+            let indexes = IndexStore(files, persists: true)
+            let catalog = try LogCatalog.load(files, repair: true, observer: indexes)
+            // Temporary files a crash left, files derived from segments a sweep deleted, and
+            // checkpoints of segments sealed since.
+            try files.removeLeftovers(activeSegment: catalog.segments.last.flatMap { $0.isSealed ? nil : $0.fileName })
+            indexes.repairSealedIndexes(catalog.segments)
+            let core = try WriterCore(directory: files, catalog: catalog, options: options, observers: [indexes])
+            return AuditLog(files: files, options: options, catalog: catalog, indexes: indexes, core: core, lockFile: lock)
+        } catch {
+            lock.release()
+            throw error
         }
-        for name in names where name.hasSuffix(IndexFile.suffix) {
-            let segment = String(name.dropLast(IndexFile.suffix.count)) + LogPaths.segmentSuffix
-            if !names.contains(segment) { try SystemFile.remove(paths.segmentPath(name)) }
-        }
-        let catalog = try LogCatalog.load(paths, repair: true)
-        // A checkpoint is kept only for the active segment (a crash may leave one of a segment
-        // sealed or deleted since).
-        let active = catalog.segments.last.flatMap { $0.isSealed ? nil : $0.fileName }
-        for name in names where name.hasSuffix(ActiveIndexCheckpoint.suffix) {
-            let segment = String(name.dropLast(ActiveIndexCheckpoint.suffix.count)) + LogPaths.segmentSuffix
-            if segment != active { try SystemFile.remove(paths.segmentPath(name)) }
-        }
-        let indexes = IndexStore(paths: paths, persists: true)
-        indexes.repairSealedIndexes(catalog.segments)
-        let core = try WriterCore(paths: paths, catalog: catalog, options: options, indexes: indexes)
-        return AuditLog(paths: paths, options: options, catalog: catalog, indexes: indexes, core: core, lockFile: lock)
     }
 
     deinit {
@@ -269,11 +272,10 @@ public final class AuditLog: Sendable {
         let result: Result<Void, AuditLogError> = await withCheckedContinuation { continuation in
             queue.async {
                 self.drain()
-                // Index files of segments sealed so far are written before the lock goes.
-                self.indexes.waitForBackgroundWork()
+                // Syncs, then lets the observers finish (index files of segments sealed so far,
+                // a checkpoint of the active one) before the lock goes.
                 do throws(AuditLogError) {
                     try core.close()
-                    if let active = core.segments.last { self.indexes.checkpointActive(active) }
                     self.lockFile?.release()
                     continuation.resume(returning: .success(()))
                 } catch {
@@ -302,7 +304,6 @@ public final class AuditLog: Sendable {
                 // Published either way: a failure half way has still deleted some segments.
                 let snapshot = Snapshot(segments: core.segments, nextSeq: core.nextSeq, chainHead: core.chain)
                 self.state.withLock { $0.snapshot = snapshot }
-                self.indexes.forget(names.subtracting(core.segments.map(\.fileName)))
                 continuation.resume(returning: result)
             }
         }
@@ -313,10 +314,11 @@ public final class AuditLog: Sendable {
 
     var snapshot: Snapshot { state.withLock { $0.snapshot } }
 
-    /// The seq of the last record (nil when the log is empty) and the chain value after it.
-    public var head: (lastSeq: SequenceNumber?, chainHead: ChainHash) {
+    /// The seq of the last record and the chain value after it, as of the last append (or,
+    /// read-only, the last refresh).
+    public var head: LogHead {
         let s = snapshot
-        return (s.nextSeq.rawValue > 1 ? SequenceNumber(s.nextSeq.rawValue - 1) : nil, s.chainHead)
+        return LogHead(lastSeq: s.nextSeq.rawValue > 1 ? SequenceNumber(s.nextSeq.rawValue - 1) : nil, chainHead: s.chainHead)
     }
 
     /// Every segment, oldest first, as of the last append (or, read-only, the last refresh).
@@ -325,53 +327,40 @@ public final class AuditLog: Sendable {
     /// Records with seq in `range` (all records when nil), streamed a frame at a time.
     public func records(_ range: ClosedRange<SequenceNumber>? = nil, order: ReadOrder = .oldestFirst) -> RecordSequence {
         let s = snapshot
-        let empty = RecordSequence(paths: paths, segments: [], range: SequenceNumber(1)...SequenceNumber(1), order: order)
+        let empty = RecordSequence(directory: files, segments: [], range: SequenceNumber(1)...SequenceNumber(1), order: order)
         guard let first = s.segments.first?.firstSeq, s.nextSeq > first else { return empty }
         let last = SequenceNumber(s.nextSeq.rawValue - 1)
         let lower = max(range?.lowerBound ?? first, first)
         let upper = min(range?.upperBound ?? last, last)
         guard lower <= upper else { return empty }
-        return RecordSequence(paths: paths, segments: s.segments, range: lower...upper, order: order)
+        return RecordSequence(directory: files, segments: s.segments, range: lower...upper, order: order)
     }
 
     /// The record at `seq`, or nil when the log holds none.
     public func record(at seq: SequenceNumber) async throws(AuditLogError) -> Record? {
         let sequence = records(seq...seq)
-        return try await Self.runBlocking { () throws(AuditLogError) in try sequence.makeReader().next() }
+        return try await BlockingIO.run { () throws(AuditLogError) in try sequence.makeReader().next() }
     }
 
     /// Rereads the segment list from disk: a read-only handle then sees what the writer has
     /// appended since. (A read-write handle is always current.)
     public func refresh() async throws(AuditLogError) {
         guard core == nil else { return }
-        let paths = self.paths
+        let files = self.files
+        let indexes = self.indexes
         let previous = snapshot.segments
-        let catalog = try await Self.runBlocking { () throws(AuditLogError) in try LogCatalog.load(paths, repair: false, previous: previous) }
+        let catalog = try await BlockingIO.run { () throws(AuditLogError) in try LogCatalog.load(files, repair: false, previous: previous, observer: indexes) }
         state.withLock { $0.snapshot = Snapshot(segments: catalog.segments, nextSeq: catalog.nextSeq, chainHead: catalog.chainHead) }
-    }
-
-    /// Runs blocking file work on a global queue, off the cooperative pool.
-    static func runBlocking<T: Sendable>(_ work: @escaping @Sendable () throws(AuditLogError) -> T) async throws(AuditLogError) -> T {
-        let result: Result<T, AuditLogError> = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                do throws(AuditLogError) {
-                    continuation.resume(returning: .success(try work()))
-                } catch {
-                    continuation.resume(returning: .failure(error))
-                }
-            }
-        }
-        return try result.get()
     }
 }
 
-extension AuditLog {
-    /// Runs non-throwing blocking work (file reads, hashing) on a global queue.
-    static func offPool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: work()) }
-        }
-    }
+/// The seq of a log's last record and the chain value after it: what an auditor pins
+/// (``VerificationOptions/expectedHead``).
+public struct LogHead: Hashable, Sendable {
+    /// The last record's seq, nil when the log is empty.
+    public var lastSeq: SequenceNumber?
+    /// `h(lastSeq)` (the genesis value of an empty log).
+    public var chainHead: ChainHash
 }
 
 /// The interval-sync timer (Dispatch sources are thread-safe; this box only carries it).

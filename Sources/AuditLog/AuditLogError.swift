@@ -48,6 +48,15 @@ public struct AuditLogError: Error, Sendable, CustomStringConvertible {
         public static let limitExceeded = Code(value: .limitExceeded)
 
         public var description: String { value.rawValue }
+
+        /// Whether an error of this code refuses one batch only (its events, an argument): the
+        /// log is fine and takes other batches; every other code is about the log itself.
+        public var isBatchRejection: Bool {
+            switch value {
+            case .invalidEvent, .duplicateID, .limitExceeded, .invalidArgument: true
+            default: false
+            }
+        }
     }
 
     /// Where the failure is: any of file, byte offset, seq, input line or index, field.

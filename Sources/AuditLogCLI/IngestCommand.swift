@@ -96,9 +96,8 @@ struct IngestCommand: AsyncParsableCommand {
             case .success(let receipt):
                 committed.add(receipt)
             case .failure(let error):
-                guard let index = error.location.index, index < p.lines.count,
-                      error.code == .duplicateID || error.code == .invalidEvent || error.code == .limitExceeded
-                else { throw error }
+                // An event of the batch refused (it names its index): the ones before it go in.
+                guard let index = error.location.index, index < p.lines.count, error.code.isBatchRejection else { throw error }
                 // Commit what precedes the bad event, then stop there.
                 if index > 0 {
                     committed.add(try await auditLog.append(Array(p.events[0..<index])))

@@ -83,7 +83,7 @@ struct SegmentsCommand: AsyncParsableCommand {
             JSONMember("sealed", .bool(s.isSealed)),
             JSONMember("state", .string(state(s))),
             JSONMember("index", .string(indexText(index))),
-            JSONMember("damage", .string(s.damage)),
+            JSONMember("damage", .string(s.damage?.reason)),
         ])
     }
 }

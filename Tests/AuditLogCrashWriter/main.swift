@@ -6,7 +6,8 @@
 // returned. It runs until it is killed.
 //
 // Usage: AuditLogCrashWriter <log dir> <acks file> <run number> [<operation>:<path fragment>:<after>]
-// The optional crash point makes it SIGKILL itself at that system call (FaultInjection).
+// The optional crash point makes it SIGKILL itself at that system call (a FaultInjectingFileSystem
+// under the log).
 @_spi(Testing) import AuditLog
 import Foundation
 
@@ -17,10 +18,11 @@ guard arguments.count >= 4, let run = Int(arguments[3]) else {
 }
 let directory = arguments[1]
 let acksPath = arguments[2]
+let fileSystem = FaultInjectingFileSystem()
 if arguments.count >= 5 {
     let parts = arguments[4].split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-    if parts.count == 3, let operation = FaultInjection.Operation(rawValue: parts[0]), let after = Int(parts[2]) {
-        FaultInjection.inject(.init(operation: operation, path: parts[1], after: after, fault: .crash))
+    if parts.count == 3, let operation = FaultInjectingFileSystem.Operation(rawValue: parts[0]), let after = Int(parts[2]) {
+        fileSystem.inject(.init(operation: operation, matching: parts[1], after: after, fault: .crash))
     }
 }
 
@@ -43,7 +45,7 @@ final class Counter: @unchecked Sendable {
 }
 
 do {
-    let log = try await AuditLog.open(directory: directory, options: options)
+    let log = try await AuditLog.open(directory: directory, options: options, fileSystem: fileSystem)
     let counter = Counter()
     try await withThrowingTaskGroup(of: Void.self) { group in
         for task in 0..<4 {

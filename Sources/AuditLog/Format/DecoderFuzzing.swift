@@ -1,6 +1,6 @@
 /// Entry points for fuzzing the decoders that read untrusted bytes (docs/RELIABILITY.md): the
-/// event JSON parser, the binary record decoder, and a segment walked from memory the way
-/// ``SegmentReader`` walks a file (header, frames with their checksums, lengths and
+/// event JSON parser, the binary record decoder, and a segment walked from memory by the
+/// ``SegmentWalker`` that walks every file (header, frames with their checksums, lengths and
 /// decompression, records, footer). Each returns normally or throws a typed error; a crash, a
 /// hang or an unbounded allocation is a bug. Not API: SPI for the fuzz targets and tests.
 @_spi(Testing)
@@ -28,57 +28,34 @@ public enum DecoderFuzzing {
         }
     }
 
-    /// Walks `bytes` as a segment file: the header, then frames until the end or a footer.
-    /// Returns the records decoded. Every length is checked against what is left before
+    /// Walks `bytes` as a segment file, with the ``SegmentWalker`` every reader uses (over a
+    /// file in memory): the header, then frames until the end or a footer, decoding every
+    /// record. Returns the records decoded. Every length is checked against what is left before
     /// anything is read or allocated.
     public static func segment(_ bytes: UnsafeRawBufferPointer) throws(AuditLogError) -> Int {
-        do throws(FormatError) {
-            return try walkSegment(bytes)
-        } catch {
-            throw AuditLogError(error, file: "<segment>", baseOffset: 0)
-        }
-    }
-
-    private static func walkSegment(_ bytes: UnsafeRawBufferPointer) throws(FormatError) -> Int {
-        let header = try SegmentHeader.decode(bytes)
-        var offset = SegmentHeader.byteCount
+        let fileSystem = MemoryFileSystem()
+        let name = LogDirectory.segmentName(firstSeq: SequenceNumber(1))
+        fileSystem.setContents(of: name, to: Array(bytes))
+        let walker = try SegmentWalker(file: try fileSystem.openForReading(name, displayName: "<segment>"), name: name)
         var decoded = 0
-        var raw: [UInt8] = []
-        var seq = header.firstSeq
-        while offset < bytes.count {
-            let rest = UnsafeRawBufferPointer(rebasing: bytes[offset...])
-            if SegmentFooter.hasMagic(rest) {
-                _ = try SegmentFooter.decode(rest)
+        while true {
+            switch try walker.next(.decompress) {
+            case .frame:
+                do throws(FormatError) {
+                    try walker.forEachRecord { (_, record) throws(FormatError) in
+                        _ = try AuditEvent.decodeRecord(record)
+                        decoded += 1
+                    }
+                } catch {
+                    throw AuditLogError(error, file: "<segment>", baseOffset: walker.offset)
+                }
+            case .end, .footer:
                 return decoded
+            case .tornTail(let offset, let reason):
+                throw AuditLogError(.corruption, reason, location: .init(file: "<segment>", offset: offset))
+            case .damage(let damage):
+                throw damage.error(in: "<segment>")
             }
-            let h = try FrameHeader.decode(rest)
-            try h.validateShape()
-            guard h.frameLengthBytes <= rest.count else {
-                throw FormatError(.truncated, "frame of \(h.frameLengthBytes) bytes runs past the end (\(rest.count) left)", offset: offset)
-            }
-            guard h.firstSeq == seq else { throw FormatError(.malformed, "frame starts at seq \(h.firstSeq), expected \(seq)", offset: offset) }
-            do throws(FormatError) {
-                try h.unpack(UnsafeRawBufferPointer(rebasing: rest[0..<h.frameLengthBytes]), into: &raw)
-            } catch {
-                throw FormatError(error.kind, error.message, offset: offset + error.offset)
-            }
-            try raw.withRawBytes { (all) throws(FormatError) in
-                try decodeFrame(UnsafeRawBufferPointer(rebasing: all[0..<Int(h.rawLengthBytes)]), count: h.recordCount, offset: offset)
-            }
-            decoded += Int(h.recordCount)
-            seq = SequenceNumber(seq.rawValue + UInt64(h.recordCount))
-            offset += h.frameLengthBytes
         }
-        return decoded
-    }
-
-    private static func decodeFrame(_ payload: UnsafeRawBufferPointer, count: UInt32, offset: Int) throws(FormatError) {
-        var it = FramePayloadIterator(payload)
-        var n: UInt32 = 0
-        while let record = try it.next() {
-            _ = try AuditEvent.decodeRecord(record)
-            n += 1
-        }
-        guard n == count else { throw FormatError(.malformed, "frame holds \(n) records, header says \(count)", offset: offset) }
     }
 }

@@ -198,14 +198,20 @@ struct FramePayloadIterator {
 
     /// The next record's bytes, or nil at the end.
     mutating func next() throws(FormatError) -> UnsafeRawBufferPointer? {
+        guard let range = try nextRange() else { return nil }
+        return UnsafeRawBufferPointer(rebasing: payload[range])
+    }
+
+    /// Where the next record's bytes are in the payload, or nil at the end.
+    mutating func nextRange() throws(FormatError) -> Range<Int>? {
         guard offset < payload.count else { return nil }
         var r = ByteReader(payload, offset: offset)
         let length = try r.readVarint("record length")
         guard length <= UInt64(r.remaining) else {
             throw FormatError(.truncated, "record of \(length) bytes runs past the end of the frame", offset: offset)
         }
-        let record = try r.readBytes(Int(length), "record")
-        offset = r.offset
-        return record
+        let range = r.offset..<(r.offset + Int(length))
+        offset = range.upperBound
+        return range
     }
 }

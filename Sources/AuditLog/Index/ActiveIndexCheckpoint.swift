@@ -6,39 +6,38 @@
 /// It has the index file's layout; its header binds it to the segment's first seq and to the
 /// record count, byte offset and chain value where it stops. Like an index it is derived data:
 /// it is used only when the frame that ends where it stops carries the same chain value (so it
-/// describes these very records), ignored otherwise, and deleted once the segment is sealed.
+/// describes these very records), ignored otherwise, and deleted once the segment is sealed
+/// (``LogDirectory`` removes it with its segment, and clears strays at open).
 enum ActiveIndexCheckpoint {
-    static let suffix = ".aidx"
-
-    static func fileName(forSegment segment: String) -> String {
-        String(segment.dropLast(LogPaths.segmentSuffix.count)) + suffix
-    }
-
     /// Writes the checkpoint of `builder`, which covers all of `segment` (an active segment).
-    static func write(_ builder: IndexBuilder, segment: SegmentInfo, paths: LogPaths) throws(AuditLogError) {
+    static func write(_ builder: IndexBuilder, segment: SegmentInfo, directory: LogDirectory) throws(AuditLogError) {
         guard !segment.isSealed, builder.recordCount == Int(segment.recordCount), segment.recordCount > 0 else { return }
         let binding = IndexFile.Binding(
             firstSeq: segment.firstSeq, recordCount: segment.recordCount, bytes: UInt64(segment.dataEnd),
             chainAfter: segment.chainAfter, rawPayloadBytes: segment.rawPayloadBytes)
-        let name = fileName(forSegment: segment.fileName)
         let bytes = IndexFile.encode(builder.finish(withRollups: false), binding: binding)
-        try SystemFile.writeAtomically(bytes, to: paths.segmentPath(name), directory: paths.segmentsDirectory, displayName: LogPaths.displayName(name))
+        try directory.writeDerived(bytes, .checkpoint, of: segment.fileName)
+    }
+
+    /// The checkpoint's reader, when segment `name` has one whose header names it.
+    private static func reader(_ directory: LogDirectory, segment name: String, accepts: (IndexFile.Binding) -> Bool) -> IndexFile.Reader? {
+        guard let first = LogDirectory.firstSeq(ofSegment: name),
+              let file = try? directory.openDerived(.checkpoint, of: name)
+        else { return nil }
+        return try? IndexFile.Reader(file: file) { $0.firstSeq == first && $0.recordCount > 0 && accepts($0) }
     }
 
     /// The checkpointed index of `segment` and the byte offset it covers up to, or nil when
     /// there is none or it does not describe this segment's records (a stale or damaged
     /// checkpoint is only a lost shortcut: the caller indexes the segment by scanning).
-    static func load(_ segment: SegmentInfo, paths: LogPaths) -> (builder: IndexBuilder, coveredTo: Int64)? {
-        let name = fileName(forSegment: segment.fileName)
-        guard SystemFile.fileExists(paths.segmentPath(name)) else { return nil }
+    static func load(_ segment: SegmentInfo, directory: LogDirectory) -> (builder: IndexBuilder, coveredTo: Int64)? {
+        guard let reader = reader(directory, segment: segment.fileName, accepts: { $0.recordCount <= segment.recordCount && $0.bytes <= UInt64(segment.dataEnd) }) else { return nil }
         do throws(AuditLogError) {
-            let reader = try IndexFile.Reader(paths: paths, fileName: name) { b in
-                b.firstSeq == segment.firstSeq && b.recordCount > 0 && b.recordCount <= segment.recordCount
-                    && b.bytes <= UInt64(segment.dataEnd)
-            }
             var data = try reader.loadDirectory()
-            let segmentReader = try SegmentReader(paths: paths, fileName: segment.fileName, limit: segment.dataEnd)
-            guard try describes(segmentReader, data.frames, reader.binding) else { return nil }
+            guard let last = data.frames.last else { return nil }
+            let walker = try SegmentWalker(directory, segment.fileName, limit: segment.dataEnd)
+            let h = try walker.frame(at: last.offset, firstSeq: last.firstSeq, count: last.recordCount, payload: .skip)
+            guard last.offset + Int64(h.frameLengthBytes) == Int64(reader.binding.bytes), h.chainAfter == reader.binding.chainAfter else { return nil }
             for part in IndexStore.Part.all where part.isColumn || part == .ids {
                 try reader.load(part, into: &data)
             }
@@ -48,52 +47,27 @@ enum ActiveIndexCheckpoint {
         }
     }
 
-    /// Whether the frame listed last ends where the checkpoint stops, in the segment read by
-    /// `segment`, and carries its chain value (so the checkpoint describes these very records).
-    private static func describes(_ segment: SegmentReader, _ frames: [FrameEntry], _ binding: IndexFile.Binding) throws(AuditLogError) -> Bool {
-        guard let last = frames.last, binding.firstSeq == segment.header.firstSeq else { return false }
-        guard case .frame(let h) = try segment.probe(at: last.offset) else { return false }
-        return h.firstSeq == last.firstSeq && h.recordCount == last.recordCount
-            && last.offset + Int64(h.frameLengthBytes) == Int64(binding.bytes) && h.chainAfter == binding.chainAfter
+    /// Where a scan of the active segment `name` (of `limit` bytes) can resume: the state after
+    /// the checkpoint's last frame, from its header and frame directory alone (so an open reads
+    /// and checks only the frames appended since). Storage confirms the frame it names before
+    /// using it.
+    static func resumePoint(_ directory: LogDirectory, segment name: String, limit: Int64) -> ResumePoint? {
+        guard let reader = reader(directory, segment: name, accepts: { $0.bytes <= UInt64(limit) && $0.rawPayloadBytes > 0 }),
+              let frames = try? reader.loadDirectory().frames, let last = frames.last
+        else { return nil }
+        var scan = ActiveSegmentScan(dataEnd: Int64(reader.binding.bytes), chainAfter: reader.binding.chainAfter)
+        scan.frameCount = UInt64(frames.count)
+        scan.recordCount = reader.binding.recordCount
+        scan.rawPayloadBytes = reader.binding.rawPayloadBytes
+        scan.minTimestampNanos = frames.map(\.minTimestampNanos).min() ?? .max
+        scan.maxTimestampNanos = frames.map(\.maxTimestampNanos).max() ?? .min
+        return ResumePoint(scan: scan, lastFrameOffset: last.offset, lastFrameFirstSeq: last.firstSeq, lastFrameRecords: last.recordCount)
     }
 
-    /// Where a scan of the active segment read by `segment` can resume: the state after the
-    /// checkpoint's last frame, from its header and frame directory alone (so an open reads and
-    /// checks only the frames appended since). Nil when there is no usable checkpoint.
-    static func resumePoint(_ segment: SegmentReader, fileName: String, paths: LogPaths) -> ActiveSegmentScan? {
-        let name = self.fileName(forSegment: fileName)
-        guard SystemFile.fileExists(paths.segmentPath(name)) else { return nil }
-        let limit = UInt64(segment.limit)
-        do throws(AuditLogError) {
-            let reader = try IndexFile.Reader(paths: paths, fileName: name) { b in
-                b.recordCount > 0 && b.bytes <= limit && b.rawPayloadBytes > 0
-            }
-            let frames = try reader.loadDirectory().frames
-            guard try describes(segment, frames, reader.binding) else { return nil }
-            var scan = ActiveSegmentScan(dataEnd: Int64(reader.binding.bytes), chainAfter: reader.binding.chainAfter)
-            scan.frameCount = UInt64(frames.count)
-            scan.recordCount = reader.binding.recordCount
-            scan.rawPayloadBytes = reader.binding.rawPayloadBytes
-            scan.minTimestampNanos = frames.map(\.minTimestampNanos).min() ?? .max
-            scan.maxTimestampNanos = frames.map(\.maxTimestampNanos).max() ?? .min
-            return scan
-        } catch {
-            return nil
-        }
-    }
-
-    /// The byte offset up to which the checkpoint of segment `name` says records were
-    /// committed (from its checked header alone), or nil when there is no readable one.
-    static func coveredEnd(ofSegment name: String, paths: LogPaths) -> Int64? {
-        let file = fileName(forSegment: name)
-        guard SystemFile.fileExists(paths.segmentPath(file)), let first = LogPaths.firstSeq(ofSegmentFileName: name) else { return nil }
-        guard let reader = try? IndexFile.Reader(paths: paths, fileName: file, accepts: { $0.firstSeq == first && $0.recordCount > 0 }) else { return nil }
-        return Int64(clamping: reader.binding.bytes)
-    }
-
-    /// Removes the checkpoint of `segment` (sealed, or deleted by a sweep), if any.
-    static func remove(forSegment segment: String, paths: LogPaths) {
-        let path = paths.segmentPath(fileName(forSegment: segment))
-        if SystemFile.fileExists(path) { try? SystemFile.remove(path) }
+    /// The byte offset up to which the checkpoint of segment `name` says records were committed
+    /// (from its checked header alone), or nil when there is no readable one. A writer leaves a
+    /// checkpoint only at close, after syncing: durable evidence.
+    static func coveredEnd(_ directory: LogDirectory, segment name: String) -> Int64? {
+        reader(directory, segment: name, accepts: { _ in true }).map { Int64(clamping: $0.binding.bytes) }
     }
 }

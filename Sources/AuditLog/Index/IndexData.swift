@@ -203,33 +203,27 @@ struct IndexBuilder: Sendable {
         return out
     }
 
-    /// Indexes the frames of `reader` from `offset` up to its limit; returns where it stopped
-    /// (the end of the last complete frame).
-    mutating func scan(_ reader: SegmentReader, from offset: Int64) throws(AuditLogError) -> Int64 {
-        var offset = offset
-        while case .frame(let h) = try reader.probe(at: offset) {
-            switch try reader.loadPayload(h, at: offset) {
-            case .success(true): break
-            case .success(false): return offset
-            case .failure(let e):
-                throw AuditLogError(.corruption, e.message, location: .init(file: reader.displayName, offset: offset + Int64(e.offset), seq: h.firstSeq))
-            }
-            guard h.firstSeq.rawValue == data.firstSeq.rawValue + UInt64(recordCount) else {
-                throw AuditLogError(.corruption, "frame starts at seq \(h.firstSeq), expected \(data.firstSeq.rawValue + UInt64(recordCount))", location: .init(file: reader.displayName, offset: offset, seq: h.firstSeq))
-            }
-            addFrame(FrameEntry(offset: offset, firstSeq: h.firstSeq, recordCount: h.recordCount, minTimestampNanos: h.minTimestampNanos, maxTimestampNanos: h.maxTimestampNanos))
-            var facts: [RecordFacts] = []
-            facts.reserveCapacity(Int(h.recordCount))
-            do throws(FormatError) {
-                try reader.forEachRecord(firstSeq: h.firstSeq) { (_, record) throws(FormatError) in
-                    facts.append(try RecordFacts(record: record))
+    /// Indexes the frames `walker` finds from `offset` up to its limit; returns where it
+    /// stopped (the end of the last complete frame).
+    mutating func scan(_ walker: SegmentWalker, from offset: Int64) throws(AuditLogError) -> Int64 {
+        walker.resume(at: offset, nextSeq: SequenceNumber(data.firstSeq.rawValue + UInt64(recordCount)))
+        var facts: [RecordFacts] = []
+        while true {
+            switch try walker.next(.decompress) {
+            case .frame(let h, let at):
+                addFrame(FrameEntry(offset: at, firstSeq: h.firstSeq, recordCount: h.recordCount, minTimestampNanos: h.minTimestampNanos, maxTimestampNanos: h.maxTimestampNanos))
+                facts.removeAll(keepingCapacity: true)
+                do throws(FormatError) {
+                    try walker.forEachRecord { (_, record) throws(FormatError) in facts.append(try RecordFacts(record: record)) }
+                } catch {
+                    throw AuditLogError(.corruption, "undecodable record: \(error.message)", location: .init(file: walker.displayName, offset: at, seq: h.firstSeq))
                 }
-            } catch {
-                throw AuditLogError(.corruption, "undecodable record: \(error.message)", location: .init(file: reader.displayName, offset: offset, seq: h.firstSeq))
+                for f in facts { add(f) }
+            case .damage(let damage):
+                throw damage.error(in: walker.displayName)
+            case .end, .footer, .tornTail:
+                return walker.offset
             }
-            for f in facts { add(f) }
-            offset += Int64(h.frameLengthBytes)
         }
-        return offset
     }
 }

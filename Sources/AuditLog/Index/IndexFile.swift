@@ -6,7 +6,6 @@ enum IndexFile {
     static let formatVersion: UInt16 = 1
     static let headerBytes = 128
     static let directoryEntryBytes = 32
-    static let suffix = ".idx"
 
     /// Section kinds. Columns are stored one a section so that a query loads only those it
     /// reads; rollups over the whole segment apart from the hourly ones.
@@ -26,10 +25,6 @@ enum IndexFile {
 
         /// The two rollup sections, which an index may lack (docs/FORMAT.md).
         var isRollup: Bool { self == .rollups || self == .hourlyRollups }
-    }
-
-    static func fileName(forSegment segment: String) -> String {
-        String(segment.dropLast(LogPaths.segmentSuffix.count)) + suffix
     }
 
     /// What the header binds an index to: the segment's first seq, and the record count, byte
@@ -190,25 +185,26 @@ enum IndexFile {
 
     /// An open index file whose header matched its segment; sections are read on demand.
     final class Reader {
-        let file: SystemFile
-        let displayName: String
+        let file: any SegmentFile
+        var displayName: String { file.displayName }
         /// What the header binds the file to.
         let binding: Binding
         private var directory: [Section: (codec: UInt32, offset: Int64, stored: Int, raw: Int, checksum: UInt64)] = [:]
 
         /// Opens the index file of a sealed segment and checks its header against the segment.
-        convenience init(paths: LogPaths, segment: SegmentInfo) throws(AuditLogError) {
+        /// Nil when the segment has no index file.
+        convenience init?(_ directory: LogDirectory, segment: SegmentInfo) throws(AuditLogError) {
+            guard let file = try directory.openDerived(.index, of: segment.fileName) else { return nil }
             let expected = Binding(sealed: segment)
-            try self.init(paths: paths, fileName: IndexFile.fileName(forSegment: segment.fileName)) { $0 == expected }
+            try self.init(file: file) { $0 == expected }
         }
 
-        /// Opens `segments/<name>` and checks its header and directory; `accepts` decides
-        /// whether the binding fits (else the file is stale). Throws a corruption error for a
-        /// stale or damaged file, an I/O error (errno 2 when it is missing) otherwise.
-        init(paths: LogPaths, fileName name: String, accepts: (Binding) -> Bool) throws(AuditLogError) {
-            let display = LogPaths.displayName(name)
-            displayName = display
-            file = try SystemFile.openForReading(paths.segmentPath(name), displayName: display)
+        /// Checks the header and directory of an open index file; `accepts` decides whether the
+        /// binding fits (else the file is stale). Throws a corruption error for a stale or
+        /// damaged file, an I/O error otherwise.
+        init(file: any SegmentFile, accepts: (Binding) -> Bool) throws(AuditLogError) {
+            let display = file.displayName
+            self.file = file
             var buffer: [UInt8] = []
             let n = try file.read(into: &buffer, count: headerBytes, at: 0)
             func bad(_ message: String, _ offset: Int) -> AuditLogError {

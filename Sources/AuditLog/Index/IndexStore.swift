@@ -56,11 +56,12 @@ struct IndexView: Sendable {
     }
 }
 
-/// Loads, caches, validates and (for a writer) persists segment indexes. Sealed segments use
+/// Loads, caches, validates and (for a writer) persists segment indexes. It hears about
+/// sealed, removed and closing segments as a ``StorageObserver`` of the writer. Sealed segments use
 /// their `.idx` file, rebuilt from the segment when it is missing, stale or damaged (never
 /// trusted over the segment); the active segment is indexed in memory, incrementally, as far as
 /// the reader's snapshot goes.
-final class IndexStore: Sendable {
+final class IndexStore: StorageObserver {
     /// What can be loaded of a sealed segment's index, each part on its own.
     enum Part: Hashable, Sendable {
         case timestamps, verdicts, cacheHits, metrics, dimension(IndexedField), ids, rollups, hourlyRollups
@@ -83,14 +84,9 @@ final class IndexStore: Sendable {
             default: IndexedField(name: field).map { .dimension($0) }
             }
         }
-
-        /// The columns a filter is tested on.
-        static func columns(for filter: EventFilter) -> Set<Part> {
-            Set(filter.conditions.compactMap { column(forField: $0.field) })
-        }
     }
 
-    let paths: LogPaths
+    let directory: LogDirectory
     /// Whether rebuilt index files may be written (the writer's store).
     let persists: Bool
     private let state = Locked(State())
@@ -119,24 +115,15 @@ final class IndexStore: Sendable {
         var rebuilds: [IndexRebuild] = []
         var clock: UInt64 = 0
         var pending: Set<String> = []
-        /// Records of active segments indexed by decoding them (not from memory or a checkpoint).
-        var activeRecordsScanned = 0
     }
 
-    /// Recently read frames, shared by every query of the log.
-    let frames: FrameCache
-
-    init(paths: LogPaths, persists: Bool, frameCacheBytes: Int = 32 << 20) {
-        self.paths = paths
+    init(_ directory: LogDirectory, persists: Bool) {
+        self.directory = directory
         self.persists = persists
-        frames = FrameCache(capacityBytes: frameCacheBytes)
     }
 
     /// Indexes rebuilt so far.
     var rebuilds: [IndexRebuild] { state.withLock { $0.rebuilds } }
-
-    /// Records of active segments this store indexed by decoding them.
-    var activeRecordsScanned: Int { state.withLock { $0.activeRecordsScanned } }
 
     /// The index of `segment` with the requested parts.
     func view(_ segment: SegmentInfo, parts: Set<Part>) throws(AuditLogError) -> IndexView {
@@ -186,40 +173,60 @@ final class IndexStore: Sendable {
             rollups: parts.contains(.rollups) || parts.contains(.hourlyRollups) ? entry.data.rollups : nil)
     }
 
-    /// Frames and dictionaries from the file, or the whole index rebuilt from the segment.
-    private func loadSealed(_ segment: SegmentInfo) throws(AuditLogError) -> Sealed {
-        do throws(AuditLogError) {
-            let data = try IndexFile.Reader(paths: paths, segment: segment).loadDirectory()
-            return Sealed(data: data, loaded: [], lastUse: 0)
-        } catch {
-            let pending = state.withLock { $0.pending.contains(segment.fileName) }
-            return try rebuild(segment, reason: pending ? nil : Self.reason(error))
+    /// Why an index file cannot be used.
+    private enum Unusable: Error {
+        case missing
+        case invalid(AuditLogError)
+
+        var reason: String {
+            switch self {
+            case .missing: "the index file is missing"
+            case .invalid(let error): error.message
+            }
         }
     }
 
-    private static func reason(_ error: AuditLogError) -> String {
-        if case let cause as SystemCallError = error.cause, cause.errno == 2 { return "the index file is missing" }
-        return error.message
+    /// The checked reader of `segment`'s index file.
+    private func reader(_ segment: SegmentInfo) throws(Unusable) -> IndexFile.Reader {
+        let reader: IndexFile.Reader?
+        do throws(AuditLogError) { reader = try IndexFile.Reader(directory, segment: segment) } catch { throw .invalid(error) }
+        guard let reader else { throw .missing }
+        return reader
+    }
+
+    /// Frames and dictionaries from the file, or the whole index rebuilt from the segment.
+    private func loadSealed(_ segment: SegmentInfo) throws(AuditLogError) -> Sealed {
+        do throws(Unusable) {
+            let reader = try reader(segment)
+            do throws(AuditLogError) {
+                return Sealed(data: try reader.loadDirectory(), loaded: [], lastUse: 0)
+            } catch {
+                throw Unusable.invalid(error)
+            }
+        } catch {
+            let pending = state.withLock { $0.pending.contains(segment.fileName) }
+            return try rebuild(segment, reason: pending ? nil : error.reason)
+        }
     }
 
     private func loadParts(_ segment: SegmentInfo, into entry: Sealed, parts: Set<Part>) throws(AuditLogError) -> Sealed {
         var e = entry
-        do throws(AuditLogError) {
-            let reader = try IndexFile.Reader(paths: paths, segment: segment)
+        do throws(Unusable) {
+            let reader = try reader(segment)
             for part in parts {
-                try reader.load(part, into: &e.data)
+                do throws(AuditLogError) { try reader.load(part, into: &e.data) } catch { throw Unusable.invalid(error) }
                 e.loaded.insert(part)
             }
             return e
         } catch {
-            return try rebuild(segment, reason: Self.reason(error))
+            return try rebuild(segment, reason: error.reason)
         }
     }
 
     /// Rebuilds the whole index from the segment (reporting why, when `reason` is given) and,
     /// for a writer, writes it back atomically.
     private func rebuild(_ segment: SegmentInfo, reason: String?) throws(AuditLogError) -> Sealed {
-        let data = try Self.build(paths: paths, segment: segment, from: nil)
+        let data = try Self.build(directory, segment: segment, from: nil)
         if let reason { report(segment, reason) }
         var written = false
         if persists {
@@ -232,30 +239,32 @@ final class IndexStore: Sendable {
     }
 
     private func report(_ segment: SegmentInfo, _ reason: String) {
-        let name = LogPaths.displayName(IndexFile.fileName(forSegment: segment.fileName))
+        let name = LogDirectory.displayName(LogDirectory.name(of: .index, forSegment: segment.fileName))
         state.withLock { s in
             if s.reported.insert(name).inserted { s.rebuilds.append(IndexRebuild(file: name, reason: reason)) }
         }
     }
 
     /// Scans `segment` (continuing `builder` when given) into a finished index with rollups.
-    static func build(paths: LogPaths, segment: SegmentInfo, from partial: (IndexBuilder, Int64)?) throws(AuditLogError) -> IndexData {
-        let reader = try SegmentReader(paths: paths, fileName: segment.fileName, limit: segment.dataEnd)
+    static func build(_ directory: LogDirectory, segment: SegmentInfo, from partial: (IndexBuilder, Int64)?) throws(AuditLogError) -> IndexData {
+        let walker = try SegmentWalker(directory, segment.fileName, limit: segment.dataEnd)
         var builder = partial?.0 ?? IndexBuilder(firstSeq: segment.firstSeq)
-        let end = try builder.scan(reader, from: partial?.1 ?? Int64(SegmentHeader.byteCount))
+        let end = try builder.scan(walker, from: partial?.1 ?? Int64(SegmentHeader.byteCount))
         guard end == segment.dataEnd, UInt64(builder.recordCount) == segment.recordCount else {
-            throw AuditLogError(.corruption, "segment ends at byte \(end) with \(builder.recordCount) records; its footer says \(segment.dataEnd) and \(segment.recordCount)", location: .init(file: reader.displayName, offset: end))
+            throw AuditLogError(.corruption, "segment ends at byte \(end) with \(builder.recordCount) records; its footer says \(segment.dataEnd) and \(segment.recordCount)", location: .init(file: walker.displayName, offset: end))
         }
         return builder.finish(withRollups: true)
     }
 
     private func write(_ data: IndexData, for segment: SegmentInfo) throws(AuditLogError) {
-        let name = IndexFile.fileName(forSegment: segment.fileName)
-        try SystemFile.writeAtomically(IndexFile.encode(data, segment: segment), to: paths.segmentPath(name), directory: paths.segmentsDirectory, displayName: LogPaths.displayName(name))
+        try directory.writeDerived(IndexFile.encode(data, segment: segment), .index, of: segment.fileName)
     }
 
-    /// Called by the writer when it seals `segment`: builds and writes the index file on a
-    /// background queue, reusing what the in-memory index of the active segment already holds.
+    // MARK: StorageObserver
+
+    /// Builds and writes the index file of a segment just sealed, on a background queue,
+    /// reusing what the in-memory index of the active segment already holds. (The segment's
+    /// checkpoint, if any, goes with the first open that finds it sealed.)
     func segmentSealed(_ segment: SegmentInfo) {
         let partial = state.withLock { s -> (IndexBuilder, Int64)? in
             s.pending.insert(segment.fileName)
@@ -264,9 +273,9 @@ final class IndexStore: Sendable {
             return (a.builder, a.scannedTo)
         }
         background.async { [self] in
-            let resumed = partial ?? ActiveIndexCheckpoint.load(segment, paths: paths)
-            defer { ActiveIndexCheckpoint.remove(forSegment: segment.fileName, paths: paths) }
-            if let data = try? Self.build(paths: paths, segment: segment, from: resumed) {
+            let resumed = partial ?? ActiveIndexCheckpoint.load(segment, directory: directory)
+            defer { try? directory.removeDerived(.checkpoint, of: segment.fileName) }
+            if let data = try? Self.build(directory, segment: segment, from: resumed) {
                 try? write(data, for: segment)
                 state.withLock { s in
                     s.clock += 1
@@ -282,17 +291,40 @@ final class IndexStore: Sendable {
         }
     }
 
+    func segmentsRemoved(_ names: Set<String>) { forget(names) }
+
+    func segmentUnsealed(_ name: String) { forget([name]) }
+
+    /// Leaves a checkpoint of the active segment's index, so that the next open does not
+    /// decode the segment to index it. Best effort: without one, the next open scans.
+    func writerClosing(active: SegmentInfo?) {
+        guard persists, let segment = active, !segment.isSealed, segment.recordCount > 0 else { return }
+        do throws(AuditLogError) {
+            let active = try activeIndex(segment)
+            guard active.scannedTo == segment.dataEnd else { return }
+            try ActiveIndexCheckpoint.write(active.builder, segment: segment, directory: directory)
+        } catch {}
+    }
+
+    func resumePoint(ofActiveSegment name: String, limit: Int64) -> ResumePoint? {
+        ActiveIndexCheckpoint.resumePoint(directory, segment: name, limit: limit)
+    }
+
+    func committedEnd(ofActiveSegment name: String) -> Int64? {
+        ActiveIndexCheckpoint.coveredEnd(directory, segment: name)
+    }
+
     /// Checks every sealed segment's index header and rebuilds (in the background) the ones
     /// that are missing, stale or damaged. The writer calls this at open.
     func repairSealedIndexes(_ segments: [SegmentInfo]) {
         for segment in segments where segment.isSealed {
-            do throws(AuditLogError) {
-                _ = try IndexFile.Reader(paths: paths, segment: segment)
+            do throws(Unusable) {
+                _ = try reader(segment)
             } catch {
-                let reason = Self.reason(error)
+                let reason = error.reason
                 state.withLock { _ = $0.pending.insert(segment.fileName) }
                 background.async { [self] in
-                    if let data = try? Self.build(paths: paths, segment: segment, from: nil) {
+                    if let data = try? Self.build(directory, segment: segment, from: nil) {
                         try? write(data, for: segment)
                         report(segment, reason)
                     }
@@ -305,12 +337,14 @@ final class IndexStore: Sendable {
     /// Whether `segment` has a valid index file (only its header is checked).
     func state(of segment: SegmentInfo) -> IndexState {
         guard segment.isSealed else { return .memory }
-        do throws(AuditLogError) {
-            _ = try IndexFile.Reader(paths: paths, segment: segment)
+        do throws(Unusable) {
+            _ = try reader(segment)
             return .file
         } catch {
-            let reason = Self.reason(error)
-            return reason == "the index file is missing" ? .missing : .invalid(reason)
+            switch error {
+            case .missing: return .missing
+            case .invalid(let cause): return .invalid(cause.message)
+            }
         }
     }
 
@@ -353,33 +387,19 @@ final class IndexStore: Sendable {
         var active = state.withLock { s -> Active? in
             guard let a = s.active, a.fileName == segment.fileName else { return nil }
             return a
-        } ?? ActiveIndexCheckpoint.load(segment, paths: paths).map { Active(fileName: segment.fileName, builder: $0.builder, scannedTo: $0.coveredTo) }
+        } ?? ActiveIndexCheckpoint.load(segment, directory: directory).map { Active(fileName: segment.fileName, builder: $0.builder, scannedTo: $0.coveredTo) }
             ?? Active(fileName: segment.fileName, builder: IndexBuilder(firstSeq: segment.firstSeq), scannedTo: Int64(SegmentHeader.byteCount))
-        let before = active.builder.recordCount
         if active.scannedTo < segment.dataEnd {
-            let reader = try SegmentReader(paths: paths, fileName: segment.fileName, limit: segment.dataEnd)
-            active.scannedTo = try active.builder.scan(reader, from: active.scannedTo)
+            let walker = try SegmentWalker(directory, segment.fileName, limit: segment.dataEnd)
+            active.scannedTo = try active.builder.scan(walker, from: active.scannedTo)
         }
         let updated = active
         state.withLock { s in
-            s.activeRecordsScanned += updated.builder.recordCount - before
             if s.active == nil || s.active?.fileName == updated.fileName && (s.active?.scannedTo ?? 0) < updated.scannedTo {
                 s.active = updated
             }
         }
         return active
-    }
-
-    /// Called by the writer when it closes: leaves a checkpoint of the active segment's index
-    /// so that the next open does not decode the segment to index it. Best effort: without
-    /// one, the next open scans.
-    func checkpointActive(_ segment: SegmentInfo) {
-        guard persists, !segment.isSealed, segment.recordCount > 0 else { return }
-        do throws(AuditLogError) {
-            let active = try activeIndex(segment)
-            guard active.scannedTo == segment.dataEnd else { return }
-            try ActiveIndexCheckpoint.write(active.builder, segment: segment, paths: paths)
-        } catch {}
     }
 
     private static func prefix(_ c: IndexColumns, _ n: Int) -> IndexColumns {

@@ -56,8 +56,7 @@ enum QueryCursor {
 /// overlaps the window, tests index columns, and decodes only the records that pass (one frame
 /// at a time). Synchronous; ``QuerySequence`` wraps it as an `AsyncSequence`.
 public final class QueryIterator {
-    private let paths: LogPaths
-    private let store: IndexStore
+    private let context: LogReadContext
     private let query: Query
     private let segments: [SegmentInfo]
     private var segmentPosition = 0
@@ -66,7 +65,7 @@ public final class QueryIterator {
     private var columns = IndexColumns()
     private var predicate: SegmentPredicate?
     private var fetcher: RecordFetcher?
-    private lazy var cacheBudget = store.frames.budget(bounded: query.limit != nil)
+    private lazy var cacheBudget = context.frames.budget(bounded: query.limit != nil)
     private var returned = 0
     private var lookahead: Record?
     /// A candidate found by looking one ahead on the JSON path (a match: that path runs only
@@ -80,11 +79,10 @@ public final class QueryIterator {
     /// Whether the filter tests fields without a column (then records must be decoded).
     private let needsEvent: Bool
 
-    init(paths: LogPaths, store: IndexStore, segments: [SegmentInfo], query: Query) throws(AuditLogError) {
-        self.paths = paths
-        self.store = store
+    init(_ context: LogReadContext, segments: [SegmentInfo], query: Query) throws(AuditLogError) {
+        self.context = context
         self.query = query
-        columnParts = IndexStore.Part.columns(for: query.filter).union([.timestamps])
+        columnParts = query.filter.indexColumns.union([.timestamps])
         needsEvent = query.filter.conditions.contains { IndexStore.Part.column(forField: $0.field) == nil }
         bound = try query.cursor.map { (c) throws(AuditLogError) in try QueryCursor.decode(c, order: query.order) }
         if let limit = query.limit, limit < 0 {
@@ -161,7 +159,7 @@ public final class QueryIterator {
             exhausted = true
             return false
         }
-        if fetcher == nil { fetcher = RecordFetcher(paths: paths, view: view, cache: store.frames, budget: cacheBudget) }
+        if fetcher == nil { fetcher = RecordFetcher(context, view: view, budget: cacheBudget) }
         let seq = SequenceNumber(view.segment.firstSeq.rawValue + UInt64(i))
         try fetcher?.appendJSON(at: i, seq: seq, to: &out)
         returned += 1
@@ -192,7 +190,7 @@ public final class QueryIterator {
     }
 
     private func fetch(_ ordinal: Int) throws(AuditLogError) -> AuditEvent {
-        if fetcher == nil, let view { fetcher = RecordFetcher(paths: paths, view: view, cache: store.frames, budget: cacheBudget) }
+        if fetcher == nil, let view { fetcher = RecordFetcher(context, view: view, budget: cacheBudget) }
         guard let fetcher else { throw AuditLogError(.corruption, "no segment open") }
         return try fetcher.event(at: ordinal)
     }
@@ -217,7 +215,7 @@ public final class QueryIterator {
                 }
             }
             guard lower < upper else { continue }
-            let v = try store.view(segment, parts: columnParts)
+            let v = try context.indexes.view(segment, parts: columnParts)
             let p = SegmentPredicate(query.filter, view: v)
             guard !p.isImpossible, let c = v.columns else { continue }
             view = v
@@ -236,8 +234,7 @@ public struct QuerySequence: AsyncSequence, Sendable {
     public typealias Element = Record
     public typealias Failure = AuditLogError
 
-    let paths: LogPaths
-    let store: IndexStore
+    let context: LogReadContext
     let segments: [SegmentInfo]
     let query: Query
 
@@ -266,7 +263,7 @@ public struct QuerySequence: AsyncSequence, Sendable {
 
     /// A synchronous iterator over the same results (for the CLI and pages).
     public func makeIterator() throws(AuditLogError) -> QueryIterator {
-        try QueryIterator(paths: paths, store: store, segments: segments, query: query)
+        try QueryIterator(context, segments: segments, query: query)
     }
 }
 

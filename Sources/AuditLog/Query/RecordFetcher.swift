@@ -4,33 +4,34 @@
 /// loads goes there too as far as the query's ``FrameCache/Budget`` allows (whole scans decode
 /// in place past it and leave the cache to the queries that profit from it).
 final class RecordFetcher {
-    private let paths: LogPaths
+    private let directory: LogDirectory
     private let segment: SegmentInfo
     private let frames: [FrameEntry]
     private let cache: FrameCache?
     private let budget: FrameCache.Budget?
-    private var reader: SegmentReader?
+    private var walker: SegmentWalker?
     private var loadedFrame = -1
-    /// The loaded frame when it came from (or went into) the cache; else it is in `reader`.
+    /// The loaded frame when it came from (or went into) the cache; else it is in `walker`.
     private var shared: DecodedFrame?
     private var ranges: [Range<Int>] = []
 
     /// `budget` nil: never fill the cache.
-    init(paths: LogPaths, view: IndexView, cache: FrameCache?, budget: FrameCache.Budget?) {
-        self.paths = paths
+    init(_ context: LogReadContext, view: IndexView, budget: FrameCache.Budget?) {
+        directory = context.directory
         segment = view.segment
         frames = view.frames
-        self.cache = cache
+        cache = context.frames
         self.budget = budget
     }
 
     /// Calls `body` with the loaded frame's payload.
     private func withPayload<T>(_ body: (UnsafeRawBufferPointer) throws(FormatError) -> T) throws(FormatError) -> T {
         if let shared { return try shared.payload.withRawBytes(body) }
-        return try (reader?.rawBuffer ?? []).withRawBytes(body)
+        guard let walker else { throw FormatError(.truncated, "no frame loaded", offset: 0) }
+        return try walker.withPayload(body)
     }
 
-    private var displayName: String { LogPaths.displayName(segment.fileName) }
+    private var displayName: String { LogDirectory.displayName(segment.fileName) }
 
     /// The event at `ordinal` (seq `firstSeq + ordinal`).
     func event(at ordinal: Int) throws(AuditLogError) -> AuditEvent {
@@ -88,30 +89,14 @@ final class RecordFetcher {
             loadedFrame = frame
             return
         }
-        func damaged(_ message: String, _ offset: Int64) -> AuditLogError {
-            AuditLogError(.corruption, message, location: .init(file: displayName, offset: offset, seq: entry.firstSeq))
-        }
-        if reader == nil { reader = try SegmentReader(paths: paths, fileName: segment.fileName, limit: segment.dataEnd) }
-        guard let reader else { return }
-        guard case .frame(let h) = try reader.probe(at: entry.offset), h.firstSeq == entry.firstSeq, h.recordCount == entry.recordCount else {
-            throw damaged("the index points at a frame that is not there", entry.offset)
-        }
-        switch try reader.loadPayload(h, at: entry.offset) {
-        case .success(true): break
-        case .success(false): throw damaged("frame runs past the end of the segment", entry.offset)
-        case .failure(let e): throw damaged(e.message, entry.offset + Int64(e.offset))
-        }
-        let loaded: [Range<Int>]
-        do throws(FormatError) {
-            loaded = try reader.recordRanges()
-        } catch {
-            throw damaged(error.message, entry.offset)
-        }
-        guard loaded.count == Int(h.recordCount) else { throw damaged("frame holds \(loaded.count) records, header says \(h.recordCount)", entry.offset) }
-        ranges = loaded
+        if walker == nil { walker = try SegmentWalker(directory, segment.fileName, limit: segment.dataEnd) }
+        guard let walker else { return }
+        _ = try walker.frame(at: entry.offset, firstSeq: entry.firstSeq, count: entry.recordCount)
+        ranges = walker.records
         shared = nil
-        if let cache, let budget, budget.take(DecodedFrame.bytes(payload: reader.rawCount, records: loaded.count)) {
-            let decoded = DecodedFrame(payload: Array(reader.rawBuffer.prefix(reader.rawCount)), ranges: loaded)
+        let size = walker.withPayload { $0.count }
+        if let cache, let budget, budget.take(DecodedFrame.bytes(payload: size, records: ranges.count)) {
+            let decoded = DecodedFrame(payload: walker.payload, ranges: ranges)
             cache.insert(decoded, for: key)
             shared = decoded
         }

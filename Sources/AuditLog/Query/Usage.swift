@@ -1,5 +1,4 @@
 import Dispatch
-import Foundation
 
 /// What usage can be grouped by.
 public enum UsageGroup: String, CaseIterable, Hashable, Sendable {
@@ -107,17 +106,15 @@ public struct UsageReport: Hashable, Sendable {
     public var segmentsScanned: Int
 }
 
-/// Per-segment scan results, filled from concurrent workers.
-private final class ScanResults: @unchecked Sendable {
-    // Each worker writes only its own slot, under the lock.
-    private let lock = NSLock()
-    private var slots: [Result<[[String?]: UsageAggregate], AuditLogError>]
+/// Per-segment scan results, filled from concurrent workers (each writes only its own slot).
+private final class ScanResults: Sendable {
+    private let slots: Locked<[Result<[[String?]: UsageAggregate], AuditLogError>]>
 
-    init(count: Int) { slots = Array(repeating: .success([:]), count: count) }
+    init(count: Int) { slots = Locked(Array(repeating: .success([:]), count: count)) }
 
-    func set(_ i: Int, _ r: Result<[[String?]: UsageAggregate], AuditLogError>) { lock.withLock { slots[i] = r } }
+    func set(_ i: Int, _ r: Result<[[String?]: UsageAggregate], AuditLogError>) { slots.withLock { $0[i] = r } }
 
-    var all: [Result<[[String?]: UsageAggregate], AuditLogError>] { lock.withLock { slots } }
+    var all: [Result<[[String?]: UsageAggregate], AuditLogError>] { slots.withLock { $0 } }
 }
 
 /// Computes usage: sealed segments wholly inside the window answer from their rollups when the
@@ -126,7 +123,8 @@ private final class ScanResults: @unchecked Sendable {
 /// decoding records only for filters on fields without a column. Sums are integers: exactly
 /// those of a full scan.
 enum UsageEngine {
-    static func run(paths: LogPaths, store: IndexStore, segments: [SegmentInfo], window: TimeWindow, groupBy: [UsageGroup], filter: EventFilter) throws(AuditLogError) -> UsageReport {
+    static func run(_ context: LogReadContext, segments: [SegmentInfo], window: TimeWindow, groupBy: [UsageGroup], filter: EventFilter) throws(AuditLogError) -> UsageReport {
+        let store = context.indexes
         guard Set(groupBy).count == groupBy.count else {
             throw AuditLogError(.invalidArgument, "a usage key appears twice in group-by")
         }
@@ -155,7 +153,7 @@ enum UsageEngine {
         DispatchQueue.concurrentPerform(iterations: scanList.count) { i in
             var local: [[String?]: UsageAggregate] = [:]
             do throws(AuditLogError) {
-                try scan(paths: paths, store: store, segment: scanList[i], window: window, groupBy: groupBy, filter: filter, into: &local)
+                try scan(context, segment: scanList[i], window: window, groupBy: groupBy, filter: filter, into: &local)
                 results.set(i, .success(local))
             } catch {
                 results.set(i, .failure(error))
@@ -190,13 +188,13 @@ enum UsageEngine {
         }
     }
 
-    private static func scan(paths: LogPaths, store: IndexStore, segment: SegmentInfo, window: TimeWindow, groupBy: [UsageGroup], filter: EventFilter, into groups: inout [[String?]: UsageAggregate]) throws(AuditLogError) {
-        var parts = IndexStore.Part.columns(for: filter).union([.timestamps, .verdicts, .cacheHits, .metrics])
+    private static func scan(_ context: LogReadContext, segment: SegmentInfo, window: TimeWindow, groupBy: [UsageGroup], filter: EventFilter, into groups: inout [[String?]: UsageAggregate]) throws(AuditLogError) {
+        var parts = filter.indexColumns.union([.timestamps, .verdicts, .cacheHits, .metrics])
         for field in groupBy.compactMap(\.field) { parts.insert(.dimension(field)) }
-        let view = try store.view(segment, parts: parts)
+        let view = try context.indexes.view(segment, parts: parts)
         let predicate = SegmentPredicate(filter, view: view)
         guard !predicate.isImpossible, let c = view.columns else { return }
-        let fetcher = predicate.needsEvent ? RecordFetcher(paths: paths, view: view, cache: store.frames, budget: nil) : nil
+        let fetcher = predicate.needsEvent ? RecordFetcher(context, view: view, budget: nil) : nil
         // Group by column codes first (cheap), then turn codes into strings once per group.
         // Codes are packed into one UInt64 (21 bits a key) when they fit; time keys as bucket
         // numbers since the epoch.

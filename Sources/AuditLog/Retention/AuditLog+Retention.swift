@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Retention without compaction: whole sealed segments are deleted, never rewritten, and the
 /// deletion is itself recorded in the chain first (DESIGN.md, "Retention without compaction").
 extension AuditLog {
@@ -13,12 +9,6 @@ extension AuditLog {
     /// segment and index files. A crash at any point leaves a log that opens and verifies;
     /// running the sweep again finishes the job without recording it twice.
     public func sweep(_ policy: RetentionPolicy, actor: String, reason: String? = nil, now: Timestamp = .now, dryRun: Bool = false) async throws(AuditLogError) -> SweepReport {
-        try await sweep(policy, actor: actor, reason: reason, now: now, dryRun: dryRun, crashBeforeDeleting: false)
-    }
-
-    /// The sweep; `crashBeforeDeleting` (tests only) stops after the record is durable, as a
-    /// crash there would.
-    func sweep(_ policy: RetentionPolicy, actor: String, reason: String?, now: Timestamp, dryRun: Bool, crashBeforeDeleting: Bool) async throws(AuditLogError) -> SweepReport {
         guard options.access == .readWrite else {
             throw AuditLogError(.invalidArgument, "sweeping needs the log open for writing", location: .init(file: directory))
         }
@@ -61,7 +51,7 @@ extension AuditLog {
         // sweep already recorded are not recorded again.
         var newRanges: [SweptRange] = []
         for s in remove {
-            let display = LogPaths.displayName(s.fileName)
+            let display = LogDirectory.displayName(s.fileName)
             if let i = newRanges.indices.last, newRanges[i].lastSeq.next == s.firstSeq {
                 newRanges[i].lastSeq = s.lastSeq ?? newRanges[i].lastSeq
                 newRanges[i].chainAfter = s.chainAfter
@@ -90,12 +80,8 @@ extension AuditLog {
             ranges: newRanges, segments: remove, heldSegments: kept,
             bytesFreed: 0, recordsRemoved: remove.reduce(0) { $0 + $1.recordCount }, recordSeq: nil, dryRun: dryRun)
         guard !remove.isEmpty else { return report }
-        let paths = self.paths
-        report.bytesFreed = remove.reduce(Int64(0)) { total, s in
-            let idx = paths.segmentPath(IndexFile.fileName(forSegment: s.fileName))
-            var st = stat()
-            return total + s.bytes + (stat(idx, &st) == 0 ? Int64(st.st_size) : 0)
-        }
+        let files = self.files
+        report.bytesFreed = remove.reduce(Int64(0)) { total, s in total + s.bytes + files.size(of: .index, of: s.fileName) }
         guard !dryRun else { return report }
 
         if !alreadyRecorded {
@@ -107,7 +93,7 @@ extension AuditLog {
                 JSONMember("first_seq", .integer(newRanges.first?.firstSeq.rawValue ?? 0)),
                 JSONMember("last_seq", .integer(newRanges.last?.lastSeq.rawValue ?? 0)),
                 JSONMember("chain_value", .string(newRanges.last?.chainAfter.hex)),
-                JSONMember("segments", .array(remove.map { .string(LogPaths.displayName($0.fileName)) })),
+                JSONMember("segments", .array(remove.map { .string(LogDirectory.displayName($0.fileName)) })),
                 JSONMember("records", .integer(report.recordsRemoved)),
                 JSONMember("bytes", .integer(report.bytesFreed)),
                 JSONMember("max_age_seconds", policy.maxAgeNanos.map { .integer($0 / 1_000_000_000) } ?? .null),
@@ -118,10 +104,6 @@ extension AuditLog {
             event.details = .object(details)
             let receipt = try await append([event], origin: .log)
             report.recordSeq = receipt.firstSeq
-        }
-        if crashBeforeDeleting {
-            try await removeSegments([])  // makes the record durable, deletes nothing
-            return report
         }
         try await removeSegments(remove)
         return report
@@ -146,7 +128,7 @@ extension AuditLog {
             cursor: seq.map { Query.cursor(after: $0, order: .oldestFirst) }
         )
         let sequence = query(sweeps)
-        return try await Self.runBlocking { () throws(AuditLogError) in
+        return try await BlockingIO.run { () throws(AuditLogError) in
             let iterator = try sequence.makeIterator()
             var latest: Record?
             while let record = try iterator.next() { latest = record }

@@ -79,27 +79,9 @@ public struct SweptRange: Hashable, Sendable {
         return items.compactMap(SweptRange.init)
     }
 
-    /// Whether recorded sweeps account for the missing seqs `first...last`: every seq lies in
-    /// a recorded range, and the chain values where the gap meets the records that remain
-    /// agree with the ranges. `chainBefore` is nil for the log's leading gap. A gap may also be
-    /// part of a range whose deletion a crash interrupted: then the range's end must meet a
-    /// remaining segment (`chainAfterSegmentEnding`) with the recorded chain value.
-    static func explain(
-        first: SequenceNumber, last: SequenceNumber, chainBefore: ChainHash?, chainAfter: ChainHash,
-        ranges: [SweptRange], chainAfterSegmentEnding: [SequenceNumber: ChainHash]
-    ) -> Bool {
-        var cursor = first
-        while cursor <= last {
-            guard let r = ranges.filter({ $0.firstSeq <= cursor && $0.lastSeq >= cursor }).max(by: { $0.lastSeq < $1.lastSeq }) else { return false }
-            cursor = r.lastSeq.next
-        }
-        if let chainBefore, let r = ranges.first(where: { $0.firstSeq == first }), r.chainBefore != chainBefore { return false }
-        if let r = ranges.first(where: { $0.lastSeq == last }) {
-            return r.chainAfter == chainAfter
-        }
-        // The gap ends inside a range: the rest of that range is still on disk.
-        guard let r = ranges.filter({ $0.firstSeq <= last && $0.lastSeq > last }).max(by: { $0.lastSeq < $1.lastSeq }) else { return false }
-        return chainAfterSegmentEnding[r.lastSeq] == r.chainAfter
+    /// The range as storage checks gaps against it.
+    var removed: RemovedRange {
+        RemovedRange(first: firstSeq, last: lastSeq, chainBefore: chainBefore, chainAfter: chainAfter)
     }
 }
 

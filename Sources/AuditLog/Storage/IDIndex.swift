@@ -33,30 +33,30 @@ struct IDIndex {
     }
 
     /// Reads the ids of every record in `segments`.
-    static func build(paths: LogPaths, segments: [SegmentInfo]) throws(AuditLogError) -> IDIndex {
+    static func build(_ directory: LogDirectory, segments: [SegmentInfo]) throws(AuditLogError) -> IDIndex {
         var index = IDIndex()
         index.seqByHash.reserveCapacity(Int(segments.reduce(0) { $0 + $1.recordCount }))
         var ids: [(String, UInt64)] = []
         for info in segments {
-            let reader = try SegmentReader(paths: paths, fileName: info.fileName, limit: info.dataEnd)
-            var offset = Int64(SegmentHeader.byteCount)
-            while case .frame(let h) = try reader.probe(at: offset) {
-                switch try reader.loadPayload(h, at: offset) {
-                case .success(true): break
-                case .success(false): offset = .max; continue
-                case .failure(let e):
-                    throw AuditLogError(.corruption, e.message, location: .init(file: reader.displayName, offset: offset + Int64(e.offset), seq: h.firstSeq))
-                }
-                ids.removeAll(keepingCapacity: true)
-                do throws(FormatError) {
-                    try reader.forEachRecord(firstSeq: h.firstSeq) { (seq, record) throws(FormatError) in
-                        ids.append((try AuditEvent.recordID(record), seq.rawValue))
+            try info.checkReadable()
+            let walker = try SegmentWalker(directory, info.fileName, limit: info.dataEnd)
+            walk: while true {
+                switch try walker.next(.decompress) {
+                case .frame:
+                    ids.removeAll(keepingCapacity: true)
+                    do throws(FormatError) {
+                        try walker.forEachRecord { (seq, record) throws(FormatError) in
+                            ids.append((try AuditEvent.recordID(record), seq.rawValue))
+                        }
+                    } catch {
+                        throw AuditLogError(.corruption, "undecodable record: \(error.message)", location: .init(file: walker.displayName, seq: SequenceNumber(walker.nextSeq.rawValue - UInt64(walker.records.count))))
                     }
-                } catch {
-                    throw AuditLogError(.corruption, "undecodable record: \(error.message)", location: .init(file: reader.displayName, offset: offset, seq: h.firstSeq))
+                    for (id, seq) in ids { index.insert(id, seq: seq) }
+                case .damage(let damage):
+                    throw damage.error(in: walker.displayName)
+                case .end, .footer, .tornTail:
+                    break walk
                 }
-                for (id, seq) in ids { index.insert(id, seq: seq) }
-                offset += Int64(h.frameLengthBytes)
             }
         }
         return index

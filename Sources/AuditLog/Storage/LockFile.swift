@@ -1,21 +1,19 @@
-/// The `LOCK` file: an exclusive `flock` held by the one writer of a log for as long as it is
-/// open. The kernel drops it when the process exits, however it exits.
-final class LockFile: @unchecked Sendable {
-    // Only `release` mutates, and it is idempotent under the writer queue.
-    private let file: SystemFile
+/// The `LOCK` file: an exclusive lock held by the one writer of a log for as long as it is
+/// open (a `flock` on disk: the kernel drops it when the process exits, however it exits).
+final class LockFile: Sendable {
+    private let lock: any FileLock
 
-    private init(file: SystemFile) { self.file = file }
+    private init(lock: any FileLock) { self.lock = lock }
 
-    static func acquire(_ paths: LogPaths, creatingDirectory: Bool) throws(AuditLogError) -> LockFile {
-        if creatingDirectory { try SystemFile.makeDirectory(paths.directory) }
-        let file = try SystemFile.openForWriting(paths.lock, displayName: "LOCK", create: true)
-        guard try file.tryLockExclusive() else {
+    static func acquire(_ directory: LogDirectory, creatingDirectory: Bool) throws(AuditLogError) -> LockFile {
+        if creatingDirectory { try directory.fileSystem.makeDirectory(directory.path) }
+        guard let lock = try directory.fileSystem.lockExclusive(directory.lockPath, displayName: "LOCK") else {
             throw AuditLogError(
-                .locked, "another process holds the log for writing (lock file '\(paths.lock)')",
-                location: .init(file: paths.lock))
+                .locked, "another process holds the log for writing (lock file '\(directory.lockPath)')",
+                location: .init(file: directory.lockPath))
         }
-        return LockFile(file: file)
+        return LockFile(lock: lock)
     }
 
-    func release() { file.close() }
+    func release() { lock.release() }
 }

@@ -26,7 +26,8 @@ public struct RecoveryReport: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// The segments of a log directory as found on disk: sealed segments from their headers and
-/// footers, the last one (if not sealed) from a scan of its frames.
+/// footers, the last one (if not sealed) from a walk of its frames, each joined to the one
+/// before it by ``SegmentChain``.
 struct LogCatalog {
     var manifest: LogManifest
     var segments: [SegmentInfo]
@@ -38,61 +39,49 @@ struct LogCatalog {
     var nextSeq: SequenceNumber { segments.last?.nextSeq ?? SequenceNumber(1) }
     var chainHead: ChainHash { segments.last?.chainAfter ?? genesis }
 
-    static func readManifest(_ paths: LogPaths) throws(AuditLogError) -> LogManifest {
-        guard SystemFile.fileExists(paths.manifest) else {
-            throw AuditLogError(.noLog, "no log in '\(paths.directory)' (no \(LogManifest.fileName))", location: .init(file: paths.directory))
+    static func readManifest(_ directory: LogDirectory) throws(AuditLogError) -> LogManifest {
+        let fs = directory.fileSystem
+        guard fs.fileExists(directory.manifestPath) else {
+            throw AuditLogError(.noLog, "no log in '\(directory.path)' (no \(LogManifest.fileName))", location: .init(file: directory.path))
         }
-        let file = try SystemFile.openForReading(paths.manifest, displayName: LogManifest.fileName)
-        var buffer = [UInt8]()
-        let n = try file.read(into: &buffer, count: LogManifest.byteCount + 1, at: 0)
+        let bytes = try fs.openForReading(directory.manifestPath, displayName: LogManifest.fileName).readAll()
         do throws(FormatError) {
-            return try buffer.withRawBytes { (raw) throws(FormatError) in
-                try LogManifest.decode(UnsafeRawBufferPointer(rebasing: raw[0..<n]))
-            }
+            return try bytes.withRawBytes { (raw) throws(FormatError) in try LogManifest.decode(raw) }
         } catch {
             throw AuditLogError(error, file: LogManifest.fileName, baseOffset: 0)
         }
     }
 
     /// Creates the directory, manifest and `segments/` for a new log.
-    static func create(_ paths: LogPaths, partitionLengthNanos: Int64) throws(AuditLogError) -> LogManifest {
-        try SystemFile.makeDirectory(paths.directory)
-        try SystemFile.makeDirectory(paths.segmentsDirectory)
+    static func create(_ directory: LogDirectory, partitionLengthNanos: Int64) throws(AuditLogError) -> LogManifest {
+        try directory.create()
         let manifest = LogManifest(logID: .random(), partitionLengthNanos: partitionLengthNanos, createdAtNanos: Timestamp.now.nanosSinceEpoch)
-        try SystemFile.writeAtomically(manifest.encoded(), to: paths.manifest, directory: paths.directory, displayName: LogManifest.fileName)
+        try directory.fileSystem.writeAtomically(manifest.encoded(), to: directory.manifestPath, directory: directory.path, displayName: LogManifest.fileName)
         return manifest
     }
 
-    /// Segment file names in seq order.
-    static func segmentFileNames(_ paths: LogPaths) throws(AuditLogError) -> [String] {
-        guard SystemFile.isDirectory(paths.segmentsDirectory) else { return [] }
-        return try SystemFile.listDirectory(paths.segmentsDirectory)
-            .filter { LogPaths.firstSeq(ofSegmentFileName: $0) != nil }
-            .sorted()
-    }
-
-    /// Loads the catalog. With `repair`, an incomplete tail of the last segment is cut off
-    /// (and reported) and an unfinished new segment file is removed; without, both are simply
-    /// where the visible log ends.
+    /// Loads the catalog. With `repair` (a writer), a torn tail of the last segment is cut off
+    /// (kept and reported) and an unfinished new segment file is removed; without (a reader),
+    /// both are simply where the visible log ends, and a damaged segment is listed as such.
     ///
-    /// `previous` (a read-only handle refreshing) lets sealed segments it already knows be
-    /// reused and the active one be scanned on from where it stopped.
-    static func load(_ paths: LogPaths, repair: Bool, previous: [SegmentInfo] = []) throws(AuditLogError) -> LogCatalog {
+    /// `previous` (a reader refreshing) lets sealed segments it already knows be reused and the
+    /// active one be walked on from where it stopped; `observer` may say where a fresh walk of
+    /// the active segment can start, and vouches for committed bytes a writer must not cut.
+    static func load(_ directory: LogDirectory, repair: Bool, previous: [SegmentInfo] = [], observer: (any StorageObserver)? = nil) throws(AuditLogError) -> LogCatalog {
         let known = Dictionary(previous.map { ($0.fileName, $0) }, uniquingKeysWith: { a, _ in a })
-        let manifest = try readManifest(paths)
+        let manifest = try readManifest(directory)
         var catalog = LogCatalog(manifest: manifest, segments: [])
-        var names = try segmentFileNames(paths)
+        var names = try directory.segmentNames()
 
         // A segment file whose header never completed (a crash while rolling) holds nothing.
         if let last = names.last {
-            let path = paths.segmentPath(last)
-            let file = try SystemFile.openForReading(path, displayName: LogPaths.displayName(last))
-            if try file.size() < Int64(SegmentHeader.byteCount) {
+            let size = try directory.open(last).size()
+            if size < Int64(SegmentHeader.byteCount) {
                 names.removeLast()
                 if repair {
-                    try SystemFile.remove(path)
-                    try SystemFile.syncDirectory(paths.segmentsDirectory)
-                    catalog.recovery.append(RecoveryReport(file: LogPaths.displayName(last), offset: 0, bytesRemoved: try file.size(), reason: "segment header never completed"))
+                    try directory.removeSegment(last)
+                    try directory.syncSegments()
+                    catalog.recovery.append(RecoveryReport(file: LogDirectory.displayName(last), offset: 0, bytesRemoved: size, reason: "segment header never completed"))
                 }
             }
         }
@@ -100,74 +89,108 @@ struct LogCatalog {
         for (i, name) in names.enumerated() {
             let isLast = i == names.count - 1
             do throws(AuditLogError) {
-                try catalog.add(name, paths: paths, isLast: isLast, repair: repair, known: known)
+                try catalog.add(name, directory: directory, isLast: isLast, repair: repair, known: known, observer: observer)
             } catch {
-                // A reader keeps going past a damaged sealed segment: queries that reach it
-                // fail naming it, the rest of the log stays readable. A writer stops.
+                // A reader keeps going past a damaged segment: queries that reach it fail
+                // naming it, the rest of the log stays readable. A writer stops.
                 guard !repair, error.code == .corruption else { throw error }
-                catalog.segments.append(SegmentInfo(damaged: name, reason: error.message, after: catalog.segments.last))
+                catalog.segments.append(SegmentInfo(damaged: name, SegmentDamage(error), after: catalog.segments.last))
             }
         }
         catalog.boundDamagedSegments()
         return catalog
     }
 
-    /// Adds segment `name`: sealed from its header and footer, the last from a scan.
-    private mutating func add(_ name: String, paths: LogPaths, isLast: Bool, repair: Bool, known: [String: SegmentInfo]) throws(AuditLogError) {
-        let reader = try SegmentReader(paths: paths, fileName: name)
-        let header = reader.header
-        let size = reader.limit
-        let display = reader.displayName
+    /// Adds segment `name`: sealed from its header and footer, the last from a walk.
+    private mutating func add(_ name: String, directory: LogDirectory, isLast: Bool, repair: Bool, known: [String: SegmentInfo], observer: (any StorageObserver)?) throws(AuditLogError) {
+        let walker = try SegmentWalker(directory, name, mayEndTorn: isLast)
+        let header = walker.header
+        let display = walker.displayName
         guard header.logID == manifest.logID else {
             throw AuditLogError(.corruption, "segment belongs to another log (id \(header.logID))", location: .init(file: display, offset: 16))
         }
         guard header.partitionLengthNanos == manifest.partitionLengthNanos else {
             throw AuditLogError(.corruption, "segment partition length \(header.partitionLengthNanos) ns differs from the log's \(manifest.partitionLengthNanos) ns", location: .init(file: display, offset: 48, seq: header.firstSeq))
         }
-        guard LogPaths.firstSeq(ofSegmentFileName: name) == header.firstSeq else {
+        guard LogDirectory.firstSeq(ofSegment: name) == header.firstSeq else {
             throw AuditLogError(.corruption, "file name says seq \(name.prefix(20)), header says \(header.firstSeq)", location: .init(file: display, offset: 32, seq: header.firstSeq))
         }
-        if let previous = segments.last, previous.damage == nil {
-            // A gap is what a retention sweep leaves (`verify` checks that a sweep record
-            // explains it); an overlap is never valid.
-            guard header.firstSeq >= previous.nextSeq else {
-                throw AuditLogError(.corruption, "segment starts at seq \(header.firstSeq), inside its predecessor (which ends at \(previous.nextSeq.rawValue - 1))", location: .init(file: display, offset: 32, seq: header.firstSeq))
+        if segments.last?.damage == nil {
+            // A gap is what a retention sweep leaves (`verify` and the writer check that a sweep
+            // record explains it); an overlap or a wrong anchor is never valid.
+            switch SegmentChain.join(segments.last?.end, name: name, firstSeq: header.firstSeq, anchor: header.anchor, genesis: genesis) {
+            case .continues, .gap: break
+            case .overlaps(let previousLast):
+                throw AuditLogError(.corruption, "segment starts at seq \(header.firstSeq), inside its predecessor (which ends at \(previousLast))", location: .init(file: display, offset: 32, seq: header.firstSeq))
+            case .anchorMismatch:
+                let what = segments.last.map { "the chain value at the end of '\($0.fileName)'" } ?? "the log's genesis value"
+                throw AuditLogError(.corruption, "segment anchor does not match \(what)", location: .init(file: display, offset: 64, seq: header.firstSeq))
             }
-            guard header.firstSeq > previous.nextSeq || header.anchor == previous.chainAfter else {
-                throw AuditLogError(.corruption, "segment anchor does not match the chain value at the end of '\(previous.fileName)'", location: .init(file: display, offset: 64, seq: header.firstSeq))
-            }
-        } else if header.firstSeq == SequenceNumber(1), header.anchor != genesis {
-            throw AuditLogError(.corruption, "first segment's anchor is not the log's genesis value", location: .init(file: display, offset: 64, seq: header.firstSeq))
         }
+        let size = walker.limit
         if let sealed = known[name], sealed.isSealed, sealed.bytes == size {
             segments.append(sealed)
-        } else if let footer = try reader.readFooter(fileSize: size) {
+        } else if let footer = try walker.sealedFooter() {
             guard footer.recordCount == 0 || footer.firstSeq == header.firstSeq else {
                 throw AuditLogError(.corruption, "footer first seq \(footer.firstSeq) differs from header \(header.firstSeq)", location: .init(file: display, offset: size - Int64(SegmentFooter.byteCount), seq: header.firstSeq))
             }
             segments.append(SegmentInfo(fileName: name, header: header, footer: footer, fileSize: size))
         } else if isLast {
-            // A reader resumes after the writer's last checkpoint (those frames were checked
-            // when it was written; a query checks every frame it reads) and reads only what
-            // was appended since. A writer checks every frame before it appends.
-            let start = known[name] == nil && !repair ? ActiveIndexCheckpoint.resumePoint(reader, fileName: name, paths: paths) : nil
-            var scan = try ActiveSegmentScan.scan(reader, resuming: known[name], from: start)
-            if let torn = scan.tornTail, repair {
-                try TornTailRecovery.refuseIfCommitted(segment: name, torn: torn.offset, paths: paths, display: display, nextSeq: SequenceNumber(header.firstSeq.rawValue + scan.recordCount))
-                recovery.append(try TornTailRecovery.cut(
-                    segment: name, reader: reader, at: torn.offset, reason: torn.reason,
-                    firstSeq: SequenceNumber(header.firstSeq.rawValue + scan.recordCount), paths: paths))
-                scan.tornTail = nil
-            }
-            if let footer = scan.footer {
-                segments.append(SegmentInfo(fileName: name, header: header, footer: footer, fileSize: scan.dataEnd + Int64(SegmentFooter.byteCount)))
-            } else {
-                segments.append(SegmentInfo(fileName: name, header: header, scan: scan))
-            }
+            segments.append(try scanActive(walker, directory: directory, repair: repair, known: known[name], observer: observer))
         } else {
             throw AuditLogError(.corruption, "segment has no valid footer but is not the last segment", location: .init(file: display, offset: size, seq: header.firstSeq))
         }
         lastHeader = header
+    }
+
+    /// Walks the active segment to its end, checking every frame's checksum (a writer, and a
+    /// reader's first look past what it or a checkpoint already vouches for); cuts, keeps and
+    /// reports a torn tail when `repair`.
+    private mutating func scanActive(_ walker: SegmentWalker, directory: LogDirectory, repair: Bool, known: SegmentInfo?, observer: (any StorageObserver)?) throws(AuditLogError) -> SegmentInfo {
+        let header = walker.header
+        var scan = ActiveSegmentScan(dataEnd: Int64(SegmentHeader.byteCount), chainAfter: header.anchor)
+        if let known, !known.isSealed {
+            scan = ActiveSegmentScan(known)
+        } else if !repair, let point = observer?.resumePoint(ofActiveSegment: walker.name, limit: walker.limit),
+                  try Self.confirms(point, in: walker) {
+            // The checkpoint's frames were checked when it was written; a query checks every
+            // frame it reads. Only what was appended since is walked here.
+            scan = point.scan
+        }
+        walker.resume(at: scan.dataEnd, nextSeq: SequenceNumber(header.firstSeq.rawValue + scan.recordCount))
+        while true {
+            switch try walker.next(.check) {
+            case .frame(let h, _):
+                scan.add(h)
+            case .end:
+                return SegmentInfo(fileName: walker.name, header: header, scan: scan)
+            case .tornTail(let offset, let reason):
+                if repair {
+                    if let committed = observer?.committedEnd(ofActiveSegment: walker.name), committed > offset {
+                        throw AuditLogError(
+                            .corruption,
+                            "the bytes from offset \(offset) do not decode, but the index checkpoint the last writer left shows records up to byte offset \(committed) were committed: refusing to cut them",
+                            location: .init(file: walker.displayName, offset: offset, seq: walker.nextSeq))
+                    }
+                    recovery.append(try TornTailRecovery.cut(walker, at: offset, reason: reason, directory: directory))
+                }
+                return SegmentInfo(fileName: walker.name, header: header, scan: scan)
+            case .footer(_, let offset):
+                // A valid footer that `sealedFooter` did not take: it disagrees with its place.
+                throw AuditLogError(.corruption, "footer does not match the frames before it", location: .init(file: walker.displayName, offset: offset, seq: walker.nextSeq))
+            case .damage(let damage):
+                throw damage.error(in: walker.displayName)
+            }
+        }
+    }
+
+    /// Whether the frame a resume point names is there, in the segment: same seqs, ending
+    /// where the point says, carrying its chain value (so the point describes these very
+    /// records).
+    private static func confirms(_ point: ResumePoint, in walker: SegmentWalker) throws(AuditLogError) -> Bool {
+        guard point.scan.dataEnd <= walker.limit else { return false }
+        guard let h = try? walker.frame(at: point.lastFrameOffset, firstSeq: point.lastFrameFirstSeq, count: point.lastFrameRecords, payload: .skip) else { return false }
+        return point.lastFrameOffset + Int64(h.frameLengthBytes) == point.scan.dataEnd && h.chainAfter == point.scan.chainAfter
     }
 
     /// Gives each damaged segment the seqs up to the next segment's and, as its time range, the

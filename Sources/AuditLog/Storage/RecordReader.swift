@@ -12,23 +12,22 @@ public enum ReadOrder: Sendable, Hashable {
 ///
 /// Not thread-safe: one consumer at a time. ``RecordSequence`` wraps it as an `AsyncSequence`.
 public final class RecordReader {
-    private let paths: LogPaths
+    private let directory: LogDirectory
     private let segments: [SegmentInfo]
     private let lower: SequenceNumber
     private let upper: SequenceNumber
     private let order: ReadOrder
 
     private var segmentIndex: Int
-    private var reader: SegmentReader?
-    private var frameOffset: Int64 = 0
+    private var walker: SegmentWalker?
     /// Backward reads: the frames of the current segment still to visit, last one on top.
     private var pendingFrames: [(offset: Int64, header: FrameHeader)] = []
     private var buffer: [Record] = []
     private var bufferPosition = 0
     private var finished = false
 
-    init(paths: LogPaths, segments: [SegmentInfo], range: ClosedRange<SequenceNumber>, order: ReadOrder) {
-        self.paths = paths
+    init(_ directory: LogDirectory, segments: [SegmentInfo], range: ClosedRange<SequenceNumber>, order: ReadOrder) {
+        self.directory = directory
         self.segments = segments
         self.lower = range.lowerBound
         self.upper = range.upperBound
@@ -70,76 +69,74 @@ public final class RecordReader {
         }
     }
 
-    private func openSegment() throws(AuditLogError) -> SegmentReader? {
+    /// A walker of the current segment, up to its committed end (what the snapshot holds).
+    private func openSegment() throws(AuditLogError) -> Bool {
         guard segmentIndex >= 0, segmentIndex < segments.count else {
             finished = true
-            return nil
+            return false
         }
         let info = segments[segmentIndex]
         try info.checkReadable()
-        let r = try SegmentReader(paths: paths, fileName: info.fileName, limit: info.dataEnd)
-        reader = r
-        frameOffset = Int64(SegmentHeader.byteCount)
-        return r
-    }
-
-    private func damaged(_ error: FormatError, _ r: SegmentReader, _ offset: Int64, _ seq: SequenceNumber?) -> AuditLogError {
-        AuditLogError(.corruption, error.message, location: .init(file: r.displayName, offset: offset + Int64(error.offset), seq: seq))
+        walker = try SegmentWalker(directory, info.fileName, limit: info.dataEnd)
+        return true
     }
 
     private func loadNextFrameForward() throws(AuditLogError) {
         while !finished {
-            let r: SegmentReader
-            if let existing = reader {
-                r = existing
-            } else {
-                guard let opened = try openSegment() else { return }
-                r = opened
+            if walker == nil {
+                guard try openSegment() else { return }
             }
-            let probe = try r.probe(at: frameOffset)
-            guard case .frame(let h) = probe else {
-                if case .damaged(let error) = probe { throw damaged(error, r, frameOffset, nil) }
-                reader = nil
-                segmentIndex += 1
-                continue
-            }
-            if h.firstSeq > upper {
-                finished = true
+            guard let w = walker else { return }
+            // Frames wholly before the range are passed over by their headers.
+            switch try w.next(.skip) {
+            case .frame(let h, let offset):
+                if h.firstSeq > upper {
+                    finished = true
+                    return
+                }
+                if h.lastSeq < lower { continue }
+                _ = try w.frame(at: offset, firstSeq: h.firstSeq, count: h.recordCount)
+                try decode(w)
                 return
+            case .damage(let damage):
+                throw damage.error(in: w.displayName)
+            case .end, .footer, .tornTail:
+                walker = nil
+                segmentIndex += 1
             }
-            let offset = frameOffset
-            frameOffset += Int64(h.frameLengthBytes)
-            if h.lastSeq < lower { continue }
-            try load(h, at: offset, from: r)
-            return
         }
     }
 
     private func loadNextFrameBackward() throws(AuditLogError) {
         while !finished {
             if pendingFrames.isEmpty {
-                if reader != nil {
-                    reader = nil
+                if walker != nil {
+                    walker = nil
                     segmentIndex -= 1
                 }
-                guard let r = try openSegment() else { return }
+                guard try openSegment(), let w = walker else { return }
                 if segments[segmentIndex].lastSeq.map({ $0 < lower }) ?? false {
                     finished = true
                     return
                 }
-                var offset = Int64(SegmentHeader.byteCount)
-                while case .frame(let h) = try r.probe(at: offset) {
-                    if h.lastSeq >= lower && h.firstSeq <= upper { pendingFrames.append((offset, h)) }
-                    offset += Int64(h.frameLengthBytes)
+                frames: while true {
+                    switch try w.next(.skip) {
+                    case .frame(let h, let offset):
+                        if h.lastSeq >= lower && h.firstSeq <= upper { pendingFrames.append((offset, h)) }
+                    case .damage(let damage):
+                        throw damage.error(in: w.displayName)
+                    case .end, .footer, .tornTail:
+                        break frames
+                    }
                 }
-                if case .damaged(let error) = try r.probe(at: offset) { throw damaged(error, r, offset, nil) }
                 if pendingFrames.isEmpty {
                     if segmentIndex == 0 { finished = true }
                     continue
                 }
             }
-            guard let r = reader, let (offset, h) = pendingFrames.popLast() else { continue }
-            try load(h, at: offset, from: r)
+            guard let w = walker, let (offset, h) = pendingFrames.popLast() else { continue }
+            _ = try w.frame(at: offset, firstSeq: h.firstSeq, count: h.recordCount)
+            try decode(w)
             buffer.reverse()
             if pendingFrames.isEmpty && segmentIndex == 0 {
                 // Last frame of the first segment: nothing more after this buffer.
@@ -149,16 +146,20 @@ public final class RecordReader {
         }
     }
 
-    private func load(_ h: FrameHeader, at offset: Int64, from r: SegmentReader) throws(AuditLogError) {
-        switch try r.loadPayload(h, at: offset) {
-        case .success(true):
-            try r.decodeRecords(h, frameOffset: offset, into: &buffer)
-        case .success(false):
-            finished = true
-        case .failure(let error):
-            throw damaged(error, r, offset, h.firstSeq)
+    /// The records of the frame `w` just decompressed, into the buffer. A record that does not
+    /// decode is damage.
+    private func decode(_ w: SegmentWalker) throws(AuditLogError) {
+        let first = buffer.count
+        do throws(FormatError) {
+            try w.forEachRecord { (seq, record) throws(FormatError) in
+                buffer.append(Record(seq: seq, event: try AuditEvent.decodeRecord(record)))
+            }
+        } catch {
+            let seq = SequenceNumber(w.nextSeq.rawValue - UInt64(w.records.count) + UInt64(buffer.count - first))
+            throw AuditLogError(.corruption, "undecodable record: \(error.message)", location: .init(file: w.displayName, seq: seq))
         }
     }
+
 }
 
 /// Records of a seq range as an `AsyncSequence`. Each step reads at most one frame (tens of
@@ -167,7 +168,7 @@ public struct RecordSequence: AsyncSequence, Sendable {
     public typealias Element = Record
     public typealias Failure = AuditLogError
 
-    let paths: LogPaths
+    let directory: LogDirectory
     let segments: [SegmentInfo]
     let range: ClosedRange<SequenceNumber>
     let order: ReadOrder
@@ -193,6 +194,6 @@ public struct RecordSequence: AsyncSequence, Sendable {
 
     /// A synchronous cursor over the same records.
     public func makeReader() -> RecordReader {
-        RecordReader(paths: paths, segments: segments, range: range, order: order)
+        RecordReader(directory, segments: segments, range: range, order: order)
     }
 }

@@ -1,33 +1,33 @@
-/// What one segment file holds, from its header and footer (or, for the active segment, from
-/// a scan of its frames).
+/// What one segment file holds, from its header and footer (or, for the active segment, from a
+/// scan of its frames). A snapshot: the log hands out copies, and changes only its own.
 public struct SegmentInfo: Hashable, Sendable {
     /// File name inside `segments/`, e.g. `00000000000000000001.seg`.
-    public var fileName: String
+    public internal(set) var fileName: String
     /// The seq of its first record.
-    public var firstSeq: SequenceNumber
+    public internal(set) var firstSeq: SequenceNumber
     /// Number of records.
-    public var recordCount: UInt64
+    public internal(set) var recordCount: UInt64
     /// Earliest event time (nil when empty).
-    public var minTimestamp: Timestamp?
+    public internal(set) var minTimestamp: Timestamp?
     /// Latest event time (nil when empty).
-    public var maxTimestamp: Timestamp?
+    public internal(set) var maxTimestamp: Timestamp?
     /// Start of the time partition the segment was opened for.
-    public var partitionStart: Timestamp
+    public internal(set) var partitionStart: Timestamp
     /// Bytes of the file (header, frames and footer).
-    public var bytes: Int64
+    public internal(set) var bytes: Int64
     /// Bytes of record data before compression.
-    public var rawPayloadBytes: UInt64
+    public internal(set) var rawPayloadBytes: UInt64
     /// Number of frames.
-    public var frameCount: UInt64
+    public internal(set) var frameCount: UInt64
     /// True once the footer is written; the segment never changes again.
-    public var isSealed: Bool
+    public internal(set) var isSealed: Bool
     /// The chain value before its first record.
-    public var anchor: ChainHash
+    public internal(set) var anchor: ChainHash
     /// The chain value after its last record (the anchor when empty).
-    public var chainAfter: ChainHash
+    public internal(set) var chainAfter: ChainHash
     /// Why the segment cannot be read, when a reader found it damaged at open (its counts and
     /// time range are then only bounds from its neighbours); nil when intact.
-    public var damage: String?
+    public internal(set) var damage: SegmentDamage?
 
     /// The seq of its last record (nil when empty).
     public var lastSeq: SequenceNumber? {
@@ -36,6 +36,9 @@ public struct SegmentInfo: Hashable, Sendable {
 
     /// The seq the next segment starts at.
     var nextSeq: SequenceNumber { SequenceNumber(firstSeq.rawValue + recordCount) }
+
+    /// Where the segment ends, for ``SegmentChain``.
+    var end: SegmentChain.End { SegmentChain.End(nextSeq: nextSeq, chainAfter: chainAfter) }
 
     /// The byte offset where frames end (the footer, or the end of the active file).
     var dataEnd: Int64 { isSealed ? bytes - Int64(SegmentFooter.byteCount) : bytes }
@@ -55,29 +58,6 @@ public struct SegmentInfo: Hashable, Sendable {
         chainAfter = footer.chainAfter
     }
 
-    /// Throws the damage found at open, if any.
-    func checkReadable() throws(AuditLogError) {
-        if let damage {
-            throw AuditLogError(.corruption, "segment is damaged: \(damage)", location: .init(file: LogPaths.displayName(fileName), seq: firstSeq))
-        }
-    }
-
-    /// A sealed segment whose header or footer cannot be read: a placeholder that makes every
-    /// read of it fail with `reason`.
-    init(damaged fileName: String, reason: String, after previous: SegmentInfo?) {
-        self.fileName = fileName
-        firstSeq = LogPaths.firstSeq(ofSegmentFileName: fileName) ?? previous?.nextSeq ?? SequenceNumber(1)
-        recordCount = 0
-        partitionStart = previous?.partitionStart ?? Timestamp(nanosSinceEpoch: 0)
-        bytes = Int64(SegmentHeader.byteCount + SegmentFooter.byteCount)
-        rawPayloadBytes = 0
-        frameCount = 0
-        isSealed = true
-        anchor = previous?.chainAfter ?? ChainHash.zero
-        chainAfter = anchor
-        damage = reason
-    }
-
     init(fileName: String, header: SegmentHeader, scan: ActiveSegmentScan) {
         self.fileName = fileName
         firstSeq = header.firstSeq
@@ -92,10 +72,83 @@ public struct SegmentInfo: Hashable, Sendable {
         anchor = header.anchor
         chainAfter = scan.chainAfter
     }
+
+    /// A segment a reader cannot read: a placeholder that makes every read of it fail.
+    init(damaged fileName: String, _ damage: SegmentDamage, after previous: SegmentInfo?) {
+        self.fileName = fileName
+        firstSeq = LogDirectory.firstSeq(ofSegment: fileName) ?? previous?.nextSeq ?? SequenceNumber(1)
+        recordCount = 0
+        partitionStart = previous?.partitionStart ?? Timestamp(nanosSinceEpoch: 0)
+        bytes = Int64(SegmentHeader.byteCount + SegmentFooter.byteCount)
+        rawPayloadBytes = 0
+        frameCount = 0
+        isSealed = true
+        anchor = previous?.chainAfter ?? ChainHash.zero
+        chainAfter = anchor
+        self.damage = damage
+    }
+
+    /// Throws the damage found at open, if any.
+    func checkReadable() throws(AuditLogError) {
+        if let damage {
+            throw AuditLogError(.corruption, "segment is damaged: \(damage.reason)", location: .init(file: LogDirectory.displayName(fileName), offset: damage.offset, seq: damage.seq ?? firstSeq))
+        }
+    }
+
+    /// Adds a frame the writer closed.
+    mutating func add(_ h: FrameHeader) {
+        recordCount += UInt64(h.recordCount)
+        frameCount += 1
+        rawPayloadBytes += UInt64(h.rawLengthBytes)
+        let minTs = Timestamp(nanosSinceEpoch: h.minTimestampNanos)
+        let maxTs = Timestamp(nanosSinceEpoch: h.maxTimestampNanos)
+        minTimestamp = min(minTimestamp ?? minTs, minTs)
+        maxTimestamp = max(maxTimestamp ?? maxTs, maxTs)
+        chainAfter = h.chainAfter
+    }
 }
 
-/// The state of an active segment found by scanning its frames.
-struct ActiveSegmentScan {
+/// Why a segment cannot be read.
+public enum SegmentDamage: Hashable, Sendable, CustomStringConvertible {
+    /// Its header does not decode or does not belong here (another log, another name).
+    case header(reason: String)
+    /// Its frames or footer are damaged at `offset`, first at `seq` when known (or the file
+    /// was cut).
+    case body(offset: Int64, seq: SequenceNumber?, reason: String)
+
+    /// What is wrong.
+    public var reason: String {
+        switch self {
+        case .header(let reason), .body(_, _, let reason): reason
+        }
+    }
+
+    /// Where, when known.
+    public var offset: Int64? {
+        if case .body(let offset, _, _) = self { return offset }
+        return nil
+    }
+
+    /// The first seq affected, when known.
+    public var seq: SequenceNumber? {
+        if case .body(_, let seq, _) = self { return seq }
+        return nil
+    }
+
+    public var description: String { reason }
+
+    /// The damage an open found, from its error.
+    init(_ error: AuditLogError) {
+        if let offset = error.location.offset, offset >= Int64(SegmentHeader.byteCount) {
+            self = .body(offset: offset, seq: error.location.seq, reason: error.message)
+        } else {
+            self = .header(reason: error.message)
+        }
+    }
+}
+
+/// The state of an active segment found by scanning its frames (or resumed from a checkpoint).
+struct ActiveSegmentScan: Sendable {
     var dataEnd: Int64
     var frameCount: UInt64 = 0
     var recordCount: UInt64 = 0
@@ -103,10 +156,22 @@ struct ActiveSegmentScan {
     var maxTimestampNanos = Int64.min
     var rawPayloadBytes: UInt64 = 0
     var chainAfter: ChainHash
-    /// Set when the scan found a valid footer at the end (a segment sealed just before a crash).
-    var footer: SegmentFooter?
-    /// Set when the file ends in an incomplete frame: where it starts and why.
-    var tornTail: (offset: Int64, reason: String)?
+
+    init(dataEnd: Int64, chainAfter: ChainHash) {
+        self.dataEnd = dataEnd
+        self.chainAfter = chainAfter
+    }
+
+    /// The state `segment` (an active one) records.
+    init(_ segment: SegmentInfo) {
+        dataEnd = segment.bytes
+        frameCount = segment.frameCount
+        recordCount = segment.recordCount
+        minTimestampNanos = segment.minTimestamp?.nanosSinceEpoch ?? .max
+        maxTimestampNanos = segment.maxTimestamp?.nanosSinceEpoch ?? .min
+        rawPayloadBytes = segment.rawPayloadBytes
+        chainAfter = segment.chainAfter
+    }
 
     mutating func add(_ h: FrameHeader) {
         frameCount += 1
@@ -116,70 +181,5 @@ struct ActiveSegmentScan {
         rawPayloadBytes += UInt64(h.rawLengthBytes)
         chainAfter = h.chainAfter
         dataEnd += Int64(h.frameLengthBytes)
-    }
-
-    /// Scans every frame of `reader` up to its limit, checking each checksum.
-    ///
-    /// An incomplete final frame (or footer) is reported in ``tornTail``; a damaged frame that
-    /// does not reach the end of the file throws ``AuditLogError`` naming file, offset and seq.
-    /// `resuming` continues an earlier scan of the same file (a reader following a writer).
-    /// `from` starts it from a known state instead (an active-index checkpoint's).
-    static func scan(_ reader: SegmentReader, resuming previous: SegmentInfo? = nil, from start: ActiveSegmentScan? = nil) throws(AuditLogError) -> ActiveSegmentScan {
-        var state = start ?? ActiveSegmentScan(dataEnd: Int64(SegmentHeader.byteCount), chainAfter: reader.header.anchor)
-        if let previous, !previous.isSealed {
-            state.dataEnd = previous.bytes
-            state.frameCount = previous.frameCount
-            state.recordCount = previous.recordCount
-            state.minTimestampNanos = previous.minTimestamp?.nanosSinceEpoch ?? .max
-            state.maxTimestampNanos = previous.maxTimestamp?.nanosSinceEpoch ?? .min
-            state.rawPayloadBytes = previous.rawPayloadBytes
-            state.chainAfter = previous.chainAfter
-        }
-        var expected = SequenceNumber(reader.header.firstSeq.rawValue + state.recordCount)
-        func damage(_ message: String, _ offset: Int64) -> AuditLogError {
-            AuditLogError(.corruption, message, location: .init(file: reader.displayName, offset: offset, seq: expected))
-        }
-        while true {
-            let offset = state.dataEnd
-            switch try reader.probe(at: offset) {
-            case .end:
-                return state
-            case .incomplete(let why):
-                state.tornTail = (offset, why)
-                return state
-            case .damaged(let error):
-                throw damage(error.message, offset + Int64(error.offset))
-            case .footer(let footer):
-                guard footer.dataEndOffset == UInt64(offset), footer.recordCount == state.recordCount,
-                      footer.chainAfter == state.chainAfter, footer.frameCount == state.frameCount
-                else { throw damage("footer does not match the frames before it", offset) }
-                guard offset + Int64(SegmentFooter.byteCount) == reader.limit else {
-                    throw damage("\(reader.limit - offset - Int64(SegmentFooter.byteCount)) bytes after the footer", offset + Int64(SegmentFooter.byteCount))
-                }
-                state.footer = footer
-                return state
-            case .frame(let h):
-                guard h.firstSeq == expected else {
-                    throw damage("frame starts at seq \(h.firstSeq), expected \(expected)", offset)
-                }
-                switch try reader.loadPayload(h, at: offset, decompress: false) {
-                case .success(false):
-                    if try reader.hasDamagedLength(h, at: offset) {
-                        throw damage("frame length field damaged: the frame is complete, its header says \(h.frameLengthBytes) bytes", offset + 8)
-                    }
-                    state.tornTail = (offset, "frame of \(h.frameLengthBytes) bytes runs past the end of the file (\(reader.limit - offset) bytes left)")
-                    return state
-                case .success:
-                    state.add(h)
-                    expected = SequenceNumber(h.firstSeq.rawValue + UInt64(h.recordCount))
-                case .failure(let error):
-                    if let torn = try reader.tornWrite(at: offset) {
-                        state.tornTail = (offset, "\(error.message); \(torn)")
-                        return state
-                    }
-                    throw damage(error.message, offset + Int64(error.offset))
-                }
-            }
-        }
     }
 }

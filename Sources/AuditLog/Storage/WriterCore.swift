@@ -1,13 +1,13 @@
-/// The single writer of a log: encodes, chains, frames and writes batches, rolls and seals
-/// segments. Everything here runs on the log's writer queue, one drain at a time, so it needs
-/// no lock of its own (hence `@unchecked Sendable`: the queue is the synchronisation).
+/// The single writer of a log: chains, frames and writes batches, rolls and seals segments, and
+/// tells its observers. Everything here runs on the log's writer queue, one drain at a time, so
+/// it needs no lock of its own (hence `@unchecked Sendable`: the queue is the synchronisation).
 final class WriterCore: @unchecked Sendable {
-    let paths: LogPaths
+    let directory: LogDirectory
     let manifest: LogManifest
     let options: AuditLogOptions
 
     private(set) var segments: [SegmentInfo]
-    private var activeFile: SystemFile?
+    private var activeFile: (any SegmentFile)?
     private var activeHeader: SegmentHeader?
     private(set) var nextSeq: SequenceNumber
     private(set) var chain: ChainHash
@@ -20,12 +20,12 @@ final class WriterCore: @unchecked Sendable {
     private var frame = FrameBuilder()
     private var out: [UInt8] = []
 
-    /// Told about every segment this writer seals (to write its index).
-    private let indexes: IndexStore
+    /// Told about every segment this writer seals or removes (indexes, for now).
+    private let observers: [any StorageObserver]
 
-    init(paths: LogPaths, catalog: LogCatalog, options: AuditLogOptions, indexes: IndexStore) throws(AuditLogError) {
-        self.paths = paths
-        self.indexes = indexes
+    init(directory: LogDirectory, catalog: LogCatalog, options: AuditLogOptions, observers: [any StorageObserver]) throws(AuditLogError) {
+        self.directory = directory
+        self.observers = observers
         self.manifest = catalog.manifest
         self.options = options
         segments = catalog.segments
@@ -33,7 +33,7 @@ final class WriterCore: @unchecked Sendable {
         chain = catalog.chainHead
         activeHeader = catalog.lastHeader
         if let last = catalog.segments.last, !last.isSealed {
-            activeFile = try SystemFile.openForWriting(paths.segmentPath(last.fileName), displayName: LogPaths.displayName(last.fileName), create: false)
+            activeFile = try directory.openForWriting(last.fileName)
         }
     }
 
@@ -50,7 +50,7 @@ final class WriterCore: @unchecked Sendable {
                 do throws(AuditLogError) {
                     try checkIDs(batch)
                     results.append(.success(try commit(batch)))
-                } catch where error.code == .invalidEvent || error.code == .duplicateID || error.code == .limitExceeded || error.code == .invalidArgument {
+                } catch where error.code.isBatchRejection {
                     results.append(.failure(error))
                 }
             }
@@ -68,7 +68,7 @@ final class WriterCore: @unchecked Sendable {
     /// Refuses a batch whose client-supplied ids are already in the log.
     private func checkIDs(_ batch: PreparedBatch) throws(AuditLogError) {
         guard !batch.clientIDIndices.isEmpty else { return }
-        if ids == nil { ids = try IDIndex.build(paths: paths, segments: segments) }
+        if ids == nil { ids = try IDIndex.build(directory, segments: segments) }
         for i in batch.clientIDIndices {
             let id = batch.ids[i]
             if let seq = try ids?.seq(of: id, idAt: { (seq) throws(AuditLogError) in try self.storedID(at: seq) }) {
@@ -79,7 +79,7 @@ final class WriterCore: @unchecked Sendable {
 
     /// The id stored at `seq` (reads the record; used only to confirm an id-hash hit).
     private func storedID(at seq: UInt64) throws(AuditLogError) -> String? {
-        let reader = RecordReader(paths: paths, segments: segments, range: SequenceNumber(seq)...SequenceNumber(seq), order: .oldestFirst)
+        let reader = RecordReader(directory, segments: segments, range: SequenceNumber(seq)...SequenceNumber(seq), order: .oldestFirst)
         return try reader.next()?.event.id
     }
 
@@ -108,16 +108,7 @@ final class WriterCore: @unchecked Sendable {
     private func closeFrame() {
         guard !frame.isEmpty else { return }
         let h = frame.finish(chainAfter: chain, into: &out)
-        var info = segments[segments.count - 1]
-        info.recordCount += UInt64(h.recordCount)
-        info.frameCount += 1
-        info.rawPayloadBytes += UInt64(h.rawLengthBytes)
-        let minTs = Timestamp(nanosSinceEpoch: h.minTimestampNanos)
-        let maxTs = Timestamp(nanosSinceEpoch: h.maxTimestampNanos)
-        info.minTimestamp = min(info.minTimestamp ?? minTs, minTs)
-        info.maxTimestamp = max(info.maxTimestamp ?? maxTs, maxTs)
-        info.chainAfter = h.chainAfter
-        segments[segments.count - 1] = info
+        segments[segments.count - 1].add(h)
     }
 
     /// Writes the closed frames to the active segment.
@@ -171,17 +162,16 @@ final class WriterCore: @unchecked Sendable {
         file.close()
         activeFile = nil
         unsynced = false
-        indexes.segmentSealed(info)
+        for observer in observers { observer.segmentSealed(info) }
     }
 
     private func discardEmptyActiveSegment() throws(AuditLogError) {
         guard let empty = segments.last, !empty.isSealed, empty.recordCount == 0 else { return }
         activeFile?.close()
         activeFile = nil
-        indexes.forget([empty.fileName])
-        try SystemFile.remove(paths.segmentPath(empty.fileName))
-        ActiveIndexCheckpoint.remove(forSegment: empty.fileName, paths: paths)
-        try SystemFile.syncDirectory(paths.segmentsDirectory)
+        for observer in observers { observer.segmentsRemoved([empty.fileName]) }
+        try directory.removeSegment(empty.fileName)
+        try directory.syncSegments()
         segments.removeLast()
     }
 
@@ -189,11 +179,11 @@ final class WriterCore: @unchecked Sendable {
         let header = SegmentHeader(
             logID: manifest.logID, firstSeq: nextSeq, partitionStartNanos: partitionStartNanos,
             partitionLengthNanos: manifest.partitionLengthNanos, createdAtNanos: Timestamp.now.nanosSinceEpoch, anchor: chain)
-        let name = LogPaths.segmentFileName(firstSeq: nextSeq)
-        let file = try SystemFile.openForWriting(paths.segmentPath(name), displayName: LogPaths.displayName(name), create: true, exclusive: true)
+        let name = LogDirectory.segmentName(firstSeq: nextSeq)
+        let file = try directory.openForWriting(name, create: true)
         try file.write(header.encoded(), at: 0)
         try file.sync()
-        try SystemFile.syncDirectory(paths.segmentsDirectory)
+        try directory.syncSegments()
         activeFile = file
         activeHeader = header
         segments.append(SegmentInfo(fileName: name, header: header, scan: ActiveSegmentScan(dataEnd: Int64(SegmentHeader.byteCount), chainAfter: chain)))
@@ -220,7 +210,7 @@ final class WriterCore: @unchecked Sendable {
         activeFile = nil
         do throws(AuditLogError) {
             try cutBack(to: before.0)
-            let catalog = try LogCatalog.load(paths, repair: true)
+            let catalog = try LogCatalog.load(directory, repair: true)
             guard catalog.nextSeq == before.0, catalog.chainHead == before.1 else {
                 throw AuditLogError(.corruption, "log on disk does not end where the failed group started (seq \(before.0))")
             }
@@ -229,7 +219,7 @@ final class WriterCore: @unchecked Sendable {
             chain = catalog.chainHead
             activeHeader = catalog.lastHeader
             if let last = segments.last, !last.isSealed {
-                activeFile = try SystemFile.openForWriting(paths.segmentPath(last.fileName), displayName: LogPaths.displayName(last.fileName), create: false)
+                activeFile = try directory.openForWriting(last.fileName)
             }
             unsynced = false
         } catch let repairError {
@@ -240,43 +230,40 @@ final class WriterCore: @unchecked Sendable {
     /// Removes every record from `seq` on: the segment files that start there or later, and
     /// the frames (with a footer after them) of the segment before, which becomes active again.
     private func cutBack(to seq: SequenceNumber) throws(AuditLogError) {
-        let names = try LogCatalog.segmentFileNames(paths)
+        let names = try directory.segmentNames()
         var kept = names
-        while let name = kept.last, let first = LogPaths.firstSeq(ofSegmentFileName: name), first >= seq {
-            try removeSegmentFiles(name)
+        var removed = Set<String>()
+        while let name = kept.last, let first = LogDirectory.firstSeq(ofSegment: name), first >= seq {
+            try directory.removeSegment(name)
+            removed.insert(name)
             kept.removeLast()
         }
-        if kept.count < names.count { try SystemFile.syncDirectory(paths.segmentsDirectory) }
+        if !removed.isEmpty {
+            try directory.syncSegments()
+            for observer in observers { observer.segmentsRemoved(removed) }
+        }
         guard let name = kept.last else { return }
-        let reader = try SegmentReader(paths: paths, fileName: name)
+        let walker = try SegmentWalker(directory, name)
         var offset = Int64(SegmentHeader.byteCount)
         scan: while true {
-            switch try reader.probe(at: offset) {
-            case .frame(let h) where h.lastSeq < seq: offset += Int64(h.frameLengthBytes)
-            case .footer(let f) where f.lastSeq < seq: return  // sealed before the group: keep it
+            switch try walker.next(.skip) {
+            case .frame(let h, _) where h.lastSeq < seq: offset = walker.offset
+            case .footer(let f, _) where f.lastSeq < seq: return  // sealed before the group: keep it
             case .end: return
             default: break scan  // the group's first frame, its torn remains, or a footer after it
             }
         }
-        let file = try SystemFile.openForWriting(paths.segmentPath(name), displayName: LogPaths.displayName(name), create: false)
+        let file = try directory.openForWriting(name)
         defer { file.close() }
         try file.truncate(to: offset)
         try file.sync()
-        // Sealed during the group: its index describes a segment that no longer exists.
-        indexes.forget([name])
-        try SystemFile.remove(paths.segmentPath(IndexFile.fileName(forSegment: name)))
+        // Sealed during the group: what was derived from it describes a segment no longer there.
+        try directory.removeDerived(.index, of: name)
+        for observer in observers { observer.segmentUnsealed(name) }
     }
 
-    /// Deletes a segment file and its derived files.
-    private func removeSegmentFiles(_ name: String) throws(AuditLogError) {
-        indexes.forget([name])
-        try SystemFile.remove(paths.segmentPath(name))
-        try SystemFile.remove(paths.segmentPath(IndexFile.fileName(forSegment: name)))
-        ActiveIndexCheckpoint.remove(forSegment: name, paths: paths)
-    }
-
-    /// Deletes sealed segments (and their index files): a sync first, so that the record of
-    /// the deletion is durable before anything is removed. Never the last segment.
+    /// Deletes sealed segments (and what was derived from them): a sync first, so that the
+    /// record of the deletion is durable before anything is removed. Never the last segment.
     func removeSegments(_ names: Set<String>) throws(AuditLogError) {
         if let fatalError { throw fatalError }
         guard let last = segments.last, !names.contains(last.fileName) else {
@@ -290,12 +277,14 @@ final class WriterCore: @unchecked Sendable {
         // One at a time, oldest first, each forgotten as soon as its file is gone: a failure
         // half way leaves a consistent log (the sweep record covers the rest; sweeping again
         // finishes it).
+        var removed = Set<String>()
+        defer { if !removed.isEmpty { for observer in observers { observer.segmentsRemoved(removed) } } }
         for info in segments where names.contains(info.fileName) {
-            try SystemFile.remove(paths.segmentPath(info.fileName))
+            try directory.removeSegment(info.fileName)
             segments.removeAll { $0.fileName == info.fileName }
-            try SystemFile.remove(paths.segmentPath(IndexFile.fileName(forSegment: info.fileName)))
+            removed.insert(info.fileName)
         }
-        try SystemFile.syncDirectory(paths.segmentsDirectory)
+        try directory.syncSegments()
     }
 
     /// The interval timer's sync. A failure stops the writer: acknowledged appends may not be
@@ -309,13 +298,20 @@ final class WriterCore: @unchecked Sendable {
         }
     }
 
-    /// Syncs and closes the active segment file (it stays active: the next open continues it).
+    /// Syncs and closes the active segment file (it stays active: the next open continues it),
+    /// then lets the observers leave what they derive from it.
     func close() throws(AuditLogError) {
         defer {
             activeFile?.close()
             activeFile = nil
             fatalError = fatalError ?? AuditLogError(.closed, "the log is closed")
         }
-        if fatalError == nil { try sync() }
+        if fatalError == nil {
+            try sync()
+            for observer in observers {
+                observer.waitForBackgroundWork()
+                observer.writerClosing(active: segments.last)
+            }
+        }
     }
 }

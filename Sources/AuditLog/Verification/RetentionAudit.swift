@@ -85,7 +85,7 @@ struct RetentionAudit {
                 if r.records != 0 && r.records != count {
                     out.append(Finding(seq: sweep.seq, message: "the sweep names \(span) as \(r.records) records; the range holds \(count)"))
                 }
-                let firsts = r.segments.map { LogPaths.firstSeq(ofSegmentFileName: String($0.split(separator: "/").last ?? "")) }
+                let firsts = r.segments.map { LogDirectory.firstSeq(ofSegment: String($0.split(separator: "/").last ?? "")) }
                 if !r.segments.isEmpty {
                     let valid = firsts.allSatisfy { $0.map { $0 >= r.firstSeq && $0 <= r.lastSeq } ?? false }
                         && firsts.first == r.firstSeq && zip(firsts, firsts.dropFirst()).allSatisfy { ($0 ?? SequenceNumber(0)) < ($1 ?? SequenceNumber(0)) }

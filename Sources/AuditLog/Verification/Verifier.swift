@@ -60,23 +60,20 @@ import Glibc
 /// first anchor equal to the genesis value).
 enum Verifier {
     static func run(
-        paths: LogPaths, options: VerificationOptions, progress: (@Sendable (VerificationProgress) -> Void)?
+        _ directory: LogDirectory, options: VerificationOptions, progress: (@Sendable (VerificationProgress) -> Void)?
     ) async throws(AuditLogError) -> VerificationReport {
-        let manifest = try LogCatalog.readManifest(paths)
-        let allNames = try LogCatalog.segmentFileNames(paths)
+        let manifest = try LogCatalog.readManifest(directory)
+        let allNames = try directory.segmentNames()
         var startIndex = 0
         if let from = options.fromSeq {
             // A pinned head before `from` needs its own segment checked too.
             let start = min(from, options.expectedHead?.seq ?? from)
-            startIndex = max(0, (allNames.lastIndex { (LogPaths.firstSeq(ofSegmentFileName: $0) ?? SequenceNumber(0)) <= start }) ?? 0)
+            startIndex = max(0, (allNames.lastIndex { (LogDirectory.firstSeq(ofSegment: $0) ?? SequenceNumber(0)) <= start }) ?? 0)
         }
         let pinned = options.expectedHead
         let names = Array(allNames[startIndex...])
         var totalBytes: Int64 = 0
-        for name in names {
-            var st = stat()
-            if stat(paths.segmentPath(name), &st) == 0 { totalBytes += Int64(st.st_size) }
-        }
+        for name in names { totalBytes += (try? directory.open(name).size()) ?? 0 }
         let counters = ProgressCounters(VerificationProgress(bytesDone: 0, bytesTotal: totalBytes, recordsDone: 0, segmentsDone: 0, segmentsTotal: names.count))
         let deep = options.deep
         let lastName = allNames.last
@@ -92,9 +89,9 @@ enum Verifier {
                 next += 1
                 group.addTask {
                     // Reading and hashing block: they run on a Dispatch queue, not the pool.
-                    let result = await AuditLog.offPool {
+                    let result = await BlockingIO.run {
                         var lastRecords: UInt64 = 0
-                        return SegmentVerification.check(paths: paths, fileName: name, isLast: name == lastName, deep: deep, capture: pinned?.seq) { bytes, records in
+                        return SegmentVerification.check(directory, fileName: name, isLast: name == lastName, deep: deep, capture: pinned?.seq) { bytes, records in
                             let snapshot = counters.value.withLock { p -> VerificationProgress in
                                 p.bytesDone += bytes
                                 p.recordsDone += records - lastRecords
@@ -122,13 +119,13 @@ enum Verifier {
         var report = VerificationReport(issues: [], segmentsChecked: names.count, recordsChecked: 0, recordBytes: 0, fileBytes: 0)
         let genesis = ChainHash.genesis(logID: manifest.logID)
         var previous: SegmentVerification?
-        var gaps: [Gap] = []
+        var gaps: [SegmentChain.Gap] = []
         if startIndex > 0 {
             // The predecessor's footer tells where the first checked segment must continue.
-            previous = predecessorSummary(paths: paths, fileName: allNames[startIndex - 1])
+            previous = predecessorSummary(directory, fileName: allNames[startIndex - 1])
         }
         for case let segment? in results {
-            let display = LogPaths.displayName(segment.fileName)
+            let display = LogDirectory.displayName(segment.fileName)
             if let header = segment.header {
                 if header.logID != manifest.logID {
                     report.issues.append(VerificationIssue(kind: .structure, message: "segment belongs to another log (id \(header.logID))", file: display, offset: 16, seq: header.firstSeq))
@@ -136,25 +133,22 @@ enum Verifier {
                 if header.partitionLengthNanos != manifest.partitionLengthNanos {
                     report.issues.append(VerificationIssue(kind: .structure, message: "segment partition length \(header.partitionLengthNanos) ns differs from the log's \(manifest.partitionLengthNanos) ns", file: display, offset: 48, seq: header.firstSeq))
                 }
-                if let prev = previous, let prevNext = prev.nextSeq {
-                    if header.firstSeq > prevNext {
-                        gaps.append(Gap(first: prevNext, last: SequenceNumber(header.firstSeq.rawValue - 1), chainBefore: prev.chainAfter ?? .zero, chainAfter: header.anchor, file: display))
-                    } else if header.firstSeq < prevNext {
-                        report.issues.append(VerificationIssue(kind: .structure, message: "segment starts at seq \(header.firstSeq), overlapping its predecessor which ends at \(prevNext.rawValue - 1)", file: display, offset: 32, seq: header.firstSeq))
-                    } else if let prevChain = prev.chainAfter, prevChain != header.anchor {
-                        report.issues.append(VerificationIssue(kind: .chain, message: "anchor does not match the chain value at the end of '\(prev.fileName)'", file: display, offset: 64, seq: header.firstSeq))
+                // How it joins what precedes it: the first segment (of the log), or one whose
+                // predecessor's end is known.
+                let before = previous?.end
+                if before != nil || (previous == nil && startIndex == 0) {
+                    switch SegmentChain.join(before, name: segment.fileName, firstSeq: header.firstSeq, anchor: header.anchor, genesis: genesis) {
+                    case .continues: break
+                    case .gap(let gap): gaps.append(gap)
+                    case .overlaps(let last):
+                        report.issues.append(VerificationIssue(kind: .structure, message: "segment starts at seq \(header.firstSeq), overlapping its predecessor which ends at \(last)", file: display, offset: 32, seq: header.firstSeq))
+                    case .anchorMismatch:
+                        let what = previous.map { "the chain value at the end of '\($0.fileName)'" } ?? "the log's genesis value"
+                        report.issues.append(VerificationIssue(kind: .chain, message: "anchor does not match \(what)", file: display, offset: 64, seq: header.firstSeq))
                     }
-                    if !prev.sealed {
-                        report.issues.append(VerificationIssue(kind: .structure, message: "predecessor '\(prev.fileName)' is not sealed", file: display, offset: 0, seq: header.firstSeq))
-                    }
-                } else if previous == nil && startIndex == 0 {
-                    if header.firstSeq == SequenceNumber(1) {
-                        if header.anchor != genesis {
-                            report.issues.append(VerificationIssue(kind: .chain, message: "first segment's anchor is not the log's genesis value", file: display, offset: 64, seq: header.firstSeq))
-                        }
-                    } else {
-                        gaps.append(Gap(first: SequenceNumber(1), last: SequenceNumber(header.firstSeq.rawValue - 1), chainBefore: nil, chainAfter: header.anchor, file: display))
-                    }
+                }
+                if let prev = previous, !prev.sealed {
+                    report.issues.append(VerificationIssue(kind: .structure, message: "predecessor '\(prev.fileName)' is not sealed", file: display, offset: 0, seq: header.firstSeq))
                 }
                 if report.firstSeq == nil, segment.records > 0 { report.firstSeq = header.firstSeq }
             }
@@ -170,7 +164,7 @@ enum Verifier {
         // Every sweep is checked against its claims and the holds in force when it ran; gaps
         // are legitimate only where a retention sweep, recorded in the chain, removed exactly
         // those seqs.
-        let (audit, findings, recoveries) = await retentionAudit(paths: paths)
+        let (audit, findings, recoveries) = await retentionAudit(directory)
         report.issues += findings
         report.recoveries = recoveries
         if let pinned { report.pinnedHead = check(pinned, segments: results.compactMap { $0 }, ranges: audit.ranges, report: &report) }
@@ -184,10 +178,10 @@ enum Verifier {
                 if let next = segment.nextSeq, let chain = segment.chainAfter, segment.records > 0 { ends[SequenceNumber(next.rawValue - 1)] = chain }
             }
             for gap in gaps {
-                if SweptRange.explain(first: gap.first, last: gap.last, chainBefore: gap.chainBefore, chainAfter: gap.chainAfter, ranges: ranges, chainAfterSegmentEnding: ends) {
-                    report.sweptRecords += gap.last.rawValue - gap.first.rawValue + 1
+                if SegmentChain.explains(gap, removed: ranges.map(\.removed), chainAfterSegmentEnding: ends) {
+                    report.sweptRecords += gap.count
                 } else {
-                    report.issues.append(VerificationIssue(kind: .missing, message: "seqs \(gap.first)–\(gap.last) are missing and no retention sweep record explains it", file: gap.file, offset: 32, seq: gap.first))
+                    report.issues.append(VerificationIssue(kind: .missing, message: "seqs \(gap.first)–\(gap.last) are missing and no retention sweep record explains it", file: LogDirectory.displayName(gap.segment), offset: 32, seq: gap.first))
                 }
             }
         }
@@ -205,7 +199,7 @@ enum Verifier {
             guard let first = s.header?.firstSeq, let next = s.nextSeq else { return false }
             return first <= pinned.seq && pinned.seq < next
         }) {
-            let file = LogPaths.displayName(segment.fileName)
+            let file = LogDirectory.displayName(segment.fileName)
             guard let found = segment.captured else {
                 result.status = .unreadable
                 issue(.structure, "the pinned head seq \(pinned.seq) lies past damage in its segment: its chain value cannot be computed", file: file, seq: pinned.seq)
@@ -219,7 +213,7 @@ enum Verifier {
             return result
         }
         let last = report.lastSeq ?? SequenceNumber(0)
-        let lastFile = segments.last.map { LogPaths.displayName($0.fileName) } ?? ""
+        let lastFile = segments.last.map { LogDirectory.displayName($0.fileName) } ?? ""
         if pinned.seq > last {
             issue(.missing, "the log ends at seq \(last), before the pinned head seq \(pinned.seq): records were removed from its end", file: lastFile, seq: last.next)
             return result
@@ -238,28 +232,24 @@ enum Verifier {
         return result
     }
 
-    private struct Gap {
-        var first: SequenceNumber
-        var last: SequenceNumber
-        /// Nil for the log's leading gap.
-        var chainBefore: ChainHash?
-        var chainAfter: ChainHash
-        var file: String
-    }
-
     /// The retention records still in the log (sweeps and holds), and an issue for every
     /// sweep that does not hold up (``RetentionAudit/findings()``).
-    private static func retentionAudit(paths: LogPaths) async -> (RetentionAudit, [VerificationIssue], [RecoveryRecord]) {
+    /// A log the segment checks found damaged may not open, or may fail a read: that is an
+    /// issue of its own (the segment checks say where), and the audit is left out.
+    private static func retentionAudit(_ directory: LogDirectory) async -> (RetentionAudit, [VerificationIssue], [RecoveryRecord]) {
         var audit = RetentionAudit()
-        guard let log = try? await AuditLog.open(directory: paths.directory, options: .readOnly) else { return (audit, [], []) }
-        let recoveries = (try? await log.recoveryRecords()) ?? []
-        let types: Set<String> = [SweepRecord.eventType, AuditLog.holdPlaced, AuditLog.holdReleased]
-        do {
-            for try await record in log.query(Query(filter: EventFilter(fields: ["event_type": types]), order: .oldestFirst)) {
+        let log: AuditLog
+        let recoveries: [RecoveryRecord]
+        do throws(AuditLogError) {
+            log = try await AuditLog.open(directory: directory.path, options: .readOnly, fileSystem: directory.fileSystem)
+            recoveries = try await log.recoveryRecords()
+            let types: Set<String> = [SweepRecord.eventType, AuditLog.holdPlaced, AuditLog.holdReleased]
+            for record in try await log.collect(Query(filter: EventFilter(fields: ["event_type": types]), order: .oldestFirst)) {
                 audit.add(record)
             }
         } catch {
-            return (audit, [], recoveries)
+            let issue = VerificationIssue(kind: .structure, message: "the retention, hold and recovery records could not be read: \(error.message)", file: error.location.file ?? "", offset: error.location.offset ?? 0, seq: error.location.seq)
+            return (audit, [issue], [])
         }
         var issues: [VerificationIssue] = []
         for finding in audit.findings() {
@@ -269,12 +259,10 @@ enum Verifier {
         return (audit, issues, recoveries)
     }
 
-    private static func predecessorSummary(paths: LogPaths, fileName: String) -> SegmentVerification? {
-        guard let reader = try? SegmentReader(paths: paths, fileName: fileName),
-              let footer = try? reader.readFooter(fileSize: reader.limit)
-        else { return nil }
-        var summary = SegmentVerification(fileName: fileName, header: reader.header)
-        summary.nextSeq = SequenceNumber(reader.header.firstSeq.rawValue + footer.recordCount)
+    private static func predecessorSummary(_ directory: LogDirectory, fileName: String) -> SegmentVerification? {
+        guard let walker = try? SegmentWalker(directory, fileName), let footer = try? walker.sealedFooter() else { return nil }
+        var summary = SegmentVerification(fileName: fileName, header: walker.header)
+        summary.nextSeq = SequenceNumber(walker.header.firstSeq.rawValue + footer.recordCount)
         summary.chainAfter = footer.chainAfter
         summary.sealed = true
         return summary
@@ -295,7 +283,7 @@ extension AuditLog {
         _ options: VerificationOptions = VerificationOptions(),
         progress: (@Sendable (VerificationProgress) -> Void)? = nil
     ) async throws(AuditLogError) -> VerificationReport {
-        try await Self.verify(directory: directory, options: options, progress: progress)
+        try await Verifier.run(files, options: options, progress: progress)
     }
 
     /// Verifies the log in `directory` without opening it (no lock, no repair): works on a log
@@ -304,6 +292,14 @@ extension AuditLog {
         directory: String, options: VerificationOptions = VerificationOptions(),
         progress: (@Sendable (VerificationProgress) -> Void)? = nil
     ) async throws(AuditLogError) -> VerificationReport {
-        try await Verifier.run(paths: LogPaths(directory: directory), options: options, progress: progress)
+        try await Verifier.run(LogDirectory(path: directory), options: options, progress: progress)
+    }
+
+    /// ``verify(directory:options:progress:)`` on another file system (tests).
+    @_spi(Testing)
+    public static func verify(
+        directory: String, options: VerificationOptions = VerificationOptions(), fileSystem: any FileSystem
+    ) async throws(AuditLogError) -> VerificationReport {
+        try await Verifier.run(LogDirectory(path: directory, fileSystem: fileSystem), options: options, progress: nil)
     }
 }

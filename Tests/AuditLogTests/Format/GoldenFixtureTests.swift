@@ -53,20 +53,13 @@ import Testing
     /// Re-encoding every decoded record gives back exactly the stored bytes.
     @Test func everyStoredLeafReencodesToTheSameBytes() async throws {
         try await withFixture { dir in
-            let paths = LogPaths(directory: dir)
-            for name in try LogCatalog.segmentFileNames(paths) {
-                let reader = try SegmentReader(paths: paths, fileName: name)
-                var offset = Int64(SegmentHeader.byteCount)
-                while case .frame(let h) = try reader.probe(at: offset) {
-                    guard case .success(true) = try reader.loadPayload(h, at: offset) else {
-                        Issue.record("frame at \(offset) of \(name) unreadable")
-                        return
-                    }
-                    try reader.forEachRecord(firstSeq: h.firstSeq) { (seq, record) throws(FormatError) in
+            for name in try LogDirectory(path: dir).segmentNames() {
+                let walker = try SegmentWalker(LogDirectory(path: dir), name)
+                while case .frame = try walker.next(.decompress) {
+                    try walker.forEachRecord { (seq, record) throws(FormatError) in
                         let event = try AuditEvent.decodeRecord(record)
                         #expect(event.recordBytes() == Array(record), "seq \(seq)")
                     }
-                    offset += Int64(h.frameLengthBytes)
                 }
             }
         }

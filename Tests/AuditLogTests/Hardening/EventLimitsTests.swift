@@ -118,7 +118,7 @@ import Testing
             // The sealed segment's index exists and has no rollup rows to overflow.
             let sealed = log.segments[0]
             #expect(log.indexState(of: sealed) == .file)
-            let reader = try IndexFile.Reader(paths: log.paths, segment: sealed)
+            let reader = try #require(try IndexFile.Reader(log.files, segment: sealed))
             var data = try reader.loadDirectory()
             try reader.load(.rollups, into: &data)
             #expect(data.rollups == nil)

@@ -20,7 +20,7 @@ import Testing
             _ = try await log.append(events(10, from: Timestamp(nanosSinceEpoch: start.nanosSinceEpoch + day)))
             try await log.close()
             let segment = log.segments[0]
-            var data = try IndexStore.build(paths: log.paths, segment: segment, from: nil)
+            var data = try IndexStore.build(log.files, segment: segment, from: nil)
             var rollups = try #require(data.rollups)
             let some = try #require(rollups.first { $0.key.dimension == .user && $0.key.hourNanos == RollupKey.allTime })
             switch forgery {
@@ -36,7 +36,7 @@ import Testing
                 rollups[RollupKey(dimension: .user, value: some.key.value, hourNanos: start.nanosSinceEpoch + 17)] = some.value
             }
             data.rollups = rollups
-            let path = log.paths.segmentPath(IndexFile.fileName(forSegment: segment.fileName))
+            let path = log.files.segmentPath(LogDirectory.name(of: .index, forSegment: segment.fileName))
             try Data(IndexFile.encode(data, segment: segment)).write(to: URL(fileURLWithPath: path))
 
             let reader = try await AuditLog.open(directory: dir, options: .readOnly)

@@ -25,7 +25,7 @@ import Testing
             try await log.close()
 
             let reader = try await AuditLog.open(directory: dir, options: .readOnly)
-            let cache = reader.indexes.frames
+            let cache = reader.frames
 
             // One user's events (no limit, but few frames): all of them cached, and the same
             // answer again from the cache alone.

@@ -32,12 +32,9 @@ import Testing
     /// (where a cut leaves the segment ending): both name the damage.
     static func seqs(at offset: Int, in path: String, dir: String) throws -> Set<SequenceNumber> {
         let name = URL(fileURLWithPath: path).lastPathComponent
-        let reader = try SegmentReader(paths: LogPaths(directory: dir), fileName: name)
-        var at = Int64(SegmentHeader.byteCount)
-        var last = reader.header.firstSeq
-        while case .frame(let h) = try reader.probe(at: at) {
+        var last = try SegmentWalker(LogDirectory(path: dir), name).header.firstSeq
+        for (at, h) in try frameHeaders(dir, name) {
             if Int64(offset) < at + Int64(h.frameLengthBytes) { return [h.firstSeq] }
-            at += Int64(h.frameLengthBytes)
             last = h.lastSeq
         }
         return [last, SequenceNumber(last.rawValue + 1)]

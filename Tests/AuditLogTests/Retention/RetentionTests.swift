@@ -1,7 +1,7 @@
 import AuditLogServices
 import Foundation
 import Testing
-@testable import AuditLog
+@_spi(Testing) @testable import AuditLog
 
 @Suite(.serialized) struct RetentionTests {
     static let day: Int64 = 86_400_000_000_000
@@ -9,8 +9,8 @@ import Testing
     static var end: Timestamp { Timestamp(nanosSinceEpoch: start.nanosSinceEpoch + 10 * day) }
 
     /// Ten day partitions, one event every 20 minutes (72 a day), all sealed but the last.
-    func tenDayLog(_ dir: String) async throws -> AuditLog {
-        let log = try await AuditLog.open(directory: dir, options: testOptions())
+    func tenDayLog(_ dir: String, fileSystem: any FileSystem = PosixFileSystem()) async throws -> AuditLog {
+        let log = try await AuditLog.open(directory: dir, options: testOptions(), fileSystem: fileSystem)
         for d in 0..<10 {
             let dayStart = Timestamp(nanosSinceEpoch: Self.start.nanosSinceEpoch + Int64(d) * Self.day)
             _ = try await log.append(events(72, from: dayStart, stepSeconds: 1200, prefix: "d\(d)-"))
@@ -95,9 +95,14 @@ import Testing
 
     @Test func aCrashAfterRecordingLeavesAVerifiableLogAndASecondSweepFinishes() async throws {
         try await withTemporaryDirectory { dir in
-            var log = try await tenDayLog(dir)
+            // As a sweep killed after its record was durable, before it deleted anything: every
+            // deletion fails.
+            let faults = FaultInjectingFileSystem()
+            var log = try await tenDayLog(dir, fileSystem: faults)
             let segments = log.segments
-            _ = try await log.sweep(.days(7), actor: "ops", reason: nil, now: Self.end, dryRun: false, crashBeforeDeleting: true)
+            faults.inject(.init(operation: .remove, matching: ".seg", times: nil, fault: .fail(EIO)))
+            await #expect(throws: AuditLogError.self) { _ = try await log.sweep(.days(7), actor: "ops", now: Self.end) }
+            faults.clear()
             try await log.close()
             // Crash point 1: the record is durable, no file deleted yet.
             #expect(try await AuditLog.verify(directory: dir).isIntact)
@@ -111,7 +116,7 @@ import Testing
             #expect(try await sweepCount(log) == 1)
             try await log.close()
             // The index file of the segment deleted before the crash went at the reopen.
-            #expect(!FileManager.default.fileExists(atPath: dir + "/segments/" + IndexFile.fileName(forSegment: segments[0].fileName)))
+            #expect(!FileManager.default.fileExists(atPath: dir + "/segments/" + LogDirectory.name(of: .index, forSegment: segments[0].fileName)))
             #expect(try await AuditLog.verify(directory: dir).isIntact)
         }
     }

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import AuditLog
+@_spi(Testing) @testable import AuditLog
 
 /// A fresh directory under the system temporary directory, removed afterwards.
 func withTemporaryDirectory<T>(_ body: (String) async throws -> T) async throws -> T {
@@ -96,4 +96,65 @@ func testOptions(segmentBytes: Int64 = 64 << 20, durability: AuditLogOptions.Dur
     o.durability = durability
     o.segmentSizeLimitBytes = segmentBytes
     return o
+}
+
+/// (offset, header) of every frame of segment `name` in the log at `dir`, walked as readers do.
+func frameHeaders(_ dir: String, _ name: String) throws -> [(offset: Int64, header: FrameHeader)] {
+    let walker = try SegmentWalker(LogDirectory(path: dir), name)
+    var out: [(Int64, FrameHeader)] = []
+    while case .frame(let h, let offset) = try walker.next(.skip) { out.append((offset, h)) }
+    return out
+}
+
+/// The records of the frame at `offset` of segment `name`, decoded.
+func frameRecords(_ dir: String, _ name: String, at offset: Int64, _ header: FrameHeader) throws -> [Record] {
+    let walker = try SegmentWalker(LogDirectory(path: dir), name)
+    _ = try walker.frame(at: offset, firstSeq: header.firstSeq, count: header.recordCount)
+    var records: [Record] = []
+    try walker.forEachRecord { (seq, bytes) throws(FormatError) in records.append(Record(seq: seq, event: try AuditEvent.decodeRecord(bytes))) }
+    return records
+}
+
+/// The real file system, counting the bytes read from segment files (`.seg`): how tests see
+/// how much of a segment an operation had to read.
+final class CountingFileSystem: FileSystem, @unchecked Sendable {
+    private let base = PosixFileSystem()
+    private let lock = NSLock()
+    private var bytes: Int64 = 0
+
+    var segmentBytesRead: Int64 { lock.withLock { bytes } }
+    func count(_ n: Int) { lock.withLock { bytes += Int64(n) } }
+
+    final class File: SegmentFile {
+        let file: any SegmentFile
+        let owner: CountingFileSystem
+        init(_ file: any SegmentFile, owner: CountingFileSystem) { self.file = file; self.owner = owner }
+        var displayName: String { file.displayName }
+        func size() throws(AuditLogError) -> Int64 { try file.size() }
+        func read(into buffer: inout [UInt8], count: Int, at offset: Int64) throws(AuditLogError) -> Int {
+            let n = try file.read(into: &buffer, count: count, at: offset)
+            owner.count(n)
+            return n
+        }
+        func write(_ bytes: UnsafeRawBufferPointer, at offset: Int64) throws(AuditLogError) { try file.write(bytes, at: offset) }
+        func sync() throws(AuditLogError) { try file.sync() }
+        func truncate(to length: Int64) throws(AuditLogError) { try file.truncate(to: length) }
+        func close() { file.close() }
+    }
+
+    func openForReading(_ path: String, displayName: String) throws(AuditLogError) -> any SegmentFile {
+        let file = try base.openForReading(path, displayName: displayName)
+        return path.hasSuffix(".seg") ? File(file, owner: self) : file
+    }
+    func openForWriting(_ path: String, displayName: String, create: Bool, exclusive: Bool) throws(AuditLogError) -> any SegmentFile {
+        try base.openForWriting(path, displayName: displayName, create: create, exclusive: exclusive)
+    }
+    func remove(_ path: String) throws(AuditLogError) { try base.remove(path) }
+    func rename(_ from: String, to: String, displayName: String) throws(AuditLogError) { try base.rename(from, to: to, displayName: displayName) }
+    func syncDirectory(_ path: String) throws(AuditLogError) { try base.syncDirectory(path) }
+    func listDirectory(_ path: String) throws(AuditLogError) -> [String] { try base.listDirectory(path) }
+    func makeDirectory(_ path: String) throws(AuditLogError) { try base.makeDirectory(path) }
+    func fileExists(_ path: String) -> Bool { base.fileExists(path) }
+    func isDirectory(_ path: String) -> Bool { base.isDirectory(path) }
+    func lockExclusive(_ path: String, displayName: String) throws(AuditLogError) -> (any FileLock)? { try base.lockExclusive(path, displayName: displayName) }
 }

@@ -15,14 +15,7 @@ import Testing
 
     /// (offset, first seq) of every frame of a segment.
     func frames(_ dir: String, _ fileName: String) throws -> [(offset: Int64, header: FrameHeader)] {
-        let reader = try SegmentReader(paths: LogPaths(directory: dir), fileName: fileName)
-        var out: [(Int64, FrameHeader)] = []
-        var offset = Int64(SegmentHeader.byteCount)
-        while case .frame(let h) = try reader.probe(at: offset) {
-            out.append((offset, h))
-            offset += Int64(h.frameLengthBytes)
-        }
-        return out
+        try frameHeaders(dir, fileName)
     }
 
     @Test func anIntactLogVerifies() async throws {
@@ -71,13 +64,7 @@ import Testing
             let name = "00000000000000000025.seg"
             let path = dir + "/segments/" + name
             let (offset, header) = try #require(try frames(dir, name).last)
-            let reader = try SegmentReader(paths: LogPaths(directory: dir), fileName: name)
-            guard case .success(true) = try reader.loadPayload(header, at: offset) else {
-                Issue.record("frame not loadable")
-                return
-            }
-            var records: [Record] = []
-            try reader.decodeRecords(header, frameOffset: offset, into: &records)
+            var records = try frameRecords(dir, name, at: offset, header)
             records[0].event.tokensIn = 9_999
             var builder = FrameBuilder()
             for r in records {

@@ -1,0 +1,108 @@
+/// One open file of a log, as the storage layer sees it: positional reads and its size and,
+/// when opened for writing, positional writes, a sync and a truncation. Every read and write of
+/// a segment, index or manifest goes through one (leveldb's `RandomAccessFile`/`WritableFile`):
+/// a file on disk (``PosixFileSystem``), a file in memory (``MemoryFileSystem``), or one that
+/// fails on purpose (``FaultInjectingFileSystem``).
+///
+/// Not thread-safe: a file belongs to one owner at a time (the writer's queue, one reader).
+@_spi(Testing)
+public protocol SegmentFile: AnyObject {
+    /// The path relative to the log directory, for error messages.
+    var displayName: String { get }
+    /// Its size in bytes now.
+    func size() throws(AuditLogError) -> Int64
+    /// Reads up to `count` bytes at `offset` into `buffer` (grown as needed); returns the bytes
+    /// read, short only at the end of the file.
+    func read(into buffer: inout [UInt8], count: Int, at offset: Int64) throws(AuditLogError) -> Int
+    /// Writes all of `bytes` at `offset`.
+    func write(_ bytes: UnsafeRawBufferPointer, at offset: Int64) throws(AuditLogError)
+    /// Makes what was written durable (`fdatasync`).
+    func sync() throws(AuditLogError)
+    /// Cuts the file to `length` bytes.
+    func truncate(to length: Int64) throws(AuditLogError)
+    /// Closes it (idempotent).
+    func close()
+}
+
+extension SegmentFile {
+    /// Writes all of `bytes` at `offset`.
+    func write(_ bytes: [UInt8], at offset: Int64) throws(AuditLogError) {
+        guard !bytes.isEmpty else { return }
+        let result: Result<Void, AuditLogError> = bytes.withUnsafeBytes { raw in
+            do throws(AuditLogError) { try write(raw, at: offset); return .success(()) } catch { return .failure(error) }
+        }
+        try result.get()
+    }
+
+    /// All of the file's bytes (small files: manifests, kept cuts).
+    func readAll() throws(AuditLogError) -> [UInt8] {
+        var buffer: [UInt8] = []
+        let n = try read(into: &buffer, count: Int(try size()), at: 0)
+        buffer.removeSubrange(n...)
+        return buffer
+    }
+}
+
+/// Where a log's files live, and the operations on names: opening, creating, renaming,
+/// removing, listing, syncing a directory, locking. The storage layer makes every such call
+/// through the log's ``LogDirectory``, never directly.
+@_spi(Testing)
+public protocol FileSystem: Sendable {
+    /// Opens an existing file read-only.
+    func openForReading(_ path: String, displayName: String) throws(AuditLogError) -> any SegmentFile
+    /// Opens for reading and writing, creating the file when `create` (failing when it exists
+    /// and `exclusive`).
+    func openForWriting(_ path: String, displayName: String, create: Bool, exclusive: Bool) throws(AuditLogError) -> any SegmentFile
+    /// Removes a file; a missing one is not an error.
+    func remove(_ path: String) throws(AuditLogError)
+    /// Renames `from` over `to`, atomically.
+    func rename(_ from: String, to: String, displayName: String) throws(AuditLogError)
+    /// Makes a directory's entries (new, renamed or removed files) durable.
+    func syncDirectory(_ path: String) throws(AuditLogError)
+    /// The names in a directory (no `.` or `..`).
+    func listDirectory(_ path: String) throws(AuditLogError) -> [String]
+    /// Creates a directory; an existing one is not an error.
+    func makeDirectory(_ path: String) throws(AuditLogError)
+    /// Whether anything is at `path`.
+    func fileExists(_ path: String) -> Bool
+    /// Whether a directory is at `path`.
+    func isDirectory(_ path: String) -> Bool
+    /// Takes an exclusive lock on the file at `path` (created if needed) for as long as the
+    /// returned lock is held; nil when another holder has it.
+    func lockExclusive(_ path: String, displayName: String) throws(AuditLogError) -> (any FileLock)?
+}
+
+/// A held exclusive lock (see ``FileSystem/lockExclusive(_:displayName:)``).
+@_spi(Testing)
+public protocol FileLock: AnyObject, Sendable {
+    /// Releases it (idempotent).
+    func release()
+}
+
+extension FileSystem {
+    /// Writes `bytes` to `path` atomically: a temporary file of its own (`.tmp-…`), sync,
+    /// rename, sync of the directory. A failure removes the temporary file.
+    func writeAtomically(_ bytes: [UInt8], to path: String, directory: String, displayName: String) throws(AuditLogError) {
+        // A name of its own, so that two writers of the same file never share a temporary one.
+        let temp = path + LogDirectory.temporaryInfix + "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let file = try openForWriting(temp, displayName: displayName + ".tmp", create: true, exclusive: false)
+        do throws(AuditLogError) {
+            try file.truncate(to: 0)
+            try file.write(bytes, at: 0)
+            try file.sync()
+            file.close()
+            try rename(temp, to: path, displayName: displayName)
+        } catch {
+            file.close()
+            try? remove(temp)
+            throw error
+        }
+        try syncDirectory(directory)
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

@@ -1,0 +1,179 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The operating system's file system: POSIX calls, each failure an ``AuditLogError`` with code
+/// ``AuditLogError/Code/io``, the file named and the errno as cause (``SystemCallError``).
+@_spi(Testing)
+public struct PosixFileSystem: FileSystem {
+    public init() {}
+
+    static func failure(_ call: String, _ name: String, code: Int32 = Glibc.errno, offset: Int64? = nil) -> AuditLogError {
+        let reason = String(cString: strerror(code))
+        return AuditLogError(
+            .io, "\(call) failed: \(reason)", location: .init(file: name, offset: offset),
+            cause: SystemCallError(call: call, errno: code, reason: reason))
+    }
+
+    public func openForReading(_ path: String, displayName: String) throws(AuditLogError) -> any SegmentFile {
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw Self.failure("open", displayName) }
+        return PosixFile(fd: fd, displayName: displayName)
+    }
+
+    public func openForWriting(_ path: String, displayName: String, create: Bool, exclusive: Bool) throws(AuditLogError) -> any SegmentFile {
+        var flags = O_RDWR | O_CLOEXEC
+        if create { flags |= O_CREAT }
+        if exclusive { flags |= O_EXCL }
+        let fd = Glibc.open(path, flags, 0o644)
+        guard fd >= 0 else { throw Self.failure("open", displayName) }
+        return PosixFile(fd: fd, displayName: displayName)
+    }
+
+    public func remove(_ path: String) throws(AuditLogError) {
+        guard unlink(path) == 0 || Glibc.errno == ENOENT else { throw Self.failure("unlink", path) }
+    }
+
+    public func rename(_ from: String, to: String, displayName: String) throws(AuditLogError) {
+        guard Glibc.rename(from, to) == 0 else { throw Self.failure("rename", displayName) }
+    }
+
+    public func syncDirectory(_ path: String) throws(AuditLogError) {
+        let fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw Self.failure("open", path) }
+        defer { _ = Glibc.close(fd) }
+        guard fsync(fd) == 0 else { throw Self.failure("fsync", path) }
+    }
+
+    public func listDirectory(_ path: String) throws(AuditLogError) -> [String] {
+        guard let dir = opendir(path) else { throw Self.failure("opendir", path) }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    public func makeDirectory(_ path: String) throws(AuditLogError) {
+        if mkdir(path, 0o755) != 0 && Glibc.errno != EEXIST { throw Self.failure("mkdir", path) }
+    }
+
+    public func fileExists(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0
+    }
+
+    public func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// `flock(LOCK_EX | LOCK_NB)` on the file: the kernel drops it when the process exits,
+    /// however it exits.
+    public func lockExclusive(_ path: String, displayName: String) throws(AuditLogError) -> (any FileLock)? {
+        let fd = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw Self.failure("open", displayName) }
+        if flock(fd, LOCK_EX | LOCK_NB) == 0 { return PosixLock(fd: fd) }
+        let code = Glibc.errno
+        _ = Glibc.close(fd)
+        if code == EWOULDBLOCK { return nil }
+        throw Self.failure("flock", displayName, code: code)
+    }
+}
+
+/// A POSIX file descriptor.
+final class PosixFile: SegmentFile {
+    private var fd: Int32
+    let displayName: String
+
+    init(fd: Int32, displayName: String) {
+        self.fd = fd
+        self.displayName = displayName
+    }
+
+    deinit { close() }
+
+    func close() {
+        if fd >= 0 { _ = Glibc.close(fd) }
+        fd = -1
+    }
+
+    func size() throws(AuditLogError) -> Int64 {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw PosixFileSystem.failure("fstat", displayName) }
+        return Int64(st.st_size)
+    }
+
+    func read(into buffer: inout [UInt8], count: Int, at offset: Int64) throws(AuditLogError) -> Int {
+        if buffer.count < count { buffer = [UInt8](repeating: 0, count: count) }
+        var done = 0
+        while done < count {
+            let n = buffer.withUnsafeMutableBytes { raw in
+                pread(fd, raw.baseAddress.map { $0 + done }, count - done, off_t(offset) + off_t(done))
+            }
+            if n < 0 {
+                if Glibc.errno == EINTR { continue }
+                throw PosixFileSystem.failure("pread", displayName, offset: offset)
+            }
+            if n == 0 { break }
+            done += n
+        }
+        return done
+    }
+
+    func write(_ bytes: UnsafeRawBufferPointer, at offset: Int64) throws(AuditLogError) {
+        var done = 0
+        while done < bytes.count {
+            let n = pwrite(fd, bytes.baseAddress.map { $0 + done }, bytes.count - done, off_t(offset) + off_t(done))
+            if n < 0 {
+                if Glibc.errno == EINTR { continue }
+                throw PosixFileSystem.failure("pwrite", displayName, offset: offset + Int64(done))
+            }
+            done += n
+        }
+    }
+
+    func sync() throws(AuditLogError) {
+        guard fdatasync(fd) == 0 else { throw PosixFileSystem.failure("fdatasync", displayName) }
+    }
+
+    func truncate(to length: Int64) throws(AuditLogError) {
+        guard ftruncate(fd, off_t(length)) == 0 else { throw PosixFileSystem.failure("ftruncate", displayName, offset: length) }
+    }
+}
+
+/// An `flock` held on an open descriptor; closing the descriptor releases it.
+final class PosixLock: FileLock, @unchecked Sendable {
+    // Only `release` mutates, and it runs once (the writer's close).
+    private var fd: Int32
+
+    init(fd: Int32) { self.fd = fd }
+
+    deinit { release() }
+
+    func release() {
+        if fd >= 0 { _ = Glibc.close(fd) }
+        fd = -1
+    }
+}
+
+/// A failed system call: its name and errno.
+public struct SystemCallError: Error, Sendable, CustomStringConvertible {
+    /// The call, e.g. `pwrite`.
+    public var call: String
+    /// The errno value.
+    public var errno: Int32
+    /// `strerror(errno)`.
+    public var reason: String
+
+    /// Whether the call failed because the file does not exist (`ENOENT`).
+    public var isNotFound: Bool { errno == ENOENT }
+
+    public var description: String { "'\(call)' system call failed with '(\(errno)) \(reason)'" }
+}
