@@ -213,10 +213,14 @@ struct IndexBuilder: Sendable {
             case .frame(let h, let at):
                 addFrame(FrameEntry(offset: at, firstSeq: h.firstSeq, recordCount: h.recordCount, minTimestampNanos: h.minTimestampNanos, maxTimestampNanos: h.maxTimestampNanos))
                 facts.removeAll(keepingCapacity: true)
+                var seq = h.firstSeq
                 do throws(FormatError) {
-                    try walker.forEachRecord { (_, record) throws(FormatError) in facts.append(try RecordFacts(record: record)) }
+                    try walker.forEachRecord { (s, record) throws(FormatError) in
+                        seq = s
+                        facts.append(try RecordFacts(record: record))
+                    }
                 } catch {
-                    throw AuditLogError(.corruption, "undecodable record: \(error.message)", location: .init(file: walker.displayName, offset: at, seq: h.firstSeq))
+                    throw AuditLogError(.corruption, "undecodable record: \(error.message)", location: .init(file: walker.displayName, offset: at, seq: seq))
                 }
                 for f in facts { add(f) }
             case .damage(let damage):

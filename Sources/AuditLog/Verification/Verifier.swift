@@ -165,7 +165,9 @@ enum Verifier {
         // are legitimate only where a retention sweep, recorded in the chain, removed exactly
         // those seqs.
         let (audit, findings, recoveries) = await retentionAudit(directory)
-        report.issues += findings
+        // A log whose segments have issues may fail the audit's reads too: that failure is a
+        // consequence already reported, not an issue of its own.
+        report.issues += report.issues.isEmpty ? findings : findings.filter { $0.kind != .structure }
         report.recoveries = recoveries
         if let pinned { report.pinnedHead = check(pinned, segments: results.compactMap { $0 }, ranges: audit.ranges, report: &report) }
         for r in recoveries where r.kept == .altered {

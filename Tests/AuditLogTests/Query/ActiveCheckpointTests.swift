@@ -89,7 +89,7 @@ import Testing
             // A reader while the writer holds the log: checkpoint plus the 400 new records.
             let (_, read) = try await readerAnswers(dir)
             let newFrames = try frameBytes(dir, from: 3001)
-            #expect(read >= 2 * newFrames && read < 2 * newFrames + 1024)
+            #expect(read >= 2 * newFrames && read < 2 * newFrames + 2048, "read \(read), new frames \(newFrames)")
             try await writer.close()
             #expect(try await readerAnswers(dir).read < 1024)
         }
@@ -122,7 +122,8 @@ import Testing
             }
             let (_, read) = try await readerAnswers(dir)
             // Ignored: every complete frame read (and checked) to index the segment.
-            #expect(ignored && read >= (try frameBytes(dir, from: 1)))
+            let frames = try frameBytes(dir, from: 1)
+            #expect(ignored && read >= frames)
         }
     }
 
