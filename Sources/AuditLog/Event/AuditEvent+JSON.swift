@@ -1,16 +1,5 @@
 /// JSON decoding and encoding of events (DESIGN.md, "The event").
 extension AuditEvent {
-    /// Top-level names with a typed field; every other name goes to ``extra``. `seq` is the
-    /// log's own: input that sets it is refused, unless the caller asks to drop it (an export
-    /// ingested into another log).
-    static let knownFields: Set<String> = [
-        "id", "event_type", "timestamp", "verdict", "reason_code", "user", "team", "model",
-        "provider", "config_version", "api_key", "source", "tokens_in", "tokens_out",
-        "tokens_cached", "tokens_reasoning", "cost", "latency_ms", "cache_hit", "request_id",
-        "session_id", "gateway", "ip", "user_agent", "policies", "redactions", "resource",
-        "details", "seq",
-    ]
-
     /// Decodes one event from JSON text.
     ///
     /// - Throws: ``AuditLogError`` with code ``AuditLogError/Code/invalidEvent`` naming the
@@ -76,7 +65,7 @@ extension AuditEvent {
                 }
                 switch FixedPoint.parse(n, scale: 0) {
                 case .success(let v):
-                    if let maximum = EventLimits.maximum(of: key), v > maximum { throw invalid("\(n) \(Self.tooLarge(key))") }
+                    if let maximum = EventField(jsonName: key)?.limit, v > maximum { throw invalid("\(n) \(Self.tooLarge(key))") }
                     return v
                 case .failure(.negative): throw invalid("must not be negative, got \(n)")
                 case .failure: throw invalid("\(n) is out of range (0 to \(Int64.max))")
@@ -94,12 +83,42 @@ extension AuditEvent {
             }
             switch FixedPoint.parse(literal, scale: scale) {
             case .success(let v):
-                if let maximum = EventLimits.maximum(of: key), v > maximum { throw invalid("\(literal) \(Self.tooLarge(key))") }
+                if let maximum = EventField(jsonName: key)?.limit, v > maximum { throw invalid("\(literal) \(Self.tooLarge(key))") }
                 return v
             case .failure(.negative): throw invalid("must not be negative, got \(literal)")
             case .failure(.tooManyDecimals): throw invalid("\(literal) has more than \(scale) decimals")
             case .failure(.outOfRange): throw invalid("\(literal) is out of range")
             case .failure(.notANumber): throw invalid("expected a number of \(unit), got \"\(literal)\"")
+            }
+        }
+        /// An array of objects with typed string members (`typed`, in order) and extras.
+        func objects<T>(_ typed: [StaticString], _ make: ([String?], [JSONMember]) -> T) throws(AuditLogError) -> [T]? {
+            switch value {
+            case .null: return nil
+            case .array(let items):
+                var out: [T] = []
+                for (i, item) in items.enumerated() {
+                    guard case .object(let members) = item else {
+                        throw AuditLogError(.invalidEvent, "expected an object, got \(describe(item))", location: .init(offset: Int64(offset), field: "\(key)[\(i)]"))
+                    }
+                    var values = [String?](repeating: nil, count: typed.count)
+                    var extra: [JSONMember] = []
+                    for m in members {
+                        guard let k = typed.firstIndex(where: { $0.description == m.key }) else {
+                            extra.append(m)
+                            continue
+                        }
+                        switch m.value {
+                        case .string(let s): values[k] = s
+                        case .null: values[k] = nil
+                        default:
+                            throw AuditLogError(.invalidEvent, "expected a string, got \(describe(m.value))", location: .init(offset: Int64(offset), field: "\(key)[\(i)].\(m.key)"))
+                        }
+                    }
+                    out.append(make(values, extra))
+                }
+                return out
+            default: throw invalid("expected an array of objects, got \(describe(value))")
             }
         }
         switch key {
@@ -125,105 +144,36 @@ extension AuditEvent {
             }
             timestamp = t
             sawTimestamp = true
-        case "verdict":
-            guard let s = try string() else { verdict = nil; return }
-            guard let v = Verdict(rawValue: s) else {
-                throw invalid("unknown verdict \"\(s)\" (expected allow, block, redact or escalate)")
-            }
-            verdict = v
-        case "reason_code": reasonCode = try string()
-        case "user": user = try string()
-        case "team": team = try string()
-        case "model": model = try string()
-        case "provider": provider = try string()
-        case "config_version": configVersion = try string()
-        case "api_key": apiKey = try string()
-        case "source": source = try string()
-        case "request_id": requestID = try string()
-        case "session_id": sessionID = try string()
-        case "gateway": gateway = try string()
-        case "ip": ip = try string()
-        case "user_agent": userAgent = try string()
-        case "resource": resource = try string()
-        case "tokens_in": tokensIn = try count()
-        case "tokens_out": tokensOut = try count()
-        case "tokens_cached": tokensCached = try count()
-        case "tokens_reasoning": tokensReasoning = try count()
-        case "cost": cost = try fixed(scale: 9, unit: "US dollars").map { Cost(nanodollars: $0) }
-        case "latency_ms": latencyMicros = try fixed(scale: 3, unit: "milliseconds")
-        case "cache_hit":
-            switch value {
-            case .null: cacheHit = nil
-            case .bool(let b): cacheHit = b
-            default: throw invalid("expected true or false, got \(describe(value))")
-            }
-        case "policies":
-            switch value {
-            case .null: policies = nil
-            case .array(let items):
-                var out: [PolicyDecision] = []
-                for (i, item) in items.enumerated() {
-                    guard case .object(let members) = item else {
-                        throw AuditLogError(.invalidEvent, "expected an object, got \(describe(item))", location: .init(offset: Int64(offset), field: "policies[\(i)]"))
-                    }
-                    var policy = PolicyDecision()
-                    for m in members {
-                        let text: String?
-                        switch m.value {
-                        case .string(let s): text = s
-                        case .null: text = nil
-                        default:
-                            guard !PolicyDecision.typedKeys.contains(m.key) else {
-                                throw AuditLogError(.invalidEvent, "expected a string, got \(describe(m.value))", location: .init(offset: Int64(offset), field: "policies[\(i)].\(m.key)"))
-                            }
-                            policy.extra.append(m)
-                            continue
-                        }
-                        switch m.key {
-                        case "name": policy.name = text
-                        case "kind": policy.kind = text
-                        case "phase": policy.phase = text
-                        case "verdict": policy.verdict = text
-                        case "reason": policy.reason = text
-                        default: policy.extra.append(m)
-                        }
-                    }
-                    out.append(policy)
-                }
-                policies = out
-            default: throw invalid("expected an array of objects, got \(describe(value))")
-            }
-        case "redactions":
-            switch value {
-            case .null: redactions = nil
-            case .array(let items):
-                var out: [Redaction] = []
-                for (i, item) in items.enumerated() {
-                    guard case .object(let members) = item else {
-                        throw AuditLogError(.invalidEvent, "expected an object, got \(describe(item))", location: .init(offset: Int64(offset), field: "redactions[\(i)]"))
-                    }
-                    var redaction = Redaction()
-                    for m in members {
-                        switch (m.key, m.value) {
-                        case ("kind", .string(let s)): redaction.kind = s
-                        case ("replacement", .string(let s)): redaction.replacement = s
-                        case ("kind", .null), ("replacement", .null): break
-                        case ("kind", _), ("replacement", _):
-                            throw AuditLogError(.invalidEvent, "expected a string, got \(describe(m.value))", location: .init(offset: Int64(offset), field: "redactions[\(i)].\(m.key)"))
-                        default: redaction.extra.append(m)
-                        }
-                    }
-                    out.append(redaction)
-                }
-                redactions = out
-            default: throw invalid("expected an array of objects, got \(describe(value))")
-            }
-        case "details":
-            details = value
         case "seq":
             throw invalid(Self.seqRefusal)
         default:
-            extra.append(JSONMember(key, value))
+            guard let field = EventField(jsonName: key) else {
+                extra.append(JSONMember(key, value))
+                return
+            }
+            switch field.kind {
+            case .verdict:
+                guard let s = try string() else { verdict = nil; return }
+                guard let v = Verdict(rawValue: s) else {
+                    throw invalid("unknown verdict \"\(s)\" (expected allow, block, redact or escalate)")
+                }
+                verdict = v
+            case .string: self[string: field] = try string()
+            case .count: self[integer: field] = try count()
+            case .fixed(let scale): self[integer: field] = try fixed(scale: scale, unit: field.unit)
+            case .bool:
+                switch value {
+                case .null: cacheHit = nil
+                case .bool(let b): cacheHit = b
+                default: throw invalid("expected true or false, got \(describe(value))")
+                }
+            case .policies:
+                policies = try objects(PolicyDecision.typedMembers) { PolicyDecision(typedValues: $0, extra: $1) }
+            case .redactions:
+                redactions = try objects(Redaction.typedMembers) { Redaction(typedValues: $0, extra: $1) }
+            case .json, .members:
+                details = value
+            }
         }
     }
 
@@ -265,37 +215,34 @@ extension AuditEvent {
         w.raw("\"")
         timestamp.appendRFC3339(to: &w.bytes)
         w.raw("\"")
-        str("verdict", verdict?.rawValue)
-        str("reason_code", reasonCode)
-        str("user", user)
-        str("team", team)
-        str("model", model)
-        str("provider", provider)
-        str("config_version", configVersion)
-        str("api_key", apiKey)
-        str("source", source)
-        int("tokens_in", tokensIn)
-        int("tokens_out", tokensOut)
-        int("tokens_cached", tokensCached)
-        int("tokens_reasoning", tokensReasoning)
-        if let cost { key("cost"); w.raw(cost.description) }
-        if let latencyMicros { key("latency_ms"); w.raw(FixedPoint.format(latencyMicros, scale: 3)) }
-        if let cacheHit { key("cache_hit"); w.raw(cacheHit ? "true" : "false") }
-        str("request_id", requestID)
-        str("session_id", sessionID)
-        str("gateway", gateway)
-        str("ip", ip)
-        str("user_agent", userAgent)
-        if let policies {
-            key("policies")
-            w.value(.array(policies.map(\.jsonValue)))
+        for field in EventField.allCases where field.kind != .members {
+            switch field.kind {
+            case .verdict: str(field.name, verdict?.rawValue)
+            case .string: str(field.name, self[string: field])
+            case .count: int(field.name, self[integer: field])
+            case .fixed(let scale):
+                guard let value = self[integer: field] else { continue }
+                key(field.name)
+                w.raw(FixedPoint.format(value, scale: scale))
+            case .bool:
+                guard let cacheHit else { continue }
+                key(field.name)
+                w.raw(cacheHit ? "true" : "false")
+            case .policies:
+                guard let policies else { continue }
+                key(field.name)
+                w.value(.array(policies.map(\.jsonValue)))
+            case .redactions:
+                guard let redactions else { continue }
+                key(field.name)
+                w.value(.array(redactions.map(\.jsonValue)))
+            case .json:
+                guard let details else { continue }
+                key(field.name)
+                w.value(details)
+            case .members: continue
+            }
         }
-        if let redactions {
-            key("redactions")
-            w.value(.array(redactions.map(\.jsonValue)))
-        }
-        str("resource", resource)
-        if let details { key("details"); w.value(details) }
         for m in extra {
             if !first { w.raw(",") }
             first = false
@@ -307,25 +254,22 @@ extension AuditEvent {
     }
 }
 
-extension PolicyDecision {
-    static let typedKeys: Set<String> = ["name", "kind", "phase", "verdict", "reason"]
+/// An object with typed string members and extras, as policies and redactions are.
+protocol TypedObject {
+    static var typedMembers: [StaticString] { get }
+    var typedValues: [String?] { get }
+    var extra: [JSONMember] { get }
+}
 
+extension TypedObject {
     var jsonValue: JSONValue {
         var members: [JSONMember] = []
-        if let name { members.append(JSONMember("name", .string(name))) }
-        if let kind { members.append(JSONMember("kind", .string(kind))) }
-        if let phase { members.append(JSONMember("phase", .string(phase))) }
-        if let verdict { members.append(JSONMember("verdict", .string(verdict))) }
-        if let reason { members.append(JSONMember("reason", .string(reason))) }
+        for (name, value) in zip(Self.typedMembers, typedValues) {
+            if let value { members.append(JSONMember(name.description, .string(value))) }
+        }
         return .object(members + extra)
     }
 }
 
-extension Redaction {
-    var jsonValue: JSONValue {
-        var members: [JSONMember] = []
-        if let kind { members.append(JSONMember("kind", .string(kind))) }
-        if let replacement { members.append(JSONMember("replacement", .string(replacement))) }
-        return .object(members + extra)
-    }
-}
+extension PolicyDecision: TypedObject {}
+extension Redaction: TypedObject {}

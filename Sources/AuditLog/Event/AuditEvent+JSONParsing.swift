@@ -4,91 +4,57 @@
 /// nested values) goes through ``AuditEvent/assign(key:value:offset:sawType:sawTimestamp:)``,
 /// which owns every error message.
 extension AuditEvent {
-    enum Field: Int, CaseIterable {
-        case id, eventType, timestamp, verdict, reasonCode, user, team, model, provider, configVersion
-        case apiKey, source, tokensIn, tokensOut, tokensCached, tokensReasoning, cost, latencyMs, cacheHit
-        case requestID, sessionID, gateway, ip, userAgent, policies, redactions, resource, details, seq
+    /// A top-level name the parser knows: the header's, a typed field's (``EventField``) or
+    /// `seq`.
+    enum Key: Equatable {
+        case id, eventType, timestamp, seq
+        case field(EventField)
+
+        static let all: [Key] = [.id, .eventType, .timestamp, .seq] + EventField.allCases.filter { $0 != .extra }.map { .field($0) }
 
         var name: String {
             switch self {
             case .id: "id"
             case .eventType: "event_type"
             case .timestamp: "timestamp"
-            case .verdict: "verdict"
-            case .reasonCode: "reason_code"
-            case .user: "user"
-            case .team: "team"
-            case .model: "model"
-            case .provider: "provider"
-            case .configVersion: "config_version"
-            case .apiKey: "api_key"
-            case .source: "source"
-            case .tokensIn: "tokens_in"
-            case .tokensOut: "tokens_out"
-            case .tokensCached: "tokens_cached"
-            case .tokensReasoning: "tokens_reasoning"
-            case .cost: "cost"
-            case .latencyMs: "latency_ms"
-            case .cacheHit: "cache_hit"
-            case .requestID: "request_id"
-            case .sessionID: "session_id"
-            case .gateway: "gateway"
-            case .ip: "ip"
-            case .userAgent: "user_agent"
-            case .policies: "policies"
-            case .redactions: "redactions"
-            case .resource: "resource"
-            case .details: "details"
             case .seq: "seq"
+            case .field(let field): field.jsonName
+            }
+        }
+
+        /// A bit of its own, to find a repeated key: the field's presence bit, or one above
+        /// them.
+        var bit: UInt32 {
+            switch self {
+            case .field(let field): field.mask
+            case .id: 1 << 27
+            case .eventType: 1 << 28
+            case .timestamp: 1 << 29
+            case .seq: 1 << 30
             }
         }
 
         /// Known names grouped by byte length, for matching a key without making a String.
-        static let byLength: [[(bytes: [UInt8], field: Field)]] = {
-            var table = [[(bytes: [UInt8], field: Field)]](repeating: [], count: 17)
-            for f in Field.allCases {
-                let bytes = Array(f.name.utf8)
-                table[bytes.count].append((bytes, f))
+        static let byLength: [[(bytes: [UInt8], key: Key)]] = {
+            var table = [[(bytes: [UInt8], key: Key)]](repeating: [], count: 17)
+            for key in all {
+                let bytes = Array(key.name.utf8)
+                table[bytes.count].append((bytes, key))
             }
             return table
         }()
 
-        static func lookup(_ key: UnsafeRawBufferPointer) -> Field? {
-            guard key.count < byLength.count else { return nil }
-            for candidate in byLength[key.count] where candidate.bytes.withUnsafeBytes({ $0.elementsEqual(key) }) {
-                return candidate.field
+        static func lookup(_ bytes: UnsafeRawBufferPointer) -> Key? {
+            guard bytes.count < byLength.count else { return nil }
+            for candidate in byLength[bytes.count] where candidate.bytes.withUnsafeBytes({ $0.elementsEqual(bytes) }) {
+                return candidate.key
             }
             return nil
         }
 
-        var stringPath: WritableKeyPath<AuditEvent, String?>? {
-            switch self {
-            case .reasonCode: \.reasonCode
-            case .user: \.user
-            case .team: \.team
-            case .model: \.model
-            case .provider: \.provider
-            case .configVersion: \.configVersion
-            case .apiKey: \.apiKey
-            case .source: \.source
-            case .requestID: \.requestID
-            case .sessionID: \.sessionID
-            case .gateway: \.gateway
-            case .ip: \.ip
-            case .userAgent: \.userAgent
-            case .resource: \.resource
-            default: nil
-            }
-        }
-
-        var countPath: WritableKeyPath<AuditEvent, Int64?>? {
-            switch self {
-            case .tokensIn: \.tokensIn
-            case .tokensOut: \.tokensOut
-            case .tokensCached: \.tokensCached
-            case .tokensReasoning: \.tokensReasoning
-            default: nil
-            }
+        init?(name: String) {
+            guard let key = Key.all.first(where: { $0.name == name }) else { return nil }
+            self = key
         }
     }
 
@@ -129,24 +95,23 @@ extension AuditEvent {
                 p.skipWhitespace()
                 let keyOffset = p.position
                 guard p.peek == UInt8(ascii: "\"") else { throw syntax(p.unexpected(expecting: "a member name")) }
-                var field: Field?
+                var field: Key?
                 var unknownKey: String?
                 if let range = p.scanPlainString() {
-                    field = Field.lookup(UnsafeRawBufferPointer(rebasing: p.bytes[range]))
+                    field = Key.lookup(UnsafeRawBufferPointer(rebasing: p.bytes[range]))
                     if field == nil { p.position = keyOffset }
                 }
                 if field == nil {
                     let key: String
                     do { key = try p.parseString() } catch { throw syntax(error) }
-                    field = Field.allCases.first { $0.name == key }
+                    field = Key(name: key)
                     if field == nil { unknownKey = key }
                 }
                 if let field {
-                    let bit: UInt32 = 1 << UInt32(field.rawValue)
-                    guard seenFields & bit == 0 else {
+                    guard seenFields & field.bit == 0 else {
                         throw AuditLogError(.invalidEvent, "duplicate key \"\(field.name)\"", location: .init(offset: Int64(keyOffset), field: field.name))
                     }
-                    seenFields |= bit
+                    seenFields |= field.bit
                 } else if let key = unknownKey {
                     let duplicate: Bool
                     if event.extra.count < 16 {
@@ -194,44 +159,43 @@ extension AuditEvent {
 
     /// Reads the value of a known field in place when it has the expected JSON type and is
     /// valid; returns false (parser unmoved) to leave it to the general path.
-    private mutating func parseFast(_ field: Field, _ p: inout JSONParser, sawType: inout Bool, sawTimestamp: inout Bool) throws(AuditLogError) -> Bool {
+    private mutating func parseFast(_ key: Key, _ p: inout JSONParser, sawType: inout Bool, sawTimestamp: inout Bool) throws(AuditLogError) -> Bool {
         let start = p.position
         guard let c = p.peek else { return false }
-        if let path = field.stringPath {
-            guard c == UInt8(ascii: "\"") else { return false }
-            do { self[keyPath: path] = try p.parseString() } catch {
-                throw AuditLogError(.invalidEvent, "invalid JSON: \(error.message)", location: .init(offset: Int64(error.offset), field: field.name))
+        switch key {
+        case .field(let field):
+            switch field.kind {
+            case .string:
+                guard c == UInt8(ascii: "\"") else { return false }
+                do { self[string: field] = try p.parseString() } catch {
+                    throw AuditLogError(.invalidEvent, "invalid JSON: \(error.message)", location: .init(offset: Int64(error.offset), field: field.jsonName))
+                }
+                return true
+            case .count, .fixed:
+                let scale = if case .fixed(let scale) = field.kind { scale } else { 0 }
+                guard c >= UInt8(ascii: "0"), c <= UInt8(ascii: "9"), let range = try? p.parseNumberRange() else { return reset(&p, start) }
+                let literal = UnsafeRawBufferPointer(rebasing: p.bytes[range])
+                // A count is an integer: "1.0" and "1e3" take the general path, which refuses them.
+                guard scale > 0 || !literal.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }),
+                      case .success(let value) = FixedPoint.parse(literal, scale: scale), value <= field.limit ?? Int64.max
+                else { return reset(&p, start) }
+                self[integer: field] = value
+                return true
+            case .bool:
+                if p.consumeLiteral("true") { cacheHit = true; return true }
+                if p.consumeLiteral("false") { cacheHit = false; return true }
+                return false
+            case .verdict:
+                guard let range = p.scanPlainString(), let v = Verdict(bytes: UnsafeRawBufferPointer(rebasing: p.bytes[range])) else { return reset(&p, start) }
+                verdict = v
+                return true
+            case .policies, .redactions, .json, .members:
+                return false
             }
-            return true
-        }
-        switch field {
-        case .tokensIn, .tokensOut, .tokensCached, .tokensReasoning:
-            guard c >= UInt8(ascii: "0"), c <= UInt8(ascii: "9"), let range = try? p.parseNumberRange() else { return reset(&p, start) }
-            let literal = UnsafeRawBufferPointer(rebasing: p.bytes[range])
-            guard !literal.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }),
-                  case .success(let value) = FixedPoint.parse(literal, scale: 0), value <= EventLimits.maxTokens, let path = field.countPath
-            else { return reset(&p, start) }
-            self[keyPath: path] = value
-            return true
-        case .cost, .latencyMs:
-            guard c >= UInt8(ascii: "0"), c <= UInt8(ascii: "9"), let range = try? p.parseNumberRange(),
-                  case .success(let value) = FixedPoint.parse(UnsafeRawBufferPointer(rebasing: p.bytes[range]), scale: field == .cost ? 9 : 3),
-                  value <= (field == .cost ? EventLimits.maxCostNanodollars : EventLimits.maxLatencyMicros)
-            else { return reset(&p, start) }
-            if field == .cost { cost = Cost(nanodollars: value) } else { latencyMicros = value }
-            return true
-        case .cacheHit:
-            if p.consumeLiteral("true") { cacheHit = true; return true }
-            if p.consumeLiteral("false") { cacheHit = false; return true }
-            return false
         case .timestamp:
             guard let range = p.scanPlainString(), let t = Timestamp.parse(UnsafeRawBufferPointer(rebasing: p.bytes[range])) else { return reset(&p, start) }
             timestamp = t
             sawTimestamp = true
-            return true
-        case .verdict:
-            guard let range = p.scanPlainString(), let v = Verdict(bytes: UnsafeRawBufferPointer(rebasing: p.bytes[range])) else { return reset(&p, start) }
-            verdict = v
             return true
         case .eventType:
             guard c == UInt8(ascii: "\""), let range = p.scanPlainString(), range.count > 0, range.count <= EventLimits.maxEventTypeBytes,
@@ -247,7 +211,7 @@ extension AuditEvent {
             else { return reset(&p, start) }
             id = s
             return true
-        default:
+        case .seq:
             return false
         }
     }

@@ -15,17 +15,14 @@ private struct RecordValidator {
 
     init(_ r: ByteReader) { self.r = r }
 
-    typealias Bit = AuditEvent.Bit
-
     mutating func run() throws(FormatError) -> Int64 {
         let ts = try r.readInt64("timestamp")
         guard ts >= 0 else { throw FormatError(.malformed, "negative timestamp", offset: 0) }
         let presence = try r.readUInt32("presence")
-        guard presence & ~Bit.allMask == 0 else {
-            throw FormatError(.malformed, "unknown presence bits 0x\(String(presence & ~Bit.allMask, radix: 16))", offset: 8)
+        guard presence & ~EventField.allMask == 0 else {
+            throw FormatError(.malformed, "unknown presence bits 0x\(String(presence & ~EventField.allMask, radix: 16))", offset: 8)
         }
-        func has(_ bit: Bit) -> Bool { presence & bit.mask != 0 }
-        if has(.compactID) {
+        if presence & EventField.compactIDMask != 0 {
             _ = try r.readBytes(16, "id")
         } else {
             let start = r.offset
@@ -42,53 +39,43 @@ private struct RecordValidator {
         guard type.count >= 1, type.count <= EventLimits.maxEventTypeBytes else {
             throw FormatError(.malformed, "event_type of \(type.count) bytes", offset: typeStart)
         }
-        if has(.verdict) {
+        for field in EventField.allCases where presence & field.mask != 0 {
             let start = r.offset
-            guard Verdict(code: try r.readUInt8("verdict")) != nil else { throw FormatError(.malformed, "unknown verdict code", offset: start) }
-        }
-        for bit in [Bit.reasonCode, .user, .team, .model, .provider, .configVersion, .apiKey, .source] where has(bit) { _ = try string("string") }
-        for bit in [Bit.tokensIn, .tokensOut, .tokensCached, .tokensReasoning, .cost, .latency] where has(bit) {
-            let start = r.offset
-            guard try r.readVarint("integer") <= UInt64(Int64.max) else { throw FormatError(.malformed, "integer out of range", offset: start) }
-        }
-        if has(.cacheHit) {
-            let start = r.offset
-            guard try r.readUInt8("cache_hit") <= 1 else { throw FormatError(.malformed, "cache_hit byte is not 0 or 1", offset: start) }
-        }
-        for bit in [Bit.requestID, .sessionID, .gateway, .ip, .userAgent] where has(bit) { _ = try string("string") }
-        if has(.policies) {
-            let count = try r.readVarint("policy count")
-            guard count <= UInt64(r.remaining) else { throw FormatError(.truncated, "policy count past the end", offset: r.offset) }
-            for _ in 0..<count {
-                let start = r.offset
-                let bits = try r.readUInt8("policy presence")
-                guard bits & ~0x3F == 0 else { throw FormatError(.malformed, "unknown policy presence bits", offset: start) }
-                for i in 0..<5 where bits & (1 << UInt8(i)) != 0 { _ = try string("policy field") }
-                if bits & 0x20 != 0 { try members(depth: 1, reserved: Self.policyKeys, nonEmpty: true) }
+            switch field.kind {
+            case .verdict:
+                guard Verdict(code: try r.readUInt8("verdict")) != nil else { throw FormatError(.malformed, "unknown verdict code", offset: start) }
+            case .string: _ = try string("string")
+            case .count, .fixed:
+                guard try r.readVarint("integer") <= UInt64(Int64.max) else { throw FormatError(.malformed, "integer out of range", offset: start) }
+            case .bool:
+                guard try r.readUInt8("cache_hit") <= 1 else { throw FormatError(.malformed, "cache_hit byte is not 0 or 1", offset: start) }
+            case .policies: try objects(PolicyDecision.typedMembers, noun: "policy")
+            case .redactions: try objects(Redaction.typedMembers, noun: "redaction")
+            case .json: try value(depth: 1)
+            case .members: try members(depth: 1, reserved: Self.eventKeys, nonEmpty: true)
             }
         }
-        if has(.redactions) {
-            let count = try r.readVarint("redaction count")
-            guard count <= UInt64(r.remaining) else { throw FormatError(.truncated, "redaction count past the end", offset: r.offset) }
-            for _ in 0..<count {
-                let start = r.offset
-                let bits = try r.readUInt8("redaction presence")
-                guard bits & ~0x07 == 0 else { throw FormatError(.malformed, "unknown redaction presence bits", offset: start) }
-                if bits & 1 != 0 { _ = try string("kind") }
-                if bits & 2 != 0 { _ = try string("replacement") }
-                if bits & 4 != 0 { try members(depth: 1, reserved: Self.redactionKeys, nonEmpty: true) }
-            }
-        }
-        if has(.resource) { _ = try string("resource") }
-        if has(.details) { try value(depth: 1) }
-        if has(.extra) { try members(depth: 1, reserved: Self.eventKeys, nonEmpty: true) }
         guard r.isAtEnd else { throw FormatError(.malformed, "\(r.remaining) unexpected bytes after the record", offset: r.offset) }
         return ts
     }
 
-    static let policyKeys = PolicyDecision.typedKeys.map { Array($0.utf8) }
-    static let redactionKeys = ["kind", "replacement"].map { Array($0.utf8) }
-    static let eventKeys = AuditEvent.knownFields.map { Array($0.utf8) }
+    static let eventKeys = EventField.typedNames.map { Array($0.utf8) }
+
+    /// Policies or redactions: a count, then per object a presence byte (a bit per typed
+    /// member, then one for the extras), the typed strings, the extras.
+    mutating func objects(_ typed: [StaticString], noun: String) throws(FormatError) {
+        let count = try r.readVarint("object count")
+        guard count <= UInt64(r.remaining) else { throw FormatError(.truncated, "\(noun) count past the end", offset: r.offset) }
+        let extraBit = UInt8(1) << UInt8(typed.count)
+        let reserved = typed.map { Array(UnsafeRawBufferPointer(start: $0.utf8Start, count: $0.utf8CodeUnitCount)) }
+        for _ in 0..<count {
+            let start = r.offset
+            let bits = try r.readUInt8("presence")
+            guard bits & ~((extraBit << 1) &- 1) == 0 else { throw FormatError(.malformed, "unknown \(noun) presence bits", offset: start) }
+            for i in 0..<typed.count where bits & (1 << UInt8(i)) != 0 { _ = try string("string") }
+            if bits & extraBit != 0 { try members(depth: 1, reserved: reserved, nonEmpty: true) }
+        }
+    }
 
     /// A str: checked UTF-8, returned as bytes.
     mutating func string(_ what: StaticString) throws(FormatError) -> UnsafeRawBufferPointer {

@@ -36,41 +36,35 @@ extension AuditEvent {
             throw invalid("event_type", "must be 1 to \(EventLimits.maxEventTypeBytes) bytes")
         }
         guard timestamp.nanosSinceEpoch >= 0 else { throw invalid("timestamp", "must not be before 1970") }
-        let counts: [(String, Int64?)] = [
-            ("tokens_in", tokensIn), ("tokens_out", tokensOut), ("tokens_cached", tokensCached),
-            ("tokens_reasoning", tokensReasoning), ("cost", cost?.nanodollars), ("latency_ms", latencyMicros),
-        ]
-        for (name, value) in counts {
-            guard let value else { continue }
-            guard value >= 0 else { throw invalid(name, "must not be negative") }
-            if let maximum = EventLimits.maximum(of: name), value > maximum {
-                throw invalid(name, Self.tooLarge(name))
+        for field in EventField.allCases {
+            guard let value = self[integer: field] else { continue }
+            guard value >= 0 else { throw invalid(field.jsonName, "must not be negative") }
+            if let maximum = field.limit, value > maximum {
+                throw invalid(field.jsonName, Self.tooLarge(field.jsonName))
             }
         }
         var seen = Set<String>()
         for m in extra {
-            guard !Self.knownFields.contains(m.key), seen.insert(m.key).inserted else {
+            guard !EventField.typedNames.contains(m.key), seen.insert(m.key).inserted else {
                 throw invalid(m.key, "extra field repeats a field name")
             }
             try Self.validate(m.value, field: m.key, depth: 1)
         }
         if let details { try Self.validate(details, field: "details", depth: 1) }
-        for (i, p) in (policies ?? []).enumerated() {
+        try Self.validate(objects: policies, field: "policies")
+        try Self.validate(objects: redactions, field: "redactions")
+    }
+
+    /// The extras of policies or redactions: no typed name, no name twice, valid values.
+    private static func validate(objects: [some TypedObject]?, field: String) throws(AuditLogError) {
+        for (i, object) in (objects ?? []).enumerated() {
             var names = Set<String>()
-            for m in p.extra {
-                guard !PolicyDecision.typedKeys.contains(m.key), names.insert(m.key).inserted else {
-                    throw invalid("policies[\(i)].\(m.key)", "repeats a field name")
+            for m in object.extra {
+                let name = "\(field)[\(i)].\(m.key)"
+                guard !type(of: object).typedMembers.contains(where: { $0.description == m.key }), names.insert(m.key).inserted else {
+                    throw AuditLogError(.invalidEvent, "repeats a field name", location: .init(field: name))
                 }
-                try Self.validate(m.value, field: "policies[\(i)].\(m.key)", depth: 1)
-            }
-        }
-        for (i, r) in (redactions ?? []).enumerated() {
-            var names = Set<String>()
-            for m in r.extra {
-                guard m.key != "kind", m.key != "replacement", names.insert(m.key).inserted else {
-                    throw invalid("redactions[\(i)].\(m.key)", "repeats a field name")
-                }
-                try Self.validate(m.value, field: "redactions[\(i)].\(m.key)", depth: 1)
+                try validate(m.value, field: name, depth: 1)
             }
         }
     }

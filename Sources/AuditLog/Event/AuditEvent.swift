@@ -143,13 +143,4 @@ public enum EventLimits {
     /// Largest latency of one event: 10⁹ ms (about 11.6 days), in microseconds.
     public static let maxLatencyMicros: Int64 = 1_000_000_000_000
 
-    /// The largest value of the numeric field `name` (the JSON name), nil for other fields.
-    static func maximum(of name: String) -> Int64? {
-        switch name {
-        case "tokens_in", "tokens_out", "tokens_cached", "tokens_reasoning": maxTokens
-        case "cost": maxCostNanodollars
-        case "latency_ms": maxLatencyMicros
-        default: nil
-        }
-    }
 }

@@ -2,18 +2,9 @@
 /// would write for it, without building the event: the export hot path. Output is byte for
 /// byte the same (a property test holds the two together).
 enum RecordJSON {
-    private typealias Bit = AuditEvent.Bit
-    /// The typed string members of a stored policy and redaction, in presence-bit order.
-    private static let policyMembers: [StaticString] = ["name", "kind", "phase", "verdict", "reason"]
-    private static let redactionMembers: [StaticString] = ["kind", "replacement"]
-
     static func append(_ record: UnsafeRawBufferPointer, seq: SequenceNumber?, to out: inout [UInt8]) throws(FormatError) {
         var r = ByteReader(record)
-        let ts = try r.readInt64("timestamp")
-        guard ts >= 0 else { throw FormatError(.malformed, "negative timestamp", offset: 0) }
-        let presence = try r.readUInt32("presence")
-        guard presence & ~Bit.allMask == 0 else { throw FormatError(.malformed, "unknown presence bits", offset: 8) }
-        func has(_ bit: Bit) -> Bool { presence & bit.mask != 0 }
+        let (ts, presence) = try AuditEvent.readHeader(&r)
         var first = true
         func key(_ name: StaticString) {
             out.append(first ? UInt8(ascii: "{") : UInt8(ascii: ","))
@@ -23,26 +14,12 @@ enum RecordJSON {
             out.append(UInt8(ascii: "\""))
             out.append(UInt8(ascii: ":"))
         }
-        func string(_ name: StaticString) throws(FormatError) {
-            key(name)
-            try copyString(&r, to: &out)
-        }
-        func optionalString(_ bit: Bit, _ name: StaticString) throws(FormatError) {
-            if has(bit) { try string(name) }
-        }
-        func integer(_ bit: Bit, _ name: StaticString, scale: Int = 0) throws(FormatError) {
-            guard has(bit) else { return }
-            let v = try r.readVarint()
-            guard v <= UInt64(Int64.max) else { throw FormatError(.malformed, "integer out of range", offset: r.offset) }
-            key(name)
-            appendFixed(v, scale: scale, to: &out)
-        }
         if let seq {
             key("seq")
             appendDecimal(seq.rawValue, to: &out)
         }
         key("id")
-        if has(.compactID) {
+        if presence & EventField.compactIDMask != 0 {
             let high = try r.readUInt64("id")
             let low = try r.readUInt64("id")
             out.append(UInt8(ascii: "\""))
@@ -51,62 +28,51 @@ enum RecordJSON {
         } else {
             try copyString(&r, to: &out)
         }
-        try string("event_type")
+        key("event_type")
+        try copyString(&r, to: &out)
         key("timestamp")
         out.append(UInt8(ascii: "\""))
         Timestamp(nanosSinceEpoch: ts).appendRFC3339(to: &out)
         out.append(UInt8(ascii: "\""))
-        if has(.verdict) {
+        for field in EventField.allCases where presence & field.mask != 0 {
             let start = r.offset
-            guard let v = Verdict(code: try r.readUInt8("verdict")) else { throw FormatError(.malformed, "unknown verdict code", offset: start) }
-            key("verdict")
-            out.append(UInt8(ascii: "\""))
-            out.append(contentsOf: v.rawValue.utf8)
-            out.append(UInt8(ascii: "\""))
-        }
-        try optionalString(.reasonCode, "reason_code")
-        try optionalString(.user, "user")
-        try optionalString(.team, "team")
-        try optionalString(.model, "model")
-        try optionalString(.provider, "provider")
-        try optionalString(.configVersion, "config_version")
-        try optionalString(.apiKey, "api_key")
-        try optionalString(.source, "source")
-        try integer(.tokensIn, "tokens_in")
-        try integer(.tokensOut, "tokens_out")
-        try integer(.tokensCached, "tokens_cached")
-        try integer(.tokensReasoning, "tokens_reasoning")
-        try integer(.cost, "cost", scale: 9)
-        try integer(.latency, "latency_ms", scale: 3)
-        if has(.cacheHit) {
-            let start = r.offset
-            let b = try r.readUInt8("cache_hit")
-            guard b <= 1 else { throw FormatError(.malformed, "cache_hit byte is not 0 or 1", offset: start) }
-            key("cache_hit")
-            out.append(contentsOf: (b == 1 ? "true" : "false").utf8)
-        }
-        try optionalString(.requestID, "request_id")
-        try optionalString(.sessionID, "session_id")
-        try optionalString(.gateway, "gateway")
-        try optionalString(.ip, "ip")
-        try optionalString(.userAgent, "user_agent")
-        if has(.policies) {
-            key("policies")
-            try copyObjects(&r, members: policyMembers, noun: "policy", to: &out)
-        }
-        if has(.redactions) {
-            key("redactions")
-            try copyObjects(&r, members: redactionMembers, noun: "redaction", to: &out)
-        }
-        try optionalString(.resource, "resource")
-        if has(.details) {
-            key("details")
-            try copyValue(&r, to: &out, depth: 1)
-        }
-        if has(.extra) {
-            // After the id, never first: the members continue the top-level object.
-            var firstMember = false
-            try copyMembers(&r, to: &out, first: &firstMember, depth: 1)
+            switch field.kind {
+            case .verdict:
+                guard let v = Verdict(code: try r.readUInt8("verdict")) else { throw FormatError(.malformed, "unknown verdict code", offset: start) }
+                key(field.name)
+                out.append(UInt8(ascii: "\""))
+                out.append(contentsOf: v.rawValue.utf8)
+                out.append(UInt8(ascii: "\""))
+            case .string:
+                key(field.name)
+                try copyString(&r, to: &out)
+            case .count:
+                let v = try AuditEvent.readInteger(&r)
+                key(field.name)
+                appendDecimal(UInt64(v), to: &out)
+            case .fixed(let scale):
+                let v = try AuditEvent.readInteger(&r)
+                key(field.name)
+                appendFixed(UInt64(v), scale: scale, to: &out)
+            case .bool:
+                let b = try r.readUInt8("cache_hit")
+                guard b <= 1 else { throw FormatError(.malformed, "cache_hit byte is not 0 or 1", offset: start) }
+                key(field.name)
+                out.append(contentsOf: (b == 1 ? "true" : "false").utf8)
+            case .policies:
+                key(field.name)
+                try copyObjects(&r, members: PolicyDecision.typedMembers, noun: "policy", to: &out)
+            case .redactions:
+                key(field.name)
+                try copyObjects(&r, members: Redaction.typedMembers, noun: "redaction", to: &out)
+            case .json:
+                key(field.name)
+                try copyValue(&r, to: &out, depth: 1)
+            case .members:
+                // After the id, never first: the members continue the top-level object.
+                var firstMember = false
+                try copyMembers(&r, to: &out, first: &firstMember, depth: 1)
+            }
         }
         guard r.isAtEnd else { throw FormatError(.malformed, "\(r.remaining) unexpected bytes after the record", offset: r.offset) }
         out.append(UInt8(ascii: "}"))

@@ -14,8 +14,8 @@ struct IndexColumns: Sendable {
     var verdicts: [UInt8] = []
     /// 0 none, 1 false, 2 true.
     var cacheHits: [UInt8] = []
-    /// Per ``IndexedField``: 0 none, else dictionary index + 1.
-    var dims: [[UInt32]] = Array(repeating: [], count: IndexedField.allCases.count)
+    /// Per ``Dimension/columns``: 0 none, else dictionary index + 1.
+    var dims: [[UInt32]] = Array(repeating: [], count: Dimension.columns.count)
     /// -1 when absent.
     var tokensIn: [Int64] = []
     var tokensOut: [Int64] = []
@@ -23,41 +23,43 @@ struct IndexColumns: Sendable {
     var latencyMicros: [Int64] = []
 
     var count: Int { timestamps.count }
-}
 
-/// Which rollup table a row belongs to.
-enum RollupDimension: UInt8, CaseIterable, Sendable {
-    case total = 0, user, team, model, provider, apiKey, verdict
-
-    var field: IndexedField? {
-        switch self {
-        case .user: .user
-        case .team: .team
-        case .model: .model
-        case .provider: .provider
-        case .apiKey: .apiKey
-        case .total, .verdict: nil
-        }
+    /// The code of record `i` in `dimension`: the verdict code, or the dictionary code.
+    func code(_ dimension: Dimension, _ i: Int) -> UInt32 {
+        guard let column = dimension.column else { return UInt32(verdicts[i]) }
+        return dims[column][i]
     }
 }
 
 /// A rollup row: one value of one dimension, over the whole segment or one hour of it.
 struct RollupKey: Hashable, Sendable {
-    var dimension: RollupDimension
+    /// Nil for the segment's total row.
+    var dimension: Dimension?
     /// Dictionary index + 1 (0 none) for string dimensions, the verdict code for verdicts.
     var value: UInt32
     /// Start of the UTC hour, or ``allTime``.
     var hourNanos: Int64
 
     static let allTime = Int64.min
+
+    /// The dimension byte on disk: 0 for the total, else ``Dimension/rollupCode``.
+    var code: UInt8 { dimension?.rollupCode ?? 0 }
+
+    /// How many values a row of `dimension` may have: codes 0 (none) to the dictionary size,
+    /// verdict codes 0 to 4, the total's single 0.
+    static func valueCount(_ dimension: Dimension?, dictionarySizes: [Int]) -> Int {
+        guard let dimension else { return 1 }
+        guard let column = dimension.column else { return 5 }
+        return dictionarySizes[column] + 1
+    }
 }
 
 /// Everything an index knows about one segment.
 struct IndexData: Sendable {
     var firstSeq: SequenceNumber
     var frames: [FrameEntry] = []
-    /// Per ``IndexedField``: the distinct values, in first-seen order.
-    var dictionaries: [[String]] = Array(repeating: [], count: IndexedField.allCases.count)
+    /// Per ``Dimension/columns``: the distinct values, in first-seen order.
+    var dictionaries: [[String]] = Array(repeating: [], count: Dimension.columns.count)
     var columns = IndexColumns()
     /// Id hashes sorted ascending, with the ordinal of each.
     var idHashes: [UInt32] = []
@@ -75,14 +77,8 @@ struct IndexData: Sendable {
     /// (and hour), no hashing per record, then only the non-empty rows as a table. Nil when a
     /// sum does not fit a rollup row (``UsageAggregate/fitsRollupRow``).
     static func rollups(_ c: IndexColumns, dictionarySizes: [Int]) -> [RollupKey: UsageAggregate]? {
-        let dimensions = RollupDimension.allCases
-        func size(_ d: RollupDimension) -> Int {
-            switch d {
-            case .total: 1
-            case .verdict: 5
-            default: (d.field.map { dictionarySizes[$0.rawValue] } ?? 0) + 1
-            }
-        }
+        let dimensions: [Dimension?] = [nil] + Dimension.rolledUp
+        func size(_ d: Dimension?) -> Int { RollupKey.valueCount(d, dictionarySizes: dictionarySizes) }
         var allTime = dimensions.map { [UsageAggregate](repeating: UsageAggregate(), count: size($0)) }
         var hours: [Int64] = []
         var hourIndex: [Int64: Int] = [:]
@@ -106,12 +102,7 @@ struct IndexData: Sendable {
                 lastHour = hour
             }
             for (d, dimension) in dimensions.enumerated() {
-                let value: Int
-                switch dimension {
-                case .total: value = 0
-                case .verdict: value = Int(c.verdicts[i])
-                default: value = dimension.field.map { Int(c.dims[$0.rawValue][i]) } ?? 0
-                }
+                let value = dimension.map { Int(c.code($0, i)) } ?? 0
                 allTime[d][value].add(c, i)
                 hourly[d][lastIndex][value].add(c, i)
             }
@@ -136,7 +127,7 @@ struct IndexData: Sendable {
 /// Builds an ``IndexData`` from frames and record facts, in seq order.
 struct IndexBuilder: Sendable {
     private(set) var data: IndexData
-    private var lookup: [[String: UInt32]] = Array(repeating: [:], count: IndexedField.allCases.count)
+    private var lookup: [[String: UInt32]] = Array(repeating: [:], count: Dimension.columns.count)
     private var hashes: [UInt32] = []
 
     init(firstSeq: SequenceNumber) { data = IndexData(firstSeq: firstSeq) }
@@ -170,20 +161,20 @@ struct IndexBuilder: Sendable {
         data.columns.timestamps.append(f.timestampNanos)
         data.columns.verdicts.append(f.verdict)
         data.columns.cacheHits.append(f.cacheHit)
-        for field in IndexedField.allCases {
+        for column in Dimension.columns.indices {
             let code: UInt32
-            if let s = f.strings[field.rawValue] {
-                if let existing = lookup[field.rawValue][s] {
+            if let s = f.strings[column] {
+                if let existing = lookup[column][s] {
                     code = existing
                 } else {
-                    data.dictionaries[field.rawValue].append(s)
-                    code = UInt32(data.dictionaries[field.rawValue].count)
-                    lookup[field.rawValue][s] = code
+                    data.dictionaries[column].append(s)
+                    code = UInt32(data.dictionaries[column].count)
+                    lookup[column][s] = code
                 }
             } else {
                 code = 0
             }
-            data.columns.dims[field.rawValue].append(code)
+            data.columns.dims[column].append(code)
         }
         data.columns.tokensIn.append(f.tokensIn)
         data.columns.tokensOut.append(f.tokensOut)

@@ -25,7 +25,7 @@ extension IndexFile {
         try bytes.withRawBytes { (raw) throws(FormatError) in
             var r = ByteReader(raw)
             var out: [[String]] = []
-            for _ in IndexedField.allCases {
+            for _ in Dimension.columns {
                 let count = try r.readVarint()
                 guard count <= UInt64(r.remaining) else { throw FormatError(.truncated, "dictionary size", offset: r.offset) }
                 var values: [String] = []
@@ -146,15 +146,11 @@ extension IndexFile {
             out.reserveCapacity(Int(count))
             for _ in 0..<count {
                 let start = r.offset
-                guard let dimension = RollupDimension(rawValue: try r.readUInt8()) else { throw FormatError(.malformed, "rollup dimension", offset: start) }
+                let code = try r.readUInt8()
+                let dimension = Dimension(rollupCode: code)
+                guard code == 0 || dimension != nil else { throw FormatError(.malformed, "rollup dimension", offset: start) }
                 let value = try r.readVarint()
-                let limit: UInt64
-                switch dimension {
-                case .total: limit = 0
-                case .verdict: limit = 4
-                default: limit = UInt64(dimension.field.map { dictionarySizes[$0.rawValue] } ?? 0)
-                }
-                guard value <= limit else { throw FormatError(.malformed, "rollup value \(value) beyond its dictionary", offset: start) }
+                guard value < UInt64(RollupKey.valueCount(dimension, dictionarySizes: dictionarySizes)) else { throw FormatError(.malformed, "rollup value \(value) beyond its dictionary", offset: start) }
                 let hour = try r.readInt64()
                 let validHour = hourly ? hour >= 0 && hour % IndexData.hourNanos == 0 : hour == RollupKey.allTime
                 guard validHour else { throw FormatError(.malformed, "rollup hour \(hour)", offset: start) }

@@ -14,13 +14,15 @@ enum IndexFile {
         case eventType = 10, reasonCode, user, team, model, provider, apiKey, source
         case ids = 30, rollups = 40, hourlyRollups = 41
 
-        static func dimension(_ field: IndexedField) -> Section {
-            Section(rawValue: Section.eventType.rawValue + UInt32(field.rawValue)) ?? .eventType
+        /// The section of dictionary column `column` (``Dimension/columns``).
+        static func column(_ column: Int) -> Section {
+            Section(rawValue: Section.eventType.rawValue + UInt32(column)) ?? .eventType
         }
 
-        var field: IndexedField? {
+        /// The dictionary column this section holds, if it holds one.
+        var column: Int? {
             guard rawValue >= Section.eventType.rawValue, rawValue <= Section.source.rawValue else { return nil }
-            return IndexedField(rawValue: Int(rawValue - Section.eventType.rawValue))
+            return Int(rawValue - Section.eventType.rawValue)
         }
 
         /// The two rollup sections, which an index may lack (docs/FORMAT.md).
@@ -85,10 +87,10 @@ enum IndexFile {
             case .rollups: encodeRollups((data.rollups ?? [:]).filter { $0.key.hourNanos == RollupKey.allTime }, to: &w)
             case .hourlyRollups: encodeRollups((data.rollups ?? [:]).filter { $0.key.hourNanos != RollupKey.allTime }, to: &w)
             default:
-                guard let field = section.field else { break }
+                guard let index = section.column else { break }
                 // Fixed width codes (1, 2 or 4 bytes), so loading a column is a copy.
-                let column = c.dims[field.rawValue]
-                let size = data.dictionaries[field.rawValue].count
+                let column = c.dims[index]
+                let size = data.dictionaries[index].count
                 let width = size < 256 ? 1 : size < 65_536 ? 2 : 4
                 w.writeVarint(UInt64(column.count))
                 w.write(UInt8(width))
@@ -172,9 +174,9 @@ enum IndexFile {
 
     private static func encodeRollups(_ rollups: [RollupKey: UsageAggregate], to w: inout ByteWriter) {
         w.writeVarint(UInt64(rollups.count))
-        let keys = rollups.keys.sorted { ($0.dimension.rawValue, $0.value, $0.hourNanos) < ($1.dimension.rawValue, $1.value, $1.hourNanos) }
+        let keys = rollups.keys.sorted { ($0.code, $0.value, $0.hourNanos) < ($1.code, $1.value, $1.hourNanos) }
         for key in keys {
-            w.write(key.dimension.rawValue)
+            w.write(key.code)
             w.writeVarint(UInt64(key.value))
             w.write(key.hourNanos)
             rollups[key]?.encode(to: &w)
@@ -306,9 +308,10 @@ enum IndexFile {
                 data.columns.tokensOut = m[1]
                 data.columns.costNanos = m[2]
                 data.columns.latencyMicros = m[3]
-            case .dimension(let field):
-                let size = data.dictionaries[field.rawValue].count
-                data.columns.dims[field.rawValue] = try decode(Section.dimension(field)) { (b) throws(FormatError) in try IndexFile.decodeDimension(b, recordCount: n, dictionarySize: size) }
+            case .dimension(let dimension):
+                guard let column = dimension.column else { return }
+                let size = data.dictionaries[column].count
+                data.columns.dims[column] = try decode(Section.column(column)) { (b) throws(FormatError) in try IndexFile.decodeDimension(b, recordCount: n, dictionarySize: size) }
             case .ids:
                 let ids = try decode(.ids) { (b) throws(FormatError) in try IndexFile.decodeIDs(b, recordCount: n) }
                 data.idHashes = ids.hashes

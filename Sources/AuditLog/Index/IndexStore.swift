@@ -44,15 +44,19 @@ struct IndexView: Sendable {
     /// Present for sealed segments with an index file (or a rebuilt one).
     var rollups: [RollupKey: UsageAggregate]?
 
-    /// Dictionary codes (index + 1) of `values` in `field`; values absent here are skipped.
-    func codes(_ field: IndexedField, _ values: Set<String>) -> Set<UInt32> {
+    /// Dictionary codes (index + 1) of `values` in column `column`; values absent here are
+    /// skipped.
+    func codes(_ column: Int, _ values: Set<String>) -> Set<UInt32> {
         var out = Set<UInt32>()
-        for (i, v) in dictionaries[field.rawValue].enumerated() where values.contains(v) { out.insert(UInt32(i + 1)) }
+        for (i, v) in dictionaries[column].enumerated() where values.contains(v) { out.insert(UInt32(i + 1)) }
         return out
     }
 
-    func string(_ field: IndexedField, code: UInt32) -> String? {
-        code == 0 ? nil : dictionaries[field.rawValue][Int(code) - 1]
+    /// The value of `code` in `dimension` (nil for 0, none, or a code this segment lacks).
+    func string(_ dimension: Dimension, code: UInt32) -> String? {
+        guard let column = dimension.column else { return Verdict(code: UInt8(truncatingIfNeeded: code))?.rawValue }
+        guard code > 0, Int(code) <= dictionaries[column].count else { return nil }
+        return dictionaries[column][Int(code) - 1]
     }
 }
 
@@ -64,7 +68,7 @@ struct IndexView: Sendable {
 final class IndexStore: StorageObserver {
     /// What can be loaded of a sealed segment's index, each part on its own.
     enum Part: Hashable, Sendable {
-        case timestamps, verdicts, cacheHits, metrics, dimension(IndexedField), ids, rollups, hourlyRollups
+        case timestamps, verdicts, cacheHits, metrics, dimension(Dimension), ids, rollups, hourlyRollups
 
         var isColumn: Bool {
             switch self {
@@ -73,7 +77,7 @@ final class IndexStore: StorageObserver {
             }
         }
 
-        static let all: Set<Part> = Set([.timestamps, .verdicts, .cacheHits, .metrics, .ids, .rollups, .hourlyRollups] + IndexedField.allCases.map { .dimension($0) })
+        static let all: Set<Part> = Set([.timestamps, .verdicts, .cacheHits, .metrics, .ids, .rollups, .hourlyRollups] + Dimension.columns.map { .dimension($0) })
 
         /// The column holding an event field, nil when the field has none (filters on it are
         /// checked on the decoded event).
@@ -81,7 +85,7 @@ final class IndexStore: StorageObserver {
             switch field {
             case "verdict": .verdicts
             case "cache_hit": .cacheHits
-            default: IndexedField(name: field).map { .dimension($0) }
+            default: Dimension(name: field).map { .dimension($0) }
             }
         }
     }

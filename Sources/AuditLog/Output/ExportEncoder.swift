@@ -85,57 +85,31 @@ public struct ExportEncoder: Sendable {
 /// hold a comma, quote, CR or LF (quotes doubled). Absent fields are empty; nested fields are
 /// JSON text.
 public enum CSVExport {
-    /// The header, in column order: the identifying fields first, `seq` last.
-    public static let columns = [
-        "id", "event_type", "timestamp", "verdict", "reason_code", "model", "provider", "config_version",
-        "user", "team", "api_key", "source", "tokens_in", "tokens_out", "tokens_cached", "tokens_reasoning",
-        "cost", "latency_ms", "cache_hit", "request_id", "session_id", "gateway", "ip", "user_agent", "resource",
-        "policies", "redactions", "details", "extra", "seq",
+    /// The typed fields' columns, between the header's and `seq`: who and what first, then
+    /// the numbers, then the request and the nested fields.
+    private static let fieldOrder: [EventField] = [
+        .verdict, .reasonCode, .model, .provider, .configVersion, .user, .team, .apiKey, .source,
+        .tokensIn, .tokensOut, .tokensCached, .tokensReasoning, .cost, .latency, .cacheHit,
+        .requestID, .sessionID, .gateway, .ip, .userAgent, .resource, .policies, .redactions, .details, .extra,
     ]
+
+    /// The header, in column order: the identifying fields first, `seq` last.
+    public static let columns = EventField.headerNames + fieldOrder.map(\.jsonName) + ["seq"]
 
     static let header = Array((columns.joined(separator: ",") + "\r\n").utf8)
 
-    /// Appends one record as a CSV row: each column as ``AuditEvent/fieldText(_:)`` gives it
-    /// (written field by field, without looking columns up by name).
+    /// Appends one record as a CSV row: each column as ``AuditEvent/fieldText(_:)`` gives it;
+    /// `extra` as one JSON object.
     public static func append(_ r: Record, to bytes: inout [UInt8]) {
         let e = r.event
         func text(_ value: String?) {
             if let value { appendField(value, to: &bytes) }
             bytes.append(UInt8(ascii: ","))
         }
-        func number(_ value: Int64?) {
-            if let value { bytes += Array(String(value).utf8) }
-            bytes.append(UInt8(ascii: ","))
-        }
         text(e.id)
         text(e.eventType)
         text(e.timestamp.rfc3339)
-        text(e.verdict?.rawValue)
-        text(e.reasonCode)
-        text(e.model)
-        text(e.provider)
-        text(e.configVersion)
-        text(e.user)
-        text(e.team)
-        text(e.apiKey)
-        text(e.source)
-        number(e.tokensIn)
-        number(e.tokensOut)
-        number(e.tokensCached)
-        number(e.tokensReasoning)
-        text(e.cost?.description)
-        text(e.latencyMicros.map { FixedPoint.format($0, scale: 3) })
-        text(e.cacheHit.map { $0 ? "true" : "false" })
-        text(e.requestID)
-        text(e.sessionID)
-        text(e.gateway)
-        text(e.ip)
-        text(e.userAgent)
-        text(e.resource)
-        text(e.policies == nil ? nil : e.fieldText("policies"))
-        text(e.redactions == nil ? nil : e.fieldText("redactions"))
-        text(e.details?.jsonText)
-        text(e.extra.isEmpty ? nil : JSONValue.object(e.extra).jsonText)
+        for field in fieldOrder { text(e.text(of: field)) }
         bytes += Array(String(r.seq.rawValue).utf8)
         bytes += [0x0D, 0x0A]
     }

@@ -77,26 +77,8 @@ extension AuditEvent {
         case "id": return id
         case "event_type": return eventType
         case "timestamp": return timestamp.rfc3339
-        case "verdict": return verdict?.rawValue
-        case "tokens_in": return tokensIn.map { String($0) }
-        case "tokens_out": return tokensOut.map { String($0) }
-        case "tokens_cached": return tokensCached.map { String($0) }
-        case "tokens_reasoning": return tokensReasoning.map { String($0) }
-        case "cost": return cost?.description
-        case "latency_ms": return latencyMicros.map { FixedPoint.format($0, scale: 3) }
-        case "cache_hit": return cacheHit.map { $0 ? "true" : "false" }
-        case "config_version": return configVersion
-        case "request_id": return requestID
-        case "session_id": return sessionID
-        case "gateway": return gateway
-        case "ip": return ip
-        case "user_agent": return userAgent
-        case "resource": return resource
-        case "policies": return policies.map { JSONValue.array($0.map(\.jsonValue)).jsonText }
-        case "redactions": return redactions.map { JSONValue.array($0.map(\.jsonValue)).jsonText }
-        case "details": return details?.jsonText
         default:
-            if let field = IndexedField(name: name) { return field.value(of: self) }
+            if let field = EventField(jsonName: name) { return text(of: field) }
             guard let value = extra.first(where: { $0.key == name })?.value else { return nil }
             switch value {
             case .null: return nil
@@ -105,6 +87,22 @@ extension AuditEvent {
             case .bool(let b): return b ? "true" : "false"
             case .array, .object: return value.jsonText
             }
+        }
+    }
+
+    /// The filter text of a typed field (see ``fieldText(_:)``); for `extra`, its members as
+    /// one JSON object.
+    func text(of field: EventField) -> String? {
+        switch field.kind {
+        case .verdict: verdict?.rawValue
+        case .string: self[string: field]
+        case .count: self[integer: field].map { String($0) }
+        case .fixed(let scale): self[integer: field].map { FixedPoint.format($0, scale: scale) }
+        case .bool: cacheHit.map { $0 ? "true" : "false" }
+        case .policies: policies.map { JSONValue.array($0.map(\.jsonValue)).jsonText }
+        case .redactions: redactions.map { JSONValue.array($0.map(\.jsonValue)).jsonText }
+        case .json: details?.jsonText
+        case .members: extra.isEmpty ? nil : JSONValue.object(extra).jsonText
         }
     }
 }

@@ -129,10 +129,11 @@ struct SegmentPredicate {
                 if values.contains("true") { mask |= 1 << 2 }
                 cacheHitMask = (cacheHitMask ?? 0xFF) & mask
                 if mask == 0 { isImpossible = true }
-            case .dimension(let indexed):
-                let codes = view.codes(indexed, values)
+            case .dimension(let dimension):
+                guard let column = dimension.column else { residual.fields[field] = values; continue }
+                let codes = view.codes(column, values)
                 if codes.isEmpty { isImpossible = true }
-                dims.append((indexed.rawValue, codes))
+                dims.append((column, codes))
             default:
                 residual.fields[field] = values
             }

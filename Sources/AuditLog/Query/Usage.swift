@@ -12,19 +12,8 @@ public enum UsageGroup: String, CaseIterable, Hashable, Sendable {
 
     var isTime: Bool { self == .hour || self == .day }
 
-    var dimension: RollupDimension? {
-        switch self {
-        case .user: .user
-        case .team: .team
-        case .model: .model
-        case .provider: .provider
-        case .apiKey: .apiKey
-        case .verdict: .verdict
-        case .hour, .day: nil
-        }
-    }
-
-    var field: IndexedField? { dimension?.field }
+    /// The dimension grouped by (its JSON name is the raw value), nil for time groups.
+    var dimension: Dimension? { Dimension(name: rawValue) }
 
     /// The bucket start of `nanos` for a time group.
     func bucket(_ nanos: Int64) -> Int64 {
@@ -176,12 +165,12 @@ enum UsageEngine {
     private static func bucketText(_ nanos: Int64) -> String { Timestamp(nanosSinceEpoch: nanos).rfc3339 }
 
     private static func addRollups(_ rollups: [RollupKey: UsageAggregate], view: IndexView, keys: [UsageGroup], time: UsageGroup?, groupBy: [UsageGroup], into groups: inout [[String?]: UsageAggregate]) {
-        let dimension = keys.first?.dimension ?? .total
+        let dimension = keys.first?.dimension
         for (key, aggregate) in rollups where key.dimension == dimension {
             if time == nil ? key.hourNanos != RollupKey.allTime : key.hourNanos == RollupKey.allTime { continue }
             var values: [UsageGroup: String?] = [:]
             if let k = keys.first {
-                values[k] = k == .verdict ? Verdict(code: UInt8(key.value))?.rawValue : k.field.flatMap { view.string($0, code: key.value) }
+                values[k] = k.dimension.flatMap { view.string($0, code: key.value) }
             }
             if let time { values[time] = bucketText(time.bucket(key.hourNanos)) }
             groups[groupBy.map { values[$0] ?? nil }, default: UsageAggregate()].merge(aggregate)
@@ -190,7 +179,7 @@ enum UsageEngine {
 
     private static func scan(_ context: LogReadContext, segment: SegmentInfo, window: TimeWindow, groupBy: [UsageGroup], filter: EventFilter, into groups: inout [[String?]: UsageAggregate]) throws(AuditLogError) {
         var parts = filter.indexColumns.union([.timestamps, .verdicts, .cacheHits, .metrics])
-        for field in groupBy.compactMap(\.field) { parts.insert(.dimension(field)) }
+        for dimension in groupBy.compactMap(\.dimension) where dimension.column != nil { parts.insert(.dimension(dimension)) }
         let view = try context.indexes.view(segment, parts: parts)
         let predicate = SegmentPredicate(filter, view: view)
         guard !predicate.isImpossible, let c = view.columns else { return }
@@ -199,13 +188,12 @@ enum UsageEngine {
         // Codes are packed into one UInt64 (21 bits a key) when they fit; time keys as bucket
         // numbers since the epoch.
         let packable = groupBy.count <= 3 && groupBy.allSatisfy { g in
-            g.field.map { view.dictionaries[$0.rawValue].count < (1 << 21) - 1 } ?? true
+            g.dimension?.column.map { view.dictionaries[$0].count < (1 << 21) - 1 } ?? true
         }
         func code(_ group: UsageGroup, _ i: Int) -> Int64 {
             switch group {
             case .hour, .day: group.bucket(c.timestamps[i])
-            case .verdict: Int64(c.verdicts[i])
-            default: Int64(group.field.map { c.dims[$0.rawValue][i] } ?? 0)
+            default: Int64(group.dimension.map { c.code($0, i) } ?? 0)
             }
         }
         var slots: [UInt64: Int] = [:]
@@ -242,8 +230,7 @@ enum UsageEngine {
             let values: [String?] = groupBy.enumerated().map { k, group in
                 switch group {
                 case .hour, .day: bucketText(codes[k])
-                case .verdict: Verdict(code: UInt8(codes[k]))?.rawValue
-                default: group.field.flatMap { view.string($0, code: UInt32(codes[k])) }
+                default: group.dimension.flatMap { view.string($0, code: UInt32(codes[k])) }
                 }
             }
             groups[values, default: UsageAggregate()].merge(aggregate)

@@ -189,13 +189,13 @@ import Testing
     }
 
     static let nonCanonical: [(String, [UInt8])] = [
-        ("an overlong varint (tokens_in 5 as two bytes)", record(presence: AuditEvent.Bit.tokensIn.mask, rest: [0x85, 0x00])),
+        ("an overlong varint (tokens_in 5 as two bytes)", record(presence: EventField.tokensIn.mask, rest: [0x85, 0x00])),
         ("an overlong string length", record(id: [0x84, 0x00] + Array("id-1".utf8))),
         ("an evt_ ULID stored as a string", record(id: string("evt_01HZX3K4Y5M6N7P8Q9R0S1T2V3"))),
-        ("an empty extra", record(presence: AuditEvent.Bit.extra.mask, rest: [0])),
-        ("an extra member named like a typed field", record(presence: AuditEvent.Bit.extra.mask, rest: [1] + string("user") + [0])),
-        ("a nested object with a repeated name", record(presence: AuditEvent.Bit.details.mask, rest: [6, 2] + string("a") + [0] + string("a") + [0])),
-        ("a policy with unknown presence bits", record(presence: AuditEvent.Bit.policies.mask, rest: [1, 0x40])),
+        ("an empty extra", record(presence: EventField.extra.mask, rest: [0])),
+        ("an extra member named like a typed field", record(presence: EventField.extra.mask, rest: [1] + string("user") + [0])),
+        ("a nested object with a repeated name", record(presence: EventField.details.mask, rest: [6, 2] + string("a") + [0] + string("a") + [0])),
+        ("a policy with unknown presence bits", record(presence: EventField.policies.mask, rest: [1, 0x40])),
         ("a control character in the id", record(id: string("id\u{1}x"))),
     ]
 

@@ -123,7 +123,11 @@ import Testing
                 switch g {
                 case .hour, .day: Timestamp(nanosSinceEpoch: g.bucket(r.event.timestamp.nanosSinceEpoch)).rfc3339
                 case .verdict: r.event.verdict?.rawValue
-                default: g.field?.value(of: r.event)
+                case .user: r.event.user
+                case .team: r.event.team
+                case .model: r.event.model
+                case .provider: r.event.provider
+                case .apiKey: r.event.apiKey
                 }
             }
             groups[key, default: UsageAggregate()].add(r.event)

@@ -1,0 +1,80 @@
+/// What an index keeps of one record: enough to filter, group and sum without decoding it.
+struct RecordFacts {
+    var timestampNanos: Int64 = 0
+    /// 0 none, else ``Verdict/code``.
+    var verdict: UInt8 = 0
+    /// 0 none, 1 false, 2 true.
+    var cacheHit: UInt8 = 0
+    /// Per ``Dimension/columns``: the value, or nil.
+    var strings: [String?] = Array(repeating: nil, count: Dimension.columns.count)
+    /// -1 when absent.
+    var tokensIn: Int64 = -1
+    var tokensOut: Int64 = -1
+    var costNanos: Int64 = -1
+    var latencyMicros: Int64 = -1
+    var idHash: UInt32 = 0
+
+    /// The 32-bit id hash kept in index id tables (the low half of XXH3-64 of the id text).
+    static func idHash(_ id: String) -> UInt32 { UInt32(truncatingIfNeeded: IDIndex.hash(id)) }
+
+    /// The last field an index keeps; reading a record stops after it.
+    private static let lastKept = EventField.cacheHit
+
+    init() {}
+
+    init(_ event: AuditEvent) {
+        timestampNanos = event.timestamp.nanosSinceEpoch
+        verdict = event.verdict?.code ?? 0
+        cacheHit = event.cacheHit.map { $0 ? 2 : 1 } ?? 0
+        for (column, dimension) in Dimension.columns.enumerated() { strings[column] = dimension.value(of: event) }
+        for field in EventField.allCases where field.rawValue <= Self.lastKept.rawValue {
+            if let value = event[integer: field] { set(field, value) }
+        }
+        idHash = Self.idHash(event.id ?? "")
+    }
+
+    /// Reads the facts straight from record bytes, stopping after the last field an index keeps:
+    /// the same layout ``AuditEvent/decodeRecord(_:)`` reads (a property test holds them together).
+    init(record: UnsafeRawBufferPointer) throws(FormatError) {
+        var r = ByteReader(record)
+        let (ts, presence) = try AuditEvent.readHeader(&r)
+        timestampNanos = ts
+        idHash = Self.idHash(try AuditEvent.readID(&r, compact: presence & EventField.compactIDMask != 0))
+        strings[0] = try r.readString("event_type")  // Dimension.columns[0] is eventType
+        for field in EventField.allCases where presence & field.mask != 0 {
+            guard field.rawValue <= Self.lastKept.rawValue else { return }
+            let start = r.offset
+            switch field.kind {
+            case .verdict:
+                verdict = try r.readUInt8("verdict")
+                guard Verdict(code: verdict) != nil else { throw FormatError(.malformed, "unknown verdict code", offset: start) }
+            case .string:
+                if let column = Dimension(column: field)?.column {
+                    strings[column] = try r.readString()
+                } else {
+                    let n = try r.readVarint()
+                    guard n <= UInt64(r.remaining) else { throw FormatError(.truncated, "string past the end", offset: start) }
+                    _ = try r.readBytes(Int(n))
+                }
+            case .count, .fixed:
+                set(field, try AuditEvent.readInteger(&r))
+            case .bool:
+                let b = try r.readUInt8("cache_hit")
+                guard b <= 1 else { throw FormatError(.malformed, "cache_hit byte is not 0 or 1", offset: start) }
+                cacheHit = b + 1
+            default:
+                return
+            }
+        }
+    }
+
+    private mutating func set(_ field: EventField, _ value: Int64) {
+        switch field {
+        case .tokensIn: tokensIn = value
+        case .tokensOut: tokensOut = value
+        case .cost: costNanos = value
+        case .latency: latencyMicros = value
+        default: break
+        }
+    }
+}

@@ -1,0 +1,157 @@
+import Testing
+@testable import AuditLog
+
+/// Every reader of an event against every writer (issue 14, "one field table"). Writers: the
+/// JSON writer, the binary record encoder, the record-to-JSON transcoder, the CSV row. Readers:
+/// the JSON parser's fast path and its general path, the record decoder, the record validator,
+/// the index's record facts, filter text. Random events set each field of ``EventField`` with
+/// probability one half; the oracles read the JSON as a plain `JSONValue`, not through the table.
+@Suite struct FieldTablePropertyTests {
+    @Test(arguments: [UInt64(101), 102, 103])
+    func everyReaderAgreesWithEveryWriter(seed: UInt64) throws {
+        var rng = SplitMix64(seed: seed)
+        for i in 0..<400 {
+            let e = Self.randomEvent(&rng, index: i)
+            let context = "seed \(seed), event \(i): \(e.jsonText())"
+            let json = e.jsonText()
+            let record = e.recordBytes()
+
+            // Binary and JSON round trips, and the general (slow) JSON path.
+            #expect(try record.withUnsafeBytes { try AuditEvent.decodeRecord($0) } == e, "\(context)")
+            #expect(try AuditEvent(json: json) == e, "\(context)")
+            #expect(try Self.parsedByGeneralPath(json) == e, "\(context)")
+
+            // The transcoder writes what the JSON writer writes.
+            var transcoded: [UInt8] = []
+            try record.withUnsafeBytes { try RecordJSON.append($0, seq: SequenceNumber(UInt64(i + 1)), to: &transcoded) }
+            #expect(String(decoding: transcoded, as: UTF8.self) == e.jsonText(seq: SequenceNumber(UInt64(i + 1))), "\(context)")
+
+            // The validator accepts every record the encoder writes.
+            #expect(try record.withUnsafeBytes { try AuditEvent.validateRecord($0) } == e.timestamp.nanosSinceEpoch, "\(context)")
+
+            // Record facts read from bytes equal those taken from the event.
+            let facts = try record.withUnsafeBytes { try RecordFacts(record: $0) }
+            let expected = RecordFacts(e)
+            #expect(facts.timestampNanos == expected.timestampNanos && facts.verdict == expected.verdict && facts.cacheHit == expected.cacheHit, "\(context)")
+            #expect(facts.strings == expected.strings && facts.idHash == expected.idHash, "\(context)")
+            #expect([facts.tokensIn, facts.tokensOut, facts.costNanos, facts.latencyMicros] == [expected.tokensIn, expected.tokensOut, expected.costNanos, expected.latencyMicros], "\(context)")
+            #expect(facts.strings[0] == e.eventType && facts.strings[2] == e.user && facts.tokensIn == (e.tokensIn ?? -1), "\(context)")
+
+            // Presence bits: one per top-level name in the JSON, read without the table.
+            guard case .object(let members) = try Self.plainJSON(json) else {
+                Issue.record("not an object: \(context)")
+                continue
+            }
+            let names = members.map(\.key)
+            let presence = record.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 8, as: UInt32.self) }
+            let bitOrder = ["verdict", "reason_code", "user", "team", "model", "provider", "config_version", "api_key", "source",
+                            "tokens_in", "tokens_out", "tokens_cached", "tokens_reasoning", "cost", "latency_ms", "cache_hit",
+                            "request_id", "session_id", "gateway", "ip", "user_agent", "policies", "redactions", "resource", "details"]
+            for (bit, name) in bitOrder.enumerated() {
+                #expect((presence >> UInt32(bit)) & 1 == (names.contains(name) ? 1 : 0), "bit \(bit) \(name): \(context)")
+            }
+            #expect((presence >> 25) & 1 == (e.extra.isEmpty ? 0 : 1), "\(context)")
+
+            // Filter text: strings as they are, numbers and booleans as written, nested as JSON.
+            for m in members {
+                let text: String? = switch m.value {
+                case .null: nil
+                case .string(let s): s
+                case .number(let n): n
+                case .bool(let b): b ? "true" : "false"
+                case .array, .object: m.value.jsonText
+                }
+                #expect(e.fieldText(m.key) == text, "\(m.key): \(context)")
+            }
+
+            // The CSV row holds each column's filter text, and extra as one object.
+            var row: [UInt8] = []
+            CSVExport.append(Record(seq: SequenceNumber(7), event: e), to: &row)
+            var expectedRow: [UInt8] = []
+            for column in CSVExport.columns {
+                let text = column == "extra" ? (e.extra.isEmpty ? nil : JSONValue.object(e.extra).jsonText) : column == "seq" ? "7" : e.fieldText(column)
+                if let text { CSVExport.appendField(text, to: &expectedRow) }
+                expectedRow.append(column == "seq" ? 0x0D : UInt8(ascii: ","))
+            }
+            expectedRow.append(0x0A)
+            #expect(row == expectedRow, "\(context)")
+        }
+    }
+
+    /// The CSV header stays what the first wave published.
+    @Test func csvColumnsAreUnchanged() {
+        #expect(CSVExport.columns.joined(separator: ",") == "id,event_type,timestamp,verdict,reason_code,model,provider,config_version,user,team,api_key,source,tokens_in,tokens_out,tokens_cached,tokens_reasoning,cost,latency_ms,cache_hit,request_id,session_id,gateway,ip,user_agent,resource,policies,redactions,details,extra,seq")
+    }
+
+    static func plainJSON(_ text: String) throws -> JSONValue {
+        let bytes = Array(text.utf8)
+        return try bytes.withUnsafeBytes { raw in
+            var parser = JSONParser(raw)
+            return try parser.parseValue()
+        }
+    }
+
+    /// Builds the event member by member through ``AuditEvent/assign(key:value:offset:sawType:sawTimestamp:)``,
+    /// the path every value takes when it is not in the fast path's shape.
+    static func parsedByGeneralPath(_ json: String) throws -> AuditEvent {
+        guard case .object(let members) = try plainJSON(json) else { throw AuditLogError(.invalidEvent, "not an object") }
+        var event = AuditEvent(eventType: "", timestamp: Timestamp(nanosSinceEpoch: 0))
+        var sawType = false
+        var sawTimestamp = false
+        for m in members { try event.assign(key: m.key, value: m.value, offset: 0, sawType: &sawType, sawTimestamp: &sawTimestamp) }
+        return event
+    }
+
+    static func randomString(_ rng: inout SplitMix64) -> String {
+        let pieces = ["a", "Z", "é", "ü", "💡", " ", ",", "\"", "\\", "\n", "\r", "\u{1}", "\u{7F}", "key", "0"]
+        return (0..<rng.below(12)).map { _ in pieces[rng.below(pieces.count)] }.joined()
+    }
+
+    static func randomValue(_ rng: inout SplitMix64, depth: Int) -> JSONValue {
+        switch rng.below(depth > 3 ? 5 : 7) {
+        case 0: return .null
+        case 1: return .bool(rng.below(2) == 0)
+        case 2: return .number(["0", "-1", "1.5", "2e10", "-0.25E-3", "123456789012345678901234567890"][rng.below(6)])
+        case 3, 4: return .string(randomString(&rng))
+        case 5: return .array((0..<rng.below(4)).map { _ in randomValue(&rng, depth: depth + 1) })
+        default: return .object((0..<rng.below(4)).map { k in JSONMember("k\(k)", randomValue(&rng, depth: depth + 1)) })
+        }
+    }
+
+    static func randomExtras(_ rng: inout SplitMix64, avoiding: Set<String>) -> [JSONMember] {
+        (0..<rng.below(3)).compactMap { k in
+            let name = ["tenant", "x\(k)", "é\(k)", "score"][rng.below(4)] + "\(k)"
+            return avoiding.contains(name) ? nil : JSONMember(name, randomValue(&rng, depth: 1))
+        }
+    }
+
+    static func randomEvent(_ rng: inout SplitMix64, index: Int) -> AuditEvent {
+        let ids = ["evt_01KHSK4H68S45Q3ETMV38G3DDS", "id\(index)", "é-\(index)", "evt_not_a_ulid_\(index)"]
+        var e = AuditEvent(eventType: "type.\(randomString(&rng))x", timestamp: Timestamp(nanosSinceEpoch: Int64(rng.next() >> 2)), id: ids[rng.below(ids.count)])
+        for field in EventField.allCases where rng.below(2) == 0 {
+            switch field.kind {
+            case .verdict: e.verdict = Verdict.allCases[rng.below(4)]
+            case .string: e[string: field] = randomString(&rng)
+            case .count, .fixed:
+                let limit = field.limit ?? Int64.max
+                let choices: [Int64] = [0, 1, 7, 999_999, limit, Int64(rng.next() % UInt64(limit))]
+                e[integer: field] = choices[rng.below(choices.count)]
+            case .bool: e.cacheHit = rng.below(2) == 0
+            case .policies:
+                e.policies = (0..<rng.below(3)).map { _ in
+                    PolicyDecision(name: rng.below(2) == 0 ? randomString(&rng) : nil, kind: rng.below(2) == 0 ? "k" : nil, phase: rng.below(2) == 0 ? "input" : nil,
+                                   verdict: rng.below(2) == 0 ? "block" : nil, reason: rng.below(2) == 0 ? randomString(&rng) : nil,
+                                   extra: randomExtras(&rng, avoiding: ["name", "kind", "phase", "verdict", "reason"]))
+                }
+            case .redactions:
+                e.redactions = (0..<rng.below(3)).map { _ in
+                    Redaction(kind: rng.below(2) == 0 ? "api_key" : nil, replacement: rng.below(2) == 0 ? randomString(&rng) : nil,
+                              extra: randomExtras(&rng, avoiding: ["kind", "replacement"]))
+                }
+            case .json: e.details = .array([randomValue(&rng, depth: 2)])
+            case .members: e.extra = randomExtras(&rng, avoiding: [])
+            }
+        }
+        return e
+    }
+}
