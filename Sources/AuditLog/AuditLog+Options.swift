@@ -73,5 +73,5 @@ public struct AppendReceipt: Sendable, Hashable {
     public var chainHead: ChainHash
 
     /// Number of events.
-    public var count: Int { ids.count }
+    package var count: Int { ids.count }
 }

@@ -2,15 +2,26 @@
 extension AuditLog {
     /// The records matching `query`, streamed in its order. Exactly what a full scan would
     /// return; only the records that pass the index columns are decoded.
-    public func query(_ query: Query) -> QuerySequence {
-        QuerySequence(context: context, segments: snapshot.segments, query: query)
+    /// Index columns, frames and records are read off the caller's executor, a batch of
+    /// records at a time.
+    public func query(_ query: Query) -> some AsyncSequence<Record, AuditLogError> & Sendable {
+        let context = self.context
+        let segments = snapshot.segments
+        return RecordStream { () throws(AuditLogError) in try QueryIterator(context, segments: segments, query: query) }
+    }
+
+    /// A synchronous iterator over `query`'s results as of now, for blocking paths (pages,
+    /// exports, the adapters' streams): it reads on the calling thread.
+    package func queryIterator(_ query: Query) throws(AuditLogError) -> QueryIterator {
+        try QueryIterator(context, segments: snapshot.segments, query: query)
     }
 
     /// Every record `query` matches, read off the caller's executor.
     func collect(_ query: Query) async throws(AuditLogError) -> [Record] {
-        let sequence = self.query(query)
+        let context = self.context
+        let segments = snapshot.segments
         return try await BlockingIO.run { () throws(AuditLogError) in
-            let iterator = try sequence.makeIterator()
+            let iterator = try QueryIterator(context, segments: segments, query: query)
             var records: [Record] = []
             while let r = try iterator.next() { records.append(r) }
             return records
@@ -19,11 +30,13 @@ extension AuditLog {
 
     /// One page of `query` (at most its limit, default 50) and the cursor for the next.
     public func page(_ query: Query) async throws(AuditLogError) -> QueryPage {
-        var q = query
-        q.limit = q.limit ?? 50
-        let sequence = self.query(q)
+        var limited = query
+        limited.limit = limited.limit ?? 50
+        let q = limited
+        let context = self.context
+        let segments = snapshot.segments
         return try await BlockingIO.run { () throws(AuditLogError) in
-            let iterator = try sequence.makeIterator()
+            let iterator = try QueryIterator(context, segments: segments, query: q)
             var records: [Record] = []
             while let r = try iterator.next() { records.append(r) }
             return QueryPage(records: records, nextCursor: iterator.nextCursor)
@@ -33,12 +46,14 @@ extension AuditLog {
     /// One page of `query` (at most its limit, default 50) as a JSON array of events, each
     /// with its seq: the bytes ``page(_:)``'s records render to (``AuditEvent/appendJSON(to:seq:)``),
     /// transcoded straight from the stored records when the index columns decide the filter.
-    public func pageJSON(_ query: Query) async throws(AuditLogError) -> QueryJSONPage {
-        var q = query
-        q.limit = q.limit ?? 50
-        let sequence = self.query(q)
+    package func pageJSON(_ query: Query) async throws(AuditLogError) -> QueryJSONPage {
+        var limited = query
+        limited.limit = limited.limit ?? 50
+        let q = limited
+        let context = self.context
+        let segments = snapshot.segments
         return try await BlockingIO.run { () throws(AuditLogError) in
-            let iterator = try sequence.makeIterator()
+            let iterator = try QueryIterator(context, segments: segments, query: q)
             var json: [UInt8] = [UInt8(ascii: "[")]
             var count = 0
             while true {
@@ -86,21 +101,21 @@ extension AuditLog {
     }
 
     /// Index files rebuilt because they were missing, stale or damaged.
-    public var indexRebuilds: [IndexRebuild] { indexes.rebuilds }
+    package var indexRebuilds: [IndexRebuild] { indexes.rebuilds }
 }
 
 /// Where a record is stored, and the chain value after it.
-public struct RecordLocation: Hashable, Sendable {
+package struct RecordLocation: Hashable, Sendable {
     /// The segment file, relative to the log directory.
-    public var file: String
+    package var file: String
     /// File offset of the frame holding the record.
-    public var frameOffset: Int64
+    package var frameOffset: Int64
     /// `h(seq)`: the hash-chain value after the record.
-    public var chainValue: ChainHash
+    package var chainValue: ChainHash
 }
 
 /// The state of a segment's index.
-public enum IndexState: Hashable, Sendable {
+package enum IndexState: Hashable, Sendable {
     /// A valid index file (header checked against the segment).
     case file
     /// No index file (yet): it is rebuilt from the segment when needed.
@@ -114,7 +129,7 @@ public enum IndexState: Hashable, Sendable {
 extension AuditLog {
     /// The file and frame holding `seq` and the chain value after it (recomputed from the
     /// frame's predecessor), or nil when the log holds no such seq.
-    public func location(of seq: SequenceNumber) async throws(AuditLogError) -> RecordLocation? {
+    package func location(of seq: SequenceNumber) async throws(AuditLogError) -> RecordLocation? {
         let segments = snapshot.segments
         let files = self.files
         return try await BlockingIO.run { () throws(AuditLogError) -> RecordLocation? in
@@ -144,7 +159,7 @@ extension AuditLog {
     }
 
     /// Whether `segment` has a valid index file.
-    public func indexState(of segment: SegmentInfo) -> IndexState {
+    package func indexState(of segment: SegmentInfo) -> IndexState {
         indexes.state(of: segment)
     }
 }

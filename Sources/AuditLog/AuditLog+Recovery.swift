@@ -42,11 +42,11 @@ extension AuditLog {
 
     /// The `log.recovered` records in the log, oldest first, each with whether its kept file is
     /// still there with the same bytes.
-    public func recoveryRecords() async throws(AuditLogError) -> [RecoveryRecord] {
-        let sequence = query(Query(filter: EventFilter(fields: ["event_type": [TornTailRecovery.eventType]]), order: .oldestFirst))
+    package func recoveryRecords() async throws(AuditLogError) -> [RecoveryRecord] {
+        let recoveries = Query(filter: EventFilter(fields: ["event_type": [TornTailRecovery.eventType]]), order: .oldestFirst)
         let files = self.files
         return try await BlockingIO.run { () throws(AuditLogError) in
-            let iterator = try sequence.makeIterator()
+            let iterator = try self.queryIterator(recoveries)
             var out: [RecoveryRecord] = []
             while let record = try iterator.next() {
                 let d = record.event.details

@@ -25,9 +25,9 @@ public final class AuditLog: Sendable {
     /// The log's random identity, fixed at creation.
     public let logID: LogID
     /// The partition length segments are cut at.
-    public let partitionLengthNanos: Int64
+    package let partitionLengthNanos: Int64
     /// What was repaired at open (a torn final frame cut off), if anything.
-    public let recovery: [RecoveryReport]
+    package let recovery: [RecoveryReport]
 
     /// The log's files.
     let files: LogDirectory
@@ -322,24 +322,37 @@ public final class AuditLog: Sendable {
     }
 
     /// Every segment, oldest first, as of the last append (or, read-only, the last refresh).
-    public var segments: [SegmentInfo] { snapshot.segments }
+    package var segments: [SegmentInfo] { snapshot.segments }
 
     /// Records with seq in `range` (all records when nil), streamed a frame at a time.
-    public func records(_ range: ClosedRange<SequenceNumber>? = nil, order: ReadOrder = .oldestFirst) -> RecordSequence {
+    /// Frames are read and decoded off the caller's executor, a batch of records at a time.
+    public func records(_ range: ClosedRange<SequenceNumber>? = nil, order: ReadOrder = .oldestFirst) -> some AsyncSequence<Record, AuditLogError> & Sendable {
+        let (files, segments, bounds) = (self.files, snapshot.segments, self.bounds(range))
+        return RecordStream { RecordReader(files, segments: segments, range: bounds, order: order) }
+    }
+
+    /// A synchronous reader over the records in `range` as of now, for blocking paths: it
+    /// reads on the calling thread.
+    package func recordReader(_ range: ClosedRange<SequenceNumber>? = nil, order: ReadOrder = .oldestFirst) -> RecordReader {
+        RecordReader(files, segments: snapshot.segments, range: bounds(range), order: order)
+    }
+
+    /// `range` clipped to the records the log holds, nil when it holds none of them.
+    private func bounds(_ range: ClosedRange<SequenceNumber>?) -> ClosedRange<SequenceNumber>? {
         let s = snapshot
-        let empty = RecordSequence(directory: files, segments: [], range: SequenceNumber(1)...SequenceNumber(1), order: order)
-        guard let first = s.segments.first?.firstSeq, s.nextSeq > first else { return empty }
+        guard let first = s.segments.first?.firstSeq, s.nextSeq > first else { return nil }
         let last = SequenceNumber(s.nextSeq.rawValue - 1)
         let lower = max(range?.lowerBound ?? first, first)
         let upper = min(range?.upperBound ?? last, last)
-        guard lower <= upper else { return empty }
-        return RecordSequence(directory: files, segments: s.segments, range: lower...upper, order: order)
+        return lower <= upper ? lower...upper : nil
     }
 
     /// The record at `seq`, or nil when the log holds none.
     public func record(at seq: SequenceNumber) async throws(AuditLogError) -> Record? {
-        let sequence = records(seq...seq)
-        return try await BlockingIO.run { () throws(AuditLogError) in try sequence.makeReader().next() }
+        let (files, segments, bounds) = (self.files, snapshot.segments, self.bounds(seq...seq))
+        return try await BlockingIO.run { () throws(AuditLogError) in
+            try RecordReader(files, segments: segments, range: bounds, order: .oldestFirst).next()
+        }
     }
 
     /// Rereads the segment list from disk: a read-only handle then sees what the writer has

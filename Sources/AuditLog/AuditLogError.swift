@@ -74,7 +74,7 @@ public struct AuditLogError: Error, Sendable, CustomStringConvertible {
         /// The event field, e.g. `verdict` or `policies[1].name`.
         public var field: String?
 
-        public init(
+        package init(
             file: String? = nil, offset: Int64? = nil, seq: SequenceNumber? = nil,
             line: Int? = nil, index: Int? = nil, field: String? = nil
         ) {
@@ -110,7 +110,7 @@ public struct AuditLogError: Error, Sendable, CustomStringConvertible {
     public var cause: (any Error & Sendable)?
 
     /// Creates an error.
-    public init(_ code: Code, _ message: String, location: Location = Location(), cause: (any Error & Sendable)? = nil) {
+    package init(_ code: Code, _ message: String, location: Location = Location(), cause: (any Error & Sendable)? = nil) {
         self.code = code
         self.message = message
         self.location = location
@@ -126,7 +126,7 @@ public struct AuditLogError: Error, Sendable, CustomStringConvertible {
     }
 
     /// One line: "message (where)".
-    public var summary: String {
+    package var summary: String {
         location.isEmpty ? message : "\(location): \(message)"
     }
 

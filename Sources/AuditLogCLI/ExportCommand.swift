@@ -42,7 +42,7 @@ struct ExportCommand: AsyncParsableCommand {
     private func export() async throws {
         OutputStream.ignoreSIGPIPE()
         let auditLog = try await log.openReadOnly()
-        let iterator = try auditLog.query(Query(window: filter.window(), filter: filter.eventFilter, order: .oldestFirst)).makeIterator()
+        let iterator = try auditLog.queryIterator(Query(window: filter.window(), filter: filter.eventFilter, order: .oldestFirst))
         let sink = try OutputFile(path: output)
         let progress = StandardError.isTerminal
         var encoder = ExportEncoder(format: format.exportFormat)

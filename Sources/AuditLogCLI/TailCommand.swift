@@ -66,7 +66,7 @@ struct TailCommand: AsyncParsableCommand {
             try await auditLog.refresh()
             guard let head = auditLog.head.lastSeq, head > lastSeq else { continue }
             let newer = Query(window: TimeWindow(since: filter.window().since, until: filter.window().until), filter: filter.eventFilter, order: .oldestFirst, cursor: QueryCursorText.after(lastSeq))
-            let iterator = try auditLog.query(newer).makeIterator()
+            let iterator = try auditLog.queryIterator(newer)
             var shown: [Record] = []
             while let r = try iterator.next() { shown.append(r) }
             lastSeq = head

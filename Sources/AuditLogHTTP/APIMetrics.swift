@@ -1,6 +1,5 @@
 import AuditLog
 import Foundation
-import NIOConcurrencyHelpers
 
 /// Counters and latency histograms of the API, rendered as Prometheus text by `GET /metrics`
 /// together with gauges read from the log at scrape time.
@@ -33,13 +32,13 @@ public final class APIMetrics: Sendable {
         var tailClients = 0
     }
 
-    private let state = NIOLockedValueBox(State())
+    private let state = Locked(State())
 
     /// Empty metrics.
     public init() {}
 
     func recordRequest(method: String, route: String, status: Int, seconds: Double) {
-        state.withLockedValue { s in
+        state.withLock { s in
             s.requests[RequestKey(method: method, route: route, status: status), default: 0] += 1
             var h = s.latency[route] ?? Histogram()
             if let i = Self.buckets.firstIndex(where: { seconds <= $0 }) { h.counts[i] += 1 }
@@ -50,20 +49,20 @@ public final class APIMetrics: Sendable {
     }
 
     func recordAppend(events: Int, bytes: Int) {
-        state.withLockedValue { s in
+        state.withLock { s in
             s.appendedEvents += UInt64(events)
             s.appendedBytes += UInt64(bytes)
             s.appendBatches += 1
         }
     }
 
-    func recordRejectedBatch() { state.withLockedValue { $0.rejectedBatches += 1 } }
+    func recordRejectedBatch() { state.withLock { $0.rejectedBatches += 1 } }
 
-    func recordExport(events: Int) { state.withLockedValue { $0.exportedEvents += UInt64(events) } }
+    func recordExport(events: Int) { state.withLock { $0.exportedEvents += UInt64(events) } }
 
-    func recordExportChunk(bytes: Int) { state.withLockedValue { $0.exportedBytes += UInt64(bytes) } }
+    func recordExportChunk(bytes: Int) { state.withLock { $0.exportedBytes += UInt64(bytes) } }
 
-    func tailClientConnected(_ delta: Int) { state.withLockedValue { $0.tailClients += delta } }
+    func tailClientConnected(_ delta: Int) { state.withLock { $0.tailClients += delta } }
 
     /// The log's state at scrape time.
     struct LogGauges {
@@ -78,7 +77,7 @@ public final class APIMetrics: Sendable {
 
     /// Prometheus text exposition format (version 0.0.4).
     func render(log g: LogGauges) -> String {
-        let s = state.withLockedValue { $0 }
+        let s = state.withLock { $0 }
         var out = ""
         func metric(_ name: String, _ type: String, _ help: String, _ samples: [(labels: String, value: String)]) {
             out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"

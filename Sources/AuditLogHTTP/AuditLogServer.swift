@@ -4,7 +4,6 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdCore
 import Logging
-import NIOConcurrencyHelpers
 import NIOCore
 
 /// A standalone server for the API: `auditlog serve` runs one.
@@ -99,9 +98,9 @@ public protocol ConnectionAwareContext {
 
 /// The port the server listens on, known once it runs (port 0 asks for any free one).
 final class BoundPort: Sendable {
-    private let value = NIOLockedValueBox<Int?>(nil)
-    func set(_ port: Int) { value.withLockedValue { $0 = port } }
-    var port: Int? { value.withLockedValue { $0 } }
+    private let value = Locked<Int?>(nil)
+    func set(_ port: Int) { value.withLock { $0 = port } }
+    var port: Int? { value.withLock { $0 } }
 }
 
 /// Without authentication, answers only requests that name this server in `Host` and, when

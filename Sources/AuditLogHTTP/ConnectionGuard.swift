@@ -3,7 +3,6 @@ import Foundation
 import HTTPTypes
 import HummingbirdCore
 import Logging
-import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOHTTPTypes
@@ -61,19 +60,19 @@ final class ConnectionRegistry: Sendable {
         var entries: [ObjectIdentifier: Entry] = [:]
     }
 
-    private let state = NIOLockedValueBox(State())
+    private let state = Locked(State())
     let limits: ConnectionLimits
 
     init(limits: ConnectionLimits) { self.limits = limits }
 
     /// Connections open now.
-    var count: Int { state.withLockedValue { $0.entries.count } }
+    var count: Int { state.withLock { $0.entries.count } }
 
     /// Registers a new connection; at the cap, closes the longest-waiting one that is not busy,
     /// or refuses the new one when all are busy. Returns false when the new one was refused.
     func opened(_ channel: any Channel) -> Bool {
         let id = ObjectIdentifier(channel)
-        let victim: (any Channel)? = state.withLockedValue { s in
+        let victim: (any Channel)? = state.withLock { s in
             s.entries[id] = Entry(channel: channel, busy: false, since: .now)
             guard s.entries.count > limits.maxConnections else { return nil }
             let waiting = s.entries.filter { $0.key != id && !$0.value.busy }
@@ -89,12 +88,12 @@ final class ConnectionRegistry: Sendable {
     }
 
     func closed(_ channel: any Channel) {
-        _ = state.withLockedValue { $0.entries.removeValue(forKey: ObjectIdentifier(channel)) }
+        _ = state.withLock { $0.entries.removeValue(forKey: ObjectIdentifier(channel)) }
     }
 
     /// Marks a connection busy (a request head arrived) or waiting (its response ended).
     func set(_ channel: any Channel, busy: Bool) {
-        state.withLockedValue { s in
+        state.withLock { s in
             let id = ObjectIdentifier(channel)
             guard var entry = s.entries[id] else { return }
             entry.busy = busy

@@ -21,8 +21,8 @@ extension AuditLogAPI {
             window: try q.window(), filter: try q.filter(), order: try q.order(default: .newestFirst),
             limit: try q.limit(default: 50, maximum: 1000), cursor: try q.one("cursor")
         )
-        let sequence = log.query(query)
-        let made: Result<QueryIterator, AuditLogError> = await Self.capture { () async throws(AuditLogError) in try sequence.makeIterator() }
+        let log = self.log
+        let made: Result<QueryIterator, AuditLogError> = await Self.capture { () async throws(AuditLogError) in try log.queryIterator(query) }
         if case .failure(let error) = made, error.code == .invalidArgument {
             // The only argument of a page the log can refuse is the cursor.
             throw APIError.invalidParameter("cursor", error.message)

@@ -17,7 +17,7 @@ extension AuditLogAPI {
         guard let format = ExportFormat(rawValue: formatText) else {
             throw APIError.invalidParameter("format", "'format=\(formatText)' is not json, ndjson or csv")
         }
-        let iterator = try log.query(Query(window: try q.window(), filter: try q.filter(), order: .oldestFirst)).makeIterator()
+        let iterator = try log.queryIterator(Query(window: try q.window(), filter: try q.filter(), order: .oldestFirst))
         let stream = ExportStream(iterator: iterator, format: format)
         let metrics = self.metrics
         let body = ResponseBody { writer in

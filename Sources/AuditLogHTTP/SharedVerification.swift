@@ -1,5 +1,4 @@
 import AuditLog
-import NIOConcurrencyHelpers
 
 /// Runs at most one verification per set of options at a time: requests that arrive while one
 /// runs wait for it and share its report, so a burst of `/v1/verify` calls reads the log once,
@@ -7,13 +6,13 @@ import NIOConcurrencyHelpers
 final class SharedVerification: Sendable {
     typealias Outcome = Result<(report: VerificationReport, seconds: Double), AuditLogError>
 
-    private let running = NIOLockedValueBox<[VerificationOptions: Task<Outcome, Never>]>([:])
+    private let running = Locked<[VerificationOptions: Task<Outcome, Never>]>([:])
 
     func run(directory: String, options: VerificationOptions) async -> Outcome {
-        let task = running.withLockedValue { tasks in
+        let task = running.withLock { tasks in
             if let task = tasks[options] { return task }
             let task = Task<Outcome, Never> {
-                defer { _ = self.running.withLockedValue { $0.removeValue(forKey: options) } }
+                defer { _ = self.running.withLock { $0.removeValue(forKey: options) } }
                 let started = ContinuousClock.now
                 do throws(AuditLogError) {
                     let report = try await AuditLog.verify(directory: directory, options: options)

@@ -1,6 +1,5 @@
 import AuditLog
 import Hummingbird
-import NIOConcurrencyHelpers
 
 /// `/v1/verify`, `/v1/head`, `/healthz` and `/metrics`.
 extension AuditLogAPI {
@@ -89,14 +88,14 @@ final class SweepWatcher: Sendable {
         var latest: SweepEntry?
     }
 
-    private let state = NIOLockedValueBox(State())
+    private let state = Locked(State())
 
     func latest(in log: AuditLog) async throws -> SweepEntry? {
         let head = log.head.lastSeq
-        let (from, known) = state.withLockedValue { ($0.lookedThrough, $0.latest) }
+        let (from, known) = state.withLock { ($0.lookedThrough, $0.latest) }
         guard let head, head != from else { return known }
         let found = try await log.latestSweep(after: from)
-        return state.withLockedValue { s in
+        return state.withLock { s in
             // A concurrent scrape may have looked further; keep the furthest look.
             if let found, found.seq > (s.latest?.seq ?? SequenceNumber(0)) { s.latest = found }
             if head > (s.lookedThrough ?? SequenceNumber(0)) { s.lookedThrough = head }

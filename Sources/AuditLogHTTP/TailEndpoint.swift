@@ -74,7 +74,7 @@ extension AuditLogAPI {
     /// looked at).
     static func messages(log: AuditLog, window: TimeWindow, filter: EventFilter, after: UInt64, head: UInt64) throws(AuditLogError) -> ([UInt8], UInt64) {
         let query = Query(window: window, filter: filter, order: .oldestFirst, limit: 1000, cursor: Query.cursor(after: SequenceNumber(after), order: .oldestFirst))
-        let iterator = try log.query(query).makeIterator()
+        let iterator = try log.queryIterator(query)
         var bytes: [UInt8] = []
         var last = after
         var full = false

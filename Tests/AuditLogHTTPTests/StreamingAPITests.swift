@@ -24,7 +24,7 @@ struct StreamingAPITests {
                     #expect(r.status == .ok)
                     #expect(r.headers[.contentType] == format.mediaType)
                     let q = QueryParametersForTest(filter)
-                    let iterator = try log.query(Query(window: q.window, filter: q.filter, order: .oldestFirst)).makeIterator()
+                    let iterator = try log.queryIterator(Query(window: q.window, filter: q.filter, order: .oldestFirst))
                     var encoder = ExportEncoder(format: format)
                     var expected: [UInt8] = []
                     while try encoder.encodeNext(from: iterator, into: &expected) {}

@@ -21,7 +21,7 @@ extension AuditEvent {
 
     /// Decodes one event from UTF-8 JSON bytes (the whole buffer must be one object, with
     /// optional surrounding white space).
-    public init(jsonBytes: UnsafeRawBufferPointer, droppingSeq: Bool = false) throws(AuditLogError) {
+    package init(jsonBytes: UnsafeRawBufferPointer, droppingSeq: Bool = false) throws(AuditLogError) {
         guard jsonBytes.count <= EventLimits.maxJSONBytes else {
             throw AuditLogError(.limitExceeded, "event is \(jsonBytes.count) bytes of JSON; the limit is \(EventLimits.maxJSONBytes)")
         }

@@ -1,18 +1,18 @@
 extension AuditEvent {
     /// The prefixes of the event types only the log itself writes: retention sweeps, legal
     /// holds, recoveries and (later) audits of the log's own readers.
-    public static let reservedEventTypePrefixes = ["retention.", "hold.", "log.", "audit."]
+    package static let reservedEventTypePrefixes = ["retention.", "hold.", "log.", "audit."]
 
     /// Whether `eventType` is one the log reserves for its own records (compared without
     /// regard to case, so that `Hold.Released` cannot pass for a client's type either).
-    public static func isReserved(eventType: String) -> Bool {
+    package static func isReserved(eventType: String) -> Bool {
         let lowered = eventType.lowercased()
         return reservedEventTypePrefixes.contains { lowered.hasPrefix($0) }
     }
 
     /// Throws when the event's type is reserved: what every input path (``AuditLog/append(_:)``,
     /// ingest, `POST /v1/events`) checks.
-    public func refuseReservedType() throws(AuditLogError) {
+    package func refuseReservedType() throws(AuditLogError) {
         guard Self.isReserved(eventType: eventType) else { return }
         throw AuditLogError(
             .invalidEvent,

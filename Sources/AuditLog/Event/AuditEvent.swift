@@ -121,26 +121,26 @@ public struct Record: Hashable, Sendable {
     /// The event.
     public var event: AuditEvent
 
-    public init(seq: SequenceNumber, event: AuditEvent) {
+    package init(seq: SequenceNumber, event: AuditEvent) {
         self.seq = seq
         self.event = event
     }
 }
 
 /// Limits on a single event (TigerBeetle style: everything has a bound).
-public enum EventLimits {
+package enum EventLimits {
     /// Largest JSON text of one event accepted by the decoder.
-    public static let maxJSONBytes = 1 << 20
+    package static let maxJSONBytes = 1 << 20
     /// Longest `id` in bytes.
-    public static let maxIDBytes = 256
+    package static let maxIDBytes = 256
     /// Longest `event_type` in bytes.
-    public static let maxEventTypeBytes = 256
+    package static let maxEventTypeBytes = 256
     /// Largest token count of one event (`tokens_in`, `tokens_out`, `tokens_cached`,
     /// `tokens_reasoning`): 10¹².
-    public static let maxTokens: Int64 = 1_000_000_000_000
+    package static let maxTokens: Int64 = 1_000_000_000_000
     /// Largest cost of one event: US$1,000,000 (10¹⁵ nano-dollars).
-    public static let maxCostNanodollars: Int64 = 1_000_000_000_000_000
+    package static let maxCostNanodollars: Int64 = 1_000_000_000_000_000
     /// Largest latency of one event: 10⁹ ms (about 11.6 days), in microseconds.
-    public static let maxLatencyMicros: Int64 = 1_000_000_000_000
+    package static let maxLatencyMicros: Int64 = 1_000_000_000_000
 
 }

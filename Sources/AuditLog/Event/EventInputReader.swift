@@ -7,7 +7,7 @@ import Glibc
 ///
 /// NDJSON streams in bounded memory (one chunk plus one line); an array is read whole.
 /// Errors are ``AuditLogError`` with the 1-based line (and byte offset within the line).
-public final class EventInputReader {
+package final class EventInputReader {
     private let read: (UnsafeMutableRawBufferPointer) throws(AuditLogError) -> Int
     private var buffer: [UInt8] = []
     private var start = 0
@@ -31,13 +31,13 @@ public final class EventInputReader {
     private let droppingSeq: Bool
 
     /// Reads from a source: `read` fills the buffer and returns the byte count, 0 at the end.
-    public init(droppingSeq: Bool = false, read: @escaping (UnsafeMutableRawBufferPointer) throws(AuditLogError) -> Int) {
+    package init(droppingSeq: Bool = false, read: @escaping (UnsafeMutableRawBufferPointer) throws(AuditLogError) -> Int) {
         self.read = read
         self.droppingSeq = droppingSeq
     }
 
     /// Reads from a file descriptor (standard input is 0).
-    public convenience init(fileDescriptor fd: Int32, name: String, droppingSeq: Bool = false) {
+    package convenience init(fileDescriptor fd: Int32, name: String, droppingSeq: Bool = false) {
         self.init(droppingSeq: droppingSeq) { (buffer) throws(AuditLogError) -> Int in
             while true {
                 let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
@@ -50,7 +50,7 @@ public final class EventInputReader {
     }
 
     /// Reads from bytes in memory.
-    public convenience init(bytes: [UInt8], droppingSeq: Bool = false) {
+    package convenience init(bytes: [UInt8], droppingSeq: Bool = false) {
         var remaining = bytes[...]
         self.init(droppingSeq: droppingSeq) { (buffer) throws(AuditLogError) -> Int in
             let n = min(buffer.count, remaining.count)
@@ -91,7 +91,7 @@ public final class EventInputReader {
     /// The next event and its line, or nil at the end of the input. An event of a type the
     /// log reserves for itself (``AuditEvent/isReserved(eventType:)``) is an error naming its
     /// line: no input may carry one.
-    public func next() throws(AuditLogError) -> (event: AuditEvent, line: Int)? {
+    package func next() throws(AuditLogError) -> (event: AuditEvent, line: Int)? {
         guard let item = try nextParsed() else { return nil }
         do throws(AuditLogError) {
             try item.event.refuseReservedType()

@@ -79,16 +79,16 @@ extension JSONValue {
     }
 
     /// A JSON string value, or null when nil.
-    public static func string(_ s: String?) -> JSONValue { s.map { .string($0) } ?? .null }
+    package static func string(_ s: String?) -> JSONValue { s.map { .string($0) } ?? .null }
 
     /// A JSON number from an integer.
-    public static func integer<I: BinaryInteger>(_ i: I) -> JSONValue { .number(String(i)) }
+    package static func integer<I: BinaryInteger>(_ i: I) -> JSONValue { .number(String(i)) }
 }
 
 extension AuditEvent {
     /// Appends the compact JSON object (with `seq` first when given) to `bytes`; the fast path
     /// for exports.
-    public func appendJSON(to bytes: inout [UInt8], seq: SequenceNumber? = nil) {
+    package func appendJSON(to bytes: inout [UInt8], seq: SequenceNumber? = nil) {
         var w = JSONWriter(capacity: 0)
         swap(&w.bytes, &bytes)
         writeJSON(to: &w, seq: seq)
@@ -98,7 +98,7 @@ extension AuditEvent {
 
 extension JSONValue {
     /// Parses JSON text (strictly: duplicate keys, NaN and excessive nesting are errors).
-    public static func parse(_ text: String) throws(AuditLogError) -> JSONValue {
+    package static func parse(_ text: String) throws(AuditLogError) -> JSONValue {
         var s = text
         let result: Result<JSONValue, AuditLogError> = s.withUTF8 { utf8 in
             var p = JSONParser(UnsafeRawBufferPointer(utf8))

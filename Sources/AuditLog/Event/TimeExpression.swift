@@ -1,8 +1,8 @@
 /// The times users type: a duration meaning that long before now (`30s`, `5m`, `1h30m`, `7d`,
 /// `2w`) or an RFC 3339 time (`2026-03-20T10:30:00Z`).
-public enum TimeExpression {
+package enum TimeExpression {
     /// Parses `text` relative to `now`; nil when it is neither form.
-    public static func parse(_ text: String, now: Timestamp = .now) -> Timestamp? {
+    package static func parse(_ text: String, now: Timestamp = .now) -> Timestamp? {
         if let nanos = durationNanos(text) {
             return Timestamp(nanosSinceEpoch: max(0, now.nanosSinceEpoch - nanos))
         }
@@ -10,10 +10,10 @@ public enum TimeExpression {
     }
 
     /// The accepted forms, for error messages.
-    public static let acceptedForms = "a duration such as 30s, 5m, 1h, 1h30m, 7d or 2w, or an RFC 3339 time such as 2026-03-20T10:30:00Z"
+    package static let acceptedForms = "a duration such as 30s, 5m, 1h, 1h30m, 7d or 2w, or an RFC 3339 time such as 2026-03-20T10:30:00Z"
 
     /// `1h30m` → nanoseconds; nil unless the whole text is number-unit pairs (s, m, h, d, w).
-    public static func durationNanos(_ text: String) -> Int64? {
+    package static func durationNanos(_ text: String) -> Int64? {
         var total: Int64 = 0
         var number: Int64 = 0
         var sawDigit = false

@@ -4,7 +4,7 @@ import Crypto
 /// the log id (docs/FORMAT.md, "Hash chain").
 public struct ChainHash: Hashable, Sendable, CustomStringConvertible {
     /// Byte size of a chain value.
-    public static let byteCount = 32
+    package static let byteCount = 32
     /// The domain-separation prefix of the genesis value.
     static let genesisPrefix = Array("auditlog/v1/genesis".utf8)
 
@@ -12,7 +12,7 @@ public struct ChainHash: Hashable, Sendable, CustomStringConvertible {
     var w0: UInt64, w1: UInt64, w2: UInt64, w3: UInt64
 
     /// The all-zero value (never a real chain value).
-    public static let zero = ChainHash(w0: 0, w1: 0, w2: 0, w3: 0)
+    package static let zero = ChainHash(w0: 0, w1: 0, w2: 0, w3: 0)
 
     init(w0: UInt64, w1: UInt64, w2: UInt64, w3: UInt64) {
         self.w0 = w0; self.w1 = w1; self.w2 = w2; self.w3 = w3
@@ -106,7 +106,7 @@ public struct ChainHash: Hashable, Sendable, CustomStringConvertible {
 /// The random 16-byte identity of a log, fixed at creation.
 public struct LogID: Hashable, Sendable, CustomStringConvertible {
     /// The 16 bytes.
-    public let bytes: [UInt8]
+    package let bytes: [UInt8]
 
     init?(bytes: [UInt8]) {
         guard bytes.count == 16 else { return nil }

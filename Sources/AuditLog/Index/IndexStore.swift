@@ -1,13 +1,13 @@
 import Dispatch
 
 /// An index rebuilt because its file was missing, stale or damaged.
-public struct IndexRebuild: Hashable, Sendable, CustomStringConvertible {
+package struct IndexRebuild: Hashable, Sendable, CustomStringConvertible {
     /// The index file, relative to the log directory.
-    public var file: String
+    package var file: String
     /// Why it was rebuilt.
-    public var reason: String
+    package var reason: String
 
-    public var description: String { "rebuilt '\(file)' from its segment: \(reason)" }
+    package var description: String { "rebuilt '\(file)' from its segment: \(reason)" }
 }
 
 /// What a query reads of one segment's index.

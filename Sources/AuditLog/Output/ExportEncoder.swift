@@ -1,5 +1,5 @@
 /// The formats an export is written in.
-public enum ExportFormat: String, CaseIterable, Hashable, Sendable {
+package enum ExportFormat: String, CaseIterable, Hashable, Sendable {
     /// One JSON array of events, one event a line.
     case json
     /// One JSON object a line (newline-delimited JSON).
@@ -8,7 +8,7 @@ public enum ExportFormat: String, CaseIterable, Hashable, Sendable {
     case csv
 
     /// The HTTP media type of the format.
-    public var mediaType: String {
+    package var mediaType: String {
         switch self {
         case .json: "application/json"
         case .ndjson: "application/x-ndjson"
@@ -28,22 +28,22 @@ public enum ExportFormat: String, CaseIterable, Hashable, Sendable {
 /// }
 /// write(bytes)  // holds the closing bytes
 /// ```
-public struct ExportEncoder: Sendable {
+package struct ExportEncoder: Sendable {
     /// The format written.
-    public let format: ExportFormat
+    package let format: ExportFormat
     /// Events written so far.
-    public private(set) var count = 0
+    package private(set) var count = 0
     private var started = false
     private var finished = false
 
     /// An encoder for `format`.
-    public init(format: ExportFormat) {
+    package init(format: ExportFormat) {
         self.format = format
     }
 
     /// Appends the next event of `iterator` (after the format's opening bytes, the first
     /// time) to `bytes` and returns true; at the end appends the closing bytes and returns false.
-    public mutating func encodeNext(from iterator: QueryIterator, into bytes: inout [UInt8]) throws(AuditLogError) -> Bool {
+    package mutating func encodeNext(from iterator: QueryIterator, into bytes: inout [UInt8]) throws(AuditLogError) -> Bool {
         guard !finished else { return false }
         if !started {
             started = true
@@ -84,7 +84,7 @@ public struct ExportEncoder: Sendable {
 /// RFC 4180 CSV of events: the ``columns`` below, CRLF line ends, fields quoted when they
 /// hold a comma, quote, CR or LF (quotes doubled). Absent fields are empty; nested fields are
 /// JSON text.
-public enum CSVExport {
+package enum CSVExport {
     /// The typed fields' columns, between the header's and `seq`: who and what first, then
     /// the numbers, then the request and the nested fields.
     private static let fieldOrder: [EventField] = [
@@ -94,13 +94,13 @@ public enum CSVExport {
     ]
 
     /// The header, in column order: the identifying fields first, `seq` last.
-    public static let columns = EventField.headerNames + fieldOrder.map(\.jsonName) + ["seq"]
+    package static let columns = EventField.headerNames + fieldOrder.map(\.jsonName) + ["seq"]
 
     static let header = Array((columns.joined(separator: ",") + "\r\n").utf8)
 
     /// Appends one record as a CSV row: each column as ``AuditEvent/fieldText(_:)`` gives it;
     /// `extra` as one JSON object.
-    public static func append(_ r: Record, to bytes: inout [UInt8]) {
+    package static func append(_ r: Record, to bytes: inout [UInt8]) {
         let e = r.event
         func text(_ value: String?) {
             if let value { appendField(value, to: &bytes) }
@@ -115,7 +115,7 @@ public enum CSVExport {
     }
 
     /// Appends one field, quoted when it needs to be.
-    public static func appendField(_ value: String, to bytes: inout [UInt8]) {
+    package static func appendField(_ value: String, to bytes: inout [UInt8]) {
         var value = value
         value.withUTF8 { utf8 in
             guard utf8.contains(where: needsQuotes) else {

@@ -1,7 +1,7 @@
 import Foundation
 
 /// How usage rows are ordered for display.
-public enum UsageOrder: String, CaseIterable, Hashable, Sendable {
+package enum UsageOrder: String, CaseIterable, Hashable, Sendable {
     /// Highest cost first (the report's own order).
     case cost
     /// Most requests first.
@@ -12,7 +12,7 @@ public enum UsageOrder: String, CaseIterable, Hashable, Sendable {
 
 extension UsageReport {
     /// The rows in `order`, at most `limit` of them.
-    public func rows(orderedBy order: UsageOrder, limit: Int? = nil) -> [UsageRow] {
+    package func rows(orderedBy order: UsageOrder, limit: Int? = nil) -> [UsageRow] {
         var rows = self.rows
         switch order {
         case .cost: break
@@ -26,7 +26,7 @@ extension UsageReport {
     /// The report as JSON: `{"group_by":[…],"rows":[…],"totals":{…}}`, each row with its group
     /// keys then the metrics (cost as an exact decimal, latencies in milliseconds). The shape
     /// the CLI's `usage --format json` prints and the HTTP API's `/v1/usage` returns.
-    public func json(rows: [UsageRow]? = nil) -> JSONValue {
+    package func json(rows: [UsageRow]? = nil) -> JSONValue {
         .object([
             JSONMember("group_by", .array(groupBy.map { .string($0.rawValue) })),
             JSONMember("rows", .array((rows ?? self.rows).map { $0.json(keys: groupBy) })),
@@ -37,7 +37,7 @@ extension UsageReport {
 
 extension UsageRow {
     /// The row as a JSON object: its values for `keys`, then the metrics.
-    public func json(keys: [UsageGroup]) -> JSONValue {
+    package func json(keys: [UsageGroup]) -> JSONValue {
         var members = zip(keys, group).map { JSONMember($0.rawValue, .string($1)) }
         members += [
             JSONMember("requests", .integer(requests)),
@@ -69,7 +69,7 @@ extension VerificationReport {
     ///
     /// `torn_tail` (or null) and `recoveries` list what a strict check (`strict`, the CLI's
     /// `--strict`) also fails on; `ok` is then ``isPristine`` rather than ``isIntact``.
-    public func json(seconds: Double, strict: Bool = false) -> JSONValue {
+    package func json(seconds: Double, strict: Bool = false) -> JSONValue {
         func seq(_ s: SequenceNumber?) -> JSONValue { s.map { .integer($0.rawValue) } ?? .null }
         let issues: [JSONValue] = issues.map { issue in
             .object([

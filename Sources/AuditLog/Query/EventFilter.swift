@@ -1,3 +1,5 @@
+import struct Foundation.Date
+
 /// A half-open window of event time, `[since, until)`; nil bounds are open.
 public struct TimeWindow: Hashable, Sendable {
     /// Inclusive lower bound.
@@ -10,8 +12,19 @@ public struct TimeWindow: Hashable, Sendable {
         self.until = until
     }
 
+    /// The events of `[range.lowerBound, range.upperBound)`.
+    public init(_ range: Range<Date>) {
+        self.init(since: Timestamp(range.lowerBound), until: Timestamp(range.upperBound))
+    }
+
     /// All of time.
     public static let all = TimeWindow()
+
+    /// The last `duration` up to `now`, open at the end so that events arriving while a
+    /// query runs are included: `.last(.seconds(3600))`, `.last(.hours(1))`.
+    public static func last(_ duration: Duration, now: Timestamp = .now) -> TimeWindow {
+        TimeWindow(since: now - duration)
+    }
 
     func contains(_ nanos: Int64) -> Bool {
         (since.map { nanos >= $0.nanosSinceEpoch } ?? true) && (until.map { nanos < $0.nanosSinceEpoch } ?? true)
@@ -46,7 +59,7 @@ public struct EventFilter: Hashable, Sendable {
     }
 
     /// No filter.
-    public var isEmpty: Bool { conditions.isEmpty }
+    package var isEmpty: Bool { conditions.isEmpty }
 
     /// Every condition as (field, accepted values), the sugar folded in.
     var conditions: [(field: String, values: Set<String>)] {
@@ -60,7 +73,7 @@ public struct EventFilter: Hashable, Sendable {
 
     /// The reference predicate: whether `event` passes. The query engine gives the same answers
     /// from index columns wherever it can.
-    public func matches(_ event: AuditEvent) -> Bool {
+    package func matches(_ event: AuditEvent) -> Bool {
         for (field, values) in conditions {
             guard let text = event.fieldText(field), values.contains(text) else { return false }
         }
@@ -72,7 +85,7 @@ extension AuditEvent {
     /// The JSON text of a top-level field for equality filters: strings as they are, numbers in
     /// their canonical form, booleans as `true`/`false`; objects and arrays as compact JSON.
     /// Nil when the event does not have the field.
-    public func fieldText(_ name: String) -> String? {
+    package func fieldText(_ name: String) -> String? {
         switch name {
         case "id": return id
         case "event_type": return eventType

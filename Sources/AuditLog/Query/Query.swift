@@ -11,7 +11,7 @@ public struct Query: Hashable, Sendable {
     public var order: ReadOrder
     /// At most this many records (nil: all).
     public var limit: Int?
-    /// Resume after the last record of a previous page (its ``QueryIterator/nextCursor``).
+    /// Resume after the last record of a previous page (``QueryPage/nextCursor``).
     public var cursor: String?
 
     public init(window: TimeWindow = .all, filter: EventFilter = EventFilter(), order: ReadOrder = .newestFirst, limit: Int? = nil, cursor: String? = nil) {
@@ -24,12 +24,12 @@ public struct Query: Hashable, Sendable {
 
     /// A cursor that resumes a query of this `order` just after `seq` (oldest first: the
     /// records after it; newest first: the records before it).
-    public static func cursor(after seq: SequenceNumber, order: ReadOrder) -> String {
+    package static func cursor(after seq: SequenceNumber, order: ReadOrder) -> String {
         QueryCursor.encode(seq: seq, order: order)
     }
 
     /// The reference predicate (window and filter) the engine's answers equal.
-    public func matches(_ event: AuditEvent) -> Bool {
+    package func matches(_ event: AuditEvent) -> Bool {
         window.contains(event.timestamp.nanosSinceEpoch) && filter.matches(event)
     }
 }
@@ -54,8 +54,9 @@ enum QueryCursor {
 
 /// Runs a ``Query`` over a snapshot of the log: picks the segments whose event-time range
 /// overlaps the window, tests index columns, and decodes only the records that pass (one frame
-/// at a time). Synchronous; ``QuerySequence`` wraps it as an `AsyncSequence`.
-public final class QueryIterator {
+/// at a time). Synchronous and single-consumer: ``AuditLog/query(_:)`` streams it in batches
+/// read on ``BlockingIO``; the adapters page and export with it directly.
+package final class QueryIterator {
     private let context: LogReadContext
     private let query: Query
     private let segments: [SegmentInfo]
@@ -98,13 +99,13 @@ public final class QueryIterator {
 
     /// After the last record of a page: the cursor to fetch the next page with, nil when the
     /// query has no more results.
-    public var nextCursor: String? {
+    package var nextCursor: String? {
         guard let lastSeq, lookahead != nil || pendingOrdinal != nil || !exhausted else { return nil }
         return QueryCursor.encode(seq: lastSeq, order: query.order)
     }
 
     /// The next matching record, or nil when there is none (or the limit is reached).
-    public func next() throws(AuditLogError) -> Record? {
+    package func next() throws(AuditLogError) -> Record? {
         if let ordinal = pendingOrdinal, let view {
             pendingOrdinal = nil
             lookahead = Record(seq: SequenceNumber(view.segment.firstSeq.rawValue + UInt64(ordinal)), event: try fetch(ordinal))
@@ -134,7 +135,7 @@ public final class QueryIterator {
     /// Appends the next matching record as JSON (with its seq) to `out`, straight from its
     /// stored bytes when the filter needs no decoded event; false at the end. The bytes equal
     /// `record.event.appendJSON(to:seq:)`.
-    public func nextJSON(into out: inout [UInt8]) throws(AuditLogError) -> Bool {
+    package func nextJSON(into out: inout [UInt8]) throws(AuditLogError) -> Bool {
         guard !needsEvent, lookahead == nil else {
             guard let record = try next() else { return false }
             record.event.appendJSON(to: &out, seq: record.seq)
@@ -229,44 +230,6 @@ public final class QueryIterator {
     }
 }
 
-/// Query results as an `AsyncSequence`; each step reads at most one frame.
-public struct QuerySequence: AsyncSequence, Sendable {
-    public typealias Element = Record
-    public typealias Failure = AuditLogError
-
-    let context: LogReadContext
-    let segments: [SegmentInfo]
-    let query: Query
-
-    /// Wraps a ``QueryIterator``.
-    public struct AsyncIterator: AsyncIteratorProtocol {
-        public typealias Element = Record
-        public typealias Failure = AuditLogError
-        let iterator: Result<QueryIterator, AuditLogError>
-
-        public mutating func next() async throws(AuditLogError) -> Record? {
-            try iterator.get().next()
-        }
-
-        public mutating func next(isolation actor: isolated (any Actor)?) async throws(AuditLogError) -> Record? {
-            try iterator.get().next()
-        }
-    }
-
-    public func makeAsyncIterator() -> AsyncIterator {
-        do throws(AuditLogError) {
-            return AsyncIterator(iterator: .success(try makeIterator()))
-        } catch {
-            return AsyncIterator(iterator: .failure(error))
-        }
-    }
-
-    /// A synchronous iterator over the same results (for the CLI and pages).
-    public func makeIterator() throws(AuditLogError) -> QueryIterator {
-        try QueryIterator(context, segments: segments, query: query)
-    }
-}
-
 /// One page of results and the cursor for the next.
 public struct QueryPage: Sendable, Hashable {
     /// The records, in query order.
@@ -276,11 +239,11 @@ public struct QueryPage: Sendable, Hashable {
 }
 
 /// One page of results as JSON (``AuditLog/pageJSON(_:)``) and the cursor for the next.
-public struct QueryJSONPage: Sendable, Hashable {
+package struct QueryJSONPage: Sendable, Hashable {
     /// A JSON array of the events, in query order, each with its `seq`.
-    public var json: [UInt8]
+    package var json: [UInt8]
     /// Events in the page.
-    public var count: Int
+    package var count: Int
     /// Pass as ``Query/cursor`` to get the next page; nil when there is none.
-    public var nextCursor: String?
+    package var nextCursor: String?
 }

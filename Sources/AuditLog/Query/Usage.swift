@@ -52,17 +52,17 @@ public struct UsageRow: Hashable, Sendable {
     public var p95LatencyMicros: Int64?
     /// True when a sum (tokens, cost or latency) exceeds what its 64-bit field holds: that
     /// field then shows its maximum, `Int64.max`. Only a log holding events written before
-    /// the limits of ``EventLimits`` can get there.
+    /// the per-event input limits (docs/FORMAT.md, "Input limits") can get there.
     public var isSaturated: Bool
 
     /// Input plus output tokens (saturating, like the sums).
-    public var tokens: Int64 {
+    package var tokens: Int64 {
         let (sum, overflow) = tokensIn.addingReportingOverflow(tokensOut)
         return overflow ? .max : sum
     }
 
     /// Cache hits ÷ requests (0 when there are no requests).
-    public var cacheHitRate: Double { requests > 0 ? Double(cacheHits) / Double(requests) : 0 }
+    package var cacheHitRate: Double { requests > 0 ? Double(cacheHits) / Double(requests) : 0 }
 
     init(group: [String?], _ a: UsageAggregate) {
         self.group = group
@@ -90,9 +90,9 @@ public struct UsageReport: Hashable, Sendable {
     /// All groups together.
     public var totals: UsageRow
     /// Segments answered from their rollups.
-    public var segmentsFromRollups: Int
+    package var segmentsFromRollups: Int
     /// Segments whose index columns (or records) were scanned.
-    public var segmentsScanned: Int
+    package var segmentsScanned: Int
 }
 
 /// Per-segment scan results, filled from concurrent workers (each writes only its own slot).

@@ -112,8 +112,7 @@ extension AuditLog {
     /// Every range recorded by the `retention.sweep` records still in the log.
     func existingSweptRanges() async throws(AuditLogError) -> [SweptRange] {
         var ranges: [SweptRange] = []
-        let iterator = try query(Query(filter: EventFilter(fields: ["event_type": [SweepRecord.eventType]]), order: .oldestFirst)).makeIterator()
-        while let record = try iterator.next() {
+        for record in try await collect(Query(filter: EventFilter(fields: ["event_type": [SweepRecord.eventType]]), order: .oldestFirst)) {
             for r in SweptRange.ranges(in: record.event) where !ranges.contains(r) { ranges.append(r) }
         }
         return ranges
@@ -122,14 +121,13 @@ extension AuditLog {
     /// The newest `retention.sweep` record with a seq after `seq` (anywhere in the log when
     /// nil), or nil when there is none. Reads the event-type column of the segments past `seq`
     /// only: a caller that remembers the head it last looked at reads each segment once.
-    public func latestSweep(after seq: SequenceNumber? = nil) async throws(AuditLogError) -> SweepEntry? {
+    package func latestSweep(after seq: SequenceNumber? = nil) async throws(AuditLogError) -> SweepEntry? {
         let sweeps = Query(
             filter: EventFilter(fields: ["event_type": [SweepRecord.eventType]]), order: .oldestFirst,
             cursor: seq.map { Query.cursor(after: $0, order: .oldestFirst) }
         )
-        let sequence = query(sweeps)
         return try await BlockingIO.run { () throws(AuditLogError) in
-            let iterator = try sequence.makeIterator()
+            let iterator = try self.queryIterator(sweeps)
             var latest: Record?
             while let record = try iterator.next() { latest = record }
             return latest.map { SweepEntry(seq: $0.seq, time: $0.event.timestamp, ranges: SweptRange.ranges(in: $0.event)) }
@@ -142,8 +140,7 @@ extension AuditLog {
     public func holds() async throws(AuditLogError) -> [LegalHold] {
         var placed: [LegalHold] = []
         var released = Set<String>()
-        let iterator = try query(Query(filter: EventFilter(fields: ["event_type": [Self.holdPlaced, Self.holdReleased]]), order: .oldestFirst)).makeIterator()
-        while let record = try iterator.next() {
+        for record in try await collect(Query(filter: EventFilter(fields: ["event_type": [Self.holdPlaced, Self.holdReleased]]), order: .oldestFirst)) {
             let e = record.event
             if e.eventType == Self.holdReleased {
                 if let id = e.details?["hold_id"]?.stringValue { released.insert(id) }

@@ -13,6 +13,11 @@ public struct RetentionPolicy: Hashable, Sendable {
         self.maxTotalBytes = maxTotalBytes
     }
 
+    /// A policy keeping events for `maxAge` (and, optionally, at most `maxTotalBytes`).
+    public init(maxAge: Duration, maxTotalBytes: Int64? = nil) {
+        self.init(maxAgeNanos: maxAge.nanoseconds, maxTotalBytes: maxTotalBytes)
+    }
+
     /// A policy of `days` days.
     public static func days(_ days: Int) -> RetentionPolicy {
         RetentionPolicy(maxAgeNanos: Int64(days) * 86_400_000_000_000)
@@ -22,11 +27,11 @@ public struct RetentionPolicy: Hashable, Sendable {
 /// What a sweep removed (or, in a dry run, would remove).
 public struct SweepReport: Hashable, Sendable {
     /// The removed seq ranges this sweep recorded.
-    public var ranges: [SweptRange]
+    package var ranges: [SweptRange]
     /// The removed segments.
-    public var segments: [SegmentInfo]
+    package var segments: [SegmentInfo]
     /// Expired segments kept because a legal hold covers them.
-    public var heldSegments: [SegmentInfo]
+    package var heldSegments: [SegmentInfo]
     /// Bytes freed (segment and index files).
     public var bytesFreed: Int64
     /// Records removed.
@@ -61,14 +66,14 @@ public struct LegalHold: Hashable, Sendable {
 }
 
 /// A `retention.sweep` record in the log: when the sweep ran and what it removed.
-public struct SweepEntry: Hashable, Sendable {
+package struct SweepEntry: Hashable, Sendable {
     /// The record's seq.
-    public var seq: SequenceNumber
+    package var seq: SequenceNumber
     /// When the sweep ran (the record's event time).
-    public var time: Timestamp
+    package var time: Timestamp
     /// The seq ranges it deleted.
-    public var ranges: [SweptRange]
+    package var ranges: [SweptRange]
 
     /// Records the sweep deleted.
-    public var records: UInt64 { ranges.reduce(0) { $0 + $1.records } }
+    package var records: UInt64 { ranges.reduce(0) { $0 + $1.records } }
 }

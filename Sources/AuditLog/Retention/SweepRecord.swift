@@ -1,25 +1,25 @@
 /// A run of seqs a retention sweep removed, as its `retention.sweep` record names it: what
 /// lets `verify` tell a sanctioned deletion from a missing file.
-public struct SweptRange: Hashable, Sendable {
+package struct SweptRange: Hashable, Sendable {
     /// First seq removed.
-    public var firstSeq: SequenceNumber
+    package var firstSeq: SequenceNumber
     /// Last seq removed.
-    public var lastSeq: SequenceNumber
+    package var lastSeq: SequenceNumber
     /// The chain value before the first removed record (`h(firstSeq - 1)`).
-    public var chainBefore: ChainHash
+    package var chainBefore: ChainHash
     /// The chain value after the last removed record (`h(lastSeq)`): the anchor of the
     /// segment that follows.
-    public var chainAfter: ChainHash
+    package var chainAfter: ChainHash
     /// The removed segment files, relative to the log directory.
-    public var segments: [String]
+    package var segments: [String]
     /// Records removed.
-    public var records: UInt64
+    package var records: UInt64
     /// Segment file bytes removed.
-    public var bytes: Int64
+    package var bytes: Int64
     /// The earliest event time removed (nil in records written before it was kept).
-    public var minTime: Timestamp?
+    package var minTime: Timestamp?
     /// The latest event time removed (nil in records written before it was kept).
-    public var maxTime: Timestamp?
+    package var maxTime: Timestamp?
 
     var jsonValue: JSONValue {
         var members = [

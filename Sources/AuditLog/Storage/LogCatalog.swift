@@ -1,25 +1,25 @@
 /// What was repaired when a log was opened for writing.
-public struct RecoveryReport: Hashable, Sendable, CustomStringConvertible {
+package struct RecoveryReport: Hashable, Sendable, CustomStringConvertible {
     /// The segment whose tail was cut, relative to the log directory.
-    public var file: String
+    package var file: String
     /// Where the cut was made (the end of the last complete frame).
-    public var offset: Int64
+    package var offset: Int64
     /// Bytes removed.
-    public var bytesRemoved: Int64
+    package var bytesRemoved: Int64
     /// Why they were incomplete.
-    public var reason: String
+    package var reason: String
     /// The seq the cut bytes would have started at (nil for a segment file whose header never
     /// completed: it held no records).
-    public var firstSeq: SequenceNumber?
+    package var firstSeq: SequenceNumber?
     /// The last seq they would have held, when their frame header was complete.
-    public var lastSeq: SequenceNumber?
+    package var lastSeq: SequenceNumber?
     /// The file keeping the cut bytes, relative to the log directory (nil when nothing was
     /// kept: a header that never completed holds no records).
-    public var keptFile: String?
+    package var keptFile: String?
     /// SHA-256 of the cut bytes, lowercase hex.
-    public var sha256: String?
+    package var sha256: String?
 
-    public var description: String {
+    package var description: String {
         let kept = keptFile.map { "; kept in '\($0)'" } ?? ""
         return "cut \(bytesRemoved) bytes of an incomplete final frame from '\(file)' at byte offset \(offset) (\(reason))\(kept)"
     }

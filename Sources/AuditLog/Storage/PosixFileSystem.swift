@@ -164,16 +164,16 @@ final class PosixLock: FileLock, @unchecked Sendable {
 }
 
 /// A failed system call: its name and errno.
-public struct SystemCallError: Error, Sendable, CustomStringConvertible {
+package struct SystemCallError: Error, Sendable, CustomStringConvertible {
     /// The call, e.g. `pwrite`.
-    public var call: String
+    package var call: String
     /// The errno value.
-    public var errno: Int32
+    package var errno: Int32
     /// `strerror(errno)`.
-    public var reason: String
+    package var reason: String
 
     /// Whether the call failed because the file does not exist (`ENOENT`).
-    public var isNotFound: Bool { errno == ENOENT }
+    package var isNotFound: Bool { errno == ENOENT }
 
-    public var description: String { "'\(call)' system call failed with '(\(errno)) \(reason)'" }
+    package var description: String { "'\(call)' system call failed with '(\(errno)) \(reason)'" }
 }

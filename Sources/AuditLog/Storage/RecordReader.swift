@@ -10,8 +10,9 @@ public enum ReadOrder: Sendable, Hashable {
 /// frame at a time (never a whole segment) from a snapshot of the log's segments taken when
 /// it was made, so it sees a consistent prefix while a writer appends.
 ///
-/// Not thread-safe: one consumer at a time. ``RecordSequence`` wraps it as an `AsyncSequence`.
-public final class RecordReader {
+/// Not thread-safe: one consumer at a time (``AuditLog/records(_:order:)`` streams it in
+/// batches read on the I/O executor).
+package final class RecordReader {
     private let directory: LogDirectory
     private let segments: [SegmentInfo]
     private let lower: SequenceNumber
@@ -26,11 +27,12 @@ public final class RecordReader {
     private var bufferPosition = 0
     private var finished = false
 
-    init(_ directory: LogDirectory, segments: [SegmentInfo], range: ClosedRange<SequenceNumber>, order: ReadOrder) {
+    /// A reader of `range` (nothing when nil) in `segments`.
+    init(_ directory: LogDirectory, segments: [SegmentInfo], range: ClosedRange<SequenceNumber>?, order: ReadOrder) {
         self.directory = directory
         self.segments = segments
-        self.lower = range.lowerBound
-        self.upper = range.upperBound
+        self.lower = range?.lowerBound ?? SequenceNumber(1)
+        self.upper = range?.upperBound ?? SequenceNumber(1)
         self.order = order
         // The last segment starting at or before the bound we start from.
         let start = order == .oldestFirst ? lower : upper
@@ -47,11 +49,11 @@ public final class RecordReader {
             }
         }
         segmentIndex = segments.isEmpty ? 0 : found
-        finished = segments.isEmpty || range.isEmpty
+        finished = segments.isEmpty || range == nil
     }
 
     /// The next record, or nil at the end of the range.
-    public func next() throws(AuditLogError) -> Record? {
+    package func next() throws(AuditLogError) -> Record? {
         while true {
             if bufferPosition < buffer.count {
                 let record = buffer[bufferPosition]
@@ -160,40 +162,4 @@ public final class RecordReader {
         }
     }
 
-}
-
-/// Records of a seq range as an `AsyncSequence`. Each step reads at most one frame (tens of
-/// kilobytes, usually from the page cache) on the calling task.
-public struct RecordSequence: AsyncSequence, Sendable {
-    public typealias Element = Record
-    public typealias Failure = AuditLogError
-
-    let directory: LogDirectory
-    let segments: [SegmentInfo]
-    let range: ClosedRange<SequenceNumber>
-    let order: ReadOrder
-
-    /// Reads one frame at a time through a ``RecordReader``.
-    public struct AsyncIterator: AsyncIteratorProtocol {
-        public typealias Element = Record
-        public typealias Failure = AuditLogError
-        let reader: RecordReader
-
-        public mutating func next() async throws(AuditLogError) -> Record? {
-            try reader.next()
-        }
-
-        public mutating func next(isolation actor: isolated (any Actor)?) async throws(AuditLogError) -> Record? {
-            try reader.next()
-        }
-    }
-
-    public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(reader: makeReader())
-    }
-
-    /// A synchronous cursor over the same records.
-    public func makeReader() -> RecordReader {
-        RecordReader(directory, segments: segments, range: range, order: order)
-    }
 }

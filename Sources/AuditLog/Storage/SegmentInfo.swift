@@ -1,36 +1,36 @@
 /// What one segment file holds, from its header and footer (or, for the active segment, from a
 /// scan of its frames). A snapshot: the log hands out copies, and changes only its own.
-public struct SegmentInfo: Hashable, Sendable {
+package struct SegmentInfo: Hashable, Sendable {
     /// File name inside `segments/`, e.g. `00000000000000000001.seg`.
-    public internal(set) var fileName: String
+    package internal(set) var fileName: String
     /// The seq of its first record.
-    public internal(set) var firstSeq: SequenceNumber
+    package internal(set) var firstSeq: SequenceNumber
     /// Number of records.
-    public internal(set) var recordCount: UInt64
+    package internal(set) var recordCount: UInt64
     /// Earliest event time (nil when empty).
-    public internal(set) var minTimestamp: Timestamp?
+    package internal(set) var minTimestamp: Timestamp?
     /// Latest event time (nil when empty).
-    public internal(set) var maxTimestamp: Timestamp?
+    package internal(set) var maxTimestamp: Timestamp?
     /// Start of the time partition the segment was opened for.
-    public internal(set) var partitionStart: Timestamp
+    package internal(set) var partitionStart: Timestamp
     /// Bytes of the file (header, frames and footer).
-    public internal(set) var bytes: Int64
+    package internal(set) var bytes: Int64
     /// Bytes of record data before compression.
-    public internal(set) var rawPayloadBytes: UInt64
+    package internal(set) var rawPayloadBytes: UInt64
     /// Number of frames.
-    public internal(set) var frameCount: UInt64
+    package internal(set) var frameCount: UInt64
     /// True once the footer is written; the segment never changes again.
-    public internal(set) var isSealed: Bool
+    package internal(set) var isSealed: Bool
     /// The chain value before its first record.
-    public internal(set) var anchor: ChainHash
+    package internal(set) var anchor: ChainHash
     /// The chain value after its last record (the anchor when empty).
-    public internal(set) var chainAfter: ChainHash
+    package internal(set) var chainAfter: ChainHash
     /// Why the segment cannot be read, when a reader found it damaged at open (its counts and
     /// time range are then only bounds from its neighbours); nil when intact.
-    public internal(set) var damage: SegmentDamage?
+    package internal(set) var damage: SegmentDamage?
 
     /// The seq of its last record (nil when empty).
-    public var lastSeq: SequenceNumber? {
+    package var lastSeq: SequenceNumber? {
         recordCount == 0 ? nil : SequenceNumber(firstSeq.rawValue + recordCount - 1)
     }
 
@@ -109,7 +109,7 @@ public struct SegmentInfo: Hashable, Sendable {
 }
 
 /// Why a segment cannot be read.
-public enum SegmentDamage: Hashable, Sendable, CustomStringConvertible {
+package enum SegmentDamage: Hashable, Sendable, CustomStringConvertible {
     /// Its header does not decode or does not belong here (another log, another name).
     case header(reason: String)
     /// Its frames or footer are damaged at `offset`, first at `seq` when known (or the file
@@ -117,25 +117,25 @@ public enum SegmentDamage: Hashable, Sendable, CustomStringConvertible {
     case body(offset: Int64, seq: SequenceNumber?, reason: String)
 
     /// What is wrong.
-    public var reason: String {
+    package var reason: String {
         switch self {
         case .header(let reason), .body(_, _, let reason): reason
         }
     }
 
     /// Where, when known.
-    public var offset: Int64? {
+    package var offset: Int64? {
         if case .body(let offset, _, _) = self { return offset }
         return nil
     }
 
     /// The first seq affected, when known.
-    public var seq: SequenceNumber? {
+    package var seq: SequenceNumber? {
         if case .body(_, let seq, _) = self { return seq }
         return nil
     }
 
-    public var description: String { reason }
+    package var description: String { reason }
 
     /// The damage an open found, from its error.
     init(_ error: AuditLogError) {

@@ -7,7 +7,7 @@ import Foundation
 /// caching, reasoning tokens, policies and redactions where they fired, and about 0.2%
 /// administrative events. Times run from `end - days` to `end`, mostly in order, with 1% of
 /// events up to five minutes late. The same seed gives the same events.
-public struct EventGenerator: Sendable {
+package struct EventGenerator: Sendable {
     struct Model {
         let name: String
         let provider: String
@@ -60,7 +60,7 @@ public struct EventGenerator: Sendable {
     private let cumulativeModelWeights: [Double]
 
     /// A generator of `count` events ending at `end`, spread over `days`.
-    public init(seed: UInt64, count: Int, days: Double, end: Timestamp) {
+    package init(seed: UInt64, count: Int, days: Double, end: Timestamp) {
         rng = SplitMix64(seed: seed)
         self.count = max(0, count)
         spanNanos = Int64(max(0, days) * 86_400e9)
@@ -71,13 +71,13 @@ public struct EventGenerator: Sendable {
 
     /// The default end: the start of the current UTC hour, so runs in the same hour repeat
     /// byte for byte and "the last hour" still holds recent events.
-    public static var defaultEnd: Timestamp {
+    package static var defaultEnd: Timestamp {
         let now = Timestamp.now.nanosSinceEpoch
         return Timestamp(nanosSinceEpoch: now - now % 3_600_000_000_000)
     }
 
     /// The next event, or nil after `count`.
-    public mutating func next() -> AuditEvent? {
+    package mutating func next() -> AuditEvent? {
         guard index < count else { return nil }
         let i = index
         index += 1

@@ -40,39 +40,39 @@ public struct VerificationIssue: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// The remains of an interrupted write at the end of the active segment, as a reader finds it.
-public struct TornTail: Hashable, Sendable {
+package struct TornTail: Hashable, Sendable {
     /// The segment, relative to the log directory.
-    public var file: String
+    package var file: String
     /// Where the incomplete frame starts.
-    public var offset: Int64
+    package var offset: Int64
     /// Its bytes, to the end of the file.
-    public var bytes: Int64
+    package var bytes: Int64
     /// Why it is a torn write and not damage.
-    public var reason: String
+    package var reason: String
 }
 
 /// A `log.recovered` record: a torn tail a writer cut, what it held and where its bytes are
 /// kept.
-public struct RecoveryRecord: Hashable, Sendable {
+package struct RecoveryRecord: Hashable, Sendable {
     /// The record's own seq.
-    public var seq: SequenceNumber
+    package var seq: SequenceNumber
     /// When the cut was made.
-    public var time: Timestamp
+    package var time: Timestamp
     /// The first seq the cut bytes would have held.
-    public var firstSeq: SequenceNumber?
+    package var firstSeq: SequenceNumber?
     /// The last seq the cut bytes would have held, when their frame header was complete.
-    public var lastSeq: SequenceNumber?
+    package var lastSeq: SequenceNumber?
     /// Bytes cut.
-    public var bytes: Int64
+    package var bytes: Int64
     /// SHA-256 of the cut bytes, lowercase hex.
-    public var sha256: String
+    package var sha256: String
     /// The file that keeps them, relative to the log directory.
-    public var file: String
+    package var file: String
     /// What is found of that file now.
-    public var kept: KeptState
+    package var kept: KeptState
 
     /// The state of a kept cut file.
-    public enum KeptState: String, Hashable, Sendable {
+    package enum KeptState: String, Hashable, Sendable {
         /// There, with the bytes the record describes.
         case intact
         /// There, with other bytes: the evidence was altered.
@@ -83,18 +83,18 @@ public struct RecoveryRecord: Hashable, Sendable {
 }
 
 /// The check of a pinned head (`verify --expect-head SEQ:HEX`).
-public struct PinnedHeadCheck: Hashable, Sendable {
+package struct PinnedHeadCheck: Hashable, Sendable {
     /// The pinned seq.
-    public var seq: SequenceNumber
+    package var seq: SequenceNumber
     /// The pinned chain value.
-    public var expected: ChainHash
+    package var expected: ChainHash
     /// The chain value the log has for that seq now (from a sweep record when swept), if any.
-    public var found: ChainHash?
+    package var found: ChainHash?
     /// The outcome.
-    public var status: Status
+    package var status: Status
 
     /// The outcome of the check.
-    public enum Status: String, Hashable, Sendable {
+    package enum Status: String, Hashable, Sendable {
         /// The log holds the seq with the pinned chain value.
         case matches
         /// The chain value differs: the log was rewritten at or before that seq.
@@ -110,20 +110,20 @@ public struct PinnedHeadCheck: Hashable, Sendable {
 }
 
 /// Progress of a long verification, reported as segments are checked.
-public struct VerificationProgress: Sendable, Hashable {
+package struct VerificationProgress: Sendable, Hashable {
     /// File bytes checked so far.
-    public var bytesDone: Int64
+    package var bytesDone: Int64
     /// File bytes to check in all.
-    public var bytesTotal: Int64
+    package var bytesTotal: Int64
     /// Records checked so far.
-    public var recordsDone: UInt64
+    package var recordsDone: UInt64
     /// Segments finished so far.
-    public var segmentsDone: Int
+    package var segmentsDone: Int
     /// Segments to check in all.
-    public var segmentsTotal: Int
+    package var segmentsTotal: Int
 }
 
-/// The result of ``AuditLog/verify(_:progress:)``: every issue found, not just the first.
+/// The result of ``AuditLog/verify(_:)``: every issue found, not just the first.
 public struct VerificationReport: Sendable, Hashable {
     /// Problems, in file order.
     public var issues: [VerificationIssue]
@@ -132,9 +132,9 @@ public struct VerificationReport: Sendable, Hashable {
     /// Records checked.
     public var recordsChecked: UInt64
     /// Bytes of record data (uncompressed leaves) hashed.
-    public var recordBytes: UInt64
+    package var recordBytes: UInt64
     /// Bytes of segment files read.
-    public var fileBytes: Int64
+    package var fileBytes: Int64
     /// First seq checked (nil when no record was).
     public var firstSeq: SequenceNumber?
     /// Last seq checked (nil when no record was).
@@ -142,17 +142,17 @@ public struct VerificationReport: Sendable, Hashable {
     /// The chain value after the last record checked.
     public var chainHead: ChainHash?
     /// Records absent because retention sweeps, recorded in the chain, removed them.
-    public var sweptRecords: UInt64 = 0
+    package var sweptRecords: UInt64 = 0
     /// An incomplete frame at the end of the active segment: a write in progress (or one a
     /// writer will cut, keep and record at its next open). Not an issue; not verified.
-    public var tail: TornTail?
+    package var tail: TornTail?
     /// The `log.recovered` records in the log: every torn tail a writer cut, kept and recorded.
-    public var recoveries: [RecoveryRecord] = []
+    package var recoveries: [RecoveryRecord] = []
     /// What became of the pinned head of ``VerificationOptions/expectedHead``, when one was given.
-    public var pinnedHead: PinnedHeadCheck?
+    package var pinnedHead: PinnedHeadCheck?
 
     /// ``tail`` as a tuple.
-    public var unverifiedTail: (file: String, offset: Int64, bytes: Int64)? {
+    package var unverifiedTail: (file: String, offset: Int64, bytes: Int64)? {
         tail.map { ($0.file, $0.offset, $0.bytes) }
     }
 
@@ -164,7 +164,7 @@ public struct VerificationReport: Sendable, Hashable {
     public var isPristine: Bool { isIntact && tail == nil && recoveries.isEmpty }
 
     /// The issue with the lowest seq (or the first one found when none names a seq).
-    public var firstIssue: VerificationIssue? {
+    package var firstIssue: VerificationIssue? {
         issues.min { a, b in
             switch (a.seq, b.seq) {
             case let (x?, y?): x < y

@@ -7,7 +7,7 @@ public struct VerificationOptions: Sendable, Hashable {
     /// Also decode every record (slower; the chain already proves integrity).
     public var deep = false
     /// Segments checked at once; defaults to the number of cores.
-    public var parallelism: Int
+    package var parallelism: Int
     /// A head an auditor pinned earlier (from `/v1/head` or a verify report): the log must
     /// still hold that seq with that chain value, or a retention sweep record must account for
     /// its removal. Verification then covers the segment holding it, whatever ``fromSeq`` says.
@@ -280,20 +280,24 @@ private final class ProgressCounters: Sendable {
 extension AuditLog {
     /// Verifies every checksum, chain link, anchor and summary of the log (or from the segment
     /// holding `options.fromSeq` on), collecting every issue rather than stopping at the first.
-    /// `progress` is called as segments are checked, from any thread.
-    public func verify(
-        _ options: VerificationOptions = VerificationOptions(),
-        progress: (@Sendable (VerificationProgress) -> Void)? = nil
-    ) async throws(AuditLogError) -> VerificationReport {
+    public func verify(_ options: VerificationOptions = VerificationOptions()) async throws(AuditLogError) -> VerificationReport {
+        try await Verifier.run(files, options: options, progress: nil)
+    }
+
+    /// ``verify(_:)`` calling `progress` as segments are checked, from any thread (the CLI's
+    /// progress line).
+    package func verify(_ options: VerificationOptions, progress: @escaping @Sendable (VerificationProgress) -> Void) async throws(AuditLogError) -> VerificationReport {
         try await Verifier.run(files, options: options, progress: progress)
     }
 
     /// Verifies the log in `directory` without opening it (no lock, no repair): works on a log
     /// being written and on one too damaged to open.
-    public static func verify(
-        directory: String, options: VerificationOptions = VerificationOptions(),
-        progress: (@Sendable (VerificationProgress) -> Void)? = nil
-    ) async throws(AuditLogError) -> VerificationReport {
+    public static func verify(directory: String, options: VerificationOptions = VerificationOptions()) async throws(AuditLogError) -> VerificationReport {
+        try await Verifier.run(LogDirectory(path: directory), options: options, progress: nil)
+    }
+
+    /// ``verify(directory:options:)`` calling `progress` as segments are checked.
+    package static func verify(directory: String, options: VerificationOptions, progress: @escaping @Sendable (VerificationProgress) -> Void) async throws(AuditLogError) -> VerificationReport {
         try await Verifier.run(LogDirectory(path: directory), options: options, progress: progress)
     }
 

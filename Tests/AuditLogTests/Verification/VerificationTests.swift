@@ -113,7 +113,7 @@ import Testing
         try await withTemporaryDirectory { dir in
             try await threeSegmentLog(dir)
             let seen = ProgressLog()
-            _ = try await AuditLog.verify(directory: dir) { seen.add($0) }
+            _ = try await AuditLog.verify(directory: dir, options: VerificationOptions()) { seen.add($0) }
             let last = try #require(seen.all.max { $0.segmentsDone < $1.segmentsDone })
             #expect(last.segmentsDone == 3 && last.segmentsTotal == 3)
             #expect(seen.all.map(\.bytesDone).max() == last.bytesTotal)

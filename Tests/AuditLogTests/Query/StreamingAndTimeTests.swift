@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+@testable import AuditLog
+
+/// The async streams of records and query results (batched reads on the I/O executor), and
+/// the `Date`/`Duration` conveniences the README uses.
+@Suite struct StreamingAndTimeTests {
+    @Test func streamsEveryRecordInBothOrdersAcrossBatchesAndSegments() async throws {
+        try await withTemporaryDirectory { dir in
+            let log = try await AuditLog.open(directory: dir, options: testOptions(segmentBytes: 32 << 10))
+            _ = try await log.append(events(5_000))
+            var seqs: [UInt64] = []
+            for try await r in log.records() { seqs.append(r.seq.rawValue) }
+            #expect(seqs == Array(1...5_000))
+            seqs = []
+            for try await r in log.records(SequenceNumber(10)...SequenceNumber(4_000), order: .newestFirst) { seqs.append(r.seq.rawValue) }
+            #expect(seqs == Array((10...4_000).reversed()))
+            var blocked = 0
+            for try await r in log.query(Query(filter: EventFilter(verdicts: [.block]), order: .oldestFirst)) {
+                #expect(r.event.verdict == .block)
+                blocked += 1
+            }
+            #expect(blocked == 1_250)
+            // Leaving early reads no further than the batch in hand.
+            var first: [UInt64] = []
+            for try await r in log.query(Query(order: .newestFirst)) {
+                first.append(r.seq.rawValue)
+                if first.count == 3 { break }
+            }
+            #expect(first == [5_000, 4_999, 4_998])
+            try await log.close()
+        }
+    }
+
+    @Test func aQueryThatCannotStartThrowsAtTheFirstStep() async throws {
+        try await withTemporaryDirectory { dir in
+            let log = try await AuditLog.open(directory: dir, options: testOptions())
+            _ = try await log.append(events(3))
+            let error = await #expect(throws: AuditLogError.self) {
+                for try await _ in log.query(Query(cursor: "not-a-cursor")) {}
+            }
+            #expect(error?.code == .invalidArgument)
+            try await log.close()
+        }
+    }
+
+    @Test func timeWindowsFromDurationsAndDates() {
+        let now = Timestamp(rfc3339: "2026-03-20T12:00:00Z")!
+        #expect(TimeWindow.last(.hours(1), now: now) == TimeWindow(since: Timestamp(rfc3339: "2026-03-20T11:00:00Z")!))
+        #expect(TimeWindow.last(.days(2), now: now).since == Timestamp(rfc3339: "2026-03-18T12:00:00Z")!)
+        #expect(TimeWindow.last(.minutes(90), now: now).since == Timestamp(rfc3339: "2026-03-20T10:30:00Z")!)
+        #expect(TimeWindow.last(.milliseconds(1), now: now).since?.nanosSinceEpoch == now.nanosSinceEpoch - 1_000_000)
+        let start = Date(timeIntervalSince1970: 1_000)
+        let window = TimeWindow(start..<start.addingTimeInterval(60))
+        #expect(window.since?.nanosSinceEpoch == 1_000_000_000_000 && window.until?.nanosSinceEpoch == 1_060_000_000_000)
+        #expect(window.contains(1_000_000_000_000) && !window.contains(1_060_000_000_000))
+    }
+
+    @Test func durationArithmeticSaturatesInsteadOfTrapping() {
+        let now = Timestamp(nanosSinceEpoch: 1_000)
+        #expect((now + .seconds(1)).nanosSinceEpoch == 1_000_001_000)
+        #expect((now - .nanoseconds(1_000)).nanosSinceEpoch == 0)
+        #expect((now + .seconds(Int64.max)).nanosSinceEpoch == Int64.max)
+        #expect((now - .seconds(Int64.max)).nanosSinceEpoch == 1_000 - Int64.max)
+        #expect((Timestamp(nanosSinceEpoch: -1_000) - .seconds(Int64.max)).nanosSinceEpoch == Int64.min)
+        #expect(Duration.days(Int64.max) == .seconds(Int64.max))
+        #expect(TimeWindow.last(.seconds(Int64.max), now: Timestamp(nanosSinceEpoch: -1)).since?.nanosSinceEpoch == Int64.min)
+        #expect(RetentionPolicy(maxAge: .days(90)) == RetentionPolicy.days(90))
+        let expected: Int64 = 36 * 3_600_000_000_000
+        let policy = RetentionPolicy(maxAge: .hours(36), maxTotalBytes: 5)
+        #expect(policy.maxAgeNanos == expected && policy.maxTotalBytes == 5)
+    }
+}
