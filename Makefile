@@ -1,8 +1,11 @@
 # Shortcuts for the scripts; each works on its own too (see README.md and docs/).
-.PHONY: test reliability fuzz bench
+.PHONY: test lint reliability fuzz bench
 
 test:          ## the test suite, as CI runs it (short reliability mode included)
 	scripts/test
+
+lint:          ## swift format lint against .swift-format (CI runs it first)
+	scripts/lint
 
 reliability:   ## the long reliability mode: 220 kills, 1M fuzz inputs, TSan (docs/RELIABILITY.md)
 	scripts/reliability

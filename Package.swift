@@ -1,5 +1,6 @@
 // swift-tools-version: 6.2
 import PackageDescription
+
 import class Foundation.ProcessInfo
 
 let swiftSettings: [SwiftSetting] = [

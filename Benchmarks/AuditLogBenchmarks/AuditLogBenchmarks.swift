@@ -225,7 +225,9 @@ let benchmarks: @Sendable () -> Void = {
         precondition(report.rows.count > 100)
     }
 
-    Benchmark("10M log: export 1 day to NDJSON in memory (per day of ~333,000 events)", configuration: .init(metrics: [.wallClock], timeUnits: .milliseconds, maxDuration: .seconds(20), maxIterations: 5)) { benchmark in
+    Benchmark(
+        "10M log: export 1 day to NDJSON in memory (per day of ~333,000 events)", configuration: .init(metrics: [.wallClock], timeUnits: .milliseconds, maxDuration: .seconds(20), maxIterations: 5)
+    ) { benchmark in
         let log = try await tenMillionLog()
         let day = Timestamp(nanosSinceEpoch: logEnd.nanosSinceEpoch - 5 * 24 * hourNanos)
         let q = Query(window: TimeWindow(since: day, until: Timestamp(nanosSinceEpoch: day.nanosSinceEpoch + 24 * hourNanos)), order: .oldestFirst)

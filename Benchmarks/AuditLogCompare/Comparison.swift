@@ -35,8 +35,10 @@ struct Comparison {
         let stores = try await LoadedStores(logDirectory: logDir, databasePath: dbPath, user: dataset.user, ids: dataset.ids)
         let logBytes = AppendWorkloads.directoryBytes(logDir)
         let dbBytes = try stores.store.bytesOnDisk()
-        rows.append(ResultRow(workload: "bytes on disk per event (with indexes)", auditLog: String(format: "%.1f B", Double(logBytes) / Double(n)),
-                              sqlite: String(format: "%.1f B", Double(dbBytes) / Double(n)), ratio: String(format: "%.2f× its bytes", Double(logBytes) / Double(dbBytes))))
+        rows.append(
+            ResultRow(
+                workload: "bytes on disk per event (with indexes)", auditLog: String(format: "%.1f B", Double(logBytes) / Double(n)),
+                sqlite: String(format: "%.1f B", Double(dbBytes) / Double(n)), ratio: String(format: "%.2f× its bytes", Double(logBytes) / Double(dbBytes))))
 
         let tasks = 32
         let batches = options.durableBatches
@@ -55,9 +57,11 @@ struct Comparison {
             let runs = workload == .exportCSV ? 3 : 7
             let perRun = workload == .byID ? Double(max(1, dataset.ids.count)) : 1
             let label = workload == .byID ? "\(workload.rawValue) (mean of \(dataset.ids.count))" : workload.rawValue
-            rows.append(.time(label,
-                              auditLog: try await Self.timed(runs: runs) { try await stores.runAuditLog(workload) } / perRun,
-                              sqlite: try await Self.timed(runs: runs) { try await stores.runSQLite(workload) } / perRun))
+            rows.append(
+                .time(
+                    label,
+                    auditLog: try await Self.timed(runs: runs) { try await stores.runAuditLog(workload) } / perRun,
+                    sqlite: try await Self.timed(runs: runs) { try await stores.runSQLite(workload) } / perRun))
         }
 
         let verify = try await Self.timed(runs: 3) { _ = try await AuditLog.verify(directory: logDir) }

@@ -32,14 +32,16 @@ struct ResultRow {
 
     /// Times (lower is better): ratio = SQLite ÷ AuditLog.
     static func time(_ workload: String, auditLog: Double, sqlite: Double?) -> ResultRow {
-        ResultRow(workload: workload, auditLog: format(auditLog), sqlite: sqlite.map(format) ?? "n/a",
-                  ratio: sqlite.map { compare($0 / auditLog, better: "faster", worse: "slower") } ?? "—")
+        ResultRow(
+            workload: workload, auditLog: format(auditLog), sqlite: sqlite.map(format) ?? "n/a",
+            ratio: sqlite.map { compare($0 / auditLog, better: "faster", worse: "slower") } ?? "—")
     }
 
     /// Throughputs (higher is better): ratio = AuditLog ÷ SQLite.
     static func rate(_ workload: String, auditLog: Double, sqlite: Double, unit: String) -> ResultRow {
-        ResultRow(workload: workload, auditLog: String(format: "%.0f %@", auditLog, unit), sqlite: String(format: "%.0f %@", sqlite, unit),
-                  ratio: compare(auditLog / sqlite, better: "more", worse: "less"))
+        ResultRow(
+            workload: workload, auditLog: String(format: "%.0f %@", auditLog, unit), sqlite: String(format: "%.0f %@", sqlite, unit),
+            ratio: compare(auditLog / sqlite, better: "more", worse: "less"))
     }
 
     /// "4.2× faster", or "3.1× slower" when the ratio is below 1.

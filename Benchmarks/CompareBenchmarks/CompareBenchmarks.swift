@@ -48,7 +48,7 @@ final class Prebuilt: @unchecked Sendable {
     /// Whether a previous run left both stores complete (and this build reads the log).
     private static func isIntact(logDir: String, dbPath: String) async -> Bool {
         guard let report = try? await AuditLog.verify(directory: logDir), report.isIntact, report.recordsChecked == UInt64(compareEvents),
-              let store = try? SQLiteStore(path: dbPath, synchronous: "NORMAL", create: false)
+            let store = try? SQLiteStore(path: dbPath, synchronous: "NORMAL", create: false)
         else { return false }
         return (try? store.count()) == compareEvents
     }

@@ -30,23 +30,24 @@ public struct SQLiteStore: Sendable {
         queue = try DatabaseQueue(path: path, configuration: config)
         guard create else { return }
         try queue.write { db in
-            try db.execute(sql: """
-                CREATE TABLE IF NOT EXISTS events (
-                  seq INTEGER PRIMARY KEY,
-                  id TEXT NOT NULL UNIQUE,
-                  event_type TEXT NOT NULL,
-                  timestamp INTEGER NOT NULL,
-                  verdict TEXT, reason_code TEXT, user TEXT, team TEXT, model TEXT, provider TEXT,
-                  config_version TEXT, api_key TEXT, source TEXT,
-                  tokens_in INTEGER, tokens_out INTEGER, tokens_cached INTEGER, tokens_reasoning INTEGER,
-                  cost_nanos INTEGER, latency_us INTEGER, cache_hit INTEGER,
-                  request_id TEXT, session_id TEXT, gateway TEXT, ip TEXT, user_agent TEXT, resource TEXT,
-                  policies TEXT, redactions TEXT, details TEXT, extra TEXT);
-                CREATE INDEX IF NOT EXISTS events_timestamp ON events(timestamp);
-                CREATE INDEX IF NOT EXISTS events_verdict ON events(verdict, timestamp);
-                CREATE INDEX IF NOT EXISTS events_user ON events(user, timestamp);
-                CREATE INDEX IF NOT EXISTS events_model ON events(model, timestamp);
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE IF NOT EXISTS events (
+                      seq INTEGER PRIMARY KEY,
+                      id TEXT NOT NULL UNIQUE,
+                      event_type TEXT NOT NULL,
+                      timestamp INTEGER NOT NULL,
+                      verdict TEXT, reason_code TEXT, user TEXT, team TEXT, model TEXT, provider TEXT,
+                      config_version TEXT, api_key TEXT, source TEXT,
+                      tokens_in INTEGER, tokens_out INTEGER, tokens_cached INTEGER, tokens_reasoning INTEGER,
+                      cost_nanos INTEGER, latency_us INTEGER, cache_hit INTEGER,
+                      request_id TEXT, session_id TEXT, gateway TEXT, ip TEXT, user_agent TEXT, resource TEXT,
+                      policies TEXT, redactions TEXT, details TEXT, extra TEXT);
+                    CREATE INDEX IF NOT EXISTS events_timestamp ON events(timestamp);
+                    CREATE INDEX IF NOT EXISTS events_verdict ON events(verdict, timestamp);
+                    CREATE INDEX IF NOT EXISTS events_user ON events(user, timestamp);
+                    CREATE INDEX IF NOT EXISTS events_model ON events(model, timestamp);
+                    """)
         }
     }
 

@@ -140,8 +140,9 @@ public struct LoadedStores: Sendable {
         case .newestBlocked:
             return try await reader.page(Self.newest).records.count
         case .userDay:
-            let q = Query(window: TimeWindow(since: Timestamp(nanosSinceEpoch: Self.userDayStart), until: Timestamp(nanosSinceEpoch: Self.userDayStart + CompareDataset.day)),
-                          filter: EventFilter(users: [user]), order: .oldestFirst)
+            let q = Query(
+                window: TimeWindow(since: Timestamp(nanosSinceEpoch: Self.userDayStart), until: Timestamp(nanosSinceEpoch: Self.userDayStart + CompareDataset.day)),
+                filter: EventFilter(users: [user]), order: .oldestFirst)
             var n = 0
             for try await _ in reader.query(q) { n += 1 }
             return n

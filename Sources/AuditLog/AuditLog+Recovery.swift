@@ -31,7 +31,9 @@ extension AuditLog {
     }
 
     /// Bytes, SHA-256, offset and seqs of a kept cut file.
-    fileprivate static func describeKept(_ name: String, in files: LogDirectory) throws(AuditLogError) -> (bytes: Int64, sha256: String, offset: Int64, firstSeq: SequenceNumber?, lastSeq: SequenceNumber?) {
+    fileprivate static func describeKept(_ name: String, in files: LogDirectory) throws(AuditLogError) -> (
+        bytes: Int64, sha256: String, offset: Int64, firstSeq: SequenceNumber?, lastSeq: SequenceNumber?
+    ) {
         let bytes = try files.open(name).readAll()
         let n = bytes.count
         let facts = TornTailRecovery.describe(bytes)

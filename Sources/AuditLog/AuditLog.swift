@@ -128,7 +128,9 @@ public final class AuditLog: Sendable {
         var ends: [SequenceNumber: ChainHash] = [:]
         for s in segments { if let last = s.lastSeq { ends[last] = s.chainAfter } }
         for gap in gaps where !SegmentChain.explains(gap, removed: removed, chainAfterSegmentEnding: ends) {
-            throw AuditLogError(.corruption, "seqs \(gap.first)–\(gap.last) are missing and no retention sweep record explains it", location: .init(file: LogDirectory.displayName(gap.segment), offset: 32, seq: gap.first))
+            throw AuditLogError(
+                .corruption, "seqs \(gap.first)–\(gap.last) are missing and no retention sweep record explains it",
+                location: .init(file: LogDirectory.displayName(gap.segment), offset: 32, seq: gap.first))
         }
     }
 

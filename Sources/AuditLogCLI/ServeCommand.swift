@@ -59,7 +59,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Close a connection whose request head has not arrived whole this long after its first byte.", valueName: "duration"))
     var headerTimeout = "10s"
 
-    @Option(help: ArgumentHelp("Most connections open at once (default: the descriptor limit less 64 kept for the log's files). At the cap, the longest-idle connection is closed for a new one.", valueName: "count"))
+    @Option(
+        help: ArgumentHelp(
+            "Most connections open at once (default: the descriptor limit less 64 kept for the log's files). At the cap, the longest-idle connection is closed for a new one.", valueName: "count"))
     var maxConnections: Int?
 
     @Option(help: ArgumentHelp("On SIGTERM or SIGINT, how long open requests may take to finish before their connections are closed.", valueName: "duration"))

@@ -63,16 +63,17 @@ struct SweepCommand: AsyncParsableCommand {
         try await auditLog.close()
         let out = OutputStream(fd: 1)
         if json {
-            out.write(JSONValue.object([
-                JSONMember("dry_run", .bool(report.dryRun)),
-                JSONMember("segments", .array(report.segments.map { .string("segments/" + $0.fileName) })),
-                JSONMember("held_segments", .array(report.heldSegments.map { .string("segments/" + $0.fileName) })),
-                JSONMember("records", .integer(report.recordsRemoved)),
-                JSONMember("bytes_freed", .integer(report.bytesFreed)),
-                JSONMember("first_seq", report.segments.first.map { .integer($0.firstSeq.rawValue) } ?? .null),
-                JSONMember("last_seq", report.segments.last?.lastSeq.map { .integer($0.rawValue) } ?? .null),
-                JSONMember("record_seq", report.recordSeq.map { .integer($0.rawValue) } ?? .null),
-            ]).jsonText + "\n")
+            out.write(
+                JSONValue.object([
+                    JSONMember("dry_run", .bool(report.dryRun)),
+                    JSONMember("segments", .array(report.segments.map { .string("segments/" + $0.fileName) })),
+                    JSONMember("held_segments", .array(report.heldSegments.map { .string("segments/" + $0.fileName) })),
+                    JSONMember("records", .integer(report.recordsRemoved)),
+                    JSONMember("bytes_freed", .integer(report.bytesFreed)),
+                    JSONMember("first_seq", report.segments.first.map { .integer($0.firstSeq.rawValue) } ?? .null),
+                    JSONMember("last_seq", report.segments.last?.lastSeq.map { .integer($0.rawValue) } ?? .null),
+                    JSONMember("record_seq", report.recordSeq.map { .integer($0.rawValue) } ?? .null),
+                ]).jsonText + "\n")
         } else {
             let verb = report.dryRun ? "would delete" : "deleted"
             if report.segments.isEmpty {

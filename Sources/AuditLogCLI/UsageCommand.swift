@@ -85,8 +85,10 @@ struct UsageCommand: AsyncParsableCommand {
     }
 
     static func cells(_ r: UsageRow) -> [String] {
-        [String(r.requests), String(r.tokensIn), String(r.tokensOut), r.cost.description, String(format: "%.4f", r.cacheHitRate),
-         String(r.blocked), String(r.redacted), String(r.escalated), milliseconds(r.averageLatencyMicros), milliseconds(r.p95LatencyMicros)]
+        [
+            String(r.requests), String(r.tokensIn), String(r.tokensOut), r.cost.description, String(format: "%.4f", r.cacheHitRate),
+            String(r.blocked), String(r.redacted), String(r.escalated), milliseconds(r.averageLatencyMicros), milliseconds(r.p95LatencyMicros),
+        ]
     }
 }
 

@@ -28,7 +28,10 @@ struct VerifyCommand: AsyncParsableCommand {
     @Flag(help: "Also decode every record.")
     var deep = false
 
-    @Option(help: ArgumentHelp("Fail (exit 1) unless the log still holds this seq with this chain value (as /v1/head or an earlier verify printed them), or a retention sweep record explains its removal.", valueName: "seq:hex"))
+    @Option(
+        help: ArgumentHelp(
+            "Fail (exit 1) unless the log still holds this seq with this chain value (as /v1/head or an earlier verify printed them), or a retention sweep record explains its removal.",
+            valueName: "seq:hex"))
     var expectHead: String?
 
     @Flag(help: "Also fail (exit 1) on a torn tail or any recorded recovery.")

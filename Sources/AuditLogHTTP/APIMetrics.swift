@@ -83,8 +83,9 @@ public final class APIMetrics: Sendable {
             out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
             for sample in samples { out += "\(name)\(sample.labels) \(sample.value)\n" }
         }
-        metric("auditlog_http_requests_total", "counter", "HTTP requests answered, by method, route and status.",
-               s.requests.keys.sorted().map { k in ("{method=\"\(k.method)\",route=\"\(Self.escape(k.route))\",status=\"\(k.status)\"}", String(s.requests[k] ?? 0)) })
+        metric(
+            "auditlog_http_requests_total", "counter", "HTTP requests answered, by method, route and status.",
+            s.requests.keys.sorted().map { k in ("{method=\"\(k.method)\",route=\"\(Self.escape(k.route))\",status=\"\(k.status)\"}", String(s.requests[k] ?? 0)) })
         out += "# HELP auditlog_http_request_duration_seconds Time to answer a request (to the response head), by route.\n"
         out += "# TYPE auditlog_http_request_duration_seconds histogram\n"
         for route in s.latency.keys.sorted() {

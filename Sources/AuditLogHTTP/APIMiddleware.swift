@@ -17,7 +17,8 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             let path = request.uri.path
             let apiError: APIError
             if let allowed = AuditLogAPI.methods(forPath: path) {
-                apiError = APIError(.methodNotAllowed, code: "method_not_allowed", "\(path) answers \(allowed.joined(separator: ", ")), not \(request.method)", headers: [.allow: allowed.joined(separator: ", ")])
+                apiError = APIError(
+                    .methodNotAllowed, code: "method_not_allowed", "\(path) answers \(allowed.joined(separator: ", ")), not \(request.method)", headers: [.allow: allowed.joined(separator: ", ")])
             } else {
                 apiError = APIError.notFound("no route for \(request.method) \(path)")
             }

@@ -127,7 +127,9 @@ struct LocalOriginMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let authority = request.head.authority ?? ""
         guard isLocal(Substring(authority)) else {
-            throw APIError(.misdirectedRequest, code: "misdirected", "this server answers only requests for its own address (Host '\(authority.prefix(100))' is not one); it runs without authentication, on loopback only")
+            throw APIError(
+                .misdirectedRequest, code: "misdirected",
+                "this server answers only requests for its own address (Host '\(authority.prefix(100))' is not one); it runs without authentication, on loopback only")
         }
         if let origin = request.headers[.origin], origin != "null" {
             let parts = origin.split(separator: "/", omittingEmptySubsequences: true)

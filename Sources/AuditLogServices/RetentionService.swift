@@ -55,11 +55,13 @@ public struct RetentionService: Service {
             if report.segments.isEmpty {
                 logger.debug("retention sweep: nothing to delete", metadata: ["held": "\(report.heldSegments.count)"])
             } else {
-                logger.info("retention sweep deleted segments", metadata: [
-                    "segments": "\(report.segments.count)", "records": "\(report.recordsRemoved)",
-                    "bytes": "\(report.bytesFreed)", "record_seq": "\(report.recordSeq.map { String($0.rawValue) } ?? "-")",
-                    "held": "\(report.heldSegments.count)",
-                ])
+                logger.info(
+                    "retention sweep deleted segments",
+                    metadata: [
+                        "segments": "\(report.segments.count)", "records": "\(report.recordsRemoved)",
+                        "bytes": "\(report.bytesFreed)", "record_seq": "\(report.recordSeq.map { String($0.rawValue) } ?? "-")",
+                        "held": "\(report.heldSegments.count)",
+                    ])
             }
         } catch {
             logger.error("retention sweep failed", metadata: ["error": "\(error.summary)"])

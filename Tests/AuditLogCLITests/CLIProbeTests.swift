@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import AuditLog
 
 /// The outside probe's findings through the real `auditlog` tool (issue 13): what a user or an

@@ -142,9 +142,11 @@ import Testing
     }
 
     @Test func badFlagValuesNameTheValueAndTheAcceptedForms() throws {
-        for (args, needle) in [(["tail", "--since", "5x"], "5x"), (["tail", "--verdict", "maybe"], "allow, block, redact, escalate"),
-                               (["export", "--format", "xml"], "xml"), (["usage", "--group-by", "color"], "user, team"),
-                               (["tail", "--filter", "team"], "field=value")] {
+        for (args, needle) in [
+            (["tail", "--since", "5x"], "5x"), (["tail", "--verdict", "maybe"], "allow, block, redact, escalate"),
+            (["export", "--format", "xml"], "xml"), (["usage", "--group-by", "color"], "user, team"),
+            (["tail", "--filter", "team"], "field=value"),
+        ] {
             let r = try CLIRunner.run(args + ["--dir", Self.log])
             #expect(r.status == 64, "\(args)")
             #expect(r.stderr.contains(needle), "\(args): \(r.stderr)")
@@ -168,7 +170,11 @@ import Testing
             try follow.run()
             defer { follow.terminate() }
             try await Task.sleep(for: .milliseconds(700))
-            let second = try CLIRunner.run(["ingest", "--dir", dir, "-"], stdin: Data((#"{"event_type":"decision","timestamp":"2026-03-20T10:00:02Z","verdict":"allow","user":"b"}"# + "\n" + #"{"id":"evt_followed","event_type":"decision","timestamp":"2026-03-20T10:00:03Z","verdict":"block","user":"c"}"#).utf8))
+            let second = try CLIRunner.run(
+                ["ingest", "--dir", dir, "-"],
+                stdin: Data(
+                    (#"{"event_type":"decision","timestamp":"2026-03-20T10:00:02Z","verdict":"allow","user":"b"}"# + "\n"
+                        + #"{"id":"evt_followed","event_type":"decision","timestamp":"2026-03-20T10:00:03Z","verdict":"block","user":"c"}"#).utf8))
             #expect(second.status == 0)
             var lines: [String] = []
             for _ in 0..<40 {

@@ -45,7 +45,9 @@ import Testing
             let port = server.port
             let posts = (0..<3).map { _ in
                 Task.detached { () -> String? in
-                    RawConnection.request(port: port, "POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n" + body, seconds: 60)
+                    RawConnection.request(
+                        port: port, "POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n" + body,
+                        seconds: 60)
                 }
             }
             try await Task.sleep(for: .milliseconds(100))
@@ -109,7 +111,8 @@ import Testing
             #expect(Self.get(port, "/v1/events", headers: "Origin: http://127.0.0.1:\(port)\r\n")?.hasPrefix("HTTP/1.1 200") == true)
             // A page posting a text/plain "simple request": refused before anything is read.
             let event = #"{"event_type":"decision","timestamp":"2026-03-20T10:30:00Z"}"#
-            let post = RawConnection.request(port: port, "POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nContent-Type: text/plain\r\nContent-Length: \(event.utf8.count)\r\nConnection: close\r\n\r\n\(event)")
+            let post = RawConnection.request(
+                port: port, "POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nContent-Type: text/plain\r\nContent-Length: \(event.utf8.count)\r\nConnection: close\r\n\r\n\(event)")
             #expect(post?.hasPrefix("HTTP/1.1 415") == true, "\(post ?? "")")
             #expect(server.stop() == 0)
             // --host is resolved, not matched as text.

@@ -1,9 +1,9 @@
-import NIOHTTP1
 import AsyncHTTPClient
 import AuditLog
 import Crypto
 import Foundation
 import NIOCore
+import NIOHTTP1
 import Testing
 
 /// `auditlog serve` as a real process on a loopback port, talked to with a real HTTP client.

@@ -67,8 +67,9 @@ import Testing
 
     @Test func ingestReadsAJSONArrayAndUsesAUDITLOG_DIR() async throws {
         try await withTemporaryDirectory { dir in
-            let array = #"[{"event_type":"model.enabled","timestamp":"2026-03-20T10:00:00Z","user":"admin@acme.com"},"# + "\n" +
-                #" {"event_type":"decision","timestamp":"2026-03-20T10:00:01Z","verdict":"allow"}]"#
+            let array =
+                #"[{"event_type":"model.enabled","timestamp":"2026-03-20T10:00:00Z","user":"admin@acme.com"},"# + "\n"
+                + #" {"event_type":"decision","timestamp":"2026-03-20T10:00:01Z","verdict":"allow"}]"#
             let r = try CLIRunner.run(["ingest", "--json"], stdin: Data(array.utf8), environment: ["AUDITLOG_DIR": dir])
             #expect(r.status == 0, "\(r.stderr)")
             #expect(r.stdout.contains("\"ingested\":2"))

@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A plain TCP connection to a loopback port, for what an HTTP client library would not do:
 /// stay idle, send half a request head, hold hundreds of sockets open, stop reading.

@@ -41,7 +41,11 @@ let base = (Timestamp(rfc3339: "2026-01-01T00:00:00Z")?.nanosSinceEpoch ?? 0) + 
 final class Counter: @unchecked Sendable {
     private let lock = NSLock()
     private var next = 0
-    func take(_ n: Int) -> Int { lock.withLock { defer { next += n }; return next } }
+    func take(_ n: Int) -> Int {
+        lock.withLock {
+            defer { next += n }; return next
+        }
+    }
 }
 
 do {

@@ -1,7 +1,7 @@
-import Foundation
 import AuditLog
 import AuditLogHTTP
 import Crypto
+import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting

@@ -1,6 +1,6 @@
-import Foundation
 import AuditLog
 import AuditLogHTTP
+import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -73,11 +73,13 @@ struct ListEventsTests {
         }
     }
 
-    @Test("bad parameters are 400 invalid_parameter naming the parameter", arguments: [
-        ("since=yesterday", "since"), ("verdict=maybe", "verdict"), ("limit=0", "limit"), ("limit=ten", "limit"),
-        ("order=sideways", "order"), ("cursor=bogus", "cursor"), ("colour=red", "colour"), ("cache_hit=yes", "cache_hit"),
-        ("since=2026-03-20T12:00:00Z&until=2026-03-20T10:00:00Z", "until"),
-    ])
+    @Test(
+        "bad parameters are 400 invalid_parameter naming the parameter",
+        arguments: [
+            ("since=yesterday", "since"), ("verdict=maybe", "verdict"), ("limit=0", "limit"), ("limit=ten", "limit"),
+            ("order=sideways", "order"), ("cursor=bogus", "cursor"), ("colour=red", "colour"), ("cache_hit=yes", "cache_hit"),
+            ("since=2026-03-20T12:00:00Z&until=2026-03-20T10:00:00Z", "until"),
+        ])
     func badParameters(query: String, parameter: String) async throws {
         try await withAPI(events: sampleEvents(3)) { _, client in
             let response = try await client.execute(uri: "/v1/events?\(query)", method: .get, headers: TestTokens.reader)

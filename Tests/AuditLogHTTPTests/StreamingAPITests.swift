@@ -1,4 +1,3 @@
-import NIOHTTP1
 import AsyncHTTPClient
 import AuditLog
 import AuditLogHTTP
@@ -7,6 +6,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import NIOHTTP1
 import Testing
 
 /// Export and tail read through a real HTTP client on a loopback port, a chunk at a time.

@@ -177,7 +177,7 @@ extension AuditEvent {
                 let literal = UnsafeRawBufferPointer(rebasing: p.bytes[range])
                 // A count is an integer: "1.0" and "1e3" take the general path, which refuses them.
                 guard scale > 0 || !literal.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }),
-                      case .success(let value) = FixedPoint.parse(literal, scale: scale), value <= field.limit ?? Int64.max
+                    case .success(let value) = FixedPoint.parse(literal, scale: scale), value <= field.limit ?? Int64.max
                 else { return reset(&p, start) }
                 self[integer: field] = value
                 return true
@@ -199,15 +199,15 @@ extension AuditEvent {
             return true
         case .eventType:
             guard c == UInt8(ascii: "\""), let range = p.scanPlainString(), range.count > 0, range.count <= EventLimits.maxEventTypeBytes,
-                  let s = makeString(UnsafeRawBufferPointer(rebasing: p.bytes[range]))
+                let s = makeString(UnsafeRawBufferPointer(rebasing: p.bytes[range]))
             else { return reset(&p, start) }
             eventType = s
             sawType = true
             return true
         case .id:
             guard c == UInt8(ascii: "\""), let range = p.scanPlainString(), range.count > 0, range.count <= EventLimits.maxIDBytes,
-                  !p.bytes[range].contains(where: { $0 == 0x7F }),
-                  let s = makeString(UnsafeRawBufferPointer(rebasing: p.bytes[range]))
+                !p.bytes[range].contains(where: { $0 == 0x7F }),
+                let s = makeString(UnsafeRawBufferPointer(rebasing: p.bytes[range]))
             else { return reset(&p, start) }
             id = s
             return true

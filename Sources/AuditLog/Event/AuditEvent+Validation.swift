@@ -29,7 +29,7 @@ extension AuditEvent {
         }
         if let id {
             guard !id.isEmpty, id.utf8.count <= EventLimits.maxIDBytes,
-                  !id.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
+                !id.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
             else { throw invalid("id", "must be 1 to \(EventLimits.maxIDBytes) bytes with no control characters") }
         }
         guard !eventType.isEmpty, eventType.utf8.count <= EventLimits.maxEventTypeBytes else {

@@ -51,7 +51,7 @@ enum EventID {
     /// ``ulidBytes(_:)`` of UTF-8 bytes.
     static func ulidBytes(utf8 u: UnsafeRawBufferPointer) -> (high: UInt64, low: UInt64)? {
         guard u.count == 30, u[0] == UInt8(ascii: "e"), u[1] == UInt8(ascii: "v"), u[2] == UInt8(ascii: "t"),
-              u[3] == UInt8(ascii: "_"), u[4] <= UInt8(ascii: "7")
+            u[3] == UInt8(ascii: "_"), u[4] <= UInt8(ascii: "7")
         else { return nil }
         var high: UInt64 = 0
         var low: UInt64 = 0

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Reads events from NDJSON (one object a line; blank lines skipped) or from one JSON array of

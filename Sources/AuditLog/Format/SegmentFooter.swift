@@ -73,8 +73,8 @@ struct SegmentFooter: Equatable, Sendable {
         // An empty segment's footer: last seq = first seq - 1, times zero (FORMAT.md).
         let empty = footer.recordCount == 0
         guard footer.lastSeq.rawValue &+ 1 &- footer.firstSeq.rawValue == footer.recordCount,
-              !empty || (footer.minTimestampNanos == 0 && footer.maxTimestampNanos == 0 && footer.frameCount == 0),
-              empty || footer.minTimestampNanos <= footer.maxTimestampNanos
+            !empty || (footer.minTimestampNanos == 0 && footer.maxTimestampNanos == 0 && footer.frameCount == 0),
+            empty || footer.minTimestampNanos <= footer.maxTimestampNanos
         else { throw FormatError(.malformed, "footer summary is inconsistent (seqs \(footer.firstSeq)–\(footer.lastSeq), \(footer.recordCount) records)", offset: 8) }
         return footer
     }

@@ -22,7 +22,7 @@ enum ActiveIndexCheckpoint {
     /// The checkpoint's reader, when segment `name` has one whose header names it.
     private static func reader(_ directory: LogDirectory, segment name: String, accepts: (IndexFile.Binding) -> Bool) -> IndexFile.Reader? {
         guard let first = LogDirectory.firstSeq(ofSegment: name),
-              let file = try? directory.openDerived(.checkpoint, of: name)
+            let file = try? directory.openDerived(.checkpoint, of: name)
         else { return nil }
         return try? IndexFile.Reader(file: file) { $0.firstSeq == first && $0.recordCount > 0 && accepts($0) }
     }
@@ -53,7 +53,7 @@ enum ActiveIndexCheckpoint {
     /// using it.
     static func resumePoint(_ directory: LogDirectory, segment name: String, limit: Int64) -> ResumePoint? {
         guard let reader = reader(directory, segment: name, accepts: { $0.bytes <= UInt64(limit) && $0.rawPayloadBytes > 0 }),
-              let frames = try? reader.loadDirectory().frames, let last = frames.last
+            let frames = try? reader.loadDirectory().frames, let last = frames.last
         else { return nil }
         var scan = ActiveSegmentScan(dataEnd: Int64(reader.binding.bytes), chainAfter: reader.binding.chainAfter)
         scan.frameCount = UInt64(frames.count)

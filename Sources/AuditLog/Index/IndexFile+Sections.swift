@@ -150,7 +150,9 @@ extension IndexFile {
                 let dimension = Dimension(rollupCode: code)
                 guard code == 0 || dimension != nil else { throw FormatError(.malformed, "rollup dimension", offset: start) }
                 let value = try r.readVarint()
-                guard value < UInt64(RollupKey.valueCount(dimension, dictionarySizes: dictionarySizes)) else { throw FormatError(.malformed, "rollup value \(value) beyond its dictionary", offset: start) }
+                guard value < UInt64(RollupKey.valueCount(dimension, dictionarySizes: dictionarySizes)) else {
+                    throw FormatError(.malformed, "rollup value \(value) beyond its dictionary", offset: start)
+                }
                 let hour = try r.readInt64()
                 let validHour = hourly ? hour >= 0 && hour % IndexData.hourNanos == 0 : hour == RollupKey.allTime
                 guard validHour else { throw FormatError(.malformed, "rollup hour \(hour)", offset: start) }

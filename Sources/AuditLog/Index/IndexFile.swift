@@ -237,15 +237,17 @@ enum IndexFile {
             for i in 0..<count {
                 let base = i * directoryEntryBytes
                 let entry = buffer.withUnsafeBytes { raw in
-                    (UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: base, as: UInt32.self)),
-                     UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: base + 4, as: UInt32.self)),
-                     UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: base + 8, as: UInt64.self)),
-                     UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: base + 16, as: UInt32.self)),
-                     UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: base + 20, as: UInt32.self)),
-                     UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: base + 24, as: UInt64.self)))
+                    (
+                        UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: base, as: UInt32.self)),
+                        UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: base + 4, as: UInt32.self)),
+                        UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: base + 8, as: UInt64.self)),
+                        UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: base + 16, as: UInt32.self)),
+                        UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: base + 20, as: UInt32.self)),
+                        UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: base + 24, as: UInt64.self))
+                    )
                 }
                 guard let section = Section(rawValue: entry.0), entry.1 <= 1, directory[section] == nil,
-                      entry.2 <= UInt64(size), UInt64(entry.3) <= UInt64(size) - entry.2, entry.4 <= UInt32(1 << 30)
+                    entry.2 <= UInt64(size), UInt64(entry.3) <= UInt64(size) - entry.2, entry.4 <= UInt32(1 << 30)
                 else { throw bad("bad index directory entry \(i)", headerBytes + base) }
                 directory[section] = (entry.1, Int64(entry.2), Int(entry.3), Int(entry.4), entry.5)
             }

@@ -255,7 +255,9 @@ final class IndexStore: StorageObserver {
         var builder = partial?.0 ?? IndexBuilder(firstSeq: segment.firstSeq)
         let end = try builder.scan(walker, from: partial?.1 ?? Int64(SegmentHeader.byteCount))
         guard end == segment.dataEnd, UInt64(builder.recordCount) == segment.recordCount else {
-            throw AuditLogError(.corruption, "segment ends at byte \(end) with \(builder.recordCount) records; its footer says \(segment.dataEnd) and \(segment.recordCount)", location: .init(file: walker.displayName, offset: end))
+            throw AuditLogError(
+                .corruption, "segment ends at byte \(end) with \(builder.recordCount) records; its footer says \(segment.dataEnd) and \(segment.recordCount)",
+                location: .init(file: walker.displayName, offset: end))
         }
         return builder.finish(withRollups: true)
     }
@@ -388,10 +390,11 @@ final class IndexStore: StorageObserver {
     /// from what is already in memory, else from the checkpoint the last writer left, else
     /// built by scanning the segment.
     private func activeIndex(_ segment: SegmentInfo) throws(AuditLogError) -> Active {
-        var active = state.withLock { s -> Active? in
-            guard let a = s.active, a.fileName == segment.fileName else { return nil }
-            return a
-        } ?? ActiveIndexCheckpoint.load(segment, directory: directory).map { Active(fileName: segment.fileName, builder: $0.builder, scannedTo: $0.coveredTo) }
+        var active =
+            state.withLock { s -> Active? in
+                guard let a = s.active, a.fileName == segment.fileName else { return nil }
+                return a
+            } ?? ActiveIndexCheckpoint.load(segment, directory: directory).map { Active(fileName: segment.fileName, builder: $0.builder, scannedTo: $0.coveredTo) }
             ?? Active(fileName: segment.fileName, builder: IndexBuilder(firstSeq: segment.firstSeq), scannedTo: Int64(SegmentHeader.byteCount))
         if active.scannedTo < segment.dataEnd {
             let walker = try SegmentWalker(directory, segment.fileName, limit: segment.dataEnd)

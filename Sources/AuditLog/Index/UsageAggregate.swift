@@ -99,12 +99,14 @@ struct UsageAggregate: Hashable, Sendable {
 
     /// Adds record `i` of index columns (which must hold verdicts, cache hits and metrics).
     mutating func add(_ c: IndexColumns, _ i: Int) {
-        add(verdict: c.verdicts[i], cacheHit: c.cacheHits[i], tokensIn: c.tokensIn[i], tokensOut: c.tokensOut[i],
+        add(
+            verdict: c.verdicts[i], cacheHit: c.cacheHits[i], tokensIn: c.tokensIn[i], tokensOut: c.tokensOut[i],
             costNanos: c.costNanos[i], latencyMicros: c.latencyMicros[i])
     }
 
     mutating func add(_ event: AuditEvent) {
-        add(verdict: event.verdict?.code ?? 0, cacheHit: event.cacheHit.map { $0 ? 2 : 1 } ?? 0,
+        add(
+            verdict: event.verdict?.code ?? 0, cacheHit: event.cacheHit.map { $0 ? 2 : 1 } ?? 0,
             tokensIn: event.tokensIn ?? -1, tokensOut: event.tokensOut ?? -1,
             costNanos: event.cost?.nanodollars ?? -1, latencyMicros: event.latencyMicros ?? -1)
     }

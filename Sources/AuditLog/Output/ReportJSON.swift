@@ -80,12 +80,13 @@ extension VerificationReport {
                 JSONMember("seq", seq(issue.seq)),
             ])
         }
-        let tornTail: JSONValue = tail.map { t in
-            .object([
-                JSONMember("file", .string(t.file)), JSONMember("offset", .integer(t.offset)),
-                JSONMember("bytes", .integer(t.bytes)), JSONMember("reason", .string(t.reason)),
-            ])
-        } ?? .null
+        let tornTail: JSONValue =
+            tail.map { t in
+                .object([
+                    JSONMember("file", .string(t.file)), JSONMember("offset", .integer(t.offset)),
+                    JSONMember("bytes", .integer(t.bytes)), JSONMember("reason", .string(t.reason)),
+                ])
+            } ?? .null
         let recoveries: [JSONValue] = recoveries.map { r in
             .object([
                 JSONMember("seq", .integer(r.seq.rawValue)), JSONMember("time", .string(r.time.rfc3339)),
@@ -109,12 +110,15 @@ extension VerificationReport {
             JSONMember("recoveries", .array(recoveries)),
         ]
         if let pinned = pinnedHead {
-            members.append(JSONMember("expected_head", .object([
-                JSONMember("seq", .integer(pinned.seq.rawValue)),
-                JSONMember("chain_value", .string(pinned.expected.hex)),
-                JSONMember("found", .string(pinned.found?.hex)),
-                JSONMember("status", .string(pinned.status.rawValue)),
-            ])))
+            members.append(
+                JSONMember(
+                    "expected_head",
+                    .object([
+                        JSONMember("seq", .integer(pinned.seq.rawValue)),
+                        JSONMember("chain_value", .string(pinned.expected.hex)),
+                        JSONMember("found", .string(pinned.found?.hex)),
+                        JSONMember("status", .string(pinned.status.rawValue)),
+                    ])))
         }
         if let first = firstIssue {
             members.append(JSONMember("first_bad_seq", seq(first.seq)))

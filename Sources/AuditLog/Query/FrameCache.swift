@@ -1,4 +1,3 @@
-
 /// The decompressed, checksum-verified payload of one frame and its records' byte ranges.
 /// Immutable, so shared freely between queries.
 final class DecodedFrame: Sendable {

@@ -126,10 +126,11 @@ enum UsageEngine {
         var toScan: [SegmentInfo] = []
         for segment in segments where segment.recordCount > 0 {
             guard let min = segment.minTimestamp?.nanosSinceEpoch, let max = segment.maxTimestamp?.nanosSinceEpoch,
-                  window.overlaps(min: min, max: max)
+                window.overlaps(min: min, max: max)
             else { continue }
             if rollupEligible && segment.isSealed && window.covers(min: min, max: max),
-               let view = try? store.view(segment, parts: [times.isEmpty ? .rollups : .hourlyRollups]), let rollups = view.rollups {
+                let view = try? store.view(segment, parts: [times.isEmpty ? .rollups : .hourlyRollups]), let rollups = view.rollups
+            {
                 addRollups(rollups, view: view, keys: keys, time: times.first, groupBy: groupBy, into: &groups)
                 fromRollups += 1
             } else {
@@ -164,7 +165,9 @@ enum UsageEngine {
 
     private static func bucketText(_ nanos: Int64) -> String { Timestamp(nanosSinceEpoch: nanos).rfc3339 }
 
-    private static func addRollups(_ rollups: [RollupKey: UsageAggregate], view: IndexView, keys: [UsageGroup], time: UsageGroup?, groupBy: [UsageGroup], into groups: inout [[String?]: UsageAggregate]) {
+    private static func addRollups(
+        _ rollups: [RollupKey: UsageAggregate], view: IndexView, keys: [UsageGroup], time: UsageGroup?, groupBy: [UsageGroup], into groups: inout [[String?]: UsageAggregate]
+    ) {
         let dimension = keys.first?.dimension
         for (key, aggregate) in rollups where key.dimension == dimension {
             if time == nil ? key.hourNanos != RollupKey.allTime : key.hourNanos == RollupKey.allTime { continue }
@@ -177,7 +180,9 @@ enum UsageEngine {
         }
     }
 
-    private static func scan(_ context: LogReadContext, segment: SegmentInfo, window: TimeWindow, groupBy: [UsageGroup], filter: EventFilter, into groups: inout [[String?]: UsageAggregate]) throws(AuditLogError) {
+    private static func scan(_ context: LogReadContext, segment: SegmentInfo, window: TimeWindow, groupBy: [UsageGroup], filter: EventFilter, into groups: inout [[String?]: UsageAggregate])
+        throws(AuditLogError)
+    {
         var parts = filter.indexColumns.union([.timestamps, .verdicts, .cacheHits, .metrics])
         for dimension in groupBy.compactMap(\.dimension) where dimension.column != nil { parts.insert(.dimension(dimension)) }
         let view = try context.indexes.view(segment, parts: parts)
@@ -187,9 +192,11 @@ enum UsageEngine {
         // Group by column codes first (cheap), then turn codes into strings once per group.
         // Codes are packed into one UInt64 (21 bits a key) when they fit; time keys as bucket
         // numbers since the epoch.
-        let packable = groupBy.count <= 3 && groupBy.allSatisfy { g in
-            g.dimension?.column.map { view.dictionaries[$0].count < (1 << 21) - 1 } ?? true
-        }
+        let packable =
+            groupBy.count <= 3
+            && groupBy.allSatisfy { g in
+                g.dimension?.column.map { view.dictionaries[$0].count < (1 << 21) - 1 } ?? true
+            }
         func code(_ group: UsageGroup, _ i: Int) -> Int64 {
             switch group {
             case .hour, .day: group.bucket(c.timestamps[i])

@@ -61,9 +61,10 @@ extension AuditLog {
                 newRanges[i].minTime = [newRanges[i].minTime, s.minTimestamp].compactMap { $0 }.min()
                 newRanges[i].maxTime = [newRanges[i].maxTime, s.maxTimestamp].compactMap { $0 }.max()
             } else {
-                newRanges.append(SweptRange(
-                    firstSeq: s.firstSeq, lastSeq: s.lastSeq ?? s.firstSeq, chainBefore: s.anchor, chainAfter: s.chainAfter, segments: [display],
-                    records: s.recordCount, bytes: s.bytes, minTime: s.minTimestamp, maxTime: s.maxTimestamp))
+                newRanges.append(
+                    SweptRange(
+                        firstSeq: s.firstSeq, lastSeq: s.lastSeq ?? s.firstSeq, chainBefore: s.anchor, chainAfter: s.chainAfter, segments: [display],
+                        records: s.recordCount, bytes: s.bytes, minTime: s.minTimestamp, maxTime: s.maxTimestamp))
             }
         }
         let alreadyRecorded = newRanges.allSatisfy { r in recorded.contains { $0.firstSeq <= r.firstSeq && $0.lastSeq >= r.lastSeq } }

@@ -55,10 +55,10 @@ package struct SweptRange: Hashable, Sendable {
 
     init?(_ value: JSONValue) {
         guard case .number(let a)? = value["first_seq"], let first = UInt64(a),
-              case .number(let b)? = value["last_seq"], let last = UInt64(b),
-              let before = value["chain_before"]?.stringValue.flatMap(ChainHash.init(hex:)),
-              let after = value["chain_after"]?.stringValue.flatMap(ChainHash.init(hex:)),
-              first >= 1, first <= last
+            case .number(let b)? = value["last_seq"], let last = UInt64(b),
+            let before = value["chain_before"]?.stringValue.flatMap(ChainHash.init(hex:)),
+            let after = value["chain_after"]?.stringValue.flatMap(ChainHash.init(hex:)),
+            first >= 1, first <= last
         else { return nil }
         var files: [String] = []
         if case .array(let items)? = value["segments"] { files = items.compactMap(\.stringValue) }

@@ -49,7 +49,8 @@ struct IDIndex {
                             ids.append((try AuditEvent.recordID(record), seq.rawValue))
                         }
                     } catch {
-                        throw AuditLogError(.corruption, "undecodable record: \(error.message)", location: .init(file: walker.displayName, seq: SequenceNumber(walker.nextSeq.rawValue - UInt64(walker.records.count))))
+                        throw AuditLogError(
+                            .corruption, "undecodable record: \(error.message)", location: .init(file: walker.displayName, seq: SequenceNumber(walker.nextSeq.rawValue - UInt64(walker.records.count))))
                     }
                     for (id, seq) in ids { index.insert(id, seq: seq) }
                 case .damage(let damage):

@@ -110,7 +110,9 @@ struct LogCatalog {
             throw AuditLogError(.corruption, "segment belongs to another log (id \(header.logID))", location: .init(file: display, offset: 16))
         }
         guard header.partitionLengthNanos == manifest.partitionLengthNanos else {
-            throw AuditLogError(.corruption, "segment partition length \(header.partitionLengthNanos) ns differs from the log's \(manifest.partitionLengthNanos) ns", location: .init(file: display, offset: 48, seq: header.firstSeq))
+            throw AuditLogError(
+                .corruption, "segment partition length \(header.partitionLengthNanos) ns differs from the log's \(manifest.partitionLengthNanos) ns",
+                location: .init(file: display, offset: 48, seq: header.firstSeq))
         }
         guard LogDirectory.firstSeq(ofSegment: name) == header.firstSeq else {
             throw AuditLogError(.corruption, "file name says seq \(name.prefix(20)), header says \(header.firstSeq)", location: .init(file: display, offset: 32, seq: header.firstSeq))
@@ -121,7 +123,8 @@ struct LogCatalog {
             switch SegmentChain.join(segments.last?.end, name: name, firstSeq: header.firstSeq, anchor: header.anchor, genesis: genesis) {
             case .continues, .gap: break
             case .overlaps(let previousLast):
-                throw AuditLogError(.corruption, "segment starts at seq \(header.firstSeq), inside its predecessor (which ends at \(previousLast))", location: .init(file: display, offset: 32, seq: header.firstSeq))
+                throw AuditLogError(
+                    .corruption, "segment starts at seq \(header.firstSeq), inside its predecessor (which ends at \(previousLast))", location: .init(file: display, offset: 32, seq: header.firstSeq))
             case .anchorMismatch:
                 let what = segments.last.map { "the chain value at the end of '\($0.fileName)'" } ?? "the log's genesis value"
                 throw AuditLogError(.corruption, "segment anchor does not match \(what)", location: .init(file: display, offset: 64, seq: header.firstSeq))
@@ -132,7 +135,9 @@ struct LogCatalog {
             segments.append(sealed)
         } else if let footer = try walker.sealedFooter() {
             guard footer.recordCount == 0 || footer.firstSeq == header.firstSeq else {
-                throw AuditLogError(.corruption, "footer first seq \(footer.firstSeq) differs from header \(header.firstSeq)", location: .init(file: display, offset: size - Int64(SegmentFooter.byteCount), seq: header.firstSeq))
+                throw AuditLogError(
+                    .corruption, "footer first seq \(footer.firstSeq) differs from header \(header.firstSeq)",
+                    location: .init(file: display, offset: size - Int64(SegmentFooter.byteCount), seq: header.firstSeq))
             }
             segments.append(SegmentInfo(fileName: name, header: header, footer: footer, fileSize: size))
         } else if isLast {
@@ -152,7 +157,8 @@ struct LogCatalog {
         if let known, !known.isSealed {
             scan = ActiveSegmentScan(known)
         } else if !repair, let point = observer?.resumePoint(ofActiveSegment: walker.name, limit: walker.limit),
-                  try Self.confirms(point, in: walker) {
+            try Self.confirms(point, in: walker)
+        {
             // The checkpoint's frames were checked when it was written; a query checks every
             // frame it reads. Only what was appended since is walked here.
             scan = point.scan

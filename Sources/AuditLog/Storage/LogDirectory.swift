@@ -55,7 +55,7 @@ struct LogDirectory: Sendable {
     /// The first seq a segment file name says, or nil when the name is not a segment's.
     static func firstSeq(ofSegment name: String) -> SequenceNumber? {
         guard name.hasSuffix(segmentSuffix), name.utf8.count == 20 + segmentSuffix.utf8.count,
-              name.utf8.prefix(20).allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
+            name.utf8.prefix(20).allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
         else { return nil }
         guard let value = UInt64(name.prefix(20)), value >= 1 else { return nil }
         return SequenceNumber(value)

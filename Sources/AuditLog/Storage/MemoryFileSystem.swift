@@ -78,7 +78,8 @@ public final class MemoryFileSystem: FileSystem, Sendable {
         let prefix = path.hasSuffix("/") ? path : path + "/"
         return try state.withLock { (s) throws(AuditLogError) -> [String] in
             guard s.directories.contains(path) else { throw missing("opendir", path) }
-            let names = s.files.keys.filter { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) }
+            let names =
+                s.files.keys.filter { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) }
                 + s.directories.filter { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) }
             return names.filter { !$0.contains("/") }
         }
@@ -175,7 +176,7 @@ final class MemoryLock: FileLock, Sendable {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif

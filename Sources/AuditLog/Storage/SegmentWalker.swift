@@ -144,7 +144,8 @@ final class SegmentWalker {
             let end = offset + Int64(h.frameLengthBytes)
             guard end <= limit else {
                 if try hasDamagedLength(h) {
-                    return .damage(Damage(offset: offset + 8, seq: nextSeq, kind: .structure, message: "frame length field damaged: the frame is complete, its header says \(h.frameLengthBytes) bytes"))
+                    return .damage(
+                        Damage(offset: offset + 8, seq: nextSeq, kind: .structure, message: "frame length field damaged: the frame is complete, its header says \(h.frameLengthBytes) bytes"))
                 }
                 let why = "frame of \(h.frameLengthBytes) bytes runs past the end of the file (\(left) bytes left)"
                 if mayEndTorn { return .tornTail(offset: offset, reason: why) }
@@ -174,7 +175,7 @@ final class SegmentWalker {
         var buffer: [UInt8] = []
         let n = try file.read(into: &buffer, count: SegmentFooter.byteCount, at: at)
         guard n == SegmentFooter.byteCount, let footer = buffer.withUnsafeBytes({ try? SegmentFooter.decode($0) }),
-              footer.dataEndOffset == UInt64(at)
+            footer.dataEndOffset == UInt64(at)
         else { return nil }
         return footer
     }
@@ -192,7 +193,8 @@ final class SegmentWalker {
         case .damage(let damage):
             throw damage.error(in: displayName)
         default:
-            throw AuditLogError(.corruption, "no frame of \(count) records from seq \(firstSeq) at this offset (the index points elsewhere)", location: .init(file: displayName, offset: offset, seq: firstSeq))
+            throw AuditLogError(
+                .corruption, "no frame of \(count) records from seq \(firstSeq) at this offset (the index points elsewhere)", location: .init(file: displayName, offset: offset, seq: firstSeq))
         }
     }
 

@@ -50,7 +50,7 @@ final class WriterCore: @unchecked Sendable {
                 do throws(AuditLogError) {
                     try checkIDs(batch)
                     results.append(.success(try commit(batch)))
-                } catch where error.code.isBatchRejection {
+                } catch  where error.code.isBatchRejection {
                     results.append(.failure(error))
                 }
             }

@@ -66,7 +66,9 @@ package struct EventGenerator: Sendable {
         spanNanos = Int64(max(0, days) * 86_400e9)
         startNanos = max(0, end.nanosSinceEpoch - spanNanos)
         var total = 0.0
-        cumulativeModelWeights = Self.models.map { total += $0.weight; return total }
+        cumulativeModelWeights = Self.models.map {
+            total += $0.weight; return total
+        }
     }
 
     /// The default end: the start of the current UTC hour, so runs in the same hour repeat

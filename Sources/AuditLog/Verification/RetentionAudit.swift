@@ -35,7 +35,8 @@ struct RetentionAudit {
         case SweepRecord.eventType:
             var maxAge: Int64?
             if case .number(let text)? = e.details?["max_age_seconds"], let seconds = Int64(text),
-               e.details?["max_size_bytes"].map({ $0 == .null }) ?? true {
+                e.details?["max_size_bytes"].map({ $0 == .null }) ?? true
+            {
                 maxAge = seconds.multipliedReportingOverflow(by: 1_000_000_000).overflow ? nil : seconds * 1_000_000_000
             }
             sweeps.append(Sweep(seq: record.seq, time: e.timestamp, ranges: SweptRange.ranges(in: e), maxAgeNanos: maxAge))
@@ -87,7 +88,8 @@ struct RetentionAudit {
                 }
                 let firsts = r.segments.map { LogDirectory.firstSeq(ofSegment: String($0.split(separator: "/").last ?? "")) }
                 if !r.segments.isEmpty {
-                    let valid = firsts.allSatisfy { $0.map { $0 >= r.firstSeq && $0 <= r.lastSeq } ?? false }
+                    let valid =
+                        firsts.allSatisfy { $0.map { $0 >= r.firstSeq && $0 <= r.lastSeq } ?? false }
                         && firsts.first == r.firstSeq && zip(firsts, firsts.dropFirst()).allSatisfy { ($0 ?? SequenceNumber(0)) < ($1 ?? SequenceNumber(0)) }
                     if !valid {
                         out.append(Finding(seq: sweep.seq, message: "the segments the sweep names for \(span) (\(r.segments.joined(separator: ", "))) do not start at and lie within that range"))
@@ -97,11 +99,19 @@ struct RetentionAudit {
                     if hold.seq >= r.firstSeq && hold.seq <= r.lastSeq {
                         out.append(Finding(seq: sweep.seq, message: "the sweep deleted \(span), which held the record of legal hold '\(hold.id)' (seq \(hold.seq)), in force when it ran"))
                     } else if let min = r.minTime, let max = r.maxTime, hold.covers(minNanos: min.nanosSinceEpoch, maxNanos: max.nanosSinceEpoch) {
-                        out.append(Finding(seq: sweep.seq, message: "the sweep deleted events from \(min.rfc3339) to \(max.rfc3339) (\(span)) while legal hold '\(hold.id)' covering \(hold.from?.rfc3339 ?? "the beginning")–\(hold.until?.rfc3339 ?? "the end") was in force"))
+                        out.append(
+                            Finding(
+                                seq: sweep.seq,
+                                message:
+                                    "the sweep deleted events from \(min.rfc3339) to \(max.rfc3339) (\(span)) while legal hold '\(hold.id)' covering \(hold.from?.rfc3339 ?? "the beginning")–\(hold.until?.rfc3339 ?? "the end") was in force"
+                            ))
                     }
                 }
                 if let maxAge = sweep.maxAgeNanos, let max = r.maxTime, max.nanosSinceEpoch >= sweep.time.nanosSinceEpoch - maxAge {
-                    out.append(Finding(seq: sweep.seq, message: "the sweep deleted events up to \(max.rfc3339) (\(span)), newer than its own policy of \(maxAge / 1_000_000_000) s allowed at \(sweep.time.rfc3339)"))
+                    out.append(
+                        Finding(
+                            seq: sweep.seq,
+                            message: "the sweep deleted events up to \(max.rfc3339) (\(span)), newer than its own policy of \(maxAge / 1_000_000_000) s allowed at \(sweep.time.rfc3339)"))
                 }
             }
             earlier += removed

@@ -167,7 +167,7 @@ public struct VerificationReport: Sendable, Hashable {
     package var firstIssue: VerificationIssue? {
         issues.min { a, b in
             switch (a.seq, b.seq) {
-            case let (x?, y?): x < y
+            case (let x?, let y?): x < y
             case (.some, nil): true
             default: false
             }

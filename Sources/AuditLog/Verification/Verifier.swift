@@ -1,4 +1,3 @@
-
 /// What to verify.
 public struct VerificationOptions: Sendable, Hashable {
     /// Start at the segment holding this seq (trusting that segment's anchor, which is still
@@ -45,14 +44,14 @@ public struct PinnedHead: Hashable, Sendable, CustomStringConvertible {
 
 func activeProcessorCount() -> Int {
     #if canImport(Glibc)
-    return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
     #else
-    return 2
+        return 2
     #endif
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Verifies a log directory: each segment on its own (in parallel), then how each segment
@@ -131,7 +130,10 @@ enum Verifier {
                     report.issues.append(VerificationIssue(kind: .structure, message: "segment belongs to another log (id \(header.logID))", file: display, offset: 16, seq: header.firstSeq))
                 }
                 if header.partitionLengthNanos != manifest.partitionLengthNanos {
-                    report.issues.append(VerificationIssue(kind: .structure, message: "segment partition length \(header.partitionLengthNanos) ns differs from the log's \(manifest.partitionLengthNanos) ns", file: display, offset: 48, seq: header.firstSeq))
+                    report.issues.append(
+                        VerificationIssue(
+                            kind: .structure, message: "segment partition length \(header.partitionLengthNanos) ns differs from the log's \(manifest.partitionLengthNanos) ns", file: display,
+                            offset: 48, seq: header.firstSeq))
                 }
                 // How it joins what precedes it: the first segment (of the log), or one whose
                 // predecessor's end is known.
@@ -141,7 +143,10 @@ enum Verifier {
                     case .continues: break
                     case .gap(let gap): gaps.append(gap)
                     case .overlaps(let last):
-                        report.issues.append(VerificationIssue(kind: .structure, message: "segment starts at seq \(header.firstSeq), overlapping its predecessor which ends at \(last)", file: display, offset: 32, seq: header.firstSeq))
+                        report.issues.append(
+                            VerificationIssue(
+                                kind: .structure, message: "segment starts at seq \(header.firstSeq), overlapping its predecessor which ends at \(last)", file: display, offset: 32,
+                                seq: header.firstSeq))
                     case .anchorMismatch:
                         let what = previous.map { "the chain value at the end of '\($0.fileName)'" } ?? "the log's genesis value"
                         report.issues.append(VerificationIssue(kind: .chain, message: "anchor does not match \(what)", file: display, offset: 64, seq: header.firstSeq))
@@ -171,7 +176,8 @@ enum Verifier {
         report.recoveries = recoveries
         if let pinned { report.pinnedHead = check(pinned, segments: results.compactMap { $0 }, ranges: audit.ranges, report: &report) }
         for r in recoveries where r.kept == .altered {
-            report.issues.append(VerificationIssue(kind: .recovery, message: "the bytes kept in '\(r.file)' no longer match the SHA-256 its log.recovered record names", file: r.file, offset: 0, seq: r.seq))
+            report.issues.append(
+                VerificationIssue(kind: .recovery, message: "the bytes kept in '\(r.file)' no longer match the SHA-256 its log.recovered record names", file: r.file, offset: 0, seq: r.seq))
         }
         if !gaps.isEmpty {
             let ranges = audit.ranges
@@ -183,7 +189,10 @@ enum Verifier {
                 if SegmentChain.explains(gap, removed: ranges.map(\.removed), chainAfterSegmentEnding: ends) {
                     report.sweptRecords += gap.count
                 } else {
-                    report.issues.append(VerificationIssue(kind: .missing, message: "seqs \(gap.first)–\(gap.last) are missing and no retention sweep record explains it", file: LogDirectory.displayName(gap.segment), offset: 32, seq: gap.first))
+                    report.issues.append(
+                        VerificationIssue(
+                            kind: .missing, message: "seqs \(gap.first)–\(gap.last) are missing and no retention sweep record explains it", file: LogDirectory.displayName(gap.segment), offset: 32,
+                            seq: gap.first))
                 }
             }
         }
@@ -224,7 +233,9 @@ enum Verifier {
             result.found = r.chainAfter
             result.status = r.chainAfter == pinned.chainValue ? .swept : .differs
             if r.chainAfter != pinned.chainValue {
-                issue(.chain, "the retention sweep that removed seq \(pinned.seq) recorded chain value \(r.chainAfter.hex) for it, not the pinned \(pinned.chainValue.hex)", file: lastFile, seq: pinned.seq)
+                issue(
+                    .chain, "the retention sweep that removed seq \(pinned.seq) recorded chain value \(r.chainAfter.hex) for it, not the pinned \(pinned.chainValue.hex)", file: lastFile,
+                    seq: pinned.seq)
             }
         } else if ranges.contains(where: { $0.firstSeq <= pinned.seq && pinned.seq <= $0.lastSeq }) {
             result.status = .swept
@@ -250,7 +261,9 @@ enum Verifier {
                 audit.add(record)
             }
         } catch {
-            let issue = VerificationIssue(kind: .structure, message: "the retention, hold and recovery records could not be read: \(error.message)", file: error.location.file ?? "", offset: error.location.offset ?? 0, seq: error.location.seq)
+            let issue = VerificationIssue(
+                kind: .structure, message: "the retention, hold and recovery records could not be read: \(error.message)", file: error.location.file ?? "", offset: error.location.offset ?? 0,
+                seq: error.location.seq)
             return (audit, [issue], [])
         }
         var issues: [VerificationIssue] = []

@@ -18,7 +18,9 @@ struct FilterOptions: ParsableArguments {
     @Option(name: .customLong("model"), help: ArgumentHelp("Only this model (repeatable).", valueName: "model"))
     var models: [String] = []
 
-    @Option(name: .customLong("filter"), help: ArgumentHelp("Only events whose field equals the value, e.g. team=payments or cache_hit=true (repeatable; repeated fields mean any of the values).", valueName: "field=value"))
+    @Option(
+        name: .customLong("filter"),
+        help: ArgumentHelp("Only events whose field equals the value, e.g. team=payments or cache_hit=true (repeatable; repeated fields mean any of the values).", valueName: "field=value"))
     var filters: [String] = []
 
     func validate() throws {

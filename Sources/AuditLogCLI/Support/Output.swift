@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Buffered writes to a file descriptor. A closed pipe (`| head`) ends the process quietly

@@ -33,7 +33,8 @@ import Testing
     /// Type names declared at the top level of a folder's files.
     static func declaredTypes(in folder: String) throws -> Set<String> {
         var names = Set<String>()
-        let pattern = try NSRegularExpression(pattern: #"^(?:public |package |private |fileprivate |internal |final |indirect )*(?:struct|enum|class|protocol|actor|typealias) ([A-Z][A-Za-z0-9]*)"#, options: [.anchorsMatchLines])
+        let pattern = try NSRegularExpression(
+            pattern: #"^(?:public |package |private |fileprivate |internal |final |indirect )*(?:struct|enum|class|protocol|actor|typealias) ([A-Z][A-Za-z0-9]*)"#, options: [.anchorsMatchLines])
         for file in try files(in: folder) {
             let text = try code(file)
             for match in pattern.matches(in: text, range: NSRange(text.startIndex..., in: text)) {

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import AuditLog
 
 /// Every reader of an event against every writer (issue 14, "one field table"). Writers: the
@@ -44,9 +45,11 @@ import Testing
             }
             let names = members.map(\.key)
             let presence = record.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 8, as: UInt32.self) }
-            let bitOrder = ["verdict", "reason_code", "user", "team", "model", "provider", "config_version", "api_key", "source",
-                            "tokens_in", "tokens_out", "tokens_cached", "tokens_reasoning", "cost", "latency_ms", "cache_hit",
-                            "request_id", "session_id", "gateway", "ip", "user_agent", "policies", "redactions", "resource", "details"]
+            let bitOrder = [
+                "verdict", "reason_code", "user", "team", "model", "provider", "config_version", "api_key", "source",
+                "tokens_in", "tokens_out", "tokens_cached", "tokens_reasoning", "cost", "latency_ms", "cache_hit",
+                "request_id", "session_id", "gateway", "ip", "user_agent", "policies", "redactions", "resource", "details",
+            ]
             for (bit, name) in bitOrder.enumerated() {
                 #expect((presence >> UInt32(bit)) & 1 == (names.contains(name) ? 1 : 0), "bit \(bit) \(name): \(context)")
             }
@@ -54,13 +57,14 @@ import Testing
 
             // Filter text: strings as they are, numbers and booleans as written, nested as JSON.
             for m in members {
-                let text: String? = switch m.value {
-                case .null: nil
-                case .string(let s): s
-                case .number(let n): n
-                case .bool(let b): b ? "true" : "false"
-                case .array, .object: m.value.jsonText
-                }
+                let text: String? =
+                    switch m.value {
+                    case .null: nil
+                    case .string(let s): s
+                    case .number(let n): n
+                    case .bool(let b): b ? "true" : "false"
+                    case .array, .object: m.value.jsonText
+                    }
                 #expect(e.fieldText(m.key) == text, "\(m.key): \(context)")
             }
 
@@ -80,7 +84,10 @@ import Testing
 
     /// The CSV header stays what the first wave published.
     @Test func csvColumnsAreUnchanged() {
-        #expect(CSVExport.columns.joined(separator: ",") == "id,event_type,timestamp,verdict,reason_code,model,provider,config_version,user,team,api_key,source,tokens_in,tokens_out,tokens_cached,tokens_reasoning,cost,latency_ms,cache_hit,request_id,session_id,gateway,ip,user_agent,resource,policies,redactions,details,extra,seq")
+        #expect(
+            CSVExport.columns.joined(separator: ",")
+                == "id,event_type,timestamp,verdict,reason_code,model,provider,config_version,user,team,api_key,source,tokens_in,tokens_out,tokens_cached,tokens_reasoning,cost,latency_ms,cache_hit,request_id,session_id,gateway,ip,user_agent,resource,policies,redactions,details,extra,seq"
+        )
     }
 
     static func plainJSON(_ text: String) throws -> JSONValue {
@@ -139,14 +146,16 @@ import Testing
             case .bool: e.cacheHit = rng.below(2) == 0
             case .policies:
                 e.policies = (0..<rng.below(3)).map { _ in
-                    PolicyDecision(name: rng.below(2) == 0 ? randomString(&rng) : nil, kind: rng.below(2) == 0 ? "k" : nil, phase: rng.below(2) == 0 ? "input" : nil,
-                                   verdict: rng.below(2) == 0 ? "block" : nil, reason: rng.below(2) == 0 ? randomString(&rng) : nil,
-                                   extra: randomExtras(&rng, avoiding: ["name", "kind", "phase", "verdict", "reason"]))
+                    PolicyDecision(
+                        name: rng.below(2) == 0 ? randomString(&rng) : nil, kind: rng.below(2) == 0 ? "k" : nil, phase: rng.below(2) == 0 ? "input" : nil,
+                        verdict: rng.below(2) == 0 ? "block" : nil, reason: rng.below(2) == 0 ? randomString(&rng) : nil,
+                        extra: randomExtras(&rng, avoiding: ["name", "kind", "phase", "verdict", "reason"]))
                 }
             case .redactions:
                 e.redactions = (0..<rng.below(3)).map { _ in
-                    Redaction(kind: rng.below(2) == 0 ? "api_key" : nil, replacement: rng.below(2) == 0 ? randomString(&rng) : nil,
-                              extra: randomExtras(&rng, avoiding: ["kind", "replacement"]))
+                    Redaction(
+                        kind: rng.below(2) == 0 ? "api_key" : nil, replacement: rng.below(2) == 0 ? randomString(&rng) : nil,
+                        extra: randomExtras(&rng, avoiding: ["kind", "replacement"]))
                 }
             case .json: e.details = .array([randomValue(&rng, depth: 2)])
             case .members: e.extra = randomExtras(&rng, avoiding: [])

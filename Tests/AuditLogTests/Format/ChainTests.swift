@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import AuditLog
 
 /// The chain computed by the log equals one computed by hand from docs/FORMAT.md with an

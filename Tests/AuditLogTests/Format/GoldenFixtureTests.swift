@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import AuditLog
 
 /// `fixtures/golden-v1/` pins format version 1: written once by `auditlog ingest` from

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import AuditLog
 
 /// The outside probe's first finding: one event with a counter at 2⁶³ − 1 trapped `usage`, then

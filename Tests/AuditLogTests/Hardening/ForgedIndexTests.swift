@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import AuditLog
 
 /// Index files are derived data, and hostile like every file on disk: one written with valid

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import AuditLog
 
 /// The outside probe's fifth finding: reserved bytes, flags, the partition grid and the

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import AuditLog
 
 /// The outside probe's fourth finding: docs/HTTP.md told auditors to pin `chain_head` and check

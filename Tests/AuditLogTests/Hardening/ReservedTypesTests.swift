@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import AuditLog
 
 /// The outside probe's second finding: sweep and hold records were ordinary event types, so a

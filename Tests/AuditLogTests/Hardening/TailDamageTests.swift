@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import AuditLog
 
 /// The outside probe's third finding: a flipped bit in the last frame (or junk after it) was

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @_spi(Testing) @testable import AuditLog
 
 /// The writer leaves a checkpoint of the active segment's index when it closes; the next open

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import AuditLog
 
 /// The frame cache keeps what bounded and selective queries read; a query without a limit

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import AuditLog
 
 /// An index is derived data: missing, stale or damaged, it is rebuilt from its segment (and

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import AuditLog
 
 /// Every query, page, id lookup and usage report equals a brute-force scan of all records, on
@@ -67,7 +68,8 @@ import Testing
         case 1: return TimeWindow(since: at())
         case 2: return TimeWindow(until: at())
         default:
-            let a = at(), b = at()
+            let a = at()
+            let b = at()
             return TimeWindow(since: min(a, b), until: max(a, b))
         }
     }

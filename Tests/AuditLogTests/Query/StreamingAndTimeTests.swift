@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import AuditLog
 
 /// The async streams of records and query results (batched reads on the I/O executor), and

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import AuditLog
 
 /// Random damage to sealed segments and index files: `verify` names every damaged segment with
@@ -121,9 +122,11 @@ import Testing
                 // The damaged index: a query by user over its segment's hours answers as before,
                 // from an index rebuilt from the segment (and reported).
                 let target = reader.segments[indexVictim]
-                if let lo = target.minTimestamp, let hi = target.maxTimestamp, !victims.keys.contains(where: { v in
-                    (reader.segments[v].minTimestamp ?? lo) <= hi && (reader.segments[v].maxTimestamp ?? hi) >= lo
-                }) {
+                if let lo = target.minTimestamp, let hi = target.maxTimestamp,
+                    !victims.keys.contains(where: { v in
+                        (reader.segments[v].minTimestamp ?? lo) <= hi && (reader.segments[v].maxTimestamp ?? hi) >= lo
+                    })
+                {
                     let window = TimeWindow(since: lo, until: Timestamp(nanosSinceEpoch: hi.nanosSinceEpoch + 1))
                     let users: Set<String> = ["alice.0@acme.com", "bob.1@acme.com", "carol.2@acme.com"]
                     var got: [Record] = []
@@ -136,7 +139,9 @@ import Testing
                     indexesChecked += 1
                 }
             }
-            print("CorruptionTests: \(Self.rounds) rounds, \(damagedSegments) damaged segments and \(damagedIndexes) damaged index files, all reported; \(indexesChecked) damaged indexes checked to be rebuilt")
+            print(
+                "CorruptionTests: \(Self.rounds) rounds, \(damagedSegments) damaged segments and \(damagedIndexes) damaged index files, all reported; \(indexesChecked) damaged indexes checked to be rebuilt"
+            )
         }
     }
 }

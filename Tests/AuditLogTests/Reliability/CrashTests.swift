@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import AuditLog
 
 /// Crash consistency: a writer process (Tests/AuditLogCrashWriter) appends with an fdatasync
@@ -55,7 +56,7 @@ import Testing
     @Test func killedWritersLoseNothingAcknowledged() async throws {
         try await withTemporaryDirectory { root in
             let dir = root + "/log"
-            var rng = SplitMix64(seed: UInt64(ProcessInfo.processInfo.environment["AUDITLOG_RELIABILITY_SEED"].flatMap { Int($0) } ?? 20261122))
+            var rng = SplitMix64(seed: UInt64(ProcessInfo.processInfo.environment["AUDITLOG_RELIABILITY_SEED"].flatMap { Int($0) } ?? 20_261_122))
             var figures = Figures()
             for run in 0..<Self.kills {
                 let acks = root + "/acks-\(run)"

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import AuditLog
 
 /// A real full disk: a 2 MiB tmpfs mounted for the test (root only; skipped with a message

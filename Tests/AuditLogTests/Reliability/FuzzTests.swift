@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @_spi(Testing) @testable import AuditLog
 
 /// Hostile input, seeded (the libFuzzer targets in Tests/AuditLogFuzz run the same entry points

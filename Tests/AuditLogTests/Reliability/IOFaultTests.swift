@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @_spi(Testing) @testable import AuditLog
 
 /// Failed writes, short writes, failed syncs, ENOSPC, failed creates and renames at chosen

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import AuditLog
 
 /// Sustained load: 64 concurrent appenders (group commit, fdatasync every batch) and 8
@@ -90,7 +91,9 @@ import Testing
             #expect(appended.sorted().map(\.rawValue) == Array(1...UInt64(appended.count)), "acknowledged seqs are dense and unique")
             let report = try await AuditLog.verify(directory: dir)
             #expect(report.isIntact && report.recordsChecked == UInt64(appended.count), "\(report)")
-            print("LoadTests: \(Self.seconds) s, 64 appenders + 8 readers: \(appended.count) events acknowledged (\(appended.count / Self.seconds)/s), RSS \(start.rss / 1024) → \(peak.rss / 1024) MiB, peak \(peak.peak / 1024) MiB")
+            print(
+                "LoadTests: \(Self.seconds) s, 64 appenders + 8 readers: \(appended.count) events acknowledged (\(appended.count / Self.seconds)/s), RSS \(start.rss / 1024) → \(peak.rss / 1024) MiB, peak \(peak.peak / 1024) MiB"
+            )
             #expect(peak.rss - start.rss < 1 << 20, "RSS grew by more than 1 GiB")
         }
     }

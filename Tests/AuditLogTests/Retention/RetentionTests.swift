@@ -1,6 +1,7 @@
 import AuditLogServices
 import Foundation
 import Testing
+
 @_spi(Testing) @testable import AuditLog
 
 @Suite(.serialized) struct RetentionTests {
@@ -157,7 +158,6 @@ import Testing
         }
     }
 }
-
 
 @Suite struct RetentionServiceTests {
     @Test func theServiceSweepsOnItsIntervalUntilCancelled() async throws {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @_spi(Testing) @testable import AuditLog
 
 /// One test per error path of the segment walker, on a file in memory (as leveldb's
@@ -19,7 +20,9 @@ import Testing
         var chain = genesis
         var seq: UInt64 = 1
         var builder = FrameBuilder()
-        var minTs = Int64.max, maxTs = Int64.min, raw: UInt64 = 0
+        var minTs = Int64.max
+        var maxTs = Int64.min
+        var raw: UInt64 = 0
         var rng = SplitMix64(seed: 7)
         for (count, compressible) in [(3, true), (2, secondCompressible)] {
             for _ in 0..<count {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @_spi(Testing) @testable import AuditLog
 
 /// A fresh directory under the system temporary directory, removed afterwards.
@@ -35,7 +36,9 @@ func fullEvent(id: String? = "evt_full_1", at timestamp: Timestamp = Timestamp(r
     e.gateway = "gw-eu-1"
     e.ip = "203.0.113.42"
     e.userAgent = "Workjet Desktop/1.2.0"
-    e.policies = [PolicyDecision(name: "block-injection", kind: "prompt_injection", phase: "input", verdict: "block", reason: "prompt_injection_detected", extra: [JSONMember("score", .number("0.97"))])]
+    e.policies = [
+        PolicyDecision(name: "block-injection", kind: "prompt_injection", phase: "input", verdict: "block", reason: "prompt_injection_detected", extra: [JSONMember("score", .number("0.97"))])
+    ]
     e.redactions = [Redaction(kind: "api_key", replacement: "[REDACTED:api_key]")]
     e.resource = "chat:conv_abc123"
     e.details = .object([JSONMember("old", .object([])), JSONMember("new", .array([.null, .bool(true), .string("x\n\"y\"")]))])

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import AuditLog
 
 @Suite struct VerificationTests {
@@ -46,7 +47,8 @@ import Testing
                 let report = try await AuditLog.verify(directory: dir)
                 #expect(!report.isIntact, "flip at \(offset) not detected")
                 if let frame = layout.last(where: { $0.offset <= Int64(offset) }),
-                   Int64(offset) < frame.offset + Int64(frame.header.frameLengthBytes) {
+                    Int64(offset) < frame.offset + Int64(frame.header.frameLengthBytes)
+                {
                     #expect(report.firstIssue?.seq == frame.header.firstSeq, "flip at \(offset): \(report.issues)")
                     #expect(report.firstIssue?.file == "segments/" + name)
                 }
