@@ -16,12 +16,18 @@ extension AuditLog {
         try QueryIterator(context, segments: snapshot.segments, query: query)
     }
 
-    /// Every record `query` matches, read off the caller's executor.
-    func collect(_ query: Query) async throws(AuditLogError) -> [Record] {
+    /// Runs `body` on the I/O executor with an iterator over `query`'s results as of now.
+    func reading<T: Sendable>(_ query: Query, _ body: @escaping @Sendable (QueryIterator) throws(AuditLogError) -> T) async throws(AuditLogError) -> T {
         let context = self.context
         let segments = snapshot.segments
         return try await BlockingIO.run { () throws(AuditLogError) in
-            let iterator = try QueryIterator(context, segments: segments, query: query)
+            try body(try QueryIterator(context, segments: segments, query: query))
+        }
+    }
+
+    /// Every record `query` matches, read off the caller's executor.
+    func collect(_ query: Query) async throws(AuditLogError) -> [Record] {
+        try await reading(query) { (iterator) throws(AuditLogError) in
             var records: [Record] = []
             while let r = try iterator.next() { records.append(r) }
             return records
@@ -30,13 +36,7 @@ extension AuditLog {
 
     /// One page of `query` (at most its limit, default 50) and the cursor for the next.
     public func page(_ query: Query) async throws(AuditLogError) -> QueryPage {
-        var limited = query
-        limited.limit = limited.limit ?? 50
-        let q = limited
-        let context = self.context
-        let segments = snapshot.segments
-        return try await BlockingIO.run { () throws(AuditLogError) in
-            let iterator = try QueryIterator(context, segments: segments, query: q)
+        try await reading(Self.page(query)) { (iterator) throws(AuditLogError) in
             var records: [Record] = []
             while let r = try iterator.next() { records.append(r) }
             return QueryPage(records: records, nextCursor: iterator.nextCursor)
@@ -47,13 +47,7 @@ extension AuditLog {
     /// with its seq: the bytes ``page(_:)``'s records render to (``AuditEvent/appendJSON(to:seq:)``),
     /// transcoded straight from the stored records when the index columns decide the filter.
     package func pageJSON(_ query: Query) async throws(AuditLogError) -> QueryJSONPage {
-        var limited = query
-        limited.limit = limited.limit ?? 50
-        let q = limited
-        let context = self.context
-        let segments = snapshot.segments
-        return try await BlockingIO.run { () throws(AuditLogError) in
-            let iterator = try QueryIterator(context, segments: segments, query: q)
+        try await reading(Self.page(query)) { (iterator) throws(AuditLogError) in
             var json: [UInt8] = [UInt8(ascii: "[")]
             var count = 0
             while true {
@@ -68,6 +62,13 @@ extension AuditLog {
             json.append(UInt8(ascii: "]"))
             return QueryJSONPage(json: json, count: count, nextCursor: iterator.nextCursor)
         }
+    }
+
+    /// `query` limited to a page: its own limit, or 50.
+    private static func page(_ query: Query) -> Query {
+        var limited = query
+        limited.limit = limited.limit ?? 50
+        return limited
     }
 
     /// The event with this id, anywhere in the log, or nil.

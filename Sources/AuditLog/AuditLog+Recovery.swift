@@ -47,8 +47,7 @@ extension AuditLog {
     package func recoveryRecords() async throws(AuditLogError) -> [RecoveryRecord] {
         let recoveries = Query(filter: EventFilter(fields: ["event_type": [TornTailRecovery.eventType]]), order: .oldestFirst)
         let files = self.files
-        return try await BlockingIO.run { () throws(AuditLogError) in
-            let iterator = try self.queryIterator(recoveries)
+        return try await reading(recoveries) { (iterator) throws(AuditLogError) in
             var out: [RecoveryRecord] = []
             while let record = try iterator.next() {
                 let d = record.event.details

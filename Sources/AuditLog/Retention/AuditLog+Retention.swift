@@ -127,8 +127,7 @@ extension AuditLog {
             filter: EventFilter(fields: ["event_type": [SweepRecord.eventType]]), order: .oldestFirst,
             cursor: seq.map { Query.cursor(after: $0, order: .oldestFirst) }
         )
-        return try await BlockingIO.run { () throws(AuditLogError) in
-            let iterator = try self.queryIterator(sweeps)
+        return try await reading(sweeps) { (iterator) throws(AuditLogError) in
             var latest: Record?
             while let record = try iterator.next() { latest = record }
             return latest.map { SweepEntry(seq: $0.seq, time: $0.event.timestamp, ranges: SweptRange.ranges(in: $0.event)) }
