@@ -12,6 +12,12 @@ extension AuditLog {
         guard options.access == .readWrite else {
             throw AuditLogError(.invalidArgument, "sweeping needs the log open for writing", location: .init(file: directory))
         }
+        if let maxAge = policy.maxAgeNanos, maxAge < 0 {
+            throw AuditLogError(.invalidArgument, "a retention policy's maximum age must not be negative, got \(maxAge) ns")
+        }
+        if let maxBytes = policy.maxTotalBytes, maxBytes < 0 {
+            throw AuditLogError(.invalidArgument, "a retention policy's maximum size must not be negative, got \(maxBytes) bytes")
+        }
         let segments = snapshot.segments
         let holds = try await self.holds()
         let recorded = try await existingSweptRanges()
@@ -26,7 +32,7 @@ extension AuditLog {
         var remove: [SegmentInfo] = []
         var kept: [SegmentInfo] = []
         if let maxAge = policy.maxAgeNanos {
-            let cutoff = now.nanosSinceEpoch - maxAge
+            let cutoff = (now - .nanoseconds(maxAge)).nanosSinceEpoch
             for s in deletable where (s.maxTimestamp?.nanosSinceEpoch ?? .max) < cutoff {
                 if held(s) { kept.append(s) } else { remove.append(s) }
             }

@@ -71,4 +71,18 @@ import Testing
         let policy = RetentionPolicy(maxAge: .hours(36), maxTotalBytes: 5)
         #expect(policy.maxAgeNanos == expected && policy.maxTotalBytes == 5)
     }
+
+    @Test func aRetentionPolicyOfNegativeAgeOrSizeIsRefusedAndAHugeOneKeepsEverything() async throws {
+        try await withTemporaryDirectory { dir in
+            let log = try await AuditLog.open(directory: dir, options: testOptions(segmentBytes: 16 << 10))
+            _ = try await log.append(events(2_000))
+            for policy in [RetentionPolicy(maxAgeNanos: Int64.min), RetentionPolicy(maxAgeNanos: -1), RetentionPolicy(maxTotalBytes: -5)] {
+                let error = await #expect(throws: AuditLogError.self) { try await log.sweep(policy, actor: "test") }
+                #expect(error?.code == .invalidArgument)
+            }
+            let report = try await log.sweep(RetentionPolicy(maxAge: .seconds(Int64.max)), actor: "test")
+            #expect(report.recordsRemoved == 0)
+            try await log.close()
+        }
+    }
 }
