@@ -136,7 +136,7 @@ let benchmarks: @Sendable () -> Void = {
         let dir = try await prebuiltLog(count: 1_000_000)
         let log = try await AuditLog.open(directory: dir, options: .readOnly)
         benchmark.startMeasurement()
-        let reader = log.records().makeReader()
+        let reader = log.recordReader()
         var n = 0
         while let r = try reader.next() {
             blackHole(r)
@@ -185,7 +185,7 @@ let benchmarks: @Sendable () -> Void = {
         let day = Timestamp(nanosSinceEpoch: logEnd.nanosSinceEpoch - 10 * 24 * hourNanos)
         let q = Query(window: TimeWindow(since: day, until: Timestamp(nanosSinceEpoch: day.nanosSinceEpoch + 24 * hourNanos)), filter: EventFilter(users: ["alice.100@acme.com"]), order: .oldestFirst)
         benchmark.startMeasurement()
-        let iterator = try log.query(q).makeIterator()
+        let iterator = try log.queryIterator(q)
         var n = 0
         while let r = try iterator.next() { blackHole(r); n += 1 }
         benchmark.stopMeasurement()
@@ -232,7 +232,7 @@ let benchmarks: @Sendable () -> Void = {
         let day = Timestamp(nanosSinceEpoch: logEnd.nanosSinceEpoch - 5 * 24 * hourNanos)
         let q = Query(window: TimeWindow(since: day, until: Timestamp(nanosSinceEpoch: day.nanosSinceEpoch + 24 * hourNanos)), order: .oldestFirst)
         benchmark.startMeasurement()
-        let iterator = try log.query(q).makeIterator()
+        let iterator = try log.queryIterator(q)
         var bytes: [UInt8] = []
         bytes.reserveCapacity(1 << 20)
         var n = 0

@@ -155,7 +155,7 @@ public struct LoadedStores: Sendable {
         case .usageByTeamModel:
             return try await reader.usage(window: Self.week, groupBy: [.team, .model]).rows.count
         case .exportCSV:
-            let iterator = try reader.query(Query(window: Self.month, order: .oldestFirst)).makeIterator()
+            let iterator = try reader.queryIterator(Query(window: Self.month, order: .oldestFirst))
             var encoder = ExportEncoder(format: .csv)
             var bytes: [UInt8] = []
             var total = 0

@@ -8,7 +8,7 @@ extension RecordReader: RecordSource {}
 extension QueryIterator: RecordSource {}
 
 /// Records of a synchronous source streamed to an async caller: the source is made and read on
-/// ``BlockingIO`` in batches (16 records first, then doubling to 1024), never on the caller's
+/// ``BlockingIO`` in batches (64 records first, then doubling to 1024), never on the caller's
 /// executor. What ``AuditLog/records(_:order:)`` and ``AuditLog/query(_:)`` return, as an
 /// opaque `AsyncSequence`.
 struct RecordStream: AsyncSequence, Sendable {
@@ -60,7 +60,7 @@ struct RecordStream: AsyncSequence, Sendable {
     fileprivate final class Batches: @unchecked Sendable {
         private let make: @Sendable () throws(AuditLogError) -> any RecordSource
         private var source: (any RecordSource)?
-        private var size = 16
+        private var size = 64
 
         init(_ make: @escaping @Sendable () throws(AuditLogError) -> any RecordSource) { self.make = make }
 

@@ -31,7 +31,7 @@ extension AuditEvent {
             w.writeString(id)
         }
         w.writeString(eventType)
-        for field in EventField.allCases where presence & field.mask != 0 {
+        for field in EventField.present(in: presence) {
             switch field.kind {
             case .verdict: w.write(verdict?.code ?? 0)
             case .string: w.writeString(self[string: field] ?? "")
@@ -108,7 +108,7 @@ extension AuditEvent {
         let (ts, presence) = try readHeader(&r)
         let id = try readID(&r, compact: presence & EventField.compactIDMask != 0)
         var event = AuditEvent(eventType: try r.readString("event_type"), timestamp: Timestamp(nanosSinceEpoch: ts), id: id)
-        for field in EventField.allCases where presence & field.mask != 0 {
+        for field in EventField.present(in: presence) {
             let start = r.offset
             switch field.kind {
             case .verdict:

@@ -215,7 +215,7 @@ extension AuditEvent {
         w.raw("\"")
         timestamp.appendRFC3339(to: &w.bytes)
         w.raw("\"")
-        for field in EventField.allCases where field.kind != .members {
+        for field in EventField.all where field.kind != .members {
             switch field.kind {
             case .verdict: str(field.name, verdict?.rawValue)
             case .string: str(field.name, self[string: field])

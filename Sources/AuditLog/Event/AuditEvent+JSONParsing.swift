@@ -224,7 +224,7 @@ extension AuditEvent {
 
 extension Verdict {
     init?(bytes: UnsafeRawBufferPointer) {
-        for v in Verdict.allCases where v.rawValue.utf8.elementsEqual(bytes) {
+        for v in Verdict.all where v.rawValue.utf8.elementsEqual(bytes) {
             self = v
             return
         }

@@ -39,7 +39,7 @@ private struct RecordValidator {
         guard type.count >= 1, type.count <= EventLimits.maxEventTypeBytes else {
             throw FormatError(.malformed, "event_type of \(type.count) bytes", offset: typeStart)
         }
-        for field in EventField.allCases where presence & field.mask != 0 {
+        for field in EventField.present(in: presence) {
             let start = r.offset
             switch field.kind {
             case .verdict:

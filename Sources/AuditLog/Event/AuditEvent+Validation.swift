@@ -36,7 +36,7 @@ extension AuditEvent {
             throw invalid("event_type", "must be 1 to \(EventLimits.maxEventTypeBytes) bytes")
         }
         guard timestamp.nanosSinceEpoch >= 0 else { throw invalid("timestamp", "must not be before 1970") }
-        for field in EventField.allCases {
+        for field in EventField.all {
             guard let value = self[integer: field] else { continue }
             guard value >= 0 else { throw invalid(field.jsonName, "must not be negative") }
             if let maximum = field.limit, value > maximum {

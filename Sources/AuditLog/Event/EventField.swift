@@ -35,6 +35,25 @@ enum EventField: Int, CaseIterable, Sendable {
 
     var mask: UInt32 { 1 << UInt32(rawValue) }
 
+    /// Every field, in bit order: a stored array (`allCases` builds a new one per call, and the
+    /// codecs loop over the fields for every record).
+    static let all: [EventField] = allCases
+
+    /// The fields whose bits are set in `presence`, in bit order, visited without allocating.
+    static func present(in presence: UInt32) -> Present { Present(bits: presence & (compactIDMask - 1)) }
+
+    /// The set bits of a presence word as fields.
+    struct Present: Sequence, IteratorProtocol {
+        var bits: UInt32
+
+        mutating func next() -> EventField? {
+            guard bits != 0 else { return nil }
+            let index = bits.trailingZeroBitCount
+            bits &= bits - 1
+            return EventField.all[index]  // bits above the fields' are masked off
+        }
+    }
+
     /// The JSON name (`extra` has none of its own: its members are top-level names).
     var name: StaticString {
         switch self {
@@ -200,7 +219,7 @@ extension AuditEvent {
     /// The presence bits of the event's fields.
     var presence: UInt32 {
         var bits: UInt32 = 0
-        for field in EventField.allCases where has(field) { bits |= field.mask }
+        for field in EventField.all where has(field) { bits |= field.mask }
         return bits
     }
 }

@@ -34,7 +34,7 @@ enum RecordJSON {
         out.append(UInt8(ascii: "\""))
         Timestamp(nanosSinceEpoch: ts).appendRFC3339(to: &out)
         out.append(UInt8(ascii: "\""))
-        for field in EventField.allCases where presence & field.mask != 0 {
+        for field in EventField.present(in: presence) {
             let start = r.offset
             switch field.kind {
             case .verdict:

@@ -9,6 +9,10 @@ public enum Verdict: String, Sendable, Hashable, CaseIterable, Codable {
     /// The request was sent to a human or a stricter path.
     case escalate
 
+    /// Every verdict: a stored array (`allCases` builds one per call; parsers look verdicts up
+    /// per event).
+    static let all: [Verdict] = allCases
+
     /// The byte stored in the record encoding (docs/FORMAT.md).
     var code: UInt8 {
         switch self {

@@ -13,11 +13,34 @@ enum Dimension: CaseIterable, Sendable {
     /// The dimensions an index keeps rollups for, in code order (codes 1–6).
     static let rolledUp: [Dimension] = [.user, .team, .model, .provider, .apiKey, .verdict]
 
-    /// The position of the dictionary column, nil for ``verdict`` (a column of codes).
-    var column: Int? { Self.columns.firstIndex(of: self) }
+    /// The position of the dictionary column in ``columns``, nil for ``verdict`` (a column of
+    /// codes). A switch, not a search: it is asked once per record in column scans.
+    var column: Int? {
+        switch self {
+        case .eventType: 0
+        case .reasonCode: 1
+        case .user: 2
+        case .team: 3
+        case .model: 4
+        case .provider: 5
+        case .apiKey: 6
+        case .source: 7
+        case .verdict: nil
+        }
+    }
 
-    /// The rollup dimension byte, nil when no rollup is kept.
-    var rollupCode: UInt8? { Self.rolledUp.firstIndex(of: self).map { UInt8($0 + 1) } }
+    /// The rollup dimension byte (its position in ``rolledUp`` + 1), nil when no rollup is kept.
+    var rollupCode: UInt8? {
+        switch self {
+        case .user: 1
+        case .team: 2
+        case .model: 3
+        case .provider: 4
+        case .apiKey: 5
+        case .verdict: 6
+        case .eventType, .reasonCode, .source: nil
+        }
+    }
 
     /// The dimension of a rollup code (0, the total, is none).
     init?(rollupCode: UInt8) {
@@ -49,11 +72,8 @@ enum Dimension: CaseIterable, Sendable {
         self = dimension
     }
 
-    /// The dictionary column of an event field, if it has one.
-    init?(column field: EventField) {
-        guard let dimension = Self.columns.first(where: { $0.field == field }) else { return nil }
-        self = dimension
-    }
+    /// The dictionary column of each event field (by raw value), nil for fields without one.
+    static let columnOfField: [Int?] = EventField.allCases.map { field in columns.first { $0.field == field }?.column }
 
     /// The event's value.
     func value(of event: AuditEvent) -> String? {

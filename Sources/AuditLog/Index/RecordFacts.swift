@@ -27,7 +27,7 @@ struct RecordFacts {
         verdict = event.verdict?.code ?? 0
         cacheHit = event.cacheHit.map { $0 ? 2 : 1 } ?? 0
         for (column, dimension) in Dimension.columns.enumerated() { strings[column] = dimension.value(of: event) }
-        for field in EventField.allCases where field.rawValue <= Self.lastKept.rawValue {
+        for field in EventField.all where field.rawValue <= Self.lastKept.rawValue {
             if let value = event[integer: field] { set(field, value) }
         }
         idHash = Self.idHash(event.id ?? "")
@@ -41,7 +41,7 @@ struct RecordFacts {
         timestampNanos = ts
         idHash = Self.idHash(try AuditEvent.readID(&r, compact: presence & EventField.compactIDMask != 0))
         strings[0] = try r.readString("event_type")  // Dimension.columns[0] is eventType
-        for field in EventField.allCases where presence & field.mask != 0 {
+        for field in EventField.present(in: presence) {
             guard field.rawValue <= Self.lastKept.rawValue else { return }
             let start = r.offset
             switch field.kind {
@@ -49,7 +49,7 @@ struct RecordFacts {
                 verdict = try r.readUInt8("verdict")
                 guard Verdict(code: verdict) != nil else { throw FormatError(.malformed, "unknown verdict code", offset: start) }
             case .string:
-                if let column = Dimension(column: field)?.column {
+                if let column = Dimension.columnOfField[field.rawValue] {
                     strings[column] = try r.readString()
                 } else {
                     let n = try r.readVarint()

@@ -2,8 +2,12 @@
 /// buckets 1/16 wide (≤ 6.25% relative error). Merging adds counts, so a percentile from merged
 /// rollups equals the one from a scan of the same records.
 struct LatencySketch: Hashable, Sendable {
-    /// Count per bucket, indexed by bucket; never ends in a zero (so equal sketches are equal
-    /// arrays). Dense: adding is an increment, which matters when scanning millions of records.
+    /// The bucket of `counts[0]`.
+    private(set) var base = 0
+    /// Count per bucket from `base` on; never starts or ends with a zero (so equal sketches are
+    /// equal). Dense over the span of buckets seen: adding is an increment, which matters when
+    /// scanning millions of records, while the many small rollup rows of a segment (a user's
+    /// hour: a handful of latencies) keep only the few buckets between their extremes.
     /// 64-bit: a count can never exceed the number of records in a log.
     private(set) var counts: [UInt64] = []
 
@@ -31,18 +35,45 @@ struct LatencySketch: Hashable, Sendable {
 
     mutating func add(bucket: Int, count: UInt64) {
         guard count > 0 else { return }
-        if bucket >= counts.count { counts += repeatElement(0, count: bucket + 1 - counts.count) }
-        counts[bucket] += count
+        let i = bucket &- base
+        if i >= 0 && i < counts.count {
+            counts[i] += count
+            return
+        }
+        cover(bucket...bucket)
+        counts[bucket - base] += count
     }
 
     mutating func merge(_ other: LatencySketch) {
-        if other.counts.count > counts.count { counts += repeatElement(0, count: other.counts.count - counts.count) }
-        for (b, c) in other.counts.enumerated() where c > 0 { counts[b] += c }
+        guard !other.counts.isEmpty else { return }
+        if other.base < base || other.base + other.counts.count > base + counts.count || counts.isEmpty {
+            cover(other.base...(other.base + other.counts.count - 1))
+        }
+        let offset = other.base - base
+        counts.withUnsafeMutableBufferPointer { mine in
+            for (i, c) in other.counts.enumerated() { mine[offset + i] += c }
+        }
+    }
+
+    /// Widens the dense span to hold `buckets` (the slow path of adding and merging).
+    @inline(never)
+    private mutating func cover(_ buckets: ClosedRange<Int>) {
+        if counts.isEmpty {
+            base = buckets.lowerBound
+            counts = Array(repeating: 0, count: buckets.count)
+            return
+        }
+        if buckets.lowerBound < base {
+            counts.insert(contentsOf: repeatElement(0, count: base - buckets.lowerBound), at: 0)
+            base = buckets.lowerBound
+        }
+        let end = base + counts.count
+        if buckets.upperBound >= end { counts += repeatElement(0, count: buckets.upperBound + 1 - end) }
     }
 
     /// Non-empty buckets with their counts, in bucket order.
     var buckets: [(bucket: UInt16, count: UInt64)] {
-        counts.enumerated().compactMap { $0.element > 0 ? (UInt16($0.offset), $0.element) : nil }
+        counts.enumerated().compactMap { $0.element > 0 ? (UInt16(base + $0.offset), $0.element) : nil }
     }
 
     /// The `q`-quantile (0...1) by nearest rank, nil when empty.
@@ -51,9 +82,9 @@ struct LatencySketch: Hashable, Sendable {
         guard total > 0 else { return nil }
         let rank = max(1, UInt64((q * Double(total)).rounded(.up)))
         var seen: UInt64 = 0
-        for (bucket, count) in counts.enumerated() {
+        for (i, count) in counts.enumerated() {
             seen &+= count
-            if seen >= rank { return Self.value(of: UInt16(bucket)) }
+            if seen >= rank { return Self.value(of: UInt16(base + i)) }
         }
         return nil
     }

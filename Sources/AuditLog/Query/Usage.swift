@@ -12,8 +12,18 @@ public enum UsageGroup: String, CaseIterable, Hashable, Sendable {
 
     var isTime: Bool { self == .hour || self == .day }
 
-    /// The dimension grouped by (its JSON name is the raw value), nil for time groups.
-    var dimension: Dimension? { Dimension(name: rawValue) }
+    /// The dimension grouped by, nil for time groups.
+    var dimension: Dimension? {
+        switch self {
+        case .user: .user
+        case .team: .team
+        case .model: .model
+        case .provider: .provider
+        case .apiKey: .apiKey
+        case .verdict: .verdict
+        case .hour, .day: nil
+        }
+    }
 
     /// The bucket start of `nanos` for a time group.
     func bucket(_ nanos: Int64) -> Int64 {

@@ -80,6 +80,9 @@ final class SegmentWalker {
 
     var displayName: String { LogDirectory.displayName(name) }
 
+    /// The file's size when the walk started (one `fstat` per walk).
+    let fileSize: Int64
+
     /// Starts a walk of `file`, reading and checking its header.
     ///
     /// - Throws: ``AuditLogError`` (corruption, at the header's offset) for a header that does
@@ -89,6 +92,7 @@ final class SegmentWalker {
         self.name = name
         self.mayEndTorn = mayEndTorn
         let size = try file.size()
+        fileSize = size
         self.limit = min(limit ?? size, size)
         var buffer: [UInt8] = []
         let n = try file.read(into: &buffer, count: SegmentHeader.byteCount, at: 0)
@@ -169,8 +173,7 @@ final class SegmentWalker {
     /// The footer at the end of the file when the segment is sealed (a valid footer whose data
     /// end is where it starts), else nil.
     func sealedFooter() throws(AuditLogError) -> SegmentFooter? {
-        let size = try file.size()
-        let at = size - Int64(SegmentFooter.byteCount)
+        let at = fileSize - Int64(SegmentFooter.byteCount)
         guard at >= Int64(SegmentHeader.byteCount) else { return nil }
         var buffer: [UInt8] = []
         let n = try file.read(into: &buffer, count: SegmentFooter.byteCount, at: at)

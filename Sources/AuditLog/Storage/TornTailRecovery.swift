@@ -12,7 +12,7 @@ enum TornTailRecovery {
     /// Keeps the bytes from `offset` to the end of the walked segment in a file of their own
     /// (synced, then the directory), then truncates the segment there and syncs it.
     static func cut(_ walker: SegmentWalker, at offset: Int64, reason: String, directory: LogDirectory) throws(AuditLogError) -> RecoveryReport {
-        let size = try walker.file.size()
+        let size = walker.fileSize
         var bytes: [UInt8] = []
         let n = try walker.file.read(into: &bytes, count: Int(size - offset), at: offset)
         bytes.removeSubrange(n...)

@@ -314,7 +314,7 @@ extension AuditLog {
         try await Verifier.run(LogDirectory(path: directory), options: options, progress: progress)
     }
 
-    /// ``verify(directory:options:progress:)`` on another file system (tests).
+    /// ``verify(directory:options:)`` on another file system (tests).
     @_spi(Testing)
     public static func verify(
         directory: String, options: VerificationOptions = VerificationOptions(), fileSystem: any FileSystem

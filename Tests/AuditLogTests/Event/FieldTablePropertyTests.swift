@@ -82,6 +82,25 @@ import Testing
         }
     }
 
+    /// The dimension table's switches agree with its lists, and with the on-disk codes of
+    /// docs/FORMAT.md (dictionary columns in section order; rollup codes 1–6).
+    @Test func dimensionCodesAgreeWithTheirLists() {
+        #expect(Dimension.columns.map(\.name) == ["event_type", "reason_code", "user", "team", "model", "provider", "api_key", "source"])
+        for (i, d) in Dimension.columns.enumerated() { #expect(d.column == i) }
+        #expect(Dimension.verdict.column == nil)
+        #expect(Dimension.rolledUp.map(\.name) == ["user", "team", "model", "provider", "api_key", "verdict"])
+        for d in Dimension.allCases {
+            #expect(d.rollupCode == Dimension.rolledUp.firstIndex(of: d).map { UInt8($0 + 1) })
+            if let code = d.rollupCode { #expect(Dimension(rollupCode: code) == d) }
+        }
+        for field in EventField.allCases {
+            #expect(Dimension.columnOfField[field.rawValue] == Dimension.columns.firstIndex { $0.field == field })
+        }
+        for group in UsageGroup.allCases {
+            #expect(group.dimension?.name == (group.isTime ? nil : group.rawValue))
+        }
+    }
+
     /// The CSV header stays what the first wave published.
     @Test func csvColumnsAreUnchanged() {
         #expect(
