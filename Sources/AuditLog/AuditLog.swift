@@ -323,6 +323,12 @@ public final class AuditLog: Sendable {
         return LogHead(lastSeq: s.nextSeq.rawValue > 1 ? SequenceNumber(s.nextSeq.rawValue - 1) : nil, chainHead: s.chainHead)
     }
 
+    /// The writer's tree problem (see ``treeProblem``), read on the writer's queue.
+    var writerTreeProblem: AuditLogError? {
+        guard let core else { return nil }
+        return queue.sync { core.treeState }
+    }
+
     /// Every segment, oldest first, as of the last append (or, read-only, the last refresh).
     package var segments: [SegmentInfo] { snapshot.segments }
 

@@ -16,6 +16,11 @@ final class WriterCore: @unchecked Sendable {
     private(set) var unsynced = false
 
     private var ids: IDIndex?
+    /// The Merkle tree over every entry; nil when it cannot be kept (``treeProblem`` says why).
+    private var tree: TreeWriter?
+    /// Why there is no tree: a log swept before it kept one, or a tree file that is not this
+    /// log's. Appends go on; proofs and checkpoints report this.
+    private(set) var treeProblem: AuditLogError?
     // Reused buffers: no per-record allocation on the append path.
     private var frame = FrameBuilder()
     private var out: [UInt8] = []
@@ -34,6 +39,19 @@ final class WriterCore: @unchecked Sendable {
         activeHeader = catalog.lastHeader
         if let last = catalog.segments.last, !last.isSealed {
             activeFile = try directory.openForWriting(last.fileName)
+        }
+        openTree()
+    }
+
+    /// Opens (recovering) the tree for the records on disk, or records why it cannot.
+    private func openTree() {
+        tree?.close()
+        tree = nil
+        do throws(AuditLogError) {
+            tree = try TreeWriter(directory, logID: manifest.logID, segments: segments, size: nextSeq.rawValue - 1)
+            treeProblem = nil
+        } catch {
+            treeProblem = error
         }
     }
 
@@ -95,6 +113,7 @@ final class WriterCore: @unchecked Sendable {
             batch.records.withUnsafeBytes { raw in
                 let record = UnsafeRawBufferPointer(rebasing: raw[start..<end])
                 chain = chain.chained(seq: seq, record: record)
+                tree?.append(seq: seq, record: record)
                 frame.append(record: record, seq: seq, timestampNanos: ts)
             }
             ids?.insert(batch.ids[i], seq: seq.rawValue)
@@ -120,6 +139,21 @@ final class WriterCore: @unchecked Sendable {
         segments[segments.count - 1].bytes += Int64(out.count)
         out.removeAll(keepingCapacity: true)
         unsynced = true
+        treeStep { (tree) throws(AuditLogError) in try tree.flush() }
+    }
+
+    /// Runs a write of the tree. A failure there does not fail appends (the tree is derived
+    /// from the records, and the next open recomputes what is missing): the tree stops, and
+    /// checkpoints and sweeps say why until it is reopened.
+    private func treeStep(_ step: (TreeWriter) throws(AuditLogError) -> Void) {
+        guard let tree else { return }
+        do throws(AuditLogError) {
+            try step(tree)
+        } catch {
+            tree.close()
+            self.tree = nil
+            treeProblem = error
+        }
     }
 
     private func partitionStart(of ts: Int64) -> Int64 {
@@ -156,6 +190,7 @@ final class WriterCore: @unchecked Sendable {
             dataEndOffset: UInt64(info.bytes), chainAfter: info.chainAfter, rawPayloadBytes: info.rawPayloadBytes)
         try file.write(footer.encoded(), at: info.bytes)
         try file.sync()
+        treeStep { (tree) throws(AuditLogError) in try tree.sync() }
         info.bytes += Int64(SegmentFooter.byteCount)
         info.isSealed = true
         segments[segments.count - 1] = info
@@ -222,6 +257,7 @@ final class WriterCore: @unchecked Sendable {
                 activeFile = try directory.openForWriting(last.fileName)
             }
             unsynced = false
+            openTree()
         } catch let repairError {
             fatalError = AuditLogError(.closed, "the writer stopped after a failed write and could not repair the log: \(repairError.message); reopen the log", location: error.location, cause: error)
         }
@@ -264,7 +300,11 @@ final class WriterCore: @unchecked Sendable {
 
     /// Deletes sealed segments (and what was derived from them): a sync first, so that the
     /// record of the deletion is durable before anything is removed. Never the last segment.
-    func removeSegments(_ names: Set<String>) throws(AuditLogError) {
+    ///
+    /// Before anything goes, the tree is brought up to date and synced, and the nodes proofs
+    /// will need that only the deleted records could give are kept (``TreeRetention``), for the
+    /// remaining entries and for every size in `checkpointSizes` (the signed checkpoints').
+    func removeSegments(_ names: Set<String>, checkpointSizes: [UInt64] = []) throws(AuditLogError) {
         if let fatalError { throw fatalError }
         guard let last = segments.last, !names.contains(last.fileName) else {
             throw AuditLogError(.invalidArgument, "the newest segment is never deleted")
@@ -274,6 +314,7 @@ final class WriterCore: @unchecked Sendable {
         for info in segments where names.contains(info.fileName) {
             guard info.isSealed else { throw AuditLogError(.invalidArgument, "segment '\(info.fileName)' is not sealed") }
         }
+        try keepTree(removing: names, checkpointSizes: checkpointSizes)
         // One at a time, oldest first, each forgotten as soon as its file is gone: a failure
         // half way leaves a consistent log (the sweep record covers the rest; sweeping again
         // finishes it).
@@ -286,6 +327,27 @@ final class WriterCore: @unchecked Sendable {
         }
         try directory.syncSegments()
     }
+
+    /// Syncs the tree and keeps what proofs need of the segments about to go. A tree that
+    /// cannot be brought up to date stops the sweep (its nodes would be lost with the records);
+    /// one already incomplete since an older sweep (``AuditLogError/Code/noLog``) does not.
+    private func keepTree(removing names: Set<String>, checkpointSizes: [UInt64]) throws(AuditLogError) {
+        if tree == nil { openTree() }
+        if let treeProblem {
+            guard treeProblem.code == .noLog else {
+                throw AuditLogError(.io, "the Merkle tree cannot be brought up to date, so no segment is deleted: \(treeProblem.message)", location: treeProblem.location, cause: treeProblem)
+            }
+            return
+        }
+        treeStep { (tree) throws(AuditLogError) in try tree.sync() }
+        if let treeProblem { throw treeProblem }
+        var kept = try KeptNodes.load(directory, logID: manifest.logID)
+        let nodes = try TreeRetention.nodesToKeep(directory, segments: segments, removing: names, checkpointSizes: checkpointSizes, kept: kept)
+        try kept.keep(nodes, in: directory, logID: manifest.logID)
+    }
+
+    /// Why the tree cannot give proofs now, nil when it can.
+    var treeState: AuditLogError? { treeProblem }
 
     /// The interval timer's sync. A failure stops the writer: acknowledged appends may not be
     /// durable, and only a reopen (which rereads the disk) can say what is.
@@ -308,6 +370,8 @@ final class WriterCore: @unchecked Sendable {
         }
         if fatalError == nil {
             try sync()
+            treeStep { (tree) throws(AuditLogError) in try tree.sync() }
+            tree?.close()
             for observer in observers {
                 observer.waitForBackgroundWork()
                 observer.writerClosing(active: segments.last)

@@ -1,0 +1,78 @@
+/// The files of the Merkle tree and of signed checkpoints (docs/FORMAT.md, "Directory layout"):
+/// `tree/level-<L>.hashes` (complete subtrees of 256^L entries, L ≥ 1), `tree/kept.nodes`
+/// (hashes of swept entries that proofs still need), `checkpoints/` (signed notes).
+extension LogDirectory {
+    var treePath: String { path + "/tree" }
+    var checkpointsPath: String { path + "/checkpoints" }
+
+    static func treeNodesName(level: Int) -> String { "level-\(level).hashes" }
+    static let keptNodesName = "kept.nodes"
+    static let latestCheckpointName = "latest"
+    static let checkpointHistoryName = "history"
+
+    /// The path as errors show it: relative to the log directory.
+    static func treeDisplayName(_ name: String) -> String { "tree/" + name }
+    static func checkpointDisplayName(_ name: String) -> String { "checkpoints/" + name }
+
+    /// Opens a file of `tree/` for reading, or nil when there is none.
+    func openTree(_ name: String) throws(AuditLogError) -> (any SegmentFile)? {
+        let path = treePath + "/" + name
+        guard fileSystem.fileExists(path) else { return nil }
+        return try fileSystem.openForReading(path, displayName: Self.treeDisplayName(name))
+    }
+
+    /// Opens a file of `tree/` for appending, creating `tree/` and the file when missing.
+    func openTreeForWriting(_ name: String) throws(AuditLogError) -> any SegmentFile {
+        if !fileSystem.isDirectory(treePath) {
+            try fileSystem.makeDirectory(treePath)
+            try fileSystem.syncDirectory(path)
+        }
+        let path = treePath + "/" + name
+        let created = !fileSystem.fileExists(path)
+        let file = try fileSystem.openForWriting(path, displayName: Self.treeDisplayName(name), create: created, exclusive: false)
+        if created { try fileSystem.syncDirectory(treePath) }
+        return file
+    }
+
+    /// The node files present, by level.
+    func treeLevels() throws(AuditLogError) -> [Int] {
+        guard fileSystem.isDirectory(treePath) else { return [] }
+        return try fileSystem.listDirectory(treePath).compactMap { name -> Int? in
+            guard name.hasPrefix("level-"), name.hasSuffix(".hashes") else { return nil }
+            return Int(name.dropFirst(6).dropLast(7)).flatMap { $0 >= 1 ? $0 : nil }
+        }.sorted()
+    }
+
+    /// Reads a whole file of `checkpoints/`, or nil when there is none.
+    func readCheckpointFile(_ name: String) throws(AuditLogError) -> [UInt8]? {
+        let path = checkpointsPath + "/" + name
+        guard fileSystem.fileExists(path) else { return nil }
+        let file = try fileSystem.openForReading(path, displayName: Self.checkpointDisplayName(name))
+        defer { file.close() }
+        return try file.readAll()
+    }
+
+    /// Appends to a file of `checkpoints/` durably, creating it when missing.
+    func appendCheckpointFile(_ bytes: [UInt8], to name: String) throws(AuditLogError) {
+        if !fileSystem.isDirectory(checkpointsPath) {
+            try fileSystem.makeDirectory(checkpointsPath)
+            try fileSystem.syncDirectory(path)
+        }
+        let path = checkpointsPath + "/" + name
+        let created = !fileSystem.fileExists(path)
+        let file = try fileSystem.openForWriting(path, displayName: Self.checkpointDisplayName(name), create: created, exclusive: false)
+        defer { file.close() }
+        try file.write(bytes, at: try file.size())
+        try file.sync()
+        if created { try fileSystem.syncDirectory(checkpointsPath) }
+    }
+
+    /// Replaces a file of `checkpoints/` atomically.
+    func writeCheckpointFile(_ bytes: [UInt8], to name: String) throws(AuditLogError) {
+        if !fileSystem.isDirectory(checkpointsPath) {
+            try fileSystem.makeDirectory(checkpointsPath)
+            try fileSystem.syncDirectory(path)
+        }
+        try fileSystem.writeAtomically(bytes, to: checkpointsPath + "/" + name, directory: checkpointsPath, displayName: Self.checkpointDisplayName(name))
+    }
+}

@@ -1,0 +1,52 @@
+/// Leaf hashes recomputed from records: entry `i` is the record of seq `i + 1`
+/// (docs/FORMAT.md, "Merkle tree"). What the tree files do not store (level 0) comes from here,
+/// or, for swept entries, from the kept nodes.
+enum TreeLeaves {
+    /// The leaf hashes of entries `range` (0-based), read from `segments` frame by frame, and
+    /// from `kept` where no segment holds the record any more.
+    ///
+    /// - Throws: ``AuditLogError`` with code ``AuditLogError/Code/noLog`` naming the first seq
+    ///   whose record is neither in the log nor kept, and the walker's errors for damage.
+    static func hashes(_ directory: LogDirectory, segments: [SegmentInfo], entries range: Range<UInt64>, kept: KeptNodes = KeptNodes()) throws(AuditLogError) -> [TreeHash] {
+        guard !range.isEmpty else { return [] }
+        let lastSeq = range.upperBound
+        var next = range.lowerBound + 1
+        var out: [TreeHash] = []
+        out.reserveCapacity(range.count)
+        func fromKept(upTo end: UInt64) throws(AuditLogError) {
+            while next <= end {
+                guard let hash = kept[0, next - 1] else {
+                    throw AuditLogError(
+                        .noLog, "the record of seq \(next) is not in the log (swept, or past its end) and its leaf hash was not kept", location: .init(seq: SequenceNumber(next)))
+                }
+                out.append(hash)
+                next += 1
+            }
+        }
+        for segment in segments where segment.recordCount > 0 {
+            guard next <= lastSeq else { break }
+            guard let segmentLast = segment.lastSeq?.rawValue, segmentLast >= next else { continue }
+            try fromKept(upTo: min(lastSeq, segment.firstSeq.rawValue - 1))
+            guard next <= lastSeq else { break }
+            let walker = try SegmentWalker(directory, segment.fileName, limit: segment.dataEnd)
+            walk: while next <= min(lastSeq, segmentLast) {
+                switch try walker.next(.skip) {
+                case .frame(let h, let offset):
+                    guard h.lastSeq.rawValue >= next else { continue }
+                    _ = try walker.frame(at: offset, firstSeq: h.firstSeq, count: h.recordCount)
+                    walker.forEachRecord { seq, record in
+                        guard seq.rawValue == next, seq.rawValue <= lastSeq else { return }
+                        out.append(MerkleTree.leafHash(seq: seq, record: record))
+                        next += 1
+                    }
+                case .damage(let damage):
+                    throw damage.error(in: walker.displayName)
+                case .footer, .end, .tornTail:
+                    break walk
+                }
+            }
+        }
+        try fromKept(upTo: lastSeq)
+        return out
+    }
+}
