@@ -10,6 +10,16 @@ struct RetentionAudit {
         var ranges: [SweptRange]
         /// The policy's age limit, when the sweep was by age alone.
         var maxAgeNanos: Int64?
+        /// The segment files this sweep itself deleted (its own `segments` field), or nil in a
+        /// record without one.
+        var ownSegments: Set<String>?
+
+        /// Whether this sweep deleted `range` itself rather than carrying it from an earlier
+        /// sweep record (which may have been swept in turn).
+        func deleted(_ range: SweptRange) -> Bool {
+            guard let ownSegments else { return true }
+            return range.segments.contains { ownSegments.contains($0) }
+        }
     }
 
     /// One `hold.placed` or `hold.released` record.
@@ -39,7 +49,9 @@ struct RetentionAudit {
             {
                 maxAge = seconds.multipliedReportingOverflow(by: 1_000_000_000).overflow ? nil : seconds * 1_000_000_000
             }
-            sweeps.append(Sweep(seq: record.seq, time: e.timestamp, ranges: SweptRange.ranges(in: e), maxAgeNanos: maxAge))
+            var own: Set<String>?
+            if case .array(let items)? = e.details?["segments"] { own = Set(items.compactMap(\.stringValue)) }
+            sweeps.append(Sweep(seq: record.seq, time: e.timestamp, ranges: SweptRange.ranges(in: e), maxAgeNanos: maxAge, ownSegments: own))
         case AuditLog.holdPlaced:
             holdEvents.append(.placed(LegalHold(record: record)))
         case AuditLog.holdReleased:
@@ -95,6 +107,10 @@ struct RetentionAudit {
                         out.append(Finding(seq: sweep.seq, message: "the segments the sweep names for \(span) (\(r.segments.joined(separator: ", "))) do not start at and lie within that range"))
                     }
                 }
+                // A range the sweep carried from an earlier record no longer in the log was
+                // deleted at that record's time, under the holds then in force: nothing here
+                // tells what those were.
+                guard sweep.deleted(r) else { continue }
                 for hold in holds {
                     if hold.seq >= r.firstSeq && hold.seq <= r.lastSeq {
                         out.append(Finding(seq: sweep.seq, message: "the sweep deleted \(span), which held the record of legal hold '\(hold.id)' (seq \(hold.seq)), in force when it ran"))
