@@ -35,6 +35,8 @@ public final class AuditLog: Sendable {
     /// Recently read frames, shared by every query of the log.
     let frames = FrameCache(capacityBytes: 32 << 20)
     private let core: WriterCore?
+    /// Held while a checkpoint is signed and stored: one at a time per handle.
+    let signing = Locked(())
     private let lockFile: LockFile?
     private let queue: DispatchQueue
     private let timer: TimerBox?

@@ -35,6 +35,20 @@ struct ExportCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Write to this file instead of standard output.", valueName: "path"))
     var output: String?
 
+    @Flag(
+        help: ArgumentHelp(
+            "Make the export evidence: a first line {\"checkpoint\": …} and, per event, leaf_index, entry and inclusion_proof against that checkpoint (ndjson only; events after it are left out)."
+        ))
+    var proofs = false
+
+    @Option(help: ArgumentHelp("With --proofs: the signed checkpoint's tree size (default: the latest).", valueName: "N"))
+    var size: UInt64?
+
+    func validate() throws {
+        if proofs && format != .ndjson { throw ValidationError("--proofs writes ndjson: drop --format \(format.rawValue)") }
+        if size != nil && !proofs { throw ValidationError("--size needs --proofs") }
+    }
+
     func run() async throws {
         try await runCLI { try await export() }
     }
@@ -42,6 +56,7 @@ struct ExportCommand: AsyncParsableCommand {
     private func export() async throws {
         OutputStream.ignoreSIGPIPE()
         let auditLog = try await log.openReadOnly()
+        if proofs { return try await exportWithProofs(auditLog) }
         let iterator = try auditLog.queryIterator(Query(window: filter.window(), filter: filter.eventFilter, order: .oldestFirst))
         let sink = try OutputFile(path: output)
         let progress = StandardError.isTerminal
@@ -59,6 +74,25 @@ struct ExportCommand: AsyncParsableCommand {
             try sink.write(bytes)
             try sink.finish()
             if progress { StandardError.write("\rexported \(encoder.count) events\n") }
+        } catch {
+            sink.abandon()
+            throw error
+        }
+    }
+
+    private func exportWithProofs(_ auditLog: AuditLog) async throws {
+        let export = try ProofExport(auditLog, query: Query(window: filter.window(), filter: filter.eventFilter, order: .oldestFirst), size: size)
+        let sink = try OutputFile(path: output)
+        var bytes: [UInt8] = []
+        do {
+            while try export.encodeNext(into: &bytes) {
+                if bytes.count >= 1 << 16 {
+                    try sink.write(bytes)
+                    bytes.removeAll(keepingCapacity: true)
+                }
+            }
+            try sink.write(bytes)
+            try sink.finish()
         } catch {
             sink.abandon()
             throw error

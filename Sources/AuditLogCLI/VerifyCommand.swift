@@ -37,10 +37,20 @@ struct VerifyCommand: AsyncParsableCommand {
     @Flag(help: "Also fail (exit 1) on a torn tail or any recorded recovery.")
     var strict = false
 
+    @Option(
+        help: ArgumentHelp(
+            "A signed checkpoint you kept (a file): also prove the log extends it and that the stored Merkle tree matches the records. Needs --key.",
+            valueName: "path"))
+    var checkpoint: String?
+
+    @Option(help: ArgumentHelp("The verifier key the checkpoint must be signed with, or a file holding it.", valueName: "key"))
+    var key: String?
+
     @Flag(help: "Print the report as JSON.")
     var json = false
 
     func validate() throws {
+        if (checkpoint == nil) != (key == nil) { throw ValidationError("--checkpoint and --key go together") }
         if let expectHead, PinnedHead(expectHead) == nil {
             throw ValidationError("--expect-head '\(expectHead.prefix(100))' is not SEQ:HEX (a seq, a colon and the 64 hex digits of its chain value)")
         }
@@ -61,11 +71,22 @@ struct VerifyCommand: AsyncParsableCommand {
             StandardError.write("\rverifying: \(percent)% (\(p.segmentsDone)/\(p.segmentsTotal) segments, \(p.recordsDone) records)")
         }
         if showProgress { StandardError.write("\r\u{1B}[K") }
+        var tree: TreeAuditReport?
+        if let checkpoint, let key {
+            let verifier = try EvidenceInputs.verifier(key)
+            let note = try EvidenceInputs.note(path: checkpoint)
+            tree = try await AuditLog.auditTree(directory: log.directory, checkpoint: note, verifier: verifier)
+        }
         let seconds = Date().timeIntervalSince(started)
         let out = OutputStream(fd: 1)
-        let failed = strict ? !report.isPristine : !report.isIntact
+        let failed = (strict ? !report.isPristine : !report.isIntact) || !(tree?.isConsistent ?? true)
         if json {
-            out.write(report.json(seconds: seconds, strict: strict).jsonText + "\n")
+            var body = report.json(seconds: seconds, strict: strict)
+            if let tree, case .object(var members) = body {
+                members.append(JSONMember("checkpoint", Self.json(tree)))
+                body = .object(members)
+            }
+            out.write(body.jsonText + "\n")
         } else if report.isIntact {
             let range = report.firstSeq.map { "seq \($0)–\(report.lastSeq ?? $0)" } ?? "no records"
             out.write("\(failed ? "FAILED (strict)" : "OK"): \(report.recordsChecked) records (\(range)) in \(report.segmentsChecked) segments verified in \(String(format: "%.2f", seconds)) s\n")
@@ -79,8 +100,32 @@ struct VerifyCommand: AsyncParsableCommand {
                 out.write("FAILED: \(report.issues.count) issue(s); first bad \(seq) in '\(first.file)' at byte offset \(first.offset)\n")
             }
         }
+        if let tree, !json { Self.write(tree, to: out) }
         out.flush()
         if failed { throw ExitCode(ExitStatus.integrity) }
+    }
+
+    static func write(_ tree: TreeAuditReport, to out: OutputStream) {
+        if tree.isConsistent {
+            out.write(
+                "checkpoint: the log (\(tree.treeSize) entries, root \(tree.root ?? "-")) extends the checkpoint of '\(tree.origin)' at size \(tree.checkpointSize); \(tree.nodesChecked) stored tree nodes match the records\n"
+            )
+        } else {
+            for finding in tree.findings { out.write("checkpoint: \(finding)\n") }
+            out.write("FAILED: the log does not match the checkpoint you kept (\(tree.findings.count) finding(s))\n")
+        }
+    }
+
+    static func json(_ tree: TreeAuditReport) -> JSONValue {
+        .object([
+            JSONMember("consistent", .bool(tree.isConsistent)),
+            JSONMember("origin", .string(tree.origin)),
+            JSONMember("checkpoint_size", .integer(tree.checkpointSize)),
+            JSONMember("tree_size", .integer(tree.treeSize)),
+            JSONMember("root", .string(tree.root)),
+            JSONMember("nodes_checked", .integer(tree.nodesChecked)),
+            JSONMember("findings", .array(tree.findings.map { .string($0) })),
+        ])
     }
 
     /// The torn tail and the recorded recoveries, one line each.

@@ -73,7 +73,8 @@ package final class QueryIterator {
     /// when the columns decide the whole filter).
     private var pendingOrdinal: Int?
     private var exhausted = false
-    private var lastSeq: SequenceNumber?
+    /// The seq of the record last returned.
+    package private(set) var lastSeq: SequenceNumber?
     private let bound: SequenceNumber?
     /// The index columns this query reads: timestamps and those its filter tests.
     private let columnParts: Set<IndexStore.Part>
@@ -166,6 +167,14 @@ package final class QueryIterator {
         returned += 1
         lastSeq = seq
         return true
+    }
+
+    /// The stored bytes of the record `next()` or `nextJSON(into:)` just returned (seq
+    /// `seq`), or nil when the iterator has moved past its segment.
+    package func recordBytes(of seq: SequenceNumber) throws(AuditLogError) -> [UInt8]? {
+        guard let view, seq >= view.segment.firstSeq, seq.rawValue - view.segment.firstSeq.rawValue < UInt64(view.segment.recordCount) else { return nil }
+        if fetcher == nil { fetcher = RecordFetcher(context, view: view, budget: cacheBudget) }
+        return try fetcher?.recordBytes(at: Int(seq.rawValue - view.segment.firstSeq.rawValue))
     }
 
     /// The next ordinal of the open segment whose index columns pass the window and the

@@ -58,6 +58,16 @@ final class RecordFetcher {
         }
     }
 
+    /// The stored bytes of the record at `ordinal`.
+    func recordBytes(at ordinal: Int) throws(AuditLogError) -> [UInt8] {
+        let range = try locate(segment.firstSeq.rawValue + UInt64(ordinal))
+        do throws(FormatError) {
+            return try withPayload { (raw) throws(FormatError) in Array(UnsafeRawBufferPointer(rebasing: raw[range])) }
+        } catch {
+            throw AuditLogError(.corruption, "unreadable record: \(error.message)", location: .init(file: displayName, offset: frames[loadedFrame].offset))
+        }
+    }
+
     /// Loads the frame holding `seq`; returns the record's byte range in its payload.
     private func locate(_ seq: UInt64) throws(AuditLogError) -> Range<Int> {
         if loadedFrame < 0 || !contains(loadedFrame, seq) {

@@ -8,6 +8,7 @@ enum ExitStatus {
     static let dataError: Int32 = 65
     static let noInput: Int32 = 66
     static let ioError: Int32 = 74
+    static let cantCreate: Int32 = 73
     static let tempFail: Int32 = 75
 
     static func code(for error: AuditLogError) -> Int32 {

@@ -14,11 +14,13 @@ import Testing
     }()
 
     /// Bottom first.
-    static let layers = ["Format", "Event", "Storage", "Index", "Query", "Retention", "Verification"]
+    static let layers = ["Format", "Event", "Storage", "Index", "Query", "Evidence", "Retention", "Verification"]
 
     static func files(in folder: String) throws -> [URL] {
         let dir = sources.appendingPathComponent(folder)
-        return try FileManager.default.contentsOfDirectory(at: dir, includingPropertiesForKeys: nil).filter { $0.pathExtension == "swift" }
+        // Subfolders (Storage/Tree) belong to their folder's layer.
+        let all = FileManager.default.enumerator(at: dir, includingPropertiesForKeys: nil)?.allObjects.compactMap { $0 as? URL } ?? []
+        return all.filter { $0.pathExtension == "swift" }
     }
 
     /// The code of a file without its comments and string literals' text.

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import AuditLog
 
 /// The latency sketch behind usage percentiles: dense over the span of buckets it has seen,

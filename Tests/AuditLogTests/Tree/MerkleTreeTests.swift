@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Testing
+
 @testable import AuditLog
 
 /// The RFC 9162 tree, its proofs and their verification against an independent reference

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import AuditLog
 
 /// The tree the writer keeps as it appends: its root at every size equals the root computed

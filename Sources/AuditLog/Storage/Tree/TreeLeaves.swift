@@ -49,4 +49,23 @@ enum TreeLeaves {
         try fromKept(upTo: lastSeq)
         return out
     }
+
+    /// Calls `body` with the seq and leaf hash of every record in `segments`, in seq order
+    /// (one pass, for checking the stored tree against the records).
+    static func forEach(_ directory: LogDirectory, segments: [SegmentInfo], _ body: (SequenceNumber, TreeHash) -> Void) throws(AuditLogError) {
+        for segment in segments where segment.recordCount > 0 {
+            let walker = try SegmentWalker(directory, segment.fileName, limit: segment.dataEnd)
+            walk: while true {
+                switch try walker.next(.skip) {
+                case .frame(let h, let offset):
+                    _ = try walker.frame(at: offset, firstSeq: h.firstSeq, count: h.recordCount)
+                    walker.forEachRecord { seq, record in body(seq, MerkleTree.leafHash(seq: seq, record: record)) }
+                case .damage(let damage):
+                    throw damage.error(in: walker.displayName)
+                case .footer, .end, .tornTail:
+                    break walk
+                }
+            }
+        }
+    }
 }

@@ -14,12 +14,20 @@ final class TreeReader {
     private var files: [Int: any SegmentFile] = [:]
     private var fileCounts: [Int: UInt64] = [:]
     private var leafTiles: [UInt64: [TreeHash]] = [:]
+    /// Subtrees of height ≥ 8 computed before (proofs of neighbouring entries share most).
+    private var upper: [KeptNodes.Key: TreeHash] = [:]
 
-    init(_ directory: LogDirectory, logID: LogID, segments: [SegmentInfo], size: UInt64) throws(AuditLogError) {
+    /// Nodes given instead of the level files (a tree recomputed from the records).
+    private let given: [Int: [TreeHash]]?
+
+    /// A reader of the stored tree, or — with `levels` — of a tree whose nodes of tile level
+    /// ≥ 1 are those given (the leaves always come from the records and the kept nodes).
+    init(_ directory: LogDirectory, logID: LogID, segments: [SegmentInfo], size: UInt64, levels: [Int: [TreeHash]]? = nil) throws(AuditLogError) {
         self.directory = directory
         self.logID = logID
         self.segments = segments
         self.size = size
+        given = levels
         kept = try KeptNodes.load(directory, logID: logID)
     }
 
@@ -40,10 +48,14 @@ final class TreeReader {
         }
         if let hash = kept[level, index] { return hash }
         if level >= 8 {
+            let key = KeptNodes.Key(level: level, index: index)
+            if let hash = upper[key] { return hash }
             let tileLevel = level / 8
             let count = UInt64(1) << UInt64(level % 8)
-            let nodes = try stored(tileLevel, from: index * count, count: count)
-            return MerkleTree.perfectRoot(nodes)
+            let hash = MerkleTree.perfectRoot(try stored(tileLevel, from: index * count, count: count))
+            if upper.count >= 4096 { upper.removeAll(keepingCapacity: true) }
+            upper[key] = hash
+            return hash
         }
         let first = index << UInt64(level)
         let tile = first / UInt64(TreeWriter.tileWidth)
@@ -54,10 +66,14 @@ final class TreeReader {
 
     /// Nodes `from..<from+count` of tile level `level` (each covering 256^level entries).
     private func stored(_ level: Int, from: UInt64, count: UInt64) throws(AuditLogError) -> [TreeHash] {
-        let available = try nodeCount(level)
         var out: [TreeHash] = []
         out.reserveCapacity(Int(count))
-        if from < available, let file = files[level] {
+        if let given {
+            let nodes = given[level] ?? []
+            let end = min(UInt64(nodes.count), from + count)
+            if from < end { out += nodes[Int(from)..<Int(end)] }
+        } else if from < (try nodeCount(level)), let file = files[level] {
+            let available = try nodeCount(level)
             let n = min(count, available - from)
             var buffer: [UInt8] = []
             let got = try file.read(into: &buffer, count: Int(n) * TreeHash.byteCount, at: TreeNodeFile.offset(ofNode: from))

@@ -84,7 +84,7 @@ final class TreeWriter {
     /// Entries under one node of tile level `level`: 256^level.
     static func width(_ level: Int) -> UInt64 { UInt64(1) << UInt64(8 * level) }
 
-    private static func read(_ directory: LogDirectory, level: Int, logID: LogID) throws(AuditLogError) -> [TreeHash] {
+    static func read(_ directory: LogDirectory, level: Int, logID: LogID) throws(AuditLogError) -> [TreeHash] {
         let name = LogDirectory.treeNodesName(level: level)
         guard let file = try directory.openTree(name) else { return [] }
         defer { file.close() }
