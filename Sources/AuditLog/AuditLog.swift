@@ -292,7 +292,7 @@ public final class AuditLog: Sendable {
     }
 
     /// Deletes sealed segments on the writer queue and publishes the smaller catalog.
-    func removeSegments(_ remove: [SegmentInfo]) async throws(AuditLogError) {
+    func removeSegments(_ remove: [SegmentInfo], checkpointSizes: [UInt64] = []) async throws(AuditLogError) {
         guard let core else { throw AuditLogError(.invalidArgument, "the log was opened read-only") }
         let names = Set(remove.map(\.fileName))
         let result: Result<Void, AuditLogError> = await withCheckedContinuation { continuation in
@@ -300,7 +300,7 @@ public final class AuditLog: Sendable {
                 self.drain()
                 let result: Result<Void, AuditLogError>
                 do throws(AuditLogError) {
-                    try core.removeSegments(names)
+                    try core.removeSegments(names, checkpointSizes: checkpointSizes)
                     result = .success(())
                 } catch {
                     result = .failure(error)

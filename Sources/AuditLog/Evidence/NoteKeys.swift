@@ -48,6 +48,18 @@ package struct NoteSigner: Sendable {
         keyID = NoteKeys.keyID(name: name, publicKey: Array(key.publicKey.rawRepresentation))
     }
 
+    /// The key of a 32-byte Ed25519 seed.
+    package init(name: String, seed: [UInt8]) throws(AuditLogError) {
+        guard NoteKeys.isValidName(name) else {
+            throw AuditLogError(.invalidArgument, "key name '\(name)' must be non-empty, without '+', spaces or control characters")
+        }
+        let key: Curve25519.Signing.PrivateKey
+        do { key = try Curve25519.Signing.PrivateKey(rawRepresentation: seed) } catch {
+            throw AuditLogError(.invalidArgument, "signer key for '\(name)' is not an Ed25519 seed")
+        }
+        self.init(name: name, key: key)
+    }
+
     /// Parses the signer key text (`PRIVATE+KEY+…`), checking its key id.
     package init(text: String) throws(AuditLogError) {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -62,11 +74,7 @@ package struct NoteSigner: Sendable {
         else {
             throw AuditLogError(.invalidArgument, "malformed signer key for '\(name)': needs a name, an 8-hex key id and base64 of 0x01 and a 32-byte Ed25519 seed")
         }
-        let key: Curve25519.Signing.PrivateKey
-        do { key = try Curve25519.Signing.PrivateKey(rawRepresentation: data[1...]) } catch {
-            throw AuditLogError(.invalidArgument, "signer key for '\(name)' is not an Ed25519 seed")
-        }
-        self.init(name: name, key: key)
+        try self.init(name: name, seed: Array(data[1...]))
         guard keyID == id else {
             throw AuditLogError(.invalidArgument, "signer key for '\(name)' says key id \(parts[3]), its key gives \(NoteKeys.hex8(keyID))")
         }

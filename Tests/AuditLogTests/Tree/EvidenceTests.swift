@@ -1,0 +1,177 @@
+import Foundation
+import Testing
+
+@_spi(Testing) @testable import AuditLog
+
+/// Signed checkpoints and the proofs an auditor checks without the log: bundles verify with
+/// the right key and fail with any other key or any changed byte; the log never signs a
+/// history inconsistent with one it signed; sweeps keep every proof of what remains and every
+/// consistency proof between signed checkpoints.
+@Suite struct EvidenceTests {
+    /// A fixed key keeps failures reproducible.
+    static let signer: NoteSigner = {
+        do { return try NoteSigner(name: "test.example/log", seed: Array(repeating: 7, count: 32)) } catch { preconditionFailure("\(error)") }
+    }()
+
+    func text(_ value: JSONValue) -> String { value.jsonText }
+
+    @Test func bundlesVerifyAndEveryAlterationIsCaught() async throws {
+        try await withTemporaryDirectory { dir in
+            let log = try await AuditLog.open(directory: dir, options: testOptions(segmentBytes: 32 << 10))
+            _ = try await log.append(events(700, prefix: "a"))
+            let first = try await log.signCheckpoint(with: Self.signer)
+            #expect(first.checkpoint.size == 700 && first.checkpoint.origin == "test.example/log")
+            // Unchanged log: the same checkpoint, not a second one.
+            #expect(try await log.signCheckpoint(with: Self.signer) == first)
+            _ = try await log.append(events(1_300, prefix: "b"))
+            let second = try await log.signCheckpoint(with: Self.signer)
+            #expect(try log.storedCheckpoints().map(\.checkpoint.size) == [700, 2_000])
+            let verifier = Self.signer.verifier
+            let other = try NoteSigner(generatingFor: "test.example/log").verifier
+
+            for seq in [1, 2, 255, 256, 257, 699, 700, 1_024, 2_000] as [UInt64] {
+                for size in [700, 2_000] as [UInt64] where seq <= size {
+                    let bundle = try await log.inclusionBundle(seq: SequenceNumber(seq), size: size)
+                    let summary = try ProofCheck.check(text(bundle), verifier: verifier)
+                    #expect(summary.kind == .inclusion && summary.treeSize == size)
+                    #expect(throws: AuditLogError.self) { try ProofCheck.check(text(bundle), verifier: other) }
+                }
+            }
+            // Every byte of one entry, and each proof hash, changed: refused.
+            let bundle = try await log.inclusionBundle(seq: SequenceNumber(300), size: nil)
+            guard case .object(let members) = bundle, let entry = bundle["entry"]?.stringValue.flatMap(Base64.decode) else {
+                Issue.record("no entry")
+                return
+            }
+            func replacing(_ key: String, _ value: JSONValue) -> String {
+                text(.object(members.map { $0.key == key ? JSONMember(key, value) : $0 }))
+            }
+            for i in stride(from: 0, to: entry.count, by: 7) {
+                var changed = entry
+                changed[i] ^= 0x10
+                #expect(throws: AuditLogError.self) { try ProofCheck.check(replacing("entry", .string(Base64.encode(changed))), verifier: verifier) }
+            }
+            guard case .array(let proof)? = bundle["inclusion_proof"] else { return }
+            for i in proof.indices {
+                var hashes = proof
+                var bytes = Base64.decode(hashes[i].stringValue ?? "") ?? []
+                bytes[0] ^= 1
+                hashes[i] = .string(Base64.encode(bytes))
+                #expect(throws: AuditLogError.self) { try ProofCheck.check(replacing("inclusion_proof", .array(hashes)), verifier: verifier) }
+            }
+            // The event must be what the entry decodes to.
+            var event = bundle["event"]
+            if case .object(var fields)? = event {
+                fields = fields.map { $0.key == "user" ? JSONMember("user", .string("mallory@acme.com")) : $0 }
+                event = .object(fields)
+            }
+            #expect(throws: AuditLogError.self) { try ProofCheck.check(replacing("event", event ?? .null), verifier: verifier) }
+
+            // Consistency between the two checkpoints, and from every smaller size to the latest.
+            let consistency = try await log.consistencyBundle(oldSize: 700, newSize: nil)
+            #expect(try ProofCheck.check(text(consistency), verifier: verifier, old: first.note).kind == .consistency)
+            #expect(throws: AuditLogError.self) { try ProofCheck.check(text(consistency), verifier: verifier, old: second.note) }
+            for old in [1, 2, 3, 255, 256, 511, 1_999, 2_000] as [UInt64] {
+                let bundle = try await log.consistencyBundle(oldSize: old, newSize: 2_000)
+                #expect(bundle["old_size"] == .number(String(old)))
+            }
+            // Sizes without a checkpoint, and beyond the tree, name what there is.
+            await #expect(throws: AuditLogError.self) { _ = try await log.inclusionBundle(seq: SequenceNumber(5), size: 800) }
+            do {
+                _ = try await log.inclusionBundle(seq: SequenceNumber(5), size: 800)
+            } catch let error as AuditLogError {
+                #expect(error.code == .invalidArgument && error.message.contains("700 and 2000"))
+            }
+            do {
+                _ = try await log.inclusionBundle(seq: SequenceNumber(5), size: 9_000)
+            } catch let error as AuditLogError {
+                #expect(error.code == .invalidArgument && error.message.contains("beyond the tree"))
+            }
+            try await log.close()
+        }
+    }
+
+    @Test func theLogRefusesToSignAHistoryInconsistentWithItsLastCheckpoint() async throws {
+        try await withTemporaryDirectory { dir in
+            try await withTemporaryDirectory { forkDir in
+                var log = try await AuditLog.open(directory: dir, options: testOptions())
+                _ = try await log.append(events(300, prefix: "x"))
+                try await log.close()
+                try FileManager.default.removeItem(atPath: forkDir)
+                try FileManager.default.copyItem(atPath: dir, toPath: forkDir)
+                // The original grows and signs; the copy grows differently (a rewritten tail).
+                log = try await AuditLog.open(directory: dir, options: testOptions())
+                _ = try await log.append(events(100, prefix: "honest"))
+                _ = try await log.signCheckpoint(with: Self.signer)
+                try await log.close()
+                let fork = try await AuditLog.open(directory: forkDir, options: testOptions())
+                _ = try await fork.append(events(150, prefix: "forged"))
+                // The original's checkpoints appear in the fork: signing must refuse.
+                try FileManager.default.copyItem(atPath: dir + "/checkpoints", toPath: forkDir + "/checkpoints")
+                do {
+                    _ = try await fork.signCheckpoint(with: Self.signer)
+                    Issue.record("signed a forked history")
+                } catch let error as AuditLogError {
+                    #expect(error.code == .corruption && error.message.contains("refusing to sign"))
+                }
+                // And the tree audit of the fork against the original's checkpoint fails.
+                try await fork.close()
+                let note = try #require(try await AuditLog.open(directory: dir, options: .readOnly).latestStoredCheckpoint()).note
+                let audit = try await AuditLog.auditTree(directory: forkDir, checkpoint: note, verifier: Self.signer.verifier)
+                #expect(!audit.isConsistent)
+                #expect(audit.findings.first?.contains("does not extend") == true)
+            }
+        }
+    }
+
+    @Test func sweepsKeepTheProofsOfWhatRemainsAndBetweenCheckpoints() async throws {
+        try await withTemporaryDirectory { dir in
+            var options = testOptions(segmentBytes: 16 << 10)
+            options.partition = .hour
+            let log = try await AuditLog.open(directory: dir, options: options)
+            let start = Timestamp(rfc3339: "2026-03-01T00:00:00Z")!
+            var sizes: [UInt64] = []
+            // Checkpoints at sizes that fall inside tiles sweeps will delete.
+            for hour in 0..<12 {
+                _ = try await log.append(events(211, from: start + .seconds(Int64(hour) * 3600), stepSeconds: 10, prefix: "h\(hour)-"))
+                sizes.append(try await log.signCheckpoint(with: Self.signer).checkpoint.size)
+            }
+            let notes = try log.storedCheckpoints()
+            let report = try await log.sweep(RetentionPolicy(maxAgeNanos: 5 * 3_600_000_000_000), actor: "ops", now: start + .seconds(12 * 3600))
+            #expect(report.recordsRemoved > 700)
+            let latest = try await log.signCheckpoint(with: Self.signer)
+            let verifier = Self.signer.verifier
+            let firstLive = try #require(log.segments.first?.firstSeq.rawValue)
+            // Every remaining record proves its inclusion in the latest checkpoint and in every
+            // older one that covers it.
+            for seq in stride(from: firstLive, through: latest.checkpoint.size, by: 37) {
+                let bundle = try await log.inclusionBundle(seq: SequenceNumber(seq), size: nil)
+                #expect(try ProofCheck.check(bundle.jsonText, verifier: verifier).kind == .inclusion)
+                for size in sizes where size >= seq {
+                    let old = try await log.inclusionBundle(seq: SequenceNumber(seq), size: size)
+                    #expect(try ProofCheck.check(old.jsonText, verifier: verifier).treeSize == size)
+                }
+            }
+            // Every checkpoint before the sweep is consistent with every later one.
+            for (i, older) in notes.enumerated() {
+                for newer in notes[i...] {
+                    let bundle = try await log.consistencyBundle(oldSize: older.checkpoint.size, newSize: newer.checkpoint.size)
+                    #expect(try ProofCheck.check(bundle.jsonText, verifier: verifier, old: older.note).kind == .consistency)
+                }
+                let toLatest = try await log.consistencyBundle(oldSize: older.checkpoint.size, newSize: nil)
+                #expect(try ProofCheck.check(toLatest.jsonText, verifier: verifier, old: older.note).treeSize == latest.checkpoint.size)
+            }
+            // A swept record has no inclusion proof: its record is gone.
+            do {
+                _ = try await log.inclusionBundle(seq: SequenceNumber(1), size: nil)
+                Issue.record("proved a swept record")
+            } catch let error as AuditLogError {
+                #expect(error.code == .noLog)
+            }
+            try await log.close()
+            // The tree audit still matches after the sweep.
+            let audit = try await AuditLog.auditTree(directory: dir, checkpoint: notes[0].note, verifier: verifier)
+            #expect(audit.isConsistent, "\(audit.findings)")
+        }
+    }
+}
