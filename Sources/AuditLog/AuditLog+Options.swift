@@ -48,6 +48,9 @@ public struct AuditLogOptions: Sendable, Hashable {
     public var segmentSizeLimitBytes: Int64 = 64 << 20
     /// Most events accepted in one `append` call.
     public var maxBatchEvents = 100_000
+    /// Sign checkpoints of the Merkle tree on an interval while open for writing (nil: only
+    /// when asked). See ``CheckpointSigning``.
+    public var checkpointSigning: CheckpointSigning?
 
     /// The defaults.
     public init() {}

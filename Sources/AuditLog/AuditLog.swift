@@ -37,6 +37,9 @@ public final class AuditLog: Sendable {
     private let core: WriterCore?
     /// Held while a checkpoint is signed and stored: one at a time per handle.
     let signing = Locked(())
+    /// The loop of ``AuditLogOptions/checkpointSigning``, and its last failure.
+    let signingTask = Locked<Task<Void, Never>?>(nil)
+    let signingProblem = Locked<AuditLogError?>(nil)
     private let lockFile: LockFile?
     private let queue: DispatchQueue
     private let timer: TimerBox?
@@ -105,6 +108,7 @@ public final class AuditLog: Sendable {
             do throws(AuditLogError) {
                 try await log.checkGaps()
                 try await log.recordRecoveries()
+                log.startSigning()
             } catch {
                 try? await log.close()
                 throw error
@@ -267,6 +271,7 @@ public final class AuditLog: Sendable {
     /// Finishes pending appends, syncs and releases the write lock. Later appends fail with
     /// ``AuditLogError/Code/closed``. The active segment stays active: reopening continues it.
     public func close() async throws(AuditLogError) {
+        await stopSigning()
         let wasClosed = state.withLock { s -> Bool in
             defer { s.closed = true }
             return s.closed

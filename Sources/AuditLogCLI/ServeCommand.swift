@@ -67,12 +67,22 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("On SIGTERM or SIGINT, how long open requests may take to finish before their connections are closed.", valueName: "duration"))
     var shutdownTimeout = "10s"
 
+    @Option(help: ArgumentHelp("Sign a checkpoint of the Merkle tree with this signer key (from auditlog keygen) whenever the log grew, at most every --checkpoint-interval.", valueName: "path"))
+    var signingKey: String?
+
+    @Option(help: ArgumentHelp("With --signing-key: the least time between two checkpoints.", valueName: "duration"))
+    var checkpointInterval = "10s"
+
+    @Flag(help: "Serve /tlog/checkpoint and the hash tiles under /tlog/tile/ without a token (for witnesses); entry bundles still need one.")
+    var publicTree = false
+
     func validate() throws {
+        if signingKey != nil && readOnly { throw ValidationError("--signing-key needs the log open for writing: drop --read-only") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535, got \(port)") }
         guard let bytes = ByteSize.parse(maxBodySize), bytes > 0, bytes <= Int64(Int32.max) else {
             throw ValidationError("--max-body-size '\(maxBodySize)' is not a size such as 512KiB or 16MiB (at most 2GiB)")
         }
-        for (flag, value) in [("--idle-timeout", idleTimeout), ("--header-timeout", headerTimeout), ("--shutdown-timeout", shutdownTimeout)] {
+        for (flag, value) in [("--idle-timeout", idleTimeout), ("--header-timeout", headerTimeout), ("--shutdown-timeout", shutdownTimeout), ("--checkpoint-interval", checkpointInterval)] {
             guard let nanos = TimeExpression.durationNanos(value), nanos > 0 else {
                 throw ValidationError("\(flag) '\(value)' is not a duration such as 30s, 5m or 1h")
             }
@@ -116,6 +126,14 @@ struct ServeCommand: AsyncParsableCommand {
         }
         options.partition = partition == .hour ? .hour : .day
         if readOnly { options = .readOnly }
+        if let signingKey {
+            let key = try EvidenceInputs.read(signingKey, what: "signer key file")
+            do {
+                options.checkpointSigning = try CheckpointSigning(signerKey: key, interval: .nanoseconds(TimeExpression.durationNanos(checkpointInterval) ?? 10_000_000_000))
+            } catch {
+                throw CLIError(error)
+            }
+        }
         let auditLog: AuditLog
         do {
             auditLog = try await AuditLog.open(directory: log.directory, options: options)
@@ -123,12 +141,15 @@ struct ServeCommand: AsyncParsableCommand {
             throw CLIError(error)
         }
         let maxBody = Int(ByteSize.parse(maxBodySize) ?? 16 << 20)
-        let api = AuditLogAPI(log: auditLog, configuration: .init(tokens: tokens, maxBodyBytes: maxBody))
+        var apiConfiguration = AuditLogAPI.Configuration(tokens: tokens, maxBodyBytes: maxBody)
+        apiConfiguration.publicTree = publicTree
+        let api = AuditLogAPI(log: auditLog, configuration: apiConfiguration)
         var logger = Logger(label: "auditlog.http")
         logger.logLevel = .warning
         let auth = tokens.map { "\($0.count) token(s)" } ?? "none (insecure, loopback only)"
         let directory = log.directory
         let host = self.host
+        let signing = options.checkpointSigning
         let limits = ConnectionLimits(
             idleTimeout: .nanoseconds(TimeExpression.durationNanos(idleTimeout) ?? 30_000_000_000),
             headerTimeout: .nanoseconds(TimeExpression.durationNanos(headerTimeout) ?? 10_000_000_000),
@@ -136,6 +157,9 @@ struct ServeCommand: AsyncParsableCommand {
         let app = AuditLogServer.application(api: api, host: host, port: port, limits: limits, logger: logger) { boundPort in
             let shown = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
             StandardError.print("auditlog: serving '\(directory)' on http://\(shown):\(boundPort) (auth: \(auth))")
+            if let signing {
+                StandardError.print("auditlog: signing checkpoints every \(signing.interval) when the log grew; verifier key: \(signing.verifierKey)")
+            }
         }
         var configuration = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         // After the deadline, requests still open (a client that stopped reading) are cancelled

@@ -43,7 +43,13 @@ struct BearerAuthMiddleware<Context: RequestContext>: RouterMiddleware {
     let scope: APIScope
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let tokens else { return try await next(request, context) }
+        try Self.authorize(request, tokens: tokens, scope: scope)
+        return try await next(request, context)
+    }
+
+    /// Throws 401 or 403 unless `request` carries a token of `scope` (or there are no tokens).
+    static func authorize(_ request: Request, tokens: APITokens?, scope: APIScope) throws {
+        guard let tokens else { return }
         let challenge: HTTPFields = [.wwwAuthenticate: "Bearer realm=\"auditlog\""]
         guard let header = request.headers[.authorization] else {
             throw APIError(.unauthorized, code: "unauthorized", "this endpoint needs 'Authorization: Bearer <token>'", headers: challenge)
@@ -58,7 +64,6 @@ struct BearerAuthMiddleware<Context: RequestContext>: RouterMiddleware {
         guard granted >= scope else {
             throw APIError(.forbidden, code: "forbidden", "this token has scope '\(granted.rawValue)'; this endpoint needs '\(scope.rawValue)'")
         }
-        return try await next(request, context)
     }
 }
 

@@ -15,7 +15,9 @@ import NIOCore
 ///
 /// Endpoints (docs/HTTP.md describes each): `GET /v1/events`, `GET /v1/events/{id}`,
 /// `POST /v1/events`, `GET /v1/export`, `GET /v1/usage`, `GET /v1/tail` (Server-Sent Events),
-/// `GET /v1/verify`, `GET /v1/head`, `GET /healthz`, `GET /metrics`. Every error is
+/// `GET /v1/verify`, `GET /v1/head`, `GET /v1/checkpoint`, `GET /v1/proof/inclusion`,
+/// `GET /v1/proof/consistency`, the C2SP tlog-tiles API under `/tlog/`, `GET /healthz`,
+/// `GET /metrics`. Every error is
 /// `{"error":{"code":"…","message":"…"}}`.
 public struct AuditLogAPI: Sendable {
     /// How the API behaves.
@@ -31,6 +33,9 @@ public struct AuditLogAPI: Sendable {
         /// About the most JSON one `GET /v1/events` page holds, whatever its `limit`: a page
         /// of large events ends early with a cursor (it always holds at least one event).
         public var maxPageBytes: Int
+        /// Serve `/tlog/checkpoint` and the hash tiles without a token (for witnesses); entry
+        /// bundles, which hold the events, still need a read token.
+        public var publicTree = false
 
         /// A configuration; see the properties.
         public init(
@@ -81,6 +86,15 @@ public struct AuditLogAPI: Sendable {
         read.get("tail") { request, context in try await self.tail(request, channel: (context as? any ConnectionAwareContext)?.channel) }
         read.get("verify") { request, _ in try await self.verify(request) }
         read.get("head") { request, _ in try await self.head(request) }
+        read.get("checkpoint") { request, _ in try await self.checkpoint(request) }
+        read.get("proof/inclusion") { request, _ in try await self.inclusionProof(request) }
+        read.get("proof/consistency") { request, _ in try await self.consistencyProof(request) }
+
+        // C2SP tlog-tiles: the checkpoint and hash tiles public with `publicTree`, entry
+        // bundles always behind a read token (the handler decides, by path).
+        let tree = router.group("tlog").add(middleware: errors)
+        tree.get("checkpoint") { request, _ in try await self.tlogCheckpoint(request) }
+        tree.get("tile/**") { request, _ in try await self.tlogTile(request) }
 
         let write = router.group("v1").add(middleware: errors)
             .add(middleware: BearerAuthMiddleware<Context>(tokens: configuration.tokens, scope: .write))
@@ -93,7 +107,10 @@ public struct AuditLogAPI: Sendable {
         switch path {
         case "/v1/events": ["GET", "POST"]
         case "/healthz": ["GET", "HEAD"]
-        case "/metrics", "/v1/export", "/v1/usage", "/v1/tail", "/v1/verify", "/v1/head": ["GET"]
+        case "/metrics", "/v1/export", "/v1/usage", "/v1/tail", "/v1/verify", "/v1/head", "/v1/checkpoint", "/v1/proof/inclusion", "/v1/proof/consistency",
+            "/tlog/checkpoint":
+            ["GET"]
+        case _ where path.hasPrefix("/tlog/tile/"): ["GET"]
         default:
             path.hasPrefix("/v1/events/") && path.count > "/v1/events/".count && !path.dropFirst("/v1/events/".count).contains("/") ? ["GET"] : nil
         }

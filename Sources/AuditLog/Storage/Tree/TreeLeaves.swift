@@ -23,28 +23,10 @@ enum TreeLeaves {
                 next += 1
             }
         }
-        for segment in segments where segment.recordCount > 0 {
-            guard next <= lastSeq else { break }
-            guard let segmentLast = segment.lastSeq?.rawValue, segmentLast >= next else { continue }
-            try fromKept(upTo: min(lastSeq, segment.firstSeq.rawValue - 1))
-            guard next <= lastSeq else { break }
-            let walker = try SegmentWalker(directory, segment.fileName, limit: segment.dataEnd)
-            walk: while next <= min(lastSeq, segmentLast) {
-                switch try walker.next(.skip) {
-                case .frame(let h, let offset):
-                    guard h.lastSeq.rawValue >= next else { continue }
-                    _ = try walker.frame(at: offset, firstSeq: h.firstSeq, count: h.recordCount)
-                    walker.forEachRecord { seq, record in
-                        guard seq.rawValue == next, seq.rawValue <= lastSeq else { return }
-                        out.append(MerkleTree.leafHash(seq: seq, record: record))
-                        next += 1
-                    }
-                case .damage(let damage):
-                    throw damage.error(in: walker.displayName)
-                case .footer, .end, .tornTail:
-                    break walk
-                }
-            }
+        try forEachRecord(directory, segments: segments, seqs: (range.lowerBound + 1)...lastSeq) { (seq, record) throws(AuditLogError) in
+            try fromKept(upTo: seq.rawValue - 1)
+            out.append(MerkleTree.leafHash(seq: seq, record: record))
+            next += 1
         }
         try fromKept(upTo: lastSeq)
         return out
@@ -53,13 +35,30 @@ enum TreeLeaves {
     /// Calls `body` with the seq and leaf hash of every record in `segments`, in seq order
     /// (one pass, for checking the stored tree against the records).
     static func forEach(_ directory: LogDirectory, segments: [SegmentInfo], _ body: (SequenceNumber, TreeHash) -> Void) throws(AuditLogError) {
+        try forEachRecord(directory, segments: segments, seqs: 1...UInt64.max) { seq, record in body(seq, MerkleTree.leafHash(seq: seq, record: record)) }
+    }
+
+    /// Calls `body` with every record of `seqs` that the segments hold, in seq order, reading
+    /// only the segments and frames that overlap them.
+    static func forEachRecord(
+        _ directory: LogDirectory, segments: [SegmentInfo], seqs: ClosedRange<UInt64>, _ body: (SequenceNumber, UnsafeRawBufferPointer) throws(AuditLogError) -> Void
+    ) throws(AuditLogError) {
         for segment in segments where segment.recordCount > 0 {
+            guard let segmentLast = segment.lastSeq?.rawValue, segmentLast >= seqs.lowerBound else { continue }
+            guard segment.firstSeq.rawValue <= seqs.upperBound else { break }
             let walker = try SegmentWalker(directory, segment.fileName, limit: segment.dataEnd)
             walk: while true {
                 switch try walker.next(.skip) {
                 case .frame(let h, let offset):
+                    guard h.lastSeq.rawValue >= seqs.lowerBound else { continue }
+                    guard h.firstSeq.rawValue <= seqs.upperBound else { break walk }
                     _ = try walker.frame(at: offset, firstSeq: h.firstSeq, count: h.recordCount)
-                    walker.forEachRecord { seq, record in body(seq, MerkleTree.leafHash(seq: seq, record: record)) }
+                    var failure: AuditLogError?
+                    walker.forEachRecord { seq, record in
+                        guard failure == nil, seqs.contains(seq.rawValue) else { return }
+                        do throws(AuditLogError) { try body(seq, record) } catch { failure = error }
+                    }
+                    if let failure { throw failure }
                 case .damage(let damage):
                     throw damage.error(in: walker.displayName)
                 case .footer, .end, .tornTail:
