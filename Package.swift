@@ -121,6 +121,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
+            // The independent tlog-tiles client the tests run with python3.
+            exclude: ["Scripts"],
             swiftSettings: swiftSettings
         ),
     ],
@@ -160,6 +162,13 @@ if ProcessInfo.processInfo.environment["AUDITLOG_BENCHMARKS"] != nil {
             name: "AuditLogCompare",
             dependencies: ["AuditLog", "CompareSupport"],
             path: "Benchmarks/AuditLogCompare",
+            swiftSettings: swiftSettings
+        ),
+        // What the Merkle tree and checkpoints cost (Benchmarks/evidence.sh).
+        .executableTarget(
+            name: "EvidenceBench",
+            dependencies: ["AuditLog"],
+            path: "Benchmarks/EvidenceBench",
             swiftSettings: swiftSettings
         ),
         // The same workloads as package-benchmark benchmarks, "AuditLog: …" beside "SQLite: …".

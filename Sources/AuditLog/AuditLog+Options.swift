@@ -51,6 +51,10 @@ public struct AuditLogOptions: Sendable, Hashable {
     /// Sign checkpoints of the Merkle tree on an interval while open for writing (nil: only
     /// when asked). See ``CheckpointSigning``.
     public var checkpointSigning: CheckpointSigning?
+    /// Whether the writer keeps the Merkle tree. Off only to measure what the tree costs
+    /// (Benchmarks/EvidenceBench); a log opened without it recomputes the missing nodes at
+    /// the next open with it.
+    @_spi(Testing) public var keepsMerkleTree = true
 
     /// The defaults.
     public init() {}

@@ -35,8 +35,9 @@ public final class AuditLog: Sendable {
     /// Recently read frames, shared by every query of the log.
     let frames = FrameCache(capacityBytes: 32 << 20)
     private let core: WriterCore?
-    /// Held while a checkpoint is signed and stored: one at a time per handle.
-    let signing = Locked(())
+    /// Held while a checkpoint is signed and stored (one at a time per handle): the one this
+    /// handle stored last.
+    let signing = Locked<StoredCheckpoint?>(nil)
     /// The loop of ``AuditLogOptions/checkpointSigning``, and its last failure.
     let signingTask = Locked<Task<Void, Never>?>(nil)
     let signingProblem = Locked<AuditLogError?>(nil)
@@ -268,8 +269,10 @@ public final class AuditLog: Sendable {
         }
     }
 
-    /// Finishes pending appends, syncs and releases the write lock. Later appends fail with
-    /// ``AuditLogError/Code/closed``. The active segment stays active: reopening continues it.
+    /// Finishes pending appends, signs a last checkpoint when ``AuditLogOptions/checkpointSigning``
+    /// is set and the log grew since the previous one, syncs and releases the write lock. Later
+    /// appends fail with ``AuditLogError/Code/closed``. The active segment stays active:
+    /// reopening continues it.
     public func close() async throws(AuditLogError) {
         await stopSigning()
         let wasClosed = state.withLock { s -> Bool in
@@ -331,6 +334,12 @@ public final class AuditLog: Sendable {
     }
 
     /// The writer's tree problem (see ``treeProblem``), read on the writer's queue.
+    /// The writer's tree size and root as of its last append (nil read-only or without a tree).
+    var writerTreeHead: (size: UInt64, root: TreeHash)? {
+        guard let core else { return nil }
+        return queue.sync { core.treeHead }
+    }
+
     var writerTreeProblem: AuditLogError? {
         guard let core else { return nil }
         return queue.sync { core.treeState }

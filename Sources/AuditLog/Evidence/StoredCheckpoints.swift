@@ -29,7 +29,10 @@ enum CheckpointHistory {
             current = ""
             inSignatures = false
         }
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
+        // What follows the last signature line is an append a crash cut short: not a note.
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+        while let last = lines.last, !last.hasPrefix(SignedNote.dash) { lines = lines.dropLast() }
+        for line in lines {
             lineNumber += 1
             if inSignatures && !line.hasPrefix(SignedNote.dash) {
                 try finish()
@@ -95,8 +98,15 @@ extension AuditLog {
             throw AuditLogError(.corruption, "the log keeps no Merkle tree, so no checkpoint can be signed: \(problem.message)", location: problem.location, cause: problem)
         }
         return try await BlockingIO.run { () throws(AuditLogError) in
-            try self.signing.withLock { (_: inout Void) throws(AuditLogError) -> StoredCheckpoint in
-                let reader = try self.treeReader()
+            try self.signing.withLock { (signedHere: inout StoredCheckpoint?) throws(AuditLogError) -> StoredCheckpoint in
+                // The tree as the writer holds it (its nodes in memory), else as stored.
+                let head: (size: UInt64, root: TreeHash)
+                if let writer = self.writerTreeHead {
+                    head = writer
+                } else {
+                    let reader = try self.treeReader()
+                    head = (reader.size, try reader.prover.root(size: reader.size))
+                }
                 let latest = try self.latestStoredCheckpoint()
                 let origin = origin ?? latest?.checkpoint.origin ?? signer.name
                 guard !origin.isEmpty, !origin.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
@@ -107,25 +117,30 @@ extension AuditLog {
                     guard old.origin == origin else {
                         throw AuditLogError(.invalidArgument, "this log's checkpoints have origin '\(old.origin)', not '\(origin)'")
                     }
-                    guard old.size <= reader.size else {
-                        throw AuditLogError(.corruption, "refusing to sign: the tree has \(reader.size) entries, fewer than the \(old.size) of the checkpoint signed before (the log was truncated)")
+                    guard old.size <= head.size else {
+                        throw AuditLogError(.corruption, "refusing to sign: the tree has \(head.size) entries, fewer than the \(old.size) of the checkpoint signed before (the log was truncated)")
                     }
-                    let root = try reader.prover.root(size: old.size)
-                    guard root == old.root else {
-                        throw AuditLogError(
-                            .corruption,
-                            "refusing to sign: the tree's root at size \(old.size) is \(root.base64), not the \(old.rootBase64) of the checkpoint signed before (the log was rewritten at or before entry \(old.size))"
-                        )
+                    // A checkpoint this handle signed itself was of the tree it has extended
+                    // since; any other is checked against the tree, from the records.
+                    if latest != signedHere {
+                        let root = try self.treeReader().prover.root(size: old.size)
+                        guard root == old.root else {
+                            throw AuditLogError(
+                                .corruption,
+                                "refusing to sign: the tree's root at size \(old.size) is \(root.base64), not the \(old.rootBase64) of the checkpoint signed before (the log was rewritten at or before entry \(old.size))"
+                            )
+                        }
                     }
+                    // The log did not grow: the checkpoint signed before stands (signing it
+                    // again would store the same note twice).
+                    if old.size == head.size, latest.note.isSigned(by: signer.verifier) { return latest }
                 }
-                // The log did not grow: the checkpoint signed before stands (signing it again
-                // would store the same note twice).
-                if let latest, latest.checkpoint.size == reader.size, latest.note.isSigned(by: signer.verifier) { return latest }
-                let checkpoint = Checkpoint(origin: origin, size: reader.size, root: try reader.prover.root(size: reader.size))
+                let checkpoint = Checkpoint(origin: origin, size: head.size, root: head.root)
                 let stored = try StoredCheckpoint(note: try SignedNote(signing: checkpoint.text, with: signer))
                 let text = Array(stored.note.encoded.utf8)
                 try self.files.appendCheckpointFile(text, to: LogDirectory.checkpointHistoryName)
                 try self.files.writeCheckpointFile(text, to: LogDirectory.latestCheckpointName)
+                signedHere = stored
                 return stored
             }
         }

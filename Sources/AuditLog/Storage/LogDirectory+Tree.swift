@@ -62,9 +62,36 @@ extension LogDirectory {
         let created = !fileSystem.fileExists(path)
         let file = try fileSystem.openForWriting(path, displayName: Self.checkpointDisplayName(name), create: created, exclusive: false)
         defer { file.close() }
-        try file.write(bytes, at: try file.size())
+        let end = try Self.endOfLastNote(file)
+        if end < (try file.size()) { try file.truncate(to: end) }
+        try file.write(bytes, at: end)
         try file.sync()
         if created { try fileSystem.syncDirectory(checkpointsPath) }
+    }
+
+    /// The end of the last complete signed note in a file of notes: just after the last line
+    /// that is a signature line (`— …\n`). What follows is an append a crash cut short.
+    static func endOfLastNote(_ file: any SegmentFile) throws(AuditLogError) -> Int64 {
+        let size = try file.size()
+        var window: Int64 = 4096
+        while true {
+            let start = max(0, size - window)
+            var tail: [UInt8] = []
+            _ = try file.read(into: &tail, count: Int(size - start), at: start)
+            // Complete lines in this window, last first: the first signature line wins. (A
+            // line whose start lies before the window is looked at with a larger one.)
+            let signature = Array("\u{2014} ".utf8)
+            var lineEnd = tail.count
+            while let newline = tail[..<lineEnd].lastIndex(of: 0x0A) {
+                let previous = tail[..<newline].lastIndex(of: 0x0A)
+                guard previous != nil || start == 0 else { break }
+                let lineStart = previous.map { $0 + 1 } ?? 0
+                if tail[lineStart..<newline].starts(with: signature) { return start + Int64(newline + 1) }
+                lineEnd = newline
+            }
+            if start == 0 { return 0 }
+            window *= 4
+        }
     }
 
     /// Replaces a file of `checkpoints/` atomically.

@@ -47,6 +47,10 @@ final class WriterCore: @unchecked Sendable {
     private func openTree() {
         tree?.close()
         tree = nil
+        guard options.keepsMerkleTree else {
+            treeProblem = AuditLogError(.invalidArgument, "the log was opened without its Merkle tree")
+            return
+        }
         do throws(AuditLogError) {
             tree = try TreeWriter(directory, logID: manifest.logID, segments: segments, size: nextSeq.rawValue - 1)
             treeProblem = nil
@@ -345,6 +349,9 @@ final class WriterCore: @unchecked Sendable {
         let nodes = try TreeRetention.nodesToKeep(directory, segments: segments, removing: names, checkpointSizes: checkpointSizes, kept: kept)
         try kept.keep(nodes, in: directory, logID: manifest.logID)
     }
+
+    /// The tree's size and root as of the last append, nil without a tree.
+    var treeHead: (size: UInt64, root: TreeHash)? { tree.map { ($0.size, $0.root()) } }
 
     /// Why the tree cannot give proofs now, nil when it can.
     var treeState: AuditLogError? { treeProblem }

@@ -68,7 +68,9 @@ import Testing
         try await withFixture { dir in
             let log = try await AuditLog.open(directory: dir, options: .readOnly)
             let old = try SignedNote(parsing: try read(Self.proofs.appendingPathComponent("checkpoint-300.txt")))
-            for (file, seq, size) in [("inclusion-1", 1, nil), ("inclusion-256", 256, nil), ("inclusion-300", 300, nil), ("inclusion-600", 600, nil), ("inclusion-7-at-300", 7, 300)] as [(String, UInt64, UInt64?)] {
+            for (file, seq, size) in [("inclusion-1", 1, nil), ("inclusion-256", 256, nil), ("inclusion-300", 300, nil), ("inclusion-600", 600, nil), ("inclusion-7-at-300", 7, 300)]
+                as [(String, UInt64, UInt64?)]
+            {
                 let text = try read(Self.proofs.appendingPathComponent(file + ".json"))
                 #expect(try ProofCheck.check(text, verifier: try verifier).kind == .inclusion)
                 #expect(try await log.inclusionBundle(seq: SequenceNumber(seq), size: size).jsonText + "\n" == text, "\(file)")

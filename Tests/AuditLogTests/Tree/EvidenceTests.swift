@@ -124,6 +124,29 @@ import Testing
         }
     }
 
+    /// A crash while the history was appended to leaves part of a note at its end: readers
+    /// ignore it and the next checkpoint replaces it.
+    @Test func aTornHistoryAppendIsIgnoredAndOverwritten() async throws {
+        for torn in ["test.example/log\n900\n", "test.example/log\n900\nAAAA\n\n\u{2014} test.exa", "tes"] {
+            try await withTemporaryDirectory { dir in
+                let log = try await AuditLog.open(directory: dir, options: testOptions())
+                _ = try await log.append(events(300, prefix: "a"))
+                let first = try await log.signCheckpoint(with: Self.signer)
+                let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/checkpoints/history"))
+                try handle.seekToEnd()
+                try handle.write(contentsOf: Data(torn.utf8))
+                try handle.close()
+                #expect(try log.storedCheckpoints() == [first])
+                _ = try await log.append(events(10, prefix: "b"))
+                let second = try await log.signCheckpoint(with: Self.signer)
+                #expect(try log.storedCheckpoints() == [first, second])
+                let text = try String(contentsOfFile: dir + "/checkpoints/history", encoding: .utf8)
+                #expect(text == first.note.encoded + second.note.encoded)
+                try await log.close()
+            }
+        }
+    }
+
     @Test func sweepsKeepTheProofsOfWhatRemainsAndBetweenCheckpoints() async throws {
         try await withTemporaryDirectory { dir in
             var options = testOptions(segmentBytes: 16 << 10)

@@ -34,6 +34,9 @@ import Testing
                 let reader = try log.treeReader()
                 let leaves = try await Self.leavesFromRecords(log)
                 #expect(try reader.prover.root(size: UInt64(appended)) == Self.referenceRoot(leaves[...]), "after \(appended)")
+                // The writer's root from the nodes it holds in memory.
+                #expect(log.writerTreeHead?.size == UInt64(appended))
+                #expect(log.writerTreeHead?.root == Self.referenceRoot(leaves[...]), "after \(appended)")
             }
             // Nodes of tile levels 1 and 2 are on disk.
             #expect(FileManager.default.fileExists(atPath: dir + "/tree/level-1.hashes"))

@@ -30,10 +30,26 @@ enum TreeRetention {
             for t in first...last { tiles.insert(t) }
         }
         var out: [KeptNodes.Key: TreeHash] = [:]
+        // A long-running signer stores a checkpoint every few seconds: search, do not scan.
+        let signed = checkpointSizes.sorted()
+        func firstIndex(above bound: UInt64) -> Int {
+            var low = 0
+            var high = signed.count
+            while low < high {
+                let mid = (low + high) / 2
+                if signed[mid] > bound { high = mid } else { low = mid + 1 }
+            }
+            return low
+        }
         for tile in tiles.sorted() {
             let lo = tile * width
             let hi = min(lo + width, total)
-            let sizes = checkpointSizes.filter { $0 > lo && $0 <= hi && $0 < lo + width }
+            var sizes: [UInt64] = []
+            var i = firstIndex(above: lo)
+            while i < signed.count, signed[i] <= hi, signed[i] < lo + width {
+                if sizes.last != signed[i] { sizes.append(signed[i]) }
+                i += 1
+            }
             let shared = (lo..<hi).contains { !isRemoved($0) && isLive($0) }
             guard shared || !sizes.isEmpty else { continue }
             let leaves = try TreeLeaves.hashes(directory, segments: segments, entries: lo..<hi, kept: kept)

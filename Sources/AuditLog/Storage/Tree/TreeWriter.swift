@@ -113,6 +113,22 @@ final class TreeWriter {
         }
     }
 
+    /// The root of the tree as of the last append (RFC 9162), from the nodes in memory: the
+    /// incomplete tile of each level holds exactly the complete subtrees the root combines.
+    func root() -> TreeHash {
+        var subtrees: [TreeHash] = []  // largest first
+        for level in partial.indices.reversed() {
+            var rest = partial[level][...]
+            for j in (0..<8).reversed() where rest.count & (1 << j) != 0 {
+                subtrees.append(MerkleTree.perfectRoot(rest.prefix(1 << j)))
+                rest = rest.dropFirst(1 << j)
+            }
+        }
+        guard var root = subtrees.last else { return MerkleTree.emptyRoot }
+        for subtree in subtrees.dropLast().reversed() { root = MerkleTree.nodeHash(subtree, root) }
+        return root
+    }
+
     /// Writes the nodes completed since the last flush to their files.
     func flush() throws(AuditLogError) {
         for level in pending.indices where level >= 1 && !pending[level].isEmpty {
