@@ -1,7 +1,7 @@
 // The writer the crash test kills (Tests/AuditLogTests/Reliability/CrashTests.swift): appends
 // generated events from 4 concurrent tasks with an fdatasync before every acknowledgement, to
 // a log with small segments and hourly partitions (so segments seal and index files are
-// written all the time), sweeps retention every few batches, and records every acknowledged
+// written all the time), signs checkpoints and sweeps retention every few batches, and records every acknowledged
 // event as `<seq>\t<event JSON>` in an acks file — one write(2) per batch, after the append
 // returned. It runs until it is killed.
 //
@@ -48,6 +48,10 @@ final class Counter: @unchecked Sendable {
     }
 }
 
+/// The key the crash test checks the checkpoints with (CrashTests.signer).
+let signer: NoteSigner
+do { signer = try NoteSigner(name: "crash.test/log", seed: Array(repeating: 5, count: 32)) } catch { exit(70) }
+
 do {
     let log = try await AuditLog.open(directory: directory, options: options, fileSystem: fileSystem)
     let counter = Counter()
@@ -74,6 +78,11 @@ do {
                     let bytes = Array(line.utf8)
                     _ = bytes.withUnsafeBytes { write(acks, $0.baseAddress, $0.count) }
                     batches += 1
+                    if task == 1, batches % 6 == 0 {
+                        // Checkpoints signed between appends and sweeps: a kill may cut the
+                        // history's append, and the next run must still sign consistently.
+                        _ = try await log.signCheckpoint(with: signer)
+                    }
                     if task == 0, batches % 8 == 0 {
                         // Keep 3 hours of event time behind the newest event.
                         let now = Timestamp(nanosSinceEpoch: base + Int64(first + size) * 4_000_000_000)

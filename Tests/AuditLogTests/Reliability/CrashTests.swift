@@ -9,7 +9,8 @@ import Testing
 /// index file, renaming it into place, starting a segment, deleting a swept segment. After each
 /// kill the log is reopened (recovery) and checked: every acknowledged event not removed by a
 /// recorded sweep is present at its seq and byte-identical, no id is stored twice, the chain and
-/// every sweep verify.
+/// every sweep verify, the recovered Merkle tree matches the records and the last checkpoint
+/// signed (the writer signs them as it goes) still holds.
 ///
 /// Short mode (CI): 24 kills. `AUDITLOG_RELIABILITY=long` (make reliability): 220.
 @Suite(.serialized) struct CrashTests {
@@ -47,9 +48,10 @@ import Testing
         var sweeps = 0
         var sweptRecords: UInt64 = 0
         var recoveries = 0
+        var checkpoints = 0
 
         var description: String {
-            "\(kills) kills (\(atCrashPoints) at chosen system calls), \(acknowledged) events acknowledged, \(checked) checked byte for byte, \(swept) removed by a recorded sweep before they could be checked; \(sweeps) sweeps removed \(sweptRecords) records; \(recoveries) torn tails cut"
+            "\(kills) kills (\(atCrashPoints) at chosen system calls), \(acknowledged) events acknowledged, \(checked) checked byte for byte, \(swept) removed by a recorded sweep before they could be checked; \(sweeps) sweeps removed \(sweptRecords) records; \(recoveries) torn tails cut; \(checkpoints) times the tree and the last signed checkpoint checked against the records"
         }
     }
 
@@ -131,5 +133,16 @@ import Testing
         try await log.close()
         let report = try await AuditLog.verify(directory: dir)
         #expect(report.isIntact, "run \(run): \(report)")
+        // The tree the writer recovered matches the records, and the last checkpoint it signed
+        // (a kill may have cut the history's append) still holds.
+        let reader = try await AuditLog.open(directory: dir, options: .readOnly)
+        let latest = try reader.storedCheckpoints().last
+        try await reader.close()
+        if let latest {
+            figures.checkpoints += 1
+            let verifier = try NoteSigner(name: "crash.test/log", seed: Array(repeating: 5, count: 32)).verifier
+            let audit = try await AuditLog.auditTree(directory: dir, checkpoint: latest.note, verifier: verifier)
+            #expect(audit.isConsistent, "run \(run): \(audit.findings)")
+        }
     }
 }
