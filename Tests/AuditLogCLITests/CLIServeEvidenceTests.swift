@@ -62,6 +62,8 @@ import Testing
                 #expect(try await get("/tlog/tile/entries/000", token: nil).status == 401)
                 #expect(try await get("/tlog/tile/entries/000").status == 200)
                 #expect(try await get("/tlog/tile/0/x000/000").status == 404)
+                #expect(try await get("/tlog/tile/0/x018/x446/x744/x073/x709/x551/616", token: nil).status == 404)  // past UInt64
+                #expect(try await get("/tlog/tile/0/x999/x999/x999/x999/x999/x999/x999/999", token: nil).status == 404)
                 #expect(try await get("/tlog/tile/0/005.p/20").status == 200)  // 1300 = 5·256 + 20
                 #expect(try await get("/tlog/tile/0/005").status == 404)
                 #expect(try await get("/tlog/tile/0/000.p/3").status == 404)  // its full tile exists

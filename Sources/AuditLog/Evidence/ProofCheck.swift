@@ -87,11 +87,11 @@ package enum ProofCheck {
             throw invalid("entry is missing or not base64 of a seq and a record", line: line, field: "entry")
         }
         let seq = entry.prefix(8).reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-        guard seq == index + 1 else {
-            throw invalid("the entry holds seq \(seq), not leaf_index + 1 = \(index + 1)", line: line, field: "entry")
-        }
         guard index < checkpoint.size else {
             throw invalid("leaf_index \(index) is outside the checkpoint's tree of \(checkpoint.size) entries", line: line, field: "leaf_index")
+        }
+        guard seq == index + 1 else {
+            throw invalid("the entry holds seq \(seq), not leaf_index + 1 = \(index + 1)", line: line, field: "entry")
         }
         guard case .array(let items)? = value["inclusion_proof"] else {
             throw invalid("inclusion_proof is missing", line: line, field: "inclusion_proof")
@@ -154,7 +154,7 @@ package enum ProofCheck {
                 continue
             }
             guard case .object(let members) = value else { throw invalid("not a JSON object", line: number) }
-            if let seq = integer(value["seq"]), seq != (integer(value["leaf_index"]) ?? 0) + 1 {
+            if let seq = integer(value["seq"]), seq == 0 || seq - 1 != integer(value["leaf_index"]) {
                 throw invalid("seq \(seq) is not leaf_index + 1", line: number, field: "seq")
             }
             try checkEntry(value, checkpoint: checkpoint, eventMembers: .object(members.filter { !proofFields.contains($0.key) }), line: number)

@@ -51,8 +51,9 @@ package enum TlogTiles {
             let digits = last ? Substring(part) : (part.hasPrefix("x") ? part.dropFirst() : "")
             guard digits.count == 3, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let group = UInt64(digits) else { return nil }
             let (product, overflow) = index.multipliedReportingOverflow(by: 1000)
-            guard !overflow else { return nil }
-            index = product + group
+            let (sum, carry) = product.addingReportingOverflow(group)
+            guard !overflow, !carry else { return nil }
+            index = sum
         }
         let tile = Tile(level: level, index: index, width: width)
         // Exactly one spelling per index: no leading "x000" groups.
@@ -82,6 +83,7 @@ extension AuditLog {
             let reader = try self.treeReader()
             let height = 8 * (tile.level ?? 0)
             let nodes = reader.size >> UInt64(height)  // complete nodes of that height
+            guard tile.index <= UInt64.max >> 9 else { return nil }  // far past any tree
             let first = tile.index * 256
             guard first + UInt64(tile.width) <= nodes else { return nil }
             // A partial tile is served only while it is the tree's edge at that level.

@@ -124,6 +124,54 @@ import Testing
         }
     }
 
+    /// Hostile evidence and tile paths are refused with an error, never a trap: extreme
+    /// integers, short entries, long proofs, malformed notes.
+    @Test func hostileEvidenceIsRefusedNotTrapped() async throws {
+        try await withTemporaryDirectory { dir in
+            let log = try await AuditLog.open(directory: dir, options: testOptions())
+            _ = try await log.append(events(300, prefix: "a"))
+            let signed = try await log.signCheckpoint(with: Self.signer)
+            let bundle = try await log.inclusionBundle(seq: SequenceNumber(3), size: nil)
+            guard case .object(let members) = bundle else { return }
+            func with(_ key: String, _ value: JSONValue) -> String {
+                JSONValue.object(members.map { $0.key == key ? JSONMember(key, value) : $0 }).jsonText
+            }
+            let max = JSONValue.number(String(UInt64.max))
+            let hostile = [
+                with("leaf_index", max), with("leaf_index", .number("-1")), with("leaf_index", .number("1e400")),
+                with("tree_size", max), with("entry", .string(Base64.encode([1, 0, 0, 0, 0, 0, 0, 0]))),
+                with("entry", .string(Base64.encode(Array(repeating: 0xFF, count: 8) + [1, 2, 3]))),
+                with("inclusion_proof", .array(Array(repeating: .string(MerkleTree.emptyRoot.base64), count: 10_000))),
+                with("checkpoint", .string("x\n\n\u{2014} a b\n")), with("checkpoint", .string(String(repeating: "\n", count: 100))),
+                with("event", .null), "{}", "[]", "null", "", "{\"checkpoint\": 1}\n{\"seq\": 0}",
+                "{\"checkpoint\": \(JSONValue.string(signed.note.encoded).jsonText)}\n{\"seq\":0,\"leaf_index\":18446744073709551615}",
+                "{\"consistency_proof\": [], \"old_size\": 18446744073709551615, \"new_size\": 1, \"checkpoint\": \(JSONValue.string(signed.note.encoded).jsonText)}",
+            ]
+            for text in hostile {
+                #expect(throws: AuditLogError.self, "\(text.prefix(120))") { try ProofCheck.check(text, verifier: Self.signer.verifier, old: signed.note) }
+            }
+            // Tile paths: the largest index that parses is far past the tree.
+            let huge = try #require(TlogTiles.parse("tile/0/x018/x446/x744/x073/x709/x551/615"))
+            #expect(huge.index == UInt64.max)
+            #expect(try await log.tlogTile(huge) == nil)
+            #expect(TlogTiles.parse("tile/0/x018/x446/x744/x073/x709/x551/616") == nil)  // overflows
+            #expect(try await log.tlogTile(TlogTiles.Tile(level: 7, index: 0, width: 1)) == nil)
+            #expect(try await log.tlogTile(TlogTiles.Tile(level: nil, index: UInt64.max >> 8, width: 255)) == nil)
+            // Random paths from the tile alphabet: parsed or refused, never a trap, and what
+            // parses prints back as itself.
+            var rng = SplitMix64(seed: 15)
+            let alphabet = Array("x0123456789/.p")
+            for _ in 0..<20_000 {
+                let path = "tile/" + String((0..<(1 + rng.below(40))).map { _ in alphabet[rng.below(alphabet.count)] })
+                if let tile = TlogTiles.parse(path) { #expect(TlogTiles.path(tile) == path) }
+            }
+            for bad in ["tile/8/000", "tile/0/00", "tile/0/0000", "tile/0/x000/001", "tile/0/001.p/0", "tile/0/001.p/256", "tile/0/001.p/07", "tile/-1/000", "tile/0/", "tile//000"] {
+                #expect(TlogTiles.parse(bad) == nil, "\(bad)")
+            }
+            try await log.close()
+        }
+    }
+
     /// A crash while the history was appended to leaves part of a note at its end: readers
     /// ignore it and the next checkpoint replaces it.
     @Test func aTornHistoryAppendIsIgnoredAndOverwritten() async throws {
