@@ -4,6 +4,8 @@
 # on stdout. Usage: Benchmarks/compare.sh [EVENTS] [DURABLE_BATCHES]
 # (default 1000000 events; 32 tasks × DURABLE_BATCHES batches of 100 durable appends, default 20).
 # A quick run: Benchmarks/compare.sh 100000 5. See docs/PERFORMANCE.md.
+# A second table compares the same events, in the same run, with DuckDB (PyPI duckdb, installed
+# when missing; AUDITLOG_NO_DUCKDB=1 skips it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 events=${1:-1000000}
@@ -15,4 +17,9 @@ if ! dpkg -s libsqlite3-dev > /dev/null 2>&1; then
 fi
 # The comparison and GRDB build only with AUDITLOG_BENCHMARKS set, in their own build folder.
 AUDITLOG_BENCHMARKS=1 swift build -c release --product AuditLogCompare --scratch-path .build-bench >&2
-.build-bench/release/AuditLogCompare --events "$events" --durable-batches "$batches"
+peer=()
+if [ -z "${AUDITLOG_NO_DUCKDB:-}" ]; then
+    python3 -c "import duckdb" 2> /dev/null || python3 -m pip install --quiet duckdb >&2
+    peer=(--duckdb Benchmarks/DuckDB/duckdb_peer.py)
+fi
+.build-bench/release/AuditLogCompare --events "$events" --durable-batches "$batches" "${peer[@]}"

@@ -6,11 +6,22 @@ struct CompareOptions {
     var events = 1_000_000
     var durableBatches = 20
     var directory: String?
+    /// The DuckDB peer script; nil: no DuckDB table.
+    var duckDB: String?
+}
+
+/// A value the comparison fills in as it runs (read after it returns).
+final class Box<T>: @unchecked Sendable {
+    var value: T
+    init(_ value: T) { self.value = value }
 }
 
 /// Runs every workload on both stores and returns the table's rows.
 struct Comparison {
     let options: CompareOptions
+    /// The second table, against DuckDB, when asked for.
+    let duckRows = Box<[ResultRow]>([])
+    let duckVersion = Box("")
 
     init(_ options: CompareOptions) { self.options = options }
 
@@ -66,7 +77,58 @@ struct Comparison {
 
         let verify = try await Self.timed(runs: 3) { _ = try await AuditLog.verify(directory: logDir) }
         rows.append(ResultRow(workload: "verify every checksum and chain link", auditLog: ResultRow.format(verify), sqlite: "no equivalent", ratio: "—"))
+        if let script = options.duckDB {
+            try await compareWithDuckDB(script: script, root: root, dataset: dataset, stores: stores, logBytes: logBytes)
+        }
         return rows
+    }
+
+    /// The same events loaded into DuckDB by `script` (Benchmarks/DuckDB/duckdb_peer.py), the
+    /// workloads it can express timed there, AuditLog's beside them from the same run.
+    func compareWithDuckDB(script: String, root: String, dataset: CompareDataset, stores: LoadedStores, logBytes: Int64) async throws {
+        log("DuckDB: writing the events as NDJSON and loading them…")
+        let ndjson = root + "/events.ndjson"
+        _ = FileManager.default.createFile(atPath: ndjson, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: ndjson))
+        var chunk = ""
+        for e in dataset.events {
+            chunk += e.jsonText() + "\n"
+            if chunk.utf8.count > 1 << 20 {
+                try handle.write(contentsOf: Data(chunk.utf8))
+                chunk = ""
+            }
+        }
+        try handle.write(contentsOf: Data(chunk.utf8))
+        try handle.close()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script, ndjson, root, dataset.user, String(LoadedStores.userDayStart), String(LoadedStores.end)]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0,
+            let result = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let seconds = result["seconds"] as? [String: Double], let bytes = result["bytes"] as? Int
+        else { throw CompareError("the DuckDB peer failed (status \(process.terminationStatus)); is PyPI duckdb installed?") }
+        duckVersion.value = result["version"] as? String ?? ""
+        var rows: [ResultRow] = []
+        rows.append(
+            ResultRow(
+                workload: "bytes on disk per event", auditLog: String(format: "%.1f B (with chain, tree, indexes)", Double(logBytes) / Double(dataset.events.count)),
+                sqlite: String(format: "%.1f B", Double(bytes) / Double(dataset.events.count)), ratio: String(format: "%.2f× its bytes", Double(logBytes) / Double(bytes))))
+        let workloads: [ReadWorkload] = [.newestBlocked, .userDay, .usageByUser, .usageByTeamModel, .coldOpen]
+        for workload in workloads {
+            guard let theirs = seconds[workload.rawValue] else { continue }
+            log("DuckDB: " + workload.rawValue + "…")
+            let ours = try await Self.timed(runs: 7) { try await stores.runAuditLog(workload) }
+            rows.append(.time(workload.rawValue, auditLog: ours, sqlite: theirs))
+        }
+        if let load = result["load_seconds"] as? Double {
+            rows.append(ResultRow(workload: "load the NDJSON (DuckDB: read_json_auto; AuditLog: bulk append above)", auditLog: "see above", sqlite: ResultRow.format(load), ratio: "—"))
+        }
+        duckRows.value = rows
     }
 
     /// Median of `runs` after one warm-up run.
@@ -74,4 +136,9 @@ struct Comparison {
         try await body()
         return try await Measure.median(runs, body)
     }
+}
+
+struct CompareError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
 }

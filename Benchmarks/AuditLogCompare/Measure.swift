@@ -55,8 +55,8 @@ struct ResultRow {
 }
 
 enum Table {
-    static func render(_ rows: [ResultRow]) -> String {
-        let all = [["workload", "AuditLog", "SQLite (GRDB)", "AuditLog vs SQLite"]] + rows.map { [$0.workload, $0.auditLog, $0.sqlite, $0.ratio] }
+    static func render(_ rows: [ResultRow], peer: String = "SQLite (GRDB)", short: String = "SQLite") -> String {
+        let all = [["workload", "AuditLog", peer, "AuditLog vs \(short)"]] + rows.map { [$0.workload, $0.auditLog, $0.sqlite, $0.ratio] }
         let widths = (0..<4).map { c in all.map { $0[c].count }.max() ?? 0 }
         var out = ""
         for (i, row) in all.enumerated() {

@@ -3,6 +3,7 @@ import Foundation
 
 // Side-by-side: the same generated events in AuditLog and in SQLite (GRDB), the same
 // workloads, one table. Usage: AuditLogCompare [--events N] [--durable-batches N] [--dir D]
+// [--duckdb Benchmarks/DuckDB/duckdb_peer.py] (then a second table: the same events in DuckDB)
 // (Benchmarks/compare.sh builds it in release mode and runs it).
 
 var options = CompareOptions()
@@ -12,14 +13,20 @@ while let arg = args.next() {
     case "--events": options.events = args.next().flatMap { Int($0) } ?? options.events
     case "--durable-batches": options.durableBatches = args.next().flatMap { Int($0) } ?? options.durableBatches
     case "--dir": options.directory = args.next()
+    case "--duckdb": options.duckDB = args.next()
     default:
-        FileHandle.standardError.write(Data("usage: AuditLogCompare [--events N] [--durable-batches N] [--dir D]\n".utf8))
+        FileHandle.standardError.write(Data("usage: AuditLogCompare [--events N] [--durable-batches N] [--dir D] [--duckdb PEER_SCRIPT]\n".utf8))
         exit(64)
     }
 }
 do {
-    let rows = try await Comparison(options).run()
+    let comparison = Comparison(options)
+    let rows = try await comparison.run()
     print(Table.render(rows))
+    if !comparison.duckRows.value.isEmpty {
+        print("")
+        print(Table.render(comparison.duckRows.value, peer: "DuckDB \(comparison.duckVersion.value)", short: "DuckDB"))
+    }
 } catch {
     FileHandle.standardError.write(Data("AuditLogCompare: \(error)\n".utf8))
     exit(1)

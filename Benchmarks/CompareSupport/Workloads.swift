@@ -116,9 +116,9 @@ public struct LoadedStores: Sendable {
     public let user: String
     public let ids: [String]
 
-    static let end = CompareDataset.end.nanosSinceEpoch
+    public static let end = CompareDataset.end.nanosSinceEpoch
     static let lastHour = end - CompareDataset.hour
-    static let userDayStart = end - 2 * CompareDataset.day
+    public static let userDayStart = end - 2 * CompareDataset.day
     static let newest = Query(window: TimeWindow(since: Timestamp(nanosSinceEpoch: lastHour)), filter: EventFilter(verdicts: [.block]), order: .newestFirst, limit: 50)
     static let month = TimeWindow(since: Timestamp(nanosSinceEpoch: end - 30 * CompareDataset.day), until: CompareDataset.end)
     static let week = TimeWindow(since: Timestamp(nanosSinceEpoch: end - 7 * CompareDataset.day), until: CompareDataset.end)
