@@ -24,6 +24,12 @@ struct IndexColumns: Sendable {
 
     var count: Int { timestamps.count }
 
+    /// About the memory the loaded columns take.
+    var memoryBytes: Int {
+        timestamps.count * 8 + verdicts.count + cacheHits.count + dims.reduce(0) { $0 + $1.count * 4 }
+            + (tokensIn.count + tokensOut.count + costNanos.count + latencyMicros.count) * 8
+    }
+
     /// The code of record `i` in `dimension`: the verdict code, or the dictionary code.
     func code(_ dimension: Dimension, _ i: Int) -> UInt32 {
         guard let column = dimension.column else { return UInt32(verdicts[i]) }

@@ -95,7 +95,9 @@ final class IndexStore: StorageObserver {
     let persists: Bool
     private let state = Locked(State())
     private let background = DispatchQueue(label: "auditlog.indexer", qos: .utility)
-    private static let cachedColumnSegments = 6
+    /// Loaded index columns are kept, least recently used evicted first, up to about this many
+    /// bytes (a week of a busy gateway's columns: a query over it does not decode them again).
+    private static let cachedColumnBytes = 96 << 20
 
     private struct Sealed: Sendable {
         var data: IndexData
@@ -159,10 +161,17 @@ final class IndexStore: StorageObserver {
             var e = stored
             e.lastUse = s.clock
             s.sealed[segment.fileName] = e
-            // Keep the columns of only the most recently used few segments.
+            // Keep the columns of the most recently used segments, within the byte budget.
             let withColumns = s.sealed.filter { $0.value.fromFile && $0.value.loaded.contains { $0.isColumn } }
-            if withColumns.count > Self.cachedColumnSegments {
-                for (name, _) in withColumns.sorted(by: { $0.value.lastUse < $1.value.lastUse }).prefix(withColumns.count - Self.cachedColumnSegments) {
+            var bytes = withColumns.values.reduce(0) { $0 + $1.data.columns.memoryBytes }
+            if bytes > Self.cachedColumnBytes {
+                let oldestFirst = withColumns.sorted(by: { $0.value.lastUse < $1.value.lastUse }).dropLast()
+                var evict: [String] = []
+                for (name, entry) in oldestFirst where bytes > Self.cachedColumnBytes {
+                    evict.append(name)
+                    bytes -= entry.data.columns.memoryBytes
+                }
+                for name in evict {
                     guard var evicted = s.sealed[name] else { continue }
                     evicted.data.columns = IndexColumns()
                     evicted.loaded = evicted.loaded.filter { !$0.isColumn }

@@ -46,12 +46,20 @@ struct LatencySketch: Hashable, Sendable {
 
     mutating func merge(_ other: LatencySketch) {
         guard !other.counts.isEmpty else { return }
-        if other.base < base || other.base + other.counts.count > base + counts.count || counts.isEmpty {
+        if counts.isEmpty {
+            // Into an empty sketch: share the other's buckets (copied only if added to).
+            self = other
+            return
+        }
+        if other.base < base || other.base + other.counts.count > base + counts.count {
             cover(other.base...(other.base + other.counts.count - 1))
         }
         let offset = other.base - base
-        counts.withUnsafeMutableBufferPointer { mine in
-            for (i, c) in other.counts.enumerated() { mine[offset + i] += c }
+        other.counts.withUnsafeBufferPointer { theirs in
+            counts.withUnsafeMutableBufferPointer { mine in
+                guard let from = theirs.baseAddress, let to = mine.baseAddress else { return }
+                for i in 0..<theirs.count { to[offset + i] &+= from[i] }
+            }
         }
     }
 

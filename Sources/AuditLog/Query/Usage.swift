@@ -105,7 +105,8 @@ public struct UsageReport: Hashable, Sendable {
     package var segmentsScanned: Int
 }
 
-/// Per-segment scan results, filled from concurrent workers (each writes only its own slot).
+/// Per-segment (or per-worker) results, filled from concurrent workers (each writes only its
+/// own slot).
 private final class ScanResults: Sendable {
     private let slots: Locked<[Result<[[String?]: UsageAggregate], AuditLogError>]>
 
@@ -134,19 +135,41 @@ enum UsageEngine {
         let times = groupBy.filter(\.isTime)
         let rollupEligible = filter.isEmpty && keys.count <= 1 && times.count <= 1
         var toScan: [SegmentInfo] = []
+        var fromRollup: [SegmentInfo] = []
         for segment in segments where segment.recordCount > 0 {
             guard let min = segment.minTimestamp?.nanosSinceEpoch, let max = segment.maxTimestamp?.nanosSinceEpoch,
                 window.overlaps(min: min, max: max)
             else { continue }
-            if rollupEligible && segment.isSealed && window.covers(min: min, max: max),
-                let view = try? store.view(segment, parts: [times.isEmpty ? .rollups : .hourlyRollups]), let rollups = view.rollups
-            {
-                addRollups(rollups, view: view, keys: keys, time: times.first, groupBy: groupBy, into: &groups)
-                fromRollups += 1
+            if rollupEligible && segment.isSealed && window.covers(min: min, max: max) {
+                fromRollup.append(segment)
             } else {
                 toScan.append(segment)
             }
         }
+        // Rollups: each worker folds every n-th segment's rows into groups of its own (merging
+        // rows is most of the work: a row per user per segment), then the few partial results
+        // are merged. A segment whose rollups cannot be read is scanned instead.
+        let workers = Swift.max(1, Swift.min(4, fromRollup.count))
+        let partials = ScanResults(count: workers)
+        let unreadable = Locked<[SegmentInfo]>([])
+        let rollupList = fromRollup
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            var local: [[String?]: UsageAggregate] = [:]
+            for i in stride(from: w, to: rollupList.count, by: workers) {
+                if let view = try? store.view(rollupList[i], parts: [times.isEmpty ? .rollups : .hourlyRollups]), let rollups = view.rollups {
+                    addRollups(rollups, view: view, keys: keys, time: times.first, groupBy: groupBy, into: &local)
+                } else {
+                    unreadable.withLock { $0.append(rollupList[i]) }
+                }
+            }
+            partials.set(w, .success(local))
+        }
+        for partial in partials.all {
+            for (key, aggregate) in try partial.get() { groups[key, default: UsageAggregate()].merge(aggregate) }
+        }
+        let fallback = unreadable.withLock { $0 }
+        fromRollups = fromRollup.count - fallback.count
+        toScan += fallback
         // Scans are independent per segment: run them on every core, then merge.
         let results = ScanResults(count: toScan.count)
         let scanList = toScan
@@ -218,11 +241,37 @@ enum UsageEngine {
         var aggregates: [UsageAggregate] = []
         var local: [[Int64]: UsageAggregate] = [:]
         var key = [Int64](repeating: 0, count: groupBy.count)
+        // Keys that are all dictionary columns with few combinations (team × model: a few
+        // hundred) index a dense table of slots: no hashing per record.
+        let widths = groupBy.map { g in g.dimension?.column.map { view.dictionaries[$0].count + 1 } ?? 0 }
+        let denseSize = widths.reduce(1) { $0 == 0 || $1 == 0 ? 0 : $0.multipliedReportingOverflow(by: $1).overflow ? 0 : $0 * $1 }
+        let dense = denseSize > 0 && denseSize <= 1 << 16
+        var denseSlots = [Int32](repeating: -1, count: dense ? denseSize : 0)
         for i in 0..<c.count {
             guard window.contains(c.timestamps[i]), predicate.matches(c, i) else { continue }
             if let fetcher, !predicate.residual.matches(try fetcher.event(at: i)) { continue }
             for (k, group) in groupBy.enumerated() { key[k] = code(group, i) }
-            if packable {
+            var index = dense ? 0 : -1
+            if dense {
+                for (k, width) in widths.enumerated() {
+                    // A code past its dictionary (a damaged index) takes the general path.
+                    guard key[k] >= 0 && key[k] < Int64(width) else {
+                        index = -1
+                        break
+                    }
+                    index = index * width + Int(key[k])
+                }
+            }
+            if index >= 0 {
+                var slot = Int(denseSlots[index])
+                if slot < 0 {
+                    slot = aggregates.count
+                    denseSlots[index] = Int32(slot)
+                    slotKeys.append(key)
+                    aggregates.append(UsageAggregate())
+                }
+                aggregates[slot].add(c, i)
+            } else if packable {
                 var packed: UInt64 = 0
                 for (k, group) in groupBy.enumerated() {
                     let v = group.isTime ? UInt64(key[k] / (group == .day ? 86_400_000_000_000 : 3_600_000_000_000)) : UInt64(key[k])
