@@ -41,6 +41,8 @@ public final class AuditLog: Sendable {
     /// The loop of ``AuditLogOptions/checkpointSigning``, and its last failure.
     let signingTask = Locked<Task<Void, Never>?>(nil)
     let signingProblem = Locked<AuditLogError?>(nil)
+    /// `tree/kept.nodes` as last read, with the file size it had (AuditLog+Tree).
+    let keptCache = Locked<(size: Int64, nodes: KeptNodes)?>(nil)
     private let lockFile: LockFile?
     private let queue: DispatchQueue
     private let timer: TimerBox?

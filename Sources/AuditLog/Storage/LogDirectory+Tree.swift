@@ -34,6 +34,13 @@ extension LogDirectory {
         return file
     }
 
+    /// The size of a file of `tree/`, 0 when there is none.
+    func treeFileSize(_ name: String) -> Int64 {
+        guard let file = try? openTree(name) else { return 0 }
+        defer { file.close() }
+        return (try? file.size()) ?? 0
+    }
+
     /// The node files present, by level.
     func treeLevels() throws(AuditLogError) -> [Int] {
         guard fileSystem.isDirectory(treePath) else { return [] }

@@ -5,8 +5,8 @@
 /// a tile with entries still in the log, and around every signed checkpoint's size whose tile
 /// was swept, the nodes that make up the tile on either side of that size. Appended, synced,
 /// before a sweep deletes a segment.
-struct KeptNodes {
-    struct Key: Hashable {
+struct KeptNodes: Sendable {
+    struct Key: Hashable, Sendable {
         var level: Int
         var index: UInt64
     }

@@ -22,13 +22,18 @@ final class TreeReader {
 
     /// A reader of the stored tree, or — with `levels` — of a tree whose nodes of tile level
     /// ≥ 1 are those given (the leaves always come from the records and the kept nodes).
-    init(_ directory: LogDirectory, logID: LogID, segments: [SegmentInfo], size: UInt64, levels: [Int: [TreeHash]]? = nil) throws(AuditLogError) {
+    /// `kept`: the kept nodes when the caller has them loaded already (else read here).
+    init(_ directory: LogDirectory, logID: LogID, segments: [SegmentInfo], size: UInt64, levels: [Int: [TreeHash]]? = nil, kept: KeptNodes? = nil) throws(AuditLogError) {
         self.directory = directory
         self.logID = logID
         self.segments = segments
         self.size = size
         given = levels
-        kept = try KeptNodes.load(directory, logID: logID)
+        if let kept {
+            self.kept = kept
+        } else {
+            self.kept = try KeptNodes.load(directory, logID: logID)
+        }
     }
 
     deinit {
