@@ -28,10 +28,9 @@ package enum ProofCheck {
     package static func check(_ text: String, verifier: NoteVerifier, old: SignedNote? = nil) throws(AuditLogError) -> Summary {
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         let nonEmpty = lines.filter { !$0.allSatisfy(\.isWhitespace) }
-        // A bundle is one JSON value (pretty-printed or not); an export is many lines.
-        if nonEmpty.count > 1, let first = nonEmpty.first, (try? JSONValue.parse(String(first)))?["checkpoint"] != nil,
-            (try? JSONValue.parse(String(first)))?["tree_size"] == nil
-        {
+        // An export's first line is exactly {"checkpoint": …} (then one line per event, maybe
+        // none); a bundle is one JSON object (pretty-printed or not) with more members.
+        if let first = nonEmpty.first, case .object(let members)? = try? JSONValue.parse(String(first)), members.map(\.key) == ["checkpoint"] {
             return try checkExport(lines, verifier: verifier)
         }
         let value: JSONValue

@@ -67,6 +67,14 @@ import Testing
             }
             #expect(throws: AuditLogError.self) { try ProofCheck.check(replacing("event", event ?? .null), verifier: verifier) }
 
+            // An export with proofs checks as a whole, also when nothing matched.
+            for users: Set<String> in [["user3@acme.com"], ["nobody@acme.com"]] {
+                let export = try ProofExport(log, query: Query(filter: EventFilter(users: users), order: .oldestFirst), size: nil)
+                var bytes: [UInt8] = []
+                while try export.encodeNext(into: &bytes) {}
+                let summary = try ProofCheck.check(String(decoding: bytes, as: UTF8.self), verifier: verifier)
+                #expect(summary.kind == .export && summary.entries == export.count && summary.treeSize == 2_000)
+            }
             // Consistency between the two checkpoints, and from every smaller size to the latest.
             let consistency = try await log.consistencyBundle(oldSize: 700, newSize: nil)
             #expect(try ProofCheck.check(text(consistency), verifier: verifier, old: first.note).kind == .consistency)
