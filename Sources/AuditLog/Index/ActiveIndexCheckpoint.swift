@@ -47,6 +47,25 @@ enum ActiveIndexCheckpoint {
         }
     }
 
+    /// The checkpoint's reader when it covers exactly all of `segment` (every record, up to
+    /// its data end) and the frame it ends with is this segment's: then its parts can be read
+    /// one at a time, as a sealed segment's index is, without building an index to extend.
+    static func exactReader(_ segment: SegmentInfo, directory: LogDirectory, checkingLastFrame: Bool) -> IndexFile.Reader? {
+        guard let reader = reader(directory, segment: segment.fileName, accepts: { $0.recordCount == segment.recordCount && $0.bytes == UInt64(segment.dataEnd) }) else {
+            return nil
+        }
+        guard checkingLastFrame else { return reader }
+        do throws(AuditLogError) {
+            guard let last = try reader.loadDirectory().frames.last else { return nil }
+            let walker = try SegmentWalker(directory, segment.fileName, limit: segment.dataEnd)
+            let h = try walker.frame(at: last.offset, firstSeq: last.firstSeq, count: last.recordCount, payload: .skip)
+            guard last.offset + Int64(h.frameLengthBytes) == Int64(reader.binding.bytes), h.chainAfter == reader.binding.chainAfter else { return nil }
+            return reader
+        } catch {
+            return nil
+        }
+    }
+
     /// Where a scan of the active segment `name` (of `limit` bytes) can resume: the state after
     /// the checkpoint's last frame, from its header and frame directory alone (so an open reads
     /// and checks only the frames appended since). Storage confirms the frame it names before

@@ -113,8 +113,18 @@ final class IndexStore: StorageObserver {
         var scannedTo: Int64
     }
 
+    /// The active segment's index read part by part from its checkpoint, while the checkpoint
+    /// covers the whole segment (a log nobody is appending to: the common cold open).
+    private struct LazyActive: Sendable {
+        var fileName: String
+        var recordCount: UInt64
+        var data: IndexData
+        var loaded: Set<Part>
+    }
+
     private struct State: Sendable {
         var sealed: [String: Sealed] = [:]
+        var lazyActive: LazyActive?
         /// Index files already reported as rebuilt (each is reported once).
         var reported: Set<String> = []
         var active: Active?
@@ -283,6 +293,7 @@ final class IndexStore: StorageObserver {
     func segmentSealed(_ segment: SegmentInfo) {
         let partial = state.withLock { s -> (IndexBuilder, Int64)? in
             s.pending.insert(segment.fileName)
+            s.lazyActive = nil
             defer { s.active = nil }
             guard let a = s.active, a.fileName == segment.fileName else { return nil }
             return (a.builder, a.scannedTo)
@@ -366,7 +377,10 @@ final class IndexStore: StorageObserver {
     /// Drops cached indexes of deleted segments.
     func forget(_ names: Set<String>) {
         waitForBackgroundWork()
-        state.withLock { s in for name in names { s.sealed[name] = nil } }
+        state.withLock { s in
+            for name in names { s.sealed[name] = nil }
+            if let lazy = s.lazyActive, names.contains(lazy.fileName) { s.lazyActive = nil }
+        }
     }
 
     /// Waits until background index work queued so far has finished (tests, close).
@@ -377,6 +391,7 @@ final class IndexStore: StorageObserver {
     // MARK: The active segment
 
     private func activeView(_ segment: SegmentInfo, parts: Set<Part>) throws(AuditLogError) -> IndexView {
+        if let view = lazyActiveView(segment, parts: parts) { return view }
         let active = try activeIndex(segment)
         // The snapshot may cover less than the builder (another reader scanned further).
         let data = active.builder.data
@@ -393,6 +408,38 @@ final class IndexStore: StorageObserver {
         }
         let ids = parts.contains(.ids) ? IndexView.IDs(hashes: Array(active.builder.idHashesInOrder.prefix(count)), ordinals: [], sorted: false) : nil
         return IndexView(segment: segment, frames: frames, dictionaries: data.dictionaries, columns: columns, ids: ids, rollups: nil)
+    }
+
+    /// The view of the active segment from its checkpoint's parts, loading only those asked
+    /// for, when the checkpoint covers the whole segment and no index of it is in memory yet;
+    /// nil otherwise (the caller builds the index to extend it).
+    private func lazyActiveView(_ segment: SegmentInfo, parts: Set<Part>) -> IndexView? {
+        let (building, cached) = state.withLock { s in (s.active?.fileName == segment.fileName, s.lazyActive) }
+        guard !building else { return nil }
+        var entry: LazyActive
+        if let cached, cached.fileName == segment.fileName, cached.recordCount == segment.recordCount {
+            entry = cached
+        } else {
+            guard let reader = ActiveIndexCheckpoint.exactReader(segment, directory: directory, checkingLastFrame: true),
+                let data = try? reader.loadDirectory()
+            else { return nil }
+            entry = LazyActive(fileName: segment.fileName, recordCount: segment.recordCount, data: data, loaded: [])
+        }
+        let missing = parts.filter { ($0.isColumn || $0 == .ids) && !entry.loaded.contains($0) }
+        if !missing.isEmpty {
+            guard let reader = ActiveIndexCheckpoint.exactReader(segment, directory: directory, checkingLastFrame: false) else { return nil }
+            for part in missing {
+                do throws(AuditLogError) { try reader.load(part, into: &entry.data) } catch { return nil }
+                entry.loaded.insert(part)
+            }
+        }
+        let stored = entry
+        state.withLock { $0.lazyActive = stored }
+        return IndexView(
+            segment: segment, frames: entry.data.frames, dictionaries: entry.data.dictionaries,
+            columns: parts.contains(where: \.isColumn) ? entry.data.columns : nil,
+            ids: parts.contains(.ids) ? IndexView.IDs(hashes: entry.data.idHashes, ordinals: entry.data.idOrdinals, sorted: true) : nil,
+            rollups: nil)
     }
 
     /// The in-memory index of the active segment, brought up to the snapshot's end: continued

@@ -81,6 +81,28 @@ import Testing
         }
     }
 
+    /// A reader of a closed log reads only the parts of the checkpoint its queries need; once a
+    /// writer appends, the same reader indexes the new records on top of the whole checkpoint.
+    @Test func aReaderLoadsCheckpointPartsLazilyUntilTheSegmentGrows() async throws {
+        try await withTemporaryDirectory { dir in
+            try await makeClosedLog(dir)
+            let reader = try await AuditLog.open(directory: dir, options: .readOnly)
+            let blocked = Query(filter: EventFilter(verdicts: [.block]), order: .newestFirst, limit: 50)
+            let before = try await reader.page(blocked).records.map(\.seq)
+            #expect(before.count == 50 && before.first == SequenceNumber(2998))  // every 4th event is blocked
+            #expect(try await reader.event(id: "evt_c17")?.seq == SequenceNumber(18))
+            #expect(try await reader.usage(groupBy: [.user]).totals.requests == 3000)
+            let writer = try await AuditLog.open(directory: dir, options: Self.options)
+            _ = try await writer.append(events(40, from: Timestamp(rfc3339: "2026-03-20T02:00:00Z")!, prefix: "evt_late"))
+            try await writer.close()
+            try await reader.refresh()
+            #expect(try await reader.page(blocked).records.first?.event.id == "evt_late37")
+            #expect(try await reader.event(id: "evt_late5") != nil)
+            #expect(try await reader.usage(groupBy: [.user]).totals.requests == 3040)
+            try await reader.close()
+        }
+    }
+
     @Test func appendsAfterReopeningAreIndexedOnTopOfTheCheckpoint() async throws {
         try await withTemporaryDirectory { dir in
             try await makeClosedLog(dir)
