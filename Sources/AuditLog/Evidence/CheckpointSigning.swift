@@ -3,9 +3,12 @@
 /// log grew; one more at ``AuditLog/close()`` when it grew since the last. Each is stored in the
 /// log directory (`checkpoints/latest` and `checkpoints/history`, docs/FORMAT.md) and is never
 /// inconsistent with one signed before.
-public struct CheckpointSigning: Sendable, Hashable {
-    /// The signer key as `auditlog keygen` writes it: `PRIVATE+KEY+<name>+<key id>+<key>`.
-    public let signerKey: String
+///
+/// The signer key never appears in descriptions, debug output or `dump`: they show the
+/// verifier key.
+public struct CheckpointSigning: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    /// The signer key as `auditlog keygen` writes it (kept private: see the type's note).
+    let signerKey: String
     /// The least time between two checkpoints.
     public var interval: Duration
     /// The checkpoints' origin line; nil: the origin of those signed before, else the key name.
@@ -27,10 +30,25 @@ public struct CheckpointSigning: Sendable, Hashable {
     /// The verifier key auditors check the checkpoints with: `<name>+<key id>+<key>`.
     public var verifierKey: String { signer.verifier.text }
 
+    /// `CheckpointSigning(verifier: …, interval: …, origin: …)`, without the signer key.
+    public var description: String {
+        "CheckpointSigning(verifier: \(verifierKey), interval: \(interval), origin: \(origin ?? "the key name"))"
+    }
+
+    /// The same as ``description``.
+    public var debugDescription: String { description }
+
+    /// The verifier key, interval and origin; never the signer key.
+    public var customMirror: Mirror {
+        Mirror(self, children: ["verifierKey": verifierKey, "interval": interval, "origin": origin as Any], displayStyle: .struct)
+    }
+
+    /// Equal when the key, the interval and the origin are.
     public static func == (a: CheckpointSigning, b: CheckpointSigning) -> Bool {
         a.signerKey == b.signerKey && a.interval == b.interval && a.origin == b.origin
     }
 
+    /// Hashes the key, the interval and the origin.
     public func hash(into hasher: inout Hasher) {
         hasher.combine(signerKey)
         hasher.combine(interval)

@@ -132,6 +132,39 @@ import Testing
         }
     }
 
+    /// An embedding service's checkpoints: signed on the interval when the log grew, once more
+    /// at close, and the signer key never shows in descriptions or dumps.
+    @Test func embeddersSignOnAnIntervalAndAtClose() async throws {
+        try await withTemporaryDirectory { dir in
+            var options = testOptions()
+            let signing = try CheckpointSigning(signerKey: Self.signer.text, interval: .milliseconds(50))
+            options.checkpointSigning = signing
+            var dumped = ""
+            dump(options, to: &dumped)
+            for text in [signing.description, "\(signing)", String(reflecting: signing), "\(options)", dumped] {
+                #expect(!text.contains("PRIVATE+KEY") && !text.contains(Self.signer.text.split(separator: "+").last.map(String.init) ?? "-"), "\(text)")
+            }
+            #expect(signing.verifierKey == Self.signer.verifier.text)
+            #expect(throws: AuditLogError.self) { try CheckpointSigning(signerKey: "PRIVATE+KEY+x+00000000+AAAA") }
+            #expect(throws: AuditLogError.self) { try CheckpointSigning(signerKey: Self.signer.text, interval: .zero) }
+
+            let log = try await AuditLog.open(directory: dir, options: options)
+            #expect(try await log.latestCheckpoint() == nil)
+            _ = try await log.append(events(100, prefix: "a"))
+            var note: String?
+            for _ in 0..<100 where note == nil {
+                try await Task.sleep(for: .milliseconds(20))
+                note = try await log.latestCheckpoint()
+            }
+            #expect(note?.hasPrefix("test.example/log\n100\n") == true, "\(note ?? "none")")
+            _ = try await log.append(events(5, prefix: "b"))
+            try await log.close()
+            let reader = try await AuditLog.open(directory: dir, options: .readOnly)
+            #expect(try await reader.latestCheckpoint()?.hasPrefix("test.example/log\n105\n") == true)  // signed at close
+            try await reader.close()
+        }
+    }
+
     /// Hostile evidence and tile paths are refused with an error, never a trap: extreme
     /// integers, short entries, long proofs, malformed notes.
     @Test func hostileEvidenceIsRefusedNotTrapped() async throws {
