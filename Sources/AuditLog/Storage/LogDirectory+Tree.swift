@@ -23,15 +23,25 @@ extension LogDirectory {
 
     /// Opens a file of `tree/` for appending, creating `tree/` and the file when missing.
     func openTreeForWriting(_ name: String) throws(AuditLogError) -> any SegmentFile {
-        if !fileSystem.isDirectory(treePath) {
-            try fileSystem.makeDirectory(treePath)
-            try fileSystem.syncDirectory(path)
-        }
-        let path = treePath + "/" + name
+        try openCreating(name, in: treePath, displayName: Self.treeDisplayName(name))
+    }
+
+    /// Opens `name` in the subdirectory `folder` for writing, creating (durably) the folder and
+    /// the file when missing.
+    private func openCreating(_ name: String, in folder: String, displayName: String) throws(AuditLogError) -> any SegmentFile {
+        try ensureFolder(folder)
+        let path = folder + "/" + name
         let created = !fileSystem.fileExists(path)
-        let file = try fileSystem.openForWriting(path, displayName: Self.treeDisplayName(name), create: created, exclusive: false)
-        if created { try fileSystem.syncDirectory(treePath) }
+        let file = try fileSystem.openForWriting(path, displayName: displayName, create: created, exclusive: false)
+        if created { try fileSystem.syncDirectory(folder) }
         return file
+    }
+
+    /// Creates the subdirectory `folder` of the log directory when missing, durably.
+    private func ensureFolder(_ folder: String) throws(AuditLogError) {
+        guard !fileSystem.isDirectory(folder) else { return }
+        try fileSystem.makeDirectory(folder)
+        try fileSystem.syncDirectory(path)
     }
 
     /// The size of a file of `tree/`, 0 when there is none.
@@ -61,19 +71,12 @@ extension LogDirectory {
 
     /// Appends to a file of `checkpoints/` durably, creating it when missing.
     func appendCheckpointFile(_ bytes: [UInt8], to name: String) throws(AuditLogError) {
-        if !fileSystem.isDirectory(checkpointsPath) {
-            try fileSystem.makeDirectory(checkpointsPath)
-            try fileSystem.syncDirectory(path)
-        }
-        let path = checkpointsPath + "/" + name
-        let created = !fileSystem.fileExists(path)
-        let file = try fileSystem.openForWriting(path, displayName: Self.checkpointDisplayName(name), create: created, exclusive: false)
+        let file = try openCreating(name, in: checkpointsPath, displayName: Self.checkpointDisplayName(name))
         defer { file.close() }
         let end = try Self.endOfLastNote(file)
         if end < (try file.size()) { try file.truncate(to: end) }
         try file.write(bytes, at: end)
         try file.sync()
-        if created { try fileSystem.syncDirectory(checkpointsPath) }
     }
 
     /// The end of the last complete signed note in a file of notes: just after the last line
@@ -103,10 +106,7 @@ extension LogDirectory {
 
     /// Replaces a file of `checkpoints/` atomically.
     func writeCheckpointFile(_ bytes: [UInt8], to name: String) throws(AuditLogError) {
-        if !fileSystem.isDirectory(checkpointsPath) {
-            try fileSystem.makeDirectory(checkpointsPath)
-            try fileSystem.syncDirectory(path)
-        }
+        try ensureFolder(checkpointsPath)
         try fileSystem.writeAtomically(bytes, to: checkpointsPath + "/" + name, directory: checkpointsPath, displayName: Self.checkpointDisplayName(name))
     }
 }
