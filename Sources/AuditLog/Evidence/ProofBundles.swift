@@ -8,24 +8,14 @@ extension AuditLog {
             throw AuditLogError(.noLog, "no record of seq \(seq) in the log", location: .init(seq: seq))
         }
         try segment.checkReadable()
-        let walker = try SegmentWalker(files, segment.fileName, limit: segment.dataEnd)
-        while true {
-            switch try walker.next(.skip) {
-            case .frame(let h, let offset):
-                guard seq <= h.lastSeq else { continue }
-                _ = try walker.frame(at: offset, firstSeq: h.firstSeq, count: h.recordCount)
-                var entry: [UInt8] = []
-                walker.forEachRecord { s, record in
-                    guard s == seq else { return }
-                    entry = withUnsafeBytes(of: seq.rawValue.littleEndian) { Array($0) } + Array(record)
-                }
-                return entry
-            case .damage(let damage):
-                throw damage.error(in: walker.displayName)
-            case .end, .footer, .tornTail:
-                throw AuditLogError(.noLog, "no record of seq \(seq) in the log", location: .init(file: walker.displayName, seq: seq))
-            }
+        var entry: [UInt8] = []
+        try TreeLeaves.forEachRecord(files, segments: [segment], seqs: seq.rawValue...seq.rawValue) { _, record in
+            entry = withUnsafeBytes(of: seq.rawValue.littleEndian) { Array($0) } + Array(record)
         }
+        guard !entry.isEmpty else {
+            throw AuditLogError(.noLog, "no record of seq \(seq) in the log", location: .init(file: LogDirectory.displayName(segment.fileName), seq: seq))
+        }
+        return entry
     }
 
     /// `{origin, checkpoint, tree_size, leaf_index, entry, event, inclusion_proof}` for the

@@ -34,10 +34,7 @@ enum ActiveIndexCheckpoint {
         guard let reader = reader(directory, segment: segment.fileName, accepts: { $0.recordCount <= segment.recordCount && $0.bytes <= UInt64(segment.dataEnd) }) else { return nil }
         do throws(AuditLogError) {
             var data = try reader.loadDirectory()
-            guard let last = data.frames.last else { return nil }
-            let walker = try SegmentWalker(directory, segment.fileName, limit: segment.dataEnd)
-            let h = try walker.frame(at: last.offset, firstSeq: last.firstSeq, count: last.recordCount, payload: .skip)
-            guard last.offset + Int64(h.frameLengthBytes) == Int64(reader.binding.bytes), h.chainAfter == reader.binding.chainAfter else { return nil }
+            guard try endsAtItsFrame(reader, frames: data.frames, segment: segment, directory: directory) else { return nil }
             for part in IndexStore.Part.all where part.isColumn || part == .ids {
                 try reader.load(part, into: &data)
             }
@@ -47,23 +44,34 @@ enum ActiveIndexCheckpoint {
         }
     }
 
-    /// The checkpoint's reader when it covers exactly all of `segment` (every record, up to
-    /// its data end) and the frame it ends with is this segment's: then its parts can be read
-    /// one at a time, as a sealed segment's index is, without building an index to extend.
-    static func exactReader(_ segment: SegmentInfo, directory: LogDirectory, checkingLastFrame: Bool) -> IndexFile.Reader? {
-        guard let reader = reader(directory, segment: segment.fileName, accepts: { $0.recordCount == segment.recordCount && $0.bytes == UInt64(segment.dataEnd) }) else {
-            return nil
-        }
-        guard checkingLastFrame else { return reader }
+    /// Whether the frame the checkpoint's directory lists last is, in the segment, a frame with
+    /// the same first seq and record count that ends where the checkpoint says and carries its
+    /// chain value: the checkpoint describes these very records.
+    private static func endsAtItsFrame(_ reader: IndexFile.Reader, frames: [FrameEntry], segment: SegmentInfo, directory: LogDirectory) throws(AuditLogError) -> Bool {
+        guard let last = frames.last else { return false }
+        let walker = try SegmentWalker(directory, segment.fileName, limit: segment.dataEnd)
+        let h = try walker.frame(at: last.offset, firstSeq: last.firstSeq, count: last.recordCount, payload: .skip)
+        return last.offset + Int64(h.frameLengthBytes) == Int64(reader.binding.bytes) && h.chainAfter == reader.binding.chainAfter
+    }
+
+    /// The checkpoint's reader and directory (frames, dictionaries) when it covers exactly all
+    /// of `segment` (every record, up to its data end) and describes its records (as ``load``
+    /// checks): then its parts can be read one at a time with ``exactReader(_:directory:)``, as a
+    /// sealed segment's index is, without building an index to extend.
+    static func exact(_ segment: SegmentInfo, directory: LogDirectory) -> (reader: IndexFile.Reader, data: IndexData)? {
+        guard let reader = exactReader(segment, directory: directory) else { return nil }
         do throws(AuditLogError) {
-            guard let last = try reader.loadDirectory().frames.last else { return nil }
-            let walker = try SegmentWalker(directory, segment.fileName, limit: segment.dataEnd)
-            let h = try walker.frame(at: last.offset, firstSeq: last.firstSeq, count: last.recordCount, payload: .skip)
-            guard last.offset + Int64(h.frameLengthBytes) == Int64(reader.binding.bytes), h.chainAfter == reader.binding.chainAfter else { return nil }
-            return reader
+            let data = try reader.loadDirectory()
+            return try endsAtItsFrame(reader, frames: data.frames, segment: segment, directory: directory) ? (reader, data) : nil
         } catch {
             return nil
         }
+    }
+
+    /// The reader of a checkpoint covering exactly all of `segment`, for loading more parts of
+    /// one ``exact(_:directory:)`` vouched for.
+    static func exactReader(_ segment: SegmentInfo, directory: LogDirectory) -> IndexFile.Reader? {
+        reader(directory, segment: segment.fileName, accepts: { $0.recordCount == segment.recordCount && $0.bytes == UInt64(segment.dataEnd) })
     }
 
     /// Where a scan of the active segment `name` (of `limit` bytes) can resume: the state after

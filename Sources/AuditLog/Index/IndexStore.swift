@@ -420,14 +420,12 @@ final class IndexStore: StorageObserver {
         if let cached, cached.fileName == segment.fileName, cached.recordCount == segment.recordCount {
             entry = cached
         } else {
-            guard let reader = ActiveIndexCheckpoint.exactReader(segment, directory: directory, checkingLastFrame: true),
-                let data = try? reader.loadDirectory()
-            else { return nil }
-            entry = LazyActive(fileName: segment.fileName, recordCount: segment.recordCount, data: data, loaded: [])
+            guard let checkpoint = ActiveIndexCheckpoint.exact(segment, directory: directory) else { return nil }
+            entry = LazyActive(fileName: segment.fileName, recordCount: segment.recordCount, data: checkpoint.data, loaded: [])
         }
         let missing = parts.filter { ($0.isColumn || $0 == .ids) && !entry.loaded.contains($0) }
         if !missing.isEmpty {
-            guard let reader = ActiveIndexCheckpoint.exactReader(segment, directory: directory, checkingLastFrame: false) else { return nil }
+            guard let reader = ActiveIndexCheckpoint.exactReader(segment, directory: directory) else { return nil }
             for part in missing {
                 do throws(AuditLogError) { try reader.load(part, into: &entry.data) } catch { return nil }
                 entry.loaded.insert(part)
