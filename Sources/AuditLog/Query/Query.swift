@@ -61,7 +61,7 @@ package final class QueryIterator {
     private let query: Query
     private let segments: [SegmentInfo]
     private var segmentPosition = 0
-    private var ordinalIterator: StrideTo<Int>.Iterator
+    private var scan = CandidateScan()
     private var view: IndexView?
     private var columns = IndexColumns()
     private var predicate: SegmentPredicate?
@@ -95,7 +95,6 @@ package final class QueryIterator {
             return query.window.overlaps(min: min.nanosSinceEpoch, max: max.nanosSinceEpoch)
         }
         self.segments = query.order == .oldestFirst ? candidates : candidates.reversed()
-        ordinalIterator = stride(from: 0, to: 0, by: 1).makeIterator()
     }
 
     /// After the last record of a page: the cursor to fetch the next page with, nil when the
@@ -182,9 +181,7 @@ package final class QueryIterator {
     private func nextCandidate() throws(AuditLogError) -> Int? {
         while true {
             if let predicate {
-                while let i = ordinalIterator.next() {
-                    if query.window.contains(columns.timestamps[i]) && predicate.matches(columns, i) { return i }
-                }
+                if let i = scan.next(columns, predicate, window: query.window) { return i }
             }
             guard try openNextSegment() else { return nil }
         }
@@ -231,8 +228,7 @@ package final class QueryIterator {
             view = v
             predicate = p
             columns = c
-            let ordinals = query.order == .oldestFirst ? stride(from: lower, to: upper, by: 1) : stride(from: upper - 1, to: lower - 1, by: -1)
-            ordinalIterator = ordinals.makeIterator()
+            scan.reset(lower..<upper, forward: query.order == .oldestFirst)
             return true
         }
         return false

@@ -247,8 +247,10 @@ enum UsageEngine {
         let denseSize = widths.reduce(1) { $0 == 0 || $1 == 0 ? 0 : $0.multipliedReportingOverflow(by: $1).overflow ? 0 : $0 * $1 }
         let dense = denseSize > 0 && denseSize <= 1 << 16
         var denseSlots = [Int32](repeating: -1, count: dense ? denseSize : 0)
-        for i in 0..<c.count {
-            guard window.contains(c.timestamps[i]), predicate.matches(c, i) else { continue }
+        var ordinals: [Int] = []
+        ordinals.reserveCapacity(c.count)
+        predicate.collect(c, 0..<c.count, window: window, into: &ordinals)
+        for i in ordinals {
             if let fetcher, !predicate.residual.matches(try fetcher.event(at: i)) { continue }
             for (k, group) in groupBy.enumerated() { key[k] = code(group, i) }
             var index = dense ? 0 : -1

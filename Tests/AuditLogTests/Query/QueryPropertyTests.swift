@@ -11,11 +11,11 @@ import Testing
 
     /// A log of generated events (hour partitions, small segments, 3% of events shifted up to two
     /// hours late), appended in random batches; sealed segments get their index files.
-    static func makeLog(_ dir: String, seed: UInt64, count: Int, reopen: Bool = true) async throws -> AuditLog {
+    static func makeLog(_ dir: String, seed: UInt64, count: Int, reopen: Bool = true, segmentBytes: Int64 = 24 << 10, partition: AuditLogOptions.Partition = .hour) async throws -> AuditLog {
         var options = AuditLogOptions()
         options.durability = .none
-        options.partition = .hour
-        options.segmentSizeLimitBytes = 24 << 10
+        options.partition = partition
+        options.segmentSizeLimitBytes = segmentBytes
         var log = try await AuditLog.open(directory: dir, options: options)
         var generator = EventGenerator(seed: seed, count: count, days: 0.5, end: end)
         var rng = SplitMix64(seed: seed &* 31)
@@ -78,43 +78,59 @@ import Testing
     func queriesAndPagesEqualAFullScan(seed: UInt64) async throws {
         try await withTemporaryDirectory { dir in
             let log = try await Self.makeLog(dir, seed: seed, count: 4000)
-            let all = try await readAll(log)
             #expect(log.segments.count > 10, "seed \(seed)")
-            var rng = SplitMix64(seed: seed)
-            for round in 0..<60 {
-                var q = Query(window: Self.randomWindow(&rng, all), filter: Self.randomFilter(&rng, all), order: rng.below(2) == 0 ? .oldestFirst : .newestFirst)
-                let expected = (q.order == .oldestFirst ? all : all.reversed()).filter { q.matches($0.event) }
-                var got: [Record] = []
-                for try await r in log.query(q) { got.append(r) }
-                #expect(got.map(\.seq) == expected.map(\.seq), "seed \(seed) round \(round): \(q)")
-                #expect(got == expected, "seed \(seed) round \(round): records differ")
-                // The same in pages that resume exactly where they stopped.
-                q.limit = 1 + rng.below(120)
-                var paged: [Record] = []
-                var pages = 0
-                while true {
-                    let page = try await log.page(q)
-                    // The JSON page (transcoded from stored bytes, frames from the cache) is
-                    // the same page rendered.
-                    let jsonPage = try await log.pageJSON(q)
-                    var rendered: [UInt8] = [UInt8(ascii: "[")]
-                    for (i, r) in page.records.enumerated() {
-                        if i > 0 { rendered.append(UInt8(ascii: ",")) }
-                        r.event.appendJSON(to: &rendered, seq: r.seq)
-                    }
-                    rendered.append(UInt8(ascii: "]"))
-                    #expect(jsonPage.json == rendered, "seed \(seed) round \(round): JSON page differs")
-                    #expect(jsonPage.count == page.records.count && jsonPage.nextCursor == page.nextCursor, "seed \(seed) round \(round)")
-                    paged += page.records
-                    pages += 1
-                    guard let next = page.nextCursor else { break }
-                    #expect(page.records.count == q.limit, "seed \(seed) round \(round)")
-                    q.cursor = next
-                    if pages > 10_000 { break }
-                }
-                #expect(paged.map(\.seq) == expected.map(\.seq), "seed \(seed) round \(round) paged by \(q.limit ?? 0)")
-            }
+            try await Self.checkQueries(log, seed: seed, rounds: 60)
             try await log.close()
+        }
+    }
+
+    /// Segments of thousands of records: a query tests their columns in runs (of 512 records,
+    /// then longer), so matches on both sides of a run's edge, in both orders and across pages,
+    /// must come out as a full scan finds them.
+    @Test func queriesOverLargeSegmentsEqualAFullScan() async throws {
+        try await withTemporaryDirectory { dir in
+            let log = try await Self.makeLog(dir, seed: 14, count: 12_000, segmentBytes: 4 << 20, partition: .day)
+            #expect(log.segments.contains { $0.recordCount > 5_000 })
+            try await Self.checkQueries(log, seed: 14, rounds: 40)
+            try await log.close()
+        }
+    }
+
+    static func checkQueries(_ log: AuditLog, seed: UInt64, rounds: Int) async throws {
+        let all = try await readAll(log)
+        var rng = SplitMix64(seed: seed)
+        for round in 0..<rounds {
+            var q = Query(window: Self.randomWindow(&rng, all), filter: Self.randomFilter(&rng, all), order: rng.below(2) == 0 ? .oldestFirst : .newestFirst)
+            let expected = (q.order == .oldestFirst ? all : all.reversed()).filter { q.matches($0.event) }
+            var got: [Record] = []
+            for try await r in log.query(q) { got.append(r) }
+            #expect(got.map(\.seq) == expected.map(\.seq), "seed \(seed) round \(round): \(q)")
+            #expect(got == expected, "seed \(seed) round \(round): records differ")
+            // The same in pages that resume exactly where they stopped.
+            q.limit = 1 + rng.below(120)
+            var paged: [Record] = []
+            var pages = 0
+            while true {
+                let page = try await log.page(q)
+                // The JSON page (transcoded from stored bytes, frames from the cache) is
+                // the same page rendered.
+                let jsonPage = try await log.pageJSON(q)
+                var rendered: [UInt8] = [UInt8(ascii: "[")]
+                for (i, r) in page.records.enumerated() {
+                    if i > 0 { rendered.append(UInt8(ascii: ",")) }
+                    r.event.appendJSON(to: &rendered, seq: r.seq)
+                }
+                rendered.append(UInt8(ascii: "]"))
+                #expect(jsonPage.json == rendered, "seed \(seed) round \(round): JSON page differs")
+                #expect(jsonPage.count == page.records.count && jsonPage.nextCursor == page.nextCursor, "seed \(seed) round \(round)")
+                paged += page.records
+                pages += 1
+                guard let next = page.nextCursor else { break }
+                #expect(page.records.count == q.limit, "seed \(seed) round \(round)")
+                q.cursor = next
+                if pages > 10_000 { break }
+            }
+            #expect(paged.map(\.seq) == expected.map(\.seq), "seed \(seed) round \(round) paged by \(q.limit ?? 0)")
         }
     }
 

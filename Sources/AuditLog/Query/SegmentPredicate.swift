@@ -1,0 +1,144 @@
+/// An ``EventFilter`` compiled against one segment's index: column tests for the indexed
+/// fields, the rest left for the decoded record.
+///
+/// Queries test columns a run of ordinals at a time (``collect(_:_:window:into:)``): one tight
+/// pass per condition over the run, so a selective filter (one user among thousands) costs a
+/// compare per record, not a hash lookup.
+struct SegmentPredicate {
+    private var verdictMask: UInt8?
+    private var cacheHitMask: UInt8?
+    private var dims: [(field: Int, codes: Set<UInt32>)] = []
+    /// Conditions on fields without a column: checked on the decoded event.
+    private(set) var residual = EventFilter()
+    /// True when no record of the segment can match.
+    private(set) var isImpossible = false
+
+    init(_ filter: EventFilter, view: IndexView) {
+        for (field, values) in filter.conditions {
+            switch IndexStore.Part.column(forField: field) {
+            case .verdicts:
+                var mask: UInt8 = 0
+                for v in values { if let verdict = Verdict(rawValue: v) { mask |= 1 << verdict.code } }
+                verdictMask = (verdictMask ?? 0xFF) & mask
+                if mask == 0 { isImpossible = true }
+            case .cacheHits:
+                var mask: UInt8 = 0
+                if values.contains("false") { mask |= 1 << 1 }
+                if values.contains("true") { mask |= 1 << 2 }
+                cacheHitMask = (cacheHitMask ?? 0xFF) & mask
+                if mask == 0 { isImpossible = true }
+            case .dimension(let dimension):
+                guard let column = dimension.column else { residual.fields[field] = values; continue }
+                let codes = view.codes(column, values)
+                if codes.isEmpty { isImpossible = true }
+                dims.append((column, codes))
+            default:
+                residual.fields[field] = values
+            }
+        }
+    }
+
+    var needsEvent: Bool { !residual.isEmpty }
+
+    /// Appends to `out`, ascending, the ordinals of `range` whose time is in `window` and whose
+    /// columns pass the filter (the residual conditions are not tested).
+    func collect(_ c: IndexColumns, _ range: Range<Int>, window: TimeWindow, into out: inout [Int]) {
+        let start = out.count
+        let since = window.since?.nanosSinceEpoch ?? .min
+        // `until` is exclusive; a window ending at the smallest time holds nothing.
+        if let until = window.until?.nanosSinceEpoch, until == .min { return }
+        let last = window.until.map { $0.nanosSinceEpoch - 1 } ?? .max
+        // The most selective test first: a dictionary column when there is one.
+        var dimTests = dims
+        if let first = dimTests.first {
+            dimTests.removeFirst()
+            Self.select(c.dims[first.field], first.codes, range, into: &out)
+            c.timestamps.withUnsafeBufferPointer { ts in
+                Self.keep(&out, from: start) { ts[$0] >= since && ts[$0] <= last }
+            }
+        } else {
+            c.timestamps.withUnsafeBufferPointer { ts in
+                for i in range where ts[i] >= since && ts[i] <= last { out.append(i) }
+            }
+        }
+        if let verdictMask {
+            c.verdicts.withUnsafeBufferPointer { v in Self.keep(&out, from: start) { verdictMask & (1 << v[$0]) != 0 } }
+        }
+        if let cacheHitMask {
+            c.cacheHits.withUnsafeBufferPointer { v in Self.keep(&out, from: start) { cacheHitMask & (1 << v[$0]) != 0 } }
+        }
+        for (field, codes) in dimTests {
+            c.dims[field].withUnsafeBufferPointer { column in
+                if codes.count == 1, let only = codes.first {
+                    Self.keep(&out, from: start) { column[$0] == only }
+                } else {
+                    Self.keep(&out, from: start) { codes.contains(column[$0]) }
+                }
+            }
+        }
+    }
+
+    /// Appends the ordinals of `range` whose code in `column` is one of `codes`.
+    private static func select(_ column: [UInt32], _ codes: Set<UInt32>, _ range: Range<Int>, into out: inout [Int]) {
+        column.withUnsafeBufferPointer { column in
+            if codes.count == 1, let only = codes.first {
+                for i in range where column[i] == only { out.append(i) }
+            } else {
+                for i in range where codes.contains(column[i]) { out.append(i) }
+            }
+        }
+    }
+
+    /// Keeps, among `out[from...]`, the ordinals that pass `test`, in order.
+    @inline(__always)
+    private static func keep(_ out: inout [Int], from start: Int, _ test: (Int) -> Bool) {
+        var kept = start
+        for j in start..<out.count where test(out[j]) {
+            out[kept] = out[j]
+            kept += 1
+        }
+        out.removeSubrange(kept...)
+    }
+}
+
+/// The ordinals of one segment a query visits, in its order, found a run at a time by
+/// ``SegmentPredicate/collect(_:_:window:into:)``: short runs first (a newest-50 query stops
+/// early), longer ones as the scan goes on.
+struct CandidateScan {
+    private var lower = 0
+    private var upper = 0
+    private var forward = true
+    private var run = CandidateScan.firstRun
+    private var found: [Int] = []
+    private var position = 0
+
+    private static let firstRun = 512
+    private static let longestRun = 16_384
+
+    /// Starts over on the ordinals `range` of a new segment.
+    mutating func reset(_ range: Range<Int>, forward: Bool) {
+        lower = range.lowerBound
+        upper = range.upperBound
+        self.forward = forward
+        run = Self.firstRun
+        found.removeAll(keepingCapacity: true)
+        position = 0
+    }
+
+    /// The next candidate ordinal, nil when the segment has no more.
+    mutating func next(_ columns: IndexColumns, _ predicate: SegmentPredicate, window: TimeWindow) -> Int? {
+        while position == found.count {
+            guard lower < upper else { return nil }
+            let n = min(run, upper - lower)
+            let range = forward ? lower..<(lower + n) : (upper - n)..<upper
+            if forward { lower += n } else { upper -= n }
+            run = min(run * 2, Self.longestRun)
+            found.removeAll(keepingCapacity: true)
+            position = 0
+            predicate.collect(columns, range, window: window, into: &found)
+            if !forward { found.reverse() }
+        }
+        defer { position += 1 }
+        return found[position]
+    }
+}
