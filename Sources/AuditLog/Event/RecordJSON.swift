@@ -81,7 +81,7 @@ enum RecordJSON {
     /// Reads an array of objects stored as policies and redactions are: a count, then per object
     /// a presence byte (one bit per typed string member, in `members` order, then one bit for
     /// the other members), the present strings, the other members.
-    private static func copyObjects(_ r: inout ByteReader, members: [StaticString], noun: String, to out: inout [UInt8]) throws(FormatError) {
+    static func copyObjects(_ r: inout ByteReader, members: [StaticString], noun: String, to out: inout [UInt8]) throws(FormatError) {
         let count = try r.readVarint("object count")
         guard count <= UInt64(r.remaining) else { throw FormatError(.truncated, "\(noun) count past the end", offset: r.offset) }
         let otherMembers = UInt8(1) << UInt8(members.count)
@@ -154,7 +154,7 @@ enum RecordJSON {
     }
 
     /// Reads a str and writes it as a JSON string, escaped exactly as ``JSONWriter`` does.
-    private static func copyString(_ r: inout ByteReader, to out: inout [UInt8]) throws(FormatError) {
+    static func copyString(_ r: inout ByteReader, to out: inout [UInt8]) throws(FormatError) {
         let start = r.offset
         let length = try r.readVarint("string")
         guard length <= UInt64(r.remaining) else { throw FormatError(.truncated, "string runs past the end", offset: start) }
@@ -189,7 +189,7 @@ enum RecordJSON {
         out.append(UInt8(ascii: "\""))
     }
 
-    private static func copyValue(_ r: inout ByteReader, to out: inout [UInt8], depth: Int) throws(FormatError) {
+    static func copyValue(_ r: inout ByteReader, to out: inout [UInt8], depth: Int) throws(FormatError) {
         guard depth < JSONValue.maxDepth else { throw FormatError(.limitExceeded, "JSON value nested too deep", offset: r.offset) }
         let start = r.offset
         switch try r.readUInt8("JSON tag") {
@@ -221,7 +221,7 @@ enum RecordJSON {
 
     /// Writes members (`"k":v,…`), after `,` unless `first`; with `openBrace` an opening `{`
     /// comes first (the caller closes it).
-    private static func copyMembers(_ r: inout ByteReader, to out: inout [UInt8], first: inout Bool, depth: Int, openBrace: Bool = false) throws(FormatError) {
+    static func copyMembers(_ r: inout ByteReader, to out: inout [UInt8], first: inout Bool, depth: Int, openBrace: Bool = false) throws(FormatError) {
         let start = r.offset
         let count = try r.readVarint("object count")
         guard count <= UInt64(r.remaining) else { throw FormatError(.truncated, "object past the end", offset: start) }

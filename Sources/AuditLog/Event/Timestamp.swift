@@ -121,12 +121,17 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         let days = Int(totalSeconds / 86_400)
         let secondOfDay = Int(totalSeconds % 86_400)
         let (y, m, d) = Timestamp.civilFromDays(days)
+        // Digits written in place (no array per number: this runs once per exported event).
         func put(_ v: Int, _ width: Int) {
-            var digits = [UInt8](repeating: 48, count: width)
+            let start = out.count
+            for _ in 0..<width { out.append(48) }
             var x = v
             var k = width - 1
-            while k >= 0 { digits[k] = UInt8(48 + x % 10); x /= 10; k -= 1 }
-            out.append(contentsOf: digits)
+            while k >= 0 {
+                out[start + k] = UInt8(48 + x % 10)
+                x /= 10
+                k -= 1
+            }
         }
         put(y, 4); out.append(UInt8(ascii: "-")); put(m, 2); out.append(UInt8(ascii: "-")); put(d, 2)
         out.append(UInt8(ascii: "T"))

@@ -35,6 +35,7 @@ package struct ExportEncoder: Sendable {
     package private(set) var count = 0
     private var started = false
     private var finished = false
+    private var csv = RecordCSV()
 
     /// An encoder for `format`.
     package init(format: ExportFormat) {
@@ -64,12 +65,7 @@ package struct ExportEncoder: Sendable {
             found = try iterator.nextJSON(into: &bytes)
             if found { bytes.append(0x0A) }
         case .csv:
-            if let record = try iterator.next() {
-                CSVExport.append(record, to: &bytes)
-                found = true
-            } else {
-                found = false
-            }
+            found = try iterator.nextCSV(into: &bytes, transcoder: &csv)
         }
         if found {
             count += 1
@@ -87,7 +83,7 @@ package struct ExportEncoder: Sendable {
 package enum CSVExport {
     /// The typed fields' columns, between the header's and `seq`: who and what first, then
     /// the numbers, then the request and the nested fields.
-    private static let fieldOrder: [EventField] = [
+    static let fieldOrder: [EventField] = [
         .verdict, .reasonCode, .model, .provider, .configVersion, .user, .team, .apiKey, .source,
         .tokensIn, .tokensOut, .tokensCached, .tokensReasoning, .cost, .latency, .cacheHit,
         .requestID, .sessionID, .gateway, .ip, .userAgent, .resource, .policies, .redactions, .details, .extra,
@@ -117,22 +113,11 @@ package enum CSVExport {
     /// Appends one field, quoted when it needs to be.
     package static func appendField(_ value: String, to bytes: inout [UInt8]) {
         var value = value
-        value.withUTF8 { utf8 in
-            guard utf8.contains(where: needsQuotes) else {
-                bytes.append(contentsOf: utf8)
-                return
-            }
-            bytes.append(0x22)
-            for b in utf8 {
-                if b == 0x22 { bytes.append(0x22) }
-                bytes.append(b)
-            }
-            bytes.append(0x22)
-        }
+        value.withUTF8 { RecordCSV.appendCell(UnsafeRawBufferPointer($0), to: &bytes) }
     }
 
     /// Comma, quote, LF, CR.
-    private static func needsQuotes(_ b: UInt8) -> Bool {
+    static func needsQuotes(_ b: UInt8) -> Bool {
         switch b {
         case 0x2C, 0x22, 0x0A, 0x0D: true
         default: false

@@ -136,9 +136,31 @@ package final class QueryIterator {
     /// stored bytes when the filter needs no decoded event; false at the end. The bytes equal
     /// `record.event.appendJSON(to:seq:)`.
     package func nextJSON(into out: inout [UInt8]) throws(AuditLogError) -> Bool {
+        try nextTranscoded(
+            into: &out,
+            decoded: { record, out in record.event.appendJSON(to: &out, seq: record.seq) },
+            stored: { (bytes, seq, out) throws(FormatError) in try RecordJSON.append(bytes, seq: seq, to: &out) })
+    }
+
+    /// Appends the next matching record as a CSV row to `out`, as ``nextJSON(into:)`` does
+    /// JSON; `transcoder` keeps its buffers from row to row. The bytes equal
+    /// ``CSVExport/append(_:to:)`` of the record.
+    func nextCSV(into out: inout [UInt8], transcoder: inout RecordCSV) throws(AuditLogError) -> Bool {
+        try nextTranscoded(
+            into: &out,
+            decoded: { record, out in CSVExport.append(record, to: &out) },
+            stored: { (bytes, seq, out) throws(FormatError) in try transcoder.append(bytes, seq: seq, to: &out) })
+    }
+
+    /// The next match written by `stored` from its bytes, or by `decoded` from the event when
+    /// the filter needs the event anyway.
+    private func nextTranscoded(
+        into out: inout [UInt8], decoded: (Record, inout [UInt8]) -> Void,
+        stored: (UnsafeRawBufferPointer, SequenceNumber, inout [UInt8]) throws(FormatError) -> Void
+    ) throws(AuditLogError) -> Bool {
         guard !needsEvent, lookahead == nil else {
             guard let record = try next() else { return false }
-            record.event.appendJSON(to: &out, seq: record.seq)
+            decoded(record, &out)
             return true
         }
         if let limit = query.limit, returned >= limit {
@@ -162,7 +184,7 @@ package final class QueryIterator {
         }
         if fetcher == nil { fetcher = RecordFetcher(context, view: view, budget: cacheBudget) }
         let seq = SequenceNumber(view.segment.firstSeq.rawValue + UInt64(i))
-        try fetcher?.appendJSON(at: i, seq: seq, to: &out)
+        try fetcher?.withRecord(at: i, seq: seq) { (bytes) throws(FormatError) in try stored(bytes, seq, &out) }
         returned += 1
         lastSeq = seq
         return true

@@ -46,12 +46,13 @@ final class RecordFetcher {
         }
     }
 
-    /// Appends the record at `ordinal` as JSON, transcoded from its bytes.
-    func appendJSON(at ordinal: Int, seq: SequenceNumber, to out: inout [UInt8]) throws(AuditLogError) {
+    /// Calls `body` with the stored bytes of the record at `ordinal` (stored at `seq`): the
+    /// transcoders' way in (JSON and CSV straight from the record).
+    func withRecord(at ordinal: Int, seq: SequenceNumber, _ body: (UnsafeRawBufferPointer) throws(FormatError) -> Void) throws(AuditLogError) {
         let range = try locate(segment.firstSeq.rawValue + UInt64(ordinal))
         do throws(FormatError) {
             try withPayload { (raw) throws(FormatError) in
-                try RecordJSON.append(UnsafeRawBufferPointer(rebasing: raw[range]), seq: seq, to: &out)
+                try body(UnsafeRawBufferPointer(rebasing: raw[range]))
             }
         } catch {
             throw AuditLogError(.corruption, "undecodable record: \(error.message)", location: .init(file: displayName, offset: frames[loadedFrame].offset, seq: seq))

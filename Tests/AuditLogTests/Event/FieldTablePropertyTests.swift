@@ -11,6 +11,7 @@ import Testing
     @Test(arguments: [UInt64(101), 102, 103])
     func everyReaderAgreesWithEveryWriter(seed: UInt64) throws {
         var rng = SplitMix64(seed: seed)
+        var csv = RecordCSV()
         for i in 0..<400 {
             let e = Self.randomEvent(&rng, index: i)
             let context = "seed \(seed), event \(i): \(e.jsonText())"
@@ -26,6 +27,14 @@ import Testing
             var transcoded: [UInt8] = []
             try record.withUnsafeBytes { try RecordJSON.append($0, seq: SequenceNumber(UInt64(i + 1)), to: &transcoded) }
             #expect(String(decoding: transcoded, as: UTF8.self) == e.jsonText(seq: SequenceNumber(UInt64(i + 1))), "\(context)")
+
+            // The CSV transcoder writes the row the decoded event gives, and keeps no state
+            // from one record to the next (one transcoder for the whole run).
+            var decodedRow: [UInt8] = []
+            CSVExport.append(Record(seq: SequenceNumber(UInt64(i + 1)), event: e), to: &decodedRow)
+            var transcodedRow: [UInt8] = []
+            try record.withUnsafeBytes { try csv.append($0, seq: SequenceNumber(UInt64(i + 1)), to: &transcodedRow) }
+            #expect(String(decoding: transcodedRow, as: UTF8.self) == String(decoding: decodedRow, as: UTF8.self), "\(context)")
 
             // The validator accepts every record the encoder writes.
             #expect(try record.withUnsafeBytes { try AuditEvent.validateRecord($0) } == e.timestamp.nanosSinceEpoch, "\(context)")
