@@ -171,6 +171,15 @@ if ProcessInfo.processInfo.environment["AUDITLOG_BENCHMARKS"] != nil {
             path: "Benchmarks/EvidenceBench",
             swiftSettings: swiftSettings
         ),
+        // The regression guard: instructions and allocations against stored thresholds
+        // (`make bench-check`).
+        .executableTarget(
+            name: "GuardBenchmarks",
+            dependencies: ["AuditLog", .product(name: "Benchmark", package: "benchmark")],
+            path: "Benchmarks/GuardBenchmarks",
+            swiftSettings: swiftSettings,
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
         // The same workloads as package-benchmark benchmarks, "AuditLog: …" beside "SQLite: …".
         .executableTarget(
             name: "CompareBenchmarks",
