@@ -6,11 +6,13 @@ import Hummingbird
 struct QueryParameters {
     private let parameters: [(key: String, value: String)]
 
-    /// Parameters that select events: a time window and equality filters (repeat a parameter
-    /// for any of several values).
+    /// Parameters that select events: a time window, equality filters (repeat a parameter
+    /// for any of several values), `filter=` conditions in the CLI's grammar (``FilterExpression``,
+    /// repeatable) and `q=` (a search).
     static let filterNames: Set<String> = [
         "since", "until", "verdict", "user", "model", "team", "provider", "event_type", "api_key",
         "reason_code", "source", "gateway", "request_id", "session_id", "config_version", "cache_hit",
+        "filter", "q",
     ]
 
     init(_ request: Request, allowed: Set<String>) throws(APIError) {
@@ -46,24 +48,35 @@ struct QueryParameters {
         return window
     }
 
-    /// The equality filters: verdict, user and model, and the other filter fields by name.
+    /// The filters: verdict, user and model, the other named fields, `filter=` conditions and
+    /// the `q=` search.
     func filter() throws(APIError) -> EventFilter {
         var verdicts: Set<Verdict> = []
         for v in all("verdict") {
-            guard let verdict = Verdict(rawValue: v) else {
+            guard let verdict = Verdict(rawValue: v.lowercased()) else {
                 throw .invalidParameter("verdict", "'verdict=\(v)' is not one of allow, block, redact, escalate")
             }
             verdicts.insert(verdict)
         }
         var fields: [String: Set<String>] = [:]
-        for name in Self.filterNames.subtracting(["since", "until", "verdict", "user", "model"]) {
+        for name in Self.filterNames.subtracting(["since", "until", "verdict", "user", "model", "filter", "q", "cache_hit"]) {
             let values = all(name)
             if !values.isEmpty { fields[name] = Set(values) }
         }
-        if let values = fields["cache_hit"], let bad = values.first(where: { $0 != "true" && $0 != "false" }) {
-            throw .invalidParameter("cache_hit", "'cache_hit=\(bad)' is not true or false")
+        for v in all("cache_hit") {
+            let lowered = v.lowercased()
+            guard lowered == "true" || lowered == "false" else { throw .invalidParameter("cache_hit", "'cache_hit=\(v)' is not true or false") }
+            fields["cache_hit", default: []].insert(lowered)
         }
-        return EventFilter(verdicts: verdicts, users: Set(all("user")), models: Set(all("model")), fields: fields)
+        var expressions: [FilterExpression] = []
+        for text in all("filter") {
+            do throws(AuditLogError) {
+                expressions.append(try FilterExpression(parsing: text))
+            } catch {
+                throw .invalidParameter("filter", error.message)
+            }
+        }
+        return EventFilter(verdicts: verdicts, users: Set(all("user")), models: Set(all("model")), fields: fields, expressions: expressions, search: try one("q"))
     }
 
     /// A positive integer, at most `maximum` (larger values are capped).

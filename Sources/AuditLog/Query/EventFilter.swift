@@ -40,7 +40,9 @@ public struct TimeWindow: Hashable, Sendable {
 }
 
 /// Which events a query or a usage report considers: AND across fields, OR within the values
-/// of one field. Equality on any top-level field by its JSON text (`"0.0142"`, `"true"`).
+/// of one field. Equality on any top-level field by its JSON text (`"0.0142"`, `"true"`); the
+/// other operators, prefixes, custom and policy fields through ``expressions``; a free-text
+/// ``search``.
 public struct EventFilter: Hashable, Sendable {
     /// Accepted verdicts (empty: any).
     public var verdicts: Set<Verdict>
@@ -50,34 +52,33 @@ public struct EventFilter: Hashable, Sendable {
     public var models: Set<String>
     /// Other fields: name (snake_case, as in the JSON) → accepted values.
     public var fields: [String: Set<String>]
+    /// Conditions as users write them (``FilterExpression``): `=` on one field (here or in the
+    /// sets above) means any of the values; every other condition must hold too.
+    public var expressions: [FilterExpression]
+    /// Case-insensitive text that one of the event's string fields must contain (ids, user,
+    /// team, model, reason, resource, request, `details`, policy names and reasons, custom
+    /// string fields); nil or empty: no search.
+    public var search: String?
 
-    public init(verdicts: Set<Verdict> = [], users: Set<String> = [], models: Set<String> = [], fields: [String: Set<String>] = [:]) {
+    public init(
+        verdicts: Set<Verdict> = [], users: Set<String> = [], models: Set<String> = [], fields: [String: Set<String>] = [:],
+        expressions: [FilterExpression] = [], search: String? = nil
+    ) {
         self.verdicts = verdicts
         self.users = users
         self.models = models
         self.fields = fields
+        self.expressions = expressions
+        self.search = search
     }
 
     /// No filter.
-    package var isEmpty: Bool { conditions.isEmpty }
-
-    /// Every condition as (field, accepted values), the sugar folded in.
-    var conditions: [(field: String, values: Set<String>)] {
-        var out: [(String, Set<String>)] = []
-        if !verdicts.isEmpty { out.append(("verdict", Set(verdicts.map(\.rawValue)))) }
-        if !users.isEmpty { out.append(("user", users)) }
-        if !models.isEmpty { out.append(("model", models)) }
-        for (field, values) in fields.sorted(by: { $0.key < $1.key }) { out.append((field, values)) }
-        return out
-    }
+    package var isEmpty: Bool { tests.isEmpty && searchBytes == nil }
 
     /// The reference predicate: whether `event` passes. The query engine gives the same answers
     /// from index columns wherever it can.
     package func matches(_ event: AuditEvent) -> Bool {
-        for (field, values) in conditions {
-            guard let text = event.fieldText(field), values.contains(text) else { return false }
-        }
-        return true
+        FieldTests(tests: tests, search: searchBytes).matches(event)
     }
 }
 
@@ -85,13 +86,13 @@ extension AuditEvent {
     /// The JSON text of a top-level field for equality filters: strings as they are, numbers in
     /// their canonical form, booleans as `true`/`false`; objects and arrays as compact JSON.
     /// Nil when the event does not have the field.
-    package func fieldText(_ name: String) -> String? {
-        switch name {
+    package func fieldText(_ name: String, customOnly: Bool = false) -> String? {
+        switch customOnly ? "" : name {
         case "id": return id
         case "event_type": return eventType
         case "timestamp": return timestamp.rfc3339
         default:
-            if let field = EventField(jsonName: name) { return text(of: field) }
+            if !customOnly, let field = EventField(jsonName: name) { return text(of: field) }
             guard let value = extra.first(where: { $0.key == name })?.value else { return nil }
             switch value {
             case .null: return nil

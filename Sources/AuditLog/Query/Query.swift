@@ -85,7 +85,7 @@ package final class QueryIterator {
         self.context = context
         self.query = query
         columnParts = query.filter.indexColumns.union([.timestamps])
-        needsEvent = query.filter.conditions.contains { IndexStore.Part.column(forField: $0.field) == nil }
+        needsEvent = query.filter.needsEvent
         bound = try query.cursor.map { (c) throws(AuditLogError) in try QueryCursor.decode(c, order: query.order) }
         if let limit = query.limit, limit < 0 {
             throw AuditLogError(.invalidArgument, "limit must not be negative, got \(limit)")

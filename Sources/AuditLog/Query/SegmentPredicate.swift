@@ -7,33 +7,49 @@
 struct SegmentPredicate {
     private var verdictMask: UInt8?
     private var cacheHitMask: UInt8?
-    private var dims: [(field: Int, codes: Set<UInt32>)] = []
-    /// Conditions on fields without a column: checked on the decoded event.
-    private(set) var residual = EventFilter()
+    /// Per dictionary column, the codes that pass — or, when `negated`, the codes that do not
+    /// (whichever set is smaller: a `!=` tests one code, not all the others).
+    private var dims: [(field: Int, codes: Set<UInt32>, negated: Bool)] = []
+    /// Conditions on fields without a column, and the search: checked on the decoded event.
+    private(set) var residual = FieldTests()
     /// True when no record of the segment can match.
     private(set) var isImpossible = false
 
     init(_ filter: EventFilter, view: IndexView) {
-        for (field, values) in filter.conditions {
-            switch IndexStore.Part.column(forField: field) {
+        residual.search = filter.searchBytes
+        for test in filter.tests {
+            switch test.column {
             case .verdicts:
-                var mask: UInt8 = 0
-                for v in values { if let verdict = Verdict(rawValue: v) { mask |= 1 << verdict.code } }
+                // Code 0 is a record without a verdict.
+                var mask: UInt8 = test.passes(nil) ? 1 : 0
+                for verdict in Verdict.allCases where test.passes(verdict.rawValue) { mask |= 1 << verdict.code }
                 verdictMask = (verdictMask ?? 0xFF) & mask
-                if mask == 0 { isImpossible = true }
+                if verdictMask == 0 { isImpossible = true }
             case .cacheHits:
-                var mask: UInt8 = 0
-                if values.contains("false") { mask |= 1 << 1 }
-                if values.contains("true") { mask |= 1 << 2 }
+                var mask: UInt8 = test.passes(nil) ? 1 : 0
+                if test.passes("false") { mask |= 1 << 1 }
+                if test.passes("true") { mask |= 1 << 2 }
                 cacheHitMask = (cacheHitMask ?? 0xFF) & mask
-                if mask == 0 { isImpossible = true }
+                if cacheHitMask == 0 { isImpossible = true }
             case .dimension(let dimension):
-                guard let column = dimension.column else { residual.fields[field] = values; continue }
-                let codes = view.codes(column, values)
+                guard let column = dimension.column else {
+                    residual.tests.append(test)
+                    continue
+                }
+                // The dictionary is searched, not the records: an exact value, a prefix or
+                // a "not" costs the same per record (a code compared).
+                var codes: Set<UInt32> = test.passes(nil) ? [0] : []
+                for (i, value) in view.dictionaries[column].enumerated() where test.passes(value) { codes.insert(UInt32(i + 1)) }
                 if codes.isEmpty { isImpossible = true }
-                dims.append((column, codes))
+                let all = view.dictionaries[column].count + 1
+                if codes.count > all / 2 {
+                    let failing = Set((0..<UInt32(all)).filter { !codes.contains($0) })
+                    dims.append((column, failing, true))
+                } else {
+                    dims.append((column, codes, false))
+                }
             default:
-                residual.fields[field] = values
+                residual.tests.append(test)
             }
         }
     }
@@ -52,7 +68,7 @@ struct SegmentPredicate {
         var dimTests = dims
         if let first = dimTests.first {
             dimTests.removeFirst()
-            Self.select(c.dims[first.field], first.codes, range, into: &out)
+            Self.select(c.dims[first.field], first.codes, negated: first.negated, range, into: &out)
             c.timestamps.withUnsafeBufferPointer { ts in
                 Self.keep(&out, from: start) { ts[$0] >= since && ts[$0] <= last }
             }
@@ -67,24 +83,25 @@ struct SegmentPredicate {
         if let cacheHitMask {
             c.cacheHits.withUnsafeBufferPointer { v in Self.keep(&out, from: start) { cacheHitMask & (1 << v[$0]) != 0 } }
         }
-        for (field, codes) in dimTests {
+        for (field, codes, negated) in dimTests {
             c.dims[field].withUnsafeBufferPointer { column in
                 if codes.count == 1, let only = codes.first {
-                    Self.keep(&out, from: start) { column[$0] == only }
+                    Self.keep(&out, from: start) { (column[$0] == only) != negated }
                 } else {
-                    Self.keep(&out, from: start) { codes.contains(column[$0]) }
+                    Self.keep(&out, from: start) { codes.contains(column[$0]) != negated }
                 }
             }
         }
     }
 
-    /// Appends the ordinals of `range` whose code in `column` is one of `codes`.
-    private static func select(_ column: [UInt32], _ codes: Set<UInt32>, _ range: Range<Int>, into out: inout [Int]) {
+    /// Appends the ordinals of `range` whose code in `column` is one of `codes` (none of them,
+    /// when `negated`).
+    private static func select(_ column: [UInt32], _ codes: Set<UInt32>, negated: Bool, _ range: Range<Int>, into out: inout [Int]) {
         column.withUnsafeBufferPointer { column in
             if codes.count == 1, let only = codes.first {
-                for i in range where column[i] == only { out.append(i) }
+                for i in range where (column[i] == only) != negated { out.append(i) }
             } else {
-                for i in range where codes.contains(column[i]) { out.append(i) }
+                for i in range where codes.contains(column[i]) != negated { out.append(i) }
             }
         }
     }

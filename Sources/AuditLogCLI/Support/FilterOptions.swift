@@ -3,7 +3,10 @@ import AuditLog
 
 /// The time window and filters shared by tail, export and usage.
 struct FilterOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Events at or after this time: a duration before now (30s, 5m, 1h30m, 7d, 2w) or RFC 3339.", valueName: "time"))
+    @Option(
+        help: ArgumentHelp(
+            "Events at or after this time: a duration before now (30s, 5m, 1h30m, 7d, 2w), RFC 3339 (2026-03-20T10:30:00Z; without an offset it is UTC) or a date (2026-03-20, midnight UTC).",
+            valueName: "time"))
     var since: String?
 
     @Option(help: ArgumentHelp("Events before this time (same forms as --since).", valueName: "time"))
@@ -20,8 +23,13 @@ struct FilterOptions: ParsableArguments {
 
     @Option(
         name: .customLong("filter"),
-        help: ArgumentHelp("Only events whose field equals the value, e.g. team=payments or cache_hit=true (repeatable; repeated fields mean any of the values).", valueName: "field=value"))
+        help: ArgumentHelp(
+            "A condition on any field: field=value, field!=value (events without the field pass), field=prefix* (e.g. user=alice*, event_type=model.*), field>N, field<N, field>=N, field<=N on numbers (tokens_in, tokens_out, tokens_cached, tokens_reasoning, cost, latency_ms). Fields: every top-level field, extra.<name> for custom ones, policy and policy_verdict. Repeated = on one field means any of the values; all other conditions must hold too. Verdicts and true/false match in any case.",
+            valueName: "condition"))
     var filters: [String] = []
+
+    @Option(help: ArgumentHelp("Only events one of whose text fields (ids, user, team, model, reason, resource, details, policy names…) contains this text, in any case.", valueName: "text"))
+    var search: String?
 
     func validate() throws {
         for (flag, value) in [("--since", since), ("--until", until)] {
@@ -29,12 +37,14 @@ struct FilterOptions: ParsableArguments {
                 throw ValidationError("\(flag) '\(value)' is not \(TimeExpression.acceptedForms)")
             }
         }
-        for v in verdicts where Verdict(rawValue: v) == nil {
+        for v in verdicts where Verdict(rawValue: v.lowercased()) == nil {
             throw ValidationError("--verdict '\(v)' is not one of allow, block, redact, escalate")
         }
         for f in filters {
-            guard let eq = f.firstIndex(of: "="), eq != f.startIndex else {
-                throw ValidationError("--filter '\(f)' is not field=value (e.g. team=payments)")
+            do throws(AuditLogError) {
+                _ = try FilterExpression(parsing: f)
+            } catch {
+                throw ValidationError("--filter: \(error.message)")
             }
         }
     }
@@ -44,11 +54,8 @@ struct FilterOptions: ParsableArguments {
     }
 
     var eventFilter: EventFilter {
-        var fields: [String: Set<String>] = [:]
-        for f in filters {
-            guard let eq = f.firstIndex(of: "=") else { continue }
-            fields[String(f[..<eq]), default: []].insert(String(f[f.index(after: eq)...]))
-        }
-        return EventFilter(verdicts: Set(verdicts.compactMap(Verdict.init(rawValue:))), users: Set(users), models: Set(models), fields: fields)
+        EventFilter(
+            verdicts: Set(verdicts.compactMap { Verdict(rawValue: $0.lowercased()) }), users: Set(users), models: Set(models),
+            expressions: filters.compactMap { try? FilterExpression(parsing: $0) }, search: search)
     }
 }

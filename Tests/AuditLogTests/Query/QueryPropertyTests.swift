@@ -56,6 +56,25 @@ import Testing
             let field = fields[rng.below(fields.count)]
             f.fields[field] = pick(all.map { $0.event.fieldText(field) }, 1 + rng.below(3))
         }
+        // Expressions as users write them: not-equal, prefixes (also on indexed columns, where
+        // the dictionary is searched), numeric comparisons, policy fields, and a search.
+        for _ in 0..<rng.below(3) {
+            let some = all[rng.below(all.count)].event
+            var text: String?
+            switch rng.below(9) {
+            case 0: text = some.team.map { "team!=\($0)" }
+            case 1: text = some.user.map { "user=\($0.prefix(1 + rng.below(4)))*" }
+            case 2: text = some.model.map { "model!=\($0.prefix(1 + rng.below(5)))*" }
+            case 3: text = "tokens_in>\(rng.below(2000))"
+            case 4: text = "cost<=\(Double(rng.below(100)) / 1000)"
+            case 5: text = "verdict!=\(Verdict.allCases[rng.below(4)].rawValue.uppercased())"
+            case 6: text = "policy_verdict=\(["block", "redact", "ESCALATE"][rng.below(3)])"
+            case 7: text = some.policies?.first?.name.map { "policy!=\($0)" }
+            default: text = "event_type=\(["decision", "model.", "api_key."][rng.below(3)])*"
+            }
+            if let text, let e = try? FilterExpression(parsing: text) { f.expressions.append(e) }
+        }
+        if rng.below(8) == 0 { f.search = ["ALICE", "pii", "gpt-4o", "zzz-none"][rng.below(4)] }
         return f
     }
 
