@@ -50,6 +50,11 @@ struct ShowCommand: AsyncParsableCommand {
             rows.append(["chain value", location?.chainValue.hex ?? "-"])
             if case .object(let members) = try JSONValue.parse(record.event.jsonText()) {
                 for m in members {
+                    // A change in details reads as one line a field: `enabled: false → true`.
+                    if m.key == "details", let changes = DetailsSummary.changes(m.value), !changes.isEmpty {
+                        for (i, line) in DetailsSummary.lines(m.value).enumerated() { rows.append([i == 0 ? "details" : "", line]) }
+                        continue
+                    }
                     let text: String
                     if case .string(let s) = m.value { text = s } else { text = m.value.jsonText }
                     rows.append([m.key, text])

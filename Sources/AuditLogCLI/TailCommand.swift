@@ -7,8 +7,10 @@ struct TailCommand: AsyncParsableCommand {
         commandName: "tail",
         abstract: "Show the newest matching events.",
         discussion: """
-            Newest first, 50 by default, as a table (TIME ID VERDICT REASON USER MODEL) or, with \
-            --json, a JSON array of full events each with its seq. With --follow, keeps printing \
+            Newest first, 50 by default, as a table (TIME ID VERDICT REASON USER MODEL; with \
+            --admin, the administrative trail: TIME ID ACTOR ACTION RESOURCE DETAILS, a change \
+            in details shown as field: old → new) or, with --json, a JSON array of full events \
+            each with its seq. With --follow, keeps printing \
             matching events as another process appends them (oldest first; one JSON object a \
             line with --json) until interrupted.
 
@@ -16,6 +18,7 @@ struct TailCommand: AsyncParsableCommand {
               auditlog tail --since 1h --verdict block
               auditlog tail --user alice@acme.com --since 24h --json
               auditlog tail --filter team=payments --follow
+              auditlog tail --admin --since 7d
             """
     )
 
@@ -48,7 +51,7 @@ struct TailCommand: AsyncParsableCommand {
             if json {
                 out.write(EventPrinter.jsonArray(page.records))
             } else {
-                out.write(EventPrinter.table(page.records))
+                out.write(EventPrinter.table(page.records, admin: filter.admin))
             }
             out.flush()
             return
@@ -57,7 +60,7 @@ struct TailCommand: AsyncParsableCommand {
         if json {
             for r in page.records.reversed() { out.write(EventPrinter.jsonLine(r)) }
         } else {
-            out.write(EventPrinter.table(page.records.reversed()))
+            out.write(EventPrinter.table(page.records.reversed(), admin: filter.admin))
         }
         out.flush()
         // Poll the log for records appended after what was shown.
@@ -73,7 +76,7 @@ struct TailCommand: AsyncParsableCommand {
             if json {
                 for r in shown { out.write(EventPrinter.jsonLine(r)) }
             } else if !shown.isEmpty {
-                out.write(EventPrinter.table(shown, header: false))
+                out.write(EventPrinter.table(shown, header: false, admin: filter.admin))
             }
             out.flush()
         }
@@ -87,7 +90,16 @@ enum QueryCursorText {
 
 /// Human and JSON renderings of records.
 enum EventPrinter {
-    static func table(_ records: some Sequence<Record>, header: Bool = true) -> String {
+    static func table(_ records: some Sequence<Record>, header: Bool = true, admin: Bool = false) -> String {
+        if admin {
+            // Who changed what: the actor, the action, its resource and what changed.
+            var rows: [[String]] = header ? [["TIME", "ID", "ACTOR", "ACTION", "RESOURCE", "DETAILS"]] : []
+            for r in records {
+                let e = r.event
+                rows.append([e.timestamp.rfc3339, e.id ?? "-", e.user ?? "-", e.eventType, e.resource ?? "-", DetailsSummary.line(e.details) ?? "-"])
+            }
+            return Table.render(rows)
+        }
         var rows: [[String]] = header ? [["TIME", "ID", "VERDICT", "REASON", "USER", "MODEL"]] : []
         for r in records {
             let e = r.event

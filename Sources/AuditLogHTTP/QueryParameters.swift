@@ -12,7 +12,7 @@ struct QueryParameters {
     static let filterNames: Set<String> = [
         "since", "until", "verdict", "user", "model", "team", "provider", "event_type", "api_key",
         "reason_code", "source", "gateway", "request_id", "session_id", "config_version", "cache_hit",
-        "filter", "q",
+        "filter", "q", "admin",
     ]
 
     init(_ request: Request, allowed: Set<String>) throws(APIError) {
@@ -59,7 +59,7 @@ struct QueryParameters {
             verdicts.insert(verdict)
         }
         var fields: [String: Set<String>] = [:]
-        for name in Self.filterNames.subtracting(["since", "until", "verdict", "user", "model", "filter", "q", "cache_hit"]) {
+        for name in Self.filterNames.subtracting(["since", "until", "verdict", "user", "model", "filter", "q", "cache_hit", "admin"]) {
             let values = all(name)
             if !values.isEmpty { fields[name] = Set(values) }
         }
@@ -75,6 +75,11 @@ struct QueryParameters {
             } catch {
                 throw .invalidParameter("filter", error.message)
             }
+        }
+        switch try one("admin")?.lowercased() {
+        case nil, "false": break
+        case "true": expressions.append(.administrative)
+        case let other?: throw .invalidParameter("admin", "'admin=\(other)' is not true or false")
         }
         return EventFilter(verdicts: verdicts, users: Set(all("user")), models: Set(all("model")), fields: fields, expressions: expressions, search: try one("q"))
     }

@@ -110,6 +110,24 @@ import Testing
         }
     }
 
+    @Test func theAdminTrailShowsWhoChangedWhat() throws {
+        let all = try Self.all()
+        let expected = all.filter { $0["event_type"] as? String != "decision" }.compactMap { $0["seq"] as? Int }
+        #expect(try exported(["--admin"]) == expected)
+        let table = try CLIRunner.run(["tail", "--dir", Self.log, "--admin"])
+        #expect(table.status == 0, "\(table.stderr)")
+        let lines = table.stdout.split(separator: "\n")
+        #expect(lines.first?.split(separator: " ", omittingEmptySubsequences: true) == ["TIME", "ID", "ACTOR", "ACTION", "RESOURCE", "DETAILS"])
+        #expect(lines.count == expected.count + 1)
+        #expect(table.stdout.contains("Zoë, Ops <ops@acme.com>") && table.stdout.contains("model.enabled") && table.stdout.contains("model/gpt-4.1"))
+        #expect(table.stdout.contains("enabled: false → true"), "\(table.stdout)")
+        #expect(table.stdout.contains("reason=Cost Review"), "\(table.stdout)")
+        // show renders the change one line a field.
+        let id = try #require(all.first { $0["event_type"] as? String == "model.enabled" && $0["region"] as? String == "eu" }?["id"] as? String)
+        let show = try CLIRunner.run(["show", "--dir", Self.log, id])
+        #expect(show.stdout.contains("details       enabled: false → true"), "\(show.stdout)")
+    }
+
     @Test func timesTakeADateAndRFC3339WithoutAnOffset() throws {
         let all = try Self.all()
         let times = all.compactMap { ($0["timestamp"] as? String).flatMap(Timestamp.init(rfc3339:)) }

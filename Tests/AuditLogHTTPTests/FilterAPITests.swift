@@ -38,6 +38,8 @@ struct FilterAPITests {
                 ("filter=latency_ms%3C%3D5", { ($0.latencyMicros ?? .max) <= 5000 }),
                 ("filter=extra.region%3Deu", { $0.extra.contains { $0.key == "region" && $0.value == .string("eu") } }),
                 ("filter=resource%3Dkey/*", { ($0.resource ?? "").hasPrefix("key/") }),
+                ("admin=true", { $0.eventType != "decision" }),
+                ("admin=TRUE&filter=user%3Dalice*", { $0.eventType != "decision" && ($0.user ?? "").hasPrefix("alice") }),
                 ("q=ZO%C3%8B", { ($0.user ?? "").lowercased().contains("zoë") }),
                 ("q=payments&verdict=Redact", { $0.team == "payments" && $0.verdict == .redact }),
             ]
@@ -69,6 +71,7 @@ struct FilterAPITests {
             ("filter=team%3E3", "filter", "compares numbers"),
             ("filter=team", "filter", "field=value"),
             ("verdict=blocked", "verdict", "allow, block, redact, escalate"),
+            ("admin=yes", "admin", "true or false"),
         ])
     func mistakes(query: String, parameter: String, needle: String) async throws {
         try await withAPI(events: sampleEvents(3)) { _, client in

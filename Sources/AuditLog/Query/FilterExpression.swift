@@ -90,6 +90,16 @@ public struct FilterExpression: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { field + op.rawValue + value + (isPrefix ? "*" : "") }
+
+    /// `event_type!=decision`: the administrative trail (`--admin`, `admin=true`).
+    public static let administrative = FilterExpression(field: "event_type", op: .notEqual, value: "decision")
+
+    private init(field: String, op: Operator, value: String) {
+        self.field = field
+        self.op = op
+        self.value = value
+        isPrefix = false
+    }
 }
 
 /// The names a filter takes, their kinds, and the nearest name to a mistyped one.

@@ -28,6 +28,9 @@ struct FilterOptions: ParsableArguments {
             valueName: "condition"))
     var filters: [String] = []
 
+    @Flag(help: "Only administrative events (event_type other than decision); tail shows them as TIME ID ACTOR ACTION RESOURCE DETAILS.")
+    var admin = false
+
     @Option(help: ArgumentHelp("Only events one of whose text fields (ids, user, team, model, reason, resource, details, policy names…) contains this text, in any case.", valueName: "text"))
     var search: String?
 
@@ -56,6 +59,6 @@ struct FilterOptions: ParsableArguments {
     var eventFilter: EventFilter {
         EventFilter(
             verdicts: Set(verdicts.compactMap { Verdict(rawValue: $0.lowercased()) }), users: Set(users), models: Set(models),
-            expressions: filters.compactMap { try? FilterExpression(parsing: $0) }, search: search)
+            expressions: filters.compactMap { try? FilterExpression(parsing: $0) } + (admin ? [FilterExpression.administrative] : []), search: search)
     }
 }
