@@ -23,7 +23,11 @@ struct UsageCommand: AsyncParsableCommand {
     @OptionGroup var log: LogDirectoryOptions
     @OptionGroup var filter: FilterOptions
 
-    @Option(name: .customLong("group-by"), help: ArgumentHelp("user, team, model, provider, api_key, verdict, hour or day (repeatable).", valueName: "key"))
+    @Option(
+        name: .customLong("group-by"),
+        help: ArgumentHelp(
+            "user, team, model, provider, api_key, verdict, reason_code, source, event_type, gateway, or a time: hour, day, week (ISO, from Monday) or month (repeatable). With a time, rows come oldest first as a series: every bucket of the window, for each value of one other key, zeros included.",
+            valueName: "key"))
     var groupBy: [String] = []
 
     @Option(help: "Output format: table, json or csv.")
@@ -47,8 +51,6 @@ struct UsageCommand: AsyncParsableCommand {
         try await runCLI { try await usage() }
     }
 
-    static let metricColumns = ["requests", "tokens_in", "tokens_out", "cost", "cache_hit_rate", "blocked", "redacted", "escalated", "avg_latency_ms", "p95_latency_ms"]
-
     private func usage() async throws {
         OutputStream.ignoreSIGPIPE()
         let auditLog = try await log.openReadOnly()
@@ -60,36 +62,16 @@ struct UsageCommand: AsyncParsableCommand {
         case .json:
             out.write(report.json(rows: rows).jsonText + "\n")
         case .csv:
-            var bytes = Array(((keys.map(\.rawValue) + Self.metricColumns).joined(separator: ",") + "\r\n").utf8)
-            for row in rows {
-                let cells = row.group.map { $0 ?? "" } + Self.cells(row)
-                for (i, cell) in cells.enumerated() {
-                    if i > 0 { bytes.append(UInt8(ascii: ",")) }
-                    CSVExport.appendField(cell, to: &bytes)
-                }
-                bytes += [0x0D, 0x0A]
-            }
-            out.write(bytes)
+            out.write(report.csv(rows: rows))
         case .table:
-            var table = [keys.map { $0.rawValue.uppercased() } + Self.metricColumns.map { $0.uppercased() }]
-            for row in rows { table.append(row.group.map { $0 ?? "-" } + Self.cells(row)) }
-            table.append((keys.isEmpty ? [] : ["TOTAL"] + Array(repeating: "", count: keys.count - 1)) + Self.cells(report.totals))
+            var table = [keys.map { $0.rawValue.uppercased() } + UsageReport.metricColumns.map { $0.uppercased() }]
+            for row in rows { table.append(row.group.map { $0 ?? "-" } + row.metricCells) }
+            if !keys.isEmpty { table.append(["TOTAL"] + Array(repeating: "", count: keys.count - 1) + report.totals.metricCells) }
             out.write(Table.render(table))
         }
         out.flush()
     }
 
-    static func milliseconds(_ micros: Int64?) -> String {
-        guard let micros else { return "" }
-        return String(format: "%.3f", Double(micros) / 1000)
-    }
-
-    static func cells(_ r: UsageRow) -> [String] {
-        [
-            String(r.requests), String(r.tokensIn), String(r.tokensOut), r.cost.description, String(format: "%.4f", r.cacheHitRate),
-            String(r.blocked), String(r.redacted), String(r.escalated), milliseconds(r.averageLatencyMicros), milliseconds(r.p95LatencyMicros),
-        ]
-    }
 }
 
 extension UsageOrder: ExpressibleByArgument {}

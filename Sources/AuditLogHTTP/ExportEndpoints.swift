@@ -37,9 +37,12 @@ extension AuditLogAPI {
         return Response(status: .ok, headers: headers, body: body)
     }
 
-    /// The library's usage report as JSON: `{"group_by":[…],"rows":[…],"totals":{…}}`.
+    /// The library's usage report as JSON (`{"group_by":[…],"rows":[…],"totals":{…}}`) or, with
+    /// `format=csv`, as the CSV `auditlog usage --format csv` prints.
     func usage(_ request: Request) async throws -> Response {
-        let q = try QueryParameters(request, allowed: QueryParameters.filterNames.union(["group_by", "sort", "limit"]))
+        let q = try QueryParameters(request, allowed: QueryParameters.filterNames.union(["group_by", "sort", "limit", "format"]))
+        let format = try q.one("format") ?? "json"
+        guard format == "json" || format == "csv" else { throw APIError.invalidParameter("format", "'format=\(format)' is not json or csv") }
         var keys: [UsageGroup] = []
         for text in q.all("group_by").flatMap({ $0.split(separator: ",") }) {
             guard let key = UsageGroup(rawValue: text.trimmingCharacters(in: .whitespaces)) else {
@@ -55,7 +58,12 @@ extension AuditLogAPI {
         var limit: Int?
         if try q.one("limit") != nil { limit = try q.limit(default: 0, maximum: Int.max) }
         let report = try await log.usage(window: try q.window(), groupBy: keys, filter: try q.filter())
-        return Self.json(report.json(rows: report.rows(orderedBy: order, limit: limit)))
+        let rows = report.rows(orderedBy: order, limit: limit)
+        guard format == "csv" else { return Self.json(report.json(rows: rows)) }
+        var headers = HTTPFields()
+        headers[.contentType] = ExportFormat.csv.mediaType
+        headers[.contentDisposition] = "attachment; filename=\"auditlog-usage.csv\""
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: report.csv(rows: rows))))
     }
 }
 

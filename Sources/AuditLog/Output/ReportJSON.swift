@@ -11,16 +11,45 @@ package enum UsageOrder: String, CaseIterable, Hashable, Sendable {
 }
 
 extension UsageReport {
-    /// The rows in `order`, at most `limit` of them.
+    /// The rows in `order`, at most `limit` of them; a time series stays oldest bucket first,
+    /// ordered within each bucket.
     package func rows(orderedBy order: UsageOrder, limit: Int? = nil) -> [UsageRow] {
         var rows = self.rows
+        let t = groupBy.firstIndex(where: \.isTime)
+        func bucketFirst(_ a: UsageRow, _ b: UsageRow, _ metric: (UsageRow) -> (Int64, Cost)) -> Bool {
+            if let t, a.group[t] != b.group[t] { return (a.group[t] ?? "") < (b.group[t] ?? "") }
+            return metric(a) > metric(b)
+        }
         switch order {
         case .cost: break
-        case .requests: rows.sort { ($0.requests, $0.cost) > ($1.requests, $1.cost) }
-        case .tokens: rows.sort { ($0.tokens, $0.cost) > ($1.tokens, $1.cost) }
+        case .requests: rows.sort { bucketFirst($0, $1) { ($0.requests, $0.cost) } }
+        case .tokens: rows.sort { bucketFirst($0, $1) { ($0.tokens, $0.cost) } }
         }
         if let limit { rows = Array(rows.prefix(limit)) }
         return rows
+    }
+
+    /// The metric columns of the CSV and the table, after the group keys.
+    /// (The first wave's columns keep their places; the per-request ones come after them.)
+    package static let metricColumns = [
+        "requests", "tokens_in", "tokens_out", "cost", "cache_hit_rate", "blocked", "redacted", "escalated", "avg_latency_ms",
+        "p95_latency_ms", "tokens", "avg_cost", "avg_tokens",
+    ]
+
+    /// The report as RFC 4180 CSV: a header (the group keys, then ``metricColumns``), one line a
+    /// row, CRLF line ends. What `auditlog usage --format csv` prints and `/v1/usage?format=csv`
+    /// returns.
+    package func csv(rows: [UsageRow]? = nil) -> [UInt8] {
+        var bytes = Array(((groupBy.map(\.rawValue) + Self.metricColumns).joined(separator: ",") + "\r\n").utf8)
+        for row in rows ?? self.rows {
+            let cells = row.group.map { $0 ?? "" } + row.metricCells
+            for (i, cell) in cells.enumerated() {
+                if i > 0 { bytes.append(UInt8(ascii: ",")) }
+                CSVExport.appendField(cell, to: &bytes)
+            }
+            bytes += [0x0D, 0x0A]
+        }
+        return bytes
     }
 
     /// The report as JSON: `{"group_by":[…],"rows":[…],"totals":{…}}`, each row with its group
@@ -51,10 +80,23 @@ extension UsageRow {
             JSONMember("avg_latency_ms", Self.milliseconds(averageLatencyMicros)),
             JSONMember("p50_latency_ms", Self.milliseconds(p50LatencyMicros)),
             JSONMember("p95_latency_ms", Self.milliseconds(p95LatencyMicros)),
+            JSONMember("tokens", .integer(tokens)),
+            JSONMember("avg_cost", averageCost.map { .number($0.description) } ?? .null),
+            JSONMember("avg_tokens", averageTokens.map { .number(String(format: "%.1f", $0)) } ?? .null),
         ]
         // Only a log holding events from before the per-event limits can saturate a sum.
         if isSaturated { members.append(JSONMember("saturated", .bool(true))) }
         return .object(members)
+    }
+
+    /// The metric cells of the CSV and the table, in ``UsageReport/metricColumns`` order.
+    package var metricCells: [String] {
+        func ms(_ micros: Int64?) -> String { micros.map { String(format: "%.3f", Double($0) / 1000) } ?? "" }
+        return [
+            String(requests), String(tokensIn), String(tokensOut), cost.description, String(format: "%.4f", cacheHitRate), String(blocked),
+            String(redacted), String(escalated), ms(averageLatencyMicros), ms(p95LatencyMicros), String(tokens), averageCost?.description ?? "",
+            averageTokens.map { String(format: "%.1f", $0) } ?? "",
+        ]
     }
 
     private static func milliseconds(_ micros: Int64?) -> JSONValue {

@@ -5,14 +5,24 @@ public enum UsageGroup: String, CaseIterable, Hashable, Sendable {
     case user, team, model, provider
     case apiKey = "api_key"
     case verdict
+    case reasonCode = "reason_code"
+    case source
+    case eventType = "event_type"
+    /// The gateway node (not an index column: the events are read).
+    case gateway
     /// The UTC hour of the event time.
     case hour
     /// The UTC day of the event time.
     case day
+    /// The ISO week (from Monday 00:00 UTC) of the event time.
+    case week
+    /// The UTC calendar month of the event time.
+    case month
 
-    var isTime: Bool { self == .hour || self == .day }
+    /// Whether the group is a time bucket (rows then come oldest first, as a time series).
+    public var isTime: Bool { self == .hour || self == .day || self == .week || self == .month }
 
-    /// The dimension grouped by, nil for time groups.
+    /// The dimension grouped by, nil for time groups and the gateway.
     var dimension: Dimension? {
         switch self {
         case .user: .user
@@ -21,15 +31,45 @@ public enum UsageGroup: String, CaseIterable, Hashable, Sendable {
         case .provider: .provider
         case .apiKey: .apiKey
         case .verdict: .verdict
-        case .hour, .day: nil
+        case .reasonCode: .reasonCode
+        case .source: .source
+        case .eventType: .eventType
+        case .gateway, .hour, .day, .week, .month: nil
         }
     }
 
+    private static let hourNanos: Int64 = 3_600_000_000_000
+    private static let dayNanos: Int64 = 86_400_000_000_000
+
     /// The bucket start of `nanos` for a time group.
     func bucket(_ nanos: Int64) -> Int64 {
-        let size: Int64 = self == .day ? 86_400_000_000_000 : 3_600_000_000_000
-        return nanos - nanos % size
+        switch self {
+        case .hour: return nanos - nanos % Self.hourNanos
+        case .week:
+            // 1970-01-01 was a Thursday: Monday is 3 days before.
+            let days = nanos / Self.dayNanos
+            return (days - (days + 3) % 7) * Self.dayNanos
+        case .month:
+            let (y, m, _) = Timestamp.civilFromDays(Int(nanos / Self.dayNanos))
+            return Int64(Timestamp.daysFromCivil(year: y, month: m, day: 1)) * Self.dayNanos
+        default: return nanos - nanos % Self.dayNanos
+        }
     }
+
+    /// The start of the bucket after the one starting at `start`.
+    func nextBucket(_ start: Int64) -> Int64 {
+        switch self {
+        case .hour: return start + Self.hourNanos
+        case .week: return start + 7 * Self.dayNanos
+        case .month:
+            let (y, m, _) = Timestamp.civilFromDays(Int(start / Self.dayNanos))
+            return Int64(Timestamp.daysFromCivil(year: m == 12 ? y + 1 : y, month: m == 12 ? 1 : m + 1, day: 1)) * Self.dayNanos
+        default: return start + Self.dayNanos
+        }
+    }
+
+    /// The unit a packed scan key counts a time bucket in.
+    var packingUnit: Int64 { self == .hour ? Self.hourNanos : Self.dayNanos }
 }
 
 /// Usage of one group: counts, tokens, exact cost, cache hits and latency.
@@ -66,10 +106,16 @@ public struct UsageRow: Hashable, Sendable {
     public var isSaturated: Bool
 
     /// Input plus output tokens (saturating, like the sums).
-    package var tokens: Int64 {
+    public var tokens: Int64 {
         let (sum, overflow) = tokensIn.addingReportingOverflow(tokensOut)
         return overflow ? .max : sum
     }
+
+    /// Cost ÷ requests, rounded down to a nano-dollar; nil without requests.
+    public var averageCost: Cost? { requests > 0 ? Cost(nanodollars: cost.nanodollars / requests) : nil }
+
+    /// Tokens (in + out) ÷ requests; nil without requests.
+    public var averageTokens: Double? { requests > 0 ? Double(tokens) / Double(requests) : nil }
 
     /// Cache hits ÷ requests (0 when there are no requests).
     package var cacheHitRate: Double { requests > 0 ? Double(cacheHits) / Double(requests) : 0 }
@@ -133,7 +179,9 @@ enum UsageEngine {
         var scanned = 0
         let keys = groupBy.filter { !$0.isTime }
         let times = groupBy.filter(\.isTime)
-        let rollupEligible = filter.isEmpty && keys.count <= 1 && times.count <= 1
+        // Rollups exist for user, team, model, provider, api_key and verdict, whole segments and
+        // hours (which make up days, weeks and months).
+        let rollupEligible = filter.isEmpty && keys.count <= 1 && keys.allSatisfy { $0.dimension?.rollupCode != nil } && times.count <= 1
         var toScan: [SegmentInfo] = []
         var fromRollup: [SegmentInfo] = []
         for segment in segments where segment.recordCount > 0 {
@@ -188,7 +236,11 @@ enum UsageEngine {
         scanned = toScan.count
         var total = UsageAggregate()
         for a in groups.values { total.merge(a) }
+        if let time = times.first, keys.count <= 1 { fillSeries(&groups, time: time, groupBy: groupBy, window: window) }
+        let timeIndex = groupBy.firstIndex(where: \.isTime)
         let rows = groups.map { UsageRow(group: $0.key, $0.value) }.sorted { a, b in
+            // A time series: oldest bucket first (the texts are fixed-width RFC 3339).
+            if let t = timeIndex, a.group[t] != b.group[t] { return (a.group[t] ?? "") < (b.group[t] ?? "") }
             if a.cost != b.cost { return a.cost > b.cost }
             if a.requests != b.requests { return a.requests > b.requests }
             return a.group.map { $0 ?? "" }.lexicographicallyPrecedes(b.group.map { $0 ?? "" })
@@ -197,6 +249,41 @@ enum UsageEngine {
     }
 
     private static func bucketText(_ nanos: Int64) -> String { Timestamp(nanosSinceEpoch: nanos).rfc3339 }
+
+    /// The most rows a series is filled to; past it, only buckets with events are listed.
+    static let maxSeriesRows = 100_000
+
+    /// Makes a time series of the groups: every bucket from the window's start (or the first
+    /// event's) to its end (or the last event's), for every value of the other key seen, with
+    /// zeros where there were no events.
+    private static func fillSeries(_ groups: inout [[String?]: UsageAggregate], time: UsageGroup, groupBy: [UsageGroup], window: TimeWindow) {
+        guard let t = groupBy.firstIndex(of: time), !groups.isEmpty else { return }
+        let starts = groups.keys.compactMap { $0[t].flatMap(Timestamp.init(rfc3339:))?.nanosSinceEpoch }
+        guard let firstSeen = starts.min(), let lastSeen = starts.max() else { return }
+        let first = window.since.map { time.bucket($0.nanosSinceEpoch) } ?? firstSeen
+        let last = window.until.map { time.bucket($0.nanosSinceEpoch - 1) } ?? lastSeen
+        var others = Set<[String?]>()
+        for key in groups.keys {
+            var other = key
+            other.remove(at: t)
+            others.insert(other)
+        }
+        var buckets: [Int64] = []
+        var b = first
+        while b <= last {
+            buckets.append(b)
+            guard buckets.count * others.count <= maxSeriesRows else { return }
+            b = time.nextBucket(b)
+        }
+        for bucket in buckets {
+            let text = bucketText(bucket)
+            for other in others {
+                var key = other
+                key.insert(text, at: t)
+                if groups[key] == nil { groups[key] = UsageAggregate() }
+            }
+        }
+    }
 
     private static func addRollups(
         _ rollups: [RollupKey: UsageAggregate], view: IndexView, keys: [UsageGroup], time: UsageGroup?, groupBy: [UsageGroup], into groups: inout [[String?]: UsageAggregate]
@@ -221,7 +308,12 @@ enum UsageEngine {
         let view = try context.indexes.view(segment, parts: parts)
         let predicate = SegmentPredicate(filter, view: view)
         guard !predicate.isImpossible, let c = view.columns else { return }
-        let fetcher = predicate.needsEvent ? RecordFetcher(context, view: view, budget: nil) : nil
+        // The gateway has no column: grouping by it reads the records, as a filter on a field
+        // without a column does.
+        let byGateway = groupBy.contains(.gateway)
+        let fetcher = predicate.needsEvent || byGateway ? RecordFetcher(context, view: view, budget: nil) : nil
+        var gatewayCodes: [String: Int64] = [:]
+        var gatewayNames: [String] = []
         // Group by column codes first (cheap), then turn codes into strings once per group.
         // Codes are packed into one UInt64 (21 bits a key) when they fit; time keys as bucket
         // numbers since the epoch.
@@ -231,10 +323,7 @@ enum UsageEngine {
                 g.dimension?.column.map { view.dictionaries[$0].count < (1 << 21) - 1 } ?? true
             }
         func code(_ group: UsageGroup, _ i: Int) -> Int64 {
-            switch group {
-            case .hour, .day: group.bucket(c.timestamps[i])
-            default: Int64(group.dimension.map { c.code($0, i) } ?? 0)
-            }
+            group.isTime ? group.bucket(c.timestamps[i]) : Int64(group.dimension.map { c.code($0, i) } ?? 0)
         }
         var slots: [UInt64: Int] = [:]
         var slotKeys: [[Int64]] = []
@@ -251,8 +340,21 @@ enum UsageEngine {
         ordinals.reserveCapacity(c.count)
         predicate.collect(c, 0..<c.count, window: window, into: &ordinals)
         for i in ordinals {
-            if let fetcher, !predicate.residual.matches(try fetcher.event(at: i)) { continue }
-            for (k, group) in groupBy.enumerated() { key[k] = code(group, i) }
+            var gateway: Int64 = 0
+            if let fetcher {
+                let event = try fetcher.event(at: i)
+                if !predicate.residual.matches(event) { continue }
+                if byGateway, let name = event.gateway {
+                    if let known = gatewayCodes[name] {
+                        gateway = known
+                    } else {
+                        gatewayNames.append(name)
+                        gateway = Int64(gatewayNames.count)
+                        gatewayCodes[name] = gateway
+                    }
+                }
+            }
+            for (k, group) in groupBy.enumerated() { key[k] = group == .gateway ? gateway : code(group, i) }
             var index = dense ? 0 : -1
             if dense {
                 for (k, width) in widths.enumerated() {
@@ -276,7 +378,7 @@ enum UsageEngine {
             } else if packable {
                 var packed: UInt64 = 0
                 for (k, group) in groupBy.enumerated() {
-                    let v = group.isTime ? UInt64(key[k] / (group == .day ? 86_400_000_000_000 : 3_600_000_000_000)) : UInt64(key[k])
+                    let v = group.isTime ? UInt64(key[k] / group.packingUnit) : UInt64(key[k])
                     packed = packed << 21 | (v & 0x1F_FFFF)
                 }
                 let slot: Int
@@ -296,10 +398,9 @@ enum UsageEngine {
         for (slot, k) in slotKeys.enumerated() { local[k, default: UsageAggregate()].merge(aggregates[slot]) }
         for (codes, aggregate) in local {
             let values: [String?] = groupBy.enumerated().map { k, group in
-                switch group {
-                case .hour, .day: bucketText(codes[k])
-                default: group.dimension.flatMap { view.string($0, code: UInt32(codes[k])) }
-                }
+                if group.isTime { return bucketText(codes[k]) }
+                if group == .gateway { return codes[k] > 0 && Int(codes[k]) <= gatewayNames.count ? gatewayNames[Int(codes[k]) - 1] : nil }
+                return group.dimension.flatMap { view.string($0, code: UInt32(codes[k])) }
             }
             groups[values, default: UsageAggregate()].merge(aggregate)
         }
