@@ -39,12 +39,19 @@ struct UsageCommand: AsyncParsableCommand {
     @Option(help: "At most this many rows (the totals still cover all).")
     var limit: Int?
 
+    @Flag(help: "Draw the time series as a bar chart of the --sort metric, one bar a bucket (by day unless --group-by names a time). Unicode blocks; # when the locale is not UTF-8 or TERM is dumb.")
+    var chart = false
+
     func validate() throws {
         for key in groupBy where UsageGroup(rawValue: key) == nil {
             throw ValidationError("--group-by '\(key)' is not one of \(UsageGroup.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         guard Set(groupBy).count == groupBy.count else { throw ValidationError("--group-by names a key twice") }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit)") }
+        if chart, format != .table { throw ValidationError("--chart draws in the terminal; it does not go with --format \(format.rawValue)") }
+        if chart, groupBy.filter({ UsageGroup(rawValue: $0)?.isTime == false }).count > 1 {
+            throw ValidationError("--chart draws a time series: at most one key besides the time")
+        }
     }
 
     func run() async throws {
@@ -54,10 +61,16 @@ struct UsageCommand: AsyncParsableCommand {
     private func usage() async throws {
         OutputStream.ignoreSIGPIPE()
         let auditLog = try await log.openReadOnly()
-        let keys = groupBy.compactMap(UsageGroup.init(rawValue:))
+        var keys = groupBy.compactMap(UsageGroup.init(rawValue:))
+        if chart, !keys.contains(where: \.isTime) { keys.insert(.day, at: 0) }
         let report = try await auditLog.usage(window: filter.window(), groupBy: keys, filter: filter.eventFilter)
         let rows = report.rows(orderedBy: sort, limit: limit)
         let out = OutputStream(fd: 1)
+        if chart {
+            out.write(BarChart.render(rows, groupBy: keys, metric: sort, unicode: BarChart.unicode(), width: BarChart.width()))
+            out.flush()
+            return
+        }
         switch format {
         case .json:
             out.write(report.json(rows: rows).jsonText + "\n")

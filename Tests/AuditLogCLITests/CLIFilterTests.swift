@@ -128,6 +128,36 @@ import Testing
         #expect(show.stdout.contains("details       enabled: false → true"), "\(show.stdout)")
     }
 
+    @Test func usageDrawsTheSeriesAsBarsAndBreaksDownByTheNewKeys() throws {
+        let all = try Self.all()
+        let days = Set(all.compactMap { ($0["timestamp"] as? String)?.prefix(10) })
+        let unicode = try CLIRunner.run(["usage", "--dir", Self.log, "--chart", "--sort", "requests"], environment: ["LANG": "C.UTF-8", "COLUMNS": "100"])
+        #expect(unicode.status == 0, "\(unicode.stderr)")
+        let lines = unicode.stdout.split(separator: "\n")
+        #expect(lines.first == "requests by day")
+        #expect(lines.count == days.count + 1, "\(unicode.stdout)")
+        #expect(lines.dropFirst().map { String($0.prefix(10)) } == days.sorted().map(String.init))
+        #expect(unicode.stdout.contains("█") && lines.allSatisfy { $0.count <= 100 })
+        let ascii = try CLIRunner.run(["usage", "--dir", Self.log, "--chart", "--group-by", "week"], environment: ["LANG": "C", "LC_ALL": "", "LC_CTYPE": ""])
+        #expect(ascii.status == 0, "\(ascii.stderr)")
+        #expect(ascii.stdout.contains("#") && ascii.stdout.unicodeScalars.allSatisfy(\.isASCII), "\(ascii.stdout)")
+        #expect(ascii.stdout.contains("-W"))
+        let refused = try CLIRunner.run(["usage", "--dir", Self.log, "--chart", "--format", "csv"])
+        #expect(refused.status == 64)
+
+        // By reason code and by gateway, against the events.
+        for key in ["reason_code", "gateway", "event_type", "source"] {
+            let r = try CLIRunner.run(["usage", "--dir", Self.log, "--group-by", key, "--format", "json"])
+            #expect(r.status == 0, "\(key): \(r.stderr)")
+            let report = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any] ?? [:]
+            var got: [String: Int] = [:]
+            for row in report["rows"] as? [[String: Any]] ?? [] { got[row[key] as? String ?? "-"] = row["requests"] as? Int }
+            var expected: [String: Int] = [:]
+            for e in all { expected[e[key] as? String ?? "-", default: 0] += 1 }
+            #expect(got == expected, "\(key)")
+        }
+    }
+
     @Test func timesTakeADateAndRFC3339WithoutAnOffset() throws {
         let all = try Self.all()
         let times = all.compactMap { ($0["timestamp"] as? String).flatMap(Timestamp.init(rfc3339:)) }

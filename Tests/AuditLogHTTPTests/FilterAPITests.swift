@@ -59,6 +59,16 @@ struct FilterAPITests {
             #expect(usage.status == .ok)
             let requests = try usage.json()["totals"]?["requests"]?.intValue
             #expect(requests == events.filter { ($0.user ?? "").hasPrefix("alice") }.count)
+            // The usage CSV is the CLI's: a header, then one line a bucket, oldest first.
+            let csv = try await client.execute(uri: "/v1/usage?format=csv&group_by=hour&filter=event_type%3Ddecision", method: .get, headers: TestTokens.reader)
+            #expect(csv.status == .ok)
+            #expect(csv.headers[.contentType] == "text/csv; charset=utf-8")
+            let lines = String(buffer: csv.body).components(separatedBy: "\r\n").filter { !$0.isEmpty }
+            #expect(lines.first?.hasPrefix("hour,requests,tokens_in,tokens_out,cost,") == true)
+            #expect(lines.count == 1 + 5, "\(lines)")  // 07:00 to 11:59
+            #expect(Array(lines.dropFirst()) == lines.dropFirst().sorted())
+            let bad = try await client.execute(uri: "/v1/usage?format=xml", method: .get, headers: TestTokens.reader)
+            #expect(bad.status == .badRequest)
         }
     }
 
