@@ -93,11 +93,13 @@ extension AuditLog {
     /// Usage per group over `window`: requests, tokens, exact cost, cache hits, blocked,
     /// redacted and escalated counts, average and p95 latency. Group by up to any keys of
     /// ``UsageGroup`` (e.g. `[.team, .model]` or `[.day, .user]`).
-    public func usage(window: TimeWindow = .all, groupBy: [UsageGroup] = [], filter: EventFilter = EventFilter()) async throws(AuditLogError) -> UsageReport {
+    public func usage(
+        window: TimeWindow = .all, groupBy: [UsageGroup] = [], filter: EventFilter = EventFilter(), columns: UsageColumns = []
+    ) async throws(AuditLogError) -> UsageReport {
         let segments = snapshot.segments
         let context = self.context
         return try await BlockingIO.run { () throws(AuditLogError) in
-            try UsageEngine.run(context, segments: segments, window: window, groupBy: groupBy, filter: filter)
+            try UsageEngine.run(context, segments: segments, window: window, groupBy: groupBy, filter: filter, columns: columns)
         }
     }
 

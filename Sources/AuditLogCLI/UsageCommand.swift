@@ -39,6 +39,12 @@ struct UsageCommand: AsyncParsableCommand {
     @Option(help: "At most this many rows (the totals still cover all).")
     var limit: Int?
 
+    @Flag(name: .customLong("unique-users"), help: "Add a column of distinct users per group (scans the user column of every segment in the window).")
+    var uniqueUsers = false
+
+    @Flag(help: "Add the number of events per reason code per group (how often each policy reason fired).")
+    var reasons = false
+
     @Flag(help: "Draw the time series as a bar chart of the --sort metric, one bar a bucket (by day unless --group-by names a time). Unicode blocks; # when the locale is not UTF-8 or TERM is dumb.")
     var chart = false
 
@@ -63,7 +69,10 @@ struct UsageCommand: AsyncParsableCommand {
         let auditLog = try await log.openReadOnly()
         var keys = groupBy.compactMap(UsageGroup.init(rawValue:))
         if chart, !keys.contains(where: \.isTime) { keys.insert(.day, at: 0) }
-        let report = try await auditLog.usage(window: filter.window(), groupBy: keys, filter: filter.eventFilter)
+        var columns: UsageColumns = []
+        if uniqueUsers { columns.insert(.uniqueUsers) }
+        if reasons { columns.insert(.reasons) }
+        let report = try await auditLog.usage(window: filter.window(), groupBy: keys, filter: filter.eventFilter, columns: columns)
         let rows = report.rows(orderedBy: sort, limit: limit)
         let out = OutputStream(fd: 1)
         if chart {
@@ -77,9 +86,9 @@ struct UsageCommand: AsyncParsableCommand {
         case .csv:
             out.write(report.csv(rows: rows))
         case .table:
-            var table = [keys.map { $0.rawValue.uppercased() } + UsageReport.metricColumns.map { $0.uppercased() }]
-            for row in rows { table.append(row.group.map { $0 ?? "-" } + row.metricCells) }
-            if !keys.isEmpty { table.append(["TOTAL"] + Array(repeating: "", count: keys.count - 1) + report.totals.metricCells) }
+            var table = [keys.map { $0.rawValue.uppercased() } + report.metricColumns.map { $0.uppercased() }]
+            for row in rows { table.append(row.group.map { $0 ?? "-" } + row.metricCells + row.detailCells) }
+            if !keys.isEmpty { table.append(["TOTAL"] + Array(repeating: "", count: keys.count - 1) + report.totals.metricCells + report.totals.detailCells) }
             out.write(Table.render(table))
         }
         out.flush()

@@ -40,7 +40,7 @@ extension AuditLogAPI {
     /// The library's usage report as JSON (`{"group_by":[…],"rows":[…],"totals":{…}}`) or, with
     /// `format=csv`, as the CSV `auditlog usage --format csv` prints.
     func usage(_ request: Request) async throws -> Response {
-        let q = try QueryParameters(request, allowed: QueryParameters.filterNames.union(["group_by", "sort", "limit", "format"]))
+        let q = try QueryParameters(request, allowed: QueryParameters.filterNames.union(["group_by", "sort", "limit", "format", "columns"]))
         let format = try q.one("format") ?? "json"
         guard format == "json" || format == "csv" else { throw APIError.invalidParameter("format", "'format=\(format)' is not json or csv") }
         var keys: [UsageGroup] = []
@@ -57,7 +57,15 @@ extension AuditLogAPI {
         }
         var limit: Int?
         if try q.one("limit") != nil { limit = try q.limit(default: 0, maximum: Int.max) }
-        let report = try await log.usage(window: try q.window(), groupBy: keys, filter: try q.filter())
+        var columns: UsageColumns = []
+        for text in q.all("columns").flatMap({ $0.split(separator: ",") }) {
+            switch text.trimmingCharacters(in: .whitespaces) {
+            case "unique_users": columns.insert(.uniqueUsers)
+            case "reasons": columns.insert(.reasons)
+            default: throw APIError.invalidParameter("columns", "'columns=\(text)' is not unique_users or reasons")
+            }
+        }
+        let report = try await log.usage(window: try q.window(), groupBy: keys, filter: try q.filter(), columns: columns)
         let rows = report.rows(orderedBy: order, limit: limit)
         guard format == "csv" else { return Self.json(report.json(rows: rows)) }
         var headers = HTTPFields()

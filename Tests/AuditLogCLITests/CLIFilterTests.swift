@@ -156,6 +156,19 @@ import Testing
             for e in all { expected[e[key] as? String ?? "-", default: 0] += 1 }
             #expect(got == expected, "\(key)")
         }
+        // Distinct users and reasons per team.
+        let r = try CLIRunner.run(["usage", "--dir", Self.log, "--group-by", "team", "--unique-users", "--reasons", "--format", "json"])
+        let report = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any] ?? [:]
+        for row in report["rows"] as? [[String: Any]] ?? [] {
+            let team = row["team"] as? String
+            let events = all.filter { $0["team"] as? String == team }
+            #expect(row["unique_users"] as? Int == Set(events.compactMap { $0["user"] as? String }).count, "\(team ?? "-")")
+            var reasons: [String: Int] = [:]
+            for e in events { if let reason = e["reason_code"] as? String { reasons[reason, default: 0] += 1 } }
+            #expect(row["reasons"] as? [String: Int] == reasons, "\(team ?? "-")")
+        }
+        let csv = try CLIRunner.run(["usage", "--dir", Self.log, "--unique-users", "--format", "csv"])
+        #expect(csv.stdout.hasPrefix("requests,") && csv.stdout.components(separatedBy: "\r\n")[0].hasSuffix(",avg_tokens,unique_users"))
     }
 
     @Test func timesTakeADateAndRFC3339WithoutAnOffset() throws {

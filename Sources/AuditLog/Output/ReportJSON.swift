@@ -36,13 +36,18 @@ extension UsageReport {
         "p95_latency_ms", "tokens", "avg_cost", "avg_tokens",
     ]
 
+    /// ``metricColumns``, then `unique_users` and `reasons` when the report has them.
+    package var metricColumns: [String] {
+        Self.metricColumns + (totals.uniqueUsers != nil ? ["unique_users"] : []) + (totals.reasons != nil ? ["reasons"] : [])
+    }
+
     /// The report as RFC 4180 CSV: a header (the group keys, then ``metricColumns``), one line a
     /// row, CRLF line ends. What `auditlog usage --format csv` prints and `/v1/usage?format=csv`
     /// returns.
     package func csv(rows: [UsageRow]? = nil) -> [UInt8] {
-        var bytes = Array(((groupBy.map(\.rawValue) + Self.metricColumns).joined(separator: ",") + "\r\n").utf8)
+        var bytes = Array(((groupBy.map(\.rawValue) + metricColumns).joined(separator: ",") + "\r\n").utf8)
         for row in rows ?? self.rows {
-            let cells = row.group.map { $0 ?? "" } + row.metricCells
+            let cells = row.group.map { $0 ?? "" } + row.metricCells + row.detailCells
             for (i, cell) in cells.enumerated() {
                 if i > 0 { bytes.append(UInt8(ascii: ",")) }
                 CSVExport.appendField(cell, to: &bytes)
@@ -84,6 +89,10 @@ extension UsageRow {
             JSONMember("avg_cost", averageCost.map { .number($0.description) } ?? .null),
             JSONMember("avg_tokens", averageTokens.map { .number(String(format: "%.1f", $0)) } ?? .null),
         ]
+        if let uniqueUsers { members.append(JSONMember("unique_users", .integer(uniqueUsers))) }
+        if let reasons {
+            members.append(JSONMember("reasons", .object(reasons.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { JSONMember($0.key, .integer($0.value)) })))
+        }
         // Only a log holding events from before the per-event limits can saturate a sum.
         if isSaturated { members.append(JSONMember("saturated", .bool(true))) }
         return .object(members)
@@ -97,6 +106,15 @@ extension UsageRow {
             String(redacted), String(escalated), ms(averageLatencyMicros), ms(p95LatencyMicros), String(tokens), averageCost?.description ?? "",
             averageTokens.map { String(format: "%.1f", $0) } ?? "",
         ]
+    }
+
+    /// `unique_users` and `reasons` cells when asked for: reasons as `reason=count` pairs,
+    /// most frequent first, separated by `;`.
+    package var detailCells: [String] {
+        var out: [String] = []
+        if let uniqueUsers { out.append(String(uniqueUsers)) }
+        if let reasons { out.append(reasons.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\($0.key)=\($0.value)" }.joined(separator: ";")) }
+        return out
     }
 
     private static func milliseconds(_ micros: Int64?) -> JSONValue {

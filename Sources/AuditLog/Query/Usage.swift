@@ -1,166 +1,15 @@
 import Dispatch
 
-/// What usage can be grouped by.
-public enum UsageGroup: String, CaseIterable, Hashable, Sendable {
-    case user, team, model, provider
-    case apiKey = "api_key"
-    case verdict
-    case reasonCode = "reason_code"
-    case source
-    case eventType = "event_type"
-    /// The gateway node (not an index column: the events are read).
-    case gateway
-    /// The UTC hour of the event time.
-    case hour
-    /// The UTC day of the event time.
-    case day
-    /// The ISO week (from Monday 00:00 UTC) of the event time.
-    case week
-    /// The UTC calendar month of the event time.
-    case month
-
-    /// Whether the group is a time bucket (rows then come oldest first, as a time series).
-    public var isTime: Bool { self == .hour || self == .day || self == .week || self == .month }
-
-    /// The dimension grouped by, nil for time groups and the gateway.
-    var dimension: Dimension? {
-        switch self {
-        case .user: .user
-        case .team: .team
-        case .model: .model
-        case .provider: .provider
-        case .apiKey: .apiKey
-        case .verdict: .verdict
-        case .reasonCode: .reasonCode
-        case .source: .source
-        case .eventType: .eventType
-        case .gateway, .hour, .day, .week, .month: nil
-        }
-    }
-
-    private static let hourNanos: Int64 = 3_600_000_000_000
-    private static let dayNanos: Int64 = 86_400_000_000_000
-
-    /// The bucket start of `nanos` for a time group.
-    func bucket(_ nanos: Int64) -> Int64 {
-        switch self {
-        case .hour: return nanos - nanos % Self.hourNanos
-        case .week:
-            // 1970-01-01 was a Thursday: Monday is 3 days before.
-            let days = nanos / Self.dayNanos
-            return (days - (days + 3) % 7) * Self.dayNanos
-        case .month:
-            let (y, m, _) = Timestamp.civilFromDays(Int(nanos / Self.dayNanos))
-            return Int64(Timestamp.daysFromCivil(year: y, month: m, day: 1)) * Self.dayNanos
-        default: return nanos - nanos % Self.dayNanos
-        }
-    }
-
-    /// The start of the bucket after the one starting at `start`.
-    func nextBucket(_ start: Int64) -> Int64 {
-        switch self {
-        case .hour: return start + Self.hourNanos
-        case .week: return start + 7 * Self.dayNanos
-        case .month:
-            let (y, m, _) = Timestamp.civilFromDays(Int(start / Self.dayNanos))
-            return Int64(Timestamp.daysFromCivil(year: m == 12 ? y + 1 : y, month: m == 12 ? 1 : m + 1, day: 1)) * Self.dayNanos
-        default: return start + Self.dayNanos
-        }
-    }
-
-    /// The unit a packed scan key counts a time bucket in.
-    var packingUnit: Int64 { self == .hour ? Self.hourNanos : Self.dayNanos }
-}
-
-/// Usage of one group: counts, tokens, exact cost, cache hits and latency.
-public struct UsageRow: Hashable, Sendable {
-    /// One value per ``UsageReport/groupBy`` key (hour and day as RFC 3339 bucket starts);
-    /// nil when the events have no such field.
-    public var group: [String?]
-    /// Events.
-    public var requests: Int64
-    /// Input tokens.
-    public var tokensIn: Int64
-    /// Output tokens.
-    public var tokensOut: Int64
-    /// Exact total cost.
-    public var cost: Cost
-    /// Events answered from the gateway cache.
-    public var cacheHits: Int64
-    /// Events with verdict block.
-    public var blocked: Int64
-    /// Events with verdict redact.
-    public var redacted: Int64
-    /// Events with verdict escalate.
-    public var escalated: Int64
-    /// Mean latency in microseconds over events with a latency (nil when none has one).
-    public var averageLatencyMicros: Int64?
-    /// Median latency in microseconds (from a log-linear sketch, ≤ 6.25% relative error), nil
-    /// when no event has a latency.
-    public var p50LatencyMicros: Int64?
-    /// 95th percentile latency in microseconds (same sketch), nil when no event has one.
-    public var p95LatencyMicros: Int64?
-    /// True when a sum (tokens, cost or latency) exceeds what its 64-bit field holds: that
-    /// field then shows its maximum, `Int64.max`. Only a log holding events written before
-    /// the per-event input limits (docs/FORMAT.md, "Input limits") can get there.
-    public var isSaturated: Bool
-
-    /// Input plus output tokens (saturating, like the sums).
-    public var tokens: Int64 {
-        let (sum, overflow) = tokensIn.addingReportingOverflow(tokensOut)
-        return overflow ? .max : sum
-    }
-
-    /// Cost ÷ requests, rounded down to a nano-dollar; nil without requests.
-    public var averageCost: Cost? { requests > 0 ? Cost(nanodollars: cost.nanodollars / requests) : nil }
-
-    /// Tokens (in + out) ÷ requests; nil without requests.
-    public var averageTokens: Double? { requests > 0 ? Double(tokens) / Double(requests) : nil }
-
-    /// Cache hits ÷ requests (0 when there are no requests).
-    package var cacheHitRate: Double { requests > 0 ? Double(cacheHits) / Double(requests) : 0 }
-
-    init(group: [String?], _ a: UsageAggregate) {
-        self.group = group
-        requests = a.requests
-        tokensIn = Int64(clamping: a.tokensIn)
-        tokensOut = Int64(clamping: a.tokensOut)
-        cost = Cost(nanodollars: Int64(clamping: a.costNanos))
-        isSaturated = !a.fitsRollupRow
-        cacheHits = a.cacheHits
-        blocked = a.blocked
-        redacted = a.redacted
-        escalated = a.escalated
-        averageLatencyMicros = a.latencyCount > 0 ? Int64(clamping: a.latencySumMicros / Int128(a.latencyCount)) : nil
-        p50LatencyMicros = a.sketch.quantile(0.5)
-        p95LatencyMicros = a.sketch.quantile(0.95)
-    }
-}
-
-/// The result of ``AuditLog/usage(window:groupBy:filter:)``.
-public struct UsageReport: Hashable, Sendable {
-    /// The grouping keys, in order.
-    public var groupBy: [UsageGroup]
-    /// One row per group, highest cost first (then most requests, then by group values).
-    public var rows: [UsageRow]
-    /// All groups together.
-    public var totals: UsageRow
-    /// Segments answered from their rollups.
-    package var segmentsFromRollups: Int
-    /// Segments whose index columns (or records) were scanned.
-    package var segmentsScanned: Int
-}
-
 /// Per-segment (or per-worker) results, filled from concurrent workers (each writes only its
 /// own slot).
-private final class ScanResults: Sendable {
-    private let slots: Locked<[Result<[[String?]: UsageAggregate], AuditLogError>]>
+private final class ScanResults<T: Sendable>: Sendable {
+    private let slots: Locked<[Result<T, AuditLogError>]>
 
-    init(count: Int) { slots = Locked(Array(repeating: .success([:]), count: count)) }
+    init(count: Int, empty: T) { slots = Locked(Array(repeating: .success(empty), count: count)) }
 
-    func set(_ i: Int, _ r: Result<[[String?]: UsageAggregate], AuditLogError>) { slots.withLock { $0[i] = r } }
+    func set(_ i: Int, _ r: Result<T, AuditLogError>) { slots.withLock { $0[i] = r } }
 
-    var all: [Result<[[String?]: UsageAggregate], AuditLogError>] { slots.withLock { $0 } }
+    var all: [Result<T, AuditLogError>] { slots.withLock { $0 } }
 }
 
 /// Computes usage: sealed segments wholly inside the window answer from their rollups when the
@@ -169,19 +18,23 @@ private final class ScanResults: Sendable {
 /// decoding records only for filters on fields without a column. Sums are integers: exactly
 /// those of a full scan.
 enum UsageEngine {
-    static func run(_ context: LogReadContext, segments: [SegmentInfo], window: TimeWindow, groupBy: [UsageGroup], filter: EventFilter) throws(AuditLogError) -> UsageReport {
+    static func run(
+        _ context: LogReadContext, segments: [SegmentInfo], window: TimeWindow, groupBy: [UsageGroup], filter: EventFilter, columns: UsageColumns = []
+    ) throws(AuditLogError) -> UsageReport {
         let store = context.indexes
         guard Set(groupBy).count == groupBy.count else {
             throw AuditLogError(.invalidArgument, "a usage key appears twice in group-by")
         }
         var groups: [[String?]: UsageAggregate] = [:]
+        var details: [[String?]: UsageDetail] = [:]
         var fromRollups = 0
         var scanned = 0
         let keys = groupBy.filter { !$0.isTime }
         let times = groupBy.filter(\.isTime)
         // Rollups exist for user, team, model, provider, api_key and verdict, whole segments and
         // hours (which make up days, weeks and months).
-        let rollupEligible = filter.isEmpty && keys.count <= 1 && keys.allSatisfy { $0.dimension?.rollupCode != nil } && times.count <= 1
+        // (Unique users and reasons per group are not in rollups: they take a scan.)
+        let rollupEligible = filter.isEmpty && columns.isEmpty && keys.count <= 1 && keys.allSatisfy { $0.dimension?.rollupCode != nil } && times.count <= 1
         var toScan: [SegmentInfo] = []
         var fromRollup: [SegmentInfo] = []
         for segment in segments where segment.recordCount > 0 {
@@ -198,7 +51,7 @@ enum UsageEngine {
         // rows is most of the work: a row per user per segment), then the few partial results
         // are merged. A segment whose rollups cannot be read is scanned instead.
         let workers = Swift.max(1, Swift.min(4, fromRollup.count))
-        let partials = ScanResults(count: workers)
+        let partials = ScanResults<[[String?]: UsageAggregate]>(count: workers, empty: [:])
         let unreadable = Locked<[SegmentInfo]>([])
         let rollupList = fromRollup
         DispatchQueue.concurrentPerform(iterations: workers) { w in
@@ -219,33 +72,39 @@ enum UsageEngine {
         fromRollups = fromRollup.count - fallback.count
         toScan += fallback
         // Scans are independent per segment: run them on every core, then merge.
-        let results = ScanResults(count: toScan.count)
+        let results = ScanResults<([[String?]: UsageAggregate], [[String?]: UsageDetail])>(count: toScan.count, empty: ([:], [:]))
         let scanList = toScan
         DispatchQueue.concurrentPerform(iterations: scanList.count) { i in
             var local: [[String?]: UsageAggregate] = [:]
+            var localDetails: [[String?]: UsageDetail] = [:]
             do throws(AuditLogError) {
-                try scan(context, segment: scanList[i], window: window, groupBy: groupBy, filter: filter, into: &local)
-                results.set(i, .success(local))
+                try scan(context, segment: scanList[i], window: window, groupBy: groupBy, filter: filter, columns: columns, into: &local, details: &localDetails)
+                results.set(i, .success((local, localDetails)))
             } catch {
                 results.set(i, .failure(error))
             }
         }
         for result in results.all {
-            for (key, aggregate) in try result.get() { groups[key, default: UsageAggregate()].merge(aggregate) }
+            let (aggregates, found) = try result.get()
+            for (key, aggregate) in aggregates { groups[key, default: UsageAggregate()].merge(aggregate) }
+            for (key, detail) in found { details[key, default: UsageDetail()].merge(detail) }
         }
         scanned = toScan.count
         var total = UsageAggregate()
         for a in groups.values { total.merge(a) }
         if let time = times.first, keys.count <= 1 { fillSeries(&groups, time: time, groupBy: groupBy, window: window) }
         let timeIndex = groupBy.firstIndex(where: \.isTime)
-        let rows = groups.map { UsageRow(group: $0.key, $0.value) }.sorted { a, b in
+        var totalDetail = UsageDetail()
+        for d in details.values { totalDetail.merge(d) }
+        let rows = groups.map { UsageRow(group: $0.key, $0.value, detail: details[$0.key] ?? UsageDetail(), columns: columns) }.sorted { a, b in
             // A time series: oldest bucket first (the texts are fixed-width RFC 3339).
             if let t = timeIndex, a.group[t] != b.group[t] { return (a.group[t] ?? "") < (b.group[t] ?? "") }
             if a.cost != b.cost { return a.cost > b.cost }
             if a.requests != b.requests { return a.requests > b.requests }
             return a.group.map { $0 ?? "" }.lexicographicallyPrecedes(b.group.map { $0 ?? "" })
         }
-        return UsageReport(groupBy: groupBy, rows: rows, totals: UsageRow(group: groupBy.map { _ in nil }, total), segmentsFromRollups: fromRollups, segmentsScanned: scanned)
+        return UsageReport(
+            groupBy: groupBy, rows: rows, totals: UsageRow(group: groupBy.map { _ in nil }, total, detail: totalDetail, columns: columns), segmentsFromRollups: fromRollups, segmentsScanned: scanned)
     }
 
     private static func bucketText(_ nanos: Int64) -> String { Timestamp(nanosSinceEpoch: nanos).rfc3339 }
@@ -300,10 +159,14 @@ enum UsageEngine {
         }
     }
 
-    private static func scan(_ context: LogReadContext, segment: SegmentInfo, window: TimeWindow, groupBy: [UsageGroup], filter: EventFilter, into groups: inout [[String?]: UsageAggregate])
-        throws(AuditLogError)
-    {
+    private static func scan(
+        _ context: LogReadContext, segment: SegmentInfo, window: TimeWindow, groupBy: [UsageGroup], filter: EventFilter, columns: UsageColumns,
+        into groups: inout [[String?]: UsageAggregate], details: inout [[String?]: UsageDetail]
+    ) throws(AuditLogError) {
         var parts = filter.indexColumns.union([.timestamps, .verdicts, .cacheHits, .metrics])
+        if columns.contains(.uniqueUsers) { parts.insert(.dimension(.user)) }
+        if columns.contains(.reasons) { parts.insert(.dimension(.reasonCode)) }
+        var codeDetails = CodeDetails()
         for dimension in groupBy.compactMap(\.dimension) where dimension.column != nil { parts.insert(.dimension(dimension)) }
         let view = try context.indexes.view(segment, parts: parts)
         let predicate = SegmentPredicate(filter, view: view)
@@ -355,6 +218,7 @@ enum UsageEngine {
                 }
             }
             for (k, group) in groupBy.enumerated() { key[k] = group == .gateway ? gateway : code(group, i) }
+            if !columns.isEmpty { codeDetails.add(key, c, i, columns) }
             var index = dense ? 0 : -1
             if dense {
                 for (k, width) in widths.enumerated() {
@@ -396,13 +260,14 @@ enum UsageEngine {
             }
         }
         for (slot, k) in slotKeys.enumerated() { local[k, default: UsageAggregate()].merge(aggregates[slot]) }
-        for (codes, aggregate) in local {
-            let values: [String?] = groupBy.enumerated().map { k, group in
+        func values(_ codes: [Int64]) -> [String?] {
+            groupBy.enumerated().map { k, group in
                 if group.isTime { return bucketText(codes[k]) }
                 if group == .gateway { return codes[k] > 0 && Int(codes[k]) <= gatewayNames.count ? gatewayNames[Int(codes[k]) - 1] : nil }
                 return group.dimension.flatMap { view.string($0, code: UInt32(codes[k])) }
             }
-            groups[values, default: UsageAggregate()].merge(aggregate)
         }
+        for (codes, aggregate) in local { groups[values(codes), default: UsageAggregate()].merge(aggregate) }
+        for (codes, found) in codeDetails.byKey { details[values(codes), default: UsageDetail()].merge(found.strings(view)) }
     }
 }

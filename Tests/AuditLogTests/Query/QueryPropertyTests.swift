@@ -207,10 +207,18 @@ import Testing
                     if !groupBy.contains(g) { groupBy.append(g) }
                 }
                 let filter = rng.below(2) == 0 ? EventFilter() : Self.randomFilter(&rng, all)
-                let report = try await log.usage(window: window, groupBy: groupBy, filter: filter)
+                let columns: UsageColumns = [[], [], [.uniqueUsers], [.reasons], [.uniqueUsers, .reasons]][rng.below(5)]
+                let report = try await log.usage(window: window, groupBy: groupBy, filter: filter, columns: columns)
                 usedRollups += report.segmentsFromRollups
                 let expected = Self.bruteUsage(all, window: window, groupBy: groupBy, filter: filter)
-                let expectedRows = Set(expected.map { UsageRow(group: $0.key, $0.value) })
+                // Distinct users and reason counts per group, from the events.
+                var expectedDetail: [[String?]: UsageDetail] = [:]
+                for r in all where window.contains(r.event.timestamp.nanosSinceEpoch) && filter.matches(r.event) {
+                    let key = Self.bruteUsage([r], window: .all, groupBy: groupBy, filter: EventFilter()).keys.first ?? []
+                    if let user = r.event.user { expectedDetail[key, default: UsageDetail()].users.insert(user) }
+                    if let reason = r.event.reasonCode { expectedDetail[key, default: UsageDetail()].reasons[reason, default: 0] += 1 }
+                }
+                let expectedRows = Set(expected.map { UsageRow(group: $0.key, $0.value, detail: expectedDetail[$0.key] ?? UsageDetail(), columns: columns) })
                 #expect(Set(report.rows.filter { $0.requests > 0 }) == expectedRows, "seed \(seed) round \(round): \(groupBy) \(window) \(filter)")
                 // With a time key the rows are a series: oldest bucket first, and (with at most
                 // one other key) every bucket between the first and the last, zeros included.

@@ -60,6 +60,34 @@ import Testing
         }
     }
 
+    @Test func uniqueUsersAndReasonsPerGroup() async throws {
+        try await withTemporaryDirectory { dir in
+            var options = AuditLogOptions()
+            options.durability = .none
+            options.segmentSizeLimitBytes = 4 << 10  // several segments: users are merged by name across them
+            let log = try await AuditLog.open(directory: dir, options: options)
+            for i in 0..<300 {
+                var e = Self.event("2026-02-0\(1 + i % 5)T10:00:00Z", team: i % 2 == 0 ? "a" : "b", reason: i % 7 == 0 ? "pii" : i % 11 == 0 ? "secret" : nil)
+                e.user = "user-\(i % 13)"
+                _ = try await log.append([e])
+            }
+            #expect(log.segments.count > 3)
+            let report = try await log.usage(groupBy: [.team], columns: [.uniqueUsers, .reasons])
+            let a = try #require(report.rows.first { $0.group == ["a"] })
+            // Team a: even i; users i % 13 over even i take all 13 values; pii: i % 14 == 0
+            // (22 of them); secret: i % 22 == 0 and i % 7 != 0 (12 of them).
+            #expect(a.uniqueUsers == 13)
+            #expect(a.reasons == ["pii": 22, "secret": 12])
+            #expect(report.totals.uniqueUsers == 13)
+            #expect(report.totals.reasons == ["pii": 43, "secret": 24])
+            let plain = try await log.usage(groupBy: [.team])
+            #expect(plain.rows.allSatisfy { $0.uniqueUsers == nil && $0.reasons == nil })
+            let json = report.json().jsonText
+            #expect(json.contains("\"unique_users\":13") && json.contains("\"reasons\":{\"pii\":22,\"secret\":12}"))
+            try await log.close()
+        }
+    }
+
     @Test func newKeysAndPerRequestColumns() async throws {
         try await withLog { log in
             let reasons = try await log.usage(groupBy: [.reasonCode])
