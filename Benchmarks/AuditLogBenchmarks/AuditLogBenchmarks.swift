@@ -225,6 +225,8 @@ let benchmarks: @Sendable () -> Void = {
         precondition(report.rows.count > 100)
     }
 
+    filterBenchmarks(queryConfiguration)
+
     Benchmark(
         "10M log: export 1 day to NDJSON in memory (per day of ~333,000 events)", configuration: .init(metrics: [.wallClock], timeUnits: .milliseconds, maxDuration: .seconds(20), maxIterations: 5)
     ) { benchmark in
