@@ -10,8 +10,12 @@ enum Dimension: CaseIterable, Sendable {
     /// The dimensions an index keeps as dictionary-encoded string columns, in section order.
     static let columns: [Dimension] = [.eventType, .reasonCode, .user, .team, .model, .provider, .apiKey, .source]
 
-    /// The dimensions an index keeps rollups for, in code order (codes 1–6).
-    static let rolledUp: [Dimension] = [.user, .team, .model, .provider, .apiKey, .verdict]
+    /// The dimensions an index keeps rollups for, in code order (codes 1–9; an index of format
+    /// version 1 has only the first six, ``rolledUpInVersion1``).
+    static let rolledUp: [Dimension] = [.user, .team, .model, .provider, .apiKey, .verdict, .reasonCode, .source, .eventType]
+
+    /// The rollup dimensions of an index of format version 1 (codes 1–6).
+    static let rolledUpInVersion1: [Dimension] = Array(rolledUp.prefix(6))
 
     /// The position of the dictionary column in ``columns``, nil for ``verdict`` (a column of
     /// codes). A switch, not a search: it is asked once per record in column scans.
@@ -38,7 +42,9 @@ enum Dimension: CaseIterable, Sendable {
         case .provider: 4
         case .apiKey: 5
         case .verdict: 6
-        case .eventType, .reasonCode, .source: nil
+        case .reasonCode: 7
+        case .source: 8
+        case .eventType: 9
         }
     }
 

@@ -74,6 +74,9 @@ struct IndexData: Sendable {
     /// an active segment's index, or a segment with a sum a rollup row cannot hold (usage
     /// then scans the segment's columns instead).
     var rollups: [RollupKey: UsageAggregate]?
+    /// The dimensions `rollups` has rows for: all of ``Dimension/rolledUp``, or the first six
+    /// for an index file of format version 1.
+    var rolledUp: Set<Dimension> = Set(Dimension.rolledUp)
 
     var recordCount: Int { columns.count }
 

@@ -137,7 +137,7 @@ extension IndexFile {
     /// Rollup rows, each checked against the segment: its dimension value within that
     /// dictionary (or a verdict code), its hour a UTC hour (or the whole-segment marker, per
     /// section), its counts within the record count.
-    static func decodeRollups(_ bytes: [UInt8], recordCount: UInt64, dictionarySizes: [Int], hourly: Bool) throws(FormatError) -> [RollupKey: UsageAggregate] {
+    static func decodeRollups(_ bytes: [UInt8], recordCount: UInt64, dictionarySizes: [Int], hourly: Bool, maxCode: UInt8) throws(FormatError) -> [RollupKey: UsageAggregate] {
         try bytes.withRawBytes { (raw) throws(FormatError) in
             var r = ByteReader(raw)
             let count = try r.readVarint()
@@ -148,7 +148,7 @@ extension IndexFile {
                 let start = r.offset
                 let code = try r.readUInt8()
                 let dimension = Dimension(rollupCode: code)
-                guard code == 0 || dimension != nil else { throw FormatError(.malformed, "rollup dimension", offset: start) }
+                guard code == 0 || (dimension != nil && code <= maxCode) else { throw FormatError(.malformed, "rollup dimension \(code)", offset: start) }
                 let value = try r.readVarint()
                 guard value < UInt64(RollupKey.valueCount(dimension, dictionarySizes: dictionarySizes)) else {
                     throw FormatError(.malformed, "rollup value \(value) beyond its dictionary", offset: start)

@@ -3,7 +3,9 @@
 /// checksummed sections that load independently (rollups without columns, say).
 enum IndexFile {
     static let magic: [UInt8] = Array("AUDITIDX".utf8)
-    static let formatVersion: UInt16 = 1
+    /// Version 2 added rollups of reason_code, source and event_type (codes 7–9); version 1
+    /// indexes are still read (their usage by those keys scans columns).
+    static let formatVersion: UInt16 = 2
     static let headerBytes = 128
     static let directoryEntryBytes = 32
 
@@ -60,7 +62,11 @@ enum IndexFile {
         encode(data, binding: Binding(sealed: segment))
     }
 
-    static func encode(_ data: IndexData, binding: Binding) -> [UInt8] {
+    /// `version` 1 writes what a version-1 writer wrote (rollups of codes 1–6): for tests of
+    /// reading old indexes.
+    static func encode(_ data: IndexData, binding: Binding, version: UInt16 = formatVersion) -> [UInt8] {
+        let v1 = Set(Dimension.rolledUpInVersion1)
+        func kept(_ key: RollupKey) -> Bool { version >= 2 || key.dimension.map { v1.contains($0) } ?? true }
         var payloads: [(Section, [UInt8])] = []
         // Without rollups (a sum too large for a row) the two rollup sections are left out.
         for section in Section.allCases where data.rollups != nil || !section.isRollup {
@@ -84,8 +90,8 @@ enum IndexFile {
                     for v in column { w.writeVarint(UInt64(bitPattern: v &+ 1)) }
                 }
             case .ids: encodeIDs(data, to: &w)
-            case .rollups: encodeRollups((data.rollups ?? [:]).filter { $0.key.hourNanos == RollupKey.allTime }, to: &w)
-            case .hourlyRollups: encodeRollups((data.rollups ?? [:]).filter { $0.key.hourNanos != RollupKey.allTime }, to: &w)
+            case .rollups: encodeRollups((data.rollups ?? [:]).filter { $0.key.hourNanos == RollupKey.allTime && kept($0.key) }, to: &w)
+            case .hourlyRollups: encodeRollups((data.rollups ?? [:]).filter { $0.key.hourNanos != RollupKey.allTime && kept($0.key) }, to: &w)
             default:
                 guard let index = section.column else { break }
                 // Fixed width codes (1, 2 or 4 bytes), so loading a column is a copy.
@@ -106,7 +112,7 @@ enum IndexFile {
         }
         var header = ByteWriter(capacity: headerBytes)
         header.write(bytes: magic)
-        header.write(formatVersion)
+        header.write(version)
         header.write(UInt16(headerBytes))
         header.write(UInt32(payloads.count))
         header.write(binding.firstSeq.rawValue)
@@ -191,6 +197,8 @@ enum IndexFile {
         var displayName: String { file.displayName }
         /// What the header binds the file to.
         let binding: Binding
+        /// The file's format version (1 or 2).
+        let version: UInt16
         private var directory: [Section: (codec: UInt32, offset: Int64, stored: Int, raw: Int, checksum: UInt64)] = [:]
 
         /// Opens the index file of a sealed segment and checks its header against the segment.
@@ -221,7 +229,8 @@ enum IndexFile {
                 return (u16(8), u32(12), u64(16), u64(24), u64(32), ChainHash(bytes: UnsafeRawBufferPointer(rebasing: raw[40..<72])), u64(72), u64(120))
             }
             guard fields.stored == checksum else { throw bad("index header checksum mismatch", 120) }
-            guard fields.version == formatVersion else { throw bad("index format version \(fields.version)", 8) }
+            guard (1...formatVersion).contains(fields.version) else { throw bad("index format version \(fields.version)", 8) }
+            version = fields.version
             guard let chain = fields.chain else { throw bad("index chain value", 40) }
             binding = Binding(firstSeq: SequenceNumber(fields.firstSeq), recordCount: fields.records, bytes: fields.size, chainAfter: chain, rawPayloadBytes: fields.raw)
             guard accepts(binding) else { throw bad("index is stale: it describes another version of its segment", 16) }
@@ -323,10 +332,12 @@ enum IndexFile {
                 // An index without rollup sections answers usage by scanning columns.
                 guard directory[section] != nil else { return }
                 let sizes = data.dictionaries.map(\.count)
+                let dimensions = version == 1 ? Dimension.rolledUpInVersion1 : Dimension.rolledUp
                 let rows = try decode(section) { (b) throws(FormatError) in
-                    try IndexFile.decodeRollups(b, recordCount: UInt64(n), dictionarySizes: sizes, hourly: section == .hourlyRollups)
+                    try IndexFile.decodeRollups(b, recordCount: UInt64(n), dictionarySizes: sizes, hourly: section == .hourlyRollups, maxCode: UInt8(dimensions.count))
                 }
                 data.rollups = (data.rollups ?? [:]).merging(rows) { a, _ in a }
+                data.rolledUp = Set(dimensions)
             }
         }
 

@@ -43,6 +43,8 @@ struct IndexView: Sendable {
     var ids: IDs?
     /// Present for sealed segments with an index file (or a rebuilt one).
     var rollups: [RollupKey: UsageAggregate]?
+    /// The dimensions `rollups` has rows for (an index file of version 1 lacks some).
+    var rolledUp: Set<Dimension> = Set(Dimension.rolledUp)
 
     /// Dictionary codes (index + 1) of `values` in column `column`; values absent here are
     /// skipped.
@@ -193,7 +195,7 @@ final class IndexStore: StorageObserver {
             segment: segment, frames: entry.data.frames, dictionaries: entry.data.dictionaries,
             columns: parts.contains(where: \.isColumn) ? entry.data.columns : nil,
             ids: parts.contains(.ids) ? IndexView.IDs(hashes: entry.data.idHashes, ordinals: entry.data.idOrdinals, sorted: true) : nil,
-            rollups: parts.contains(.rollups) || parts.contains(.hourlyRollups) ? entry.data.rollups : nil)
+            rollups: parts.contains(.rollups) || parts.contains(.hourlyRollups) ? entry.data.rollups : nil, rolledUp: entry.data.rolledUp)
     }
 
     /// Why an index file cannot be used.

@@ -31,8 +31,8 @@ enum UsageEngine {
         var scanned = 0
         let keys = groupBy.filter { !$0.isTime }
         let times = groupBy.filter(\.isTime)
-        // Rollups exist for user, team, model, provider, api_key and verdict, whole segments and
-        // hours (which make up days, weeks and months).
+        // Rollups exist for user, team, model, provider, api_key, verdict, reason_code, source
+        // and event_type, whole segments and hours (which make up days, weeks and months).
         // (Unique users and reasons per group are not in rollups: they take a scan.)
         let rollupEligible = filter.isEmpty && columns.isEmpty && keys.count <= 1 && keys.allSatisfy { $0.dimension?.rollupCode != nil } && times.count <= 1
         var toScan: [SegmentInfo] = []
@@ -57,7 +57,11 @@ enum UsageEngine {
         DispatchQueue.concurrentPerform(iterations: workers) { w in
             var local: [[String?]: UsageAggregate] = [:]
             for i in stride(from: w, to: rollupList.count, by: workers) {
-                if let view = try? store.view(rollupList[i], parts: [times.isEmpty ? .rollups : .hourlyRollups]), let rollups = view.rollups {
+                // An index of format version 1 has no rollups of reason_code, source or
+                // event_type: such a segment is scanned.
+                if let view = try? store.view(rollupList[i], parts: [times.isEmpty ? .rollups : .hourlyRollups]), let rollups = view.rollups,
+                    keys.allSatisfy({ $0.dimension.map(view.rolledUp.contains) ?? false })
+                {
                     addRollups(rollups, view: view, keys: keys, time: times.first, groupBy: groupBy, into: &local)
                 } else {
                     unreadable.withLock { $0.append(rollupList[i]) }

@@ -97,7 +97,8 @@ import Testing
         #expect(Dimension.columns.map(\.name) == ["event_type", "reason_code", "user", "team", "model", "provider", "api_key", "source"])
         for (i, d) in Dimension.columns.enumerated() { #expect(d.column == i) }
         #expect(Dimension.verdict.column == nil)
-        #expect(Dimension.rolledUp.map(\.name) == ["user", "team", "model", "provider", "api_key", "verdict"])
+        #expect(Dimension.rolledUp.map(\.name) == ["user", "team", "model", "provider", "api_key", "verdict", "reason_code", "source", "event_type"])
+        #expect(Dimension.rolledUpInVersion1.map(\.name) == ["user", "team", "model", "provider", "api_key", "verdict"])
         for d in Dimension.allCases {
             #expect(d.rollupCode == Dimension.rolledUp.firstIndex(of: d).map { UInt8($0 + 1) })
             if let code = d.rollupCode { #expect(Dimension(rollupCode: code) == d) }
