@@ -2,23 +2,28 @@
 /// would write for it, without building the event: the export hot path. Output is byte for
 /// byte the same (a property test holds the two together).
 enum RecordJSON {
+    private static let quotedKeys: [[UInt8]] = EventField.allCases.map { Array("\"\($0.jsonName)\":".utf8) }
+    private static let seqKey = Array("\"seq\":".utf8)
+    private static let idKey = Array("\"id\":".utf8)
+    private static let eventTypeKey = Array("\"event_type\":".utf8)
+    private static let timestampKey = Array("\"timestamp\":".utf8)
+
     static func append(_ record: UnsafeRawBufferPointer, seq: SequenceNumber?, to out: inout [UInt8]) throws(FormatError) {
         var r = ByteReader(record)
         let (ts, presence) = try AuditEvent.readHeader(&r)
         var first = true
-        func key(_ name: StaticString) {
+        // `"name":` of each key, made once: one copy a key (this runs for every exported event).
+        func key(_ quoted: [UInt8]) {
             out.append(first ? UInt8(ascii: "{") : UInt8(ascii: ","))
             first = false
-            out.append(UInt8(ascii: "\""))
-            out.append(contentsOf: UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
-            out.append(UInt8(ascii: "\""))
-            out.append(UInt8(ascii: ":"))
+            out.append(contentsOf: quoted)
         }
+        func key(_ field: EventField) { key(Self.quotedKeys[Int(field.rawValue)]) }
         if let seq {
-            key("seq")
+            key(Self.seqKey)
             appendDecimal(seq.rawValue, to: &out)
         }
-        key("id")
+        key(Self.idKey)
         if presence & EventField.compactIDMask != 0 {
             let high = try r.readUInt64("id")
             let low = try r.readUInt64("id")
@@ -28,9 +33,9 @@ enum RecordJSON {
         } else {
             try copyString(&r, to: &out)
         }
-        key("event_type")
+        key(Self.eventTypeKey)
         try copyString(&r, to: &out)
-        key("timestamp")
+        key(Self.timestampKey)
         out.append(UInt8(ascii: "\""))
         Timestamp(nanosSinceEpoch: ts).appendRFC3339(to: &out)
         out.append(UInt8(ascii: "\""))
@@ -39,34 +44,34 @@ enum RecordJSON {
             switch field.kind {
             case .verdict:
                 guard let v = Verdict(code: try r.readUInt8("verdict")) else { throw FormatError(.malformed, "unknown verdict code", offset: start) }
-                key(field.name)
+                key(field)
                 out.append(UInt8(ascii: "\""))
                 out.append(contentsOf: v.rawValue.utf8)
                 out.append(UInt8(ascii: "\""))
             case .string:
-                key(field.name)
+                key(field)
                 try copyString(&r, to: &out)
             case .count:
                 let v = try AuditEvent.readInteger(&r)
-                key(field.name)
+                key(field)
                 appendDecimal(UInt64(v), to: &out)
             case .fixed(let scale):
                 let v = try AuditEvent.readInteger(&r)
-                key(field.name)
+                key(field)
                 appendFixed(UInt64(v), scale: scale, to: &out)
             case .bool:
                 let b = try r.readUInt8("cache_hit")
                 guard b <= 1 else { throw FormatError(.malformed, "cache_hit byte is not 0 or 1", offset: start) }
-                key(field.name)
+                key(field)
                 out.append(contentsOf: (b == 1 ? "true" : "false").utf8)
             case .policies:
-                key(field.name)
+                key(field)
                 try copyObjects(&r, members: PolicyDecision.typedMembers, noun: "policy", to: &out)
             case .redactions:
-                key(field.name)
+                key(field)
                 try copyObjects(&r, members: Redaction.typedMembers, noun: "redaction", to: &out)
             case .json:
-                key(field.name)
+                key(field)
                 try copyValue(&r, to: &out, depth: 1)
             case .members:
                 // After the id, never first: the members continue the top-level object.
@@ -159,6 +164,20 @@ enum RecordJSON {
         let length = try r.readVarint("string")
         guard length <= UInt64(r.remaining) else { throw FormatError(.truncated, "string runs past the end", offset: start) }
         let bytes = try r.readBytes(Int(length), "string")
+        // Most strings are printable ASCII without quotes or backslashes: valid UTF-8 that
+        // needs no escaping, copied in one piece after one look at each byte.
+        let typed = bytes.assumingMemoryBound(to: UInt8.self)
+        var plain = true
+        for b in typed where b < 0x20 || b == 0x22 || b == 0x5C || b >= 0x80 {
+            plain = false
+            break
+        }
+        if plain {
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: typed)
+            out.append(UInt8(ascii: "\""))
+            return
+        }
         guard isValidUTF8(bytes) else { throw FormatError(.malformed, "string is not valid UTF-8", offset: start) }
         appendEscaped(bytes, to: &out)
     }

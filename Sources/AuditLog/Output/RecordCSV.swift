@@ -87,6 +87,14 @@ struct RecordCSV {
         let length = try r.readVarint("string")
         guard length <= UInt64(r.remaining) else { throw FormatError(.truncated, "string runs past the end", offset: start) }
         let bytes = try r.readBytes(Int(length), "string")
+        // ASCII without a comma, quote, CR or LF (most strings): valid UTF-8, copied as it is.
+        let typed = bytes.assumingMemoryBound(to: UInt8.self)
+        var plain = true
+        for b in typed where b >= 0x80 || CSVExport.needsQuotes(b) {
+            plain = false
+            break
+        }
+        if plain { return out.append(contentsOf: typed) }
         guard isValidUTF8(bytes) else { throw FormatError(.malformed, "string is not valid UTF-8", offset: start) }
         appendCell(bytes, to: &out)
     }
