@@ -160,10 +160,7 @@ enum RecordJSON {
 
     /// Reads a str and writes it as a JSON string, escaped exactly as ``JSONWriter`` does.
     static func copyString(_ r: inout ByteReader, to out: inout [UInt8]) throws(FormatError) {
-        let start = r.offset
-        let length = try r.readVarint("string")
-        guard length <= UInt64(r.remaining) else { throw FormatError(.truncated, "string runs past the end", offset: start) }
-        let bytes = try r.readBytes(Int(length), "string")
+        let (bytes, start) = try r.readStringBytes()
         // Most strings are printable ASCII without quotes or backslashes: valid UTF-8 that
         // needs no escaping, copied in one piece after one look at each byte.
         let typed = bytes.assumingMemoryBound(to: UInt8.self)

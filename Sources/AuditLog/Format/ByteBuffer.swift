@@ -146,13 +146,19 @@ struct ByteReader {
         return UnsafeRawBufferPointer(rebasing: buffer[offset..<(offset + count)])
     }
 
-    mutating func readString(_ what: StaticString = "string") throws(FormatError) -> String {
+    /// The bytes of a `str` (a varint length, then the bytes), not yet checked to be UTF-8,
+    /// and the offset it starts at (for errors).
+    mutating func readStringBytes(_ what: StaticString = "string") throws(FormatError) -> (bytes: UnsafeRawBufferPointer, start: Int) {
         let start = offset
         let length = try readVarint(what)
         guard length <= UInt64(remaining) else {
             throw FormatError(.truncated, "\(what) length \(length) runs past the end", offset: start)
         }
-        let raw = try readBytes(Int(length), what)
+        return (try readBytes(Int(length), what), start)
+    }
+
+    mutating func readString(_ what: StaticString = "string") throws(FormatError) -> String {
+        let (raw, start) = try readStringBytes(what)
         guard let string = makeString(raw) else {
             throw FormatError(.malformed, "\(what) is not valid UTF-8", offset: start)
         }

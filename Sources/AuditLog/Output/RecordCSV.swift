@@ -83,10 +83,7 @@ struct RecordCSV {
 
     /// Reads a str and writes it as a cell.
     private static func copyString(_ r: inout ByteReader, to out: inout [UInt8]) throws(FormatError) {
-        let start = r.offset
-        let length = try r.readVarint("string")
-        guard length <= UInt64(r.remaining) else { throw FormatError(.truncated, "string runs past the end", offset: start) }
-        let bytes = try r.readBytes(Int(length), "string")
+        let (bytes, start) = try r.readStringBytes()
         // ASCII without a comma, quote, CR or LF (most strings): valid UTF-8, copied as it is.
         let typed = bytes.assumingMemoryBound(to: UInt8.self)
         var plain = true
