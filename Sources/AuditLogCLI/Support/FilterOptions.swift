@@ -24,7 +24,7 @@ struct FilterOptions: ParsableArguments {
     @Option(
         name: .customLong("filter"),
         help: ArgumentHelp(
-            "A condition on any field: field=value, field!=value (events without the field pass), field=prefix* (e.g. user=alice*, event_type=model.*), field>N, field<N, field>=N, field<=N on numbers (tokens_in, tokens_out, tokens_cached, tokens_reasoning, cost, latency_ms). Fields: every top-level field, extra.<name> for custom ones, policy and policy_verdict. Repeated = on one field means any of the values; all other conditions must hold too. Verdicts and true/false match in any case.",
+            "A condition on any field: field=value, field!=value (events without the field pass), field=prefix* (e.g. user=alice*, event_type=model.*), field>N, field<N, field>=N, field<=N on numbers (tokens_in, tokens_out, tokens_cached, tokens_reasoning, cost, latency_ms). Fields: every top-level field, extra.<name> for custom ones, policy and policy_verdict. Repeated = on one field means any of the values; all other conditions must hold too. Verdicts and true/false match in any case. Quote conditions with *, <, > or ! for the shell: --filter 'cost>0.5'.",
             valueName: "condition"))
     var filters: [String] = []
 
