@@ -13,10 +13,11 @@ private final class ScanResults<T: Sendable>: Sendable {
 }
 
 /// Computes usage: sealed segments wholly inside the window answer from their rollups when the
-/// grouping allows (no filter; at most one of user, team, model, provider, api_key, verdict
-/// plus at most one of hour, day); every other segment is scanned through its index columns,
-/// decoding records only for filters on fields without a column. Sums are integers: exactly
-/// those of a full scan.
+/// grouping allows (no filter, no ``UsageColumns``; at most one rolled-up key — user, team,
+/// model, provider, api_key, verdict, reason_code, source, event_type — plus at most one time);
+/// every other segment is scanned through its index columns, decoding records only for filters
+/// on fields without a column and for the gateway. Sums are integers: exactly those of a full
+/// scan.
 enum UsageEngine {
     static func run(
         _ context: LogReadContext, segments: [SegmentInfo], window: TimeWindow, groupBy: [UsageGroup], filter: EventFilter, columns: UsageColumns = []

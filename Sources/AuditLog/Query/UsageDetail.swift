@@ -42,10 +42,10 @@ struct CodeDetails {
 
     var byKey: [[Int64]: Codes] = [:]
 
+    /// Notes record `i`'s user and reason under `key`, in place (a copy of the group's sets per
+    /// record would make this quadratic).
     mutating func add(_ key: [Int64], _ c: IndexColumns, _ i: Int, _ columns: UsageColumns) {
-        var codes = byKey[key] ?? Codes()
-        if columns.contains(.uniqueUsers), let column = Dimension.user.column { codes.users.insert(c.dims[column][i]) }
-        if columns.contains(.reasons), let column = Dimension.reasonCode.column { codes.reasons[c.dims[column][i], default: 0] += 1 }
-        byKey[key] = codes
+        if columns.contains(.uniqueUsers), let column = Dimension.user.column { byKey[key, default: Codes()].users.insert(c.dims[column][i]) }
+        if columns.contains(.reasons), let column = Dimension.reasonCode.column { byKey[key, default: Codes()].reasons[c.dims[column][i], default: 0] += 1 }
     }
 }
