@@ -46,6 +46,10 @@ let package = Package(
                 "CAuditLogLZ4",
                 "CAuditLogXXHash",
                 .product(name: "Crypto", package: "swift-crypto"),
+                // The archive's S3 requests (Sources/AuditLog/Archive).
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -51,6 +51,9 @@ public struct AuditLogOptions: Sendable, Hashable {
     /// Sign checkpoints of the Merkle tree on an interval while open for writing (nil: only
     /// when asked). See ``CheckpointSigning``.
     public var checkpointSigning: CheckpointSigning?
+    /// Archive sealed segments to S3-compatible object storage and read archived ones back
+    /// (docs/ARCHIVE.md). Nil: the archive the directory remembers, if any.
+    public var archive: ArchiveOptions?
     /// Whether the writer keeps the Merkle tree. Off only to measure what the tree costs
     /// (Benchmarks/EvidenceBench); a log opened without it recomputes the missing nodes at
     /// the next open with it.

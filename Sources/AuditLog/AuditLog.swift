@@ -32,6 +32,8 @@ public final class AuditLog: Sendable {
     /// The log's files.
     let files: LogDirectory
     let indexes: IndexStore
+    /// Uploads sealed segments (a writer with an archive).
+    let archiveUploader: ArchiveUploader?
     /// Recently read frames, shared by every query of the log.
     let frames = FrameCache(capacityBytes: 32 << 20)
     private let core: WriterCore?
@@ -69,9 +71,13 @@ public final class AuditLog: Sendable {
         var snapshot: Snapshot
     }
 
-    private init(files: LogDirectory, options: AuditLogOptions, catalog: LogCatalog, indexes: IndexStore, core: WriterCore?, lockFile: LockFile?) {
+    private init(
+        files: LogDirectory, options: AuditLogOptions, catalog: LogCatalog, indexes: IndexStore, core: WriterCore?, lockFile: LockFile?,
+        archive: ArchiveUploader? = nil
+    ) {
         self.files = files
         self.indexes = indexes
+        self.archiveUploader = archive
         self.directory = files.path
         self.options = options
         self.logID = catalog.manifest.logID
@@ -144,12 +150,17 @@ public final class AuditLog: Sendable {
     }
 
     private static func openBlocking(_ files: LogDirectory, options: AuditLogOptions) throws(AuditLogError) -> AuditLog {
+        var files = files
         let fs = files.fileSystem
         if fs.fileExists(files.path) && !fs.isDirectory(files.path) {
             throw AuditLogError(.noLog, "'\(files.path)' is a file, not a log directory", location: .init(file: files.path))
         }
         guard options.segmentSizeLimitBytes >= 4096, options.maxBatchEvents >= 1 else {
             throw AuditLogError(.invalidArgument, "segment size limit must be at least 4096 bytes and batch limit at least 1")
+        }
+        let archive = fs.fileExists(files.manifestPath) || options.archive != nil ? try resolveArchive(files, options) : nil
+        if let (archiveOptions, store) = archive {
+            files.remote = RemoteReads(store: store, cache: BlockCache(path: files.archiveCachePath, budgetBytes: archiveOptions.cacheSizeBytes))
         }
         switch options.access {
         case .readOnly:
@@ -165,14 +176,14 @@ public final class AuditLog: Sendable {
                 if !fs.fileExists(files.manifestPath) {
                     _ = try LogCatalog.create(files, partitionLengthNanos: options.partition.nanos)
                 }
-                return try openLocked(files, options: options, lock: lock)
+                return try openLocked(files, options: options, lock: lock, archive: archive)
             }
             let lock = try LockFile.acquire(files, creatingDirectory: false)
-            return try openLocked(files, options: options, lock: lock)
+            return try openLocked(files, options: options, lock: lock, archive: archive)
         }
     }
 
-    private static func openLocked(_ files: LogDirectory, options: AuditLogOptions, lock: LockFile) throws(AuditLogError) -> AuditLog {
+    private static func openLocked(_ files: LogDirectory, options: AuditLogOptions, lock: LockFile, archive: (ArchiveOptions, S3Client)?) throws(AuditLogError) -> AuditLog {
         do throws(AuditLogError) {
             try files.create()
             let indexes = IndexStore(files, persists: true)
@@ -180,9 +191,20 @@ public final class AuditLog: Sendable {
             // Temporary files a crash left, files derived from segments a sweep deleted, and
             // checkpoints of segments sealed since.
             try files.removeLeftovers(activeSegment: catalog.segments.last.flatMap { $0.isSealed ? nil : $0.fileName })
-            indexes.repairSealedIndexes(catalog.segments)
-            let core = try WriterCore(directory: files, catalog: catalog, options: options, observers: [indexes])
-            return AuditLog(files: files, options: options, catalog: catalog, indexes: indexes, core: core, lockFile: lock)
+            indexes.repairSealedIndexes(catalog.segments.filter { !files.isEvicted($0.fileName) })
+            var observers: [any StorageObserver] = [indexes]
+            var uploader: ArchiveUploader?
+            if let (archiveOptions, store) = archive {
+                try ArchiveConfig.remember(archiveOptions, in: files)
+                let u = ArchiveUploader(
+                    directory: files, store: store, options: archiveOptions, logID: catalog.manifest.logID.description,
+                    indexesWritten: { indexes.waitForBackgroundWork() })
+                observers.append(u)
+                uploader = u
+            }
+            let core = try WriterCore(directory: files, catalog: catalog, options: options, observers: observers)
+            uploader?.start(with: catalog.segments)
+            return AuditLog(files: files, options: options, catalog: catalog, indexes: indexes, core: core, lockFile: lock, archive: uploader)
         } catch {
             lock.release()
             throw error

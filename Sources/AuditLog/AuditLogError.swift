@@ -22,6 +22,7 @@ public struct AuditLogError: Error, Sendable, CustomStringConvertible {
             case closed
             case unsupportedVersion = "unsupported version"
             case limitExceeded = "limit exceeded"
+            case archive = "archive unavailable"
         }
 
         let value: Value
@@ -46,6 +47,9 @@ public struct AuditLogError: Error, Sendable, CustomStringConvertible {
         public static let unsupportedVersion = Code(value: .unsupportedVersion)
         /// A size limit was exceeded (event size, batch size, nesting depth).
         public static let limitExceeded = Code(value: .limitExceeded)
+        /// The object store holding the log's archived segments refused a request or could not
+        /// be reached (the error names the object).
+        public static let archive = Code(value: .archive)
 
         public var description: String { value.rawValue }
 

@@ -11,7 +11,7 @@ struct AuditLogCommand: AsyncParsableCommand {
             takes --dir (default: $AUDITLOG_DIR, else ./auditlog-data).
 
             Exit codes: 0 success (also when nothing matches), 1 integrity failure, 64 usage \
-            error, 65 bad input data, 66 no log found, 73 cannot create a file (keygen never \
+            error, 65 bad input data, 66 no log found, 69 archive unavailable, 73 cannot create a file (keygen never \
             overwrites), 74 I/O error, 75 another process holds the log for writing.
             """,
         subcommands: [

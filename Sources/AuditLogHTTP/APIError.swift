@@ -64,6 +64,7 @@ extension APIError {
         case .limitExceeded: (status, code) = (.contentTooLarge, "too_large")
         case .corruption: (status, code) = (.internalServerError, "corruption")
         case .closed, .locked: (status, code) = (.serviceUnavailable, "unavailable")
+        case .archive: (status, code) = (.badGateway, "archive_unavailable")
         default: (status, code) = (.internalServerError, "storage_error")
         }
         var details: [JSONMember] = []

@@ -10,6 +10,9 @@ struct LogDirectory: Sendable {
     /// The directory, without a trailing slash.
     let path: String
     let fileSystem: any FileSystem
+    /// How archived segments are read (nil: the log has no archive, or it is not reachable
+    /// from here; opening an evicted segment then fails naming its object).
+    var remote: RemoteReads?
 
     init(path: String, fileSystem: any FileSystem = PosixFileSystem()) {
         var d = path
@@ -33,11 +36,15 @@ struct LogDirectory: Sendable {
         case index
         /// A checkpoint of the active segment's index (`.aidx`).
         case checkpoint
+        /// The receipt of the segment's upload to the archive (`.arc`, ``ArchiveReceipt``);
+        /// once the local copy is evicted, it stands in for the segment.
+        case archived
 
         var suffix: String {
             switch self {
             case .index: ".idx"
             case .checkpoint: ".aidx"
+            case .archived: ".arc"
             }
         }
     }
@@ -45,6 +52,10 @@ struct LogDirectory: Sendable {
     var manifestPath: String { path + "/" + Self.manifestName }
     var lockPath: String { path + "/LOCK" }
     var segmentsPath: String { path + "/segments" }
+    /// Where the archive's location is remembered (docs/ARCHIVE.md).
+    var archiveConfigPath: String { path + "/archive.json" }
+    /// The local cache of archived bytes read back.
+    var archiveCachePath: String { path + "/archive-cache" }
 
     /// `00000000000000000001.seg`: the first seq, 20 digits.
     static func segmentName(firstSeq: SequenceNumber) -> String {
@@ -73,17 +84,59 @@ struct LogDirectory: Sendable {
 
     // MARK: Listing and opening
 
-    /// Segment file names, in seq order.
+    /// Segment file names, in seq order: local segments and archived ones whose local copy was
+    /// evicted (only their receipt is here).
     func segmentNames() throws(AuditLogError) -> [String] {
         guard fileSystem.isDirectory(segmentsPath) else { return [] }
-        return try fileSystem.listDirectory(segmentsPath).filter { Self.firstSeq(ofSegment: $0) != nil }.sorted()
+        var names = Set<String>()
+        let archived = Derived.archived.suffix
+        for name in try fileSystem.listDirectory(segmentsPath) {
+            if Self.firstSeq(ofSegment: name) != nil {
+                names.insert(name)
+            } else if name.hasSuffix(archived), !name.contains(Self.temporaryInfix) {
+                let segment = String(name.dropLast(archived.count)) + Self.segmentSuffix
+                if Self.firstSeq(ofSegment: segment) != nil { names.insert(segment) }
+            }
+        }
+        return names.sorted()
     }
 
     func exists(_ name: String) -> Bool { fileSystem.fileExists(segmentPath(name)) }
 
-    /// Opens a file of `segments/` for reading.
+    /// Whether segment `name`'s local copy was evicted (its receipt is here, it is not).
+    func isEvicted(_ name: String) -> Bool {
+        !exists(name) && exists(Self.name(of: .archived, forSegment: name))
+    }
+
+    /// Opens a file of `segments/` for reading; an evicted segment is read from the archive.
     func open(_ name: String) throws(AuditLogError) -> any SegmentFile {
-        try fileSystem.openForReading(segmentPath(name), displayName: Self.displayName(name))
+        if Self.firstSeq(ofSegment: name) != nil, isEvicted(name) {
+            let receipt = try archiveReceipt(of: name)
+            let known = [(Int64(0), receipt.header), (receipt.size - Int64(receipt.footer.count), receipt.footer)]
+            return try remoteFile(key: receipt.key, size: receipt.size, sha256: receipt.sha256, known: known, segment: name)
+        }
+        return try fileSystem.openForReading(segmentPath(name), displayName: Self.displayName(name))
+    }
+
+    /// The receipt of segment `name`'s upload, or nil when it was not confirmed.
+    func archiveReceiptIfAny(of segment: String) throws(AuditLogError) -> ArchiveReceipt? {
+        guard exists(Self.name(of: .archived, forSegment: segment)) else { return nil }
+        return try archiveReceipt(of: segment)
+    }
+
+    private func archiveReceipt(of segment: String) throws(AuditLogError) -> ArchiveReceipt {
+        let name = Self.name(of: .archived, forSegment: segment)
+        let bytes = try fileSystem.openForReading(segmentPath(name), displayName: Self.displayName(name)).readAll()
+        return try ArchiveReceipt.decode(bytes, file: Self.displayName(name))
+    }
+
+    private func remoteFile(key: String, size: Int64, sha256: [UInt8], known: [(offset: Int64, bytes: [UInt8])], segment: String) throws(AuditLogError) -> any SegmentFile {
+        guard let remote else {
+            throw AuditLogError(
+                .archive, "segment '\(segment)' was evicted to the archive (object '\(key)') and this log is opened without its archive (archive.json, or --archive, and AWS credentials)",
+                location: .init(file: Self.displayName(segment)))
+        }
+        return RemoteSegmentFile(reads: remote, key: key, size: size, sha256: sha256, known: known)
     }
 
     /// Opens a file of `segments/` for writing; `create` makes a new one, which must not exist.
@@ -91,10 +144,16 @@ struct LogDirectory: Sendable {
         try fileSystem.openForWriting(segmentPath(name), displayName: Self.displayName(name), create: create, exclusive: create)
     }
 
-    /// Opens a derived file of `segment`, or nil when there is none.
+    /// Opens a derived file of `segment`, or nil when there is none. An index evicted with its
+    /// segment is read from the archive.
     func openDerived(_ derived: Derived, of segment: String) throws(AuditLogError) -> (any SegmentFile)? {
         let name = Self.name(of: derived, forSegment: segment)
-        guard exists(name) else { return nil }
+        guard exists(name) else {
+            guard derived == .index, let receipt = try archiveReceiptIfAny(of: segment), let key = receipt.indexKey, let size = receipt.indexSize,
+                let sha256 = receipt.indexSHA256
+            else { return nil }
+            return try remoteFile(key: key, size: size, sha256: sha256, known: [], segment: segment)
+        }
         return try open(name)
     }
 
@@ -125,9 +184,19 @@ struct LogDirectory: Sendable {
     }
 
     /// Removes a segment file and every file derived from it. The caller syncs the directory.
+    /// The archive receipt goes first: without the segment it would stand for it.
     func removeSegment(_ name: String) throws(AuditLogError) {
+        try removeDerived(.archived, of: name)
         try fileSystem.remove(segmentPath(name))
-        for derived in Derived.allCases { try removeDerived(derived, of: name) }
+        for derived in Derived.allCases where derived != .archived { try removeDerived(derived, of: name) }
+    }
+
+    /// Removes the local copy of an archived segment (and, when `index`, of its index), keeping
+    /// its receipt. The caller checked the receipt.
+    func evict(_ name: String, index: Bool) throws(AuditLogError) {
+        try fileSystem.remove(segmentPath(name))
+        if index { try removeDerived(.index, of: name) }
+        try syncSegments()
     }
 
     /// Makes the entries of `segments/` durable.
@@ -164,7 +233,8 @@ struct LogDirectory: Sendable {
     /// active one (sealed or deleted since they were written).
     func removeLeftovers(activeSegment: String?) throws(AuditLogError) {
         let names = try fileSystem.listDirectory(segmentsPath)
-        let segments = Set(names.filter { Self.firstSeq(ofSegment: $0) != nil })
+        // An evicted segment is present through its receipt.
+        let segments = Set(try segmentNames())
         for name in names where name.contains(Self.temporaryInfix) {
             try fileSystem.remove(segmentPath(name))
         }

@@ -10,6 +10,7 @@ enum ExitStatus {
     static let ioError: Int32 = 74
     static let cantCreate: Int32 = 73
     static let tempFail: Int32 = 75
+    static let unavailable: Int32 = 69
 
     static func code(for error: AuditLogError) -> Int32 {
         switch error.code {
@@ -17,6 +18,7 @@ enum ExitStatus {
         case .corruption: integrity
         case .noLog: noInput
         case .locked: tempFail
+        case .archive: unavailable
         case .invalidArgument: usage
         default: ioError
         }

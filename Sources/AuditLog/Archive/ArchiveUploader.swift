@@ -1,0 +1,323 @@
+import Crypto
+import Dispatch
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Uploads each sealed segment and its index to the archive, in the background, and evicts
+/// local copies the archive confirmed once they are older than the local retention. A storage
+/// observer: the writer tells it what sealed and what a sweep removed, and never waits for it
+/// (the queue is names of sealed segments; the bytes stay on disk until uploaded).
+///
+/// Every object is written once (`If-None-Match: *`) with its SHA-256; an object already there
+/// with the same checksum is a retry that succeeded before, one with another checksum is a
+/// conflict, never overwritten. Only after a HEAD confirms size and checksum is the segment's
+/// receipt (`.arc`) written; only a segment with a receipt is ever evicted.
+final class ArchiveUploader: StorageObserver {
+    private let directory: LogDirectory
+    private let store: any ObjectStore
+    private let options: ArchiveOptions
+    /// `PREFIX/<log id>/`.
+    let logPrefix: String
+    /// Waits for the index files of segments sealed so far (the indexer's queue).
+    private let indexesWritten: @Sendable () -> Void
+    private let queue = DispatchQueue(label: "auditlog.archive", qos: .utility)
+
+    private struct State {
+        /// Sealed segments not yet confirmed, oldest first.
+        var pending: [SegmentInfo] = []
+        /// Sealed segments with a local copy (eviction candidates).
+        var local: [String: SegmentInfo] = [:]
+        var draining = false
+        var closing = false
+        var manifestUploaded = false
+        var uploadedSegments = 0
+        var uploadedBytes: Int64 = 0
+        var failures = 0
+        var lastError: String?
+        /// Segments whose object is in the store with other bytes (never retried).
+        var conflicts: [String: String] = [:]
+        var timer: (any DispatchSourceTimer)?
+    }
+    private let state = Locked(State())
+
+    init(directory: LogDirectory, store: any ObjectStore, options: ArchiveOptions, logID: String, indexesWritten: @escaping @Sendable () -> Void) {
+        self.directory = directory
+        self.store = store
+        self.options = options
+        self.logPrefix = options.location.logPrefix(logID)
+        self.indexesWritten = indexesWritten
+    }
+
+    /// Queues the sealed segments of `segments` that have no receipt (a previous writer's
+    /// pending uploads), and evicts what is due.
+    func start(with segments: [SegmentInfo]) {
+        state.withLock { s in
+            for segment in segments where segment.isSealed && segment.damage == nil {
+                let hasReceipt = directory.exists(LogDirectory.name(of: .archived, forSegment: segment.fileName))
+                if !hasReceipt { s.pending.append(segment) }
+                if directory.exists(segment.fileName) { s.local[segment.fileName] = segment }
+            }
+        }
+        kick()
+        // Segments age past the local retention while nothing seals.
+        guard options.localRetention != nil else { return }
+        let timer = DispatchSource.makeTimerSource(queue: DispatchQueue.global(qos: .utility))
+        timer.schedule(deadline: .now() + .seconds(60), repeating: .seconds(60))
+        timer.setEventHandler { [weak self] in self?.kick() }
+        timer.resume()
+        state.withLock { $0.timer = timer }
+    }
+
+    // MARK: StorageObserver
+
+    func segmentSealed(_ segment: SegmentInfo) {
+        state.withLock { s in
+            s.pending.append(segment)
+            s.local[segment.fileName] = segment
+        }
+        kick()
+    }
+
+    func segmentsRemoved(_ names: Set<String>) {
+        state.withLock { s in
+            s.pending.removeAll { names.contains($0.fileName) }
+            for name in names { s.local[name] = nil }
+        }
+        // The archived copies go too, unless locked: those expire by themselves.
+        guard options.objectLockDays == nil else { return }
+        queue.async { [self] in
+            for name in names.sorted() {
+                try? store.delete(key(for: name))
+                try? store.delete(key(for: LogDirectory.name(of: .index, forSegment: name)))
+            }
+        }
+    }
+
+    func segmentUnsealed(_ name: String) {
+        state.withLock { s in
+            s.pending.removeAll { $0.fileName == name }
+            s.local[name] = nil
+        }
+    }
+
+    func writerClosing(active: SegmentInfo?) {
+        state.withLock { s in
+            s.closing = true
+            s.timer?.cancel()
+            s.timer = nil
+        }
+    }
+
+    /// Waits for pending uploads, at most ``ArchiveOptions/uploadTimeout``; what is left stays
+    /// local for the next writer.
+    func waitForBackgroundWork() {
+        let deadline = Timestamp.now + options.uploadTimeout
+        while Timestamp.now < deadline {
+            let busy = state.withLock { s in s.draining || (!s.pending.isEmpty && s.conflicts.count < s.pending.count) }
+            if !busy { break }
+            usleep(10_000)
+        }
+        state.withLock { $0.closing = true }
+    }
+
+    func resumePoint(ofActiveSegment name: String, limit: Int64) -> ResumePoint? { nil }
+    func committedEnd(ofActiveSegment name: String) -> Int64? { nil }
+
+    // MARK: Status
+
+    /// What is archived and what waits.
+    func status() -> ArchiveStatus {
+        state.withLock { s in
+            ArchiveStatus(
+                location: options.location.url, pendingSegments: s.pending.count, pendingBytes: s.pending.reduce(0) { $0 + $1.bytes },
+                uploadedSegments: s.uploadedSegments, uploadedBytes: s.uploadedBytes, failures: s.failures, lastError: s.lastError,
+                conflicts: s.conflicts.keys.sorted())
+        }
+    }
+
+    // MARK: Work
+
+    private func kick() {
+        let start = state.withLock { s -> Bool in
+            guard !s.draining, !s.closing else { return false }
+            s.draining = true
+            return true
+        }
+        if start { queue.async { [self] in drain() } }
+    }
+
+    /// Uploads pending segments oldest first, retrying with backoff (1 s doubling to 60 s, with
+    /// jitter) until each is confirmed or the writer closes.
+    private func drain() {
+        var backoff = 1.0
+        while true {
+            let next = state.withLock { s -> SegmentInfo? in
+                guard !s.closing else { return nil }
+                return s.pending.first { s.conflicts[$0.fileName] == nil }
+            }
+            guard let segment = next else {
+                if !state.withLock({ $0.closing }) { recordFailure { () throws(AuditLogError) in try evictDue() } }
+                let more = state.withLock { s -> Bool in
+                    if !s.closing, s.pending.contains(where: { s.conflicts[$0.fileName] == nil }) { return true }
+                    s.draining = false
+                    return false
+                }
+                if more { continue }
+                return
+            }
+            do throws(AuditLogError) {
+                try uploadManifestOnce()
+                try upload(segment)
+                backoff = 1.0
+                try evictDue()
+            } catch {
+                let conflict = error.code == .corruption
+                state.withLock { s in
+                    s.failures += 1
+                    s.lastError = error.message
+                    if conflict { s.conflicts[segment.fileName] = error.message }
+                }
+                if !conflict {
+                    let delay = backoff * Double.random(in: 0.5...1.0)
+                    backoff = min(backoff * 2, 60)
+                    sleep(seconds: delay)
+                }
+            }
+        }
+    }
+
+    private func recordFailure(_ work: () throws(AuditLogError) -> Void) {
+        do throws(AuditLogError) { try work() } catch {
+            state.withLock { s in
+                s.failures += 1
+                s.lastError = error.message
+            }
+        }
+    }
+
+    /// Sleeps, waking early when the writer closes.
+    private func sleep(seconds: Double) {
+        let until = Timestamp.now + .milliseconds(Int64(seconds * 1000))
+        while Timestamp.now < until, !state.withLock({ $0.closing }) { usleep(20_000) }
+    }
+
+    private func key(for fileName: String) -> String { logPrefix + "segments/" + fileName }
+
+    private func uploadManifestOnce() throws(AuditLogError) {
+        guard !state.withLock({ $0.manifestUploaded }) else { return }
+        let bytes = try directory.fileSystem.openForReading(directory.manifestPath, displayName: LogManifest.fileName).readAll()
+        _ = try put(logPrefix + LogManifest.fileName, bytes)
+        state.withLock { $0.manifestUploaded = true }
+    }
+
+    /// Uploads a segment and its index, confirms both, writes the receipt.
+    private func upload(_ segment: SegmentInfo) throws(AuditLogError) {
+        let name = segment.fileName
+        let done = { self.state.withLock { s in s.pending.removeAll { $0.fileName == name } } }
+        guard !directory.exists(LogDirectory.name(of: .archived, forSegment: name)) else { return done() }
+        guard directory.exists(name) else { return done() }  // swept meanwhile
+        let bytes = try directory.open(name).readAll()
+        guard bytes.count >= SegmentHeader.byteCount + SegmentFooter.byteCount, Int64(bytes.count) == segment.bytes else {
+            throw AuditLogError(.io, "segment is \(bytes.count) bytes, the catalog says \(segment.bytes)", location: .init(file: LogDirectory.displayName(name)))
+        }
+        let sha = try put(key(for: name), bytes)
+
+        indexesWritten()
+        let indexName = LogDirectory.name(of: .index, forSegment: name)
+        var receipt = ArchiveReceipt(
+            segment: name, key: key(for: name), size: Int64(bytes.count), sha256: sha, header: Array(bytes[0..<SegmentHeader.byteCount]),
+            footer: Array(bytes[(bytes.count - SegmentFooter.byteCount)...]), confirmedAt: .now, retainUntil: retainUntil())
+        if directory.exists(indexName) {
+            let index = try directory.open(indexName).readAll()
+            receipt.indexSHA256 = try put(key(for: indexName), index)
+            receipt.indexKey = key(for: indexName)
+            receipt.indexSize = Int64(index.count)
+        }
+        receipt.confirmedAt = .now
+        // A sweep may have removed it while it uploaded: its receipt would stand for it.
+        let stillHere = state.withLock { s in s.pending.contains { $0.fileName == name } && !s.closing }
+        guard stillHere, directory.exists(name) else { return done() }
+        try directory.writeDerived(receipt.encoded(), .archived, of: name)
+        state.withLock { s in
+            s.uploadedSegments += 1
+            s.uploadedBytes += Int64(bytes.count)
+        }
+        done()
+    }
+
+    /// Writes an object once and confirms it: returns its SHA-256.
+    private func put(_ key: String, _ bytes: [UInt8]) throws(AuditLogError) -> [UInt8] {
+        let sha = Array(SHA256.hash(data: bytes))
+        let outcome = try store.put(key, bytes, sha256: sha, retainUntil: retainUntil())
+        guard let info = try store.head(key) else {
+            throw AuditLogError(.archive, "the object is not there after it was written", location: .init(file: store.describe(key)))
+        }
+        let same = info.size == Int64(bytes.count) && Self.matches(info, sha256: sha, bytes: bytes)
+        guard same else {
+            if outcome == .exists {
+                throw AuditLogError(
+                    .corruption, "a different object is already archived under this key (\(info.size) bytes); it is never overwritten",
+                    location: .init(file: store.describe(key)))
+            }
+            throw AuditLogError(.archive, "the store holds \(info.size) bytes with another checksum after the upload", location: .init(file: store.describe(key)))
+        }
+        return sha
+    }
+
+    /// Whether the store's checksum (SHA-256, else a single-part ETag's MD5) is the bytes'.
+    static func matches(_ info: ObjectInfo, sha256: [UInt8], bytes: [UInt8]) -> Bool {
+        if let stored = info.sha256 { return stored == sha256 }
+        if let etag = info.etag, etag.utf8.count == 32 { return etag.lowercased() == Hex.encode(Insecure.MD5.hash(data: bytes)) }
+        return false
+    }
+
+    private func retainUntil() -> Timestamp? {
+        options.objectLockDays.map { Timestamp.now + .days(Int64($0)) }
+    }
+
+    /// Evicts local copies whose newest event is older than the local retention, once a HEAD
+    /// confirms the archived object still matches the receipt.
+    func evictDue() throws(AuditLogError) {
+        guard let retention = options.localRetention else { return }
+        let cutoff = Timestamp.now - retention
+        let candidates = state.withLock { s in
+            s.local.values.filter { ($0.maxTimestamp ?? Timestamp(nanosSinceEpoch: .max)) < cutoff || retention == .zero }
+                .sorted { $0.firstSeq < $1.firstSeq }
+        }
+        for segment in candidates {
+            guard !state.withLock({ $0.closing }) else { return }
+            let name = segment.fileName
+            guard let receipt = try directory.archiveReceiptIfAny(of: name), directory.exists(name) else { continue }
+            guard let info = try store.head(receipt.key), info.size == receipt.size, info.sha256 == nil || info.sha256 == receipt.sha256 else {
+                throw AuditLogError(.archive, "the archived object no longer matches its receipt: the local copy is kept", location: .init(file: store.describe(receipt.key)))
+            }
+            var evictIndex = false
+            if let indexKey = receipt.indexKey, let indexInfo = try store.head(indexKey) {
+                evictIndex = indexInfo.size == receipt.indexSize && (indexInfo.sha256 == nil || indexInfo.sha256 == receipt.indexSHA256)
+            }
+            try directory.evict(name, index: evictIndex)
+            _ = state.withLock { $0.local.removeValue(forKey: name) }
+        }
+    }
+}
+
+/// The archive's progress: what is uploaded, what waits, what failed.
+public struct ArchiveStatus: Sendable, Hashable {
+    /// `s3://BUCKET/PREFIX`.
+    public var location: String
+    /// Sealed segments not yet confirmed in the archive, and their bytes.
+    public var pendingSegments: Int
+    public var pendingBytes: Int64
+    /// Segments this writer uploaded since it opened, and their bytes.
+    public var uploadedSegments: Int
+    public var uploadedBytes: Int64
+    /// Failed attempts (each retried) and the last error's message.
+    public var failures: Int
+    public var lastError: String?
+    /// Segments whose key holds a different object in the store (never overwritten).
+    public var conflicts: [String]
+}
