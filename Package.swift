@@ -97,9 +97,16 @@ let package = Package(
             path: "Tests/AuditLogCrashWriter",
             swiftSettings: swiftSettings
         ),
+        // What several test targets share: a moto S3 server on loopback (Tests/AuditLogTestSupport).
+        .target(
+            name: "AuditLogTestSupport",
+            dependencies: ["AuditLog"],
+            path: "Tests/AuditLogTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "AuditLogTests",
-            dependencies: ["AuditLog", "AuditLogServices", "AuditLogCrashWriter"],
+            dependencies: ["AuditLog", "AuditLogServices", "AuditLogCrashWriter", "AuditLogTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -120,6 +127,7 @@ let package = Package(
             dependencies: [
                 "AuditLog",
                 "AuditLogCLI",
+                "AuditLogTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),

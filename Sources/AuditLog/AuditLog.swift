@@ -111,7 +111,12 @@ public final class AuditLog: Sendable {
     /// Opens the log in `directory` of `fileSystem`: in memory, or with faults injected (tests).
     @_spi(Testing)
     public static func open(directory: String, options: AuditLogOptions = AuditLogOptions(), fileSystem: any FileSystem) async throws(AuditLogError) -> AuditLog {
-        let files = LogDirectory(path: directory, fileSystem: fileSystem)
+        try await open(files: LogDirectory(path: directory, fileSystem: fileSystem), options: options)
+    }
+
+    /// Opens the log of `files`; one whose ``LogDirectory/remote`` is set reads archived
+    /// segments through it instead of resolving the archive again.
+    static func open(files: LogDirectory, options: AuditLogOptions) async throws(AuditLogError) -> AuditLog {
         let log = try await BlockingIO.run { () throws(AuditLogError) in try openBlocking(files, options: options) }
         if options.access == .readWrite {
             do throws(AuditLogError) {
@@ -158,7 +163,8 @@ public final class AuditLog: Sendable {
         guard options.segmentSizeLimitBytes >= 4096, options.maxBatchEvents >= 1 else {
             throw AuditLogError(.invalidArgument, "segment size limit must be at least 4096 bytes and batch limit at least 1")
         }
-        let archive = fs.fileExists(files.manifestPath) || options.archive != nil ? try resolveArchive(files, options) : nil
+        let resolve = files.remote == nil && (fs.fileExists(files.manifestPath) || options.archive != nil)
+        let archive = resolve ? try resolveArchive(files, options) : nil
         if let (archiveOptions, store) = archive {
             files.remote = RemoteReads(store: store, cache: BlockCache(path: files.archiveCachePath, budgetBytes: archiveOptions.cacheSizeBytes))
         }

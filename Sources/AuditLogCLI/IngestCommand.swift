@@ -29,6 +29,8 @@ struct IngestCommand: AsyncParsableCommand {
 
     @OptionGroup var log: LogDirectoryOptions
 
+    @OptionGroup(title: "Archive writing") var archiveWriting: ArchiveWriterArguments
+
     @Argument(help: ArgumentHelp("NDJSON or JSON-array file, or - for standard input.", valueName: "file"))
     var input = "-"
 
@@ -78,6 +80,7 @@ struct IngestCommand: AsyncParsableCommand {
         case .interval: options.durability = .syncInterval(milliseconds: 100)
         case .none: options.durability = .none
         }
+        options.archive = try log.archive.options(directory: log.directory, writer: archiveWriting)
         let auditLog = try await AuditLog.open(directory: log.directory, options: options)
         for report in auditLog.recovery {
             StandardError.print("auditlog: recovered: \(report)")

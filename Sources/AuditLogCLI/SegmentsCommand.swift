@@ -10,7 +10,9 @@ struct SegmentsCommand: AsyncParsableCommand {
             Each segment: file, seq range, event-time range, records, bytes, compression ratio, \
             whether it is sealed or active, and the state of its index (file: a valid index \
             file; missing or invalid: rebuilt from the segment when needed; memory: the active \
-            segment, indexed in memory).
+            segment, indexed in memory). With an archive, each sealed segment's ARCHIVE state: \
+            pending (not yet confirmed in the store), archived (confirmed, local copy kept) or \
+            evicted (read from the store).
 
             Examples:
               auditlog segments
@@ -33,16 +35,18 @@ struct SegmentsCommand: AsyncParsableCommand {
         let segments = auditLog.segments
         let out = OutputStream(fd: 1)
         if json {
-            out.write(JSONValue.array(segments.map { Self.json($0, index: auditLog.indexState(of: $0)) }).jsonText + "\n")
+            out.write(JSONValue.array(segments.map { Self.json($0, index: auditLog.indexState(of: $0), archive: auditLog.archiveState(of: $0)) }).jsonText + "\n")
         } else {
-            var rows = [["FILE", "FIRST_SEQ", "LAST_SEQ", "RECORDS", "MIN_TIME", "MAX_TIME", "BYTES", "RATIO", "STATE", "INDEX"]]
+            let archived = auditLog.archiveStatus() != nil
+            var rows = [["FILE", "FIRST_SEQ", "LAST_SEQ", "RECORDS", "MIN_TIME", "MAX_TIME", "BYTES", "RATIO", "STATE", "INDEX"] + (archived ? ["ARCHIVE"] : [])]
             for s in segments {
-                rows.append([
-                    "segments/" + s.fileName, String(s.firstSeq.rawValue), s.lastSeq.map { String($0.rawValue) } ?? "-",
-                    String(s.recordCount), s.damage == nil ? s.minTimestamp?.rfc3339 ?? "-" : "-", s.damage == nil ? s.maxTimestamp?.rfc3339 ?? "-" : "-",
-                    String(s.bytes), String(format: "%.2f", Self.ratio(s)), Self.state(s),
-                    Self.indexText(auditLog.indexState(of: s)),
-                ])
+                rows.append(
+                    [
+                        "segments/" + s.fileName, String(s.firstSeq.rawValue), s.lastSeq.map { String($0.rawValue) } ?? "-",
+                        String(s.recordCount), s.damage == nil ? s.minTimestamp?.rfc3339 ?? "-" : "-", s.damage == nil ? s.maxTimestamp?.rfc3339 ?? "-" : "-",
+                        String(s.bytes), String(format: "%.2f", Self.ratio(s)), Self.state(s),
+                        Self.indexText(auditLog.indexState(of: s)),
+                    ] + (archived ? [Self.archiveText(auditLog.archiveState(of: s))] : []))
             }
             out.write(Table.render(rows))
         }
@@ -67,7 +71,12 @@ struct SegmentsCommand: AsyncParsableCommand {
         }
     }
 
-    static func json(_ s: SegmentInfo, index: IndexState) -> JSONValue {
+    /// pending, archived, evicted, or - (no archive, or the active segment).
+    static func archiveText(_ state: SegmentArchiveState) -> String {
+        state == .none ? "-" : state.rawValue
+    }
+
+    static func json(_ s: SegmentInfo, index: IndexState, archive: SegmentArchiveState) -> JSONValue {
         .object([
             JSONMember("file", .string("segments/" + s.fileName)),
             JSONMember("first_seq", .integer(s.firstSeq.rawValue)),
@@ -84,6 +93,7 @@ struct SegmentsCommand: AsyncParsableCommand {
             JSONMember("state", .string(state(s))),
             JSONMember("index", .string(indexText(index))),
             JSONMember("damage", .string(s.damage?.reason)),
+            JSONMember("archive", archive == .none ? .null : .string(archive.rawValue)),
         ])
     }
 }

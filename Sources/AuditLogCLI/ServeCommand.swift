@@ -29,6 +29,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var log: LogDirectoryOptions
 
+    @OptionGroup(title: "Archive writing") var archiveWriting: ArchiveWriterArguments
+
     @Option(help: "Address to listen on.")
     var host = "127.0.0.1"
 
@@ -134,6 +136,7 @@ struct ServeCommand: AsyncParsableCommand {
                 throw CLIError(error)
             }
         }
+        options.archive = try log.archive.options(directory: log.directory, writer: readOnly ? nil : archiveWriting)
         let auditLog: AuditLog
         do {
             auditLog = try await AuditLog.open(directory: log.directory, options: options)

@@ -64,7 +64,9 @@ struct VerifyCommand: AsyncParsableCommand {
         OutputStream.ignoreSIGPIPE()
         let showProgress = StandardError.isTerminal && !json
         let started = Date()
-        let options = VerificationOptions(fromSeq: fromSeq.map { SequenceNumber($0) }, deep: deep, expectedHead: expectHead.flatMap(PinnedHead.init))
+        let options = VerificationOptions(
+            fromSeq: fromSeq.map { SequenceNumber($0) }, deep: deep, expectedHead: expectHead.flatMap(PinnedHead.init),
+            archive: try log.archive.options(directory: log.directory))
         let report = try await AuditLog.verify(directory: log.directory, options: options) { p in
             guard showProgress else { return }
             let percent = p.bytesTotal > 0 ? Int(Double(p.bytesDone) / Double(p.bytesTotal) * 100) : 100

@@ -73,6 +73,8 @@ public final class APIMetrics: Sendable {
         var lastSeq: UInt64?
         var lastSweepSeconds: Double?
         var lastSweepRecords: Int64?
+        /// The archive's progress, when the log has one.
+        var archive: ArchiveStatus?
     }
 
     /// Prometheus text exposition format (version 0.0.4).
@@ -115,6 +117,14 @@ public final class APIMetrics: Sendable {
         if let seconds = g.lastSweepSeconds {
             metric("auditlog_last_sweep_timestamp_seconds", "gauge", "When the last retention sweep ran (Unix time).", [("", String(seconds))])
             metric("auditlog_last_sweep_records", "gauge", "Records the last retention sweep deleted.", [("", String(g.lastSweepRecords ?? 0))])
+        }
+        if let a = g.archive {
+            metric("auditlog_archive_lag_segments", "gauge", "Sealed segments not yet confirmed in the archive.", [("", String(a.pendingSegments))])
+            metric("auditlog_archive_lag_bytes", "gauge", "Bytes of sealed segments not yet confirmed in the archive.", [("", String(a.pendingBytes))])
+            metric("auditlog_archive_uploaded_segments_total", "counter", "Segments this server uploaded to the archive.", [("", String(a.uploadedSegments))])
+            metric("auditlog_archive_uploaded_bytes_total", "counter", "Segment bytes this server uploaded to the archive.", [("", String(a.uploadedBytes))])
+            metric("auditlog_archive_failures_total", "counter", "Failed archive requests (each retried with backoff).", [("", String(a.failures))])
+            metric("auditlog_archive_conflicts", "gauge", "Segments whose key holds a different object in the store (never overwritten).", [("", String(a.conflicts.count))])
         }
         return out
     }

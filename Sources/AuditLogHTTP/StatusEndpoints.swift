@@ -71,6 +71,7 @@ extension AuditLogAPI {
             if segment.isSealed { sealed += 1 }
         }
         var gauges = APIMetrics.LogGauges(segments: segments.count, sealedSegments: sealed, bytes: bytes, records: records, lastSeq: log.head.lastSeq?.rawValue)
+        gauges.archive = log.archiveStatus()
         if let sweep = try await sweeps.latest(in: log) {
             gauges.lastSweepSeconds = Double(sweep.time.nanosSinceEpoch) / 1e9
             gauges.lastSweepRecords = Int64(sweep.records)

@@ -116,11 +116,14 @@ final class ArchiveUploader: StorageObserver {
     /// local for the next writer.
     func waitForBackgroundWork() {
         let deadline = Timestamp.now + options.uploadTimeout
+        var idle = false
         while Timestamp.now < deadline {
-            let busy = state.withLock { s in s.draining || (!s.pending.isEmpty && s.conflicts.count < s.pending.count) }
-            if !busy { break }
+            idle = state.withLock { s in !s.draining && !s.pending.contains { s.conflicts[$0.fileName] == nil } }
+            if idle { break }
             usleep(10_000)
         }
+        // A closing writer evicts what became due with these uploads (local retention 0s).
+        if idle { queue.sync { recordFailure { () throws(AuditLogError) in try evictDue() } } }
         state.withLock { $0.closing = true }
     }
 

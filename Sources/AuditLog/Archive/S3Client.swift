@@ -24,7 +24,7 @@ final class S3Client: ObjectStore {
     init(location: ArchiveLocation, credentials: SigV4.Credentials, timeout: Duration = .seconds(30)) throws(AuditLogError) {
         self.location = location
         self.signer = SigV4(credentials: credentials, region: location.region)
-        self.client = HTTPClient.shared
+        self.client = Self.sharedClient
         self.timeout = .nanoseconds(timeout.nanoseconds)
         let endpoint = location.endpoint ?? "https://s3.\(location.region).amazonaws.com"
         guard let schemeEnd = endpoint.range(of: "://") else {
@@ -45,6 +45,17 @@ final class S3Client: ObjectStore {
         }
         origin = scheme + "://" + host
     }
+
+    /// One client for every archive of the process (never shut down, like `HTTPClient.shared`):
+    /// a refused connection fails the request at once instead of being retried until its
+    /// deadline (the uploader retries with its own backoff), and redirects are not followed.
+    private static let sharedClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout.connect = .seconds(10)
+        configuration.redirectConfiguration = .disallow
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
 
     /// The `s3://bucket/key` an error names.
     func describe(_ key: String) -> String { "s3://\(location.bucket)/\(key)" }

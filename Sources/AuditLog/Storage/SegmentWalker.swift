@@ -78,7 +78,8 @@ final class SegmentWalker {
     /// The byte ranges of the records of the frame last decompressed.
     private(set) var records: [Range<Int>] = []
 
-    var displayName: String { LogDirectory.displayName(name) }
+    /// How errors name the file: `segments/<name>`, or the archived object it is read from.
+    var displayName: String { file.displayName }
 
     /// The file's size when the walk started (one `fstat` per walk).
     let fileSize: Int64
@@ -101,7 +102,7 @@ final class SegmentWalker {
                 try SegmentHeader.decode(UnsafeRawBufferPointer(rebasing: raw[0..<n]))
             }
         } catch {
-            throw AuditLogError(error, file: LogDirectory.displayName(name), baseOffset: 0)
+            throw AuditLogError(error, file: file.displayName, baseOffset: 0)
         }
         nextSeq = header.firstSeq
     }

@@ -4,6 +4,8 @@
 /// at once; ``Verifier`` then checks how each segment joins its predecessor.
 struct SegmentVerification: Sendable {
     var fileName: String
+    /// How issues name it: `segments/<name>`, or the archived object it is read from.
+    var display: String
     var header: SegmentHeader?
     var issues: [VerificationIssue] = []
     var records: UInt64 = 0
@@ -25,8 +27,8 @@ struct SegmentVerification: Sendable {
     }
 
     static func check(_ directory: LogDirectory, fileName: String, isLast: Bool, deep: Bool, capture: SequenceNumber? = nil, progress: (Int64, UInt64) -> Void) -> SegmentVerification {
-        var result = SegmentVerification(fileName: fileName)
-        let display = LogDirectory.displayName(fileName)
+        var result = SegmentVerification(fileName: fileName, display: LogDirectory.displayName(fileName))
+        var display = result.display
         func issue(_ kind: VerificationIssue.Kind, _ message: String, _ offset: Int64, _ seq: SequenceNumber?) {
             result.issues.append(VerificationIssue(kind: kind, message: message, file: display, offset: offset, seq: seq))
         }
@@ -37,6 +39,8 @@ struct SegmentVerification: Sendable {
             issue(error.code == .io ? .missing : .structure, "segment header: \(error.message)", error.location.offset ?? 0, LogDirectory.firstSeq(ofSegment: fileName))
             return result
         }
+        display = walker.displayName
+        result.display = display
         let header = walker.header
         result.header = header
         result.fileBytes = walker.limit

@@ -11,8 +11,15 @@ public struct VerificationOptions: Sendable, Hashable {
     /// still hold that seq with that chain value, or a retention sweep record must account for
     /// its removal. Verification then covers the segment holding it, whatever ``fromSeq`` says.
     public var expectedHead: PinnedHead?
+    /// The archive evicted segments are read from when verifying a directory; nil: the one it
+    /// remembers, with credentials from the environment. Archived objects are always read from
+    /// the store itself, never from the local cache.
+    public var archive: ArchiveOptions?
 
-    public init(fromSeq: SequenceNumber? = nil, deep: Bool = false, parallelism: Int? = nil, expectedHead: PinnedHead? = nil) {
+    public init(
+        fromSeq: SequenceNumber? = nil, deep: Bool = false, parallelism: Int? = nil, expectedHead: PinnedHead? = nil, archive: ArchiveOptions? = nil
+    ) {
+        self.archive = archive
         self.fromSeq = fromSeq
         self.deep = deep
         self.parallelism = max(1, parallelism ?? activeProcessorCount())
@@ -61,6 +68,7 @@ enum Verifier {
     static func run(
         _ directory: LogDirectory, options: VerificationOptions, progress: (@Sendable (VerificationProgress) -> Void)?
     ) async throws(AuditLogError) -> VerificationReport {
+        let directory = try archiveAttached(directory, options.archive)
         let manifest = try LogCatalog.readManifest(directory)
         let allNames = try directory.segmentNames()
         var startIndex = 0
@@ -124,7 +132,7 @@ enum Verifier {
             previous = predecessorSummary(directory, fileName: allNames[startIndex - 1])
         }
         for case let segment? in results {
-            let display = LogDirectory.displayName(segment.fileName)
+            let display = segment.display
             if let header = segment.header {
                 if header.logID != manifest.logID {
                     report.issues.append(VerificationIssue(kind: .structure, message: "segment belongs to another log (id \(header.logID))", file: display, offset: 16, seq: header.firstSeq))
@@ -210,7 +218,7 @@ enum Verifier {
             guard let first = s.header?.firstSeq, let next = s.nextSeq else { return false }
             return first <= pinned.seq && pinned.seq < next
         }) {
-            let file = LogDirectory.displayName(segment.fileName)
+            let file = segment.display
             guard let found = segment.captured else {
                 result.status = .unreadable
                 issue(.structure, "the pinned head seq \(pinned.seq) lies past damage in its segment: its chain value cannot be computed", file: file, seq: pinned.seq)
@@ -245,6 +253,19 @@ enum Verifier {
         return result
     }
 
+    /// `directory` reading archived objects from the store itself, not the local cache.
+    private static func archiveAttached(_ directory: LogDirectory, _ archive: ArchiveOptions?) throws(AuditLogError) -> LogDirectory {
+        var directory = directory
+        if let remote = directory.remote {
+            directory.remote = remote.uncached
+        } else if directory.fileSystem.fileExists(directory.manifestPath) {
+            var open = AuditLogOptions.readOnly
+            open.archive = archive
+            if let (_, store) = try AuditLog.resolveArchive(directory, open) { directory.remote = RemoteReads(store: store, cache: nil) }
+        }
+        return directory
+    }
+
     /// The retention records still in the log (sweeps and holds), and an issue for every
     /// sweep that does not hold up (``RetentionAudit/findings()``).
     /// A log the segment checks found damaged may not open, or may fail a read: that is an
@@ -254,7 +275,7 @@ enum Verifier {
         let log: AuditLog
         let recoveries: [RecoveryRecord]
         do throws(AuditLogError) {
-            log = try await AuditLog.open(directory: directory.path, options: .readOnly, fileSystem: directory.fileSystem)
+            log = try await AuditLog.open(files: directory, options: .readOnly)
             recoveries = try await log.recoveryRecords()
             let types: Set<String> = [SweepRecord.eventType, AuditLog.holdPlaced, AuditLog.holdReleased]
             for record in try await log.collect(Query(filter: EventFilter(fields: ["event_type": types]), order: .oldestFirst)) {
@@ -276,7 +297,7 @@ enum Verifier {
 
     private static func predecessorSummary(_ directory: LogDirectory, fileName: String) -> SegmentVerification? {
         guard let walker = try? SegmentWalker(directory, fileName), let footer = try? walker.sealedFooter() else { return nil }
-        var summary = SegmentVerification(fileName: fileName, header: walker.header)
+        var summary = SegmentVerification(fileName: fileName, display: walker.displayName, header: walker.header)
         summary.nextSeq = SequenceNumber(walker.header.firstSeq.rawValue + footer.recordCount)
         summary.chainAfter = footer.chainAfter
         summary.sealed = true

@@ -7,6 +7,8 @@ struct LogDirectoryOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The log directory.", discussion: "Default: $AUDITLOG_DIR, else ./auditlog-data.", valueName: "path"))
     var dir: String?
 
+    @OptionGroup(title: "Archive") var archive: ArchiveArguments
+
     var directory: String {
         if let dir { return dir }
         if let env = ProcessInfo.processInfo.environment["AUDITLOG_DIR"], !env.isEmpty { return env }
@@ -18,6 +20,7 @@ struct LogDirectoryOptions: ParsableArguments {
     func openWritable() async throws -> AuditLog {
         var options = AuditLogOptions()
         options.createIfMissing = false
+        options.archive = try archive.options(directory: directory)
         do {
             return try await AuditLog.open(directory: directory, options: options)
         } catch {
@@ -27,8 +30,10 @@ struct LogDirectoryOptions: ParsableArguments {
 
     /// Opens an existing log read-only (never creates one).
     func openReadOnly() async throws -> AuditLog {
+        var options = AuditLogOptions.readOnly
+        options.archive = try archive.options(directory: directory)
         do {
-            return try await AuditLog.open(directory: directory, options: .readOnly)
+            return try await AuditLog.open(directory: directory, options: options)
         } catch {
             throw CLIError(error)
         }

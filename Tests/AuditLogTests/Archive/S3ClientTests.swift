@@ -1,3 +1,4 @@
+import AuditLogTestSupport
 import Crypto
 import Foundation
 import Testing

@@ -1,7 +1,5 @@
+import AuditLog
 import Foundation
-import Testing
-
-@testable import AuditLog
 
 /// A real S3 API on loopback: `moto_server` (PyPI moto[server]) on a free port, with an IAM
 /// user and the buckets a test asks for, and signature checking switched on afterwards
@@ -9,14 +7,14 @@ import Testing
 ///
 /// Where moto is not installed the archive tests are skipped with a message, unless
 /// `AUDITLOG_REQUIRE_MOTO=1` (set by scripts/test, which installs it) makes that a failure.
-final class MotoServer: @unchecked Sendable {
-    let port: Int
-    let endpoint: String
-    let accessKey: String
-    let secretKey: String
+public final class MotoServer: @unchecked Sendable {
+    public let port: Int
+    public let endpoint: String
+    public let accessKey: String
+    public let secretKey: String
     private var process: Process?
 
-    static var isAvailable: Bool {
+    public static var isAvailable: Bool {
         if executable() != nil { return true }
         return ProcessInfo.processInfo.environment["AUDITLOG_REQUIRE_MOTO"] == "1"
     }
@@ -30,8 +28,8 @@ final class MotoServer: @unchecked Sendable {
     }
 
     /// Starts a server with `buckets` (`NAME`, or `NAME:lock` for object lock).
-    init(buckets: [String]) throws {
-        let executable = try #require(Self.executable(), "moto_server is not on PATH (pip install 'moto[server]')")
+    public init(buckets: [String]) throws {
+        guard let executable = Self.executable() else { throw MotoError("moto_server is not on PATH (pip install 'moto[server]')") }
         var lastError: (any Error)?
         for _ in 0..<5 {
             let port = Self.freePort()
@@ -56,13 +54,13 @@ final class MotoServer: @unchecked Sendable {
             kill(p.processIdentifier, SIGKILL)
             p.waitUntilExit()
         }
-        throw lastError ?? CocoaError(.featureUnsupported)
+        throw lastError ?? MotoError("moto_server did not start")
     }
 
     deinit { stop() }
 
     /// Kills the server (the tests of an unreachable archive call it mid-way).
-    func stop() {
+    public func stop() {
         guard let p = process else { return }
         process = nil
         // moto's server does not stop on SIGTERM.
@@ -70,26 +68,22 @@ final class MotoServer: @unchecked Sendable {
         p.waitUntilExit()
     }
 
+    /// The environment the CLI reads credentials from.
+    public var environment: [String: String] { ["AWS_ACCESS_KEY_ID": accessKey, "AWS_SECRET_ACCESS_KEY": secretKey] }
+
     /// Credentials of the IAM user.
-    var credentials: ArchiveCredentials { ArchiveCredentials(accessKeyID: accessKey, secretAccessKey: secretKey) }
+    public var credentials: ArchiveCredentials { ArchiveCredentials(accessKeyID: accessKey, secretAccessKey: secretKey) }
 
     /// Archive options for `s3://bucket/prefix` on this server.
-    func archive(_ bucket: String, prefix: String = "audit") throws -> ArchiveOptions {
+    public func archive(_ bucket: String, prefix: String = "audit") throws -> ArchiveOptions {
         var o = ArchiveOptions(location: try ArchiveLocation(url: "s3://\(bucket)/\(prefix)", endpoint: endpoint))
         o.credentials = credentials
         return o
     }
 
-    /// A client for `bucket`, signing with the IAM user's key (or `secret`).
-    func client(_ bucket: String, secret: String? = nil) throws -> S3Client {
-        try S3Client(
-            location: ArchiveLocation(url: "s3://\(bucket)", endpoint: endpoint),
-            credentials: .init(accessKey: accessKey, secretKey: secret ?? secretKey))
-    }
-
     private static func setUp(endpoint: String, buckets: [String]) throws -> (String, String) {
+        // Tests/AuditLogTestSupport/MotoServer.swift → the repository.
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = ["python3", root.appendingPathComponent("scripts/moto-setup.py").path, endpoint] + buckets
@@ -101,7 +95,7 @@ final class MotoServer: @unchecked Sendable {
         p.waitUntilExit()
         guard p.terminationStatus == 0, let json = try JSONSerialization.jsonObject(with: data) as? [String: String],
             let key = json["access_key"], let secret = json["secret_key"]
-        else { throw CocoaError(.fileReadCorruptFile) }
+        else { throw MotoError("scripts/moto-setup.py failed") }
         return (key, secret)
     }
 
@@ -134,4 +128,10 @@ final class MotoServer: @unchecked Sendable {
         }
         return false
     }
+}
+
+/// Why the server could not be started.
+public struct MotoError: Error, CustomStringConvertible {
+    public var description: String
+    init(_ description: String) { self.description = description }
 }

@@ -1,0 +1,73 @@
+import AuditLogTestSupport
+import Foundation
+import Testing
+
+/// The archive through the tool, as an operator uses it: `--archive` once, then every command
+/// on the directory reads through it with credentials from the environment.
+@Suite(.enabled(if: MotoServer.isAvailable, "moto_server is not installed (pip install 'moto[server]')"))
+struct CLIArchiveTests {
+    @Test func archiveEvictAndReadThroughTheTool() async throws {
+        let moto = try MotoServer(buckets: ["audit"])
+        defer { moto.stop() }
+        try await withTemporaryDirectory { tmp in
+            let dir = tmp + "/log"
+            let env = moto.environment
+            let gen = try CLIRunner.run(["gen", "--count", "3000", "--seed", "7", "--days", "0.5"])
+            #expect(gen.status == 0)
+            let ingest = try CLIRunner.run(
+                ["ingest", "--dir", dir, "--partition", "hour", "--archive", "s3://audit/gw1", "--s3-endpoint", moto.endpoint, "-"], stdin: Data(gen.stdout.utf8),
+                environment: env)
+            #expect(ingest.status == 0, "\(ingest.stderr)")
+            let before = try CLIRunner.run(["export", "--dir", dir], environment: env)
+            #expect(before.status == 0)
+
+            // Every sealed segment is archived; the directory remembers where.
+            let segments = try CLIRunner.run(["segments", "--dir", dir, "--json"], environment: env)
+            let list = try #require(try JSONSerialization.jsonObject(with: Data(segments.stdout.utf8)) as? [[String: Any]])
+            #expect(list.count >= 6)
+            #expect(list.dropLast().allSatisfy { $0["archive"] as? String == "archived" })
+            #expect(list.last?["archive"] is NSNull)
+            #expect(FileManager.default.fileExists(atPath: dir + "/archive.json"))
+
+            // A writer with --local-retention 0s leaves only the active segment on disk.
+            let evict = try CLIRunner.run(["ingest", "--dir", dir, "--local-retention", "0s", "-"], stdin: Data(), environment: env)
+            #expect(evict.status == 0, "\(evict.stderr)")
+            let local = try FileManager.default.contentsOfDirectory(atPath: dir + "/segments").filter { $0.hasSuffix(".seg") }
+            #expect(local.count == 1)
+            let table = try CLIRunner.run(["segments", "--dir", dir], environment: env)
+            #expect(table.stdout.contains("ARCHIVE") && table.stdout.contains("evicted"))
+
+            // Reads and verify see the same log, with no flag.
+            let after = try CLIRunner.run(["export", "--dir", dir], environment: env)
+            #expect(after.status == 0, "\(after.stderr)")
+            #expect(after.stdout == before.stdout)
+            let verify = try CLIRunner.run(["verify", "--dir", dir], environment: env)
+            #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+            #expect(verify.stdout.contains("3000 records"))
+
+            // Without credentials (and no cache to fall back on), a read that needs the archive
+            // fails naming the object: never a shorter answer.
+            try? FileManager.default.removeItem(atPath: dir + "/archive-cache")
+            let noCredentials = try CLIRunner.run(
+                ["export", "--dir", dir], environment: ["AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""])
+            #expect(noCredentials.status == 69, "\(noCredentials.stderr)")
+            #expect(noCredentials.stderr.contains("gw1/") && noCredentials.stderr.contains("segments/"))
+            // A store that is down: the same, naming the object.
+            moto.stop()
+            let down = try CLIRunner.run(["tail", "--dir", dir, "--since", "2000-01-01", "--limit", "5000"], environment: env)
+            #expect(down.status == 69, "\(down.stderr)")
+            #expect(down.stderr.contains("s3://audit/gw1/"))
+        }
+    }
+
+    @Test func archiveFlagsAreCheckedBeforeAnythingOpens() throws {
+        let bad = try CLIRunner.run(["export", "--dir", "/nonexistent", "--archive", "http://bucket"])
+        #expect(bad.status == 64)
+        #expect(bad.stderr.contains("s3://"))
+        let lonely = try CLIRunner.run(["export", "--dir", "/nonexistent", "--s3-endpoint", "http://x"])
+        #expect(lonely.status == 64)
+        let retention = try CLIRunner.run(["ingest", "--dir", "/nonexistent", "--local-retention", "soon", "-"])
+        #expect(retention.status == 64)
+        #expect(retention.stderr.contains("--local-retention"))
+    }
+}

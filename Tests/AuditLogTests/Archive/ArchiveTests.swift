@@ -1,0 +1,173 @@
+import AuditLogTestSupport
+import Crypto
+import Foundation
+import Testing
+
+@_spi(Testing) @testable import AuditLog
+
+/// A log archiving to moto: uploads on seal, eviction of confirmed local copies, reads through
+/// the archive as if nothing moved, and what happens when the store fails or lies.
+@Suite(.enabled(if: MotoServer.isAvailable, "moto_server is not installed (pip install 'moto[server]')"))
+struct ArchiveTests {
+    /// Hourly partitions and 8 KiB segments: 600 events over 5 hours make a dozen segments.
+    func writerOptions(_ moto: MotoServer) throws -> AuditLogOptions {
+        var o = testOptions(segmentBytes: 8192)
+        o.partition = .hour
+        o.archive = try moto.archive("audit")
+        return o
+    }
+
+    func readerOptions(_ moto: MotoServer) throws -> AuditLogOptions {
+        var o = AuditLogOptions.readOnly
+        o.archive = try moto.archive("audit")
+        return o
+    }
+
+    /// Every record as `seq json`, oldest first.
+    func export(_ log: AuditLog) async throws -> [String] {
+        try await readAll(log).map { "\($0.seq) \($0.event.jsonText())" }
+    }
+
+    func sealedNames(_ dir: String) throws -> [String] {
+        let log = LogDirectory(path: dir)
+        return try log.segmentNames().filter { log.exists(LogDirectory.name(of: .archived, forSegment: $0)) }
+    }
+
+    /// Waits (up to 20 s) until `condition` holds.
+    func eventually(_ condition: () throws -> Bool) async throws -> Bool {
+        for _ in 0..<200 {
+            if try condition() { return true }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return try condition()
+    }
+
+    @Test func uploadsEvictsAndReadsThrough() async throws {
+        let moto = try MotoServer(buckets: ["audit"])
+        defer { moto.stop() }
+        try await withTemporaryDirectory { dir in
+            var options = try writerOptions(moto)
+            let log = try await AuditLog.open(directory: dir, options: options)
+            _ = try await log.append(events(600, stepSeconds: 30, prefix: "e"))
+            let before = try await export(log)
+            let usageBefore = try await log.usage(groupBy: [.user])
+            try await log.close()  // waits for the uploads
+
+            // Every sealed segment has a receipt, and its objects are in the bucket, byte for byte.
+            let all = try LogDirectory(path: dir).segmentNames()
+            let archived = try sealedNames(dir)
+            #expect(archived.count == all.count - 1 && archived.count >= 4, "\(archived.count) of \(all.count)")
+            let s3 = try moto.client("audit")
+            for name in archived {
+                let receipt = try #require(try LogDirectory(path: dir).archiveReceiptIfAny(of: name))
+                let local = try Data(contentsOf: URL(fileURLWithPath: dir + "/segments/" + name))
+                #expect(try s3.get(receipt.key, range: 0..<Int64(local.count)) == Array(local))
+                #expect(receipt.indexKey != nil)
+            }
+            // The location is remembered.
+            #expect(try AuditLog.rememberedArchive(in: dir)?.location.url == "s3://audit/audit")
+
+            // A writer with local retention 0 evicts every confirmed segment (and its index).
+            options.archive?.localRetention = .zero
+            let evicting = try await AuditLog.open(directory: dir, options: options)
+            #expect(try await eventually { try segmentPaths(dir).count == 1 })
+            try await evicting.close()
+            #expect(!FileManager.default.fileExists(atPath: dir + "/segments/" + LogDirectory.name(of: .index, forSegment: archived[0])))
+
+            // Every read sees the same log.
+            let reader = try await AuditLog.open(directory: dir, options: try readerOptions(moto))
+            #expect(try await export(reader) == before)
+            #expect(try await readAll(reader, order: .newestFirst).map(\.seq.rawValue) == (1...600).reversed().map { UInt64($0) })
+            #expect(try await reader.event(id: "e3")?.seq.rawValue == 4)
+            #expect(try await reader.usage(groupBy: [.user]).rows == usageBefore.rows)
+            #expect(reader.archiveState(of: reader.segments[0]) == .evicted)
+            let report = try await reader.verify()
+            #expect(report.isIntact, "\(report.issues)")
+            #expect(report.recordsChecked == 600)
+            // The writer opens and appends after eviction; the chain continues.
+            let writer = try await AuditLog.open(directory: dir, options: options)
+            _ = try await writer.append(events(10, from: Timestamp(rfc3339: "2026-03-20T06:00:00Z")!, prefix: "late"))
+            try await writer.close()
+            #expect(try await AuditLog.verify(directory: dir, options: VerificationOptions(archive: try moto.archive("audit"))).isIntact)
+        }
+    }
+
+    @Test func aStoreThatIsDownKeepsSegmentsLocalUntilTheNextWriter() async throws {
+        let moto = try MotoServer(buckets: ["audit"])
+        try await withTemporaryDirectory { dir in
+            var options = try writerOptions(moto)
+            options.archive?.uploadTimeout = .seconds(2)
+            moto.stop()  // nothing answers
+            let log = try await AuditLog.open(directory: dir, options: options)
+            _ = try await log.append(events(300, stepSeconds: 30, prefix: "a"))
+            let status = try #require(log.archiveStatus())
+            #expect(status.pendingSegments >= 2)
+            try await log.close()
+            #expect(try sealedNames(dir).isEmpty)
+            let before = try await export(try await AuditLog.open(directory: dir, options: .readOnly))
+
+            // The store is back (a new one, empty): the next writer uploads what waited.
+            let again = try MotoServer(buckets: ["audit"])
+            defer { again.stop() }
+            var retry = try writerOptions(again)
+            retry.archive?.localRetention = .zero
+            let writer = try await AuditLog.open(directory: dir, options: retry)
+            #expect(try await eventually { try segmentPaths(dir).count == 1 })
+            try await writer.close()
+            let reader = try await AuditLog.open(directory: dir, options: try readerOptions(again))
+            #expect(try await export(reader) == before)
+        }
+    }
+
+    @Test func aDifferentObjectUnderTheKeyIsAConflictNeverOverwritten() async throws {
+        let moto = try MotoServer(buckets: ["audit"])
+        defer { moto.stop() }
+        try await withTemporaryDirectory { dir in
+            let options = try writerOptions(moto)
+            let log = try await AuditLog.open(directory: dir, options: options)
+            let logID = log.logID.description
+            // Someone put other bytes where the first segment goes.
+            let key = "audit/\(logID)/segments/" + LogDirectory.segmentName(firstSeq: SequenceNumber(1))
+            _ = try moto.client("audit").put(key, [1, 2, 3], sha256: Array(SHA256Digest(bytes: [1, 2, 3])), retainUntil: nil)
+            _ = try await log.append(events(300, stepSeconds: 30))
+            try await log.close()
+            #expect(try moto.client("audit").get(key, range: 0..<3) == [1, 2, 3])
+            let first = LogDirectory.segmentName(firstSeq: SequenceNumber(1))
+            #expect(try LogDirectory(path: dir).archiveReceiptIfAny(of: first) == nil)
+            #expect(try sealedNames(dir).count >= 1)  // the others went
+        }
+    }
+
+    @Test func verifyNamesATamperedArchivedObject() async throws {
+        let moto = try MotoServer(buckets: ["audit"])
+        defer { moto.stop() }
+        try await withTemporaryDirectory { dir in
+            var options = try writerOptions(moto)
+            options.archive?.localRetention = .zero
+            let log = try await AuditLog.open(directory: dir, options: options)
+            _ = try await log.append(events(300, stepSeconds: 30))
+            try await log.close()
+            let evict = try await AuditLog.open(directory: dir, options: options)
+            #expect(try await eventually { try segmentPaths(dir).count == 1 })
+            try await evict.close()
+            // Read once (fills the cache), then replace the second segment's object with
+            // altered bytes (as someone with write access to the bucket could, without lock).
+            let reader = try await AuditLog.open(directory: dir, options: try readerOptions(moto))
+            _ = try await export(reader)
+            let name = try LogDirectory(path: dir).segmentNames()[1]
+            let receipt = try #require(try LogDirectory(path: dir).archiveReceiptIfAny(of: name))
+            let s3 = try moto.client("audit")
+            var bytes = try s3.get(receipt.key, range: 0..<receipt.size)
+            bytes[SegmentHeader.byteCount + 40] ^= 0xFF
+            try s3.delete(receipt.key)
+            _ = try s3.put(receipt.key, bytes, sha256: Array(SHA256Digest(bytes: bytes)), retainUntil: nil)
+            let report = try await reader.verify()
+            #expect(!report.isIntact)
+            #expect(report.issues.contains { $0.file == "s3://audit/" + receipt.key }, "\(report.issues)")
+        }
+    }
+}
+
+extension SHA256Digest {
+    init(bytes: [UInt8]) { self = SHA256.hash(data: bytes) }
+}
