@@ -135,3 +135,37 @@ public struct MotoError: Error, CustomStringConvertible {
     public var description: String
     init(_ description: String) { self.description = description }
 }
+
+/// scripts/flaky-s3-proxy.py in front of a store: every `every`-th request answered 500,
+/// alternately before the store sees it and after it did it.
+public final class FlakyProxy: @unchecked Sendable {
+    public let endpoint: String
+    private let process: Process
+
+    public init(upstream: String, every: Int) throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", root.appendingPathComponent("scripts/flaky-s3-proxy.py").path, upstream, String(every)]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        var line = Data()
+        while let byte = try out.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) { line.append(byte) }
+        guard let port = Int(String(decoding: line, as: UTF8.self)) else {
+            kill(p.processIdentifier, SIGKILL)
+            throw MotoError("scripts/flaky-s3-proxy.py did not start")
+        }
+        endpoint = "http://127.0.0.1:\(port)"
+        process = p
+    }
+
+    deinit { stop() }
+
+    public func stop() {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+}

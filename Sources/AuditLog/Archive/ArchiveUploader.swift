@@ -123,7 +123,7 @@ final class ArchiveUploader: StorageObserver {
             usleep(10_000)
         }
         // A closing writer evicts what became due with these uploads (local retention 0s).
-        if idle { queue.sync { recordFailure { () throws(AuditLogError) in try evictDue() } } }
+        if idle { queue.sync { evictDue(attempts: 4) } }
         state.withLock { $0.closing = true }
     }
 
@@ -163,7 +163,7 @@ final class ArchiveUploader: StorageObserver {
                 return s.pending.first { s.conflicts[$0.fileName] == nil }
             }
             guard let segment = next else {
-                if !state.withLock({ $0.closing }) { recordFailure { () throws(AuditLogError) in try evictDue() } }
+                if !state.withLock({ $0.closing }) { evictDue(attempts: 4) }
                 let more = state.withLock { s -> Bool in
                     if !s.closing, s.pending.contains(where: { s.conflicts[$0.fileName] == nil }) { return true }
                     s.draining = false
@@ -176,7 +176,7 @@ final class ArchiveUploader: StorageObserver {
                 try uploadManifestOnce()
                 try upload(segment)
                 backoff = 1.0
-                try evictDue()
+                evictDue()
             } catch {
                 let conflict = error.code == .corruption
                 state.withLock { s in
@@ -193,12 +193,10 @@ final class ArchiveUploader: StorageObserver {
         }
     }
 
-    private func recordFailure(_ work: () throws(AuditLogError) -> Void) {
-        do throws(AuditLogError) { try work() } catch {
-            state.withLock { s in
-                s.failures += 1
-                s.lastError = error.message
-            }
+    private func recordFailure(_ error: AuditLogError) {
+        state.withLock { s in
+            s.failures += 1
+            s.lastError = error.message
         }
     }
 
@@ -283,28 +281,56 @@ final class ArchiveUploader: StorageObserver {
     }
 
     /// Evicts local copies whose newest event is older than the local retention, once a HEAD
-    /// confirms the archived object still matches the receipt.
-    func evictDue() throws(AuditLogError) {
-        guard let retention = options.localRetention else { return }
+    /// confirms the archived object still matches the receipt. A segment whose check fails
+    /// stays local (the failure is counted) and is tried again next time; returns whether every
+    /// due segment went.
+    @discardableResult
+    func evictDue() -> Bool {
+        guard let retention = options.localRetention else { return true }
         let cutoff = Timestamp.now - retention
         let candidates = state.withLock { s in
             s.local.values.filter { ($0.maxTimestamp ?? Timestamp(nanosSinceEpoch: .max)) < cutoff || retention == .zero }
                 .sorted { $0.firstSeq < $1.firstSeq }
         }
+        var all = true
         for segment in candidates {
-            guard !state.withLock({ $0.closing }) else { return }
-            let name = segment.fileName
-            guard let receipt = try directory.archiveReceiptIfAny(of: name), directory.exists(name) else { continue }
-            guard let info = try store.head(receipt.key), info.size == receipt.size, info.sha256 == nil || info.sha256 == receipt.sha256 else {
-                throw AuditLogError(.archive, "the archived object no longer matches its receipt: the local copy is kept", location: .init(file: store.describe(receipt.key)))
+            guard !state.withLock({ $0.closing }) else { return false }
+            do throws(AuditLogError) {
+                try evict(segment.fileName)
+            } catch {
+                all = false
+                recordFailure(error)
             }
-            var evictIndex = false
-            if let indexKey = receipt.indexKey, let indexInfo = try store.head(indexKey) {
-                evictIndex = indexInfo.size == receipt.indexSize && (indexInfo.sha256 == nil || indexInfo.sha256 == receipt.indexSHA256)
-            }
-            try directory.evict(name, index: evictIndex)
-            _ = state.withLock { $0.local.removeValue(forKey: name) }
         }
+        return all
+    }
+
+    /// ``evictDue()`` until everything due went, at most `attempts` times with backoff.
+    private func evictDue(attempts: Int) {
+        var delay = 0.2
+        for attempt in 1...attempts {
+            if evictDue() || attempt == attempts { return }
+            sleep(seconds: delay)
+            delay *= 2
+        }
+    }
+
+    private func evict(_ name: String) throws(AuditLogError) {
+        // Not confirmed yet: it waits for its upload.
+        guard let receipt = try directory.archiveReceiptIfAny(of: name) else { return }
+        guard directory.exists(name) else {
+            _ = state.withLock { $0.local.removeValue(forKey: name) }
+            return
+        }
+        guard let info = try store.head(receipt.key), info.size == receipt.size, info.sha256 == nil || info.sha256 == receipt.sha256 else {
+            throw AuditLogError(.archive, "the archived object no longer matches its receipt: the local copy is kept", location: .init(file: store.describe(receipt.key)))
+        }
+        var evictIndex = false
+        if let indexKey = receipt.indexKey, let indexInfo = try store.head(indexKey) {
+            evictIndex = indexInfo.size == receipt.indexSize && (indexInfo.sha256 == nil || indexInfo.sha256 == receipt.indexSHA256)
+        }
+        try directory.evict(name, index: evictIndex)
+        _ = state.withLock { $0.local.removeValue(forKey: name) }
     }
 }
 

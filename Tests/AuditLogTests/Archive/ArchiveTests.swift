@@ -119,6 +119,75 @@ struct ArchiveTests {
         }
     }
 
+    @Test func aSweepDeletesArchivedSegmentsUnlessLocked() async throws {
+        let moto = try MotoServer(buckets: ["audit", "locked:lock"])
+        defer { moto.stop() }
+        for locked in [false, true] {
+            try await withTemporaryDirectory { dir in
+                var options = try writerOptions(moto)
+                options.archive = try moto.archive(locked ? "locked" : "audit")
+                options.archive?.objectLockDays = locked ? 1 : nil
+                options.archive?.localRetention = .zero
+                let log = try await AuditLog.open(directory: dir, options: options)
+                _ = try await log.append(events(600, stepSeconds: 30))
+                try await log.close()
+                let names = try LogDirectory(path: dir).segmentNames()
+                let receipts = try names.dropLast().map { try #require(try LogDirectory(path: dir).archiveReceiptIfAny(of: $0)) }
+                #expect(try segmentPaths(dir).count == 1)  // evicted at close
+
+                // Events of 2026-03-20 before 02:00 go: the first two hourly segments at least.
+                let writer = try await AuditLog.open(directory: dir, options: options)
+                let report = try await writer.sweep(
+                    RetentionPolicy(maxAge: .hours(1)), actor: "test", now: Timestamp(rfc3339: "2026-03-20T03:00:00Z")!)
+                try await writer.close()
+                #expect(report.segments.count >= 2)
+                let s3 = try moto.client(locked ? "locked" : "audit")
+                for receipt in receipts {
+                    let swept = report.segments.contains { $0.fileName == receipt.segment }
+                    let present = try s3.head(receipt.key) != nil
+                    // Swept objects are deleted, unless locked: those expire by themselves.
+                    #expect(present == (!swept || locked), "\(receipt.segment) swept \(swept) locked \(locked)")
+                }
+                let verify = try await AuditLog.verify(directory: dir, options: VerificationOptions(archive: options.archive))
+                #expect(verify.isIntact, "\(verify.issues)")
+            }
+        }
+    }
+
+    @Test func failedRequestsAreRetriedWithoutLossOrDuplicates() async throws {
+        let moto = try MotoServer(buckets: ["audit"])
+        defer { moto.stop() }
+        let proxy = try FlakyProxy(upstream: moto.endpoint, every: 5)
+        defer { proxy.stop() }
+        try await withTemporaryDirectory { dir in
+            var options = testOptions(segmentBytes: 8192)
+            options.partition = .hour
+            var archive = ArchiveOptions(location: try ArchiveLocation(url: "s3://audit/flaky", endpoint: proxy.endpoint))
+            archive.credentials = moto.credentials
+            archive.localRetention = .zero
+            options.archive = archive
+            let log = try await AuditLog.open(directory: dir, options: options)
+            _ = try await log.append(events(600, stepSeconds: 30, prefix: "f"))
+            let before = try await export(log)
+            #expect(try await eventually { log.archiveStatus()?.pendingSegments == 0 })
+            let status = try #require(log.archiveStatus())
+            #expect(status.failures > 0)  // the proxy did fail some
+            #expect(status.conflicts.isEmpty)
+            try await log.close()
+
+            // Every sealed segment is in the store once, under its own key, and reads back.
+            let names = try LogDirectory(path: dir).segmentNames().dropLast()
+            let keys = try moto.client("audit").list(prefix: "flaky")
+            let segmentKeys = keys.filter { $0.hasSuffix(".seg") }
+            #expect(segmentKeys.count == names.count)
+            #expect(Set(segmentKeys).count == segmentKeys.count)
+            #expect(try segmentPaths(dir).count == 1)
+            var reader = AuditLogOptions.readOnly
+            reader.archive = try moto.archive("audit", prefix: "flaky")
+            #expect(try await export(try await AuditLog.open(directory: dir, options: reader)) == before)
+        }
+    }
+
     @Test func aDifferentObjectUnderTheKeyIsAConflictNeverOverwritten() async throws {
         let moto = try MotoServer(buckets: ["audit"])
         defer { moto.stop() }
