@@ -1,5 +1,9 @@
+import AsyncHTTPClient
+import AuditLog
 import AuditLogTestSupport
 import Foundation
+import NIOCore
+import NIOHTTP1
 import Testing
 
 /// The archive through the tool, as an operator uses it: `--archive` once, then every command
@@ -57,6 +61,49 @@ struct CLIArchiveTests {
             let down = try CLIRunner.run(["tail", "--dir", dir, "--since", "2000-01-01", "--limit", "5000"], environment: env)
             #expect(down.status == 69, "\(down.stderr)")
             #expect(down.stderr.contains("s3://audit/gw1/"))
+        }
+    }
+
+    @Test func serveUploadsWhatItSealsAndShowsTheLagInMetrics() async throws {
+        let moto = try MotoServer(buckets: ["audit"])
+        defer { moto.stop() }
+        try await withTemporaryDirectory { root in
+            let dir = root + "/log"
+            let tokenFile = root + "/tokens"
+            try "write \(CLIServeTests.hex("tok-write"))\n".write(toFile: tokenFile, atomically: true, encoding: .utf8)
+            let server = try CLIServeTests.Server(
+                ["--dir", dir, "--token-file", tokenFile, "--partition", "hour", "--archive", "s3://audit/served", "--s3-endpoint", moto.endpoint],
+                environment: moto.environment, directory: root)
+            try await server.waitUntilListening()
+            let base = "http://127.0.0.1:\(server.port)"
+            let http = HTTPClient(eventLoopGroupProvider: .singleton)
+            do {
+                // Three hours of events: two segments seal.
+                let events = (0..<3).map { #"{"event_type":"decision","timestamp":"2026-03-20T0\#($0):30:00Z","verdict":"allow"}"# }
+                for event in events {
+                    var request = HTTPClientRequest(url: base + "/v1/events")
+                    request.method = .POST
+                    request.headers.add(name: "Authorization", value: "Bearer tok-write")
+                    request.headers.add(name: "Content-Type", value: "application/x-ndjson")
+                    request.body = .bytes(ByteBuffer(string: event))
+                    let response = try await http.execute(request, timeout: .seconds(30))
+                    #expect(response.status.code == 201)
+                }
+                var metrics = ""
+                for _ in 0..<100 {
+                    let response = try await http.execute(HTTPClientRequest(url: base + "/metrics"), timeout: .seconds(30))
+                    metrics = String(buffer: try await response.body.collect(upTo: 1 << 20))
+                    if metrics.contains("auditlog_archive_uploaded_segments_total 2") { break }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                #expect(metrics.contains("auditlog_archive_lag_segments 0"), "\(metrics)")
+                #expect(metrics.contains("auditlog_archive_uploaded_segments_total 2"))
+                #expect(metrics.contains("auditlog_archive_conflicts 0"))
+            } catch {
+                Issue.record(error)
+            }
+            try await http.shutdown()
+            #expect(server.stop() == 0, "\(server.stderr)")
         }
     }
 
