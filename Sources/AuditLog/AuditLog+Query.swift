@@ -103,6 +103,16 @@ extension AuditLog {
         }
     }
 
+    /// The groups of ``usage(window:groupBy:filter:columns:)`` before they become rows (a fleet
+    /// sums its nodes' exactly).
+    func usagePartial(window: TimeWindow, groupBy: [UsageGroup], filter: EventFilter, columns: UsageColumns) async throws(AuditLogError) -> UsageEngine.Partial {
+        let segments = snapshot.segments
+        let context = self.context
+        return try await BlockingIO.run { () throws(AuditLogError) in
+            try UsageEngine.partial(context, segments: segments, window: window, groupBy: groupBy, filter: filter, columns: columns)
+        }
+    }
+
     /// Index files rebuilt because they were missing, stale or damaged.
     package var indexRebuilds: [IndexRebuild] { indexes.rebuilds }
 }

@@ -118,8 +118,8 @@ final class S3Client: ObjectStore {
         guard (200...299).contains(response.status.code) || response.status.code == 404 else { throw failure("DELETE", key, response) }
     }
 
-    func list(prefix: String) throws(AuditLogError) -> [String] {
-        var keys: [String] = []
+    func list(prefix: String) throws(AuditLogError) -> [ListedObject] {
+        var objects: [ListedObject] = []
         var token: String?
         repeat {
             var query = [("list-type", "2"), ("prefix", prefix)]
@@ -128,10 +128,14 @@ final class S3Client: ObjectStore {
             guard (200...299).contains(response.status.code) else { throw failure("LIST", prefix, response) }
             var body = response.body ?? ByteBuffer()
             let xml = body.readString(length: body.readableBytes) ?? ""
-            keys += XMLText.values(of: "Key", in: xml)
+            for contents in XMLText.values(of: "Contents", in: xml, raw: true) {
+                guard let key = XMLText.values(of: "Key", in: contents).first, let size = XMLText.values(of: "Size", in: contents).first.flatMap({ Int64($0) })
+                else { continue }
+                objects.append(ListedObject(key: key, size: size))
+            }
             token = XMLText.values(of: "IsTruncated", in: xml).first == "true" ? XMLText.values(of: "NextContinuationToken", in: xml).first : nil
         } while token != nil
-        return keys
+        return objects
     }
 
     // MARK: Requests
@@ -168,13 +172,15 @@ final class S3Client: ObjectStore {
 
 /// The text of simple XML elements in an S3 answer (no attributes or nesting of the same name).
 enum XMLText {
-    static func values(of element: String, in xml: String) -> [String] {
+    /// `raw`: the inner XML as it is (to look inside it), else its text unescaped.
+    static func values(of element: String, in xml: String, raw: Bool = false) -> [String] {
         var out: [String] = []
         var rest = Substring(xml)
         let open = "<\(element)>"
         let close = "</\(element)>"
         while let start = rest.range(of: open), let end = rest[start.upperBound...].range(of: close) {
-            out.append(unescape(String(rest[start.upperBound..<end.lowerBound])))
+            let inner = String(rest[start.upperBound..<end.lowerBound])
+            out.append(raw ? inner : unescape(inner))
             rest = rest[end.upperBound...]
         }
         return out

@@ -19,9 +19,31 @@ private final class ScanResults<T: Sendable>: Sendable {
 /// on fields without a column and for the gateway. Sums are integers: exactly those of a full
 /// scan.
 enum UsageEngine {
+    /// What one log contributes to a usage report: groups and their aggregates before they
+    /// become rows, so that logs (a fleet's nodes) can be summed exactly.
+    struct Partial: Sendable {
+        var groups: [[String?]: UsageAggregate] = [:]
+        var details: [[String?]: UsageDetail] = [:]
+        var fromRollups = 0
+        var scanned = 0
+
+        mutating func merge(_ other: Partial) {
+            for (key, aggregate) in other.groups { groups[key, default: UsageAggregate()].merge(aggregate) }
+            for (key, detail) in other.details { details[key, default: UsageDetail()].merge(detail) }
+            fromRollups += other.fromRollups
+            scanned += other.scanned
+        }
+    }
+
     static func run(
         _ context: LogReadContext, segments: [SegmentInfo], window: TimeWindow, groupBy: [UsageGroup], filter: EventFilter, columns: UsageColumns = []
     ) throws(AuditLogError) -> UsageReport {
+        report(try partial(context, segments: segments, window: window, groupBy: groupBy, filter: filter, columns: columns), window: window, groupBy: groupBy, columns: columns)
+    }
+
+    static func partial(
+        _ context: LogReadContext, segments: [SegmentInfo], window: TimeWindow, groupBy: [UsageGroup], filter: EventFilter, columns: UsageColumns = []
+    ) throws(AuditLogError) -> Partial {
         let store = context.indexes
         guard Set(groupBy).count == groupBy.count else {
             throw AuditLogError(.invalidArgument, "a usage key appears twice in group-by")
@@ -95,6 +117,15 @@ enum UsageEngine {
             for (key, detail) in found { details[key, default: UsageDetail()].merge(detail) }
         }
         scanned = toScan.count
+        return Partial(groups: groups, details: details, fromRollups: fromRollups, scanned: scanned)
+    }
+
+    /// The rows of `partial`: a series filled, totals, sorted.
+    static func report(_ partial: Partial, window: TimeWindow, groupBy: [UsageGroup], columns: UsageColumns) -> UsageReport {
+        var groups = partial.groups
+        let details = partial.details
+        let keys = groupBy.filter { !$0.isTime }
+        let times = groupBy.filter(\.isTime)
         var total = UsageAggregate()
         for a in groups.values { total.merge(a) }
         if let time = times.first, keys.count <= 1 { fillSeries(&groups, time: time, groupBy: groupBy, window: window) }
@@ -109,7 +140,8 @@ enum UsageEngine {
             return a.group.map { $0 ?? "" }.lexicographicallyPrecedes(b.group.map { $0 ?? "" })
         }
         return UsageReport(
-            groupBy: groupBy, rows: rows, totals: UsageRow(group: groupBy.map { _ in nil }, total, detail: totalDetail, columns: columns), segmentsFromRollups: fromRollups, segmentsScanned: scanned)
+            groupBy: groupBy, rows: rows, totals: UsageRow(group: groupBy.map { _ in nil }, total, detail: totalDetail, columns: columns),
+            segmentsFromRollups: partial.fromRollups, segmentsScanned: partial.scanned)
     }
 
     private static func bucketText(_ nanos: Int64) -> String { Timestamp(nanosSinceEpoch: nanos).rfc3339 }

@@ -14,8 +14,8 @@ protocol ObjectStore: AnyObject, Sendable {
     func get(_ key: String, range: Range<Int64>) throws(AuditLogError) -> [UInt8]
     /// Deletes an object; a missing one is not an error.
     func delete(_ key: String) throws(AuditLogError)
-    /// Every key under `prefix`.
-    func list(prefix: String) throws(AuditLogError) -> [String]
+    /// Every object under `prefix`, in key order.
+    func list(prefix: String) throws(AuditLogError) -> [ListedObject]
     /// How errors and reports name an object (`s3://bucket/key`).
     func describe(_ key: String) -> String
 }
@@ -26,6 +26,12 @@ enum PutOutcome: Sendable, Equatable {
     case created
     /// An object with the key was already there (nothing was written).
     case exists
+}
+
+/// One object of a listing.
+struct ListedObject: Sendable, Equatable {
+    var key: String
+    var size: Int64
 }
 
 /// What a HEAD tells of an object.

@@ -14,7 +14,7 @@ import Testing
     }()
 
     /// Bottom first.
-    static let layers = ["Format", "Event", "Storage", "Index", "Archive", "Query", "Evidence", "Retention", "Verification"]
+    static let layers = ["Format", "Event", "Storage", "Index", "Archive", "Query", "Evidence", "Retention", "Verification", "Fleet"]
 
     static func files(in folder: String) throws -> [URL] {
         let dir = sources.appendingPathComponent(folder)

@@ -177,7 +177,7 @@ struct ArchiveTests {
 
             // Every sealed segment is in the store once, under its own key, and reads back.
             let names = try LogDirectory(path: dir).segmentNames().dropLast()
-            let keys = try moto.client("audit").list(prefix: "flaky")
+            let keys = try moto.client("audit").list(prefix: "flaky").map(\.key)
             let segmentKeys = keys.filter { $0.hasSuffix(".seg") }
             #expect(segmentKeys.count == names.count)
             #expect(Set(segmentKeys).count == segmentKeys.count)
