@@ -78,7 +78,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Serve /tlog/checkpoint and the hash tiles under /tlog/tile/ without a token (for witnesses); entry bundles still need one.")
     var publicTree = false
 
+    @Flag(help: "Serve every node's archived log under --archive s3://BUCKET/PREFIX as one, read-only (--dir holds the local mirror and cache).")
+    var fleet = false
+
     func validate() throws {
+        if fleet && log.archive.archive == nil { throw ValidationError("--fleet reads the logs archived under --archive s3://BUCKET/PREFIX: give --archive") }
+        if fleet && (signingKey != nil || archiveWriting.isGiven) {
+            throw ValidationError("--fleet serves archived logs read-only: drop --signing-key, --object-lock-days, --local-retention and --upload-timeout")
+        }
         if signingKey != nil && readOnly { throw ValidationError("--signing-key needs the log open for writing: drop --read-only") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535, got \(port)") }
         guard let bytes = ByteSize.parse(maxBodySize), bytes > 0, bytes <= Int64(Int32.max) else {
@@ -120,6 +127,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     private func serve() async throws {
         let tokens = try tokens()
+        if fleet { return try await serveFleet(tokens: tokens) }
         var options = AuditLogOptions()
         switch durability {
         case .batch: options.durability = .syncEveryBatch
@@ -153,10 +161,6 @@ struct ServeCommand: AsyncParsableCommand {
         let directory = log.directory
         let host = self.host
         let signing = options.checkpointSigning
-        let limits = ConnectionLimits(
-            idleTimeout: .nanoseconds(TimeExpression.durationNanos(idleTimeout) ?? 30_000_000_000),
-            headerTimeout: .nanoseconds(TimeExpression.durationNanos(headerTimeout) ?? 10_000_000_000),
-            maxConnections: maxConnections)
         let app = AuditLogServer.application(api: api, host: host, port: port, limits: limits, logger: logger) { boundPort in
             let shown = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
             StandardError.print("auditlog: serving '\(directory)' on http://\(shown):\(boundPort) (auth: \(auth))")
@@ -164,6 +168,28 @@ struct ServeCommand: AsyncParsableCommand {
                 StandardError.print("auditlog: signing checkpoints every \(signing.interval) when the log grew; verifier key: \(signing.verifierKey)")
             }
         }
+        do {
+            try await run(app, logger: logger)
+        } catch {
+            try? await auditLog.close()
+            throw error
+        }
+        do {
+            try await auditLog.close()
+        } catch {
+            throw CLIError(error)
+        }
+    }
+
+    private var limits: ConnectionLimits {
+        ConnectionLimits(
+            idleTimeout: .nanoseconds(TimeExpression.durationNanos(idleTimeout) ?? 30_000_000_000),
+            headerTimeout: .nanoseconds(TimeExpression.durationNanos(headerTimeout) ?? 10_000_000_000),
+            maxConnections: maxConnections)
+    }
+
+    /// Runs `app` until SIGTERM or SIGINT (then at most --shutdown-timeout more).
+    private func run(_ app: some Service, logger: Logger) async throws {
         var configuration = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         // After the deadline, requests still open (a client that stopped reading) are cancelled
         // and their connections closed: the server always exits, and releases the log.
@@ -173,13 +199,30 @@ struct ServeCommand: AsyncParsableCommand {
         } catch is CancellationError {
             // The shutdown deadline passed: what was still open was cancelled.
         } catch {
-            try? await auditLog.close()
             throw CLIError(message: "the server stopped: \(error)", status: ExitStatus.ioError)
         }
+    }
+
+    /// `--fleet`: every node's archived log under --archive, read-only, as one.
+    private func serveFleet(tokens: APITokens?) async throws {
+        guard let archive = try log.archive.options(directory: log.directory) else {
+            throw CLIError(message: "--fleet needs --archive s3://BUCKET/PREFIX", status: ExitStatus.usage)
+        }
+        let fleet: AuditFleet
         do {
-            try await auditLog.close()
+            fleet = try await AuditLog.openFleet(archive: archive, directory: log.directory)
         } catch {
             throw CLIError(error)
         }
+        var logger = Logger(label: "auditlog.http")
+        logger.logLevel = .warning
+        let auth = tokens.map { "\($0.count) token(s)" } ?? "none (insecure, loopback only)"
+        let host = self.host
+        let count = fleet.nodes.count
+        let app = AuditLogServer.application(fleet: FleetAPI(fleet: fleet, tokens: tokens), host: host, port: port, limits: limits, logger: logger) { boundPort in
+            let shown = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
+            StandardError.print("auditlog: serving a fleet of \(count) node(s) from \(archive.location.url) on http://\(shown):\(boundPort) (auth: \(auth))")
+        }
+        try await run(app, logger: logger)
     }
 }

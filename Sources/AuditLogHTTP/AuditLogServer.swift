@@ -54,13 +54,34 @@ public enum AuditLogServer {
         logger: Logger = Logger(label: "auditlog.http"),
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
+        application(authenticated: api.configuration.tokens != nil, host: host, port: port, limits: limits, logger: logger, onRunning: onRunning) {
+            api.register(on: $0)
+        }
+    }
+
+    /// An application serving a fleet's API (``FleetAPI``), as ``application(api:host:port:limits:logger:onRunning:)``
+    /// serves one log's.
+    public static func application(
+        fleet: FleetAPI, host: String, port: Int, limits: ConnectionLimits = ConnectionLimits(),
+        logger: Logger = Logger(label: "auditlog.http"),
+        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        application(authenticated: fleet.tokens != nil, host: host, port: port, limits: limits, logger: logger, onRunning: onRunning) {
+            fleet.register(on: $0)
+        }
+    }
+
+    private static func application(
+        authenticated: Bool, host: String, port: Int, limits: ConnectionLimits, logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void,
+        register: (Router<AuditLogRequestContext>) -> Void
+    ) -> some ApplicationProtocol {
         let router = Router(context: AuditLogRequestContext.self)
         router.add(middleware: APIErrorMiddleware<AuditLogRequestContext>(metrics: nil))
         let bound = BoundPort()
-        if api.configuration.tokens == nil {
+        if !authenticated {
             router.add(middleware: LocalOriginMiddleware<AuditLogRequestContext>(host: host, port: bound))
         }
-        api.register(on: router)
+        register(router)
         let registry = ConnectionRegistry(limits: limits)
         return Application(
             router: router,

@@ -40,24 +40,46 @@ extension AuditLogAPI {
     /// The library's usage report as JSON (`{"group_by":[…],"rows":[…],"totals":{…}}`) or, with
     /// `format=csv`, as the CSV `auditlog usage --format csv` prints.
     func usage(_ request: Request) async throws -> Response {
-        let q = try QueryParameters(request, allowed: QueryParameters.filterNames.union(["group_by", "sort", "limit", "format", "columns"]))
+        let u = try UsageParameters(request)
+        let report = try await log.usage(window: u.window, groupBy: u.groupBy, filter: u.filter, columns: u.columns)
+        return u.response(report)
+    }
+}
+
+/// What `GET /v1/usage` takes (group_by, sort, limit, format, columns and the filters) and how
+/// it answers: the same for one log and a fleet.
+struct UsageParameters {
+    static let names = QueryParameters.filterNames.union(["group_by", "sort", "limit", "format", "columns"])
+
+    var window: TimeWindow
+    var filter: EventFilter
+    var groupBy: [UsageGroup] = []
+    var order: UsageOrder
+    var limit: Int?
+    var columns: UsageColumns = []
+    var csv: Bool
+    /// The parameters, for an endpoint's own (a fleet's `node`).
+    let query: QueryParameters
+
+    init(_ request: Request, extra: Set<String> = []) throws {
+        let q = try QueryParameters(request, allowed: Self.names.union(extra))
+        query = q
         let format = try q.one("format") ?? "json"
         guard format == "json" || format == "csv" else { throw APIError.invalidParameter("format", "'format=\(format)' is not json or csv") }
-        var keys: [UsageGroup] = []
+        csv = format == "csv"
         for text in q.all("group_by").flatMap({ $0.split(separator: ",") }) {
             guard let key = UsageGroup(rawValue: text.trimmingCharacters(in: .whitespaces)) else {
                 throw APIError.invalidParameter("group_by", "'group_by=\(text)' is not one of \(UsageGroup.allCases.map(\.rawValue).joined(separator: ", "))")
             }
-            guard !keys.contains(key) else { throw APIError.invalidParameter("group_by", "group_by names '\(key.rawValue)' twice") }
-            keys.append(key)
+            guard !groupBy.contains(key) else { throw APIError.invalidParameter("group_by", "group_by names '\(key.rawValue)' twice") }
+            groupBy.append(key)
         }
         let sortText = try q.one("sort") ?? "cost"
         guard let order = UsageOrder(rawValue: sortText) else {
             throw APIError.invalidParameter("sort", "'sort=\(sortText)' is not cost, requests or tokens")
         }
-        var limit: Int?
+        self.order = order
         if try q.one("limit") != nil { limit = try q.limit(default: 0, maximum: Int.max) }
-        var columns: UsageColumns = []
         for text in q.all("columns").flatMap({ $0.split(separator: ",") }) {
             switch text.trimmingCharacters(in: .whitespaces) {
             case "unique_users": columns.insert(.uniqueUsers)
@@ -65,9 +87,14 @@ extension AuditLogAPI {
             default: throw APIError.invalidParameter("columns", "'columns=\(text)' is not unique_users or reasons")
             }
         }
-        let report = try await log.usage(window: try q.window(), groupBy: keys, filter: try q.filter(), columns: columns)
+        window = try q.window()
+        filter = try q.filter()
+    }
+
+    /// The report as JSON or CSV.
+    func response(_ report: UsageReport) -> Response {
         let rows = report.rows(orderedBy: order, limit: limit)
-        guard format == "csv" else { return Self.json(report.json(rows: rows)) }
+        guard csv else { return AuditLogAPI.json(report.json(rows: rows)) }
         var headers = HTTPFields()
         headers[.contentType] = ExportFormat.csv.mediaType
         headers[.contentDisposition] = "attachment; filename=\"auditlog-usage.csv\""

@@ -107,6 +107,83 @@ struct CLIArchiveTests {
         }
     }
 
+    @Test func serveFleetAnswersAsTheUnionOfThreeNodes() async throws {
+        let moto = try MotoServer(buckets: ["audit"])
+        defer { moto.stop() }
+        try await withTemporaryDirectory { root in
+            let env = moto.environment
+            var union = ""
+            for n in 0..<3 {
+                let dir = root + "/node\(n)"
+                let gen = try CLIRunner.run(["gen", "--count", "1500", "--seed", String(20 + n), "--days", "0.5"])
+                let args = ["ingest", "--dir", dir, "--partition", "hour", "--archive", "s3://audit/fleet", "--s3-endpoint", moto.endpoint, "-"]
+                #expect(try CLIRunner.run(args, stdin: Data(gen.stdout.utf8), environment: env).status == 0)
+                union += gen.stdout
+                // A later event opens a new segment: every generated event is in a sealed one.
+                let sentinel = #"{"event_type":"decision","timestamp":"2030-01-01T00:00:00Z","id":"sentinel-\#(n)"}"#
+                #expect(try CLIRunner.run(["ingest", "--dir", dir, "-"], stdin: Data(sentinel.utf8), environment: env).status == 0)
+            }
+            let merged = try CLIRunner.run(["ingest", "--dir", root + "/merged", "-"], stdin: Data(union.utf8))
+            #expect(merged.status == 0, "\(merged.stderr)")
+
+            let server = try CLIServeTests.Server(
+                ["--dir", root + "/fleet", "--insecure-no-auth", "--fleet", "--archive", "s3://audit/fleet", "--s3-endpoint", moto.endpoint], environment: env,
+                directory: root)
+            try await server.waitUntilListening()
+            let base = "http://127.0.0.1:\(server.port)"
+            let http = HTTPClient(eventLoopGroupProvider: .singleton)
+            func get(_ path: String) async throws -> (Int, String) {
+                let response = try await http.execute(HTTPClientRequest(url: base + path), timeout: .seconds(60))
+                return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 64 << 20)))
+            }
+            do {
+                let (status, nodes) = try await get("/v1/nodes")
+                #expect(status == 200)
+                guard case .array(let list)? = try JSONValue.parse(nodes)["nodes"] else { throw CLIError(message: "no nodes", status: 1) }
+                #expect(list.count == 3)
+
+                // Pages of 500 until the cursor ends: each generated event once, with its node.
+                var ids: [String] = []
+                var nodesSeen = Set<String>()
+                var cursor: String?
+                repeat {
+                    let (code, body) = try await get("/v1/events?limit=500" + (cursor.map { "&cursor=" + $0 } ?? ""))
+                    #expect(code == 200, "\(body)")
+                    let page = try JSONValue.parse(body)
+                    guard case .array(let data)? = page["data"] else { break }
+                    for event in data {
+                        ids.append(event["id"]?.stringValue ?? "")
+                        nodesSeen.insert(event["node"]?.stringValue ?? "")
+                    }
+                    cursor = page["next_cursor"]?.stringValue
+                } while cursor != nil
+                #expect(ids.count == 4500)
+                #expect(Set(ids).count == 4500)
+                #expect(nodesSeen.count == 3)
+
+                // Usage is that of one log holding the three nodes' events, byte for byte.
+                let (_, usage) = try await get("/v1/usage?group_by=team&group_by=model")
+                let cli = try CLIRunner.run(["usage", "--dir", root + "/merged", "--group-by", "team", "--group-by", "model", "--format", "json"])
+                #expect(usage == cli.stdout)
+
+                // A lookup, a node filter, mistakes.
+                let first = ids[0]
+                #expect(try await get("/v1/events/" + first).0 == 200)
+                #expect(try await get("/v1/events/nope").0 == 404)
+                #expect(try await get("/v1/events?node=0123").0 == 400)
+                #expect(try await get("/v1/events?cursor=garbage").0 == 400)
+
+                let (verifyStatus, verify) = try await get("/v1/verify")
+                #expect(verifyStatus == 200)
+                #expect(try JSONValue.parse(verify)["intact"] == .bool(true))
+            } catch {
+                Issue.record(error)
+            }
+            try await http.shutdown()
+            #expect(server.stop() == 0, "\(server.stderr)")
+        }
+    }
+
     @Test func archiveFlagsAreCheckedBeforeAnythingOpens() throws {
         let bad = try CLIRunner.run(["export", "--dir", "/nonexistent", "--archive", "http://bucket"])
         #expect(bad.status == 64)
