@@ -176,6 +176,13 @@ if ProcessInfo.processInfo.environment["AUDITLOG_BENCHMARKS"] != nil {
             path: "Benchmarks/AuditLogCompare",
             swiftSettings: swiftSettings
         ),
+        // What the archive costs and how it reads (Benchmarks/archive.sh).
+        .executableTarget(
+            name: "ArchiveBench",
+            dependencies: ["AuditLog"],
+            path: "Benchmarks/ArchiveBench",
+            swiftSettings: swiftSettings
+        ),
         // What the Merkle tree and checkpoints cost (Benchmarks/evidence.sh).
         .executableTarget(
             name: "EvidenceBench",

@@ -1,19 +1,23 @@
 #!/usr/bin/env python3
-"""An HTTP proxy in front of an S3 API that fails on purpose, for the archive tests: every
-Nth request is answered 500 InternalError, alternately before it reaches the store and after
-the store has done it (a PUT that succeeded but whose answer was lost). Requests are forwarded
-unchanged (Host included, so signatures still match). Prints its port, then serves.
+"""An HTTP proxy in front of an S3 API for the archive tests and benchmarks: every Nth
+request is answered 500 InternalError (EVERY_N 0: never), alternately before it reaches the
+store and after the store has done it (a PUT that succeeded but whose answer was lost); each
+request is delayed DELAY_MS first (a store in a distant region). Requests are forwarded
+unchanged (Host included, so signatures still match). `GET /__requests` answers the number of
+requests forwarded so far (not itself counted). Prints its port, then serves.
 
-    scripts/flaky-s3-proxy.py http://127.0.0.1:MOTO_PORT EVERY_N
+    scripts/flaky-s3-proxy.py http://127.0.0.1:MOTO_PORT EVERY_N [DELAY_MS]
 """
 import http.client
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 upstream = urlsplit(sys.argv[1])
 every = int(sys.argv[2])
+delay = float(sys.argv[3]) / 1000 if len(sys.argv) > 3 else 0.0
 lock = threading.Lock()
 count = 0
 ERROR = b"<Error><Code>InternalError</Code><Message>injected by flaky-s3-proxy</Message></Error>"
@@ -36,10 +40,19 @@ class Handler(BaseHTTPRequestHandler):
         global count
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        if self.path == "/__requests":
+            text = str(count).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(text)))
+            self.end_headers()
+            self.wfile.write(text)
+            return
         with lock:
             count += 1
             n = count
-        failing = n % every == 0
+        if delay:
+            time.sleep(delay)
+        failing = every > 0 and n % every == 0
         if failing and (n // every) % 2 == 1:
             return self.fail()  # before the store sees it
         conn = http.client.HTTPConnection(upstream.hostname, upstream.port, timeout=30)

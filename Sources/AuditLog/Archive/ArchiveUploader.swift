@@ -41,6 +41,9 @@ final class ArchiveUploader: StorageObserver {
         /// Segments whose object is in the store with other bytes (never retried).
         var conflicts: [String: String] = [:]
         var timer: (any DispatchSourceTimer)?
+        /// Segments whose objects hold bytes of an earlier sealing: deleted before the upload
+        /// (unless locked: then the upload is a conflict, and the segment stays local).
+        var replaced: Set<String> = []
     }
     private let state = Locked(State())
 
@@ -55,13 +58,29 @@ final class ArchiveUploader: StorageObserver {
     /// Queues the sealed segments of `segments` that have no receipt (a previous writer's
     /// pending uploads), and evicts what is due.
     func start(with segments: [SegmentInfo]) {
+        var stale: [String] = []
         state.withLock { s in
-            for segment in segments where segment.isSealed && segment.damage == nil {
-                let hasReceipt = directory.exists(LogDirectory.name(of: .archived, forSegment: segment.fileName))
-                if !hasReceipt { s.pending.append(segment) }
-                if directory.exists(segment.fileName) { s.local[segment.fileName] = segment }
+            for segment in segments where segment.damage == nil {
+                let name = segment.fileName
+                let local = directory.exists(name)
+                let receiptFile = directory.exists(LogDirectory.name(of: .archived, forSegment: name))
+                if receiptFile && local {
+                    // A receipt of other bytes — the segment was sealed and uploaded, then
+                    // reopened by a group that failed — or one that does not decode: it goes,
+                    // and the upload replaces the objects.
+                    let receipt = try? directory.archiveReceiptIfAny(of: name)
+                    if !segment.isSealed || receipt?.size != segment.bytes {
+                        stale.append(name)
+                        s.replaced.insert(name)
+                        if segment.isSealed { s.pending.append(segment) }
+                    }
+                } else if segment.isSealed && !receiptFile {
+                    s.pending.append(segment)
+                }
+                if segment.isSealed && local { s.local[name] = segment }
             }
         }
+        for name in stale { try? directory.removeDerived(.archived, of: name) }
         kick()
         // Segments age past the local retention while nothing seals.
         guard options.localRetention != nil else { return }
@@ -97,11 +116,15 @@ final class ArchiveUploader: StorageObserver {
         }
     }
 
+    /// The segment grows again: a receipt of its sealed bytes would stand for bytes it no
+    /// longer has. It goes now; the next upload of the segment replaces the objects.
     func segmentUnsealed(_ name: String) {
         state.withLock { s in
             s.pending.removeAll { $0.fileName == name }
             s.local[name] = nil
+            s.replaced.insert(name)
         }
+        try? directory.removeDerived(.archived, of: name)
     }
 
     func writerClosing(active: SegmentInfo?) {
@@ -221,6 +244,10 @@ final class ArchiveUploader: StorageObserver {
         let done = { self.state.withLock { s in s.pending.removeAll { $0.fileName == name } } }
         guard !directory.exists(LogDirectory.name(of: .archived, forSegment: name)) else { return done() }
         guard directory.exists(name) else { return done() }  // swept meanwhile
+        if state.withLock({ $0.replaced.contains(name) }) && options.objectLockDays == nil {
+            try store.delete(key(for: name))
+            try store.delete(key(for: LogDirectory.name(of: .index, forSegment: name)))
+        }
         let bytes = try directory.open(name).readAll()
         guard bytes.count >= SegmentHeader.byteCount + SegmentFooter.byteCount, Int64(bytes.count) == segment.bytes else {
             throw AuditLogError(.io, "segment is \(bytes.count) bytes, the catalog says \(segment.bytes)", location: .init(file: LogDirectory.displayName(name)))
@@ -244,6 +271,7 @@ final class ArchiveUploader: StorageObserver {
         guard stillHere, directory.exists(name) else { return done() }
         try directory.writeDerived(receipt.encoded(), .archived, of: name)
         state.withLock { s in
+            s.replaced.remove(name)
             s.uploadedSegments += 1
             s.uploadedBytes += Int64(bytes.count)
         }

@@ -1,3 +1,6 @@
+import Dispatch
+import Foundation
+
 /// The logs archived under one prefix — a fleet's nodes — each mirrored as a local directory of
 /// receipts (`<dir>/nodes/<log id>/`: the manifest and a `.arc` per archived segment) that a
 /// read-only ``AuditLog`` opens as a log whose every segment was evicted. Syncing again fetches
@@ -55,13 +58,40 @@ enum FleetCatalog {
             for name in local where node.segments[name] == nil {
                 try files.removeSegment(name)  // swept by its node
             }
-            for (name, object) in node.segments.sorted(by: { $0.key < $1.key }) where !local.contains(name) {
+            let missing = node.segments.sorted(by: { $0.key < $1.key }).filter { !local.contains($0.key) }
+            try concurrently(missing.count) { (i) throws(AuditLogError) in
+                let (name, object) = missing[i]
                 try files.writeDerived(try receipt(for: name, object, index: node.indexes[name], store: store).encoded(), .archived, of: name)
             }
             try files.syncSegments()
             ids.append(id)
         }
         return ids
+    }
+
+    /// Runs `work(0..<count)` on up to 16 threads at once (each mostly waits for the store);
+    /// the first error is thrown once all have stopped.
+    static func concurrently(_ count: Int, _ work: @escaping @Sendable (Int) throws(AuditLogError) -> Void) throws(AuditLogError) {
+        guard count > 0 else { return }
+        let next = Locked((index: 0, error: AuditLogError?.none))
+        let done = DispatchGroup()
+        for _ in 0..<min(16, count) {
+            done.enter()
+            Thread.detachNewThread {
+                defer { done.leave() }
+                while true {
+                    let i = next.withLock { s -> Int? in
+                        guard s.error == nil, s.index < count else { return nil }
+                        s.index += 1
+                        return s.index - 1
+                    }
+                    guard let i else { return }
+                    do throws(AuditLogError) { try work(i) } catch { next.withLock { if $0.error == nil { $0.error = error } } }
+                }
+            }
+        }
+        done.wait()
+        if let error = next.withLock({ $0.error }) { throw error }
     }
 
     /// The receipt of an archived segment found in a listing: its checksum from a HEAD, its

@@ -188,6 +188,34 @@ struct ArchiveTests {
         }
     }
 
+    @Test func aReceiptOfOtherBytesIsReplacedNeverTrusted() async throws {
+        let moto = try MotoServer(buckets: ["audit"])
+        defer { moto.stop() }
+        try await withTemporaryDirectory { dir in
+            let options = try writerOptions(moto)
+            let log = try await AuditLog.open(directory: dir, options: options)
+            _ = try await log.append(events(300, stepSeconds: 30))
+            try await log.close()
+            // A receipt that does not describe the local segment (as one left when a failed
+            // group reopened a sealed segment): a writer must not evict on its word.
+            let name = try LogDirectory(path: dir).segmentNames()[0]
+            let path = dir + "/segments/" + LogDirectory.name(of: .archived, forSegment: name)
+            let receipt = try #require(try LogDirectory(path: dir).archiveReceiptIfAny(of: name))
+            var stale = receipt
+            stale.size -= 1
+            try Data(stale.encoded()).write(to: URL(fileURLWithPath: path))
+            var evicting = options
+            evicting.archive?.localRetention = .zero
+            let writer = try await AuditLog.open(directory: dir, options: evicting)
+            try await writer.close()
+            let fresh = try #require(try LogDirectory(path: dir).archiveReceiptIfAny(of: name))
+            #expect(fresh.size == receipt.size && fresh.sha256 == receipt.sha256)
+            let reader = try await AuditLog.open(directory: dir, options: try readerOptions(moto))
+            #expect(try await readAll(reader).count == 300)
+            #expect(try await reader.verify().isIntact)
+        }
+    }
+
     @Test func aDifferentObjectUnderTheKeyIsAConflictNeverOverwritten() async throws {
         let moto = try MotoServer(buckets: ["audit"])
         defer { moto.stop() }
