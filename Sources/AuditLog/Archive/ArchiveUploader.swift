@@ -366,14 +366,17 @@ final class ArchiveUploader: StorageObserver {
 public struct ArchiveStatus: Sendable, Hashable {
     /// `s3://BUCKET/PREFIX`.
     public var location: String
-    /// Sealed segments not yet confirmed in the archive, and their bytes.
+    /// Sealed segments not yet confirmed in the archive.
     public var pendingSegments: Int
+    /// Their bytes.
     public var pendingBytes: Int64
-    /// Segments this writer uploaded since it opened, and their bytes.
+    /// Segments this writer uploaded since it opened.
     public var uploadedSegments: Int
+    /// Their bytes.
     public var uploadedBytes: Int64
-    /// Failed attempts (each retried) and the last error's message.
+    /// Failed requests (each retried).
     public var failures: Int
+    /// The last failure's message.
     public var lastError: String?
     /// Segments whose key holds a different object in the store (never overwritten).
     public var conflicts: [String]

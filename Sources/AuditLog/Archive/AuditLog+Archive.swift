@@ -1,5 +1,5 @@
 /// Where a segment stands with the archive.
-public enum SegmentArchiveState: String, Sendable, Hashable {
+package enum SegmentArchiveState: String, Sendable, Hashable {
     /// The log has no archive, or the segment is active.
     case none
     /// Sealed, not yet confirmed in the archive.

@@ -30,8 +30,8 @@ public final class AuditFleet: Sendable {
     }
 
     /// Opens every node's log archived at `archive`'s location, mirroring their receipts in
-    /// `directory` (which also holds the cache of archived bytes, `archiveCacheSize`… of
-    /// `archive`). Only what is new since the last open is fetched.
+    /// `directory` (which also holds the cache of archived bytes, bounded by
+    /// ``ArchiveOptions/cacheSizeBytes``). Only what is new since the last open is fetched.
     public static func open(archive: ArchiveOptions, directory: String) async throws(AuditLogError) -> AuditFleet {
         let credentials: ArchiveCredentials
         if let given = archive.credentials { credentials = given } else { credentials = try ArchiveCredentials.fromEnvironment() }
@@ -180,10 +180,13 @@ public struct FleetPage: Sendable, Hashable {
 public struct FleetVerification: Sendable, Hashable {
     /// One node's report.
     public struct NodeReport: Sendable, Hashable {
+        /// The node's log id (hex).
         public var node: String
+        /// Its log's verification.
         public var report: VerificationReport
     }
 
+    /// One report a node, by node id.
     public var nodes: [NodeReport]
 
     /// Whether every node's log is intact.
