@@ -86,8 +86,8 @@ func appendRun(_ input: [[AuditEvent]], dir: String, archive: ArchiveOptions?) a
 print("archive benchmark: \(events) events (30 days), fleet of 3 × \(fleetEvents), moto on loopback")
 print("")
 
-// 1. Appends with and without the archive.
-let input = batches(events, seed: 1)
+// 1. Appends with and without the archive (at most 1,000,000 events, generated beforehand).
+let input = batches(min(events, 1_000_000), seed: 1)
 var plain: [Double] = []
 var archived: [(rate: Double, upload: Double, segments: Int, bytes: Int64)] = []
 let runs = Int(env["ARCHIVE_RUNS"] ?? "") ?? 3
@@ -107,11 +107,40 @@ print(
         up.upload, Double(up.segments) / up.upload, Double(up.bytes) / 1e6 / up.upload))
 print("")
 
-// 2. Queries on the evicted log (the last run's, archived under run<runs - 1>).
+// 2. Queries on the evicted log: the last run's, or, for more than 1,000,000 events, one
+// appended (generated as it goes) and uploaded for the purpose.
+var queried = "run\(runs - 1)"
+if events > 1_000_000 {
+    queried = "big"
+    try? FileManager.default.removeItem(atPath: work + "/log")
+    var options = AuditLogOptions()
+    options.durability = .none
+    options.archive = try archive(fast, prefix: queried)
+    let log = try await AuditLog.open(directory: work + "/log", options: options)
+    var generator = EventGenerator(seed: 1, count: events, days: 30, end: end)
+    var batch: [AuditEvent] = []
+    let start = now()
+    while let e = generator.next() {
+        batch.append(e)
+        if batch.count == 1_000 {
+            _ = try await log.append(batch)
+            batch.removeAll(keepingCapacity: true)
+        }
+    }
+    if !batch.isEmpty { _ = try await log.append(batch) }
+    while let status = log.archiveStatus(), status.pendingSegments > 0 { try await Task.sleep(for: .milliseconds(5)) }
+    let status = log.archiveStatus()
+    let took = seconds(now() - start)
+    try await log.close()
+    print(
+        String(
+            format: "%d events generated, appended and uploaded in %.1f s: %d segments, %.1f MB (%.1f MB/s)", events, took, status?.uploadedSegments ?? 0,
+            Double(status?.uploadedBytes ?? 0) / 1e6, Double(status?.uploadedBytes ?? 0) / 1e6 / took))
+}
 do {
     var evict = AuditLogOptions()
     evict.durability = .none
-    evict.archive = try archive(fast, prefix: "run\(runs - 1)")
+    evict.archive = try archive(fast, prefix: queried)
     evict.archive?.localRetention = .zero
     try await AuditLog.open(directory: work + "/log", options: evict).close()
     let local = try FileManager.default.contentsOfDirectory(atPath: work + "/log/segments").filter { $0.hasSuffix(".seg") }.count
@@ -131,7 +160,7 @@ let queries: [(String, Query)] = [
 for (label, endpoint) in [("loopback", fast), ("+20 ms a request", slow)] {
     try? FileManager.default.removeItem(atPath: work + "/log/archive-cache")
     var options = AuditLogOptions.readOnly
-    options.archive = try archive(endpoint, prefix: "run\(runs - 1)")
+    options.archive = try archive(endpoint, prefix: queried)
     let before = try requests(endpoint)
     let openStart = now()
     let reader = try await AuditLog.open(directory: work + "/log", options: options)
