@@ -209,8 +209,15 @@ public final class AuditLog: Sendable {
                 uploader = u
             }
             let core = try WriterCore(directory: files, catalog: catalog, options: options, observers: observers)
-            uploader?.start(with: catalog.segments)
-            return AuditLog(files: files, options: options, catalog: catalog, indexes: indexes, core: core, lockFile: lock, archive: uploader)
+            let log = AuditLog(files: files, options: options, catalog: catalog, indexes: indexes, core: core, lockFile: lock, archive: uploader)
+            if let uploader {
+                uploader.setTreeSource { [weak log] (archived) throws(AuditLogError) in
+                    guard let tree = try log?.treeObjects(after: archived) else { return nil }
+                    return (tree.size, tree.objects)
+                }
+                uploader.start(with: catalog.segments)
+            }
+            return log
         } catch {
             lock.release()
             throw error

@@ -25,6 +25,15 @@ final class ArchiveUploader: StorageObserver {
     /// Waits for the index files of segments sealed so far (the indexer's queue).
     private let indexesWritten: @Sendable () -> Void
     private let queue = DispatchQueue(label: "auditlog.archive", qos: .utility)
+    /// What of the verifiable log to upload after an archived tree size (the facade's
+    /// `treeObjects(after:)`): the newest checkpoint and the tiles it needs.
+    typealias TreeSource = @Sendable (UInt64) throws(AuditLogError) -> (size: UInt64, objects: [(key: String, bytes: [UInt8])])?
+    private let treeSource = Locked<TreeSource?>(nil)
+
+    /// Where the newest signed checkpoint and its tiles come from (set once the log is open).
+    func setTreeSource(_ source: @escaping TreeSource) {
+        treeSource.withLock { $0 = source }
+    }
 
     private struct State {
         /// Sealed segments not yet confirmed, oldest first.
@@ -146,7 +155,12 @@ final class ArchiveUploader: StorageObserver {
             usleep(10_000)
         }
         // A closing writer evicts what became due with these uploads (local retention 0s).
-        if idle { queue.sync { evictDue(attempts: 4) } }
+        if idle {
+            queue.sync {
+                publishTree()  // the checkpoint a closing writer signed last
+                evictDue(attempts: 4)
+            }
+        }
         state.withLock { $0.closing = true }
     }
 
@@ -186,7 +200,10 @@ final class ArchiveUploader: StorageObserver {
                 return s.pending.first { s.conflicts[$0.fileName] == nil }
             }
             guard let segment = next else {
-                if !state.withLock({ $0.closing }) { evictDue(attempts: 4) }
+                if !state.withLock({ $0.closing }) {
+                    publishTree()
+                    evictDue(attempts: 4)
+                }
                 let more = state.withLock { s -> Bool in
                     if !s.closing, s.pending.contains(where: { s.conflicts[$0.fileName] == nil }) { return true }
                     s.draining = false
@@ -199,6 +216,7 @@ final class ArchiveUploader: StorageObserver {
                 try uploadManifestOnce()
                 try upload(segment)
                 backoff = 1.0
+                publishTree()
                 evictDue()
             } catch {
                 let conflict = error.code == .corruption
@@ -213,6 +231,21 @@ final class ArchiveUploader: StorageObserver {
                     sleep(seconds: delay)
                 }
             }
+        }
+    }
+
+    /// Uploads the newest signed checkpoint and the hash tiles it needs that are not archived
+    /// yet (write-once, as segments), then records its tree size. A failure is counted and
+    /// tried again after the next upload.
+    private func publishTree() {
+        guard let source = treeSource.withLock({ $0 }) else { return }
+        do throws(AuditLogError) {
+            guard let tree = try source(directory.archivedTreeSize()) else { return }
+            try uploadManifestOnce()
+            for object in tree.objects { _ = try put(logPrefix + object.key, object.bytes) }
+            try directory.setArchivedTreeSize(tree.size)
+        } catch {
+            recordFailure(error)
         }
     }
 

@@ -79,30 +79,33 @@ extension AuditLog {
     /// The bytes of `tile`, or nil when the tree does not hold it (past its end, or a partial
     /// tile where the full one exists, or below a swept range the records of which are gone).
     package func tlogTile(_ tile: TlogTiles.Tile) async throws(AuditLogError) -> [UInt8]? {
-        try await BlockingIO.run { () throws(AuditLogError) -> [UInt8]? in
-            let reader = try self.treeReader()
-            let height = 8 * (tile.level ?? 0)
-            let nodes = reader.size >> UInt64(height)  // complete nodes of that height
-            guard tile.index <= UInt64.max >> 9 else { return nil }  // far past any tree
-            let first = tile.index * 256
-            guard first + UInt64(tile.width) <= nodes else { return nil }
-            // A partial tile is served only while it is the tree's edge at that level.
-            if tile.width < 256 && first + 256 <= nodes { return nil }
-            do throws(AuditLogError) {
-                if tile.level == nil {
-                    return try self.entryBundle(first: first, count: tile.width)
-                }
-                var out: [UInt8] = []
-                out.reserveCapacity(tile.width * TreeHash.byteCount)
-                for i in 0..<UInt64(tile.width) {
-                    out += try reader.subtree(level: height, index: first + i).bytes
-                }
-                return out
-            } catch {
-                // Swept: C2SP tlog-tiles lets a log prune tiles below a range it removed.
-                if error.code == .noLog { return nil }
-                throw error
+        try await BlockingIO.run { () throws(AuditLogError) -> [UInt8]? in try self.tlogTileBlocking(tile, reader: try self.treeReader()) }
+    }
+
+    /// ``tlogTile(_:)`` on the calling thread, for the tree `reader` reads (of its size: a
+    /// partial tile is its edge at that size).
+    func tlogTileBlocking(_ tile: TlogTiles.Tile, reader: TreeReader) throws(AuditLogError) -> [UInt8]? {
+        let height = 8 * (tile.level ?? 0)
+        let nodes = reader.size >> UInt64(height)  // complete nodes of that height
+        guard tile.index <= UInt64.max >> 9 else { return nil }  // far past any tree
+        let first = tile.index * 256
+        guard first + UInt64(tile.width) <= nodes else { return nil }
+        // A partial tile is served only while it is the tree's edge at that level.
+        if tile.width < 256 && first + 256 <= nodes { return nil }
+        do throws(AuditLogError) {
+            if tile.level == nil {
+                return try self.entryBundle(first: first, count: tile.width)
             }
+            var out: [UInt8] = []
+            out.reserveCapacity(tile.width * TreeHash.byteCount)
+            for i in 0..<UInt64(tile.width) {
+                out += try reader.subtree(level: height, index: first + i).bytes
+            }
+            return out
+        } catch {
+            // Swept: C2SP tlog-tiles lets a log prune tiles below a range it removed.
+            if error.code == .noLog { return nil }
+            throw error
         }
     }
 

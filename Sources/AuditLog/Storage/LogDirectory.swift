@@ -56,6 +56,19 @@ struct LogDirectory: Sendable {
     var archiveConfigPath: String { path + "/archive.json" }
     /// The local cache of archived bytes read back.
     var archiveCachePath: String { path + "/archive-cache" }
+    /// The tree size of the newest checkpoint archived with its tiles (decimal text).
+    var archivedTreePath: String { path + "/archive-tree" }
+
+    /// The tree size ``archivedTreePath`` records, 0 when none (or unreadable: the tiles are
+    /// then uploaded again, write-once, which is harmless).
+    func archivedTreeSize() -> UInt64 {
+        guard fileSystem.fileExists(archivedTreePath), let bytes = try? fileSystem.openForReading(archivedTreePath, displayName: "archive-tree").readAll() else { return 0 }
+        return UInt64(String(decoding: bytes.filter { $0 != 0x0A }, as: UTF8.self)) ?? 0
+    }
+
+    func setArchivedTreeSize(_ size: UInt64) throws(AuditLogError) {
+        try fileSystem.writeAtomically(Array("\(size)\n".utf8), to: archivedTreePath, directory: path, displayName: "archive-tree")
+    }
 
     /// `00000000000000000001.seg`: the first seq, 20 digits.
     static func segmentName(firstSeq: SequenceNumber) -> String {

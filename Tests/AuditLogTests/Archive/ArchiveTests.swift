@@ -216,6 +216,37 @@ struct ArchiveTests {
         }
     }
 
+    @Test func theNewestCheckpointAndItsTilesAreArchived() async throws {
+        let moto = try MotoServer(buckets: ["audit"])
+        defer { moto.stop() }
+        try await withTemporaryDirectory { dir in
+            var options = try writerOptions(moto)
+            let signer = try NoteSigner(name: "test.example/log", seed: Array(repeating: 7, count: 32))
+            options.checkpointSigning = try CheckpointSigning(signerKey: signer.text, interval: .seconds(3600))
+            let log = try await AuditLog.open(directory: dir, options: options)
+            _ = try await log.append(events(600, stepSeconds: 30))
+            try await log.close()  // signs a checkpoint of 600 entries, then archives it
+            let reader = try await AuditLog.open(directory: dir, options: .readOnly)
+            let prefix = "audit/\(reader.logID)/"
+            let s3 = try moto.client("audit")
+            func object(_ key: String) throws -> [UInt8]? {
+                guard let info = try s3.head(prefix + key) else { return nil }
+                return try s3.get(prefix + key, range: 0..<info.size)
+            }
+            let latest = try Data(contentsOf: URL(fileURLWithPath: dir + "/checkpoints/latest"))
+            #expect(try object("checkpoints/600") == Array(latest))
+            // 600 leaves: two full level-0 tiles and 88 at the edge; two level-1 nodes.
+            for (path, tile) in [
+                ("tile/0/000", TlogTiles.Tile(level: 0, index: 0, width: 256)), ("tile/0/001", TlogTiles.Tile(level: 0, index: 1, width: 256)),
+                ("tile/0/002.p/88", TlogTiles.Tile(level: 0, index: 2, width: 88)), ("tile/1/000.p/2", TlogTiles.Tile(level: 1, index: 0, width: 2)),
+            ] {
+                let expected = try #require(try await reader.tlogTile(tile))
+                #expect(try object(path) == expected, "\(path)")
+            }
+            #expect(LogDirectory(path: dir).archivedTreeSize() == 600)
+        }
+    }
+
     @Test func aDifferentObjectUnderTheKeyIsAConflictNeverOverwritten() async throws {
         let moto = try MotoServer(buckets: ["audit"])
         defer { moto.stop() }
