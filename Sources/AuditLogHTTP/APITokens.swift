@@ -41,7 +41,7 @@ public struct APITokens: Sendable {
             guard let scope = APIScope(rawValue: words[0].lowercased()) else {
                 throw AuditLogError(.invalidArgument, "scope '\(words[0])' is not read or write", location: location)
             }
-            guard let digest = Self.hexBytes(words[1]), digest.count == 32 else {
+            guard let digest = Hex.decode(String(words[1])), digest.count == 32 else {
                 throw AuditLogError(.invalidArgument, "'\(words[1].prefix(70))' is not a SHA-256 digest in hex (64 hex digits); the file holds digests, never tokens", location: location)
             }
             entries.append((digest, scope))
@@ -83,27 +83,5 @@ public struct APITokens: Sendable {
 
     static func digest(_ token: String) -> [UInt8] {
         Array(SHA256.hash(data: Array(token.utf8)))
-    }
-
-    private static func hexBytes(_ text: Substring) -> [UInt8]? {
-        let chars = Array(text.utf8)
-        guard chars.count % 2 == 0 else { return nil }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(chars.count / 2)
-        func nibble(_ c: UInt8) -> UInt8? {
-            switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
-            default: nil
-            }
-        }
-        var i = 0
-        while i < chars.count {
-            guard let high = nibble(chars[i]), let low = nibble(chars[i + 1]) else { return nil }
-            bytes.append(high << 4 | low)
-            i += 2
-        }
-        return bytes
     }
 }

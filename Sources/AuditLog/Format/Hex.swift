@@ -1,7 +1,7 @@
 /// Lowercase hex, both ways.
-enum Hex {
+package enum Hex {
     /// Two lowercase digits a byte.
-    static func encode(_ bytes: some Sequence<UInt8>) -> String {
+    package static func encode(_ bytes: some Sequence<UInt8>) -> String {
         var out: [UInt8] = []
         for byte in bytes {
             out.append(digits[Int(byte >> 4)])
@@ -11,7 +11,7 @@ enum Hex {
     }
 
     /// The bytes of an even number of hex digits (either case), nil for anything else.
-    static func decode(_ text: String) -> [UInt8]? {
+    package static func decode(_ text: String) -> [UInt8]? {
         let utf8 = Array(text.utf8)
         guard utf8.count % 2 == 0 else { return nil }
         var out: [UInt8] = []
