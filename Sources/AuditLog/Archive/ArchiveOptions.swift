@@ -52,14 +52,20 @@ public struct ArchiveLocation: Sendable, Hashable {
     }
 }
 
-/// Credentials for the object store. ``fromEnvironment()`` reads the standard variables.
-public struct ArchiveCredentials: Sendable, Hashable {
+/// Credentials for the object store. ``fromEnvironment()`` reads the standard variables. Its
+/// description shows the access key id only: a logged option never shows the secret.
+public struct ArchiveCredentials: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
     /// `AWS_ACCESS_KEY_ID`.
     public var accessKeyID: String
     /// `AWS_SECRET_ACCESS_KEY`.
     public var secretAccessKey: String
     /// `AWS_SESSION_TOKEN`, for temporary credentials.
     public var sessionToken: String?
+
+    /// The access key id; never the secret or the session token.
+    public var description: String { "ArchiveCredentials(accessKeyID: \(accessKeyID), secret redacted)" }
+    /// As ``description``.
+    public var debugDescription: String { description }
 
     /// Credentials given directly.
     public init(accessKeyID: String, secretAccessKey: String, sessionToken: String? = nil) {

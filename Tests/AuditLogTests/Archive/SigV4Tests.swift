@@ -56,6 +56,14 @@ import Testing
         #expect(Dictionary(added, uniquingKeysWith: { a, _ in a })["authorization"] != v.expected["authorization"])
     }
 
+    @Test func credentialsNeverPrintTheirSecret() throws {
+        var options = ArchiveOptions(location: try ArchiveLocation(url: "s3://audit/p"))
+        options.credentials = ArchiveCredentials(accessKeyID: "AKID", secretAccessKey: "s3cr3t-value", sessionToken: "tok-value")
+        for text in ["\(options)", String(reflecting: options), "\(options.credentials!)"] {
+            #expect(!text.contains("s3cr3t-value") && !text.contains("tok-value"), "\(text)")
+        }
+    }
+
     private func sha256(_ bytes: [UInt8]) -> [UInt8] {
         Array(SHA256.hash(data: bytes))
     }
