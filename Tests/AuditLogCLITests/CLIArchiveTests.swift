@@ -56,6 +56,10 @@ struct CLIArchiveTests {
                 ["export", "--dir", dir], environment: ["AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""])
             #expect(noCredentials.status == 69, "\(noCredentials.stderr)")
             #expect(noCredentials.stderr.contains("gw1/") && noCredentials.stderr.contains("segments/"))
+            // A writer without credentials says it will not upload.
+            let blind = try CLIRunner.run(["ingest", "--dir", dir, "-"], stdin: Data(), environment: ["AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""])
+            #expect(blind.status == 0)
+            #expect(blind.stderr.contains("warning: this log archives to s3://audit/gw1"), "\(blind.stderr)")
             // A store that is down: the same, naming the object.
             moto.stop()
             let down = try CLIRunner.run(["tail", "--dir", dir, "--since", "2000-01-01", "--limit", "5000"], environment: env)

@@ -144,12 +144,12 @@ struct LogDirectory: Sendable {
     }
 
     private func remoteFile(key: String, size: Int64, sha256: [UInt8], known: [(offset: Int64, bytes: [UInt8])], segment: String) throws(AuditLogError) -> any SegmentFile {
-        guard let remote else {
-            throw AuditLogError(
-                .archive, "segment '\(segment)' was evicted to the archive (object '\(key)') and this log is opened without its archive (archive.json, or --archive, and AWS credentials)",
-                location: .init(file: Self.displayName(segment)))
-        }
-        return RemoteSegmentFile(reads: remote, key: key, size: size, sha256: sha256, known: known)
+        // Without the archive, the receipt still answers for the header and footer (the catalog
+        // opens); any other read fails naming the object.
+        RemoteSegmentFile(
+            reads: remote, key: key, size: size, sha256: sha256, known: known,
+            unreachable: "segment '\(segment)' was evicted to the archive (object '\(key)') and this log is opened without its archive (archive.json, or --archive, and AWS credentials)"
+        )
     }
 
     /// Opens a file of `segments/` for writing; `create` makes a new one, which must not exist.

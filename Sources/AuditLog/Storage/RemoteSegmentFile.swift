@@ -22,7 +22,9 @@ final class RemoteReads: Sendable {
 /// format's checks (XXH3 of every frame, the chain) apply to these bytes as to a local file's.
 final class RemoteSegmentFile: SegmentFile {
     let displayName: String
-    private let reads: RemoteReads
+    /// Nil without the archive: only `known` bytes can be read.
+    private let reads: RemoteReads?
+    private let unreachable: String
     private let key: String
     private let objectSize: Int64
     /// The cache's name for the object: its SHA-256, so a cached block is never stale.
@@ -31,13 +33,16 @@ final class RemoteSegmentFile: SegmentFile {
     /// The last block read (sequential reads of a frame's header and payload share it).
     private var lastBlock: (index: Int64, bytes: [UInt8])?
 
-    init(reads: RemoteReads, key: String, size: Int64, sha256: [UInt8], known: [(offset: Int64, bytes: [UInt8])] = []) {
+    /// `reads` nil: the archive is not reachable from here; a read beyond `known` fails with
+    /// `unreachable` as its message.
+    init(reads: RemoteReads?, key: String, size: Int64, sha256: [UInt8], known: [(offset: Int64, bytes: [UInt8])] = [], unreachable: String = "") {
         self.reads = reads
         self.key = key
         self.objectSize = size
         self.cacheName = Hex.encode(sha256)
         self.known = known
-        self.displayName = reads.store.describe(key)
+        self.unreachable = unreachable
+        self.displayName = reads?.store.describe(key) ?? key
     }
 
     func size() throws(AuditLogError) -> Int64 { objectSize }
@@ -55,6 +60,7 @@ final class RemoteSegmentFile: SegmentFile {
             }
             return n
         }
+        guard let reads else { throw AuditLogError(.archive, unreachable, location: .init(file: displayName, offset: offset)) }
         let blockSize = Int64(reads.blockSize)
         var done = 0
         while done < n {
@@ -78,6 +84,7 @@ final class RemoteSegmentFile: SegmentFile {
 
     private func block(_ index: Int64) throws(AuditLogError) -> [UInt8] {
         if let lastBlock, lastBlock.index == index { return lastBlock.bytes }
+        guard let reads else { throw AuditLogError(.archive, unreachable, location: .init(file: displayName)) }
         let blockSize = Int64(reads.blockSize)
         let start = index * blockSize
         let length = Int(min(blockSize, objectSize - start))

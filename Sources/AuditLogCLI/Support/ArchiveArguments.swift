@@ -46,7 +46,13 @@ struct ArchiveArguments: ParsableArguments {
                 options = try AuditLog.rememberedArchive(in: directory)
             } else {
                 // The library reads what the directory remembers; without credentials it opens
-                // the log anyway and fails only a read that needs the archive.
+                // the log anyway and fails only a read that needs the archive. A writer says
+                // that it will not upload.
+                if writer != nil, let remembered = try AuditLog.rememberedArchive(in: directory), (try? ArchiveCredentials.fromEnvironment()) == nil {
+                    StandardError.print(
+                        "auditlog: warning: this log archives to \(remembered.location.url), but AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set: sealed segments stay local until a writer has them"
+                    )
+                }
                 return nil
             }
         } catch {
