@@ -166,6 +166,7 @@ final class ArchiveUploader: StorageObserver {
 
     func resumePoint(ofActiveSegment name: String, limit: Int64) -> ResumePoint? { nil }
     func committedEnd(ofActiveSegment name: String) -> Int64? { nil }
+    func idHashes(ofSealed segment: SegmentInfo) -> [(hash: UInt32, seq: UInt64)]? { nil }
 
     // MARK: Status
 

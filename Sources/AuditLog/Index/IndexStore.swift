@@ -338,6 +338,13 @@ final class IndexStore: StorageObserver {
         ActiveIndexCheckpoint.resumePoint(directory, segment: name, limit: limit)
     }
 
+    func idHashes(ofSealed segment: SegmentInfo) -> [(hash: UInt32, seq: UInt64)]? {
+        guard let ids = try? view(segment, parts: [.ids]).ids, ids.sorted, ids.hashes.count == ids.ordinals.count, ids.hashes.count == Int(segment.recordCount) else {
+            return nil
+        }
+        return zip(ids.hashes, ids.ordinals).map { ($0, segment.firstSeq.rawValue + UInt64($1)) }
+    }
+
     func committedEnd(ofActiveSegment name: String) -> Int64? {
         ActiveIndexCheckpoint.coveredEnd(directory, segment: name)
     }

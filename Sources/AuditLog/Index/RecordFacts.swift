@@ -15,7 +15,7 @@ struct RecordFacts {
     var idHash: UInt32 = 0
 
     /// The 32-bit id hash kept in index id tables (the low half of XXH3-64 of the id text).
-    static func idHash(_ id: String) -> UInt32 { UInt32(truncatingIfNeeded: IDIndex.hash(id)) }
+    static func idHash(_ id: String) -> UInt32 { IDIndex.hash(id) }
 
     /// The last field an index keeps; reading a record stops after it.
     private static let lastKept = EventField.cacheHit

@@ -32,6 +32,11 @@ protocol StorageObserver: AnyObject, Sendable {
     /// committed and synced (durable evidence kept beside it), or nil. A torn tail starting
     /// before it is not torn: it is damage, never cut.
     func committedEnd(ofActiveSegment name: String) -> Int64?
+
+    /// The id hashes of sealed `segment`'s records (``IDIndex/hash(_:)``) with their seqs, from
+    /// what the observer derived; nil when it has none. The writer's duplicate check builds from
+    /// these instead of decoding the segment.
+    func idHashes(ofSealed segment: SegmentInfo) -> [(hash: UInt32, seq: UInt64)]?
 }
 
 /// A point an active segment's scan may resume at: the state there, and the frame that ends

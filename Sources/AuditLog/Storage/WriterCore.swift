@@ -90,7 +90,7 @@ final class WriterCore: @unchecked Sendable {
     /// Refuses a batch whose client-supplied ids are already in the log.
     private func checkIDs(_ batch: PreparedBatch) throws(AuditLogError) {
         guard !batch.clientIDIndices.isEmpty else { return }
-        if ids == nil { ids = try IDIndex.build(directory, segments: segments) }
+        if ids == nil { ids = try IDIndex.build(directory, segments: segments, observers: observers) }
         for i in batch.clientIDIndices {
             let id = batch.ids[i]
             if let seq = try ids?.seq(of: id, idAt: { (seq) throws(AuditLogError) in try self.storedID(at: seq) }) {

@@ -84,8 +84,15 @@ struct ArchiveTests {
             let report = try await reader.verify()
             #expect(report.isIntact, "\(report.issues)")
             #expect(report.recordsChecked == 600)
-            // The writer opens and appends after eviction; the chain continues.
+            // The writer opens and appends after eviction; the chain continues. Its duplicate-id
+            // check reads the archived indexes' id tables, not the segments: one segment block
+            // is fetched, to confirm the duplicate.
+            try? FileManager.default.removeItem(atPath: dir + "/archive-cache")
             let writer = try await AuditLog.open(directory: dir, options: options)
+            await #expect(throws: AuditLogError.self) { _ = try await writer.append(events(1, prefix: "e")) }  // "e0" again
+            let segmentHashes = Set(try archived.map { try #require(try LogDirectory(path: dir).archiveReceiptIfAny(of: $0)).sha256 }.map(Hex.encode))
+            let cached = try FileManager.default.contentsOfDirectory(atPath: dir + "/archive-cache").filter { !$0.hasPrefix(".") }
+            #expect(cached.filter { segmentHashes.contains(String($0.prefix(64))) }.count == 1, "\(cached)")
             _ = try await writer.append(events(10, from: Timestamp(rfc3339: "2026-03-20T06:00:00Z")!, prefix: "late"))
             try await writer.close()
             #expect(try await AuditLog.verify(directory: dir, options: VerificationOptions(archive: try moto.archive("audit"))).isIntact)
