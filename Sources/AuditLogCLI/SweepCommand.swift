@@ -73,6 +73,8 @@ struct SweepCommand: AsyncParsableCommand {
                     JSONMember("first_seq", report.segments.first.map { .integer($0.firstSeq.rawValue) } ?? .null),
                     JSONMember("last_seq", report.segments.last?.lastSeq.map { .integer($0.rawValue) } ?? .null),
                     JSONMember("record_seq", report.recordSeq.map { .integer($0.rawValue) } ?? .null),
+                    JSONMember("archive_locked_segments", .integer(report.archivedLockedSegments)),
+                    JSONMember("archive_locked_until", .string(report.archivedLockedUntil?.rfc3339)),
                 ]).jsonText + "\n")
         } else {
             let verb = report.dryRun ? "would delete" : "deleted"
@@ -86,6 +88,9 @@ struct SweepCommand: AsyncParsableCommand {
                 out.write(report.recordSeq.map { "; recorded as seq \($0)\n" } ?? "\n")
             }
             for s in report.heldSegments { out.write("kept segments/\(s.fileName): under a legal hold\n") }
+            if let until = report.archivedLockedUntil {
+                out.write("\(report.archivedLockedSegments) of them stay in the archive under object lock until \(until.rfc3339), then expire by the bucket's lifecycle\n")
+            }
         }
         out.flush()
     }

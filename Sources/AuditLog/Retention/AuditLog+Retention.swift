@@ -89,6 +89,10 @@ extension AuditLog {
         guard !remove.isEmpty else { return report }
         let files = self.files
         report.bytesFreed = remove.reduce(Int64(0)) { total, s in total + s.bytes + files.size(of: .index, of: s.fileName) }
+        // Archived copies under object lock outlive the sweep: it says until when.
+        let locked = remove.compactMap { s in (try? files.archiveReceiptIfAny(of: s.fileName))??.retainUntil }.filter { $0 > now }
+        report.archivedLockedSegments = locked.count
+        report.archivedLockedUntil = locked.max()
         guard !dryRun else { return report }
 
         if !alreadyRecorded {
@@ -108,6 +112,11 @@ extension AuditLog {
                 JSONMember("ranges", .array(ranges.map(\.jsonValue))),
             ]
             if let reason { details.append(JSONMember("reason", .string(reason))) }
+            if let until = report.archivedLockedUntil {
+                details.append(
+                    JSONMember(
+                        "archive_locked", .object([JSONMember("segments", .integer(report.archivedLockedSegments)), JSONMember("until", .string(until.rfc3339))])))
+            }
             event.details = .object(details)
             let receipt = try await append([event], origin: .log)
             report.recordSeq = receipt.firstSeq

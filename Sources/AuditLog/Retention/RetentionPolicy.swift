@@ -36,6 +36,12 @@ public struct SweepReport: Hashable, Sendable {
     public var bytesFreed: Int64
     /// Records removed.
     public var recordsRemoved: UInt64
+    /// Removed segments whose archived objects are under object lock: they stay in the archive
+    /// until their retain-until date, then expire by the bucket's lifecycle (the sweep record
+    /// says so too).
+    public var archivedLockedSegments: Int = 0
+    /// The latest retain-until date among them.
+    public var archivedLockedUntil: Timestamp?
     /// The seq of the `retention.sweep` record, nil when nothing was swept or in a dry run.
     public var recordSeq: SequenceNumber?
     /// True when nothing was changed.

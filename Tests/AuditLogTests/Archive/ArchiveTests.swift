@@ -148,6 +148,14 @@ struct ArchiveTests {
                     RetentionPolicy(maxAge: .hours(1)), actor: "test", now: Timestamp(rfc3339: "2026-03-20T03:00:00Z")!)
                 try await writer.close()
                 #expect(report.segments.count >= 2)
+                // Under lock, the sweep says how many stay in the archive and until when, in
+                // its report and in its record in the chain.
+                #expect(report.archivedLockedSegments == (locked ? report.segments.count : 0))
+                #expect((report.archivedLockedUntil != nil) == locked)
+                let reader = try await AuditLog.open(directory: dir, options: .readOnly)
+                let recordSeq = try #require(report.recordSeq)
+                let sweepRecord = try #require(try await reader.record(at: recordSeq))
+                #expect((sweepRecord.event.details?["archive_locked"] != nil) == locked)
                 let s3 = try moto.client(locked ? "locked" : "audit")
                 for receipt in receipts {
                     let swept = report.segments.contains { $0.fileName == receipt.segment }
