@@ -73,7 +73,7 @@ final class S3Client: ObjectStore {
             headers.append(("x-amz-object-lock-mode", "COMPLIANCE"))
             headers.append(("x-amz-object-lock-retain-until-date", SigV4.isoSeconds(retainUntil)))
         }
-        let response = try send("PUT", key, headers: headers, body: body, payloadHash: SigV4.hex(sha256))
+        let response = try send("PUT", key, headers: headers, body: body, payloadHash: Hex.encode(sha256))
         switch response.status.code {
         case 200...299: return .created
         case 412: return .exists
@@ -146,7 +146,7 @@ final class S3Client: ObjectStore {
         var path = basePath
         if let key { path += SigV4.encodePath(key) } else if path.isEmpty { path = "/" }
         let signed = headers + [("host", host)]
-        let hash = payloadHash ?? (body.isEmpty ? SigV4.emptyPayloadHash : SigV4.hex(SHA256.hash(data: body)))
+        let hash = payloadHash ?? (body.isEmpty ? SigV4.emptyPayloadHash : Hex.encode(SHA256.hash(data: body)))
         let auth = signer.sign(method: method, path: path, query: query, headers: signed, payloadHash: hash, time: .now)
         var fields = HTTPHeaders()
         for (name, value) in signed + auth { fields.add(name: name, value: value) }

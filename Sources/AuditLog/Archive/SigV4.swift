@@ -44,12 +44,12 @@ struct SigV4 {
         canonical += "\n" + signedHeaders + "\n" + payloadHash
 
         let scope = "\(day)/\(region)/\(service)/aws4_request"
-        let stringToSign = "AWS4-HMAC-SHA256\n\(amzDate)\n\(scope)\n" + Self.hex(SHA256.hash(data: Array(canonical.utf8)))
+        let stringToSign = "AWS4-HMAC-SHA256\n\(amzDate)\n\(scope)\n" + Hex.encode(SHA256.hash(data: Array(canonical.utf8)))
         var key = SymmetricKey(data: Array(("AWS4" + credentials.secretKey).utf8))
         for part in [day, region, service, "aws4_request"] {
             key = SymmetricKey(data: Array(HMAC<SHA256>.authenticationCode(for: Array(part.utf8), using: key)))
         }
-        let signature = Self.hex(HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: key))
+        let signature = Hex.encode(HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: key))
         added.append(("authorization", "AWS4-HMAC-SHA256 Credential=\(credentials.accessKey)/\(scope), SignedHeaders=\(signedHeaders), Signature=\(signature)"))
         return added
     }
@@ -93,9 +93,6 @@ struct SigV4 {
     static func amzDate(_ time: Timestamp) -> String {
         String(time.rfc3339.prefix(19).filter { $0 != "-" && $0 != ":" }) + "Z"
     }
-
-    /// Lowercase hex of a digest.
-    static func hex(_ digest: some Sequence<UInt8>) -> String { Hex.encode(digest) }
 
     /// Leading and trailing spaces dropped, runs of spaces made one.
     private static func trimAll(_ value: String) -> String {

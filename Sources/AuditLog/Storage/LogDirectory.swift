@@ -123,12 +123,15 @@ struct LogDirectory: Sendable {
 
     /// Opens a file of `segments/` for reading; an evicted segment is read from the archive.
     func open(_ name: String) throws(AuditLogError) -> any SegmentFile {
-        if Self.firstSeq(ofSegment: name) != nil, isEvicted(name) {
+        do throws(AuditLogError) {
+            return try fileSystem.openForReading(segmentPath(name), displayName: Self.displayName(name))
+        } catch {
+            // Only a file that is not here costs the look for a receipt.
+            guard Self.firstSeq(ofSegment: name) != nil, isEvicted(name) else { throw error }
             let receipt = try archiveReceipt(of: name)
             let known = [(Int64(0), receipt.header), (receipt.size - Int64(receipt.footer.count), receipt.footer)]
             return try remoteFile(key: receipt.key, size: receipt.size, sha256: receipt.sha256, known: known, segment: name)
         }
-        return try fileSystem.openForReading(segmentPath(name), displayName: Self.displayName(name))
     }
 
     /// The receipt of segment `name`'s upload, or nil when it was not confirmed.

@@ -42,7 +42,7 @@ import Testing
             let iso = "\(t.prefix(4))-\(t.dropFirst(4).prefix(2))-\(t.dropFirst(6).prefix(2))T\(t.dropFirst(9).prefix(2)):\(t.dropFirst(11).prefix(2)):\(t.dropFirst(13).prefix(2))Z"
             let time = try #require(Timestamp(rfc3339: iso))
             let signer = SigV4(credentials: .init(accessKey: v.accessKey, secretKey: v.secretKey, sessionToken: v.sessionToken), region: v.region)
-            let hash = v.unsigned ? SigV4.unsignedPayload : SigV4.hex(sha256(v.body))
+            let hash = v.unsigned ? SigV4.unsignedPayload : Hex.encode(sha256(v.body))
             let added = signer.sign(method: v.method, path: v.expectedPath, query: v.query, headers: v.headers + [("Host", v.host)], payloadHash: hash, time: time)
             let got = Dictionary(added, uniquingKeysWith: { a, _ in a })
             #expect(got == v.expected, "\(v.name)")
@@ -52,7 +52,7 @@ import Testing
     @Test func aWrongSecretChangesTheSignature() throws {
         let v = try #require(try Self.vectors().first)
         let signer = SigV4(credentials: .init(accessKey: v.accessKey, secretKey: v.secretKey + "x"), region: v.region)
-        let added = signer.sign(method: v.method, path: v.expectedPath, query: v.query, headers: v.headers + [("host", v.host)], payloadHash: SigV4.hex(sha256(v.body)), time: .now)
+        let added = signer.sign(method: v.method, path: v.expectedPath, query: v.query, headers: v.headers + [("host", v.host)], payloadHash: Hex.encode(sha256(v.body)), time: .now)
         #expect(Dictionary(added, uniquingKeysWith: { a, _ in a })["authorization"] != v.expected["authorization"])
     }
 
