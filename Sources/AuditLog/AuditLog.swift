@@ -46,6 +46,9 @@ public final class AuditLog: Sendable {
     /// `tree/kept.nodes` as last read, with the file size it had (AuditLog+Tree).
     let keptCache = Locked<(size: Int64, nodes: KeptNodes)?>(nil)
     private let lockFile: LockFile?
+    /// Sweeps and hold changes, one at a time: a hold placed while a sweep runs is either seen
+    /// by it or placed after it.
+    let retentionGate = AsyncGate()
     private let queue: DispatchQueue
     private let timer: TimerBox?
     private let state: Locked<State>
@@ -228,6 +231,13 @@ public final class AuditLog: Sendable {
         timer?.source.cancel()
     }
 
+    /// Says in the lock file that this writer serves the log at `url` (`auditlog serve` does),
+    /// so that a command refused the lock can name the server to ask instead
+    /// (``LogWriterHolder``). Does nothing on a read-only handle.
+    public func announceServer(url: String) {
+        lockFile?.describe(url: url)
+    }
+
     // MARK: Appending
 
     /// Appends a batch of events: all of them or none.
@@ -269,6 +279,13 @@ public final class AuditLog: Sendable {
             }
         }
         return try result.get()
+    }
+
+    /// Appends the log's own records (reserved types: `audit.read`, `audit.webhook_added`, …)
+    /// for the adapters of this package (the HTTP server's read audit, webhook changes); never
+    /// reachable with a client's events.
+    package func appendOwnRecords(_ events: [AuditEvent]) async throws(AuditLogError) -> AppendReceipt {
+        try await append(events, origin: .log)
     }
 
     /// Appends one event; returns its record (with the assigned id and seq).

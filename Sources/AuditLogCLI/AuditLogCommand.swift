@@ -16,7 +16,7 @@ struct AuditLogCommand: AsyncParsableCommand {
             """,
         subcommands: [
             TailCommand.self, ExportCommand.self, UsageCommand.self, ShowCommand.self, SegmentsCommand.self,
-            IngestCommand.self, VerifyCommand.self, SweepCommand.self, HoldCommand.self, GenCommand.self, ServeCommand.self,
+            IngestCommand.self, VerifyCommand.self, SweepCommand.self, HoldCommand.self, WebhookCommand.self, GenCommand.self, ServeCommand.self,
             KeygenCommand.self, CheckpointCommand.self, ProveCommand.self, CheckProofCommand.self,
         ]
     )

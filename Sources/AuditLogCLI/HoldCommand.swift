@@ -8,7 +8,8 @@ struct HoldCommand: AsyncParsableCommand {
         abstract: "Place, release and list legal holds (held segments are never swept).",
         discussion: """
             Holds are events in the chain (hold.placed, hold.released), so they are audited \
-            like everything else.
+            like everything else. When a server holds the log, --server URL sends the request \
+            to it (/v1/holds, the token from AUDITLOG_API_TOKEN).
 
             Examples:
               auditlog hold place --from 2026-01-01T00:00:00Z --to 2026-04-01T00:00:00Z --reason "case 42"
@@ -28,6 +29,7 @@ struct HoldCommand: AsyncParsableCommand {
                 """)
 
         @OptionGroup var log: LogDirectoryOptions
+        @OptionGroup var remote: ServerOptions
         @Option(help: ArgumentHelp("Start of the held event time (RFC 3339 or a duration before now).", valueName: "time"))
         var from: String?
         @Option(help: ArgumentHelp("End of the held event time (exclusive).", valueName: "time"))
@@ -50,11 +52,22 @@ struct HoldCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runCLI {
-                let auditLog = try await log.openWritable()
-                let hold = try await auditLog.placeHold(from: from.flatMap { TimeExpression.parse($0) }, until: to.flatMap { TimeExpression.parse($0) }, reason: reason, actor: actor)
-                try await auditLog.close()
+                let fromTime = from.flatMap { TimeExpression.parse($0) }
+                let toTime = to.flatMap { TimeExpression.parse($0) }
+                let hold: JSONValue
+                if let client = remote.client {
+                    hold = try await client.send(
+                        .POST, "/v1/holds",
+                        body: .object([
+                            JSONMember("from", .string(fromTime?.rfc3339)), JSONMember("to", .string(toTime?.rfc3339)), JSONMember("reason", .string(reason)),
+                        ]))
+                } else {
+                    let auditLog = try await log.openWritable(route: "POST /v1/holds")
+                    hold = try await auditLog.placeHold(from: fromTime, until: toTime, reason: reason, actor: actor).json
+                    try await auditLog.close()
+                }
                 let out = OutputStream(fd: 1)
-                out.write(json ? HoldCommand.json(hold).jsonText + "\n" : "placed hold \(hold.id)\n")
+                out.write(json ? hold.jsonText + "\n" : "placed hold \(hold["id"]?.stringValue ?? "?")\n")
                 out.flush()
             }
         }
@@ -69,6 +82,7 @@ struct HoldCommand: AsyncParsableCommand {
                 """)
 
         @OptionGroup var log: LogDirectoryOptions
+        @OptionGroup var remote: ServerOptions
         @Argument(help: "The hold id (from hold list).")
         var id: String
         @Option(help: "Why.")
@@ -78,7 +92,15 @@ struct HoldCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runCLI {
-                let auditLog = try await log.openWritable()
+                if let client = remote.client {
+                    let query = reason.map { "?reason=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") } ?? ""
+                    _ = try await client.send(.DELETE, "/v1/holds/" + (id.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(["_", "-"])) ?? id) + query)
+                    let out = OutputStream(fd: 1)
+                    out.write("released hold \(id)\n")
+                    out.flush()
+                    return
+                }
+                let auditLog = try await log.openWritable(route: "DELETE /v1/holds/\(id)")
                 do {
                     try await auditLog.releaseHold(id, actor: actor, reason: reason)
                 } catch {
@@ -102,37 +124,31 @@ struct HoldCommand: AsyncParsableCommand {
                 """)
 
         @OptionGroup var log: LogDirectoryOptions
+        @OptionGroup var remote: ServerOptions
         @Flag(help: "Print a JSON array.")
         var json = false
 
         func run() async throws {
             try await runCLI {
-                let auditLog = try await log.openReadOnly()
-                let holds = try await auditLog.holds()
+                let holds: [JSONValue]
+                if let client = remote.client {
+                    holds = try await client.send(.GET, "/v1/holds")["holds"]?.arrayValue ?? []
+                } else {
+                    let auditLog = try await log.openReadOnly()
+                    holds = try await auditLog.holds().map(\.json)
+                }
                 let out = OutputStream(fd: 1)
                 if json {
-                    out.write(JSONValue.array(holds.map(HoldCommand.json)).jsonText + "\n")
+                    out.write(JSONValue.array(holds).jsonText + "\n")
                 } else {
                     var rows = [["ID", "FROM", "TO", "REASON", "PLACED_BY", "PLACED_AT"]]
                     for h in holds {
-                        rows.append([h.id, h.from?.rfc3339 ?? "-", h.until?.rfc3339 ?? "-", h.reason, h.placedBy ?? "-", h.placedAt.rfc3339])
+                        rows.append(["id", "from", "to", "reason", "placed_by", "placed_at"].map { h[$0]?.stringValue ?? "-" })
                     }
                     out.write(Table.render(rows))
                 }
                 out.flush()
             }
         }
-    }
-
-    static func json(_ h: LegalHold) -> JSONValue {
-        .object([
-            JSONMember("id", .string(h.id)),
-            JSONMember("from", .string(h.from?.rfc3339)),
-            JSONMember("to", .string(h.until?.rfc3339)),
-            JSONMember("reason", .string(h.reason)),
-            JSONMember("placed_by", .string(h.placedBy)),
-            JSONMember("placed_at", .string(h.placedAt.rfc3339)),
-            JSONMember("seq", .integer(h.seq.rawValue)),
-        ])
     }
 }

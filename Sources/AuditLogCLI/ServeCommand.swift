@@ -1,6 +1,7 @@
 import ArgumentParser
 import AuditLog
 import AuditLogHTTP
+import AuditLogServices
 import Foundation
 import Hummingbird
 import Logging
@@ -16,14 +17,23 @@ struct ServeCommand: AsyncParsableCommand {
             'write <hex SHA-256>', # comments; write implies read) and/or the environment \
             variable AUDITLOG_API_TOKEN (one token in clear, write scope). With neither the \
             server refuses to start, unless --insecure-no-auth is given and the host is \
-            loopback. Creates the log when the directory holds none (unless --read-only). Stops \
-            gracefully on SIGINT or SIGTERM: open requests finish, then the log is closed.
+            loopback. A token line may end with team=<team>[,<team>…] (the token sees and writes \
+            only those teams' events) and name=<name> (how audit.read records name it). Creates \
+            the log when the directory holds none (unless --read-only). Stops gracefully on \
+            SIGINT or SIGTERM: open requests finish, then the log is closed.
+
+            With --retention (or AUDITLOG_RETENTION=90d, or AUDITLOG_RETENTION_HOURS=2160) the \
+            server sweeps at start and every --sweep-interval; a failed sweep is logged and tried \
+            again at the next. Holds, sweeps and webhooks are managed over /v1/holds, /v1/sweep \
+            and /v1/webhooks (or auditlog hold|sweep|webhook --server URL). Every read of events \
+            through the API is recorded as an audit.read event (--no-read-audit turns it off).
 
             Examples:
               printf '%s' "$TOKEN" | sha256sum | awk '{print "write " $1}' > tokens
               auditlog serve --dir /var/lib/audit --port 8080 --token-file tokens
               AUDITLOG_API_TOKEN=s3cret auditlog serve --port 8080
               auditlog serve --insecure-no-auth --port 0
+              auditlog serve --token-file tokens --retention 90d --sweep-interval 1h
             """
     )
 
@@ -81,6 +91,21 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Serve every node's archived log under --archive s3://BUCKET/PREFIX as one, read-only (--dir holds the local mirror and cache).")
     var fleet = false
 
+    @Option(help: ArgumentHelp("Sweep segments whose newest event is older than this (90d, 12h), at start and every --sweep-interval. Default: $AUDITLOG_RETENTION, else $AUDITLOG_RETENTION_HOURS hours, else no sweeps.", valueName: "duration"))
+    var retention: String?
+
+    @Option(help: ArgumentHelp("With retention: the time between sweeps.", valueName: "duration"))
+    var sweepInterval = "1h"
+
+    @Flag(help: "Do not record reads through the API as audit.read events (a warning is printed at start).")
+    var noReadAudit = false
+
+    @Option(help: ArgumentHelp("How long webhook deliveries may keep failing before the subscription is marked failing (it keeps retrying).", valueName: "duration"))
+    var webhookRetryLimit = "24h"
+
+    @Option(help: ArgumentHelp("The longest wait between two attempts of a failing webhook delivery.", valueName: "duration"))
+    var webhookMaxBackoff = "30s"
+
     func validate() throws {
         if fleet && log.archive.archive == nil { throw ValidationError("--fleet reads the logs archived under --archive s3://BUCKET/PREFIX: give --archive") }
         if fleet && (signingKey != nil || archiveWriting.isGiven) {
@@ -91,7 +116,15 @@ struct ServeCommand: AsyncParsableCommand {
         guard let bytes = ByteSize.parse(maxBodySize), bytes > 0, bytes <= Int64(Int32.max) else {
             throw ValidationError("--max-body-size '\(maxBodySize)' is not a size such as 512KiB or 16MiB (at most 2GiB)")
         }
-        for (flag, value) in [("--idle-timeout", idleTimeout), ("--header-timeout", headerTimeout), ("--shutdown-timeout", shutdownTimeout), ("--checkpoint-interval", checkpointInterval)] {
+        if fleet && (retention != nil) { throw ValidationError("--fleet serves archived logs read-only: drop --retention") }
+        if readOnly && retention != nil { throw ValidationError("--retention sweeps, which needs the log open for writing: drop --read-only") }
+        if let retention, (TimeExpression.durationNanos(retention) ?? 0) <= 0 {
+            throw ValidationError("--retention '\(retention)' is not a duration such as 90d, 12h or 2w")
+        }
+        for (flag, value) in [
+            ("--idle-timeout", idleTimeout), ("--header-timeout", headerTimeout), ("--shutdown-timeout", shutdownTimeout), ("--checkpoint-interval", checkpointInterval),
+            ("--sweep-interval", sweepInterval), ("--webhook-retry-limit", webhookRetryLimit), ("--webhook-max-backoff", webhookMaxBackoff),
+        ] {
             guard let nanos = TimeExpression.durationNanos(value), nanos > 0 else {
                 throw ValidationError("\(flag) '\(value)' is not a duration such as 30s, 5m or 1h")
             }
@@ -125,9 +158,41 @@ struct ServeCommand: AsyncParsableCommand {
         return tokens
     }
 
+    /// The retention age: --retention, else AUDITLOG_RETENTION (a duration), else
+    /// AUDITLOG_RETENTION_HOURS (whole hours); nil: no sweeps.
+    private func retentionNanos() throws -> Int64? {
+        if let retention { return TimeExpression.durationNanos(retention) }
+        let environment = ProcessInfo.processInfo.environment
+        if let text = environment["AUDITLOG_RETENTION"], !text.isEmpty {
+            guard let nanos = TimeExpression.durationNanos(text), nanos > 0 else {
+                throw CLIError(message: "AUDITLOG_RETENTION '\(text)' is not a duration such as 90d, 12h or 2w", status: ExitStatus.usage)
+            }
+            return nanos
+        }
+        if let text = environment["AUDITLOG_RETENTION_HOURS"], !text.isEmpty {
+            guard let hours = Int64(text), hours > 0, hours <= 1_000_000 else {
+                throw CLIError(message: "AUDITLOG_RETENTION_HOURS '\(text)' is not a whole number of hours (1 or more)", status: ExitStatus.usage)
+            }
+            return hours * 3_600_000_000_000
+        }
+        return nil
+    }
+
+    /// `90d`, `36h` or `600s`.
+    static func describe(nanos: Int64) -> String {
+        let second: Int64 = 1_000_000_000
+        if nanos % (86_400 * second) == 0 { return "\(nanos / (86_400 * second))d" }
+        if nanos % (3_600 * second) == 0 { return "\(nanos / (3_600 * second))h" }
+        return "\(nanos / second)s"
+    }
+
     private func serve() async throws {
         let tokens = try tokens()
         if fleet { return try await serveFleet(tokens: tokens) }
+        let retentionAge = try retentionNanos()
+        if retentionAge != nil && readOnly {
+            throw CLIError(message: "retention (from AUDITLOG_RETENTION or AUDITLOG_RETENTION_HOURS) sweeps, which needs the log open for writing: drop --read-only or unset it", status: ExitStatus.usage)
+        }
         var options = AuditLogOptions()
         switch durability {
         case .batch: options.durability = .syncEveryBatch
@@ -154,7 +219,28 @@ struct ServeCommand: AsyncParsableCommand {
         let maxBody = Int(ByteSize.parse(maxBodySize) ?? 16 << 20)
         var apiConfiguration = AuditLogAPI.Configuration(tokens: tokens, maxBodyBytes: maxBody)
         apiConfiguration.publicTree = publicTree
-        let api = AuditLogAPI(log: auditLog, configuration: apiConfiguration)
+        apiConfiguration.recordReads = !noReadAudit
+        var serviceLogger = Logger(label: "auditlog")
+        serviceLogger.logLevel = .info
+        var webhooks: Webhooks?
+        if !readOnly {
+            var webhookOptions = Webhooks.Options()
+            webhookOptions.retryLimit = .nanoseconds(TimeExpression.durationNanos(webhookRetryLimit) ?? 86_400_000_000_000)
+            webhookOptions.maxBackoff = .nanoseconds(TimeExpression.durationNanos(webhookMaxBackoff) ?? 30_000_000_000)
+            webhooks = Webhooks(log: auditLog, options: webhookOptions, logger: serviceLogger)
+        }
+        let api = AuditLogAPI(log: auditLog, configuration: apiConfiguration, webhooks: webhooks)
+        if noReadAudit {
+            StandardError.print("auditlog: warning: --no-read-audit: reads through the API are not recorded; nobody will be able to tell who read or exported the trail")
+        } else if readOnly {
+            StandardError.print("auditlog: warning: the log is read-only here, so reads through the API are not recorded (audit.read needs the writer)")
+        }
+        var services: [any Service] = []
+        if let webhooks { services.append(webhooks) }
+        if let retentionAge {
+            let interval = Duration.nanoseconds(TimeExpression.durationNanos(sweepInterval) ?? 3_600_000_000_000)
+            services.append(RetentionService(log: auditLog, policy: RetentionPolicy(maxAgeNanos: retentionAge), interval: interval, actor: "auditlog-serve", logger: serviceLogger))
+        }
         var logger = Logger(label: "auditlog.http")
         logger.logLevel = .warning
         let auth = tokens.map { "\($0.count) token(s)" } ?? "none (insecure, loopback only)"
@@ -164,16 +250,22 @@ struct ServeCommand: AsyncParsableCommand {
         let app = AuditLogServer.application(api: api, host: host, port: port, limits: limits, logger: logger) { boundPort in
             let shown = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
             StandardError.print("auditlog: serving '\(directory)' on http://\(shown):\(boundPort) (auth: \(auth))")
+            auditLog.announceServer(url: "http://\(shown == "0.0.0.0" || shown == "[::]" ? "127.0.0.1" : shown):\(boundPort)")
+            if let retentionAge {
+                StandardError.print("auditlog: retention: sweeping segments older than \(Self.describe(nanos: retentionAge)) every \(sweepInterval)")
+            }
             if let signing {
                 StandardError.print("auditlog: signing checkpoints every \(signing.interval) when the log grew; verifier key: \(signing.verifierKey)")
             }
         }
         do {
-            try await run(app, logger: logger)
+            try await run(app, services: services, logger: logger)
         } catch {
+            await api.shutdown()
             try? await auditLog.close()
             throw error
         }
+        await api.shutdown()
         do {
             try await auditLog.close()
         } catch {
@@ -188,9 +280,9 @@ struct ServeCommand: AsyncParsableCommand {
             maxConnections: maxConnections)
     }
 
-    /// Runs `app` until SIGTERM or SIGINT (then at most --shutdown-timeout more).
-    private func run(_ app: some Service, logger: Logger) async throws {
-        var configuration = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+    /// Runs `app` and `services` until SIGTERM or SIGINT (then at most --shutdown-timeout more).
+    private func run(_ app: some Service, services: [any Service] = [], logger: Logger) async throws {
+        var configuration = ServiceGroupConfiguration(services: [app] + services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         // After the deadline, requests still open (a client that stopped reading) are cancelled
         // and their connections closed: the server always exits, and releases the log.
         configuration.maximumGracefulShutdownDuration = .nanoseconds(TimeExpression.durationNanos(shutdownTimeout) ?? 10_000_000_000)

@@ -12,16 +12,21 @@ struct SweepCommand: AsyncParsableCommand {
             never a segment under a legal hold. Before deleting anything it appends one \
             retention.sweep record naming the seq ranges, files and chain values it removes, so \
             that verify can tell the deletion from tampering. --dry-run lists what would go and \
-            changes nothing. Needs the write lock (exit 75 when another process holds it).
+            changes nothing. Needs the write lock (exit 75 when another process holds it); \
+            when a server holds the log, --server URL sends the sweep to it (POST /v1/sweep, the \
+            token from AUDITLOG_API_TOKEN, recorded as the token's name).
 
             Examples:
               auditlog sweep --max-age 90d --dry-run
               auditlog sweep --max-age 7d --actor compliance-bot --reason "7-day policy"
               auditlog sweep --max-age 365d --max-size 50GB --json
+              AUDITLOG_API_TOKEN=… auditlog sweep --max-age 90d --server http://127.0.0.1:8080
             """
     )
 
     @OptionGroup var log: LogDirectoryOptions
+
+    @OptionGroup var remote: ServerOptions
 
     @Option(name: .customLong("max-age"), help: ArgumentHelp("Delete segments whose newest event is older than this (30d, 12h, 2w).", valueName: "duration"))
     var maxAge: String?
@@ -57,25 +62,14 @@ struct SweepCommand: AsyncParsableCommand {
 
     private func sweep() async throws {
         OutputStream.ignoreSIGPIPE()
-        let auditLog = try await log.openWritable()
+        if let client = remote.client { return try await sweep(on: client) }
+        let auditLog = try await log.openWritable(route: "POST /v1/sweep")
         let policy = RetentionPolicy(maxAgeNanos: maxAge.flatMap(TimeExpression.durationNanos), maxTotalBytes: maxSize.flatMap(ByteSize.parse))
         let report = try await auditLog.sweep(policy, actor: actor, reason: reason, dryRun: dryRun)
         try await auditLog.close()
         let out = OutputStream(fd: 1)
         if json {
-            out.write(
-                JSONValue.object([
-                    JSONMember("dry_run", .bool(report.dryRun)),
-                    JSONMember("segments", .array(report.segments.map { .string("segments/" + $0.fileName) })),
-                    JSONMember("held_segments", .array(report.heldSegments.map { .string("segments/" + $0.fileName) })),
-                    JSONMember("records", .integer(report.recordsRemoved)),
-                    JSONMember("bytes_freed", .integer(report.bytesFreed)),
-                    JSONMember("first_seq", report.segments.first.map { .integer($0.firstSeq.rawValue) } ?? .null),
-                    JSONMember("last_seq", report.segments.last?.lastSeq.map { .integer($0.rawValue) } ?? .null),
-                    JSONMember("record_seq", report.recordSeq.map { .integer($0.rawValue) } ?? .null),
-                    JSONMember("archive_locked_segments", .integer(report.archivedLockedSegments)),
-                    JSONMember("archive_locked_until", .string(report.archivedLockedUntil?.rfc3339)),
-                ]).jsonText + "\n")
+            out.write(report.json.jsonText + "\n")
         } else {
             let verb = report.dryRun ? "would delete" : "deleted"
             if report.segments.isEmpty {
@@ -96,19 +90,29 @@ struct SweepCommand: AsyncParsableCommand {
     }
 }
 
-/// Sizes as people write them: `500MB`, `50GB` (powers of 1000), `1GiB` (powers of 1024), or
-/// plain bytes.
-enum ByteSize {
-    static func parse(_ text: String) -> Int64? {
-        let units: [(String, Double)] = [
-            ("KiB", 1024), ("MiB", 1_048_576), ("GiB", 1_073_741_824), ("TiB", 1_099_511_627_776),
-            ("KB", 1e3), ("MB", 1e6), ("GB", 1e9), ("TB", 1e12), ("B", 1),
-        ]
-        for (suffix, factor) in units where text.hasSuffix(suffix) {
-            guard let n = Double(text.dropLast(suffix.count)), n >= 0 else { return nil }
-            return Int64(n * factor)
+extension SweepCommand {
+    /// The sweep sent to the server holding the log; prints what it answers.
+    private func sweep(on client: ServerClient) async throws {
+        var body = [JSONMember("dry_run", .bool(dryRun))]
+        if let maxAge { body.append(JSONMember("max_age", .string(maxAge))) }
+        if let maxSize { body.append(JSONMember("max_size", .string(maxSize))) }
+        if let reason { body.append(JSONMember("reason", .string(reason))) }
+        let report = try await client.send(.POST, "/v1/sweep", body: .object(body))
+        let out = OutputStream(fd: 1)
+        defer { out.flush() }
+        if json {
+            out.write(report.jsonText + "\n")
+            return
         }
-        guard let n = Int64(text), n >= 0 else { return nil }
-        return n
+        let verb = dryRun ? "would delete" : "deleted"
+        let segments = report["segments"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        if segments.isEmpty {
+            out.write("nothing to sweep\n")
+        } else {
+            for s in segments { out.write("\(verb) \(s)\n") }
+            out.write("\(verb) \(segments.count) segments, \(report["records"]?.intValue ?? 0) records, \(report["bytes_freed"]?.intValue ?? 0) bytes")
+            out.write(report["record_seq"]?.intValue.map { "; recorded as seq \($0)\n" } ?? "\n")
+        }
+        for s in report["held_segments"]?.arrayValue?.compactMap(\.stringValue) ?? [] { out.write("kept \(s): under a legal hold\n") }
     }
 }

@@ -1,4 +1,5 @@
 import AuditLog
+import AuditLogServices
 import Foundation
 
 /// Counters and latency histograms of the API, rendered as Prometheus text by `GET /metrics`
@@ -75,6 +76,10 @@ public final class APIMetrics: Sendable {
         var lastSweepRecords: Int64?
         /// The archive's progress, when the log has one.
         var archive: ArchiveStatus?
+        /// Each webhook subscription's delivery state.
+        var webhooks: [Webhooks.Status] = []
+        /// Whether reads are recorded as `audit.read` records.
+        var recordsReads = true
     }
 
     /// Prometheus text exposition format (version 0.0.4).
@@ -126,6 +131,16 @@ public final class APIMetrics: Sendable {
             metric("auditlog_archive_failures_total", "counter", "Failed archive requests (each retried with backoff).", [("", String(a.failures))])
             metric("auditlog_archive_conflicts", "gauge", "Segments whose key holds a different object in the store (never overwritten).", [("", String(a.conflicts.count))])
         }
+        if !g.webhooks.isEmpty {
+            func perSubscription(_ value: (Webhooks.Status) -> String) -> [(labels: String, value: String)] {
+                g.webhooks.map { ("{subscription=\"\(Self.escape($0.subscription.id))\"}", value($0)) }
+            }
+            metric("auditlog_webhook_deliveries_total", "counter", "Webhook deliveries acknowledged by the receiver (2xx), per subscription.", perSubscription { String($0.delivered) })
+            metric("auditlog_webhook_failures_total", "counter", "Failed webhook delivery attempts since the server started, per subscription.", perSubscription { String($0.failures) })
+            metric("auditlog_webhook_lag_records", "gauge", "Records appended after a subscription's cursor (not yet looked at).", perSubscription { String($0.lag) })
+            metric("auditlog_webhook_failing", "gauge", "1 when a subscription's deliveries have failed longer than the retry limit.", perSubscription { $0.failing ? "1" : "0" })
+        }
+        metric("auditlog_read_audit_enabled", "gauge", "1 when reads through the API are recorded as audit.read records.", [("", g.recordsReads ? "1" : "0")])
         return out
     }
 

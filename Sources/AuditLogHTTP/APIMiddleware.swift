@@ -47,23 +47,31 @@ struct BearerAuthMiddleware<Context: RequestContext>: RouterMiddleware {
         return try await next(request, context)
     }
 
-    /// Throws 401 or 403 unless `request` carries a token of `scope` (or there are no tokens).
-    static func authorize(_ request: Request, tokens: APITokens?, scope: APIScope) throws {
-        guard let tokens else { return }
+    /// Throws 401 or 403 unless `request` carries a token of `scope` (or there are no tokens);
+    /// returns the token's entry (nil without tokens).
+    @discardableResult
+    static func authorize(_ request: Request, tokens: APITokens?, scope: APIScope) throws -> APIToken? {
+        guard let tokens else { return nil }
         let challenge: HTTPFields = [.wwwAuthenticate: "Bearer realm=\"auditlog\""]
-        guard let header = request.headers[.authorization] else {
-            throw APIError(.unauthorized, code: "unauthorized", "this endpoint needs 'Authorization: Bearer <token>'", headers: challenge)
+        guard let presented = bearerToken(request) else {
+            let message = request.headers[.authorization] == nil ? "this endpoint needs 'Authorization: Bearer <token>'" : "the Authorization header is not 'Bearer <token>'"
+            throw APIError(.unauthorized, code: "unauthorized", message, headers: challenge)
         }
-        let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
-            throw APIError(.unauthorized, code: "unauthorized", "the Authorization header is not 'Bearer <token>'", headers: challenge)
-        }
-        guard let granted = tokens.scope(of: String(parts[1].trimmingCharacters(in: .whitespaces))) else {
+        guard let granted = tokens.token(presented) else {
             throw APIError(.unauthorized, code: "unauthorized", "the bearer token is not valid", headers: challenge)
         }
-        guard granted >= scope else {
-            throw APIError(.forbidden, code: "forbidden", "this token has scope '\(granted.rawValue)'; this endpoint needs '\(scope.rawValue)'")
+        guard granted.scope >= scope else {
+            throw APIError(.forbidden, code: "forbidden", "this token has scope '\(granted.scope.rawValue)'; this endpoint needs '\(scope.rawValue)'")
         }
+        return granted
+    }
+
+    /// The token of an `Authorization: Bearer <token>` header.
+    static func bearerToken(_ request: Request) -> String? {
+        guard let header = request.headers[.authorization] else { return nil }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        return String(parts[1].trimmingCharacters(in: .whitespaces))
     }
 }
 

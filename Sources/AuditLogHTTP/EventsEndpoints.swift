@@ -15,12 +15,19 @@ extension AuditLogAPI {
     /// at least one): a page of large events ends early, with a cursor. It is streamed in
     /// chunks read off the cooperative pool, each sent before the next is read, so a slow
     /// client holds one chunk, not the page.
-    func listEvents(_ request: Request) async throws -> Response {
+    func listEvents(_ request: Request, caller: Caller) async throws -> Response {
         let q = try QueryParameters(request, allowed: Self.listParameters)
+        let requested = try q.filter()
         let query = Query(
-            window: try q.window(), filter: try q.filter(), order: try q.order(default: .newestFirst),
+            window: try q.window(), filter: caller.restrict(requested) ?? requested, order: try q.order(default: .newestFirst),
             limit: try q.limit(default: 50, maximum: 1000), cursor: try q.one("cursor")
         )
+        let readAudit = self.readAudit
+        guard caller.restrict(requested) != nil else {
+            // The token's teams and the filter's exclude each other: nothing to see.
+            readAudit.record(caller, route: "/v1/events", request: request, events: 0)
+            return Self.json(Array(#"{"data":[],"next_cursor":null}"#.utf8) + [0x0A])
+        }
         let log = self.log
         let made: Result<QueryIterator, AuditLogError> = await Self.capture { () async throws(AuditLogError) in try log.queryIterator(query) }
         if case .failure(let error) = made, error.code == .invalidArgument {
@@ -41,6 +48,7 @@ extension AuditLogAPI {
             end += Array("}\n".utf8)
             try await writer.write(ByteBuffer(bytes: end))
             try await writer.finish(nil)
+            readAudit.record(caller, route: "/v1/events", request: request, events: page.count)
         }
         return Response(status: .ok, headers: [.contentType: "application/json"], body: body)
     }
@@ -57,14 +65,20 @@ extension AuditLogAPI {
 
     /// One event by id, or 404. The path segment is percent-decoded as UTF-8 (`order%2042` is
     /// `order 42`, `a%2Fb` is `a/b`); a malformed escape is a 400.
-    func event(_ request: Request, rawID: String) async throws -> Response {
+    ///
+    /// An event the caller's token may not see (another team's) is a 404, as if it did not
+    /// exist.
+    func event(_ request: Request, rawID: String, caller: Caller) async throws -> Response {
         _ = try QueryParameters(request, allowed: [])
         guard let id = Self.percentDecoded(rawID) else {
             throw APIError(.badRequest, code: "invalid_id", "the event id in the path is not valid percent-encoded UTF-8: '\(rawID.prefix(100))'")
         }
-        guard let record = try await log.event(id: id) else {
+        let found = try await log.event(id: id)
+        guard let record = found, caller.sees(record.event) else {
+            readAudit.record(caller, route: "/v1/events/{id}", request: request, events: 0, details: [JSONMember("id", .string(String(id.prefix(200))))])
             throw APIError.notFound("no event with id '\(id)'")
         }
+        readAudit.record(caller, route: "/v1/events/{id}", request: request, events: 1, details: [JSONMember("id", .string(String(id.prefix(200))))])
         var body: [UInt8] = []
         record.event.appendJSON(to: &body, seq: record.seq)
         body.append(0x0A)
@@ -73,7 +87,9 @@ extension AuditLogAPI {
 
     /// Appends one event, a JSON array of events or NDJSON, all or nothing; answers 201 after
     /// the events are as durable as the log's policy promises.
-    func appendEvents(_ request: Request) async throws -> Response {
+    ///
+    /// A team-scoped token appends only events of its teams (403 otherwise).
+    func appendEvents(_ request: Request, caller: Caller) async throws -> Response {
         _ = try QueryParameters(request, allowed: [])
         guard log.options.access == .readWrite else {
             throw APIError(.methodNotAllowed, code: "read_only", "this server serves a read-only log; append through its writer", headers: [.allow: "GET"])
@@ -96,6 +112,11 @@ extension AuditLogAPI {
             // other requests (health checks above all) never wait behind it.
             let bytes = Array(buffer.readableBytesView)
             let events = try await offloaded { () throws(AuditLogError) in try Self.decodeEvents(bytes, form: form) }
+            if let teams = caller.teams, let i = events.firstIndex(where: { !caller.sees($0) }) {
+                throw APIError(
+                    .forbidden, code: "forbidden",
+                    "event \(i) has team '\(events[i].team ?? "")'; this token writes only events of team(s) \(teams.sorted().joined(separator: ", "))")
+            }
             let receipt = try await log.append(events)
             metrics.recordAppend(events: receipt.count, bytes: buffer.readableBytes)
             var body = Array(#"{"accepted":"#.utf8)
@@ -201,7 +222,7 @@ final class PageStream: @unchecked Sendable {
 
     private let iterator: QueryIterator
     private let maxBytes: Int
-    private var count = 0
+    private(set) var count = 0
     private var written = 0
     private(set) var isDone = false
 

@@ -25,7 +25,8 @@ extension AuditLogAPI {
             body: ResponseBody(byteBuffer: ByteBuffer(string: note)))
     }
 
-    func inclusionProof(_ request: Request) async throws -> Response {
+    /// An event the caller may not see (another team's) is a 404, as for a lookup by id.
+    func inclusionProof(_ request: Request, caller: Caller) async throws -> Response {
         let q = try QueryParameters(request, allowed: ["id", "seq", "size"])
         let size = try Self.positive(q, "size")
         let id = try q.one("id")
@@ -43,6 +44,9 @@ extension AuditLogAPI {
             if error.code == .noLog { throw APIError.notFound(error.message) }
             throw error
         }
+        let visible = caller.teams.map { teams in bundle["event"]?["team"]?.stringValue.map(teams.contains) ?? false } ?? true
+        readAudit.record(caller, route: "/v1/proof/inclusion", request: request, events: visible ? 1 : 0)
+        guard visible else { throw APIError.notFound("no event at seq \(seq.rawValue) this token may see") }
         return Self.json(bundle)
     }
 
@@ -64,7 +68,9 @@ extension AuditLogAPI {
     }
 
     /// `/tlog/tile/<L>/<N>[.p/<W>]` and `/tlog/tile/entries/<N>[.p/<W>]`.
-    func tlogTile(_ request: Request) async throws -> Response {
+    ///
+    /// Entry bundles hold every team's events: a team-scoped token is refused them (403).
+    func tlogTile(_ request: Request, context: some RequestContext) async throws -> Response {
         let path = request.uri.path
         let prefix = "/tlog/"
         guard path.hasPrefix(prefix), let tile = TlogTiles.parse(String(path.dropFirst(prefix.count))) else {
@@ -74,12 +80,15 @@ extension AuditLogAPI {
         if tile.level == nil || !configuration.publicTree {
             try BearerAuthMiddleware<BasicRequestContext>.authorize(request, tokens: configuration.tokens, scope: .read)
         }
+        let caller = tile.level == nil ? caller(request, context: context) : nil
+        if let caller { try caller.requireUnscoped("entry bundles") }
         guard request.uri.query == nil || request.uri.query == "" else {
             throw APIError.invalidParameter("query", "tiles take no query parameters")
         }
         guard let bytes = try await log.tlogTile(tile) else {
             throw APIError.notFound("the tree holds no tile '\(TlogTiles.path(tile))' (past its end, a partial tile whose full one exists, or swept)")
         }
+        if let caller { readAudit.record(caller, route: "/tlog/tile/entries", request: request, events: tile.width) }
         return Response(
             status: .ok, headers: [.contentType: "application/octet-stream", .cacheControl: "public, max-age=31536000, immutable"],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))

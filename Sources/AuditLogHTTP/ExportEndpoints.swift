@@ -11,15 +11,20 @@ extension AuditLogAPI {
     ///
     /// A failure after the first chunk has been sent can no longer change the status; the
     /// connection is then closed early, leaving the document visibly incomplete.
-    func export(_ request: Request) async throws -> Response {
+    func export(_ request: Request, caller: Caller) async throws -> Response {
         let q = try QueryParameters(request, allowed: QueryParameters.filterNames.union(["format"]))
         let formatText = try q.one("format") ?? "ndjson"
         guard let format = ExportFormat(rawValue: formatText) else {
             throw APIError.invalidParameter("format", "'format=\(formatText)' is not json, ndjson or csv")
         }
-        let iterator = try log.queryIterator(Query(window: try q.window(), filter: try q.filter(), order: .oldestFirst))
+        // A team-scoped token whose teams the filter excludes exports an empty document: a
+        // window no event is in.
+        let requested = try q.filter()
+        let window = caller.restrict(requested) == nil ? TimeWindow(since: Timestamp(nanosSinceEpoch: 0), until: Timestamp(nanosSinceEpoch: 0)) : try q.window()
+        let iterator = try log.queryIterator(Query(window: window, filter: caller.restrict(requested) ?? requested, order: .oldestFirst))
         let stream = ExportStream(iterator: iterator, format: format)
         let metrics = self.metrics
+        let readAudit = self.readAudit
         let body = ResponseBody { writer in
             // Each chunk is read and encoded off the cooperative pool, then written; the write
             // suspends while the connection is not writable, so the client's pace bounds what
@@ -30,6 +35,7 @@ extension AuditLogAPI {
             }
             try await writer.finish(nil)
             metrics.recordExport(events: stream.count)
+            readAudit.record(caller, route: "/v1/export", request: request, events: stream.count, coalesce: false, details: [JSONMember("format", .string(format.rawValue))])
         }
         var headers = HTTPFields()
         headers[.contentType] = format.mediaType
@@ -39,9 +45,12 @@ extension AuditLogAPI {
 
     /// The library's usage report as JSON (`{"group_by":[…],"rows":[…],"totals":{…}}`) or, with
     /// `format=csv`, as the CSV `auditlog usage --format csv` prints.
-    func usage(_ request: Request) async throws -> Response {
-        let u = try UsageParameters(request)
-        let report = try await log.usage(window: u.window, groupBy: u.groupBy, filter: u.filter, columns: u.columns)
+    func usage(_ request: Request, caller: Caller) async throws -> Response {
+        var u = try UsageParameters(request)
+        let visible = caller.restrict(u.filter)
+        if visible == nil { u.window = TimeWindow(since: Timestamp(nanosSinceEpoch: 0), until: Timestamp(nanosSinceEpoch: 0)) }
+        let report = try await log.usage(window: u.window, groupBy: u.groupBy, filter: visible ?? u.filter, columns: u.columns)
+        readAudit.record(caller, route: "/v1/usage", request: request, events: Int(report.totals.requests))
         return u.response(report)
     }
 }

@@ -1,4 +1,5 @@
 import AuditLog
+import AuditLogServices
 import Hummingbird
 
 /// `/v1/verify`, `/v1/head`, `/healthz` and `/metrics`.
@@ -76,6 +77,8 @@ extension AuditLogAPI {
             gauges.lastSweepSeconds = Double(sweep.time.nanosSinceEpoch) / 1e9
             gauges.lastSweepRecords = Int64(sweep.records)
         }
+        gauges.webhooks = (try? webhooks?.statuses()) ?? []
+        gauges.recordsReads = readAudit.isEnabled
         let text = metrics.render(log: gauges)
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
     }

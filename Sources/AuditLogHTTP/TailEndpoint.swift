@@ -15,10 +15,13 @@ extension AuditLogAPI {
     /// (suspending while the client does not read) before the next is read. Where the request
     /// context knows its connection (``ConnectionAwareContext``), the stream ends as soon as
     /// the client goes away, not at the next write.
-    func tail(_ request: Request, channel: (any Channel)? = nil) async throws -> Response {
+    func tail(_ request: Request, caller: Caller, channel: (any Channel)? = nil) async throws -> Response {
         let q = try QueryParameters(request, allowed: QueryParameters.filterNames.union(["after_seq"]))
-        let window = try q.window()
-        let filter = try q.filter()
+        let requested = try q.filter()
+        // A team-scoped token whose teams the filter excludes gets a stream that stays quiet.
+        let window = caller.restrict(requested) == nil ? TimeWindow(since: Timestamp(nanosSinceEpoch: 0), until: Timestamp(nanosSinceEpoch: 0)) : try q.window()
+        let filter = caller.restrict(requested) ?? requested
+        let readAudit = self.readAudit
         var resumeAfter = log.head.lastSeq?.rawValue ?? 0
         if let text = try q.one("after_seq") ?? request.headers[.lastEventID] {
             guard let seq = UInt64(text) else {
@@ -33,7 +36,11 @@ extension AuditLogAPI {
         let keepAlive = configuration.tailKeepAlive
         let body = ResponseBody { writer in
             metrics.tailClientConnected(1)
-            defer { metrics.tailClientConnected(-1) }
+            var sent = 0
+            defer {
+                metrics.tailClientConnected(-1)
+                readAudit.record(caller, route: "/v1/tail", request: request, events: sent, coalesce: false, details: [JSONMember("after_seq", .integer(start))])
+            }
             try await writer.write(ByteBuffer(string: "retry: 2000\n: connected after seq \(start)\n\n"))
             var last = start
             var quietSince = ContinuousClock.now
@@ -41,10 +48,11 @@ extension AuditLogAPI {
                 try await log.refresh()
                 if let head = log.head.lastSeq?.rawValue, head > last {
                     let after = last
-                    let (bytes, newLast) = try await offloaded { () throws(AuditLogError) in
+                    let (bytes, newLast, count) = try await offloaded { () throws(AuditLogError) in
                         try Self.messages(log: log, window: window, filter: filter, after: after, head: head)
                     }
                     last = newLast
+                    sent += count
                     if !bytes.isEmpty {
                         try await writer.write(ByteBuffer(bytes: bytes))
                         quietSince = .now
@@ -70,15 +78,17 @@ extension AuditLogAPI {
     static let batchBytes = 256 << 10
 
     /// SSE messages for up to 1,000 matching records (and about ``batchBytes``) after `after`,
-    /// and the seq to resume after next time (`head` once every record up to it has been
+    /// how many, and the seq to resume after next time (`head` once every record up to it has been
     /// looked at).
-    static func messages(log: AuditLog, window: TimeWindow, filter: EventFilter, after: UInt64, head: UInt64) throws(AuditLogError) -> ([UInt8], UInt64) {
+    static func messages(log: AuditLog, window: TimeWindow, filter: EventFilter, after: UInt64, head: UInt64) throws(AuditLogError) -> ([UInt8], UInt64, Int) {
         let query = Query(window: window, filter: filter, order: .oldestFirst, limit: 1000, cursor: Query.cursor(after: SequenceNumber(after), order: .oldestFirst))
         let iterator = try log.queryIterator(query)
         var bytes: [UInt8] = []
         var last = after
         var full = false
+        var count = 0
         while let record = try iterator.next() {
+            count += 1
             bytes += Array("id: \(record.seq.rawValue)\ndata: ".utf8)
             record.event.appendJSON(to: &bytes, seq: record.seq)
             bytes += [0x0A, 0x0A]
@@ -90,7 +100,7 @@ extension AuditLogAPI {
         }
         // Not stopped by a limit: nothing else matched up to the head seen.
         if !full && iterator.nextCursor == nil { last = max(last, head) }
-        return (bytes, last)
+        return (bytes, last, count)
     }
 }
 

@@ -19,6 +19,14 @@ enum TestTokens {
         return tokens
     }
 
+    /// The API's configuration with these tokens and without recording reads, so that what a
+    /// test reads is exactly what it appended (ReadAuditTests turns recording on).
+    static func configuration(maxBodyBytes: Int = 16 << 20, maxPageBytes: Int = 8 << 20) -> AuditLogAPI.Configuration {
+        var configuration = AuditLogAPI.Configuration(tokens: all, maxBodyBytes: maxBodyBytes, maxPageBytes: maxPageBytes)
+        configuration.recordReads = false
+        return configuration
+    }
+
     static func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"] }
     static var reader: HTTPFields { bearer(read) }
     static var writer: HTTPFields { bearer(write) }
@@ -37,7 +45,7 @@ func withTemporaryDirectory<T>(_ body: (String) async throws -> T) async throws 
 func withAPI(
     _ setup: TestingSetup = .router,
     options: AuditLogOptions = AuditLogOptions(),
-    configuration: AuditLogAPI.Configuration = AuditLogAPI.Configuration(tokens: TestTokens.all),
+    configuration: AuditLogAPI.Configuration = TestTokens.configuration(),
     events: [AuditEvent] = [],
     _ body: @escaping @Sendable (AuditLog, any TestClientProtocol) async throws -> Void
 ) async throws {

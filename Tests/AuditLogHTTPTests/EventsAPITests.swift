@@ -193,7 +193,7 @@ struct AppendEventsTests {
 
     @Test("bodies over the limit get 413; unknown content types 415")
     func limits() async throws {
-        let configuration = AuditLogAPI.Configuration(tokens: TestTokens.all, maxBodyBytes: 1024)
+        let configuration = TestTokens.configuration(maxBodyBytes: 1024)
         try await withAPI(configuration: configuration) { log, client in
             let big = Array(repeating: Self.one, count: 20).joined(separator: "\n")
             let r = try await client.execute(uri: "/v1/events", method: .post, headers: TestTokens.writer.with(.contentType, "application/x-ndjson"), body: big.buffer)

@@ -93,7 +93,7 @@ struct ProbeAPITests {
             e.details = .string(String(repeating: "x", count: 100_000))
             return e
         }
-        let configuration = AuditLogAPI.Configuration(tokens: TestTokens.all, maxPageBytes: 1 << 20)
+        let configuration = TestTokens.configuration(maxPageBytes: 1 << 20)
         try await withAPI(configuration: configuration, events: big) { _, client in
             var cursor: String?
             var seen: [String] = []
@@ -127,7 +127,7 @@ struct ProbeAPITests {
             var batches = 0
             var ids: [String] = []
             while after < 12 && batches < 20 {
-                let (bytes, last) = try AuditLogAPI.messages(log: log, window: .all, filter: EventFilter(), after: after, head: 12)
+                let (bytes, last, _) = try AuditLogAPI.messages(log: log, window: .all, filter: EventFilter(), after: after, head: 12)
                 #expect(bytes.count < AuditLogAPI.batchBytes + 70_000)
                 let text = String(decoding: bytes, as: UTF8.self)
                 ids += text.split(separator: "\n").filter { $0.hasPrefix("data: ") }.compactMap { line in

@@ -121,3 +121,44 @@ extension JSONValue {
         return members
     }
 }
+
+extension JSONValue {
+    /// One JSON document (a request body, a small state file), strictly parsed; an error names
+    /// the byte offset and, with `file`, the file.
+    package static func parse(_ bytes: [UInt8], file: String? = nil) throws(AuditLogError) -> JSONValue {
+        let result: Result<JSONValue, JSONParser.SyntaxError> = bytes.withUnsafeBytes { raw in
+            var parser = JSONParser(raw)
+            do throws(JSONParser.SyntaxError) {
+                let value = try parser.parseValue()
+                parser.skipWhitespace()
+                guard parser.isAtEnd else { throw parser.error("unexpected text after the JSON value") }
+                return .success(value)
+            } catch {
+                return .failure(error)
+            }
+        }
+        switch result {
+        case .success(let value): return value
+        case .failure(let error):
+            throw AuditLogError(.invalidArgument, "not valid JSON: \(error.message)", location: .init(file: file, offset: Int64(error.offset)))
+        }
+    }
+
+    /// The integer, when this is a number literal of one.
+    package var intValue: Int64? {
+        if case .number(let text) = self { return Int64(text) }
+        return nil
+    }
+
+    /// The Boolean, when this is one.
+    package var boolValue: Bool? {
+        if case .bool(let b) = self { return b }
+        return nil
+    }
+
+    /// The items, when this is an array.
+    package var arrayValue: [JSONValue]? {
+        if case .array(let items) = self { return items }
+        return nil
+    }
+}

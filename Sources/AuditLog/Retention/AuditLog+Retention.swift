@@ -8,7 +8,15 @@ extension AuditLog {
     /// (with the chain values around it and the files), makes it durable, then deletes the
     /// segment and index files. A crash at any point leaves a log that opens and verifies;
     /// running the sweep again finishes the job without recording it twice.
+    ///
+    /// Sweeps and hold changes of one handle run one at a time.
     public func sweep(_ policy: RetentionPolicy, actor: String, reason: String? = nil, now: Timestamp = .now, dryRun: Bool = false) async throws(AuditLogError) -> SweepReport {
+        try await retentionGate.run { () async throws(AuditLogError) -> SweepReport in
+            try await sweepNow(policy, actor: actor, reason: reason, now: now, dryRun: dryRun)
+        }
+    }
+
+    private func sweepNow(_ policy: RetentionPolicy, actor: String, reason: String?, now: Timestamp, dryRun: Bool) async throws(AuditLogError) -> SweepReport {
         guard options.access == .readWrite else {
             throw AuditLogError(.invalidArgument, "sweeping needs the log open for writing", location: .init(file: directory))
         }
@@ -171,33 +179,37 @@ extension AuditLog {
 
     /// Places a hold on `[from, until)` of event time (nil bounds: open) and records it.
     public func placeHold(from: Timestamp?, until: Timestamp?, reason: String, actor: String, now: Timestamp = .now) async throws(AuditLogError) -> LegalHold {
-        guard !reason.isEmpty else { throw AuditLogError(.invalidArgument, "a hold needs a reason") }
-        if let from, let until, from >= until {
-            throw AuditLogError(.invalidArgument, "a hold's start (\(from)) must come before its end (\(until))")
+        try await retentionGate.run { () async throws(AuditLogError) -> LegalHold in
+            guard !reason.isEmpty else { throw AuditLogError(.invalidArgument, "a hold needs a reason") }
+            if let from, let until, from >= until {
+                throw AuditLogError(.invalidArgument, "a hold's start (\(from)) must come before its end (\(until))")
+            }
+            var event = AuditEvent(eventType: Self.holdPlaced, timestamp: now)
+            event.user = actor
+            event.resource = "log:\(logID)"
+            event.details = .object([
+                JSONMember("from", .string(from?.rfc3339)),
+                JSONMember("to", .string(until?.rfc3339)),
+                JSONMember("reason", .string(reason)),
+            ])
+            let record = try await append(event, origin: .log)
+            return LegalHold(id: record.event.id ?? "", from: from, until: until, reason: reason, placedBy: actor, placedAt: now, seq: record.seq)
         }
-        var event = AuditEvent(eventType: Self.holdPlaced, timestamp: now)
-        event.user = actor
-        event.resource = "log:\(logID)"
-        event.details = .object([
-            JSONMember("from", .string(from?.rfc3339)),
-            JSONMember("to", .string(until?.rfc3339)),
-            JSONMember("reason", .string(reason)),
-        ])
-        let record = try await append(event, origin: .log)
-        return LegalHold(id: record.event.id ?? "", from: from, until: until, reason: reason, placedBy: actor, placedAt: now, seq: record.seq)
     }
 
     /// Releases the hold `id` and records it.
     public func releaseHold(_ id: String, actor: String, reason: String? = nil, now: Timestamp = .now) async throws(AuditLogError) {
-        guard try await holds().contains(where: { $0.id == id }) else {
-            throw AuditLogError(.invalidArgument, "no hold '\(id)' is in place")
+        try await retentionGate.run { () async throws(AuditLogError) in
+            guard try await holds().contains(where: { $0.id == id }) else {
+                throw AuditLogError(.invalidArgument, "no hold '\(id)' is in place")
+            }
+            var event = AuditEvent(eventType: Self.holdReleased, timestamp: now)
+            event.user = actor
+            event.resource = "hold:\(id)"
+            var details = [JSONMember("hold_id", .string(id))]
+            if let reason { details.append(JSONMember("reason", .string(reason))) }
+            event.details = .object(details)
+            _ = try await append(event, origin: .log)
         }
-        var event = AuditEvent(eventType: Self.holdReleased, timestamp: now)
-        event.user = actor
-        event.resource = "hold:\(id)"
-        var details = [JSONMember("hold_id", .string(id))]
-        if let reason { details.append(JSONMember("reason", .string(reason))) }
-        event.details = .object(details)
-        _ = try await append(event, origin: .log)
     }
 }

@@ -35,7 +35,7 @@ extension SegmentFile {
     }
 
     /// All of the file's bytes (small files: manifests, kept cuts).
-    func readAll() throws(AuditLogError) -> [UInt8] {
+    package func readAll() throws(AuditLogError) -> [UInt8] {
         var buffer: [UInt8] = []
         let n = try read(into: &buffer, count: Int(try size()), at: 0)
         buffer.removeSubrange(n...)
@@ -82,7 +82,7 @@ public protocol FileLock: AnyObject, Sendable {
 extension FileSystem {
     /// Writes `bytes` to `path` atomically: a temporary file of its own (`.tmp-…`), sync,
     /// rename, sync of the directory. A failure removes the temporary file.
-    func writeAtomically(_ bytes: [UInt8], to path: String, directory: String, displayName: String) throws(AuditLogError) {
+    package func writeAtomically(_ bytes: [UInt8], to path: String, directory: String, displayName: String) throws(AuditLogError) {
         // A name of its own, so that two writers of the same file never share a temporary one.
         let temp = path + LogDirectory.temporaryInfix + "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let file = try openForWriting(temp, displayName: displayName + ".tmp", create: true, exclusive: false)

@@ -11,6 +11,7 @@ enum ExitStatus {
     static let cantCreate: Int32 = 73
     static let tempFail: Int32 = 75
     static let unavailable: Int32 = 69
+    static let noPermission: Int32 = 77
 
     static func code(for error: AuditLogError) -> Int32 {
         switch error.code {
