@@ -70,7 +70,7 @@ public struct APITokens: Sendable {
                 let value = parts.count == 2 ? String(parts[1]) : ""
                 switch parts.first ?? "" {
                 case "team" where !value.isEmpty:
-                    let teams = value.split(separator: ",").map(String.init)
+                    let teams = value.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
                     guard !teams.contains(where: \.isEmpty) else { throw AuditLogError(.invalidArgument, "'\(word)' names an empty team", location: location) }
                     guard token.teams == nil else { throw AuditLogError(.invalidArgument, "team= is given twice; list the teams once, comma separated", location: location) }
                     token.teams = Set(teams)

@@ -46,7 +46,8 @@ import Testing
                 #expect(error.message.contains(says), "\(text): \(error.message)")
             }
         }
-        var row = UsageRow(group: [], requests: 3, tokensIn: 10, tokensOut: 5, cost: Cost(nanodollars: 100_000_000_001), cacheHits: 0, blocked: 0, redacted: 0, escalated: 0)
+        var row = UsageRow(group: [], UsageAggregate())
+        row.cost = Cost(nanodollars: 100_000_000_001)
         #expect(t.observe(row).exceeded)
         row.cost = Cost(nanodollars: 100_000_000_000)
         #expect(!t.observe(row).exceeded, "exactly the amount is not over it")
