@@ -91,7 +91,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Serve every node's archived log under --archive s3://BUCKET/PREFIX as one, read-only (--dir holds the local mirror and cache).")
     var fleet = false
 
-    @Option(help: ArgumentHelp("Sweep segments whose newest event is older than this (90d, 12h), at start and every --sweep-interval. Default: $AUDITLOG_RETENTION, else $AUDITLOG_RETENTION_HOURS hours, else no sweeps.", valueName: "duration"))
+    @Option(
+        help: ArgumentHelp(
+            "Sweep segments whose newest event is older than this (90d, 12h), at start and every --sweep-interval. Default: $AUDITLOG_RETENTION, else $AUDITLOG_RETENTION_HOURS hours, else no sweeps.",
+            valueName: "duration"))
     var retention: String?
 
     @Option(help: ArgumentHelp("With retention: the time between sweeps.", valueName: "duration"))
@@ -191,7 +194,8 @@ struct ServeCommand: AsyncParsableCommand {
         if fleet { return try await serveFleet(tokens: tokens) }
         let retentionAge = try retentionNanos()
         if retentionAge != nil && readOnly {
-            throw CLIError(message: "retention (from AUDITLOG_RETENTION or AUDITLOG_RETENTION_HOURS) sweeps, which needs the log open for writing: drop --read-only or unset it", status: ExitStatus.usage)
+            throw CLIError(
+                message: "retention (from AUDITLOG_RETENTION or AUDITLOG_RETENTION_HOURS) sweeps, which needs the log open for writing: drop --read-only or unset it", status: ExitStatus.usage)
         }
         var options = AuditLogOptions()
         switch durability {

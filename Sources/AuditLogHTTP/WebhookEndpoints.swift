@@ -47,7 +47,7 @@ extension AuditLogAPI {
         guard let id = Self.percentDecoded(rawID) else { throw APIError(.badRequest, code: "invalid_id", "the webhook id in the path is not valid percent-encoded UTF-8") }
         do {
             try await webhooks.remove(id: id, actor: caller.actor, teams: caller.teams)
-        } catch where error.code == .noLog {
+        } catch  where error.code == .noLog {
             throw APIError.notFound(error.message)
         }
         return Self.json(.object([JSONMember("removed", .string(id))]))

@@ -116,7 +116,7 @@ import Testing
                     port = p
                     return
                 }
-                try await_sleep(0.05)
+                Thread.sleep(forTimeInterval: 0.05)
             }
             throw CLIError(message: "the receiver did not start", status: 1)
         }
@@ -161,8 +161,10 @@ import Testing
             do {
                 var base = "http://127.0.0.1:\(server.port)"
                 let added = try CLIRunner.run(
-                    ["webhook", "add", "--server", base, "--url", "http://127.0.0.1:\(receiver.port)/hook", "--events", "event.blocked", "--filter", "team=payments",
-                     "--secret-file", root + "/secret", "--json"], environment: ["AUDITLOG_API_TOKEN": Self.writeToken])
+                    [
+                        "webhook", "add", "--server", base, "--url", "http://127.0.0.1:\(receiver.port)/hook", "--events", "event.blocked", "--filter", "team=payments",
+                        "--secret-file", root + "/secret", "--json",
+                    ], environment: ["AUDITLOG_API_TOKEN": Self.writeToken])
                 #expect(added.status == 0, "\(added.stderr)")
                 let subscription = try JSONValue.parse(added.stdout)["id"]?.stringValue ?? ""
                 func post(_ n: Int, team: String = "payments") async throws {
@@ -305,9 +307,4 @@ import Testing
             #expect(pages.count == 1 && pages.first?["details"]?["requests"] == .number("2") && pages.first?["details"]?["events"] == .number("6"))
         }
     }
-}
-
-/// A blocking sleep for the synchronous set-up of a helper process.
-func await_sleep(_ seconds: Double) throws {
-    Thread.sleep(forTimeInterval: seconds)
 }

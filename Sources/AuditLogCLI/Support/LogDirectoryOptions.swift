@@ -24,7 +24,7 @@ struct LogDirectoryOptions: ParsableArguments {
         options.archive = try archive.options(directory: directory)
         do {
             return try await AuditLog.open(directory: directory, options: options)
-        } catch where error.code == .locked {
+        } catch  where error.code == .locked {
             throw Self.heldMessage(directory: directory, route: route) ?? CLIError(error)
         } catch {
             throw CLIError(error)
