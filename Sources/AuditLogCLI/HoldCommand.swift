@@ -57,7 +57,7 @@ struct HoldCommand: AsyncParsableCommand {
                 let hold: JSONValue
                 if let client = remote.client {
                     hold = try await client.send(
-                        .POST, "/v1/holds",
+                        .post, "/v1/holds",
                         body: .object([
                             JSONMember("from", .string(fromTime?.rfc3339)), JSONMember("to", .string(toTime?.rfc3339)), JSONMember("reason", .string(reason)),
                         ]))
@@ -94,7 +94,7 @@ struct HoldCommand: AsyncParsableCommand {
             try await runCLI {
                 if let client = remote.client {
                     let query = reason.map { "?reason=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") } ?? ""
-                    _ = try await client.send(.DELETE, "/v1/holds/" + (id.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(["_", "-"])) ?? id) + query)
+                    _ = try await client.send(.delete, "/v1/holds/" + (id.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(["_", "-"])) ?? id) + query)
                     let out = OutputStream(fd: 1)
                     out.write("released hold \(id)\n")
                     out.flush()
@@ -132,7 +132,7 @@ struct HoldCommand: AsyncParsableCommand {
             try await runCLI {
                 let holds: [JSONValue]
                 if let client = remote.client {
-                    holds = try await client.send(.GET, "/v1/holds")["holds"]?.arrayValue ?? []
+                    holds = try await client.send(.get, "/v1/holds")["holds"]?.arrayValue ?? []
                 } else {
                     let auditLog = try await log.openReadOnly()
                     holds = try await auditLog.holds().map(\.json)

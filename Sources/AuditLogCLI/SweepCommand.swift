@@ -97,7 +97,7 @@ extension SweepCommand {
         if let maxAge { body.append(JSONMember("max_age", .string(maxAge))) }
         if let maxSize { body.append(JSONMember("max_size", .string(maxSize))) }
         if let reason { body.append(JSONMember("reason", .string(reason))) }
-        let report = try await client.send(.POST, "/v1/sweep", body: .object(body))
+        let report = try await client.send(.post, "/v1/sweep", body: .object(body))
         let out = OutputStream(fd: 1)
         defer { out.flush() }
         if json {

@@ -70,7 +70,7 @@ struct WebhookCommand: AsyncParsableCommand {
                         JSONMember("filter", .array(filters.map { .string($0) })), JSONMember("thresholds", .array(thresholds.map { .string($0) })),
                     ]
                     if let secret { body.append(JSONMember("secret", .string(secret))) }
-                    result = try await client.send(.POST, "/v1/webhooks", body: .object(body))
+                    result = try await client.send(.post, "/v1/webhooks", body: .object(body))
                 } else {
                     var parsed: [SpendThreshold] = []
                     for t in thresholds { parsed.append(try SpendThreshold(parsing: t)) }
@@ -110,7 +110,7 @@ struct WebhookCommand: AsyncParsableCommand {
             try await runCLI {
                 let items: [JSONValue]
                 if let client = remote.client {
-                    items = try await client.send(.GET, "/v1/webhooks")["webhooks"]?.arrayValue ?? []
+                    items = try await client.send(.get, "/v1/webhooks")["webhooks"]?.arrayValue ?? []
                 } else {
                     let auditLog = try await log.openReadOnly()
                     items = try Webhooks(log: auditLog).statuses().map(\.json)
@@ -154,7 +154,7 @@ struct WebhookCommand: AsyncParsableCommand {
         func run() async throws {
             try await runCLI {
                 if let client = remote.client {
-                    _ = try await client.send(.DELETE, "/v1/webhooks/" + (id.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(["_", "-"])) ?? id))
+                    _ = try await client.send(.delete, "/v1/webhooks/" + (id.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(["_", "-"])) ?? id))
                 } else {
                     let auditLog = try await log.openWritable(route: "DELETE /v1/webhooks/\(id)")
                     do {

@@ -34,12 +34,12 @@ struct ServerClient {
 
     /// The methods the commands send.
     enum Method {
-        case GET, POST, DELETE
+        case get, post, delete
         var nio: HTTPMethod {
             switch self {
-            case .GET: .GET
-            case .POST: .POST
-            case .DELETE: .DELETE
+            case .get: .GET
+            case .post: .POST
+            case .delete: .DELETE
             }
         }
     }
