@@ -13,7 +13,8 @@ extension AuditLog {
     /// A synchronous iterator over `query`'s results as of now, for blocking paths (pages,
     /// exports, the adapters' streams): it reads on the calling thread.
     package func queryIterator(_ query: Query) throws(AuditLogError) -> QueryIterator {
-        try QueryIterator(context, segments: snapshot.segments, query: query)
+        LibraryMetrics.query()
+        return try QueryIterator(context, segments: snapshot.segments, query: query)
     }
 
     /// Runs `body` on the I/O executor with an iterator over `query`'s results as of now.

@@ -27,6 +27,7 @@ extension AuditLog {
                 JSONMember("reason", .string(report?.reason ?? "cut by a writer that stopped before recording it")),
             ])
             _ = try await append([event], origin: .log)
+            LibraryLog.warning("a torn tail was cut and recorded", ["directory": directory, "kept": LogDirectory.displayName(name), "bytes": String(facts.bytes)])
         }
     }
 

@@ -5,6 +5,8 @@ import AuditLogServices
 import Foundation
 import Hummingbird
 import Logging
+import Metrics
+import Prometheus
 import ServiceLifecycle
 import UnixSignals
 
@@ -193,6 +195,11 @@ struct ServeCommand: AsyncParsableCommand {
         let tokens = try tokens()
         if fleet { return try await serveFleet(tokens: tokens) }
         let retentionAge = try retentionNanos()
+        // The library's and the services' metrics (swift-metrics) go to a Prometheus registry
+        // that /metrics serves; bootstrapped before the log opens, as the library's metrics
+        // bind to the factory on first use.
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         if retentionAge != nil && readOnly {
             throw CLIError(
                 message: "retention (from AUDITLOG_RETENTION or AUDITLOG_RETENTION_HOURS) sweeps, which needs the log open for writing: drop --read-only or unset it", status: ExitStatus.usage)
@@ -233,7 +240,7 @@ struct ServeCommand: AsyncParsableCommand {
             webhookOptions.maxBackoff = .nanoseconds(TimeExpression.durationNanos(webhookMaxBackoff) ?? 30_000_000_000)
             webhooks = Webhooks(log: auditLog, options: webhookOptions, logger: serviceLogger)
         }
-        let api = AuditLogAPI(log: auditLog, configuration: apiConfiguration, webhooks: webhooks)
+        let api = AuditLogAPI(log: auditLog, configuration: apiConfiguration, metrics: APIMetrics(library: registry), webhooks: webhooks)
         if noReadAudit {
             StandardError.print("auditlog: warning: --no-read-audit: reads through the API are not recorded; nobody will be able to tell who read or exported the trail")
         } else if readOnly {

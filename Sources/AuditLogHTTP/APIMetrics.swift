@@ -1,6 +1,7 @@
 import AuditLog
 import AuditLogServices
 import Foundation
+import Prometheus
 
 /// Counters and latency histograms of the API, rendered as Prometheus text by `GET /metrics`
 /// together with gauges read from the log at scrape time.
@@ -34,9 +35,15 @@ public final class APIMetrics: Sendable {
     }
 
     private let state = Locked(State())
+    /// The metrics the library and the services report through swift-metrics, when the
+    /// process bootstrapped swift-prometheus with this registry: emitted after the API's own.
+    let library: PrometheusCollectorRegistry?
 
-    /// Empty metrics.
-    public init() {}
+    /// Empty metrics; `library`: the registry a `PrometheusMetricsFactory` was bootstrapped
+    /// with (`auditlog serve` does), whose metrics `/metrics` serves too.
+    public init(library: PrometheusCollectorRegistry? = nil) {
+        self.library = library
+    }
 
     func recordRequest(method: String, route: String, status: Int, seconds: Double) {
         state.withLock { s in
@@ -141,6 +148,7 @@ public final class APIMetrics: Sendable {
             metric("auditlog_webhook_failing", "gauge", "1 when a subscription's deliveries have failed longer than the retry limit.", perSubscription { $0.failing ? "1" : "0" })
         }
         metric("auditlog_read_audit_enabled", "gauge", "1 when reads through the API are recorded as audit.read records.", [("", g.recordsReads ? "1" : "0")])
+        if let library { out += library.emitToString() }
         return out
     }
 

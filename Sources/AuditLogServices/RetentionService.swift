@@ -1,5 +1,6 @@
 import AuditLog
 import Logging
+import Metrics
 import ServiceLifecycle
 
 /// Runs retention sweeps on an interval for an application that embeds the log, as a
@@ -65,6 +66,7 @@ public struct RetentionService: Service {
             }
         } catch {
             logger.error("retention sweep failed", metadata: ["error": "\(error.summary)"])
+            Counter(label: "auditlog_retention_sweep_failures_total").increment()
         }
     }
 }

@@ -291,6 +291,13 @@ import Testing
                 tail.waitUntilExit()
                 _ = try await send(http, .GET, base + "/v1/events?limit=3")
                 _ = try await send(http, .GET, base + "/v1/events?limit=3")
+                // The library's own metrics (swift-metrics, through the Prometheus registry serve
+                // bootstraps) beside the API's.
+                let metrics = try await CLIServeTests().send(http, .GET, base + "/metrics", token: nil).body
+                #expect(metrics.contains("auditlog_writer_records_total 12\n"), "\(metrics)")
+                #expect(metrics.contains("auditlog_writer_sync_duration_seconds_count 1\n"))
+                #expect(metrics.contains("auditlog_queries_total "))
+                #expect(metrics.contains("auditlog_http_requests_total{method=\"POST\",route=\"/v1/events\",status=\"201\"} 1"))
             } catch {
                 try? await http.shutdown()
                 _ = server.stop()

@@ -221,6 +221,9 @@ final class ArchiveUploader: StorageObserver {
                 evictDue()
             } catch {
                 let conflict = error.code == .corruption
+                LibraryMetrics.archiveFailure()
+                LibraryLog.warning(
+                    conflict ? "archive conflict: the segment stays local" : "archive upload failed; retrying", ["segment": segment.fileName, "error": error.message])
                 state.withLock { s in
                     s.failures += 1
                     s.lastError = error.message
@@ -251,6 +254,7 @@ final class ArchiveUploader: StorageObserver {
     }
 
     private func recordFailure(_ error: AuditLogError) {
+        LibraryMetrics.archiveFailure()
         state.withLock { s in
             s.failures += 1
             s.lastError = error.message
@@ -309,6 +313,7 @@ final class ArchiveUploader: StorageObserver {
             s.uploadedSegments += 1
             s.uploadedBytes += Int64(bytes.count)
         }
+        LibraryMetrics.uploaded(bytes: bytes.count)
         done()
     }
 

@@ -72,7 +72,11 @@ final class FrameCache: Sendable {
 
     func frame(_ key: Key) -> DecodedFrame? {
         state.withLock { s in
-            guard var entry = s.entries[key] else { return nil }
+            guard var entry = s.entries[key] else {
+                LibraryMetrics.frameCache(hit: false)
+                return nil
+            }
+            LibraryMetrics.frameCache(hit: true)
             s.clock += 1
             entry.lastUse = s.clock
             s.entries[key] = entry

@@ -133,6 +133,7 @@ extension AuditLog {
         // sweep").
         let signedSizes = try await BlockingIO.run { () throws(AuditLogError) in try self.storedCheckpoints().map(\.checkpoint.size) }
         try await removeSegments(remove, checkpointSizes: signedSizes)
+        LibraryMetrics.swept(records: Int(report.recordsRemoved))
         return report
     }
 

@@ -82,7 +82,12 @@ final class WriterCore: @unchecked Sendable {
             }
         } catch {
             rollBack(to: before, after: error)
+            LibraryMetrics.failedGroup()
             return batches.map { _ in .failure(error) }
+        }
+        let written = nextSeq.rawValue - before.0.rawValue
+        if written > 0 {
+            LibraryMetrics.group(records: Int(written), bytes: batches.reduce(0) { $0 + $1.records.count })
         }
         return results
     }
@@ -231,7 +236,9 @@ final class WriterCore: @unchecked Sendable {
     /// `fdatasync` of the active segment when anything is unsynced.
     func sync() throws(AuditLogError) {
         guard unsynced, let file = activeFile else { return }
+        let start = ContinuousClock.now
         try file.sync()
+        LibraryMetrics.synced(since: start)
         unsynced = false
     }
 

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import AuditLog
 import Foundation
 import Logging
+import Metrics
 import NIOCore
 import NIOHTTP1
 
@@ -130,6 +131,7 @@ struct WebhookDeliverer: Sendable {
         var attempt = 0
         while !Task.isCancelled {
             let problem = await post(message, body: body)
+            Counter(label: "auditlog_webhook_attempts_total", dimensions: [("subscription", subscription.id), ("outcome", problem == nil ? "delivered" : "failed")]).increment()
             guard let problem else {
                 state.delivered += 1
                 if state.failingSince != nil {
