@@ -41,6 +41,8 @@ public struct AuditLogAPI: Sendable {
         /// Record every read of events through the API as an `audit.read` record (on a log
         /// open for writing; docs/HTTP.md, "Who read what").
         public var recordReads = true
+        /// When coalesced `audit.read` records are written (tests stretch it).
+        var readAuditTiming = ReadAudit.Timing()
 
         /// A configuration; see the properties.
         public init(
@@ -78,7 +80,7 @@ public struct AuditLogAPI: Sendable {
         self.webhooks = webhooks
         self.configuration = configuration
         self.metrics = metrics
-        readAudit = ReadAudit(log: configuration.recordReads && log.options.access == .readWrite ? log : nil)
+        readAudit = ReadAudit(log: configuration.recordReads && log.options.access == .readWrite ? log : nil, timing: configuration.readAuditTiming)
     }
 
     /// Whether reads are being recorded (``Configuration/recordReads`` on a writable log).

@@ -37,18 +37,22 @@ final class ReadAudit: Sendable {
         var closed = false
     }
 
-    /// Quiet time after which a caller's pages are written.
-    static let quiet = Duration.seconds(1)
-    /// Longest a coalesced record waits.
-    static let longest = Duration.seconds(10)
+    /// When a caller's coalesced pages are written: after `quiet` without another, at most
+    /// `longest` after the first.
+    struct Timing: Sendable {
+        var quiet = Duration.seconds(1)
+        var longest = Duration.seconds(10)
+    }
 
     private let log: AuditLog?
     private let logger: Logger
+    private let timing: Timing
     private let state = Locked(State())
 
     /// Records reads into `log`; nil records nothing (`--no-read-audit`, a read-only log).
-    init(log: AuditLog?, logger: Logger = Logger(label: "auditlog.read-audit")) {
+    init(log: AuditLog?, timing: Timing = Timing(), logger: Logger = Logger(label: "auditlog.read-audit")) {
         self.log = log
+        self.timing = timing
         self.logger = logger
     }
 
@@ -129,7 +133,7 @@ final class ReadAudit: Sendable {
         let now = ContinuousClock.now
         let due = state.withLock { s -> [Pending] in
             var due: [Pending] = []
-            for (key, p) in s.pending where everything || key.unique != nil || now - p.last >= Self.quiet || now - p.started >= Self.longest {
+            for (key, p) in s.pending where everything || key.unique != nil || now - p.last >= timing.quiet || now - p.started >= timing.longest {
                 due.append(p)
                 s.pending[key] = nil
             }

@@ -178,8 +178,12 @@ import Testing
                 // subscription shows as failing, and keeps trying.
                 try receiver.fail(for: 3)
                 try await post(20)
-                try await Task.sleep(for: .milliseconds(1800))
-                let during = try JSONValue.parse(try await send(http, .GET, base + "/v1/webhooks").body)["webhooks"]?.arrayValue?.first
+                var during: JSONValue?
+                for _ in 0..<25 {
+                    try await Task.sleep(for: .milliseconds(100))
+                    during = try JSONValue.parse(try await send(http, .GET, base + "/v1/webhooks").body)["webhooks"]?.arrayValue?.first
+                    if during?["state"] == .string("failing") { break }
+                }
                 #expect(during?["state"] == .string("failing") && during?["last_error"] == .string("HTTP 500"), "\(String(describing: during))")
                 // A restart in the middle of the outage: delivery resumes from the saved cursor.
                 #expect(server.stop() == 0, "\(server.stderr)")
@@ -311,7 +315,11 @@ import Testing
             #expect(tails.count == 1 && tails.first?["details"]?["events"] == .number("4"), "\(reads.stdout)")
             #expect(tails.first?["user"] == .string("ops") && tails.first?["ip"] == .string("127.0.0.1"))
             let pages = records.filter { $0["details"]?["route"] == .string("/v1/events") }
-            #expect(pages.count == 1 && pages.first?["details"]?["requests"] == .number("2") && pages.first?["details"]?["events"] == .number("6"))
+            // Two pages in a row: one record with a count of 2 (two, on a machine slow enough
+            // to let a second pass between them); 6 events either way.
+            let requests = pages.compactMap { $0["details"]?["requests"]?.intValue }.reduce(0, +)
+            let returned = pages.compactMap { $0["details"]?["events"]?.intValue }.reduce(0, +)
+            #expect(requests == 2 && returned == 6 && (1...2).contains(pages.count), "\(pages)")
         }
     }
 }

@@ -34,6 +34,8 @@ struct ServiceAPITests {
             if !events.isEmpty { _ = try await log.append(events) }
             var configuration = AuditLogAPI.Configuration(tokens: Self.tokens)
             configuration.recordReads = recordReads
+            // However slow the machine, pages of one test are one record (written at shutdown).
+            configuration.readAuditTiming = ReadAudit.Timing(quiet: .seconds(600), longest: .seconds(600))
             let api = AuditLogAPI(log: log, configuration: configuration)
             let router = Router()
             api.register(on: router)
@@ -77,8 +79,9 @@ struct ServiceAPITests {
             let export = try await client.execute(uri: "/v1/export?format=csv&team=search", method: .get, headers: auditor)
             let exported = export.text.split(separator: "\r\n").count - 1
             let usage = try await client.execute(uri: "/v1/usage?group_by=model", method: .get, headers: TestTokens.reader).json()
-            // Nothing is recorded on the request's path.
-            #expect(try await Self.reads(log).isEmpty)
+            // Pages are recorded when their caller has been quiet, not on the request's path.
+            let early = try await Self.reads(log)
+            #expect(!early.contains { $0.details?["route"] == .string("/v1/events") })
             await api.shutdown()
             let reads = try await Self.reads(log)
             func one(_ route: String) -> AuditEvent? {
