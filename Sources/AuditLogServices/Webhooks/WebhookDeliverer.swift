@@ -99,9 +99,11 @@ struct WebhookDeliverer: Sendable {
             let length = threshold.window.nanos
             let start = Timestamp(nanosSinceEpoch: now.nanosSinceEpoch / length * length)
             if state.fired[threshold.description] == start { continue }
-            var counted = threshold.eventFilter
-            counted.expressions += filter.expressions
-            for (k, v) in filter.fields { counted = counted.restricted(field: k, to: v) ?? EventFilter(fields: [k: []]) }
+            // The threshold's key AND the subscription's filter (and its creator's teams).
+            var combined: EventFilter? = threshold.eventFilter
+            combined?.expressions += filter.expressions
+            for (k, v) in filter.fields where !v.isEmpty { combined = combined?.restricted(field: k, to: v) }
+            guard let counted = combined else { continue }
             guard let report = try? await log.usage(window: TimeWindow(since: start, until: Timestamp(nanosSinceEpoch: start.nanosSinceEpoch + length)), filter: counted) else { continue }
             let (observed, exceeded) = threshold.observe(report.totals)
             guard exceeded else { continue }
