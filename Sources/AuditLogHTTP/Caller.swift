@@ -21,6 +21,17 @@ struct Caller: Sendable {
         return filter.restricted(field: "team", to: teams)
     }
 
+    /// The window and filter a query of the caller runs with: `filter` limited to its teams,
+    /// and, when that leaves nothing, a window no event is in (an empty page, export or
+    /// usage report; a tail that stays quiet).
+    func scope(_ window: TimeWindow, _ filter: EventFilter) -> (window: TimeWindow, filter: EventFilter) {
+        guard let visible = restrict(filter) else {
+            let never = Timestamp(nanosSinceEpoch: 0)
+            return (TimeWindow(since: never, until: never), filter)
+        }
+        return (window, visible)
+    }
+
     /// Whether the caller may see `event`.
     func sees(_ event: AuditEvent) -> Bool {
         guard let teams else { return true }

@@ -17,11 +17,8 @@ extension AuditLogAPI {
         guard let format = ExportFormat(rawValue: formatText) else {
             throw APIError.invalidParameter("format", "'format=\(formatText)' is not json, ndjson or csv")
         }
-        // A team-scoped token whose teams the filter excludes exports an empty document: a
-        // window no event is in.
-        let requested = try q.filter()
-        let window = caller.restrict(requested) == nil ? TimeWindow(since: Timestamp(nanosSinceEpoch: 0), until: Timestamp(nanosSinceEpoch: 0)) : try q.window()
-        let iterator = try log.queryIterator(Query(window: window, filter: caller.restrict(requested) ?? requested, order: .oldestFirst))
+        let (window, filter) = caller.scope(try q.window(), try q.filter())
+        let iterator = try log.queryIterator(Query(window: window, filter: filter, order: .oldestFirst))
         let stream = ExportStream(iterator: iterator, format: format)
         let metrics = self.metrics
         let readAudit = self.readAudit
@@ -46,10 +43,9 @@ extension AuditLogAPI {
     /// The library's usage report as JSON (`{"group_by":[…],"rows":[…],"totals":{…}}`) or, with
     /// `format=csv`, as the CSV `auditlog usage --format csv` prints.
     func usage(_ request: Request, caller: Caller) async throws -> Response {
-        var u = try UsageParameters(request)
-        let visible = caller.restrict(u.filter)
-        if visible == nil { u.window = TimeWindow(since: Timestamp(nanosSinceEpoch: 0), until: Timestamp(nanosSinceEpoch: 0)) }
-        let report = try await log.usage(window: u.window, groupBy: u.groupBy, filter: visible ?? u.filter, columns: u.columns)
+        let u = try UsageParameters(request)
+        let (window, filter) = caller.scope(u.window, u.filter)
+        let report = try await log.usage(window: window, groupBy: u.groupBy, filter: filter, columns: u.columns)
         readAudit.record(caller, route: "/v1/usage", request: request, events: Int(report.totals.requests))
         return u.response(report)
     }

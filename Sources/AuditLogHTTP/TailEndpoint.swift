@@ -17,10 +17,7 @@ extension AuditLogAPI {
     /// the client goes away, not at the next write.
     func tail(_ request: Request, caller: Caller, channel: (any Channel)? = nil) async throws -> Response {
         let q = try QueryParameters(request, allowed: QueryParameters.filterNames.union(["after_seq"]))
-        let requested = try q.filter()
-        // A team-scoped token whose teams the filter excludes gets a stream that stays quiet.
-        let window = caller.restrict(requested) == nil ? TimeWindow(since: Timestamp(nanosSinceEpoch: 0), until: Timestamp(nanosSinceEpoch: 0)) : try q.window()
-        let filter = caller.restrict(requested) ?? requested
+        let (window, filter) = caller.scope(try q.window(), try q.filter())
         let readAudit = self.readAudit
         var resumeAfter = log.head.lastSeq?.rawValue ?? 0
         if let text = try q.one("after_seq") ?? request.headers[.lastEventID] {

@@ -7,11 +7,16 @@ import NIOCore
 import NIOHTTP1
 
 /// One subscription's delivery loop: the records after its cursor that it is sent, in seq
-/// order, each retried until it succeeds; spend thresholds once per window; the cursor saved
-/// after each delivery.
+/// order, each retried until it succeeds; spend thresholds once per window. The cursor is
+/// saved at most once a second while deliveries flow (each save is two fsyncs, which would
+/// otherwise compete with the writer's), at every failure and fired threshold, and when the
+/// loop stops: a crash repeats at most a second of deliveries, with the same `webhook-id`.
 struct WebhookDeliverer: Sendable {
     let webhooks: Webhooks
     let subscription: WebhookSubscription
+    /// When the cursor was last saved.
+    private let lastSave = Locked<ContinuousClock.Instant?>(nil)
+    static let saveInterval = Duration.seconds(1)
 
     private var log: AuditLog { webhooks.log }
     private var options: Webhooks.Options { webhooks.options }
@@ -24,6 +29,8 @@ struct WebhookDeliverer: Sendable {
             webhooks.logger.error("webhook state unreadable; starting at the subscription's start", metadata: ["id": "\(subscription.id)", "error": "\(error.summary)"])
             state = WebhookStore.State(cursor: subscription.startSeq)
         }
+        // Whatever way the loop ends (shutdown, removal), the cursor reached is kept.
+        defer { save(state) }
         let filter: EventFilter?
         do {
             filter = try subscription.eventFilter()
@@ -57,12 +64,12 @@ struct WebhookDeliverer: Sendable {
                             guard await send(m, subject: String(record.seq.rawValue), state: &state) else { return }
                         }
                         state.cursor = record.seq.rawValue
-                        if !messages.isEmpty { save(state) }
+                        if !messages.isEmpty { saveSoon(state) }
                     }
                     if page.nextCursor == nil && head > state.cursor {
                         // Nothing else up to the head seen matched.
                         state.cursor = head
-                        save(state)
+                        saveSoon(state)
                     }
                     advanced = !page.records.isEmpty
                 } catch {
@@ -136,12 +143,14 @@ struct WebhookDeliverer: Sendable {
             Counter(label: "auditlog_webhook_attempts_total", dimensions: [("subscription", subscription.id), ("outcome", problem == nil ? "delivered" : "failed")]).increment()
             guard let problem else {
                 state.delivered += 1
-                if state.failingSince != nil {
-                    webhooks.logger.info("webhook deliveries resumed", metadata: ["id": "\(subscription.id)"])
-                }
+                let recovered = state.failingSince != nil
                 state.failingSince = nil
                 state.failing = false
                 state.lastError = nil
+                if recovered {
+                    webhooks.logger.info("webhook deliveries resumed", metadata: ["id": "\(subscription.id)"])
+                    save(state)
+                }
                 return true
             }
             webhooks.countFailure(subscription.id)
@@ -187,7 +196,15 @@ struct WebhookDeliverer: Sendable {
         }
     }
 
+    /// Saves unless the last save was less than ``saveInterval`` ago.
+    private func saveSoon(_ state: WebhookStore.State) {
+        let now = ContinuousClock.now
+        guard lastSave.withLock({ $0.map { now - $0 >= Self.saveInterval } ?? true }) else { return }
+        save(state)
+    }
+
     private func save(_ state: WebhookStore.State) {
+        lastSave.withLock { $0 = .now }
         do {
             try webhooks.store.write(state, id: subscription.id)
         } catch {
