@@ -102,7 +102,7 @@ public struct AuditLogAPI: Sendable {
         open.get("metrics") { _, _ in try await self.prometheus() }
 
         let read = router.group("v1").add(middleware: errors)
-            .add(middleware: BearerAuthMiddleware<Context>(tokens: configuration.tokens, scope: .read))
+            .add(middleware: BearerAuthMiddleware<Context>(tokens: configuration.tokens, scope: .read, audit: readAudit))
         read.get("events") { request, context in try await self.listEvents(request, caller: self.caller(request, context: context)) }
         read.get("events/:id") { request, context in try await self.event(request, rawID: context.parameters.get("id") ?? "", caller: self.caller(request, context: context)) }
         read.get("export") { request, context in try await self.export(request, caller: self.caller(request, context: context)) }
@@ -124,7 +124,7 @@ public struct AuditLogAPI: Sendable {
         tree.get("tile/**") { request, context in try await self.tlogTile(request, context: context) }
 
         let write = router.group("v1").add(middleware: errors)
-            .add(middleware: BearerAuthMiddleware<Context>(tokens: configuration.tokens, scope: .write))
+            .add(middleware: BearerAuthMiddleware<Context>(tokens: configuration.tokens, scope: .write, audit: readAudit))
         write.post("events") { request, context in try await self.appendEvents(request, caller: self.caller(request, context: context)) }
         write.post("holds") { request, context in try await self.placeHold(request, caller: self.caller(request, context: context)) }
         write.delete("holds/:id") { request, context in

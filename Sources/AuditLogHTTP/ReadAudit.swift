@@ -35,6 +35,8 @@ final class ReadAudit: Sendable {
         var flusher: Task<Void, Never>?
         var nextUnique = 0
         var closed = false
+        /// Tokens whose first use was recorded.
+        var usedTokens: Set<String> = []
     }
 
     /// When a caller's coalesced pages are written: after `quiet` without another, at most
@@ -63,13 +65,61 @@ final class ReadAudit: Sendable {
     /// route); otherwise a tail or export, one record of its own.
     func record(_ caller: Caller, route: String, request: Request, events: Int, coalesce: Bool = true, details extra: [JSONMember] = []) {
         guard log != nil else { return }
-        let now = ContinuousClock.now
-        let parameters = Self.parameters(request)
-        let userAgent = request.headers[.userAgent].map { String($0.prefix(200)) }
+        var event = AuditEvent(eventType: "audit.read", timestamp: .now)
+        event.user = caller.actor
+        event.resource = route
+        event.ip = caller.client
+        event.userAgent = request.headers[.userAgent].map { String($0.prefix(200)) }
+        event.source = "http"
+        var details = [
+            JSONMember("route", .string(route)),
+            JSONMember("token", caller.token.map { .string($0.label) } ?? .null),
+            JSONMember("parameters", Self.parameters(request)),
+        ]
+        if let teams = caller.teams { details.append(JSONMember("token_teams", .array(teams.sorted().map { .string($0) }))) }
+        details += extra
+        event.details = .object(details)
+        enqueue(event, key: Key(actor: caller.actor, client: caller.client, route: route, unique: nil), events: events, now: .now, unique: !coalesce)
+    }
+
+    /// Records a token's first use by this server (`audit.token_used`: its name, scope,
+    /// teams, the client and route of that first request).
+    func tokenUsed(_ token: APIToken, client: String?, route: String) {
+        guard log != nil else { return }
+        let first = state.withLock { s in s.usedTokens.insert(token.label).inserted }
+        guard first else { return }
+        var event = AuditEvent(eventType: "audit.token_used", timestamp: .now)
+        event.user = token.label
+        event.ip = client
+        event.resource = route
+        event.source = "http"
+        var details = [JSONMember("token", .string(token.label)), JSONMember("scope", .string(token.scope.rawValue)), JSONMember("route", .string(route))]
+        if let teams = token.teams { details.append(JSONMember("teams", .array(teams.sorted().map { .string($0) }))) }
+        event.details = .object(details)
+        enqueue(event, key: Key(actor: token.label, client: client, route: "token_used", unique: nil), events: 0, now: .now, unique: true)
+    }
+
+    /// Records refused requests (a missing, unknown or too narrow token): one
+    /// `audit.auth_failed` for a client's refusals coalesced like pages, with their count.
+    func authFailed(client: String?, route: String, status: Int, request: Request) {
+        guard log != nil else { return }
+        var event = AuditEvent(eventType: "audit.auth_failed", timestamp: .now)
+        event.user = "unauthenticated"
+        event.ip = client
+        event.userAgent = request.headers[.userAgent].map { String($0.prefix(200)) }
+        event.resource = route
+        event.source = "http"
+        event.details = .object([JSONMember("route", .string(String(route.prefix(200)))), JSONMember("status", .integer(status))])
+        enqueue(event, key: Key(actor: "unauthenticated", client: client, route: "auth_failed", unique: nil), events: 0, now: .now, unique: false)
+    }
+
+    /// Adds `event` as pending under `key` (merged with a pending one of the same key unless
+    /// `unique`), starting the flusher when needed.
+    private func enqueue(_ event: AuditEvent, key: Key, events: Int, now: ContinuousClock.Instant, unique: Bool) {
         let start = state.withLock { s -> Bool in
             guard !s.closed else { return false }
-            var key = Key(actor: caller.actor, client: caller.client, route: route)
-            if !coalesce {
+            var key = key
+            if unique {
                 s.nextUnique += 1
                 key.unique = s.nextUnique
             }
@@ -79,20 +129,6 @@ final class ReadAudit: Sendable {
                 p.last = now
                 s.pending[key] = p
             } else {
-                var event = AuditEvent(eventType: "audit.read", timestamp: .now)
-                event.user = caller.actor
-                event.resource = route
-                event.ip = caller.client
-                event.userAgent = userAgent
-                event.source = "http"
-                var details = [
-                    JSONMember("route", .string(route)),
-                    JSONMember("token", caller.token.map { .string($0.label) } ?? .null),
-                    JSONMember("parameters", parameters),
-                ]
-                if let teams = caller.teams { details.append(JSONMember("token_teams", .array(teams.sorted().map { .string($0) }))) }
-                details += extra
-                event.details = .object(details)
                 s.pending[key] = Pending(event: event, requests: 1, events: events, started: now, last: now)
             }
             guard s.flusher == nil else { return false }

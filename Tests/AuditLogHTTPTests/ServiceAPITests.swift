@@ -79,6 +79,10 @@ struct ServiceAPITests {
             let export = try await client.execute(uri: "/v1/export?format=csv&team=search", method: .get, headers: auditor)
             let exported = export.text.split(separator: "\r\n").count - 1
             let usage = try await client.execute(uri: "/v1/usage?group_by=model", method: .get, headers: TestTokens.reader).json()
+            for _ in 0..<3 {
+                let refused = try await client.execute(uri: "/v1/events", method: .get, headers: TestTokens.bearer("not-a-token"))
+                #expect(refused.status == .unauthorized)
+            }
             // Pages are recorded when their caller has been quiet, not on the request's path.
             let early = try await Self.reads(log)
             #expect(!early.contains { $0.details?["route"] == .string("/v1/events") })
@@ -103,8 +107,14 @@ struct ServiceAPITests {
             #expect(usageRecord?.details?["events"] == usage["totals"]?["requests"])
             // A token without a name is named by its digest prefix, never by itself.
             #expect(usageRecord?.user?.hasPrefix("sha256:") == true)
-            let text = reads.map { $0.jsonText() }.joined()
-            for secret in [Self.auditor, TestTokens.read] { #expect(!text.contains(secret)) }
+            // Token use: each token's first use once; refusals coalesced with their count.
+            let used = try await Self.records(log, EventFilter(fields: ["event_type": ["audit.token_used"]])).map(\.event)
+            #expect(used.filter { $0.user == "auditor" }.count == 1 && used.count == 2, "\(used.map { $0.user ?? "-" })")
+            #expect(used.first { $0.user == "auditor" }?.details?["scope"] == .string("read"))
+            let failed = try await Self.records(log, EventFilter(fields: ["event_type": ["audit.auth_failed"]])).map(\.event)
+            #expect(failed.count == 1 && failed.first?.details?["requests"] == .number("3") && failed.first?.details?["status"] == .number("401"), "\(failed)")
+            let text = (reads + used + failed).map { $0.jsonText() }.joined()
+            for secret in [Self.auditor, TestTokens.read, "not-a-token"] { #expect(!text.contains(secret)) }
             // The records are the log's own: a client cannot append one.
             var forged = AuditEvent(eventType: "audit.read", timestamp: .now)
             forged.user = "someone-else"
