@@ -80,13 +80,17 @@ public struct WebhookSubscription: Sendable, Hashable {
         return (0..<n).map { _ in UInt8.random(in: 0...255, using: &generator) }
     }
 
-    /// The HMAC key of ``secret``: the base64 after `whsec_` (Standard Webhooks), else the
-    /// secret's bytes as they are.
+    /// The HMAC key of a secret as Standard Webhooks reads one: the base64 after an optional
+    /// `whsec_` prefix. Nil when that is not base64 of 16 to 64 bytes.
+    static func key(ofSecret secret: String) -> [UInt8]? {
+        let encoded = secret.hasPrefix("whsec_") ? secret.dropFirst(6) : Substring(secret)
+        guard let bytes = Base64.decode(encoded), (16...64).contains(bytes.count) else { return nil }
+        return bytes
+    }
+
+    /// The HMAC key of ``secret`` (``key(ofSecret:)``; secrets are checked when added).
     var signingKey: SymmetricKey {
-        if secret.hasPrefix("whsec_"), let bytes = Base64.decode(String(secret.dropFirst(6))), !bytes.isEmpty {
-            return SymmetricKey(data: bytes)
-        }
-        return SymmetricKey(data: Array(secret.utf8))
+        SymmetricKey(data: Self.key(ofSecret: secret) ?? Array(secret.utf8))
     }
 }
 

@@ -140,7 +140,8 @@ public final class Webhooks: Service, Sendable {
     }
 
     /// Adds a subscription starting at the log's head and records it (`audit.webhook_added`,
-    /// without the secret). `secret`: `whsec_` + base64 of 16–64 bytes, generated when nil.
+    /// without the secret). `secret`: `whsec_` + base64 of 16–64 bytes (the prefix may be left
+    /// out, as Standard Webhooks libraries allow), generated when nil.
     /// `teams`: the creator's team scope, which limits what it is sent.
     public func add(
         url: String, events: [WebhookEventType], filter: [String] = [], thresholds: [SpendThreshold] = [], secret: String? = nil, actor: String,
@@ -155,10 +156,9 @@ public final class Webhooks: Service, Sendable {
         if !thresholds.isEmpty && !events.contains(.spendThreshold) {
             throw AuditLogError(.invalidArgument, "thresholds are sent as spend.threshold: add it to the event types")
         }
-        if let secret {
-            guard secret.hasPrefix("whsec_"), let key = Base64.decode(secret.dropFirst(6)), (16...64).contains(key.count) else {
-                throw AuditLogError(.invalidArgument, "a secret is 'whsec_' followed by the base64 of 16 to 64 random bytes (Standard Webhooks)")
-            }
+        if let secret, WebhookSubscription.key(ofSecret: secret) == nil {
+            throw AuditLogError(
+                .invalidArgument, "a secret is 'whsec_' followed by the base64 of 16 to 64 random bytes (Standard Webhooks), e.g. whsec_\(Base64.encode(WebhookSubscription.randomBytes(24)))")
         }
         var subscription = WebhookSubscription(
             id: WebhookSubscription.newID(), url: url, events: events, filter: filter, thresholds: thresholds, secret: secret ?? WebhookSubscription.newSecret(),
