@@ -17,6 +17,10 @@ import Testing
             startSeq: 0, teams: nil, createdBy: "t")
         let signature = WebhookMessage.signature(id: "msg_p5jXN8AQM9LWM0D4loKWxJek", timestamp: 1_614_265_330, body: Array(#"{"test": 2432232314}"#.utf8), key: s.signingKey)
         #expect(signature == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=")
+        // As the reference libraries read secrets: the prefix optional, too short refused.
+        #expect(WebhookSubscription.key(ofSecret: "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw") == WebhookSubscription.key(ofSecret: s.secret))
+        #expect(WebhookSubscription.key(ofSecret: "whsec_c2hvcnQ=") == nil)
+        #expect(WebhookSubscription.key(ofSecret: "whsec_not base64!") == nil)
         s.secret = "whsec_AAAAAAAAAAAAAAAAAAAAAA=="
         #expect(WebhookMessage.signature(id: "msg_p5jXN8AQM9LWM0D4loKWxJek", timestamp: 1_614_265_330, body: Array(#"{"test": 2432232314}"#.utf8), key: s.signingKey) != signature)
     }
