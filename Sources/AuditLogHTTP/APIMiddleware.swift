@@ -39,22 +39,19 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
 /// missing or unknown, 403 when its scope is too narrow. With no token set (`tokens` nil, the
 /// server's `--insecure-no-auth`), lets everything through.
 ///
-/// With `audit`, token use is recorded: each token's first use by this server
-/// (`audit.token_used`) and refused requests (`audit.auth_failed`, coalesced per client).
+/// With `audit`, refused requests are recorded (`audit.auth_failed`, coalesced per client).
 struct BearerAuthMiddleware<Context: RequestContext>: RouterMiddleware {
     let tokens: APITokens?
     let scope: APIScope
     var audit: ReadAudit? = nil
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let token: APIToken?
         do {
-            token = try Self.authorize(request, tokens: tokens, scope: scope)
+            try Self.authorize(request, tokens: tokens, scope: scope)
         } catch let error as APIError {
             audit?.authFailed(client: AuditLogAPI.clientAddress(context), route: request.uri.path, status: Int(error.status.code), request: request)
             throw error
         }
-        if let token { audit?.tokenUsed(token, client: AuditLogAPI.clientAddress(context), route: request.uri.path) }
         return try await next(request, context)
     }
 

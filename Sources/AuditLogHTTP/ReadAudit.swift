@@ -35,8 +35,6 @@ final class ReadAudit: Sendable {
         var flusher: Task<Void, Never>?
         var nextUnique = 0
         var closed = false
-        /// Tokens whose first use was recorded.
-        var usedTokens: Set<String> = []
     }
 
     /// When a caller's coalesced pages are written: after `quiet` without another, at most
@@ -80,23 +78,6 @@ final class ReadAudit: Sendable {
         details += extra
         event.details = .object(details)
         enqueue(event, key: Key(actor: caller.actor, client: caller.client, route: route, unique: nil), events: events, now: .now, unique: !coalesce)
-    }
-
-    /// Records a token's first use by this server (`audit.token_used`: its name, scope,
-    /// teams, the client and route of that first request).
-    func tokenUsed(_ token: APIToken, client: String?, route: String) {
-        guard log != nil else { return }
-        let first = state.withLock { s in s.usedTokens.insert(token.label).inserted }
-        guard first else { return }
-        var event = AuditEvent(eventType: "audit.token_used", timestamp: .now)
-        event.user = token.label
-        event.ip = client
-        event.resource = route
-        event.source = "http"
-        var details = [JSONMember("token", .string(token.label)), JSONMember("scope", .string(token.scope.rawValue)), JSONMember("route", .string(route))]
-        if let teams = token.teams { details.append(JSONMember("teams", .array(teams.sorted().map { .string($0) }))) }
-        event.details = .object(details)
-        enqueue(event, key: Key(actor: token.label, client: client, route: "token_used", unique: nil), events: 0, now: .now, unique: true)
     }
 
     /// Records refused requests (a missing, unknown or too narrow token): one
