@@ -206,16 +206,9 @@ public final class Webhooks: Service, Sendable {
         var event = AuditEvent(eventType: type, timestamp: .now)
         event.user = actor
         event.resource = "webhook:\(s.id)"
-        var details = [
-            JSONMember("id", .string(s.id)),
-            JSONMember("url", .string(s.url)),
-            JSONMember("events", .array(s.events.map { .string($0.rawValue) })),
-            JSONMember("filter", .array(s.filter.map { .string($0) })),
-            JSONMember("thresholds", .array(s.thresholds.map { .string($0.description) })),
-            JSONMember("start_seq", .integer(s.startSeq)),
-        ]
-        if let teams = s.teams { details.append(JSONMember("teams", .array(teams.map { .string($0) }))) }
-        event.details = .object(details)
+        // The subscription as its file holds it, without the secret.
+        guard case .object(let members) = WebhookStore.json(s) else { return }
+        event.details = .object(members.filter { $0.key != "secret" })
         _ = try await log.appendOwnRecords([event])
     }
 
@@ -276,16 +269,9 @@ extension Webhooks.Status {
     /// What `webhook list --json` prints and `GET /v1/webhooks` answers for one subscription:
     /// everything but the secret.
     package var json: JSONValue {
-        let s = subscription
-        var members = [
-            JSONMember("id", .string(s.id)),
-            JSONMember("url", .string(s.url)),
-            JSONMember("events", .array(s.events.map { .string($0.rawValue) })),
-            JSONMember("filter", .array(s.filter.map { .string($0) })),
-            JSONMember("thresholds", .array(s.thresholds.map { .string($0.description) })),
-            JSONMember("created_at", .string(s.createdAt.rfc3339)),
-            JSONMember("created_by", .string(s.createdBy)),
-            JSONMember("start_seq", .integer(s.startSeq)),
+        guard case .object(var members) = WebhookStore.json(subscription) else { return .null }
+        members.removeAll { $0.key == "secret" }
+        members += [
             JSONMember("state", .string(state)),
             JSONMember("cursor", .integer(cursor)),
             JSONMember("lag", .integer(lag)),
@@ -293,7 +279,6 @@ extension Webhooks.Status {
             JSONMember("failing_since", .string(failingSince?.rfc3339)),
             JSONMember("last_error", .string(lastError)),
         ]
-        if let teams = s.teams { members.append(JSONMember("teams", .array(teams.map { .string($0) }))) }
         return .object(members)
     }
 }
