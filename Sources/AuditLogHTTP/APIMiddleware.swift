@@ -44,10 +44,15 @@ struct BearerAuthMiddleware<Context: RequestContext>: RouterMiddleware {
     let tokens: APITokens?
     let scope: APIScope
     var audit: ReadAudit? = nil
+    /// Whether team-scoped tokens are served (a fleet's routes cannot limit them: 403).
+    var servesScopedTokens = true
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
-            try Self.authorize(request, tokens: tokens, scope: scope)
+            let token = try Self.authorize(request, tokens: tokens, scope: scope)
+            if !servesScopedTokens, let teams = token?.teams {
+                throw APIError(.forbidden, code: "forbidden", "this token sees only team(s) \(teams.sorted().joined(separator: ", ")); a fleet server serves only tokens without a team scope")
+            }
         } catch let error as APIError {
             audit?.authFailed(client: AuditLogAPI.clientAddress(context), route: request.uri.path, status: Int(error.status.code), request: request)
             throw error

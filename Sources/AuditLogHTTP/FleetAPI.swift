@@ -27,7 +27,7 @@ public struct FleetAPI: Sendable {
         let errors = APIErrorMiddleware<Context>(metrics: nil)
         let open = router.group().add(middleware: errors)
         open.get("healthz") { _, _ in AuditLogAPI.json(.object([JSONMember("status", .string("ok")), JSONMember("nodes", .integer(fleet.nodes.count))])) }
-        let read = router.group("v1").add(middleware: errors).add(middleware: BearerAuthMiddleware<Context>(tokens: tokens, scope: .read))
+        let read = router.group("v1").add(middleware: errors).add(middleware: BearerAuthMiddleware<Context>(tokens: tokens, scope: .read, servesScopedTokens: false))
         read.get("nodes") { request, _ in try nodes(request) }
         read.get("events") { request, _ in try await events(request) }
         read.get("events/:id") { request, context in try await event(request, rawID: context.parameters.get("id") ?? "") }

@@ -205,6 +205,22 @@ struct ServiceAPITests {
         }
     }
 
+    /// A fleet's routes cannot limit a token to its teams, so they refuse scoped tokens.
+    @Test("routes that cannot honour a team scope refuse scoped tokens")
+    func unscopedOnlyRoutesRefuseScopedTokens() async throws {
+        let router = Router()
+        router.group("v1").add(middleware: BearerAuthMiddleware<BasicRequestContext>(tokens: Self.tokens, scope: .read, servesScopedTokens: false))
+            .get("nodes") { _, _ in "ok" }
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await app.test(.router) { client in
+            let scoped = try await client.execute(uri: "/v1/nodes", method: .get, headers: TestTokens.bearer(Self.payments))
+            #expect(scoped.status == .forbidden)
+            #expect(scoped.text.contains("team scope"))
+            let full = try await client.execute(uri: "/v1/nodes", method: .get, headers: TestTokens.bearer(Self.auditor))
+            #expect(full.status == .ok)
+        }
+    }
+
     @Test("token file lines take team= and name=, and say what is wrong")
     func tokenFileScopes() throws {
         let digest = String(repeating: "ab", count: 32)
