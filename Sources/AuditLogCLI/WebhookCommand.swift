@@ -8,12 +8,12 @@ struct WebhookCommand: AsyncParsableCommand {
         commandName: "webhook",
         abstract: "Add, list and remove webhook subscriptions (delivered by auditlog serve).",
         discussion: """
-            A subscription receives, as signed CloudEvents (Standard Webhooks signatures), the \\
-            events appended after it was created: event.blocked, event.redacted, \\
-            event.escalated, spend.threshold (with --threshold) and model.first_seen. \\
-            Subscriptions live in the log directory (webhooks/); adding and removing them are \\
-            events in the chain. When a server holds the log, --server URL sends the request \\
-            to it (/v1/webhooks, the token from AUDITLOG_API_TOKEN). docs/OPERATIONS.md shows a \\
+            A subscription receives, as signed CloudEvents (Standard Webhooks signatures), the \
+            events appended after it was created: event.blocked, event.redacted, \
+            event.escalated, spend.threshold (with --threshold) and model.first_seen. \
+            Subscriptions live in the log directory (webhooks/); adding and removing them are \
+            events in the chain. When a server holds the log, --server URL sends the request \
+            to it (/v1/webhooks, the token from AUDITLOG_API_TOKEN). docs/OPERATIONS.md shows a \
             receiver that checks the signature.
 
             Examples:
@@ -29,7 +29,7 @@ struct WebhookCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Subscribe a URL to events appended from now on; prints its id and signing secret.",
             discussion: """
-                The secret (whsec_…) is printed once; keep it with the receiver. --secret-file \\
+                The secret (whsec_…) is printed once; keep it with the receiver. --secret-file \
                 gives one instead (a file holding whsec_ and the base64 of 16 to 64 random bytes).
                 """)
 
