@@ -94,6 +94,20 @@ import Testing
         }
     }
 
+    @Test func retentionSettingsThatAreNotDurationsStopTheServerNamingThem() async throws {
+        try await withTemporaryDirectory { root in
+            let base = ["serve", "--dir", root + "/log", "--port", "0", "--insecure-no-auth"]
+            for (env, says) in [(["AUDITLOG_RETENTION": "soon"], "AUDITLOG_RETENTION 'soon'"), (["AUDITLOG_RETENTION_HOURS": "2d"], "AUDITLOG_RETENTION_HOURS '2d'")] {
+                let r = try CLIRunner.run(base, environment: env)
+                #expect(r.status == 64 && r.stderr.contains(says), "\(r.stderr)")
+            }
+            let flag = try CLIRunner.run(base + ["--retention", "forever"])
+            #expect(flag.status == 64 && flag.stderr.contains("--retention 'forever'"), "\(flag.stderr)")
+            let readOnly = try CLIRunner.run(base + ["--retention", "90d", "--read-only"])
+            #expect(readOnly.status == 64 && readOnly.stderr.contains("--read-only"), "\(readOnly.stderr)")
+        }
+    }
+
     /// A receiver that checks signatures itself; `failUntil` makes it answer 500.
     final class Receiver {
         let process = Process()
