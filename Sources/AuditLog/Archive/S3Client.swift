@@ -94,9 +94,21 @@ final class S3Client: ObjectStore {
         }
     }
 
+    /// Answers a read-through may retry: the store's transient failures (S3 asks clients to
+    /// retry 500, 503 SlowDown and throttling; 502 and 504 come from proxies in front of it).
+    static let transientStatuses: Set<UInt> = [429, 500, 502, 503, 504]
+
+    /// A byte range of an object. A transient failure is tried again twice (after 50 and
+    /// 200 ms): a query reading an archived segment should not fail on one flaky answer.
     func get(_ key: String, range: Range<Int64>) throws(AuditLogError) -> [UInt8] {
         guard !range.isEmpty else { return [] }
-        let response = try send("GET", key, headers: [("range", "bytes=\(range.lowerBound)-\(range.upperBound - 1)")])
+        var attempt = 0
+        var response = try send("GET", key, headers: [("range", "bytes=\(range.lowerBound)-\(range.upperBound - 1)")])
+        while Self.transientStatuses.contains(response.status.code) && attempt < 2 {
+            usleep(attempt == 0 ? 50_000 : 200_000)
+            attempt += 1
+            response = try send("GET", key, headers: [("range", "bytes=\(range.lowerBound)-\(range.upperBound - 1)")])
+        }
         guard response.status.code == 206 || response.status.code == 200 else { throw failure("GET", key, response) }
         var body = response.body ?? ByteBuffer()
         var bytes = body.readBytes(length: body.readableBytes) ?? []
