@@ -90,6 +90,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            // The events console's page, styles and scripts, compiled into the binary.
+            resources: [.embedInCode("Console/Assets")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

@@ -102,6 +102,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("With retention: the time between sweeps.", valueName: "duration"))
     var sweepInterval = "1h"
 
+    @Flag(help: "Do not serve the events console (the web page at /).")
+    var noConsole = false
+
     @Flag(help: "Do not record reads through the API as audit.read events (a warning is printed at start).")
     var noReadAudit = false
 
@@ -258,9 +261,11 @@ struct ServeCommand: AsyncParsableCommand {
         let directory = log.directory
         let host = self.host
         let signing = options.checkpointSigning
-        let app = AuditLogServer.application(api: api, host: host, port: port, limits: limits, logger: logger) { boundPort in
+        let console = !noConsole
+        let app = AuditLogServer.application(api: api, host: host, port: port, limits: limits, console: console, logger: logger) { boundPort in
             let shown = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
             StandardError.print("auditlog: serving '\(directory)' on http://\(shown):\(boundPort) (auth: \(auth))")
+            if console { StandardError.print("auditlog: events console at http://\(shown):\(boundPort)/") }
             auditLog.announceServer(url: "http://\(shown == "0.0.0.0" || shown == "[::]" ? "127.0.0.1" : shown):\(boundPort)")
             if let retentionAge {
                 StandardError.print("auditlog: retention: sweeping segments older than \(Self.describe(nanos: retentionAge)) every \(sweepInterval)")

@@ -16,7 +16,7 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as HTTPError where error.status == .notFound {
             let path = request.uri.path
             let apiError: APIError
-            if let allowed = AuditLogAPI.methods(forPath: path) {
+            if let allowed = AuditLogAPI.methods(forPath: path) ?? AuditLogConsole.methods(forPath: path) {
                 apiError = APIError(
                     .methodNotAllowed, code: "method_not_allowed", "\(path) answers \(allowed.joined(separator: ", ")), not \(request.method)", headers: [.allow: allowed.joined(separator: ", ")])
             } else {

@@ -16,7 +16,7 @@ import NIOCore
 ///
 /// Endpoints (docs/HTTP.md describes each): `GET /v1/events`, `GET /v1/events/{id}`,
 /// `POST /v1/events`, `GET /v1/export`, `GET /v1/usage`, `GET /v1/tail` (Server-Sent Events),
-/// `GET /v1/verify`, `GET /v1/head`, `GET /v1/checkpoint`, `GET /v1/proof/inclusion`,
+/// `GET /v1/verify`, `GET /v1/verify/latest`, `GET /v1/head`, `GET /v1/checkpoint`, `GET /v1/proof/inclusion`,
 /// `GET /v1/proof/consistency`, the C2SP tlog-tiles API under `/tlog/`, `GET|POST /v1/holds`,
 /// `DELETE /v1/holds/{id}`, `POST /v1/sweep`, `GET|POST /v1/webhooks`,
 /// `DELETE /v1/webhooks/{id}`, `GET /healthz`, `GET /metrics`. Every error is
@@ -111,6 +111,7 @@ public struct AuditLogAPI: Sendable {
             try await self.tail(request, caller: self.caller(request, context: context), channel: (context as? any ConnectionAwareContext)?.channel)
         }
         read.get("verify") { request, _ in try await self.verify(request) }
+        read.get("verify/latest") { request, _ in try await self.latestVerification(request) }
         read.get("head") { request, _ in try await self.head(request) }
         read.get("checkpoint") { request, _ in try await self.checkpoint(request) }
         read.get("holds") { request, _ in try await self.listHolds(request) }
@@ -145,7 +146,7 @@ public struct AuditLogAPI: Sendable {
         case "/v1/events", "/v1/holds", "/v1/webhooks": ["GET", "POST"]
         case "/v1/sweep": ["POST"]
         case "/healthz": ["GET", "HEAD"]
-        case "/metrics", "/v1/export", "/v1/usage", "/v1/tail", "/v1/verify", "/v1/head", "/v1/checkpoint", "/v1/proof/inclusion", "/v1/proof/consistency",
+        case "/metrics", "/v1/export", "/v1/usage", "/v1/tail", "/v1/verify", "/v1/verify/latest", "/v1/head", "/v1/checkpoint", "/v1/proof/inclusion", "/v1/proof/consistency",
             "/tlog/checkpoint":
             ["GET"]
         case _ where path.hasPrefix("/tlog/tile/"): ["GET"]

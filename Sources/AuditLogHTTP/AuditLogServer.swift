@@ -49,13 +49,16 @@ public enum AuditLogServer {
     /// a request must name this server in `Host` (the bind address, `localhost`, `127.0.0.1`
     /// or `[::1]`, with the port) and, from a browser, come from such an `Origin`: no web page
     /// can reach the API through DNS rebinding or a cross-site form.
+    ///
+    /// With `console` (the default), `GET /` serves the events console (``AuditLogConsole``).
     public static func application(
         api: AuditLogAPI, host: String, port: Int, limits: ConnectionLimits = ConnectionLimits(),
-        logger: Logger = Logger(label: "auditlog.http"),
+        console: Bool = true, logger: Logger = Logger(label: "auditlog.http"),
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         application(authenticated: api.configuration.tokens != nil, host: host, port: port, limits: limits, logger: logger, onRunning: onRunning) {
             api.register(on: $0)
+            if console { AuditLogConsole(api: api).register(on: $0) }
         }
     }
 

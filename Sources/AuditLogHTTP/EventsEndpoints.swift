@@ -67,9 +67,10 @@ extension AuditLogAPI {
     /// `order 42`, `a%2Fb` is `a/b`); a malformed escape is a 400.
     ///
     /// An event the caller's token may not see (another team's) is a 404, as if it did not
-    /// exist.
+    /// exist. With `location=true`, the answer is `{seq, segment, frame_offset, chain_value,
+    /// event}` as `auditlog show --json` prints it.
     func event(_ request: Request, rawID: String, caller: Caller) async throws -> Response {
-        _ = try QueryParameters(request, allowed: [])
+        let located = try Self.flag(try QueryParameters(request, allowed: ["location"]), "location")
         guard let id = Self.percentDecoded(rawID) else {
             throw APIError(.badRequest, code: "invalid_id", "the event id in the path is not valid percent-encoded UTF-8: '\(rawID.prefix(100))'")
         }
@@ -79,10 +80,22 @@ extension AuditLogAPI {
             throw APIError.notFound("no event with id '\(id)'")
         }
         readAudit.record(caller, route: "/v1/events/{id}", request: request, events: 1, details: [JSONMember("id", .string(String(id.prefix(200))))])
-        var body: [UInt8] = []
-        record.event.appendJSON(to: &body, seq: record.seq)
-        body.append(0x0A)
-        return Self.json(body)
+        guard located else {
+            var body: [UInt8] = []
+            record.event.appendJSON(to: &body, seq: record.seq)
+            body.append(0x0A)
+            return Self.json(body)
+        }
+        // Where it is stored and the chain value after it: `auditlog show --json`'s object.
+        let location = try await log.location(of: record.seq)
+        return Self.json(
+            .object([
+                JSONMember("seq", .integer(record.seq.rawValue)),
+                JSONMember("segment", .string(location?.file)),
+                JSONMember("frame_offset", location.map { .integer($0.frameOffset) } ?? .null),
+                JSONMember("chain_value", .string(location?.chainValue.hex)),
+                JSONMember("event", try JSONValue.parse(record.event.jsonText())),
+            ]))
     }
 
     /// Appends one event, a JSON array of events or NDJSON, all or nothing; answers 201 after

@@ -2,28 +2,72 @@ import AuditLog
 
 /// Runs at most one verification per set of options at a time: requests that arrive while one
 /// runs wait for it and share its report, so a burst of `/v1/verify` calls reads the log once,
-/// not once each.
+/// not once each. Keeps the progress of each running verification (for
+/// `/v1/verify?progress=true`) and the outcome of the latest one to finish
+/// (`/v1/verify/latest`).
 final class SharedVerification: Sendable {
     typealias Outcome = Result<(report: VerificationReport, seconds: Double), AuditLogError>
 
-    private let running = Locked<[VerificationOptions: Task<Outcome, Never>]>([:])
+    /// One verification running: its task and how far it got.
+    final class Run: Sendable {
+        let progress = Locked<VerificationProgress?>(nil)
+        let task: Locked<Task<Outcome, Never>?> = Locked(nil)
+        let finished = Locked<Outcome?>(nil)
 
-    func run(directory: String, options: VerificationOptions) async -> Outcome {
-        let task = running.withLock { tasks in
-            if let task = tasks[options] { return task }
+        /// The outcome once the verification has finished.
+        var outcome: Outcome? { finished.withLock { $0 } }
+
+        var value: Outcome {
+            get async {
+                guard let task = task.withLock({ $0 }) else { return .failure(AuditLogError(.io, "the verification did not start")) }
+                return await task.value
+            }
+        }
+    }
+
+    /// The latest verification to finish: when, with which options, and its outcome.
+    struct Finished: Sendable {
+        var time: Timestamp
+        var options: VerificationOptions
+        var outcome: Outcome
+    }
+
+    private let running = Locked<[VerificationOptions: Run]>([:])
+    private let finished = Locked<Finished?>(nil)
+
+    /// The latest verification to finish since the server started, nil before the first.
+    var latest: Finished? { finished.withLock { $0 } }
+
+    /// Starts a verification of the log in `directory` with `options`, or joins the one
+    /// running with the same options.
+    func start(directory: String, options: VerificationOptions) -> Run {
+        running.withLock { runs in
+            if let run = runs[options] { return run }
+            let run = Run()
             let task = Task<Outcome, Never> {
                 defer { _ = self.running.withLock { $0.removeValue(forKey: options) } }
                 let started = ContinuousClock.now
+                let outcome: Outcome
                 do throws(AuditLogError) {
-                    let report = try await AuditLog.verify(directory: directory, options: options)
-                    return .success((report, (ContinuousClock.now - started).seconds))
+                    let report = try await AuditLog.verify(directory: directory, options: options) { step in
+                        run.progress.withLock { $0 = step }
+                    }
+                    outcome = .success((report, (ContinuousClock.now - started).seconds))
                 } catch {
-                    return .failure(error)
+                    outcome = .failure(error)
                 }
+                self.finished.withLock { $0 = Finished(time: Timestamp.now, options: options, outcome: outcome) }
+                run.finished.withLock { $0 = outcome }
+                return outcome
             }
-            tasks[options] = task
-            return task
+            run.task.withLock { $0 = task }
+            runs[options] = run
+            return run
         }
-        return await task.value
+    }
+
+    /// Runs (or joins) a verification and waits for its outcome.
+    func run(directory: String, options: VerificationOptions) async -> Outcome {
+        await start(directory: directory, options: options).value
     }
 }

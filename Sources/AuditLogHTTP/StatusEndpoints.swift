@@ -4,32 +4,6 @@ import Hummingbird
 
 /// `/v1/verify`, `/v1/head`, `/healthz` and `/metrics`.
 extension AuditLogAPI {
-    func verify(_ request: Request) async throws -> Response {
-        let q = try QueryParameters(request, allowed: ["from_seq", "deep", "expect_head", "strict"])
-        var options = VerificationOptions()
-        if let text = try q.one("from_seq") {
-            guard let seq = UInt64(text), seq >= 1 else { throw APIError.invalidParameter("from_seq", "'from_seq=\(text)' is not a seq (a positive integer)") }
-            options.fromSeq = SequenceNumber(seq)
-        }
-        if let text = try q.one("deep") {
-            guard let deep = Bool(text) else { throw APIError.invalidParameter("deep", "'deep=\(text)' is not true or false") }
-            options.deep = deep
-        }
-        if let text = try q.one("expect_head") {
-            guard let pinned = PinnedHead(text) else {
-                throw APIError.invalidParameter("expect_head", "'expect_head=\(text.prefix(100))' is not SEQ:HEX (a seq, a colon and 64 hex digits)")
-            }
-            options.expectedHead = pinned
-        }
-        var strict = false
-        if let text = try q.one("strict") {
-            guard let value = Bool(text) else { throw APIError.invalidParameter("strict", "'strict=\(text)' is not true or false") }
-            strict = value
-        }
-        let outcome = try await verifications.run(directory: log.directory, options: options).get()
-        return Self.json(outcome.report.json(seconds: outcome.seconds, strict: strict))
-    }
-
     func head(_ request: Request) async throws -> Response {
         _ = try QueryParameters(request, allowed: [])
         let head = log.head
@@ -44,8 +18,17 @@ extension AuditLogAPI {
             JSONMember("event_time", eventTime),
             JSONMember("first_seq", Self.seqJSON(segments.first?.firstSeq)),
             JSONMember("segments", JSONValue.integer(segments.count)),
+            JSONMember("checkpoint_size", try await checkpointSize()),
         ]
         return Self.json(JSONValue.object(members))
+    }
+
+    /// The tree size of the latest signed checkpoint (its note's second line), null before the first.
+    private func checkpointSize() async throws -> JSONValue {
+        guard let note = try await log.latestCheckpoint() else { return .null }
+        let lines = note.split(separator: "\n", maxSplits: 2, omittingEmptySubsequences: false)
+        guard lines.count > 1, let size = UInt64(lines[1]) else { return .null }
+        return .integer(size)
     }
 
     static func seqJSON(_ seq: SequenceNumber?) -> JSONValue {

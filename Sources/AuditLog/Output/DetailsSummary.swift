@@ -32,9 +32,11 @@ package enum DetailsSummary {
         for wrapper in ["changes", "diff"] {
             if let inner = members.first(where: { $0.key == wrapper })?.value, let found = changes(inner) { return found }
         }
-        if let before = members.first(where: { $0.key == "before" })?.value, let after = members.first(where: { $0.key == "after" })?.value,
-            case .object(let old) = before, case .object(let new) = after
-        {
+        // Two snapshots: {"before": {…}, "after": {…}} (or old/new, from/to and nothing else).
+        for (o, n) in [("before", "after"), ("old", "new"), ("from", "to")] {
+            guard let before = members.first(where: { $0.key == o })?.value, let after = members.first(where: { $0.key == n })?.value,
+                case .object(let old) = before, case .object(let new) = after, o == "before" || members.count == 2
+            else { continue }
             var out: [(String, JSONValue?, JSONValue?)] = []
             for m in old where new.first(where: { $0.key == m.key })?.value != m.value {
                 out.append((m.key, m.value, new.first { $0.key == m.key }?.value))
