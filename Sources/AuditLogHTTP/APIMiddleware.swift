@@ -7,6 +7,8 @@ import Logging
 /// status, time to the response head) in ``APIMetrics`` when given one.
 struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     let metrics: APIMetrics?
+    /// Whether the console's paths are served too (a wrong method on them is 405).
+    var servesConsole = false
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
@@ -16,7 +18,7 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as HTTPError where error.status == .notFound {
             let path = request.uri.path
             let apiError: APIError
-            if let allowed = AuditLogAPI.methods(forPath: path) ?? AuditLogConsole.methods(forPath: path) {
+            if let allowed = AuditLogAPI.methods(forPath: path) ?? (servesConsole ? AuditLogConsole.methods(forPath: path) : nil) {
                 apiError = APIError(
                     .methodNotAllowed, code: "method_not_allowed", "\(path) answers \(allowed.joined(separator: ", ")), not \(request.method)", headers: [.allow: allowed.joined(separator: ", ")])
             } else {

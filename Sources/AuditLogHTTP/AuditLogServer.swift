@@ -56,7 +56,7 @@ public enum AuditLogServer {
         console: Bool = true, logger: Logger = Logger(label: "auditlog.http"),
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
-        application(authenticated: api.configuration.tokens != nil, host: host, port: port, limits: limits, logger: logger, onRunning: onRunning) {
+        application(authenticated: api.configuration.tokens != nil, console: console, host: host, port: port, limits: limits, logger: logger, onRunning: onRunning) {
             api.register(on: $0)
             if console { AuditLogConsole(api: api).register(on: $0) }
         }
@@ -75,11 +75,11 @@ public enum AuditLogServer {
     }
 
     private static func application(
-        authenticated: Bool, host: String, port: Int, limits: ConnectionLimits, logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void,
+        authenticated: Bool, console: Bool = false, host: String, port: Int, limits: ConnectionLimits, logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void,
         register: (Router<AuditLogRequestContext>) -> Void
     ) -> some ApplicationProtocol {
         let router = Router(context: AuditLogRequestContext.self)
-        router.add(middleware: APIErrorMiddleware<AuditLogRequestContext>(metrics: nil))
+        router.add(middleware: APIErrorMiddleware<AuditLogRequestContext>(metrics: nil, servesConsole: console))
         let bound = BoundPort()
         if !authenticated {
             router.add(middleware: LocalOriginMiddleware<AuditLogRequestContext>(host: host, port: bound))

@@ -27,7 +27,7 @@ public struct AuditLogConsole: Sendable {
 
     /// Adds `GET /`, `GET /console/config.json` and `GET /console/{asset}` to `router`.
     public func register<Context: RequestContext>(on router: some RouterMethods<Context>) {
-        let errors = APIErrorMiddleware<Context>(metrics: api.metrics)
+        let errors = APIErrorMiddleware<Context>(metrics: api.metrics, servesConsole: true)
         let group = router.group().add(middleware: errors)
         group.get("/") { request, _ in try Self.serve("index.html", request: request) }
         group.head("/") { request, _ in try Self.serve("index.html", request: request).withoutBody() }
