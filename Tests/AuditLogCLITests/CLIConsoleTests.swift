@@ -26,7 +26,8 @@ struct CLIConsoleTests {
             let dir = root + "/log"
             let gen = try CLIRunner.run(["gen", "--count", "4000", "--seed", "11", "--days", "10", "--end", "1h"])
             #expect(try CLIRunner.run(["ingest", "--dir", dir, "-"], stdin: Data(gen.stdout.utf8)).status == 0)
-            let readToken = "console-read-token", writeToken = "console-write-token"
+            let readToken = "console-read-token"
+            let writeToken = "console-write-token"
             try "read \(CLIServeTests.hex(readToken)) name=viewer\nwrite \(CLIServeTests.hex(writeToken)) name=ops\n".write(toFile: root + "/tokens", atomically: true, encoding: .utf8)
             #expect(try CLIRunner.run(["keygen", "--name", "console.test/log", "--private", root + "/signer.key"]).status == 0)
             let server = try CLIServeTests.Server(

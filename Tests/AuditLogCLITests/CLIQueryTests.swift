@@ -138,7 +138,10 @@ import Testing
         let segments = try json(["segments", "--json"]) as? [[String: Any]] ?? []
         #expect(segments.dropLast().allSatisfy { $0["index"] as? String == "file" })
         #expect(segments.last?["index"] as? String == "memory")
-        #expect(segments.allSatisfy { ($0["compression_ratio"] as? Double ?? 0) > 1 })
+        // Segments of some size compress; a day's first minute (the log ends "now", so just
+        // before midnight the first day holds one event) is all header and footer.
+        #expect(segments.filter { ($0["records"] as? Int ?? 0) >= 100 }.allSatisfy { ($0["compression_ratio"] as? Double ?? 0) > 1 })
+        #expect(segments.filter { ($0["records"] as? Int ?? 0) >= 100 }.count >= 3)
     }
 
     @Test func badFlagValuesNameTheValueAndTheAcceptedForms() throws {
