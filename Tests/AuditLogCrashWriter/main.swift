@@ -5,15 +5,16 @@
 // event as `<seq>\t<event JSON>` in an acks file — one write(2) per batch, after the append
 // returned. It runs until it is killed.
 //
-// Usage: AuditLogCrashWriter <log dir> <acks file> <run number> [<operation>:<path fragment>:<after>]
+// Usage: AuditLogCrashWriter <log dir> <acks file> <run number> [<operation>:<path fragment>:<after>[:skip]]
 // The optional crash point makes it SIGKILL itself at that system call (a FaultInjectingFileSystem
-// under the log).
+// under the log); with `:skip`, every such call from the `after`th on is left out instead (the
+// power-cut test's check that its file system catches a missing directory fsync).
 @_spi(Testing) import AuditLog
 import Foundation
 
 let arguments = CommandLine.arguments
 guard arguments.count >= 4, let run = Int(arguments[3]) else {
-    FileHandle.standardError.write(Data("usage: AuditLogCrashWriter <dir> <acks> <run> [op:fragment:after]\n".utf8))
+    FileHandle.standardError.write(Data("usage: AuditLogCrashWriter <dir> <acks> <run> [op:fragment:after[:skip]]\n".utf8))
     exit(64)
 }
 let directory = arguments[1]
@@ -21,8 +22,9 @@ let acksPath = arguments[2]
 let fileSystem = FaultInjectingFileSystem()
 if arguments.count >= 5 {
     let parts = arguments[4].split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-    if parts.count == 3, let operation = FaultInjectingFileSystem.Operation(rawValue: parts[0]), let after = Int(parts[2]) {
-        fileSystem.inject(.init(operation: operation, matching: parts[1], after: after, fault: .crash))
+    if parts.count >= 3, let operation = FaultInjectingFileSystem.Operation(rawValue: parts[0]), let after = Int(parts[2]) {
+        let skip = parts.count == 4 && parts[3] == "skip"
+        fileSystem.inject(.init(operation: operation, matching: parts[1], after: after, times: skip ? nil : 1, fault: skip ? .skip : .crash))
     }
 }
 

@@ -80,6 +80,23 @@ public protocol FileLock: AnyObject, Sendable {
 }
 
 extension FileSystem {
+    /// Creates the directory `path` when missing and makes its name durable: after a `mkdir`,
+    /// the parent directory is synced (a new directory's entry, like a file's, survives a power
+    /// cut only once its parent is).
+    package func makeDirectoryDurably(_ path: String) throws(AuditLogError) {
+        guard !isDirectory(path) else { return }
+        try makeDirectory(path)
+        try syncDirectory(Self.parent(of: path))
+    }
+
+    /// The directory holding `path` (`.` for a bare name, `/` for a top-level one).
+    static func parent(of path: String) -> String {
+        var trimmed = Substring(path)
+        while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+        guard let slash = trimmed.lastIndex(of: "/") else { return "." }
+        return slash == trimmed.startIndex ? "/" : String(trimmed[..<slash])
+    }
+
     /// Writes `bytes` to `path` atomically: a temporary file of its own (`.tmp-…`), sync,
     /// rename, sync of the directory. A failure removes the temporary file.
     package func writeAtomically(_ bytes: [UInt8], to path: String, directory: String, displayName: String) throws(AuditLogError) {

@@ -22,6 +22,7 @@ package enum LocalFiles {
         guard !fileSystem.isDirectory(path) else { return }
         try fileSystem.makeDirectory(path)
         _ = chmod(path, 0o700)
+        try fileSystem.syncDirectory(PosixFileSystem.parent(of: path))
     }
 
     /// Removes the file when it exists.

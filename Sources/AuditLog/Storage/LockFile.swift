@@ -17,7 +17,7 @@ final class LockFile: Sendable {
     }
 
     static func acquire(_ directory: LogDirectory, creatingDirectory: Bool) throws(AuditLogError) -> LockFile {
-        if creatingDirectory { try directory.fileSystem.makeDirectory(directory.path) }
+        if creatingDirectory { try directory.fileSystem.makeDirectoryDurably(directory.path) }
         guard let lock = try directory.fileSystem.lockExclusive(directory.lockPath, displayName: "LOCK") else {
             let holder = LogWriterHolder.read(directory)
             throw AuditLogError(

@@ -39,9 +39,7 @@ extension LogDirectory {
 
     /// Creates the subdirectory `folder` of the log directory when missing, durably.
     private func ensureFolder(_ folder: String) throws(AuditLogError) {
-        guard !fileSystem.isDirectory(folder) else { return }
-        try fileSystem.makeDirectory(folder)
-        try fileSystem.syncDirectory(path)
+        try fileSystem.makeDirectoryDurably(folder)
     }
 
     /// The size of a file of `tree/`, 0 when there is none.

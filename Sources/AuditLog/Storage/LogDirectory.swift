@@ -181,10 +181,10 @@ struct LogDirectory: Sendable {
 
     // MARK: Creating and removing
 
-    /// Creates the directory and `segments/`.
+    /// Creates the directory and `segments/`, durably (each new directory's parent synced).
     func create() throws(AuditLogError) {
-        try fileSystem.makeDirectory(path)
-        try fileSystem.makeDirectory(segmentsPath)
+        try fileSystem.makeDirectoryDurably(path)
+        try fileSystem.makeDirectoryDurably(segmentsPath)
     }
 
     /// Writes a derived file of `segment` atomically.

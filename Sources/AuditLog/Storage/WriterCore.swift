@@ -52,7 +52,12 @@ final class WriterCore: @unchecked Sendable {
             return
         }
         do throws(AuditLogError) {
-            tree = try TreeWriter(directory, logID: manifest.logID, segments: segments, size: nextSeq.rawValue - 1)
+            // Nodes over sealed segments were synced before their seal (and nodes under swept
+            // records before the sweep): those are trusted; any other node on disk may be what
+            // a power cut left of an unsynced write, so it is recomputed from the records.
+            let sealed = segments.last(where: \.isSealed)?.lastSeq?.rawValue ?? 0
+            let swept = (segments.first?.firstSeq.rawValue ?? 1) - 1
+            tree = try TreeWriter(directory, logID: manifest.logID, segments: segments, size: nextSeq.rawValue - 1, trusted: max(sealed, swept))
             treeProblem = nil
         } catch {
             treeProblem = error
@@ -197,9 +202,11 @@ final class WriterCore: @unchecked Sendable {
             recordCount: info.recordCount, frameCount: info.frameCount,
             minTimestampNanos: info.minTimestamp?.nanosSinceEpoch ?? 0, maxTimestampNanos: info.maxTimestamp?.nanosSinceEpoch ?? 0,
             dataEndOffset: UInt64(info.bytes), chainAfter: info.chainAfter, rawPayloadBytes: info.rawPayloadBytes)
+        // The tree's nodes over this segment are durable before its seal is: the next open
+        // trusts the nodes of sealed segments and recomputes only the rest.
+        treeStep { (tree) throws(AuditLogError) in try tree.sync() }
         try file.write(footer.encoded(), at: info.bytes)
         try file.sync()
-        treeStep { (tree) throws(AuditLogError) in try tree.sync() }
         info.bytes += Int64(SegmentFooter.byteCount)
         info.isSealed = true
         segments[segments.count - 1] = info

@@ -49,6 +49,7 @@ import Testing
         var sweptRecords: UInt64 = 0
         var recoveries = 0
         var checkpoints = 0
+        var lost = 0
 
         var description: String {
             "\(kills) kills (\(atCrashPoints) at chosen system calls), \(acknowledged) events acknowledged, \(checked) checked byte for byte, \(swept) removed by a recorded sweep before they could be checked; \(sweeps) sweeps removed \(sweptRecords) records; \(recoveries) torn tails cut; \(checkpoints) times the tree and the last signed checkpoint checked against the records"
@@ -89,31 +90,43 @@ import Testing
         }
     }
 
-    /// Reopens the log and checks the run's acknowledged events and the whole log.
+    /// Reopens the log and checks the run's acknowledged events and the whole log; records
+    /// what is wrong as issues of the running test.
     func check(dir: String, acks: String, run: Int, figures: inout Figures) async throws {
-        guard FileManager.default.fileExists(atPath: dir + "/auditlog.meta") else { return }
-        let log = try await AuditLog.open(directory: dir)
-        figures.recoveries += log.recovery.count
-        let swept = try await log.existingSweptRanges()
-        figures.sweeps = swept.count
-        figures.sweptRecords = swept.reduce(0) { $0 + $1.lastSeq.rawValue - $1.firstSeq.rawValue + 1 }
+        for problem in try await Self.problems(dir: dir, acks: acks, run: run, figures: &figures) { Issue.record("\(problem)") }
+    }
+
+    /// What is wrong with the log after run `run` (empty when nothing is): every acknowledged
+    /// event not removed by a recorded sweep present at its seq and byte-identical, no id
+    /// twice, the chain and every sweep verified, the tree and the last checkpoint consistent.
+    static func problems(dir: String, acks: String, run: Int, figures: inout Figures) async throws -> [String] {
+        var problems: [String] = []
         // Only complete lines: a line cut by the kill is not an acknowledgement.
         let text = (try? String(contentsOfFile: acks, encoding: .utf8)) ?? ""
         var acknowledged: [(seq: UInt64, json: String)] = []
         for line in text.split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
             guard let tab = line.firstIndex(of: "\t"), let seq = UInt64(line[..<tab]) else {
-                Issue.record("run \(run): unreadable ack line \(line.prefix(80))")
+                problems.append("run \(run): unreadable ack line \(line.prefix(80))")
                 continue
             }
             acknowledged.append((seq, String(line[line.index(after: tab)...])))
         }
         figures.acknowledged += acknowledged.count
+        guard FileManager.default.fileExists(atPath: dir + "/auditlog.meta") else {
+            if !acknowledged.isEmpty { problems.append("run \(run): \(acknowledged.count) events were acknowledged, and there is no log") }
+            return problems
+        }
+        let log = try await AuditLog.open(directory: dir)
+        figures.recoveries += log.recovery.count
+        let swept = try await log.existingSweptRanges()
+        figures.sweeps = swept.count
+        figures.sweptRecords = swept.reduce(0) { $0 + $1.lastSeq.rawValue - $1.firstSeq.rawValue + 1 }
         var stored: [UInt64: Record] = [:]
         var ids = Set<String>()
         for try await record in log.records() {
             stored[record.seq.rawValue] = record
-            if let id = record.event.id {
-                #expect(ids.insert(id).inserted, "run \(run): id \(id) stored twice")
+            if let id = record.event.id, !ids.insert(id).inserted {
+                problems.append("run \(run): id \(id) stored twice")
             }
         }
         for (seq, json) in acknowledged {
@@ -122,17 +135,20 @@ import Testing
                 continue
             }
             guard let record = stored[seq] else {
-                Issue.record("run \(run): acknowledged seq \(seq) is missing")
+                problems.append("run \(run): acknowledged seq \(seq) is missing")
+                figures.lost += 1
                 continue
             }
-            #expect(record.event.jsonText() == json, "run \(run): seq \(seq) differs from what was acknowledged")
+            if record.event.jsonText() != json { problems.append("run \(run): seq \(seq) differs from what was acknowledged") }
             figures.checked += 1
         }
         let lastAcked = acknowledged.map(\.seq).max() ?? 0
-        #expect((log.head.lastSeq?.rawValue ?? 0) >= lastAcked)
+        if (log.head.lastSeq?.rawValue ?? 0) < lastAcked {
+            problems.append("run \(run): the head is seq \(log.head.lastSeq?.rawValue ?? 0), before the last acknowledged \(lastAcked)")
+        }
         try await log.close()
         let report = try await AuditLog.verify(directory: dir)
-        #expect(report.isIntact, "run \(run): \(report)")
+        if !report.isIntact { problems.append("run \(run): \(report)") }
         // The tree the writer recovered matches the records, and the last checkpoint it signed
         // (a kill may have cut the history's append) still holds.
         let reader = try await AuditLog.open(directory: dir, options: .readOnly)
@@ -142,7 +158,8 @@ import Testing
             figures.checkpoints += 1
             let verifier = try NoteSigner(name: "crash.test/log", seed: Array(repeating: 5, count: 32)).verifier
             let audit = try await AuditLog.auditTree(directory: dir, checkpoint: latest.note, verifier: verifier)
-            #expect(audit.isConsistent, "run \(run): \(audit.findings)")
+            if !audit.isConsistent { problems.append("run \(run): \(audit.findings)") }
         }
+        return problems
     }
 }

@@ -93,6 +93,37 @@ import Testing
         }
     }
 
+    /// What a power cut leaves of unsynced node writes — bytes that are not the nodes (torn,
+    /// reordered, or zeros where the size got to disk before the data) — is never trusted:
+    /// nodes over the unsealed segment are recomputed at open, and a zeroed header is written
+    /// again. (The power-cut test found the writer signing a checkpoint over such nodes.)
+    @Test func nodesAPowerCutMayHaveLeftAreRecomputedNotTrusted() async throws {
+        try await withTemporaryDirectory { dir in
+            // One segment, never sealed: none of its nodes was synced before a seal.
+            var log = try await AuditLog.open(directory: dir, options: testOptions())
+            _ = try await log.append(events(3_000))
+            try await log.close()
+            let path = dir + "/tree/level-1.hashes"
+            let good = try Data(contentsOf: URL(fileURLWithPath: path))
+            var damaged = good
+            damaged.replaceSubrange(32 + 5 * 32..<32 + 7 * 32, with: Data(repeating: 0, count: 64))  // zero-filled
+            damaged[32 + 9 * 32 + 3] ^= 0x40  // a reordered write kept old bytes
+            try damaged.write(to: URL(fileURLWithPath: path))
+            log = try await AuditLog.open(directory: dir, options: testOptions())
+            #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == good)
+            let leaves = try await Self.leavesFromRecords(log)
+            #expect(log.writerTreeHead?.root == Self.referenceRoot(leaves[...]))
+            try await log.close()
+
+            // A file whose header never reached the disk (its size did): rewritten whole.
+            try Data(repeating: 0, count: good.count).write(to: URL(fileURLWithPath: path))
+            log = try await AuditLog.open(directory: dir, options: testOptions())
+            #expect(log.treeProblem == nil)
+            #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == good)
+            try await log.close()
+        }
+    }
+
     @Test func aNodeFileOfAnotherLogIsRefusedAndTheLogStillAppends() async throws {
         try await withTemporaryDirectory { dir in
             try await withTemporaryDirectory { other in

@@ -25,12 +25,14 @@ final class TreeWriter {
 
     /// Opens the tree of a log holding entries `0..<size` in `segments`: checks each level file
     /// against the log, cuts nodes past its size (records a recovery cut), and recomputes nodes
-    /// a crash left unwritten and the incomplete tiles.
+    /// a crash left unwritten and the incomplete tiles. Nodes over entries from `trusted` on
+    /// may not have been synced — after a power cut they can hold anything a torn or
+    /// reordered write left — so they are recomputed from the records, never read.
     ///
     /// - Throws: ``AuditLogError`` when a file belongs to another log or another version, and
     ///   ``AuditLogError/Code/noLog`` when a node must be recomputed from records no longer in
     ///   the log (a log swept before it kept a tree): the caller then runs without a tree.
-    init(_ directory: LogDirectory, logID: LogID, segments: [SegmentInfo], size: UInt64) throws(AuditLogError) {
+    init(_ directory: LogDirectory, logID: LogID, segments: [SegmentInfo], size: UInt64, trusted: UInt64) throws(AuditLogError) {
         self.directory = directory
         self.logID = logID
         self.size = size
@@ -44,11 +46,13 @@ final class TreeWriter {
         while Self.width(level) <= size || level <= (existing.last ?? 0) {
             let expected = size / Self.width(level)
             var nodes = try Self.read(directory, level: level, logID: logID)
-            if UInt64(nodes.count) > expected {
-                // Records were cut (a torn tail): so are the nodes over them.
-                nodes.removeSubrange(Int(expected)...)
+            // Records were cut (a torn tail): so are the nodes over them; and nodes past the
+            // synced ones are recomputed.
+            let keep = min(expected, trusted / Self.width(level))
+            if UInt64(nodes.count) > keep {
+                nodes.removeSubrange(Int(keep)...)
                 let file = try self.file(level)
-                try file.truncate(to: TreeNodeFile.offset(ofNode: expected))
+                try file.truncate(to: TreeNodeFile.offset(ofNode: keep))
                 unsynced = true
             }
             let onDisk = UInt64(nodes.count)
@@ -89,7 +93,9 @@ final class TreeWriter {
         guard let file = try directory.openTree(name) else { return [] }
         defer { file.close() }
         let bytes = try file.readAll()
-        guard bytes.count >= TreeNodeFile.headerBytes else { return [] }
+        // Shorter than a header, or a header never written (zeros where a power cut kept the
+        // file's size but not its bytes): no nodes; ``file(_:)`` writes the header again.
+        guard bytes.count >= TreeNodeFile.headerBytes, !bytes[0..<TreeNodeFile.headerBytes].allSatisfy({ $0 == 0 }) else { return [] }
         try TreeNodeFile.check(header: Array(bytes[0..<TreeNodeFile.headerBytes]), level: level, logID: logID, file: LogDirectory.treeDisplayName(name))
         return TreeNodeFile.hashes(in: bytes)
     }
@@ -160,7 +166,10 @@ final class TreeWriter {
     private func file(_ level: Int) throws(AuditLogError) -> any SegmentFile {
         if let file = files[level] { return file }
         let file = try directory.openTreeForWriting(LogDirectory.treeNodesName(level: level))
-        if try file.size() < Int64(TreeNodeFile.headerBytes) {
+        var header = [UInt8](repeating: 0, count: TreeNodeFile.headerBytes)
+        let size = try file.size()
+        let read = size >= Int64(TreeNodeFile.headerBytes) ? try file.read(into: &header, count: header.count, at: 0) : 0
+        if read < TreeNodeFile.headerBytes || header.allSatisfy({ $0 == 0 }) {
             try file.truncate(to: 0)
             try file.write(TreeNodeFile.header(level: level, logID: logID), at: 0)
         }
