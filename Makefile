@@ -7,7 +7,7 @@ test:          ## the test suite, as CI runs it (short reliability mode included
 lint:          ## swift format lint against .swift-format (CI runs it first)
 	scripts/lint
 
-reliability:   ## the long reliability mode: 220 kills, 1M fuzz inputs, TSan (docs/RELIABILITY.md)
+reliability:   ## the long reliability mode: 220 kills, 220 power cuts, 1M fuzz inputs, TSan (docs/RELIABILITY.md)
 	scripts/reliability
 
 fuzz:          ## libFuzzer on the decoders, 1,000,000 runs

@@ -116,7 +116,13 @@ import Testing
             if !acknowledged.isEmpty { problems.append("run \(run): \(acknowledged.count) events were acknowledged, and there is no log") }
             return problems
         }
-        let log = try await AuditLog.open(directory: dir)
+        let log: AuditLog
+        do {
+            log = try await AuditLog.open(directory: dir)
+        } catch {
+            problems.append("run \(run): the log does not open: \(error.code): \(error.message) (\(error.location))")
+            return problems
+        }
         figures.recoveries += log.recovery.count
         let swept = try await log.existingSweptRanges()
         figures.sweeps = swept.count

@@ -15,11 +15,13 @@ import Testing
 /// A canary checks the check: a writer that leaves out its directory fsyncs must lose
 /// acknowledged events here.
 ///
-/// Needs /dev/fuse, fusermount3 (Debian's fuse3), PyPI's mfusepy and root; skipped with a
-/// message where /dev/fuse is missing, a failure where it is present but the rest is not
-/// (scripts/install-deps installs them). Short mode (CI): 24 cuts; `AUDITLOG_RELIABILITY=long`
+/// Needs /dev/fuse, root, fusermount3 (Debian's fuse3) and PyPI's mfusepy; skipped with a
+/// message where /dev/fuse is missing or the user is not root, a failure where the tools are
+/// missing (scripts/install-deps installs them). Short mode (CI): 24 cuts; `AUDITLOG_RELIABILITY=long`
 /// (make reliability): 220.
-@Suite(.serialized, .enabled(if: FaultFS.deviceExists, "/dev/fuse is missing: the power-cut test needs FUSE"))
+@Suite(
+    .serialized, .enabled(if: FaultFS.deviceExists, "/dev/fuse is missing: the power-cut test needs FUSE"),
+    .enabled(if: getuid() == 0, "the power-cut test mounts a FUSE file system as root; run it as root (CI does)"))
 struct PowerCutTests {
     static let cuts = CrashTests.long ? 220 : 24
 
@@ -71,8 +73,12 @@ struct PowerCutTests {
                 figures.cuts += 1
                 if reachedPoint { figures.atCrashPoints += 1 }
                 figures.add(report)
-                for problem in try await CrashTests.problems(dir: backing + "/log", acks: root + "/acks-\(run)", run: run, figures: &figures.crash) {
-                    Issue.record("\(problem)")
+                let problems = try await CrashTests.problems(dir: backing + "/log", acks: root + "/acks-\(run)", run: run, figures: &figures.crash)
+                for problem in problems { Issue.record("\(problem)") }
+                if !problems.isEmpty, let keep = ProcessInfo.processInfo.environment["AUDITLOG_POWERCUT_KEEP"] {
+                    // What the cut left, for whoever debugs it.
+                    try? FileManager.default.copyItem(atPath: backing, toPath: keep + "/powercut-run-\(run)")
+                    try? FileManager.default.copyItem(atPath: root + "/cut-\(run).json", toPath: keep + "/powercut-run-\(run).json")
                 }
             }
             print("PowerCutTests: \(figures)")
@@ -115,7 +121,6 @@ enum FaultFS {
 
     /// Throws, naming what is missing, unless FUSE can be mounted here.
     static func requireTools() throws {
-        guard getuid() == 0 else { throw Missing(description: "the power-cut test mounts FUSE as root; run it as root") }
         guard ["/usr/bin/fusermount3", "/bin/fusermount3"].contains(where: FileManager.default.isExecutableFile(atPath:)) else {
             throw Missing(description: "fusermount3 is missing (Debian's fuse3; scripts/install-deps installs it)")
         }
