@@ -26,6 +26,13 @@ extension LogDirectory {
         try openCreating(name, in: treePath, displayName: Self.treeDisplayName(name))
     }
 
+    /// Replaces a file of `tree/` atomically (temporary file, sync, rename, sync of `tree/`),
+    /// creating `tree/` when missing.
+    func writeTreeFileAtomically(_ bytes: [UInt8], name: String) throws(AuditLogError) {
+        try ensureFolder(treePath)
+        try fileSystem.writeAtomically(bytes, to: treePath + "/" + name, directory: treePath, displayName: Self.treeDisplayName(name))
+    }
+
     /// Opens `name` in the subdirectory `folder` for writing, creating (durably) the folder and
     /// the file when missing.
     private func openCreating(_ name: String, in folder: String, displayName: String) throws(AuditLogError) -> any SegmentFile {

@@ -94,7 +94,8 @@ public final class MemoryFileSystem: FileSystem, Sendable {
     }
 
     public func isDirectory(_ path: String) -> Bool {
-        state.withLock { $0.directories.contains(path) }
+        // The root and the current directory always exist (a log at `/log` syncs `/`).
+        path == "/" || path == "." || state.withLock { $0.directories.contains(path) }
     }
 
     public func lockExclusive(_ path: String, displayName: String) throws(AuditLogError) -> (any FileLock)? {

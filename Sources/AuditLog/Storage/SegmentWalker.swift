@@ -262,9 +262,10 @@ final class SegmentWalker {
     /// Why the bytes from the current position to the limit are the remains of an
     /// interrupted write, or nil when they are not: a strict prefix of a frame header or a
     /// footer (a short write), or zero bytes from a 512-byte boundary after the position to the
-    /// end (the file grew but its last sectors never reached the disk), or nothing but zeros.
-    /// A complete frame or footer with a bad checksum and no such zeros is damage: a flipped
-    /// bit, not a crash.
+    /// end (the file grew but its last sectors never reached the disk), or nothing but zeros,
+    /// or a whole 512-byte sector of zeros inside them (a power cut kept later sectors of an
+    /// unsynced write but not that one: compressed frames never hold one). A complete frame or
+    /// footer with a bad checksum and no such zeros is damage: a flipped bit, not a crash.
     func tornWrite() throws(AuditLogError) -> String? {
         let left = limit - offset
         guard left > 0 else { return nil }
@@ -275,6 +276,9 @@ final class SegmentWalker {
         if zeros < limit && boundary < limit {
             return "\(left) bytes of an interrupted write: zeros from byte offset \(zeros) to the end"
         }
+        if let hole = try zeroSector(before: zeros) {
+            return "\(left) bytes of an interrupted write: the sector at byte offset \(hole) never reached the disk (zeros), later ones did"
+        }
         if left < Int64(SegmentFooter.byteCount) {
             var bytes: [UInt8] = []
             let n = try file.read(into: &bytes, count: Int(left), at: offset)
@@ -283,6 +287,25 @@ final class SegmentWalker {
             }
             if isPrefix(of: SegmentFooter.magic) { return "footer cut at \(n) of \(SegmentFooter.byteCount) bytes" }
             if n < FrameHeader.byteCount && isPrefix(of: FrameHeader.magic) { return "frame header cut at \(n) of \(FrameHeader.byteCount) bytes" }
+        }
+        return nil
+    }
+
+    /// The offset of the first 512-byte-aligned sector of zeros between the current position
+    /// and `end`, nil when there is none.
+    private func zeroSector(before end: Int64) throws(AuditLogError) -> Int64? {
+        let sector: Int64 = 512
+        var start = (offset + sector - 1) / sector * sector
+        var chunk = [UInt8]()
+        while start + sector <= end {
+            let size = Int(min(65_536, (end - start) / sector * sector))
+            let n = try file.read(into: &chunk, count: size, at: start)
+            guard n == size else { return nil }
+            let found: Int? = chunk.withUnsafeBytes { raw in
+                stride(from: 0, to: n, by: Int(sector)).first { at in raw[at..<(at + Int(sector))].allSatisfy { $0 == 0 } }
+            }
+            if let found { return start + Int64(found) }
+            start += Int64(size)
         }
         return nil
     }

@@ -202,8 +202,11 @@ final class WriterCore: @unchecked Sendable {
             recordCount: info.recordCount, frameCount: info.frameCount,
             minTimestampNanos: info.minTimestamp?.nanosSinceEpoch ?? 0, maxTimestampNanos: info.maxTimestamp?.nanosSinceEpoch ?? 0,
             dataEndOffset: UInt64(info.bytes), chainAfter: info.chainAfter, rawPayloadBytes: info.rawPayloadBytes)
-        // The tree's nodes over this segment are durable before its seal is: the next open
-        // trusts the nodes of sealed segments and recomputes only the rest.
+        // The frames are durable before the footer is written: a power cut cannot keep a footer
+        // (a sealed segment) over frames that never reached the disk. The tree's nodes over
+        // this segment are durable before its seal too: the next open trusts the nodes of
+        // sealed segments and recomputes only the rest.
+        if unsynced { try file.sync() }
         treeStep { (tree) throws(AuditLogError) in try tree.sync() }
         try file.write(footer.encoded(), at: info.bytes)
         try file.sync()

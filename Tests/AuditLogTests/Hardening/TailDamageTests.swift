@@ -107,6 +107,28 @@ import Testing
         }
     }
 
+    /// A power cut can keep later sectors of an unsynced write and not an earlier one (found by
+    /// the power-cut test): a whole sector of zeros with bytes after it is a torn write, cut,
+    /// kept and recorded like any other; the synced records before it stay.
+    @Test func aWriteWhoseEarlierSectorNeverReachedTheDiskIsATornTail() async throws {
+        try await withTemporaryDirectory { dir in
+            let (segment, _, size) = try await makeLog(dir)
+            let handle = try FileHandle(forUpdating: URL(fileURLWithPath: segment))
+            try handle.seekToEnd()
+            let hole = (size + 511) / 512 * 512 + 512 - size  // to the next boundary, then one whole sector
+            try handle.write(contentsOf: Data(repeating: 0, count: hole) + Data((0..<700).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 1) }))
+            try handle.close()
+            let log = try await AuditLog.open(directory: dir, options: testOptions())
+            let report = try #require(log.recovery.first)
+            #expect(report.keptFile == "segments/00000000000000000001.seg.cut-\(size)")
+            #expect(report.reason.contains("never reached the disk"), "\(report.reason)")
+            #expect(try await log.record(at: SequenceNumber(41))?.event.id != nil)
+            #expect(try await log.record(at: SequenceNumber(42))?.event.eventType == "log.recovered")
+            try await log.close()
+            #expect(try await AuditLog.verify(directory: dir).isIntact)
+        }
+    }
+
     @Test func aCrashBetweenCuttingAndRecordingIsRecordedAtTheNextOpen() async throws {
         try await withTemporaryDirectory { dir in
             let (segment, lastFrameStart, size) = try await makeLog(dir)

@@ -95,8 +95,10 @@ import Testing
 
     /// What a power cut leaves of unsynced node writes — bytes that are not the nodes (torn,
     /// reordered, or zeros where the size got to disk before the data) — is never trusted:
-    /// nodes over the unsealed segment are recomputed at open, and a zeroed header is written
-    /// again. (The power-cut test found the writer signing a checkpoint over such nodes.)
+    /// nodes over the unsealed segment that no `tree/synced` mark covers are recomputed at
+    /// open, and a zeroed header is written again. (The power-cut test found the writer
+    /// signing a checkpoint over such nodes.) After a clean close the mark covers them all, so
+    /// nothing is read again.
     @Test func nodesAPowerCutMayHaveLeftAreRecomputedNotTrusted() async throws {
         try await withTemporaryDirectory { dir in
             // One segment, never sealed: none of its nodes was synced before a seal.
@@ -109,6 +111,9 @@ import Testing
             damaged.replaceSubrange(32 + 5 * 32..<32 + 7 * 32, with: Data(repeating: 0, count: 64))  // zero-filled
             damaged[32 + 9 * 32 + 3] ^= 0x40  // a reordered write kept old bytes
             try damaged.write(to: URL(fileURLWithPath: path))
+            // The cut came before the close: no mark says these nodes were synced.
+            #expect(FileManager.default.fileExists(atPath: dir + "/tree/synced"))
+            try FileManager.default.removeItem(atPath: dir + "/tree/synced")
             log = try await AuditLog.open(directory: dir, options: testOptions())
             #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == good)
             let leaves = try await Self.leavesFromRecords(log)
@@ -117,6 +122,7 @@ import Testing
 
             // A file whose header never reached the disk (its size did): rewritten whole.
             try Data(repeating: 0, count: good.count).write(to: URL(fileURLWithPath: path))
+            try FileManager.default.removeItem(atPath: dir + "/tree/synced")
             log = try await AuditLog.open(directory: dir, options: testOptions())
             #expect(log.treeProblem == nil)
             #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == good)

@@ -22,12 +22,15 @@ final class TreeWriter {
     private var pending: [[TreeHash]]
     private var files: [Int: any SegmentFile] = [:]
     private var unsynced = false
+    /// The size `tree/synced` says (``TreeSyncMark``).
+    private var marked: UInt64 = 0
 
     /// Opens the tree of a log holding entries `0..<size` in `segments`: checks each level file
     /// against the log, cuts nodes past its size (records a recovery cut), and recomputes nodes
-    /// a crash left unwritten and the incomplete tiles. Nodes over entries from `trusted` on
-    /// may not have been synced — after a power cut they can hold anything a torn or
-    /// reordered write left — so they are recomputed from the records, never read.
+    /// a crash left unwritten and the incomplete tiles. Nodes over entries from `trusted` (or
+    /// from the size `tree/synced` names, if larger) on may not have been synced — after a
+    /// power cut they can hold anything a torn or reordered write left — so they are
+    /// recomputed from the records, never read.
     ///
     /// - Throws: ``AuditLogError`` when a file belongs to another log or another version, and
     ///   ``AuditLogError/Code/noLog`` when a node must be recomputed from records no longer in
@@ -37,6 +40,14 @@ final class TreeWriter {
         self.logID = logID
         self.size = size
         let kept = try KeptNodes.load(directory, logID: logID)
+        // A mark past the records (a torn tail was cut since) is brought down first: nodes
+        // written from here over re-appended entries must not pass for synced ones.
+        marked = TreeSyncMark.read(directory, logID: logID)
+        if marked > size {
+            try TreeSyncMark.write(directory, size: size, logID: logID)
+            marked = size
+        }
+        let trusted = max(trusted, marked)
         partial = [[]]
         written = [0]
         pending = [[]]
@@ -149,12 +160,17 @@ final class TreeWriter {
         }
     }
 
-    /// Makes the written nodes durable.
+    /// Makes the written nodes durable, then says so in `tree/synced`.
     func sync() throws(AuditLogError) {
         try flush()
-        guard unsynced else { return }
-        for file in files.values { try file.sync() }
-        unsynced = false
+        if unsynced {
+            for file in files.values { try file.sync() }
+            unsynced = false
+        }
+        if size > marked {
+            try TreeSyncMark.write(directory, size: size, logID: logID)
+            marked = size
+        }
     }
 
     func close() {
