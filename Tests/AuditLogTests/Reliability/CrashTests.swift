@@ -98,7 +98,8 @@ import Testing
 
     /// What is wrong with the log after run `run` (empty when nothing is): every acknowledged
     /// event not removed by a recorded sweep present at its seq and byte-identical, no id
-    /// twice, the chain and every sweep verified, the tree and the last checkpoint consistent.
+    /// twice, a query through the indexes equal to a scan, the chain and every sweep verified,
+    /// the tree and the last checkpoint consistent.
     static func problems(dir: String, acks: String, run: Int, figures: inout Figures) async throws -> [String] {
         var problems: [String] = []
         // Only complete lines: a line cut by the kill is not an acknowledgement.
@@ -134,6 +135,15 @@ import Testing
             if let id = record.event.id, !ids.insert(id).inserted {
                 problems.append("run \(run): id \(id) stored twice")
             }
+        }
+        // Derived files answer as the records do: a filtered query goes through the sealed
+        // segments' indexes (rebuilt at open when missing or stale) and the active one's.
+        let blocked = EventFilter(verdicts: [.block])
+        var queried: [UInt64] = []
+        for try await record in log.query(Query(filter: blocked, order: .oldestFirst)) { queried.append(record.seq.rawValue) }
+        let expected = stored.values.filter { blocked.matches($0.event) }.map(\.seq.rawValue).sorted()
+        if queried != expected {
+            problems.append("run \(run): a query through the indexes finds \(queried.count) blocked events, the records hold \(expected.count)")
         }
         for (seq, json) in acknowledged {
             if swept.contains(where: { $0.firstSeq.rawValue <= seq && seq <= $0.lastSeq.rawValue }) {
