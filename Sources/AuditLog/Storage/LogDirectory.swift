@@ -254,6 +254,12 @@ struct LogDirectory: Sendable {
         for name in names where name.contains(Self.temporaryInfix) {
             try fileSystem.remove(segmentPath(name))
         }
+        // The tree's and the checkpoints' atomic replacements leave theirs in their folders.
+        for folder in [treePath, checkpointsPath] where fileSystem.isDirectory(folder) {
+            for name in try fileSystem.listDirectory(folder) where name.contains(Self.temporaryInfix) {
+                try fileSystem.remove(folder + "/" + name)
+            }
+        }
         for derived in Derived.allCases {
             for name in names where name.hasSuffix(derived.suffix) && !name.contains(Self.temporaryInfix) {
                 let segment = String(name.dropLast(derived.suffix.count)) + Self.segmentSuffix

@@ -123,7 +123,10 @@ import Testing
             // A file whose header never reached the disk (its size did): rewritten whole.
             try Data(repeating: 0, count: good.count).write(to: URL(fileURLWithPath: path))
             try FileManager.default.removeItem(atPath: dir + "/tree/synced")
+            // And the temporary file of a mark the cut interrupted is cleared.
+            try Data([1, 2, 3]).write(to: URL(fileURLWithPath: dir + "/tree/synced.tmp-1-2"))
             log = try await AuditLog.open(directory: dir, options: testOptions())
+            #expect(!FileManager.default.fileExists(atPath: dir + "/tree/synced.tmp-1-2"))
             #expect(log.treeProblem == nil)
             #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == good)
             try await log.close()
