@@ -16,7 +16,6 @@ import statistics
 import sys
 import tempfile
 import time
-import urllib.error
 import urllib.parse
 import urllib.request
 
