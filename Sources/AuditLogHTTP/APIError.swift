@@ -38,11 +38,13 @@ public struct APIError: HTTPResponseError, Sendable, CustomStringConvertible {
         APIError(.notFound, code: "not_found", message)
     }
 
-    /// The error object as JSON bytes.
-    var body: [UInt8] {
-        let error = JSONValue.object([JSONMember("code", .string(code)), JSONMember("message", .string(message))] + details)
-        return Array((JSONValue.object([JSONMember("error", error)]).jsonText + "\n").utf8)
+    /// The error object: `{"error":{"code","message",…}}`.
+    var json: JSONValue {
+        .object([JSONMember("error", .object([JSONMember("code", .string(code)), JSONMember("message", .string(message))] + details))])
     }
+
+    /// The error object as JSON bytes.
+    var body: [UInt8] { Array((json.jsonText + "\n").utf8) }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var fields = headers

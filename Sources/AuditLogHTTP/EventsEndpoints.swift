@@ -70,7 +70,7 @@ extension AuditLogAPI {
     /// exist. With `location=true`, the answer is `{seq, segment, frame_offset, chain_value,
     /// event}` as `auditlog show --json` prints it.
     func event(_ request: Request, rawID: String, caller: Caller) async throws -> Response {
-        let located = try Self.flag(try QueryParameters(request, allowed: ["location"]), "location")
+        let located = try QueryParameters(request, allowed: ["location"]).flag("location")
         guard let id = Self.percentDecoded(rawID) else {
             throw APIError(.badRequest, code: "invalid_id", "the event id in the path is not valid percent-encoded UTF-8: '\(rawID.prefix(100))'")
         }

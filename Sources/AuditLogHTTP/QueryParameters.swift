@@ -32,6 +32,13 @@ struct QueryParameters {
         return values.first
     }
 
+    /// A boolean parameter (`true` or `false`), false when absent.
+    func flag(_ name: String) throws(APIError) -> Bool {
+        guard let text = try one(name) else { return false }
+        guard let value = Bool(text) else { throw APIError.invalidParameter(name, "'\(name)=\(text.prefix(100))' is not true or false") }
+        return value
+    }
+
     func time(_ name: String, now: Timestamp) throws(APIError) -> Timestamp? {
         guard let text = try one(name) else { return nil }
         guard let t = TimeExpression.parse(text, now: now) else {

@@ -8,21 +8,17 @@ import AuditLog
 final class SharedVerification: Sendable {
     typealias Outcome = Result<(report: VerificationReport, seconds: Double), AuditLogError>
 
-    /// One verification running: its task and how far it got.
-    final class Run: Sendable {
-        let progress = Locked<VerificationProgress?>(nil)
-        let task: Locked<Task<Outcome, Never>?> = Locked(nil)
-        let finished = Locked<Outcome?>(nil)
+    /// One verification running: its task, how far it got, and its outcome once it ended.
+    struct Run: Sendable {
+        let task: Task<Outcome, Never>
+        let progress: Locked<VerificationProgress?>
+        let finished: Locked<Outcome?>
 
-        /// The outcome once the verification has finished.
+        /// The outcome once the verification has finished (nil while it runs).
         var outcome: Outcome? { finished.withLock { $0 } }
 
-        var value: Outcome {
-            get async {
-                guard let task = task.withLock({ $0 }) else { return .failure(AuditLogError(.io, "the verification did not start")) }
-                return await task.value
-            }
-        }
+        /// Waits for the outcome.
+        var value: Outcome { get async { await task.value } }
     }
 
     /// The latest verification to finish: when, with which options, and its outcome.
@@ -43,24 +39,25 @@ final class SharedVerification: Sendable {
     func start(directory: String, options: VerificationOptions) -> Run {
         running.withLock { runs in
             if let run = runs[options] { return run }
-            let run = Run()
+            let progress = Locked<VerificationProgress?>(nil)
+            let ended = Locked<Outcome?>(nil)
             let task = Task<Outcome, Never> {
                 defer { _ = self.running.withLock { $0.removeValue(forKey: options) } }
                 let started = ContinuousClock.now
                 let outcome: Outcome
                 do throws(AuditLogError) {
                     let report = try await AuditLog.verify(directory: directory, options: options) { step in
-                        run.progress.withLock { $0 = step }
+                        progress.withLock { $0 = step }
                     }
                     outcome = .success((report, (ContinuousClock.now - started).seconds))
                 } catch {
                     outcome = .failure(error)
                 }
                 self.finished.withLock { $0 = Finished(time: Timestamp.now, options: options, outcome: outcome) }
-                run.finished.withLock { $0 = outcome }
+                ended.withLock { $0 = outcome }
                 return outcome
             }
-            run.task.withLock { $0 = task }
+            let run = Run(task: task, progress: progress, finished: ended)
             runs[options] = run
             return run
         }

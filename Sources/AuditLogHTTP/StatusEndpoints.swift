@@ -23,12 +23,11 @@ extension AuditLogAPI {
         return Self.json(JSONValue.object(members))
     }
 
-    /// The tree size of the latest signed checkpoint (its note's second line), null before the first.
+    /// The tree size of the latest signed checkpoint, null before the first.
     private func checkpointSize() async throws -> JSONValue {
-        guard let note = try await log.latestCheckpoint() else { return .null }
-        let lines = note.split(separator: "\n", maxSplits: 2, omittingEmptySubsequences: false)
-        guard lines.count > 1, let size = UInt64(lines[1]) else { return .null }
-        return .integer(size)
+        let log = self.log
+        let size = try await BlockingIO.run { () throws(AuditLogError) in try log.latestStoredCheckpoint()?.checkpoint.size }
+        return size.map { .integer($0) } ?? .null
     }
 
     static func seqJSON(_ seq: SequenceNumber?) -> JSONValue {

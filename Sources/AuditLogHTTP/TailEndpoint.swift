@@ -64,6 +64,11 @@ extension AuditLogAPI {
             }
             try await writer.finish(nil)
         }
+        return Self.eventStream(body)
+    }
+
+    /// A Server-Sent Events response: not cached, not buffered by a reverse proxy.
+    static func eventStream(_ body: ResponseBody) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "text/event-stream"
         headers[.cacheControl] = "no-cache"

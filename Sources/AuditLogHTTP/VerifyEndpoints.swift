@@ -15,16 +15,16 @@ extension AuditLogAPI {
             guard let seq = UInt64(text), seq >= 1 else { throw APIError.invalidParameter("from_seq", "'from_seq=\(text)' is not a seq (a positive integer)") }
             options.fromSeq = SequenceNumber(seq)
         }
-        options.deep = try Self.flag(q, "deep")
+        options.deep = try q.flag("deep")
         if let text = try q.one("expect_head") {
             guard let pinned = PinnedHead(text) else {
                 throw APIError.invalidParameter("expect_head", "'expect_head=\(text.prefix(100))' is not SEQ:HEX (a seq, a colon and 64 hex digits)")
             }
             options.expectedHead = pinned
         }
-        let strict = try Self.flag(q, "strict")
+        let strict = try q.flag("strict")
         let run = verifications.start(directory: log.directory, options: options)
-        guard try Self.flag(q, "progress") else {
+        guard try q.flag("progress") else {
             let outcome = try await run.value.get()
             return Self.json(outcome.report.json(seconds: outcome.seconds, strict: strict))
         }
@@ -43,15 +43,11 @@ extension AuditLogAPI {
             case .success(let outcome):
                 try await writer.write(ByteBuffer(string: "event: report\ndata: \(outcome.report.json(seconds: outcome.seconds, strict: strict).jsonText)\n\n"))
             case .failure(let error):
-                try await writer.write(ByteBuffer(string: "event: error\ndata: \(Self.errorJSON(error).jsonText)\n\n"))
+                try await writer.write(ByteBuffer(string: "event: error\ndata: \(APIError(error).json.jsonText)\n\n"))
             }
             try await writer.finish(nil)
         }
-        var headers = HTTPFields()
-        headers[.contentType] = "text/event-stream"
-        headers[.cacheControl] = "no-cache"
-        headers[.accelBuffering] = "no"
-        return Response(status: .ok, headers: headers, body: body)
+        return Self.eventStream(body)
     }
 
     /// The latest verification to finish since the server started (any client's, with any
@@ -59,7 +55,7 @@ extension AuditLogAPI {
     /// run); all three null before the first.
     func latestVerification(_ request: Request) async throws -> Response {
         let q = try QueryParameters(request, allowed: ["strict"])
-        let strict = try Self.flag(q, "strict")
+        let strict = try q.flag("strict")
         guard let latest = verifications.latest else {
             return Self.json(.object([JSONMember("finished_at", .null), JSONMember("options", .null), JSONMember("report", .null)]))
         }
@@ -69,7 +65,7 @@ extension AuditLogAPI {
         var members = [JSONMember("finished_at", .string(latest.time.rfc3339)), JSONMember("options", .object(options))]
         switch latest.outcome {
         case .success(let outcome): members.append(JSONMember("report", outcome.report.json(seconds: outcome.seconds, strict: strict)))
-        case .failure(let error): members.append(JSONMember("error", Self.errorJSON(error)["error"] ?? .null))
+        case .failure(let error): members.append(JSONMember("error", APIError(error).json["error"] ?? .null))
         }
         return Self.json(.object(members))
     }
@@ -82,18 +78,5 @@ extension AuditLogAPI {
             JSONMember("segments_done", .integer(step.segmentsDone)),
             JSONMember("segments_total", .integer(step.segmentsTotal)),
         ])
-    }
-
-    /// The API's error object for `error`.
-    private static func errorJSON(_ error: AuditLogError) -> JSONValue {
-        let api = APIError(error)
-        return .object([JSONMember("error", .object([JSONMember("code", .string(api.code)), JSONMember("message", .string(api.message))] + api.details))])
-    }
-
-    /// A boolean parameter, false when absent.
-    static func flag(_ q: QueryParameters, _ name: String) throws(APIError) -> Bool {
-        guard let text = try q.one(name) else { return false }
-        guard let value = Bool(text) else { throw APIError.invalidParameter(name, "'\(name)=\(text.prefix(100))' is not true or false") }
-        return value
     }
 }

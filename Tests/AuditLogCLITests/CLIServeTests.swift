@@ -55,6 +55,22 @@ import Testing
             process.waitUntilExit()
             return process.terminationStatus
         }
+
+        /// Runs `body` with an HTTP client and the base URL of the server (listening), then
+        /// shuts both down and expects the server to exit 0; when `body` throws, both are
+        /// stopped anyway and the error is rethrown.
+        func withClient(_ body: (HTTPClient, String) async throws -> Void) async throws {
+            let http = HTTPClient(eventLoopGroupProvider: .singleton)
+            do {
+                try await body(http, "http://127.0.0.1:\(port)")
+            } catch {
+                try? await http.shutdown()
+                _ = stop()
+                throw error
+            }
+            try await http.shutdown()
+            #expect(stop() == 0, "\(stderr)")
+        }
     }
 
     static func hex(_ token: String) -> String {
@@ -86,9 +102,7 @@ import Testing
             let server = try Server(["--dir", dir, "--token-file", tokenFile, "--no-read-audit"], directory: root)
             try await server.waitUntilListening()
             #expect(server.stderr.contains("--no-read-audit: reads through the API are not recorded"))
-            let base = "http://127.0.0.1:\(server.port)"
-            let http = HTTPClient(eventLoopGroupProvider: .singleton)
-            do {
+            try await server.withClient { http, base in
                 #expect(try await send(http, .GET, base + "/healthz", token: nil).status == 200)
                 #expect(try await send(http, .GET, base + "/v1/events", token: nil).status == 401)
                 #expect(try await send(http, .GET, base + "/v1/events", token: "tok-nope").status == 401)
@@ -118,13 +132,7 @@ import Testing
                 #expect(try JSONValue.parse(verify.body)["ok"] == .bool(true))
                 let metrics = try await send(http, .GET, base + "/metrics", token: nil)
                 #expect(metrics.body.contains("auditlog_appended_events_total 3"))
-            } catch {
-                try? await http.shutdown()
-                _ = server.stop()
-                throw error
             }
-            try await http.shutdown()
-            #expect(server.stop() == 0, "\(server.stderr)")
 
             let verify = try CLIRunner.run(["verify", "--dir", dir, "--json"])
             #expect(verify.status == 0)

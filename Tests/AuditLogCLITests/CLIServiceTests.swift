@@ -42,9 +42,7 @@ import Testing
                 ["--dir", dir, "--token-file", try Self.tokens(root), "--sweep-interval", "1s"], environment: ["AUDITLOG_RETENTION_HOURS": "48"], directory: root)
             try await server.waitUntilListening()
             #expect(server.stderr.contains("retention: sweeping segments older than 2d every 1s"), "\(server.stderr)")
-            let base = "http://127.0.0.1:\(server.port)"
-            let http = HTTPClient(eventLoopGroupProvider: .singleton)
-            do {
+            try await server.withClient { http, base in
                 // The first sweep runs at start; its record is in the chain.
                 var sweeps: [JSONValue] = []
                 for _ in 0..<100 where sweeps.isEmpty {
@@ -79,13 +77,7 @@ import Testing
                 #expect(released.status == 0, "\(released.stderr)")
                 let denied = try CLIRunner.run(["hold", "list", "--server", base], environment: ["AUDITLOG_API_TOKEN": "wrong"])
                 #expect(denied.status == 77 && denied.stderr.contains("401"), "\(denied.stderr)")
-            } catch {
-                try? await http.shutdown()
-                _ = server.stop()
-                throw error
             }
-            try await http.shutdown()
-            #expect(server.stop() == 0, "\(server.stderr)")
             // The holds placed and released over HTTP are in the chain, and it verifies.
             let verify = try CLIRunner.run(["verify", "--dir", dir])
             #expect(verify.status == 0, "\(verify.stdout)")
@@ -258,9 +250,7 @@ import Testing
             #expect(added.status == 0 && added.stdout.hasPrefix("added webhook wh_"), "\(added.stderr)")
             let server = try Server(["--dir", dir, "--token-file", try Self.tokens(root), "--no-read-audit"], directory: root)
             try await server.waitUntilListening()
-            let base = "http://127.0.0.1:\(server.port)"
-            let http = HTTPClient(eventLoopGroupProvider: .singleton)
-            do {
+            try await server.withClient { http, base in
                 func spend(_ cost: String, model: String = "m1", team: String = "payments") async throws {
                     let event = #"{"event_type":"decision","timestamp":"\#(Timestamp.now.rfc3339)","verdict":"allow","team":"\#(team)","model":"\#(model)","cost":\#(cost)}"#
                     #expect(try await send(http, .POST, base + "/v1/events", body: event).status == 201)
@@ -279,13 +269,7 @@ import Testing
                 #expect(alert?["threshold"] == .string("team=payments cost>1/hour") && alert?["window"] == .string("hour"))
                 #expect(count("auditlog.model.first_seen") == 1, "m1 was seen before the subscription; brand-new once")
                 #expect(receiver.deliveries.allSatisfy { $0["verified"] == .bool(true) })
-            } catch {
-                try? await http.shutdown()
-                _ = server.stop()
-                throw error
             }
-            try await http.shutdown()
-            #expect(server.stop() == 0, "\(server.stderr)")
         }
     }
 
@@ -295,9 +279,7 @@ import Testing
             #expect(try CLIRunner.run(["ingest", "--dir", dir, "-"], stdin: Data(Self.blockedEvents(30, from: 0).utf8)).status == 0)
             let server = try Server(["--dir", dir, "--token-file", try Self.tokens(root)], directory: root)
             try await server.waitUntilListening()
-            let base = "http://127.0.0.1:\(server.port)"
-            let http = HTTPClient(eventLoopGroupProvider: .singleton)
-            do {
+            try await server.withClient { http, base in
                 // A tail that sees 4 events, then goes away.
                 let tail = Process()
                 tail.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
@@ -321,13 +303,7 @@ import Testing
                 #expect((value("auditlog_writer_sync_duration_seconds_count") ?? 0) >= 1)
                 #expect(metrics.contains("auditlog_queries_total "))
                 #expect(metrics.contains("auditlog_http_requests_total{method=\"POST\",route=\"/v1/events\",status=\"201\"} 1"))
-            } catch {
-                try? await http.shutdown()
-                _ = server.stop()
-                throw error
             }
-            try await http.shutdown()
-            #expect(server.stop() == 0, "\(server.stderr)")
             let reads = try CLIRunner.run(["export", "--dir", dir, "--filter", "event_type=audit.read", "--format", "ndjson"])
             let records = try reads.stdout.split(separator: "\n").map { try JSONValue.parse(String($0)) }
             let tails = records.filter { $0["details"]?["route"] == .string("/v1/tail") }

@@ -20,9 +20,8 @@ package enum LocalFiles {
     /// Creates `path` (one level) when missing, readable by the owner only.
     package static func makePrivateDirectory(_ path: String) throws(AuditLogError) {
         guard !fileSystem.isDirectory(path) else { return }
-        try fileSystem.makeDirectory(path)
+        try fileSystem.makeDirectoryDurably(path)
         _ = chmod(path, 0o700)
-        try fileSystem.syncDirectory(PosixFileSystem.parent(of: path))
     }
 
     /// Removes the file when it exists.

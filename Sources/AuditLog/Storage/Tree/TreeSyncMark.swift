@@ -26,17 +26,17 @@ enum TreeSyncMark {
     static func read(_ directory: LogDirectory, logID: LogID) -> UInt64 {
         guard let file = try? directory.openTree(name) else { return 0 }
         defer { file.close() }
-        guard let bytes = try? file.readAll(), bytes.count == byteCount, Array(bytes[0..<8]) == magic,
-            Array(bytes[16..<32]) == logID.bytes, Checksum.xxh3(Array(bytes[0..<32])) == littleEndian(bytes[32..<40])
-        else { return 0 }
-        return littleEndian(bytes[8..<16])
+        guard let bytes = try? file.readAll(), bytes.count == byteCount, Array(bytes[0..<8]) == magic, Array(bytes[16..<32]) == logID.bytes else { return 0 }
+        return bytes.withUnsafeBytes { raw -> UInt64 in
+            var reader = ByteReader(raw, offset: 8)
+            guard let size = try? reader.readUInt64() else { return 0 }
+            reader = ByteReader(raw, offset: 32)
+            guard let checksum = try? reader.readUInt64(), checksum == Checksum.xxh3(UnsafeRawBufferPointer(rebasing: raw[0..<32])) else { return 0 }
+            return size
+        }
     }
 
     static func write(_ directory: LogDirectory, size: UInt64, logID: LogID) throws(AuditLogError) {
         try directory.writeTreeFileAtomically(encode(size: size, logID: logID), name: name)
-    }
-
-    private static func littleEndian(_ bytes: ArraySlice<UInt8>) -> UInt64 {
-        bytes.reversed().reduce(0) { $0 << 8 | UInt64($1) }
     }
 }

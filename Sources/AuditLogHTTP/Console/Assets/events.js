@@ -171,7 +171,7 @@ export function render(main, params, context) {
     const live = state.live;
     while (state.live === live && !live.paused) {
       live.controller = new AbortController();
-      const after = state.maxSeq || live.afterSeq;
+      const after = state.maxSeq;
       try {
         liveStatus.textContent = "Live: waiting for new events…";
         await api.stream(api.url("/v1/tail", { ...filters, after_seq: after || undefined }), (message) => {
@@ -196,7 +196,7 @@ export function render(main, params, context) {
   }
 
   function startLive() {
-    state.live = { paused: false, received: 0, controller: null, afterSeq: 0 };
+    state.live = { paused: false, received: 0, controller: null };
     liveButton.setAttribute("aria-pressed", "true");
     liveButton.classList.add("on");
     pauseButton.hidden = false;
