@@ -4,9 +4,12 @@ import Foundation
 // Side-by-side: the same generated events in AuditLog and in SQLite (GRDB), the same
 // workloads, one table. Usage: AuditLogCompare [--events N] [--durable-batches N] [--dir D]
 // [--duckdb Benchmarks/DuckDB/duckdb_peer.py] (then a second table: the same events in DuckDB)
+// [--profile WORKLOAD --repeat N] (one workload in a loop on the stores kept in --dir, for perf)
 // (Benchmarks/compare.sh builds it in release mode and runs it).
 
 var options = CompareOptions()
+var profile: String?
+var repeats = 100
 var args = CommandLine.arguments.dropFirst().makeIterator()
 while let arg = args.next() {
     switch arg {
@@ -14,12 +17,18 @@ while let arg = args.next() {
     case "--durable-batches": options.durableBatches = args.next().flatMap { Int($0) } ?? options.durableBatches
     case "--dir": options.directory = args.next()
     case "--duckdb": options.duckDB = args.next()
+    case "--profile": profile = args.next()
+    case "--repeat": repeats = args.next().flatMap { Int($0) } ?? repeats
     default:
-        FileHandle.standardError.write(Data("usage: AuditLogCompare [--events N] [--durable-batches N] [--dir D] [--duckdb PEER_SCRIPT]\n".utf8))
+        FileHandle.standardError.write(Data("usage: AuditLogCompare [--events N] [--durable-batches N] [--dir D] [--duckdb PEER_SCRIPT] [--profile WORKLOAD --repeat N]\n".utf8))
         exit(64)
     }
 }
 do {
+    if let profile {
+        try await ProfileRun(options: options, workload: profile, repeats: repeats).run()
+        exit(0)
+    }
     let comparison = Comparison(options)
     let rows = try await comparison.run()
     print(Table.render(rows))

@@ -4,7 +4,7 @@ import Foundation
 
 // The regression guard (`make bench-check`, see Benchmarks/README.md; names without spaces, as
 // the stored thresholds are found by name): the hot paths — append,
-// NDJSON parsing, a sparse query, usage, CSV and NDJSON export — measured in allocations, which
+// NDJSON parsing, a sparse query, usage, a cold open, CSV and NDJSON export — measured in allocations, which
 // repeat from run to run on a noisy machine where wall time does not, and checked against the
 // thresholds stored in Benchmarks/Thresholds (`make bench-baseline` stores new ones). Wall time
 // is reported beside them but not checked; instruction counts come from callgrind
@@ -122,6 +122,15 @@ let benchmarks: @Sendable () -> Void = {
 
     Benchmark("usage-by-user-30-days") { _ in
         blackHole(try await guardLog.get().usage(window: month, groupBy: [.user]).rows.count)
+    }
+
+    // A fresh read-only handle: the catalog, the active segment's index checkpoint (read part
+    // by part, never rebuilt by decoding the segment's records) and the newest frames.
+    Benchmark("cold-open-newest-50-blocked") { _ in
+        _ = try await guardLog.get()
+        let log = try await AuditLog.open(directory: guardLog.directory, options: .readOnly)
+        let lastHour = Timestamp(nanosSinceEpoch: end.nanosSinceEpoch - 3_600_000_000_000)
+        blackHole(try await log.page(Query(window: TimeWindow(since: lastHour), filter: EventFilter(verdicts: [.block]), order: .newestFirst, limit: 50)).records.count)
     }
 
     Benchmark("export-30-days-csv", configuration: exportConfiguration) { _ in

@@ -188,6 +188,13 @@ final class SegmentWalker {
 
     /// Loads the frame at `offset`, which an index or an earlier walk says holds `count`
     /// records from `firstSeq` (queries, lookups, checkpoints). Anything else there is damage.
+    ///
+    /// Not optimized: Swift 6.3.1's optimizer compiles this function (typed throws, the header
+    /// taken out of ``Step``'s payload and returned) to code that copies only the header's
+    /// record count into the result, leaving the rest uninitialized — in release builds the
+    /// active segment's index checkpoint was then never trusted and every open re-read it
+    /// (docs/PERFORMANCE.md, "A miscompiled frame lookup"). The body is one call.
+    @_optimize(none)
     func frame(at offset: Int64, firstSeq: SequenceNumber, count: UInt32, payload: Payload = .decompress) throws(AuditLogError) -> FrameHeader {
         self.offset = offset
         nextSeq = firstSeq

@@ -1,0 +1,47 @@
+import AuditLog
+import CompareSupport
+import Foundation
+
+/// One workload run over and over on a kept pair of stores, for `perf record`: the stores are
+/// loaded into `--dir` on the first run and reused after. `bulk-append` loads a fresh log each
+/// time instead.
+struct ProfileRun {
+    let options: CompareOptions
+    let workload: String
+    let repeats: Int
+
+    func run() async throws {
+        guard let root = options.directory else { throw CompareError("--profile needs --dir (the stores are kept there between runs)") }
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        let dataset = CompareDataset(count: options.events)
+        let logDir = root + "/auditlog"
+        let dbPath = root + "/events.sqlite"
+        if workload == "bulk-append" {
+            let seconds = try await Measure.seconds {
+                for _ in 0..<repeats {
+                    try? FileManager.default.removeItem(atPath: root + "/bulk")
+                    try await AppendWorkloads.bulkAuditLog(dataset.events[...], directory: root + "/bulk")
+                }
+            }
+            report(seconds, per: Double(repeats * dataset.events.count), unit: "event")
+            return
+        }
+        guard let read = ReadWorkload.allCases.first(where: { "\($0)" == workload }) else {
+            throw CompareError("unknown workload '\(workload)': bulk-append or one of \(ReadWorkload.allCases.map { "\($0)" }.joined(separator: ", "))")
+        }
+        if !FileManager.default.fileExists(atPath: logDir) {
+            try await AppendWorkloads.bulkAuditLog(dataset.events[...], directory: logDir)
+            try AppendWorkloads.bulkSQLite(dataset.events[...], path: dbPath)
+        }
+        let stores = try await LoadedStores(logDirectory: logDir, databasePath: dbPath, user: dataset.user, ids: dataset.ids)
+        try await stores.runAuditLog(read)
+        let seconds = try await Measure.seconds {
+            for _ in 0..<repeats { try await stores.runAuditLog(read) }
+        }
+        report(seconds, per: Double(repeats), unit: "run")
+    }
+
+    private func report(_ seconds: Double, per count: Double, unit: String) {
+        FileHandle.standardError.write(Data("\(workload): \(repeats) runs in \(String(format: "%.3f", seconds)) s, \(ResultRow.format(seconds / count)) per \(unit)\n".utf8))
+    }
+}
