@@ -65,6 +65,8 @@ public protocol FileSystem: Sendable {
     func makeDirectory(_ path: String) throws(AuditLogError)
     /// Whether anything is at `path`.
     func fileExists(_ path: String) -> Bool
+    /// The size of the regular file at `path` (one `stat`, no open), nil when there is none.
+    func fileSize(_ path: String) -> Int64?
     /// Whether a directory is at `path`.
     func isDirectory(_ path: String) -> Bool
     /// Takes an exclusive lock on the file at `path` (created if needed) for as long as the
@@ -98,15 +100,17 @@ extension FileSystem {
     }
 
     /// Writes `bytes` to `path` atomically: a temporary file of its own (`.tmp-…`), sync,
-    /// rename, sync of the directory. A failure removes the temporary file.
-    package func writeAtomically(_ bytes: [UInt8], to path: String, directory: String, displayName: String) throws(AuditLogError) {
+    /// rename, sync of the directory (without either sync when not `durable`: derived files a
+    /// crash may leave garbled or old, which their readers check). A failure removes the
+    /// temporary file.
+    package func writeAtomically(_ bytes: [UInt8], to path: String, directory: String, displayName: String, durable: Bool = true) throws(AuditLogError) {
         // A name of its own, so that two writers of the same file never share a temporary one.
         let temp = path + LogDirectory.temporaryInfix + "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let file = try openForWriting(temp, displayName: displayName + ".tmp", create: true, exclusive: false)
         do throws(AuditLogError) {
             try file.truncate(to: 0)
             try file.write(bytes, at: 0)
-            try file.sync()
+            if durable { try file.sync() }
             file.close()
             try rename(temp, to: path, displayName: displayName)
         } catch {
@@ -114,7 +118,7 @@ extension FileSystem {
             try? remove(temp)
             throw error
         }
-        try syncDirectory(directory)
+        if durable { try syncDirectory(directory) }
     }
 }
 

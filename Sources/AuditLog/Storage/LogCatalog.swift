@@ -86,10 +86,22 @@ struct LogCatalog {
             }
         }
 
+        // A sealed segment a refreshing reader knows, or one the catalog lists, whose file has
+        // the size it had then, needs no read of its own. A writer reads every header and
+        // footer (it refuses a segment that breaks a rule before appending after it). The
+        // newest segment is always read from its file: it is the one that may be active, or
+        // unsealed again by a writer's rollback.
+        let needsCatalog = !repair && names.dropLast().contains { known[$0]?.isSealed != true }
+        let catalogued = needsCatalog ? Self.catalogEntries(directory, manifest: manifest) : [:]
         for (i, name) in names.enumerated() {
             let isLast = i == names.count - 1
             do throws(AuditLogError) {
-                try catalog.add(name, directory: directory, isLast: isLast, repair: repair, known: known, observer: observer)
+                if !isLast, !repair, let info = Self.sealed(known[name]) ?? catalogued[name].map(SegmentInfo.init(catalogued:)), directory.segmentFileSize(name) == info.bytes {
+                    try catalog.join(name, firstSeq: info.firstSeq, anchor: info.anchor, display: LogDirectory.displayName(name))
+                    catalog.segments.append(info)
+                } else {
+                    try catalog.add(name, directory: directory, isLast: isLast, repair: repair, known: known, observer: observer)
+                }
             } catch {
                 // A reader keeps going past a damaged segment: queries that reach it fail
                 // naming it, the rest of the log stays readable. A writer stops.
@@ -117,19 +129,7 @@ struct LogCatalog {
         guard LogDirectory.firstSeq(ofSegment: name) == header.firstSeq else {
             throw AuditLogError(.corruption, "file name says seq \(name.prefix(20)), header says \(header.firstSeq)", location: .init(file: display, offset: 32, seq: header.firstSeq))
         }
-        if segments.last?.damage == nil {
-            // A gap is what a retention sweep leaves (`verify` and the writer check that a sweep
-            // record explains it); an overlap or a wrong anchor is never valid.
-            switch SegmentChain.join(segments.last?.end, name: name, firstSeq: header.firstSeq, anchor: header.anchor, genesis: genesis) {
-            case .continues, .gap: break
-            case .overlaps(let previousLast):
-                throw AuditLogError(
-                    .corruption, "segment starts at seq \(header.firstSeq), inside its predecessor (which ends at \(previousLast))", location: .init(file: display, offset: 32, seq: header.firstSeq))
-            case .anchorMismatch:
-                let what = segments.last.map { "the chain value at the end of '\($0.fileName)'" } ?? "the log's genesis value"
-                throw AuditLogError(.corruption, "segment anchor does not match \(what)", location: .init(file: display, offset: 64, seq: header.firstSeq))
-            }
-        }
+        try join(name, firstSeq: header.firstSeq, anchor: header.anchor, display: display)
         let size = walker.limit
         if let sealed = known[name], sealed.isSealed, sealed.bytes == size {
             segments.append(sealed)
@@ -146,6 +146,39 @@ struct LogCatalog {
             throw AuditLogError(.corruption, "segment has no valid footer but is not the last segment", location: .init(file: display, offset: size, seq: header.firstSeq))
         }
         lastHeader = header
+    }
+
+    /// Checks that segment `name` may follow the last one added. A gap is what a retention
+    /// sweep leaves (`verify` and the writer check that a sweep record explains it); an overlap
+    /// or a wrong anchor is never valid.
+    private func join(_ name: String, firstSeq: SequenceNumber, anchor: ChainHash, display: String) throws(AuditLogError) {
+        guard segments.last?.damage == nil else { return }
+        switch SegmentChain.join(segments.last?.end, name: name, firstSeq: firstSeq, anchor: anchor, genesis: genesis) {
+        case .continues, .gap: break
+        case .overlaps(let previousLast):
+            throw AuditLogError(
+                .corruption, "segment starts at seq \(firstSeq), inside its predecessor (which ends at \(previousLast))", location: .init(file: display, offset: 32, seq: firstSeq))
+        case .anchorMismatch:
+            let what = segments.last.map { "the chain value at the end of '\($0.fileName)'" } ?? "the log's genesis value"
+            throw AuditLogError(.corruption, "segment anchor does not match \(what)", location: .init(file: display, offset: 64, seq: firstSeq))
+        }
+    }
+
+    private static func sealed(_ info: SegmentInfo?) -> SegmentInfo? { info?.isSealed == true && info?.damage == nil ? info : nil }
+
+    /// The segment catalog's entries by segment file name, when it is this log's (empty when
+    /// there is none, or it does not decode or belongs elsewhere).
+    private static func catalogEntries(_ directory: LogDirectory, manifest: LogManifest) -> [String: SegmentCatalogFile.Entry] {
+        guard let file = directory.readCatalog(), file.logID == manifest.logID, file.partitionLengthNanos == manifest.partitionLengthNanos else { return [:] }
+        var entries: [String: SegmentCatalogFile.Entry] = [:]
+        entries.reserveCapacity(file.entries.count)
+        for entry in file.entries { entries[LogDirectory.segmentName(firstSeq: entry.firstSeq)] = entry }
+        return entries
+    }
+
+    /// The catalog file for `segments` (their sealed, intact ones).
+    static func catalogFile(_ manifest: LogManifest, _ segments: [SegmentInfo]) -> SegmentCatalogFile {
+        SegmentCatalogFile(logID: manifest.logID, partitionLengthNanos: manifest.partitionLengthNanos, entries: segments.compactMap(\.catalogEntry))
     }
 
     /// Walks the active segment to its end, checking every frame's checksum (a writer, and a

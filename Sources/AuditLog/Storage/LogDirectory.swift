@@ -116,6 +116,34 @@ struct LogDirectory: Sendable {
 
     func exists(_ name: String) -> Bool { fileSystem.fileExists(segmentPath(name)) }
 
+    /// The size of segment `name`'s local file (one `stat`), nil when it has none.
+    func segmentFileSize(_ name: String) -> Int64? { fileSystem.fileSize(segmentPath(name)) }
+
+    // MARK: The segment catalog
+
+    /// `segments/catalog` (``SegmentCatalogFile``).
+    static let catalogName = "catalog"
+    var catalogPath: String { segmentPath(Self.catalogName) }
+
+    /// The segment catalog, or nil when there is none or it does not decode: it is only a
+    /// shortcut, and the segments themselves say the same.
+    func readCatalog() -> SegmentCatalogFile? {
+        guard let file = try? fileSystem.openForReading(catalogPath, displayName: Self.displayName(Self.catalogName)) else { return nil }
+        defer { file.close() }
+        guard let bytes = try? file.readAll() else { return nil }
+        return bytes.withUnsafeBytes { try? SegmentCatalogFile.decode($0) }
+    }
+
+    /// Replaces the segment catalog atomically, without syncing it (derived data).
+    func writeCatalog(_ catalog: SegmentCatalogFile) throws(AuditLogError) {
+        try fileSystem.writeAtomically(catalog.encoded(), to: catalogPath, directory: segmentsPath, displayName: Self.displayName(Self.catalogName), durable: false)
+    }
+
+    /// Removes the segment catalog, if there is one.
+    func removeCatalog() throws(AuditLogError) {
+        if fileSystem.fileExists(catalogPath) { try fileSystem.remove(catalogPath) }
+    }
+
     /// Whether segment `name`'s local copy was evicted (its receipt is here, it is not).
     func isEvicted(_ name: String) -> Bool {
         !exists(name) && exists(Self.name(of: .archived, forSegment: name))

@@ -93,6 +93,11 @@ public final class MemoryFileSystem: FileSystem, Sendable {
         state.withLock { $0.files[path] != nil || $0.directories.contains(path) }
     }
 
+    public func fileSize(_ path: String) -> Int64? {
+        guard let data = state.withLock({ $0.files[path] }) else { return nil }
+        return withData(data) { Int64($0.count) }
+    }
+
     public func isDirectory(_ path: String) -> Bool {
         // The root and the current directory always exist (a log at `/log` syncs `/`).
         path == "/" || path == "." || state.withLock { $0.directories.contains(path) }

@@ -183,3 +183,31 @@ struct ActiveSegmentScan: Sendable {
         dataEnd += Int64(h.frameLengthBytes)
     }
 }
+
+extension SegmentInfo {
+    /// A sealed segment as the segment catalog describes it (the caller checked that its file
+    /// has the entry's size).
+    init(catalogued entry: SegmentCatalogFile.Entry) {
+        fileName = LogDirectory.segmentName(firstSeq: entry.firstSeq)
+        firstSeq = entry.firstSeq
+        recordCount = entry.recordCount
+        minTimestamp = entry.recordCount > 0 ? Timestamp(nanosSinceEpoch: entry.minTimestampNanos) : nil
+        maxTimestamp = entry.recordCount > 0 ? Timestamp(nanosSinceEpoch: entry.maxTimestampNanos) : nil
+        partitionStart = Timestamp(nanosSinceEpoch: entry.partitionStartNanos)
+        bytes = entry.fileSize
+        rawPayloadBytes = entry.rawPayloadBytes
+        frameCount = entry.frameCount
+        isSealed = true
+        anchor = entry.anchor
+        chainAfter = entry.chainAfter
+    }
+
+    /// Its entry in the segment catalog: sealed and intact segments only.
+    var catalogEntry: SegmentCatalogFile.Entry? {
+        guard isSealed, damage == nil else { return nil }
+        return SegmentCatalogFile.Entry(
+            firstSeq: firstSeq, recordCount: recordCount, frameCount: frameCount, minTimestampNanos: minTimestamp?.nanosSinceEpoch ?? 0,
+            maxTimestampNanos: maxTimestamp?.nanosSinceEpoch ?? 0, partitionStartNanos: partitionStart.nanosSinceEpoch, fileSize: bytes,
+            rawPayloadBytes: rawPayloadBytes, anchor: anchor, chainAfter: chainAfter)
+    }
+}

@@ -41,6 +41,19 @@ final class WriterCore: @unchecked Sendable {
             activeFile = try directory.openForWriting(last.fileName)
         }
         openTree()
+        if directory.readCatalog() != LogCatalog.catalogFile(manifest, segments) { updateCatalog() }
+    }
+
+    /// Rewrites the segment catalog (``SegmentCatalogFile``) for the sealed segments, without
+    /// a sync: it is only a shortcut for readers' opens, and one a crash garbles fails its
+    /// checksum. A failure removes it rather than fail the writer (a catalog that cannot be
+    /// removed either is harmless: an open checks each entry against its file's size).
+    private func updateCatalog() {
+        do throws(AuditLogError) {
+            try directory.writeCatalog(LogCatalog.catalogFile(manifest, segments))
+        } catch {
+            try? directory.removeCatalog()
+        }
     }
 
     /// Opens (recovering) the tree for the records on disk, or records why it cannot.
@@ -217,6 +230,7 @@ final class WriterCore: @unchecked Sendable {
         activeFile = nil
         unsynced = false
         for observer in observers { observer.segmentSealed(info) }
+        updateCatalog()
     }
 
     private func discardEmptyActiveSegment() throws(AuditLogError) {
@@ -279,6 +293,7 @@ final class WriterCore: @unchecked Sendable {
             }
             unsynced = false
             openTree()
+            updateCatalog()
         } catch let repairError {
             fatalError = AuditLogError(.closed, "the writer stopped after a failed write and could not repair the log: \(repairError.message); reopen the log", location: error.location, cause: error)
         }
@@ -287,6 +302,10 @@ final class WriterCore: @unchecked Sendable {
     /// Removes every record from `seq` on: the segment files that start there or later, and
     /// the frames (with a footer after them) of the segment before, which becomes active again.
     private func cutBack(to seq: SequenceNumber) throws(AuditLogError) {
+        // The catalog may list a segment about to be cut or unsealed: gone (durably) until the
+        // rollback has reloaded the log.
+        try directory.removeCatalog()
+        try directory.syncSegments()
         let names = try directory.segmentNames()
         var kept = names
         var removed = Set<String>()
@@ -347,6 +366,7 @@ final class WriterCore: @unchecked Sendable {
             removed.insert(info.fileName)
         }
         try directory.syncSegments()
+        updateCatalog()
     }
 
     /// Syncs the tree and keeps what proofs need of the segments about to go. A tree that

@@ -124,8 +124,11 @@ final class CountingFileSystem: FileSystem, @unchecked Sendable {
     private let base = PosixFileSystem()
     private let lock = NSLock()
     private var bytes: Int64 = 0
+    private var opened: [String] = []
 
     var segmentBytesRead: Int64 { lock.withLock { bytes } }
+    /// The segment files opened for reading, by name, in order.
+    var segmentsOpened: [String] { lock.withLock { opened } }
     func count(_ n: Int) { lock.withLock { bytes += Int64(n) } }
 
     final class File: SegmentFile {
@@ -147,7 +150,9 @@ final class CountingFileSystem: FileSystem, @unchecked Sendable {
 
     func openForReading(_ path: String, displayName: String) throws(AuditLogError) -> any SegmentFile {
         let file = try base.openForReading(path, displayName: displayName)
-        return path.hasSuffix(".seg") ? File(file, owner: self) : file
+        guard path.hasSuffix(".seg") else { return file }
+        lock.withLock { opened.append(String(path.split(separator: "/").last ?? "")) }
+        return File(file, owner: self)
     }
     func openForWriting(_ path: String, displayName: String, create: Bool, exclusive: Bool) throws(AuditLogError) -> any SegmentFile {
         try base.openForWriting(path, displayName: displayName, create: create, exclusive: exclusive)
@@ -158,6 +163,7 @@ final class CountingFileSystem: FileSystem, @unchecked Sendable {
     func listDirectory(_ path: String) throws(AuditLogError) -> [String] { try base.listDirectory(path) }
     func makeDirectory(_ path: String) throws(AuditLogError) { try base.makeDirectory(path) }
     func fileExists(_ path: String) -> Bool { base.fileExists(path) }
+    func fileSize(_ path: String) -> Int64? { base.fileSize(path) }
     func isDirectory(_ path: String) -> Bool { base.isDirectory(path) }
     func lockExclusive(_ path: String, displayName: String) throws(AuditLogError) -> (any FileLock)? { try base.lockExclusive(path, displayName: displayName) }
 }
