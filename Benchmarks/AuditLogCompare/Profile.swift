@@ -39,6 +39,12 @@ struct ProfileRun {
             for _ in 0..<repeats { try await stores.runAuditLog(read) }
         }
         report(seconds, per: Double(repeats), unit: "run")
+        // SQLite beside it, in the same run.
+        try await stores.runSQLite(read)
+        let peer = try await Measure.seconds {
+            for _ in 0..<repeats { try await stores.runSQLite(read) }
+        }
+        FileHandle.standardError.write(Data("\(workload) on SQLite: \(ResultRow.format(peer / Double(repeats))) per run\n".utf8))
     }
 
     private func report(_ seconds: Double, per count: Double, unit: String) {

@@ -90,8 +90,8 @@ enum IndexFile {
                     for v in column { w.writeVarint(UInt64(bitPattern: v &+ 1)) }
                 }
             case .ids: encodeIDs(data, to: &w)
-            case .rollups: encodeRollups((data.rollups ?? [:]).filter { $0.key.hourNanos == RollupKey.allTime && kept($0.key) }, to: &w)
-            case .hourlyRollups: encodeRollups((data.rollups ?? [:]).filter { $0.key.hourNanos != RollupKey.allTime && kept($0.key) }, to: &w)
+            case .rollups: encodeRollups(data.rollups ?? [:], to: &w) { $0.hourNanos == RollupKey.allTime && kept($0) }
+            case .hourlyRollups: encodeRollups(data.rollups ?? [:], to: &w) { $0.hourNanos != RollupKey.allTime && kept($0) }
             default:
                 guard let index = section.column else { break }
                 // Fixed width codes (1, 2 or 4 bytes), so loading a column is a copy.
@@ -178,14 +178,21 @@ enum IndexFile {
         for o in data.idOrdinals { w.writeVarint(UInt64(o)) }
     }
 
-    private static func encodeRollups(_ rollups: [RollupKey: UsageAggregate], to w: inout ByteWriter) {
-        w.writeVarint(UInt64(rollups.count))
-        let keys = rollups.keys.sorted { ($0.code, $0.value, $0.hourNanos) < ($1.code, $1.value, $1.hourNanos) }
-        for key in keys {
+    /// The rows whose keys `include` takes, in key order. Rows are reached by their index in
+    /// the dictionary: no filtered copy of it, no second hash lookup per row.
+    private static func encodeRollups(_ rollups: [RollupKey: UsageAggregate], to w: inout ByteWriter, where include: (RollupKey) -> Bool) {
+        var rows = rollups.keys.indices.filter { include(rollups.keys[$0]) }
+        rows.sort { a, b in
+            let (x, y) = (rollups.keys[a], rollups.keys[b])
+            return (x.code, x.value, x.hourNanos) < (y.code, y.value, y.hourNanos)
+        }
+        w.writeVarint(UInt64(rows.count))
+        for row in rows {
+            let key = rollups.keys[row]
             w.write(key.code)
             w.writeVarint(UInt64(key.value))
             w.write(key.hourNanos)
-            rollups[key]?.encode(to: &w)
+            rollups.values[row].encode(to: &w)
         }
     }
 

@@ -78,6 +78,11 @@ package final class QueryIterator {
     private let bound: SequenceNumber?
     /// The index columns this query reads: timestamps and those its filter tests.
     private let columnParts: Set<IndexStore.Part>
+    /// The same for a segment wholly inside the window, where no time needs testing: without
+    /// timestamps (the verdicts, one byte a record, when the filter tests no column at all).
+    private let coveredParts: Set<IndexStore.Part>
+    /// The window the open segment's columns are tested against (none for a covered segment).
+    private var segmentWindow = TimeWindow()
     /// Whether the filter tests fields without a column (then records must be decoded).
     private let needsEvent: Bool
 
@@ -85,6 +90,7 @@ package final class QueryIterator {
         self.context = context
         self.query = query
         columnParts = query.filter.indexColumns.union([.timestamps])
+        coveredParts = query.filter.indexColumns.isEmpty ? [.verdicts] : query.filter.indexColumns
         needsEvent = query.filter.needsEvent
         bound = try query.cursor.map { (c) throws(AuditLogError) in try QueryCursor.decode(c, order: query.order) }
         if let limit = query.limit, limit < 0 {
@@ -203,7 +209,7 @@ package final class QueryIterator {
     private func nextCandidate() throws(AuditLogError) -> Int? {
         while true {
             if let predicate {
-                if let i = scan.next(columns, predicate, window: query.window) { return i }
+                if let i = scan.next(columns, predicate, window: segmentWindow) { return i }
             }
             guard try openNextSegment() else { return nil }
         }
@@ -244,12 +250,17 @@ package final class QueryIterator {
                 }
             }
             guard lower < upper else { continue }
-            let v = try context.indexes.view(segment, parts: columnParts)
+            var covered = false
+            if let min = segment.minTimestamp, let max = segment.maxTimestamp {
+                covered = query.window.covers(min: min.nanosSinceEpoch, max: max.nanosSinceEpoch)
+            }
+            let v = try context.indexes.view(segment, parts: covered ? coveredParts : columnParts)
             let p = SegmentPredicate(query.filter, view: v)
             guard !p.isImpossible, let c = v.columns else { continue }
             view = v
             predicate = p
             columns = c
+            segmentWindow = covered ? TimeWindow() : query.window
             scan.reset(lower..<upper, forward: query.order == .oldestFirst)
             return true
         }

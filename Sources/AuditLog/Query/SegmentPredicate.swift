@@ -57,25 +57,32 @@ struct SegmentPredicate {
     var needsEvent: Bool { !residual.isEmpty }
 
     /// Appends to `out`, ascending, the ordinals of `range` whose time is in `window` and whose
-    /// columns pass the filter (the residual conditions are not tested).
+    /// columns pass the filter (the residual conditions are not tested). An unbounded window
+    /// tests no time, and then `c` need not hold timestamps (a segment wholly inside the
+    /// query's window).
     func collect(_ c: IndexColumns, _ range: Range<Int>, window: TimeWindow, into out: inout [Int]) {
         let start = out.count
         let since = window.since?.nanosSinceEpoch ?? .min
         // `until` is exclusive; a window ending at the smallest time holds nothing.
         if let until = window.until?.nanosSinceEpoch, until == .min { return }
         let last = window.until.map { $0.nanosSinceEpoch - 1 } ?? .max
+        let timed = window.since != nil || window.until != nil
         // The most selective test first: a dictionary column when there is one.
         var dimTests = dims
         if let first = dimTests.first {
             dimTests.removeFirst()
             Self.select(c.dims[first.field], first.codes, negated: first.negated, range, into: &out)
-            c.timestamps.withUnsafeBufferPointer { ts in
-                Self.keep(&out, from: start) { ts[$0] >= since && ts[$0] <= last }
+            if timed {
+                c.timestamps.withUnsafeBufferPointer { ts in
+                    Self.keep(&out, from: start) { ts[$0] >= since && ts[$0] <= last }
+                }
             }
-        } else {
+        } else if timed {
             c.timestamps.withUnsafeBufferPointer { ts in
                 for i in range where ts[i] >= since && ts[i] <= last { out.append(i) }
             }
+        } else {
+            out.append(contentsOf: range)
         }
         if let verdictMask {
             c.verdicts.withUnsafeBufferPointer { v in Self.keep(&out, from: start) { verdictMask & (1 << v[$0]) != 0 } }
