@@ -80,4 +80,23 @@ import Testing
         #expect(Array(footer[0..<4]) == Array("AFTR".utf8))
         #expect(footer[16] == 14)  // last seq of the first segment
     }
+
+    /// `segments/catalog` (added with the segment catalog, a derived file): its two entries are
+    /// the two sealed segments' header and footer facts, its bytes what a writer writes for
+    /// them, and a reader using it finds what one reading every segment finds.
+    @Test func theCatalogDescribesTheSealedSegments() async throws {
+        try await withFixture { dir in
+            let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: dir + "/segments/catalog")))
+            let expectedLength = 64 + 2 * 128 + 8
+            #expect(bytes.count == expectedLength)
+            let catalog = try #require(bytes.withUnsafeBytes { try? SegmentCatalogFile.decode($0) })
+            let files = try LogCatalog.load(LogDirectory(path: dir), repair: true)
+            let firstSeqs: [UInt64] = catalog.entries.map(\.firstSeq.rawValue)
+            #expect(firstSeqs == [1, 15])
+            let written: [UInt8] = LogCatalog.catalogFile(files.manifest, files.segments).encoded()
+            #expect(bytes == written)
+            let reader = try await AuditLog.open(directory: dir, options: .readOnly)
+            #expect(reader.segments == files.segments)
+        }
+    }
 }
