@@ -122,3 +122,13 @@ struct SegmentCatalogFile: Equatable, Sendable {
         return SegmentCatalogFile(logID: logID, partitionLengthNanos: partitionLength, entries: entries)
     }
 }
+
+extension SegmentCatalogFile.Entry {
+    /// The entry of a sealed segment of `fileSize` bytes with this header and footer.
+    init(header: SegmentHeader, footer: SegmentFooter, fileSize: Int64) {
+        self.init(
+            firstSeq: header.firstSeq, recordCount: footer.recordCount, frameCount: footer.frameCount, minTimestampNanos: footer.minTimestampNanos,
+            maxTimestampNanos: footer.maxTimestampNanos, partitionStartNanos: header.partitionStartNanos, fileSize: fileSize,
+            rawPayloadBytes: footer.rawPayloadBytes, anchor: header.anchor, chainAfter: footer.chainAfter)
+    }
+}

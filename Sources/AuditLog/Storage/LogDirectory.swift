@@ -141,7 +141,7 @@ struct LogDirectory: Sendable {
 
     /// Removes the segment catalog, if there is one.
     func removeCatalog() throws(AuditLogError) {
-        if fileSystem.fileExists(catalogPath) { try fileSystem.remove(catalogPath) }
+        try fileSystem.remove(catalogPath)
     }
 
     /// Whether segment `name`'s local copy was evicted (its receipt is here, it is not).

@@ -44,18 +44,8 @@ package struct SegmentInfo: Hashable, Sendable {
     var dataEnd: Int64 { isSealed ? bytes - Int64(SegmentFooter.byteCount) : bytes }
 
     init(fileName: String, header: SegmentHeader, footer: SegmentFooter, fileSize: Int64) {
+        self.init(catalogued: SegmentCatalogFile.Entry(header: header, footer: footer, fileSize: fileSize))
         self.fileName = fileName
-        firstSeq = header.firstSeq
-        recordCount = footer.recordCount
-        minTimestamp = footer.recordCount > 0 ? Timestamp(nanosSinceEpoch: footer.minTimestampNanos) : nil
-        maxTimestamp = footer.recordCount > 0 ? Timestamp(nanosSinceEpoch: footer.maxTimestampNanos) : nil
-        partitionStart = Timestamp(nanosSinceEpoch: header.partitionStartNanos)
-        bytes = fileSize
-        rawPayloadBytes = footer.rawPayloadBytes
-        frameCount = footer.frameCount
-        isSealed = true
-        anchor = header.anchor
-        chainAfter = footer.chainAfter
     }
 
     init(fileName: String, header: SegmentHeader, scan: ActiveSegmentScan) {
