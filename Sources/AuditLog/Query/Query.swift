@@ -81,8 +81,9 @@ package final class QueryIterator {
     /// The same for a segment wholly inside the window, where no time needs testing: without
     /// timestamps (the verdicts, one byte a record, when the filter tests no column at all).
     private let coveredParts: Set<IndexStore.Part>
-    /// The window the open segment's columns are tested against (none for a covered segment).
-    private var segmentWindow = TimeWindow()
+    /// Whether the open segment's timed spans read their times from the records (else from
+    /// the timestamps column in `columns`).
+    private var recordTimes = false
     /// Whether the filter tests fields without a column (then records must be decoded).
     private let needsEvent: Bool
 
@@ -209,7 +210,8 @@ package final class QueryIterator {
     private func nextCandidate() throws(AuditLogError) -> Int? {
         while true {
             if let predicate {
-                if let i = scan.next(columns, predicate, window: segmentWindow) { return i }
+                let found = try scan.next(columns, predicate, window: query.window) { (range) throws(AuditLogError) in try times(range) }
+                if let i = found { return i }
             }
             guard try openNextSegment() else { return nil }
         }
@@ -225,9 +227,19 @@ package final class QueryIterator {
     }
 
     private func fetch(_ ordinal: Int) throws(AuditLogError) -> AuditEvent {
+        try openFetcher().event(at: ordinal)
+    }
+
+    private func openFetcher() throws(AuditLogError) -> RecordFetcher {
         if fetcher == nil, let view { fetcher = RecordFetcher(context, view: view, budget: cacheBudget) }
         guard let fetcher else { throw AuditLogError(.corruption, "no segment open") }
-        return try fetcher.event(at: ordinal)
+        return fetcher
+    }
+
+    /// The times of the open segment's ordinals `range` (a timed span of ``ScanPlan``).
+    private func times(_ range: Range<Int>) throws(AuditLogError) -> TimeColumn {
+        guard recordTimes else { return TimeColumn(values: columns.timestamps, base: 0) }
+        return TimeColumn(values: try openFetcher().timestamps(range), base: range.lowerBound)
     }
 
     private func openNextSegment() throws(AuditLogError) -> Bool {
@@ -254,14 +266,29 @@ package final class QueryIterator {
             if let min = segment.minTimestamp, let max = segment.maxTimestamp {
                 covered = query.window.covers(min: min.nanosSinceEpoch, max: max.nanosSinceEpoch)
             }
-            let v = try context.indexes.view(segment, parts: covered ? coveredParts : columnParts)
+            var v = try context.indexes.view(segment, parts: coveredParts)
+            var spans = [ScanSpan(range: lower..<upper, timed: !covered)]
+            recordTimes = false
+            if !covered {
+                // Frames outside the window are skipped and frames inside it need no time test;
+                // the edge frames' times come from their records when those are few, else from
+                // the timestamps column (also when it is in memory already).
+                let plan = ScanPlan.spans(v.frames, of: segment, window: query.window, range: lower..<upper)
+                spans = plan ?? spans
+                let timed = ScanPlan.timedRecords(spans)
+                let inMemory = v.columns?.timestamps.count == count
+                recordTimes = plan != nil && !inMemory && ScanPlan.readsRecordTimes(timed: timed, of: count)
+                if timed > 0 && !inMemory && !recordTimes {
+                    v = try context.indexes.view(segment, parts: columnParts)
+                }
+            }
+            guard !spans.isEmpty else { continue }
             let p = SegmentPredicate(query.filter, view: v)
             guard !p.isImpossible, let c = v.columns else { continue }
             view = v
             predicate = p
             columns = c
-            segmentWindow = covered ? TimeWindow() : query.window
-            scan.reset(lower..<upper, forward: query.order == .oldestFirst)
+            scan.reset(spans, forward: query.order == .oldestFirst)
             return true
         }
         return false

@@ -56,30 +56,32 @@ struct SegmentPredicate {
 
     var needsEvent: Bool { !residual.isEmpty }
 
-    /// Appends to `out`, ascending, the ordinals of `range` whose time is in `window` and whose
-    /// columns pass the filter (the residual conditions are not tested). An unbounded window
-    /// tests no time, and then `c` need not hold timestamps (a segment wholly inside the
+    /// Appends to `out`, ascending, the ordinals of `range` whose time (in `times`) is in
+    /// `window` and whose columns pass the filter (the residual conditions are not tested). An
+    /// unbounded window tests no time, and then `times` is not read (records wholly inside the
     /// query's window).
-    func collect(_ c: IndexColumns, _ range: Range<Int>, window: TimeWindow, into out: inout [Int]) {
+    func collect(_ c: IndexColumns, _ range: Range<Int>, window: TimeWindow, times: TimeColumn?, into out: inout [Int]) {
         let start = out.count
         let since = window.since?.nanosSinceEpoch ?? .min
         // `until` is exclusive; a window ending at the smallest time holds nothing.
         if let until = window.until?.nanosSinceEpoch, until == .min { return }
         let last = window.until.map { $0.nanosSinceEpoch - 1 } ?? .max
         let timed = window.since != nil || window.until != nil
+        let base = times?.base ?? 0
+        let ts = times?.values ?? []
         // The most selective test first: a dictionary column when there is one.
         var dimTests = dims
         if let first = dimTests.first {
             dimTests.removeFirst()
             Self.select(c.dims[first.field], first.codes, negated: first.negated, range, into: &out)
             if timed {
-                c.timestamps.withUnsafeBufferPointer { ts in
-                    Self.keep(&out, from: start) { ts[$0] >= since && ts[$0] <= last }
+                ts.withUnsafeBufferPointer { ts in
+                    Self.keep(&out, from: start) { ts[$0 - base] >= since && ts[$0 - base] <= last }
                 }
             }
         } else if timed {
-            c.timestamps.withUnsafeBufferPointer { ts in
-                for i in range where ts[i] >= since && ts[i] <= last { out.append(i) }
+            ts.withUnsafeBufferPointer { ts in
+                for i in range where ts[i - base] >= since && ts[i - base] <= last { out.append(i) }
             }
         } else {
             out.append(contentsOf: range)
@@ -125,12 +127,17 @@ struct SegmentPredicate {
     }
 }
 
-/// The ordinals of one segment a query visits, in its order, found a run at a time by
-/// ``SegmentPredicate/collect(_:_:window:into:)``: short runs first (a newest-50 query stops
-/// early), longer ones as the scan goes on.
+/// The ordinals of one segment a query visits, in its order, span by span (``ScanPlan``), found
+/// a run at a time by ``SegmentPredicate/collect(_:_:window:times:into:)``: short runs first (a
+/// newest-50 query stops early), longer ones as the scan goes on. A timed span's times are
+/// asked for when the scan reaches it, so a query that stops early reads none of the spans it
+/// never reached.
 struct CandidateScan {
+    private var spans: [ScanSpan] = []
+    private var nextSpan = 0
     private var lower = 0
     private var upper = 0
+    private var times: TimeColumn?
     private var forward = true
     private var run = CandidateScan.firstRun
     private var found: [Int] = []
@@ -139,27 +146,41 @@ struct CandidateScan {
     private static let firstRun = 512
     private static let longestRun = 16_384
 
-    /// Starts over on the ordinals `range` of a new segment.
-    mutating func reset(_ range: Range<Int>, forward: Bool) {
-        lower = range.lowerBound
-        upper = range.upperBound
+    /// Starts over on the `spans` (ascending) of a new segment.
+    mutating func reset(_ spans: [ScanSpan], forward: Bool) {
+        self.spans = forward ? spans : spans.reversed()
+        nextSpan = 0
+        lower = 0
+        upper = 0
+        times = nil
         self.forward = forward
         run = Self.firstRun
         found.removeAll(keepingCapacity: true)
         position = 0
     }
 
-    /// The next candidate ordinal, nil when the segment has no more.
-    mutating func next(_ columns: IndexColumns, _ predicate: SegmentPredicate, window: TimeWindow) -> Int? {
+    /// The next candidate ordinal, nil when the segment has no more. `timesOf` gives the
+    /// times of a timed span's ordinals, once, when the scan enters it.
+    mutating func next(
+        _ columns: IndexColumns, _ predicate: SegmentPredicate, window: TimeWindow, timesOf: (Range<Int>) throws(AuditLogError) -> TimeColumn
+    ) throws(AuditLogError) -> Int? {
         while position == found.count {
-            guard lower < upper else { return nil }
+            if lower >= upper {
+                guard nextSpan < spans.count else { return nil }
+                let span = spans[nextSpan]
+                nextSpan += 1
+                lower = span.range.lowerBound
+                upper = span.range.upperBound
+                times = span.timed ? try timesOf(span.range) : nil
+                continue
+            }
             let n = min(run, upper - lower)
             let range = forward ? lower..<(lower + n) : (upper - n)..<upper
             if forward { lower += n } else { upper -= n }
             run = min(run * 2, Self.longestRun)
             found.removeAll(keepingCapacity: true)
             position = 0
-            predicate.collect(columns, range, window: window, into: &found)
+            predicate.collect(columns, range, window: times == nil ? TimeWindow() : window, times: times, into: &found)
             if !forward { found.reverse() }
         }
         defer { position += 1 }
