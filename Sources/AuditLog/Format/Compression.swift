@@ -31,11 +31,23 @@ enum Compression {
     static func decompress(
         _ source: UnsafeRawBufferPointer, rawLength: Int, into destination: inout [UInt8]
     ) throws(FormatError) {
-        if destination.count < rawLength {
-            destination = [UInt8](repeating: 0, count: rawLength)
-        }
         guard source.count > 0, let src = source.baseAddress else {
             throw FormatError(.malformed, "empty LZ4 block", offset: 0)
+        }
+        if destination.count < rawLength {
+            // A new buffer of exactly `rawLength` bytes, written once by the decoder (not
+            // zeroed first: index sections and cold frames are megabytes).
+            var produced: Int32 = 0
+            destination = [UInt8](unsafeUninitializedCapacity: rawLength) { dst, initialized in
+                produced = LZ4_decompress_safe(
+                    src.assumingMemoryBound(to: CChar.self), UnsafeMutableRawPointer(dst.baseAddress)?.assumingMemoryBound(to: CChar.self),
+                    Int32(source.count), Int32(rawLength))
+                initialized = produced == Int32(rawLength) ? rawLength : 0
+            }
+            guard produced == Int32(rawLength) else {
+                throw FormatError(.malformed, "LZ4 block decodes to \(produced) bytes, header says \(rawLength)", offset: 0)
+            }
+            return
         }
         let produced = destination.withUnsafeMutableBytes { dst in
             LZ4_decompress_safe(

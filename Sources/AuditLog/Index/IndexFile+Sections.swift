@@ -59,15 +59,26 @@ extension IndexFile {
         }
     }
 
-    /// Verdict or cache-hit bytes; every byte must be at most `maxValue`.
-    static func decodeBytes(_ bytes: [UInt8], recordCount n: Int, maxValue: UInt8) throws(FormatError) -> [UInt8] {
-        try bytes.withRawBytes { (raw) throws(FormatError) in
+    /// Verdict or cache-hit bytes, decoded in place: `bytes` (the section) becomes the column.
+    /// Every byte must be at most `maxValue`.
+    static func decodeBytes(_ bytes: inout [UInt8], recordCount n: Int, maxValue: UInt8) throws(FormatError) {
+        let start = try bytes.withRawBytes { (raw) throws(FormatError) -> Int in
             var r = ByteReader(raw)
             try count(&r, n)
-            let out = Array(try r.readBytes(n))
-            guard !out.contains(where: { $0 > maxValue }) else { throw FormatError(.malformed, "column value above \(maxValue)", offset: r.offset) }
-            return out
+            let start = r.offset
+            guard largest(try r.readBytes(n)) <= maxValue else { throw FormatError(.malformed, "column value above \(maxValue)", offset: r.offset) }
+            return start
         }
+        bytes.removeSubrange((start + n)...)
+        bytes.removeSubrange(0..<start)
+    }
+
+    /// The largest byte of `bytes` (0 when empty), in a loop the compiler vectorizes.
+    private static func largest(_ bytes: UnsafeRawBufferPointer) -> UInt8 {
+        let values = bytes.bindMemory(to: UInt8.self)
+        var result: UInt8 = 0
+        for i in values.indices { result = max(result, values[i]) }
+        return result
     }
 
     static func decodeMetrics(_ bytes: [UInt8], recordCount n: Int) throws(FormatError) -> [[Int64]] {
@@ -92,17 +103,19 @@ extension IndexFile {
             let width = Int(try r.readUInt8())
             guard [1, 2, 4].contains(width) else { throw FormatError(.malformed, "code width \(width)", offset: r.offset) }
             let codes = try r.readBytes(n * width)
-            var out = [UInt32](repeating: 0, count: n)
             var maxCode: UInt32 = 0
-            for i in 0..<n {
-                let v: UInt32
-                switch width {
-                case 1: v = UInt32(codes[i])
-                case 2: v = UInt32(UInt16(littleEndian: codes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
-                default: v = UInt32(littleEndian: codes.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))
+            let out = [UInt32](unsafeUninitializedCapacity: n) { out, initialized in
+                for i in 0..<n {
+                    let v: UInt32
+                    switch width {
+                    case 1: v = UInt32(codes[i])
+                    case 2: v = UInt32(UInt16(littleEndian: codes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+                    default: v = UInt32(littleEndian: codes.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))
+                    }
+                    out.initializeElement(at: i, to: v)
+                    maxCode = max(maxCode, v)
                 }
-                out[i] = v
-                maxCode = max(maxCode, v)
+                initialized = n
             }
             guard maxCode <= UInt32(dictionarySize) else { throw FormatError(.malformed, "code \(maxCode) beyond its dictionary of \(dictionarySize)", offset: r.offset) }
             return out

@@ -281,10 +281,10 @@ enum IndexFile {
             }
             var stored: [UInt8] = []
             let n = try file.read(into: &stored, count: e.stored, at: e.offset)
-            guard n == e.stored, Checksum.xxh3(Array(stored[0..<n])) == e.checksum else {
+            guard n == e.stored, stored.withUnsafeBytes({ Checksum.xxh3(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }) == e.checksum else {
                 throw AuditLogError(.corruption, "index section \(section) checksum mismatch", location: .init(file: displayName, offset: e.offset))
             }
-            if e.codec == 0 { return Array(stored[0..<n]) }
+            if e.codec == 0 { return stored.count == n ? stored : Array(stored[0..<n]) }
             var raw: [UInt8] = []
             do throws(FormatError) {
                 try stored.withRawBytes { (p) throws(FormatError) in
@@ -293,7 +293,7 @@ enum IndexFile {
             } catch {
                 throw AuditLogError(.corruption, "index section \(section): \(error.message)", location: .init(file: displayName, offset: e.offset))
             }
-            return Array(raw[0..<e.raw])
+            return raw.count == e.raw ? raw : Array(raw[0..<e.raw])
         }
 
         /// The frame directory and dictionaries (what every query needs), checked against the
@@ -317,9 +317,9 @@ enum IndexFile {
             case .timestamps:
                 data.columns.timestamps = try decode(.timestamps) { (b) throws(FormatError) in try IndexFile.decodeTimestamps(b, recordCount: n) }
             case .verdicts:
-                data.columns.verdicts = try decode(.verdicts) { (b) throws(FormatError) in try IndexFile.decodeBytes(b, recordCount: n, maxValue: 4) }
+                data.columns.verdicts = try decodeBytes(.verdicts, recordCount: n, maxValue: 4)
             case .cacheHits:
-                data.columns.cacheHits = try decode(.cacheHits) { (b) throws(FormatError) in try IndexFile.decodeBytes(b, recordCount: n, maxValue: 2) }
+                data.columns.cacheHits = try decodeBytes(.cacheHits, recordCount: n, maxValue: 2)
             case .metrics:
                 let m = try decode(.metrics) { (b) throws(FormatError) in try IndexFile.decodeMetrics(b, recordCount: n) }
                 data.columns.tokensIn = m[0]
@@ -345,6 +345,17 @@ enum IndexFile {
                 }
                 data.rollups = (data.rollups ?? [:]).merging(rows) { a, _ in a }
                 data.rolledUp = Set(dimensions)
+            }
+        }
+
+        /// A byte column, decoded in the buffer its section was read into.
+        private func decodeBytes(_ section: Section, recordCount n: Int, maxValue: UInt8) throws(AuditLogError) -> [UInt8] {
+            var bytes = try read(section)
+            do throws(FormatError) {
+                try IndexFile.decodeBytes(&bytes, recordCount: n, maxValue: maxValue)
+                return bytes
+            } catch {
+                throw AuditLogError(.corruption, "index section \(section): \(error.message)", location: .init(file: displayName))
             }
         }
 

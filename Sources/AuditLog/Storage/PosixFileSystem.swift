@@ -117,15 +117,38 @@ final class PosixFile: SegmentFile {
     }
 
     func read(into buffer: inout [UInt8], count: Int, at offset: Int64) throws(AuditLogError) -> Int {
-        if buffer.count < count { buffer = [UInt8](repeating: 0, count: count) }
+        if buffer.count < count {
+            // A new buffer is written by the reads themselves, not zeroed first (index sections
+            // and frames are up to megabytes); what a short read leaves is zeroed.
+            var done = 0
+            var failure: Int32 = 0
+            buffer = [UInt8](unsafeUninitializedCapacity: count) { raw, initialized in
+                guard let base = raw.baseAddress else { return }
+                done = readFully(base, count: count, at: offset, failure: &failure)
+                (base + done).initialize(repeating: 0, count: count - done)
+                initialized = count
+            }
+            if failure != 0 { throw PosixFileSystem.failure("pread", displayName, code: failure, offset: offset) }
+            return done
+        }
+        var failure: Int32 = 0
+        let done = buffer.withUnsafeMutableBytes { raw in
+            raw.baseAddress.map { readFully($0.assumingMemoryBound(to: UInt8.self), count: count, at: offset, failure: &failure) } ?? 0
+        }
+        if failure != 0 { throw PosixFileSystem.failure("pread", displayName, code: failure, offset: offset) }
+        return done
+    }
+
+    /// Reads up to `count` bytes at `offset` into `base`, retrying short reads until the end of
+    /// the file; the bytes read. `failure` is set to the errno of a read that failed.
+    private func readFully(_ base: UnsafeMutablePointer<UInt8>, count: Int, at offset: Int64, failure: inout Int32) -> Int {
         var done = 0
         while done < count {
-            let n = buffer.withUnsafeMutableBytes { raw in
-                pread(fd, raw.baseAddress.map { $0 + done }, count - done, off_t(offset) + off_t(done))
-            }
+            let n = pread(fd, base + done, count - done, off_t(offset) + off_t(done))
             if n < 0 {
                 if Glibc.errno == EINTR { continue }
-                throw PosixFileSystem.failure("pread", displayName, offset: offset)
+                failure = Glibc.errno
+                break
             }
             if n == 0 { break }
             done += n
