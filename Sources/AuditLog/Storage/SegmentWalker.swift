@@ -370,17 +370,21 @@ final class SegmentWalker {
     /// Finds the records of the payload just decompressed; what is wrong when they do not fill
     /// it exactly or disagree with the header's count.
     private func findRecords(_ h: FrameHeader) -> (kind: Damage.Kind, message: String)? {
-        records.removeAll(keepingCapacity: true)
+        // Filled as a local (one exclusive access, not one a record), then put back.
+        var found = records
+        records = []
+        found.removeAll(keepingCapacity: true)
+        defer { records = found }
         do throws(FormatError) {
             try rawBuffer.withRawBytes { (raw) throws(FormatError) in
                 var it = FramePayloadIterator(UnsafeRawBufferPointer(rebasing: raw[0..<rawCount]))
-                while let range = try it.nextRange() { records.append(range) }
+                while let range = try it.nextRange() { found.append(range) }
             }
         } catch {
             return (.structure, "undecodable frame payload: \(error.message)")
         }
-        guard records.count == Int(h.recordCount) else {
-            return (.summary, "frame holds \(records.count) records, header says \(h.recordCount)")
+        guard found.count == Int(h.recordCount) else {
+            return (.summary, "frame holds \(found.count) records, header says \(h.recordCount)")
         }
         return nil
     }
