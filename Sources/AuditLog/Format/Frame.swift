@@ -110,8 +110,11 @@ struct FrameHeader: Equatable, Sendable {
         guard decompress else { return }
         switch codec {
         case .raw:
-            if raw.count < stored { raw = [UInt8](repeating: 0, count: stored) }
-            raw.withUnsafeMutableBytes { dst in dst.copyMemory(from: payload) }
+            if raw.count < stored {
+                raw = Array(payload)
+            } else {
+                raw.withUnsafeMutableBytes { dst in dst.copyMemory(from: payload) }
+            }
         case .lz4:
             do throws(FormatError) {
                 try Compression.decompress(payload, rawLength: Int(rawLengthBytes), into: &raw)

@@ -426,15 +426,18 @@ final class IndexStore: StorageObserver {
         let (building, cached) = state.withLock { s in (s.active?.fileName == segment.fileName, s.lazyActive) }
         guard !building else { return nil }
         var entry: LazyActive
+        // The reader that just vouched for the checkpoint loads its parts too (one open, not two).
+        var vouched: IndexFile.Reader?
         if let cached, cached.fileName == segment.fileName, cached.recordCount == segment.recordCount {
             entry = cached
         } else {
             guard let checkpoint = ActiveIndexCheckpoint.exact(segment, directory: directory) else { return nil }
             entry = LazyActive(fileName: segment.fileName, recordCount: segment.recordCount, data: checkpoint.data, loaded: [])
+            vouched = checkpoint.reader
         }
         let missing = parts.filter { ($0.isColumn || $0 == .ids) && !entry.loaded.contains($0) }
         if !missing.isEmpty {
-            guard let reader = ActiveIndexCheckpoint.exactReader(segment, directory: directory) else { return nil }
+            guard let reader = vouched ?? ActiveIndexCheckpoint.exactReader(segment, directory: directory) else { return nil }
             for part in missing {
                 do throws(AuditLogError) { try reader.load(part, into: &entry.data) } catch { return nil }
                 entry.loaded.insert(part)

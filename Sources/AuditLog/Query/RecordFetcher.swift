@@ -128,7 +128,7 @@ final class RecordFetcher {
         shared = nil
         let size = walker.withPayload { $0.count }
         if let cache, let budget, budget.take(DecodedFrame.bytes(payload: size, records: ranges.count)) {
-            let decoded = DecodedFrame(payload: walker.payload, ranges: ranges)
+            let decoded = DecodedFrame(payload: walker.takePayload(), ranges: ranges)
             cache.insert(decoded, for: key)
             shared = decoded
         }

@@ -226,8 +226,15 @@ final class SegmentWalker {
         try rawBuffer.withRawBytes { (raw) throws(E) in try body(UnsafeRawBufferPointer(rebasing: raw[0..<rawCount])) }
     }
 
-    /// A copy of that payload (for a cache).
-    var payload: [UInt8] { Array(rawBuffer.prefix(rawCount)) }
+    /// That payload, handed over without a copy (for a cache that keeps it): the walker no
+    /// longer holds it, and decompresses its next frame into a new buffer.
+    func takePayload() -> [UInt8] {
+        var out = rawBuffer
+        rawBuffer = []
+        if out.count > rawCount { out.removeSubrange(rawCount...) }
+        rawCount = 0
+        return out
+    }
 
     // MARK: Deciding
 
