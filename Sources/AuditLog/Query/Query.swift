@@ -210,7 +210,9 @@ package final class QueryIterator {
     private func nextCandidate() throws(AuditLogError) -> Int? {
         while true {
             if let predicate {
-                let found = try scan.next(columns, predicate, window: query.window) { (range) throws(AuditLogError) in try times(range) }
+                let found = try scan.next(columns, predicate, window: query.window, recordTimes: recordTimes) { (i) throws(AuditLogError) in
+                    try openFetcher().timestamp(at: i)
+                }
                 if let i = found { return i }
             }
             guard try openNextSegment() else { return nil }
@@ -234,12 +236,6 @@ package final class QueryIterator {
         if fetcher == nil, let view { fetcher = RecordFetcher(context, view: view, budget: cacheBudget) }
         guard let fetcher else { throw AuditLogError(.corruption, "no segment open") }
         return fetcher
-    }
-
-    /// The times of the open segment's ordinals `range` (a timed span of ``ScanPlan``).
-    private func times(_ range: Range<Int>) throws(AuditLogError) -> TimeColumn {
-        guard recordTimes else { return TimeColumn(values: columns.timestamps, base: 0) }
-        return TimeColumn(values: try openFetcher().timestamps(range), base: range.lowerBound)
     }
 
     private func openNextSegment() throws(AuditLogError) -> Bool {

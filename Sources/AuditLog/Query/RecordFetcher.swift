@@ -59,25 +59,19 @@ final class RecordFetcher {
         }
     }
 
-    /// The event times of the records at `ordinals`, read from their headers (a query's edge
-    /// frames, whose times the index's frame directory cannot tell apart).
-    func timestamps(_ ordinals: Range<Int>) throws(AuditLogError) -> [Int64] {
-        var out: [Int64] = []
-        out.reserveCapacity(ordinals.count)
-        for ordinal in ordinals {
-            let seq = segment.firstSeq.rawValue + UInt64(ordinal)
-            let range = try locate(seq)
-            do throws(FormatError) {
-                out.append(
-                    try withPayload { (raw) throws(FormatError) in
-                        var r = ByteReader(UnsafeRawBufferPointer(rebasing: raw[range]))
-                        return try AuditEvent.readHeader(&r).timestamp
-                    })
-            } catch {
-                throw AuditLogError(.corruption, "undecodable record: \(error.message)", location: .init(file: displayName, offset: frames[loadedFrame].offset, seq: SequenceNumber(seq)))
+    /// The event time of the record at `ordinal`, read from its header (a query's edge frames,
+    /// whose times the index's frame directory cannot tell apart).
+    func timestamp(at ordinal: Int) throws(AuditLogError) -> Int64 {
+        let seq = segment.firstSeq.rawValue + UInt64(ordinal)
+        let range = try locate(seq)
+        do throws(FormatError) {
+            return try withPayload { (raw) throws(FormatError) in
+                var r = ByteReader(UnsafeRawBufferPointer(rebasing: raw[range]))
+                return try AuditEvent.readHeader(&r).timestamp
             }
+        } catch {
+            throw AuditLogError(.corruption, "undecodable record: \(error.message)", location: .init(file: displayName, offset: frames[loadedFrame].offset, seq: SequenceNumber(seq)))
         }
-        return out
     }
 
     /// The stored bytes of the record at `ordinal`.

@@ -5,14 +5,6 @@ struct ScanSpan: Hashable {
     var timed: Bool
 }
 
-/// Event times of a run of ordinals: the index's timestamps column (base 0), or the times
-/// read from the records of the frames a span covers.
-struct TimeColumn {
-    var values: [Int64]
-    /// The ordinal of `values[0]`.
-    var base: Int
-}
-
 /// Which ordinals of a segment a query with a time window visits, from the index's frame
 /// directory (each frame's record count and time range): frames outside the window are
 /// skipped, frames inside it need no time test, and only the frames across its edges are
@@ -52,10 +44,10 @@ enum ScanPlan {
         spans.reduce(0) { $0 + ($1.timed ? $1.range.count : 0) }
     }
 
-    /// Whether reading the times of `timed` records from their frames costs less than decoding
-    /// the timestamps column of a segment of `count` records: a frame costs a decompression
-    /// and a header read a record, the column a varint a record of the whole segment (about
-    /// a sixteenth of that), so records win up to a sixteenth of the segment.
+    /// Whether reading the times of (at most) `timed` records from their frames costs less than
+    /// decoding the timestamps column of a segment of `count` records: a frame costs a
+    /// decompression and a header read a record, the column a varint a record of the whole
+    /// segment (about a sixteenth of that), so records win up to a sixteenth of the segment.
     static func readsRecordTimes(timed: Int, of count: Int) -> Bool {
         timed <= count / 16
     }

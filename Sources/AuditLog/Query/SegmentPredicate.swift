@@ -56,32 +56,30 @@ struct SegmentPredicate {
 
     var needsEvent: Bool { !residual.isEmpty }
 
-    /// Appends to `out`, ascending, the ordinals of `range` whose time (in `times`) is in
-    /// `window` and whose columns pass the filter (the residual conditions are not tested). An
-    /// unbounded window tests no time, and then `times` is not read (records wholly inside the
-    /// query's window).
-    func collect(_ c: IndexColumns, _ range: Range<Int>, window: TimeWindow, times: TimeColumn?, into out: inout [Int]) {
+    /// Appends to `out`, ascending, the ordinals of `range` whose time is in `window` and whose
+    /// columns pass the filter (the residual conditions are not tested). An unbounded window
+    /// tests no time, and then `c` need not hold timestamps (records wholly inside the query's
+    /// window, or whose times are tested on their records).
+    func collect(_ c: IndexColumns, _ range: Range<Int>, window: TimeWindow, into out: inout [Int]) {
         let start = out.count
         let since = window.since?.nanosSinceEpoch ?? .min
         // `until` is exclusive; a window ending at the smallest time holds nothing.
         if let until = window.until?.nanosSinceEpoch, until == .min { return }
         let last = window.until.map { $0.nanosSinceEpoch - 1 } ?? .max
         let timed = window.since != nil || window.until != nil
-        let base = times?.base ?? 0
-        let ts = times?.values ?? []
         // The most selective test first: a dictionary column when there is one.
         var dimTests = dims
         if let first = dimTests.first {
             dimTests.removeFirst()
             Self.select(c.dims[first.field], first.codes, negated: first.negated, range, into: &out)
             if timed {
-                ts.withUnsafeBufferPointer { ts in
-                    Self.keep(&out, from: start) { ts[$0 - base] >= since && ts[$0 - base] <= last }
+                c.timestamps.withUnsafeBufferPointer { ts in
+                    Self.keep(&out, from: start) { ts[$0] >= since && ts[$0] <= last }
                 }
             }
         } else if timed {
-            ts.withUnsafeBufferPointer { ts in
-                for i in range where ts[i - base] >= since && ts[i - base] <= last { out.append(i) }
+            c.timestamps.withUnsafeBufferPointer { ts in
+                for i in range where ts[i] >= since && ts[i] <= last { out.append(i) }
             }
         } else {
             out.append(contentsOf: range)
@@ -128,16 +126,16 @@ struct SegmentPredicate {
 }
 
 /// The ordinals of one segment a query visits, in its order, span by span (``ScanPlan``), found
-/// a run at a time by ``SegmentPredicate/collect(_:_:window:times:into:)``: short runs first (a
-/// newest-50 query stops early), longer ones as the scan goes on. A timed span's times are
-/// asked for when the scan reaches it, so a query that stops early reads none of the spans it
-/// never reached.
+/// a run at a time by ``SegmentPredicate/collect(_:_:window:into:)``: short runs first (a
+/// newest-50 query stops early), longer ones as the scan goes on. In a timed span whose times
+/// are not in the columns, the columns are tested first and the time only of the records that
+/// pass, read from the records themselves (so a selective filter reads few of them).
 struct CandidateScan {
     private var spans: [ScanSpan] = []
     private var nextSpan = 0
     private var lower = 0
     private var upper = 0
-    private var times: TimeColumn?
+    private var timed = false
     private var forward = true
     private var run = CandidateScan.firstRun
     private var found: [Int] = []
@@ -152,17 +150,18 @@ struct CandidateScan {
         nextSpan = 0
         lower = 0
         upper = 0
-        times = nil
+        timed = false
         self.forward = forward
         run = Self.firstRun
         found.removeAll(keepingCapacity: true)
         position = 0
     }
 
-    /// The next candidate ordinal, nil when the segment has no more. `timesOf` gives the
-    /// times of a timed span's ordinals, once, when the scan enters it.
+    /// The next candidate ordinal, nil when the segment has no more. With `recordTimes`, a
+    /// timed span's times come from `recordTime(ordinal)`; else from the timestamps column.
     mutating func next(
-        _ columns: IndexColumns, _ predicate: SegmentPredicate, window: TimeWindow, timesOf: (Range<Int>) throws(AuditLogError) -> TimeColumn
+        _ columns: IndexColumns, _ predicate: SegmentPredicate, window: TimeWindow, recordTimes: Bool,
+        recordTime: (Int) throws(AuditLogError) -> Int64
     ) throws(AuditLogError) -> Int? {
         while position == found.count {
             if lower >= upper {
@@ -171,7 +170,7 @@ struct CandidateScan {
                 nextSpan += 1
                 lower = span.range.lowerBound
                 upper = span.range.upperBound
-                times = span.timed ? try timesOf(span.range) : nil
+                timed = span.timed
                 continue
             }
             let n = min(run, upper - lower)
@@ -180,7 +179,17 @@ struct CandidateScan {
             run = min(run * 2, Self.longestRun)
             found.removeAll(keepingCapacity: true)
             position = 0
-            predicate.collect(columns, range, window: times == nil ? TimeWindow() : window, times: times, into: &found)
+            if timed && recordTimes {
+                predicate.collect(columns, range, window: TimeWindow(), into: &found)
+                var kept = 0
+                for j in found.indices where window.contains(try recordTime(found[j])) {
+                    found[kept] = found[j]
+                    kept += 1
+                }
+                found.removeSubrange(kept...)
+            } else {
+                predicate.collect(columns, range, window: timed ? window : TimeWindow(), into: &found)
+            }
             if !forward { found.reverse() }
         }
         defer { position += 1 }

@@ -238,7 +238,7 @@ enum UsageEngine {
         var denseSlots = [Int32](repeating: -1, count: dense ? denseSize : 0)
         var ordinals: [Int] = []
         ordinals.reserveCapacity(c.count)
-        predicate.collect(c, 0..<c.count, window: window, times: TimeColumn(values: c.timestamps, base: 0), into: &ordinals)
+        predicate.collect(c, 0..<c.count, window: window, into: &ordinals)
         for i in ordinals {
             var gateway: Int64 = 0
             if let fetcher {
