@@ -34,28 +34,23 @@ enum Compression {
         guard source.count > 0, let src = source.baseAddress else {
             throw FormatError(.malformed, "empty LZ4 block", offset: 0)
         }
+        func decode(into dst: UnsafeMutablePointer<UInt8>?) -> Int32 {
+            LZ4_decompress_safe(
+                src.assumingMemoryBound(to: CChar.self), UnsafeMutableRawPointer(dst)?.assumingMemoryBound(to: CChar.self),
+                Int32(source.count), Int32(rawLength))
+        }
+        let produced: Int32
         if destination.count < rawLength {
             // A new buffer of exactly `rawLength` bytes, written once by the decoder (not
             // zeroed first: index sections and cold frames are megabytes).
-            var produced: Int32 = 0
+            var n: Int32 = 0
             destination = [UInt8](unsafeUninitializedCapacity: rawLength) { dst, initialized in
-                produced = LZ4_decompress_safe(
-                    src.assumingMemoryBound(to: CChar.self), UnsafeMutableRawPointer(dst.baseAddress)?.assumingMemoryBound(to: CChar.self),
-                    Int32(source.count), Int32(rawLength))
-                initialized = produced == Int32(rawLength) ? rawLength : 0
+                n = decode(into: dst.baseAddress)
+                initialized = n == Int32(rawLength) ? rawLength : 0
             }
-            guard produced == Int32(rawLength) else {
-                throw FormatError(.malformed, "LZ4 block decodes to \(produced) bytes, header says \(rawLength)", offset: 0)
-            }
-            return
-        }
-        let produced = destination.withUnsafeMutableBytes { dst in
-            LZ4_decompress_safe(
-                src.assumingMemoryBound(to: CChar.self),
-                dst.baseAddress!.assumingMemoryBound(to: CChar.self),
-                Int32(source.count),
-                Int32(rawLength)
-            )
+            produced = n
+        } else {
+            produced = destination.withUnsafeMutableBufferPointer { decode(into: $0.baseAddress) }
         }
         guard produced == Int32(rawLength) else {
             throw FormatError(.malformed, "LZ4 block decodes to \(produced) bytes, header says \(rawLength)", offset: 0)

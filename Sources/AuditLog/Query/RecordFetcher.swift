@@ -62,16 +62,12 @@ final class RecordFetcher {
     /// The event time of the record at `ordinal`, read from its header (a query's edge frames,
     /// whose times the index's frame directory cannot tell apart).
     func timestamp(at ordinal: Int) throws(AuditLogError) -> Int64 {
-        let seq = segment.firstSeq.rawValue + UInt64(ordinal)
-        let range = try locate(seq)
-        do throws(FormatError) {
-            return try withPayload { (raw) throws(FormatError) in
-                var r = ByteReader(UnsafeRawBufferPointer(rebasing: raw[range]))
-                return try AuditEvent.readHeader(&r).timestamp
-            }
-        } catch {
-            throw AuditLogError(.corruption, "undecodable record: \(error.message)", location: .init(file: displayName, offset: frames[loadedFrame].offset, seq: SequenceNumber(seq)))
+        var timestamp: Int64 = 0
+        try withRecord(at: ordinal, seq: SequenceNumber(segment.firstSeq.rawValue + UInt64(ordinal))) { (bytes) throws(FormatError) in
+            var r = ByteReader(bytes)
+            timestamp = try AuditEvent.readHeader(&r).timestamp
         }
+        return timestamp
     }
 
     /// The stored bytes of the record at `ordinal`.
