@@ -34,13 +34,7 @@ import Testing
                         let got = try await reader.collect(Query(window: window, filter: filter, order: order))
                         #expect(got == (order == .oldestFirst ? expected : expected.reversed()), "\(window) \(filter) \(order)")
                         // Pages of 7 by cursor give the same records.
-                        var paged: [Record] = []
-                        var cursor: String?
-                        repeat {
-                            let page = try await reader.page(Query(window: window, filter: filter, order: order, limit: 7, cursor: cursor))
-                            paged += page.records
-                            cursor = page.nextCursor
-                        } while cursor != nil
+                        let paged = try await readPages(reader, Query(window: window, filter: filter, order: order), pageSize: 7)
                         #expect(paged == got)
                     }
                 }

@@ -53,13 +53,7 @@ import Testing
                     let want = order == .oldestFirst ? expected : expected.reversed()
                     let got = try await reader.collect(Query(window: window, filter: filter, order: order))
                     #expect(got == want, "\(window) \(filter) \(order)")
-                    var paged: [Record] = []
-                    var cursor: String?
-                    repeat {
-                        let page = try await reader.page(Query(window: window, filter: filter, order: order, limit: 23, cursor: cursor))
-                        paged += page.records
-                        cursor = page.nextCursor
-                    } while cursor != nil
+                    let paged = try await readPages(reader, Query(window: window, filter: filter, order: order), pageSize: 23)
                     #expect(paged == want, "paged: \(window) \(filter) \(order)")
                 }
             }

@@ -67,6 +67,20 @@ func readAll(_ log: AuditLog, order: ReadOrder = .oldestFirst) async throws -> [
     return out
 }
 
+/// Every record of `query`, read in pages of `pageSize` that each resume at the previous
+/// page's cursor until there is none.
+func readPages(_ log: AuditLog, _ query: Query, pageSize: Int) async throws -> [Record] {
+    var out: [Record] = []
+    var q = query
+    q.limit = pageSize
+    repeat {
+        let page = try await log.page(q)
+        out += page.records
+        q.cursor = page.nextCursor
+    } while q.cursor != nil
+    return out
+}
+
 /// Segment file paths of a log directory, oldest first.
 func segmentPaths(_ directory: String) throws -> [String] {
     try FileManager.default.contentsOfDirectory(atPath: directory + "/segments")
