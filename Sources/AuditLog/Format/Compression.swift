@@ -24,8 +24,9 @@ enum Compression {
         return written > 0 ? Int(written) : nil
     }
 
-    /// LZ4HC level for index files (9, LZ4's default high level).
-    static let highLevel: Int32 = 9
+    /// LZ4HC level for index files. Measured on index sections of 33,000 generated events: level
+    /// 4 writes them 2.6 times faster than level 9 (LZ4's default) for 2 % more bytes.
+    static let highLevel: Int32 = 4
 
     /// Decompresses exactly `rawLength` bytes or throws; never writes past `rawLength`.
     static func decompress(

@@ -82,54 +82,119 @@ struct IndexData: Sendable {
 
     static let hourNanos: Int64 = 3_600_000_000_000
 
+    /// Bit `c` set: the hourly rows of rollup dimension byte `c` (0 the total) are kept. An
+    /// index of format version 3 lists them (a dimension whose hours hold few records each has
+    /// none); older versions keep every hour of every dimension they roll up.
+    var hourlyMask: UInt16 = IndexData.everyHourly
+
+    /// Hourly rows of every rolled-up dimension and the total.
+    static let everyHourly: UInt16 = (1 << (Dimension.rolledUp.count + 1)) - 1
+
+    /// The hourly mask of a version-1 index: the total and the six dimensions it rolls up.
+    static let version1Hourly: UInt16 = (1 << (Dimension.rolledUpInVersion1.count + 1)) - 1
+
+    /// A dimension's hourly rows are kept when they average at least this many records a row:
+    /// sparser ones (a user's hour at a few thousand events a day) are nearly as large as the
+    /// columns they summarize, and usage by that dimension and time scans the columns instead.
+    static let recordsPerHourlyRow = 16
+
+    /// Whether the hourly rows of `dimension` (nil: the total) are kept.
+    func hasHourly(_ dimension: Dimension?) -> Bool { hourlyMask & (1 << (dimension?.rollupCode ?? 0)) != 0 }
+
     /// Computes the rollup tables from the columns: aggregates in arrays indexed by value code
-    /// (and hour), no hashing per record, then only the non-empty rows as a table. Nil when a
-    /// sum does not fit a rollup row (``UsageAggregate/fitsRollupRow``).
-    static func rollups(_ c: IndexColumns, dictionarySizes: [Int]) -> [RollupKey: UsageAggregate]? {
+    /// (and hour), no hashing per record, then only the non-empty rows as a table. The hourly
+    /// rows of a dimension with fewer than ``recordsPerHourlyRow`` records a row are left out
+    /// (a first pass counts them), the total's never; `minRecordsPerHourlyRow` 0 keeps every
+    /// hour (what writers of versions 1 and 2 wrote, for tests). Nil when a sum does not fit a
+    /// rollup row (``UsageAggregate/fitsRollupRow``).
+    static func rollups(
+        _ c: IndexColumns, dictionarySizes: [Int], minRecordsPerHourlyRow: Int = recordsPerHourlyRow
+    ) -> (rows: [RollupKey: UsageAggregate], hourlyMask: UInt16)? {
         let dimensions: [Dimension?] = [nil] + Dimension.rolledUp
         func size(_ d: Dimension?) -> Int { RollupKey.valueCount(d, dictionarySizes: dictionarySizes) }
+        let hourOf = hourIndexes(c.timestamps)
+        let hourly = dimensions.map { d in
+            d == nil || minRecordsPerHourlyRow == 0
+                || distinctHourlyRows(c, d, size: size(d), hourOf: hourOf.ordinals, limit: c.count / minRecordsPerHourlyRow) <= c.count / minRecordsPerHourlyRow
+        }
+        let kept = dimensions.indices.filter { hourly[$0] }
         var allTime = dimensions.map { [UsageAggregate](repeating: UsageAggregate(), count: size($0)) }
-        var hours: [Int64] = []
-        var hourIndex: [Int64: Int] = [:]
-        var hourly: [[[UsageAggregate]]] = dimensions.map { _ in [] }
-        var lastHour = Int64.min
-        var lastIndex = -1
+        var hours = dimensions.indices.map { d in
+            hourly[d] ? [[UsageAggregate]](repeating: [UsageAggregate](repeating: UsageAggregate(), count: size(dimensions[d])), count: hourOf.starts.count) : []
+        }
         for i in 0..<c.count {
-            let ts = c.timestamps[i]
-            let hour = ts - ts % hourNanos
-            if hour != lastHour {
-                if let known = hourIndex[hour] {
-                    lastIndex = known
-                } else {
-                    lastIndex = hours.count
-                    hourIndex[hour] = lastIndex
-                    hours.append(hour)
-                    for (d, dimension) in dimensions.enumerated() {
-                        hourly[d].append([UsageAggregate](repeating: UsageAggregate(), count: size(dimension)))
-                    }
-                }
-                lastHour = hour
-            }
             for (d, dimension) in dimensions.enumerated() {
-                let value = dimension.map { Int(c.code($0, i)) } ?? 0
-                allTime[d][value].add(c, i)
-                hourly[d][lastIndex][value].add(c, i)
+                allTime[d][dimension.map { Int(c.code($0, i)) } ?? 0].add(c, i)
+            }
+            let h = Int(hourOf.ordinals[i])
+            for d in kept {
+                hours[d][h][dimensions[d].map { Int(c.code($0, i)) } ?? 0].add(c, i)
             }
         }
         // The total row holds the largest sums: if it fits, every row does.
         guard allTime[0][0].fitsRollupRow else { return nil }
         var out: [RollupKey: UsageAggregate] = [:]
+        var mask: UInt16 = 0
         for (d, dimension) in dimensions.enumerated() {
             for (value, a) in allTime[d].enumerated() where a.requests > 0 {
                 out[RollupKey(dimension: dimension, value: UInt32(value), hourNanos: RollupKey.allTime)] = a
             }
-            for (h, hour) in hours.enumerated() {
-                for (value, a) in hourly[d][h].enumerated() where a.requests > 0 {
+            guard hourly[d] else { continue }
+            mask |= 1 << (dimension?.rollupCode ?? 0)
+            for (h, hour) in hourOf.starts.enumerated() {
+                for (value, a) in hours[d][h].enumerated() where a.requests > 0 {
                     out[RollupKey(dimension: dimension, value: UInt32(value), hourNanos: hour)] = a
                 }
             }
         }
-        return out
+        return (out, mask)
+    }
+
+    /// The distinct UTC hours of `timestamps` (their starts, in first-seen order) and each
+    /// record's position among them.
+    private static func hourIndexes(_ timestamps: [Int64]) -> (starts: [Int64], ordinals: [UInt32]) {
+        var starts: [Int64] = []
+        var index: [Int64: UInt32] = [:]
+        var ordinals = [UInt32](repeating: 0, count: timestamps.count)
+        var lastHour = Int64.min
+        var last: UInt32 = 0
+        for (i, ts) in timestamps.enumerated() {
+            let hour = ts - ts % hourNanos
+            if hour != lastHour {
+                if let known = index[hour] {
+                    last = known
+                } else {
+                    last = UInt32(starts.count)
+                    index[hour] = last
+                    starts.append(hour)
+                }
+                lastHour = hour
+            }
+            ordinals[i] = last
+        }
+        return (starts, ordinals)
+    }
+
+    /// How many (hour, value) rows `dimension` has (counted up to one past `limit`): per value,
+    /// the last hour it was counted in.
+    private static func distinctHourlyRows(_ c: IndexColumns, _ dimension: Dimension?, size: Int, hourOf: [UInt32], limit: Int) -> Int {
+        guard let dimension else { return 0 }
+        var seenIn = [UInt32](repeating: .max, count: size)
+        var seen = Set<UInt64>()
+        var rows = 0
+        for i in 0..<c.count {
+            let value = Int(c.code(dimension, i))
+            let hour = hourOf[i]
+            if seenIn[value] == hour { continue }
+            seenIn[value] = hour
+            // Records need not be in time order: a value may come back to an hour it left.
+            if seen.insert(UInt64(hour) << 32 | UInt64(value)).inserted {
+                rows += 1
+                // Past the limit the count no longer matters.
+                if rows > limit { return rows }
+            }
+        }
+        return rows
     }
 }
 
@@ -192,14 +257,22 @@ struct IndexBuilder: Sendable {
         hashes.append(f.idHash)
     }
 
-    /// The finished index: id table sorted, rollups computed when `withRollups`.
-    func finish(withRollups: Bool) -> IndexData {
+    /// The finished index: id table sorted, rollups computed when `withRollups`
+    /// (`minRecordsPerHourlyRow` as ``IndexData/rollups(_:dictionarySizes:minRecordsPerHourlyRow:)``
+    /// takes it).
+    func finish(withRollups: Bool, minRecordsPerHourlyRow: Int = IndexData.recordsPerHourlyRow) -> IndexData {
         var out = data
         let order = hashes.indices.sorted { (hashes[$0], $0) < (hashes[$1], $1) }
         out.idHashes = order.map { hashes[$0] }
         out.idOrdinals = order.map { UInt32($0) }
         // A checkpoint (no rollups) still has both rollup sections, with no rows.
-        out.rollups = withRollups ? IndexData.rollups(out.columns, dictionarySizes: out.dictionaries.map(\.count)) : [:]
+        if withRollups {
+            let computed = IndexData.rollups(out.columns, dictionarySizes: out.dictionaries.map(\.count), minRecordsPerHourlyRow: minRecordsPerHourlyRow)
+            out.rollups = computed?.rows
+            out.hourlyMask = computed?.hourlyMask ?? IndexData.everyHourly
+        } else {
+            out.rollups = [:]
+        }
         return out
     }
 

@@ -150,11 +150,22 @@ extension IndexFile {
     /// Rollup rows, each checked against the segment: its dimension value within that
     /// dictionary (or a verdict code), its hour a UTC hour (or the whole-segment marker, per
     /// section), its counts within the record count.
-    static func decodeRollups(_ bytes: [UInt8], recordCount: UInt64, dictionarySizes: [Int], hourly: Bool, maxCode: UInt8) throws(FormatError) -> [RollupKey: UsageAggregate] {
+    /// Rollup rows. An hourly section of version 3 (`listsHourly`) begins with the mask of the
+    /// dimensions it has rows for (within `hourlyMask`, the version's dimensions); a row of
+    /// another is damage. Returns the rows and that mask (`hourlyMask` for older versions).
+    static func decodeRollups(
+        _ bytes: [UInt8], recordCount: UInt64, dictionarySizes: [Int], hourly: Bool, maxCode: UInt8, listsHourly: Bool, hourlyMask: UInt16
+    ) throws(FormatError) -> (rows: [RollupKey: UsageAggregate], hourlyMask: UInt16) {
         try bytes.withRawBytes { (raw) throws(FormatError) in
             var r = ByteReader(raw)
+            var mask = hourlyMask
+            if hourly && listsHourly {
+                let listed = try r.readVarint("hourly dimensions")
+                guard listed & ~UInt64(hourlyMask) == 0 else { throw FormatError(.malformed, "hourly dimension mask \(listed)", offset: 0) }
+                mask = UInt16(listed)
+            }
             let count = try r.readVarint()
-            guard count <= UInt64(r.remaining) else { throw FormatError(.truncated, "rollup count", offset: 0) }
+            guard count <= UInt64(r.remaining) else { throw FormatError(.truncated, "rollup count", offset: r.offset) }
             var out: [RollupKey: UsageAggregate] = [:]
             out.reserveCapacity(Int(count))
             for _ in 0..<count {
@@ -162,6 +173,7 @@ extension IndexFile {
                 let code = try r.readUInt8()
                 let dimension = Dimension(rollupCode: code)
                 guard code == 0 || (dimension != nil && code <= maxCode) else { throw FormatError(.malformed, "rollup dimension \(code)", offset: start) }
+                guard !hourly || mask & (1 << code) != 0 else { throw FormatError(.malformed, "hourly row of unlisted dimension \(code)", offset: start) }
                 let value = try r.readVarint()
                 guard value < UInt64(RollupKey.valueCount(dimension, dictionarySizes: dictionarySizes)) else {
                     throw FormatError(.malformed, "rollup value \(value) beyond its dictionary", offset: start)
@@ -173,7 +185,7 @@ extension IndexFile {
                 guard out[key] == nil else { throw FormatError(.malformed, "rollup row repeated", offset: start) }
                 out[key] = try UsageAggregate.decode(from: &r, recordCount: recordCount)
             }
-            return out
+            return (out, mask)
         }
     }
 }

@@ -3,9 +3,10 @@
 /// checksummed sections that load independently (rollups without columns, say).
 enum IndexFile {
     static let magic: [UInt8] = Array("AUDITIDX".utf8)
-    /// Version 2 added rollups of reason_code, source and event_type (codes 7–9); version 1
-    /// indexes are still read (their usage by those keys scans columns).
-    static let formatVersion: UInt16 = 2
+    /// Version 2 added rollups of reason_code, source and event_type (codes 7–9); version 3
+    /// leaves out the hourly rows of sparse dimensions and lists the ones it keeps. Versions 1
+    /// and 2 are still read (usage by what they lack scans columns).
+    static let formatVersion: UInt16 = 3
     static let headerBytes = 128
     static let directoryEntryBytes = 32
 
@@ -62,14 +63,17 @@ enum IndexFile {
         encode(data, binding: Binding(sealed: segment))
     }
 
-    /// `version` 1 writes what a version-1 writer wrote (rollups of codes 1–6): for tests of
-    /// reading old indexes.
+    /// `version` 1 or 2 writes what a writer of that version wrote (version 1: rollups of
+    /// codes 1–6; both: every hour of every rolled-up dimension, so data lacking some hourly
+    /// rows gets no rollup sections at all): for tests of reading old indexes.
     static func encode(_ data: IndexData, binding: Binding, version: UInt16 = formatVersion) -> [UInt8] {
         let v1 = Set(Dimension.rolledUpInVersion1)
         func kept(_ key: RollupKey) -> Bool { version >= 2 || key.dimension.map { v1.contains($0) } ?? true }
+        let oldHourly = version == 1 ? IndexData.version1Hourly : IndexData.everyHourly
+        let writesRollups = data.rollups != nil && (version >= 3 || data.hourlyMask & oldHourly == oldHourly)
         var payloads: [(Section, [UInt8])] = []
         // Without rollups (a sum too large for a row) the two rollup sections are left out.
-        for section in Section.allCases where data.rollups != nil || !section.isRollup {
+        for section in Section.allCases where writesRollups || !section.isRollup {
             var w = ByteWriter(capacity: 1 << 16)
             let c = data.columns
             switch section {
@@ -91,7 +95,10 @@ enum IndexFile {
                 }
             case .ids: encodeIDs(data, to: &w)
             case .rollups: encodeRollups(data.rollups ?? [:], to: &w) { $0.hourNanos == RollupKey.allTime && kept($0) }
-            case .hourlyRollups: encodeRollups(data.rollups ?? [:], to: &w) { $0.hourNanos != RollupKey.allTime && kept($0) }
+            case .hourlyRollups:
+                // Version 3 begins with the mask of the dimensions that have hourly rows.
+                if version >= 3 { w.writeVarint(UInt64(data.hourlyMask)) }
+                encodeRollups(data.rollups ?? [:], to: &w) { $0.hourNanos != RollupKey.allTime && kept($0) }
             default:
                 guard let index = section.column else { break }
                 // Fixed width codes (1, 2 or 4 bytes), so loading a column is a copy.
@@ -127,10 +134,11 @@ enum IndexFile {
         var body: [UInt8] = []
         var offset = UInt64(headerBytes + payloads.count * directoryEntryBytes + 8)
         var compressed: [UInt8] = []
+        var scratch: [UInt8] = []
         for (section, raw) in payloads {
             var stored = raw
             var codec: UInt32 = 0
-            if let n = raw.withUnsafeBytes({ Compression.compress($0, into: &compressed, high: true) }), n < raw.count {
+            if let n = compress(raw, into: &compressed, scratch: &scratch) {
                 stored = Array(compressed[0..<n])
                 codec = 1
             }
@@ -145,6 +153,19 @@ enum IndexFile {
         }
         directory.write(Checksum.xxh3(directory.bytes))
         return header.bytes + directory.bytes + body
+    }
+
+    /// The compressed size of a section in `compressed`, or nil to store it raw. A trial with
+    /// LZ4's fast encoder first: a section it cannot shrink by 1/32 (the metrics, the id table:
+    /// high-entropy numbers) is stored raw, as the high-compression encoder gains next to
+    /// nothing on it and spends most of its time there; the others get the high-compression one.
+    private static func compress(_ raw: [UInt8], into compressed: inout [UInt8], scratch: inout [UInt8]) -> Int? {
+        raw.withUnsafeBytes { bytes -> Int? in
+            guard let fast = Compression.compress(bytes, into: &compressed), fast < raw.count - raw.count / 32 else { return nil }
+            guard let high = Compression.compress(bytes, into: &scratch, high: true), high < fast else { return fast }
+            swap(&compressed, &scratch)
+            return high
+        }
     }
 
     private static func encodeFrames(_ frames: [FrameEntry], to w: inout ByteWriter) {
@@ -340,11 +361,15 @@ enum IndexFile {
                 guard directory[section] != nil else { return }
                 let sizes = data.dictionaries.map(\.count)
                 let dimensions = version == 1 ? Dimension.rolledUpInVersion1 : Dimension.rolledUp
+                let hourlyMask = version == 1 ? IndexData.version1Hourly : IndexData.everyHourly
                 let rows = try decode(section) { (b) throws(FormatError) in
-                    try IndexFile.decodeRollups(b, recordCount: UInt64(n), dictionarySizes: sizes, hourly: section == .hourlyRollups, maxCode: UInt8(dimensions.count))
+                    try IndexFile.decodeRollups(
+                        b, recordCount: UInt64(n), dictionarySizes: sizes, hourly: section == .hourlyRollups, maxCode: UInt8(dimensions.count),
+                        listsHourly: version >= 3, hourlyMask: hourlyMask)
                 }
-                data.rollups = (data.rollups ?? [:]).merging(rows) { a, _ in a }
+                data.rollups = (data.rollups ?? [:]).merging(rows.rows) { a, _ in a }
                 data.rolledUp = Set(dimensions)
+                if section == .hourlyRollups { data.hourlyMask = rows.hourlyMask }
             }
         }
 

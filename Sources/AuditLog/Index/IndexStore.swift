@@ -45,6 +45,15 @@ struct IndexView: Sendable {
     var rollups: [RollupKey: UsageAggregate]?
     /// The dimensions `rollups` has rows for (an index file of version 1 lacks some).
     var rolledUp: Set<Dimension> = Set(Dimension.rolledUp)
+    /// The dimensions (bit: rollup dimension byte, 0 the total) with hourly rows
+    /// (``IndexData/hourlyMask``).
+    var hourlyMask: UInt16 = IndexData.everyHourly
+
+    /// Whether the rollups answer a group by `dimension` (nil: none), per hour when `hourly`.
+    func rollsUp(_ dimension: Dimension?, hourly: Bool) -> Bool {
+        if let dimension, !rolledUp.contains(dimension) { return false }
+        return !hourly || hourlyMask & (1 << (dimension?.rollupCode ?? 0)) != 0
+    }
 
     /// Dictionary codes (index + 1) of `values` in column `column`; values absent here are
     /// skipped.
@@ -195,7 +204,8 @@ final class IndexStore: StorageObserver {
             segment: segment, frames: entry.data.frames, dictionaries: entry.data.dictionaries,
             columns: parts.contains(where: \.isColumn) ? entry.data.columns : nil,
             ids: parts.contains(.ids) ? IndexView.IDs(hashes: entry.data.idHashes, ordinals: entry.data.idOrdinals, sorted: true) : nil,
-            rollups: parts.contains(.rollups) || parts.contains(.hourlyRollups) ? entry.data.rollups : nil, rolledUp: entry.data.rolledUp)
+            rollups: parts.contains(.rollups) || parts.contains(.hourlyRollups) ? entry.data.rollups : nil, rolledUp: entry.data.rolledUp,
+            hourlyMask: entry.data.hourlyMask)
     }
 
     /// Why an index file cannot be used.
@@ -271,7 +281,9 @@ final class IndexStore: StorageObserver {
     }
 
     /// Scans `segment` (continuing `builder` when given) into a finished index with rollups.
-    static func build(_ directory: LogDirectory, segment: SegmentInfo, from partial: (IndexBuilder, Int64)?) throws(AuditLogError) -> IndexData {
+    static func build(
+        _ directory: LogDirectory, segment: SegmentInfo, from partial: (IndexBuilder, Int64)?, minRecordsPerHourlyRow: Int = IndexData.recordsPerHourlyRow
+    ) throws(AuditLogError) -> IndexData {
         let walker = try SegmentWalker(directory, segment.fileName, limit: segment.dataEnd)
         var builder = partial?.0 ?? IndexBuilder(firstSeq: segment.firstSeq)
         let end = try builder.scan(walker, from: partial?.1 ?? Int64(SegmentHeader.byteCount))
@@ -280,7 +292,7 @@ final class IndexStore: StorageObserver {
                 .corruption, "segment ends at byte \(end) with \(builder.recordCount) records; its footer says \(segment.dataEnd) and \(segment.recordCount)",
                 location: .init(file: walker.displayName, offset: end))
         }
-        return builder.finish(withRollups: true)
+        return builder.finish(withRollups: true, minRecordsPerHourlyRow: minRecordsPerHourlyRow)
     }
 
     private func write(_ data: IndexData, for segment: SegmentInfo) throws(AuditLogError) {

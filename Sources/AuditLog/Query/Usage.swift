@@ -81,9 +81,10 @@ enum UsageEngine {
             var local: [[String?]: UsageAggregate] = [:]
             for i in stride(from: w, to: rollupList.count, by: workers) {
                 // An index of format version 1 has no rollups of reason_code, source or
-                // event_type: such a segment is scanned.
+                // event_type, one of version 3 no hourly rows of a sparse dimension: such a
+                // segment is scanned.
                 if let view = try? store.view(rollupList[i], parts: [times.isEmpty ? .rollups : .hourlyRollups]), let rollups = view.rollups,
-                    keys.allSatisfy({ $0.dimension.map(view.rolledUp.contains) ?? false })
+                    view.rollsUp(keys.first?.dimension, hourly: !times.isEmpty)
                 {
                     addRollups(rollups, view: view, keys: keys, time: times.first, groupBy: groupBy, into: &local)
                 } else {

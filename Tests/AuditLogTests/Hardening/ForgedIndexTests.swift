@@ -8,7 +8,7 @@ import Testing
 /// trap a query or a usage report.
 @Suite struct ForgedIndexTests {
     enum Forgery: String, CaseIterable {
-        case rollupValueBeyondItsDictionary, rollupCountsBeyondTheSegment, negativeEventTime, hourNotOnTheHour
+        case rollupValueBeyondItsDictionary, rollupCountsBeyondTheSegment, negativeEventTime, hourNotOnTheHour, hourlyRowOfAnUnlistedDimension
     }
 
     @Test(arguments: Forgery.allCases)
@@ -35,6 +35,9 @@ import Testing
                 data.columns.timestamps[3] = -5
             case .hourNotOnTheHour:
                 rollups[RollupKey(dimension: .user, value: some.key.value, hourNanos: start.nanosSinceEpoch + 17)] = some.value
+            case .hourlyRowOfAnUnlistedDimension:
+                rollups[RollupKey(dimension: .user, value: some.key.value, hourNanos: start.nanosSinceEpoch)] = some.value
+                data.hourlyMask &= ~(1 << (Dimension.user.rollupCode ?? 0))
             }
             data.rollups = rollups
             let path = log.files.segmentPath(LogDirectory.name(of: .index, forSegment: segment.fileName))

@@ -24,9 +24,9 @@ import Testing
             let log = try await writeLog(dir)
             let sealed = log.segments.filter(\.isSealed)
             #expect(sealed.count > 3)
-            // Every sealed segment's index rewritten as a version-1 writer wrote it.
+            // Every sealed segment's index rewritten as a version-1 writer wrote it (every hour).
             for segment in sealed {
-                let data = try IndexStore.build(log.files, segment: segment, from: nil)
+                let data = try IndexStore.build(log.files, segment: segment, from: nil, minRecordsPerHourlyRow: 0)
                 let path = log.files.segmentPath(LogDirectory.name(of: .index, forSegment: segment.fileName))
                 try Data(IndexFile.encode(data, binding: IndexFile.Binding(sealed: segment), version: 1)).write(to: URL(fileURLWithPath: path))
                 let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
