@@ -6,9 +6,20 @@ extension AuditEvent {
     /// Whether `eventType` is one the log reserves for its own records (compared without
     /// regard to case, so that `Hold.Released` cannot pass for a client's type either).
     package static func isReserved(eventType: String) -> Bool {
+        // ASCII, the common case: letters folded byte by byte, no lowered copy (for ASCII text
+        // the same answer as the general path below: no ASCII character joins a "." into one
+        // grapheme).
+        let utf8 = eventType.utf8
+        if utf8.allSatisfy({ $0 < 0x80 }) {
+            return reservedPrefixBytes.contains { prefix in
+                utf8.count >= prefix.count && zip(utf8, prefix).allSatisfy { b, p in (b >= 0x41 && b <= 0x5A ? b | 0x20 : b) == p }
+            }
+        }
         let lowered = eventType.lowercased()
         return reservedEventTypePrefixes.contains { lowered.hasPrefix($0) }
     }
+
+    private static let reservedPrefixBytes = reservedEventTypePrefixes.map { Array($0.utf8) }
 
     /// Throws when the event's type is reserved: what every input path (``AuditLog/append(_:)``,
     /// ingest, `POST /v1/events`) checks.

@@ -40,7 +40,7 @@ struct PreparedBatch: Sendable {
         recordEnds.reserveCapacity(events.count)
         timestampsNanos.reserveCapacity(events.count)
         ids.reserveCapacity(events.count)
-        var seen = Set<String>()
+        var seen = Set<String>(minimumCapacity: events.count)
         for (i, event) in events.enumerated() {
             do throws(AuditLogError) {
                 if origin != .unvalidatedForTesting { try event.validate() }
