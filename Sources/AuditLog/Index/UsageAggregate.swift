@@ -136,6 +136,52 @@ struct UsageAggregate: Hashable, Sendable {
         }
     }
 
+    /// What one record adds to every aggregate it counts in, worked out once (rollups add each
+    /// record to a row of every dimension).
+    struct Contribution {
+        var tokensIn: Int64
+        var tokensOut: Int64
+        var costNanos: Int64
+        var cacheHit: Int64
+        var blocked: Int64
+        var redacted: Int64
+        var escalated: Int64
+        /// -1 without a latency.
+        var latencyMicros: Int64
+        var bucket: Int
+
+        /// Record `i` of index columns (which must hold verdicts, cache hits and metrics).
+        init(_ c: IndexColumns, _ i: Int) {
+            tokensIn = max(0, c.tokensIn[i])
+            tokensOut = max(0, c.tokensOut[i])
+            costNanos = max(0, c.costNanos[i])
+            cacheHit = c.cacheHits[i] == 2 ? 1 : 0
+            let verdict = c.verdicts[i]
+            blocked = verdict == Verdict.block.code ? 1 : 0
+            redacted = verdict == Verdict.redact.code ? 1 : 0
+            escalated = verdict == Verdict.escalate.code ? 1 : 0
+            latencyMicros = c.latencyMicros[i]
+            bucket = latencyMicros >= 0 ? Int(LatencySketch.bucket(latencyMicros)) : 0
+        }
+    }
+
+    /// Adds a record's contribution: the same sums as ``add(_:_:)`` of that record.
+    mutating func add(_ one: Contribution) {
+        requests += 1
+        tokensIn += Int128(one.tokensIn)
+        tokensOut += Int128(one.tokensOut)
+        costNanos += Int128(one.costNanos)
+        cacheHits += one.cacheHit
+        blocked += one.blocked
+        redacted += one.redacted
+        escalated += one.escalated
+        if one.latencyMicros >= 0 {
+            latencyCount += 1
+            latencySumMicros += Int128(one.latencyMicros)
+            sketch.add(bucket: one.bucket, count: 1)
+        }
+    }
+
     /// Adds record `i` of index columns (which must hold verdicts, cache hits and metrics).
     mutating func add(_ c: IndexColumns, _ i: Int) {
         add(

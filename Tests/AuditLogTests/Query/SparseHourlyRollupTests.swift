@@ -88,4 +88,58 @@ import Testing
             #expect(sections == 15)
         }
     }
+
+    /// The rollup tables against a plain sum of every record into every row, on columns made
+    /// to take each path: a dense hourly array (team: 4 values, 2 users an hour), a table of the slots used (400
+    /// users over 200 hours, each in one), a dimension left out (3,000 api keys, each in about
+    /// two hours) and records out of time order.
+    @Test func rollupsEqualAPlainSumOfEveryRecord() throws {
+        let n = 8_000
+        let hour: Int64 = 3_600_000_000_000
+        var c = IndexColumns()
+        var rng = SplitMix64(seed: 5)
+        var sizes = [Int](repeating: 1, count: Dimension.columns.count)
+        let user = try #require(Dimension.user.column), team = try #require(Dimension.team.column), key = try #require(Dimension.apiKey.column)
+        sizes[user] = 400
+        sizes[team] = 4
+        sizes[key] = 3_000
+        for i in 0..<n {
+            let u = i % 400
+            c.timestamps.append(Int64(u / 2) * hour + Int64(rng.next() % UInt64(hour)))
+            c.verdicts.append(UInt8(rng.next() % 5))
+            c.cacheHits.append(UInt8(rng.next() % 3))
+            for column in Dimension.columns.indices {
+                let code: UInt32 =
+                    switch column {
+                    case user: UInt32(u + 1)
+                    case team: UInt32(u / 100)
+                    case key: UInt32(rng.next() % 3_001)
+                    default: UInt32(rng.next() % 2)
+                    }
+                c.dims[column].append(code)
+            }
+            c.tokensIn.append(Int64(rng.next() % 5_000) - 1)
+            c.tokensOut.append(Int64(rng.next() % 500) - 1)
+            c.costNanos.append(Int64(rng.next() % 9_000_000) - 1)
+            c.latencyMicros.append(rng.next() % 7 == 0 ? -1 : Int64(rng.next() % 3_000_000))
+        }
+        let computed = try #require(IndexData.rollups(c, dictionarySizes: sizes))
+        var expected: [RollupKey: UsageAggregate] = [:]
+        for i in 0..<n {
+            let h = c.timestamps[i] - c.timestamps[i] % hour
+            for dimension in [nil] + Dimension.rolledUp {
+                let value = dimension.map { c.code($0, i) } ?? 0
+                expected[RollupKey(dimension: dimension, value: value, hourNanos: RollupKey.allTime), default: UsageAggregate()].add(c, i)
+                guard computed.hourlyMask & (1 << (dimension?.rollupCode ?? 0)) != 0 else { continue }
+                expected[RollupKey(dimension: dimension, value: value, hourNanos: h), default: UsageAggregate()].add(c, i)
+            }
+        }
+        let userBit = UInt16(1) << (Dimension.user.rollupCode ?? 0)
+        let teamBit = UInt16(1) << (Dimension.team.rollupCode ?? 0)
+        let keyBit = UInt16(1) << (Dimension.apiKey.rollupCode ?? 0)
+        #expect(computed.hourlyMask & userBit != 0 && computed.hourlyMask & teamBit != 0 && computed.hourlyMask & 1 != 0)
+        #expect(computed.hourlyMask & keyBit == 0)
+        #expect(computed.rows.count == expected.count)
+        #expect(computed.rows == expected)
+    }
 }

@@ -1,0 +1,103 @@
+/// The rollup tables of a segment, computed from its index columns when its index is written.
+extension IndexData {
+    /// Computes the rollup tables from the columns: each record's contribution once, then per
+    /// dimension a pass adding it into arrays indexed by value code (and hour), no hashing per
+    /// record; then only the non-empty rows as a table. The hourly rows of a dimension with
+    /// fewer than ``recordsPerHourlyRow`` records a row are left out (a first pass counts them),
+    /// the total's never; `minRecordsPerHourlyRow` 0 keeps every hour (what writers of versions
+    /// 1 and 2 wrote, for tests). Nil when a sum does not fit a rollup row
+    /// (``UsageAggregate/fitsRollupRow``).
+    static func rollups(
+        _ c: IndexColumns, dictionarySizes: [Int], minRecordsPerHourlyRow: Int = recordsPerHourlyRow
+    ) -> (rows: [RollupKey: UsageAggregate], hourlyMask: UInt16)? {
+        let dimensions: [Dimension?] = [nil] + Dimension.rolledUp
+        func size(_ d: Dimension?) -> Int { RollupKey.valueCount(d, dictionarySizes: dictionarySizes) }
+        let hours = hourIndexes(c.timestamps)
+        let contributions = (0..<c.count).map { UsageAggregate.Contribution(c, $0) }
+        var total = UsageAggregate()
+        for one in contributions { total.add(one) }
+        // The total row holds the largest sums: if it fits, every row does.
+        guard total.fitsRollupRow else { return nil }
+        var out: [RollupKey: UsageAggregate] = [:]
+        var mask: UInt16 = 0
+        let limit = minRecordsPerHourlyRow == 0 ? Int.max : c.count / minRecordsPerHourlyRow
+        for dimension in dimensions {
+            let n = size(dimension)
+            let codes = dimension.map { d in d.column.map { c.dims[$0] } ?? c.verdicts.map(UInt32.init) } ?? [UInt32](repeating: 0, count: c.count)
+            let rows = distinctHourlyRows(codes, size: n, hourOf: hours.ordinals, limit: limit)
+            let hourly = dimension == nil || rows <= limit
+            // Per hour: hour h, value v in slot h × n + v; in an array when it would be dense
+            // enough, else (many values, each in few hours) in a table of the slots used.
+            let slots = n * hours.starts.count
+            let dense = hourly && slots <= 16 * rows + 65_536
+            var perHour = [UsageAggregate](repeating: UsageAggregate(), count: dense ? slots : 0)
+            var sparse: [Int: UsageAggregate] = [:]
+            var allTime = [UsageAggregate](repeating: UsageAggregate(), count: n)
+            for (i, one) in contributions.enumerated() {
+                let value = Int(codes[i])
+                allTime[value].add(one)
+                guard hourly else { continue }
+                let slot = Int(hours.ordinals[i]) * n + value
+                if dense { perHour[slot].add(one) } else { sparse[slot, default: UsageAggregate()].add(one) }
+            }
+            for (value, a) in allTime.enumerated() where a.requests > 0 {
+                out[RollupKey(dimension: dimension, value: UInt32(value), hourNanos: RollupKey.allTime)] = a
+            }
+            guard hourly else { continue }
+            mask |= 1 << (dimension?.rollupCode ?? 0)
+            for (slot, a) in perHour.enumerated() where a.requests > 0 {
+                out[RollupKey(dimension: dimension, value: UInt32(slot % n), hourNanos: hours.starts[slot / n])] = a
+            }
+            for (slot, a) in sparse {
+                out[RollupKey(dimension: dimension, value: UInt32(slot % n), hourNanos: hours.starts[slot / n])] = a
+            }
+        }
+        return (out, mask)
+    }
+
+    /// The distinct UTC hours of `timestamps` (their starts, in first-seen order) and each
+    /// record's position among them.
+    private static func hourIndexes(_ timestamps: [Int64]) -> (starts: [Int64], ordinals: [UInt32]) {
+        var starts: [Int64] = []
+        var index: [Int64: UInt32] = [:]
+        var ordinals = [UInt32](repeating: 0, count: timestamps.count)
+        var lastHour = Int64.min
+        var last: UInt32 = 0
+        for (i, ts) in timestamps.enumerated() {
+            let hour = ts - ts % hourNanos
+            if hour != lastHour {
+                if let known = index[hour] {
+                    last = known
+                } else {
+                    last = UInt32(starts.count)
+                    index[hour] = last
+                    starts.append(hour)
+                }
+                lastHour = hour
+            }
+            ordinals[i] = last
+        }
+        return (starts, ordinals)
+    }
+
+    /// How many (hour, value) rows the value `codes` make (counted up to one past `limit`):
+    /// per value, the last hour it was counted in. (For the total, all codes 0: the hours.)
+    private static func distinctHourlyRows(_ codes: [UInt32], size: Int, hourOf: [UInt32], limit: Int) -> Int {
+        var seenIn = [UInt32](repeating: .max, count: size)
+        var seen = Set<UInt64>()
+        var rows = 0
+        for (i, code) in codes.enumerated() {
+            let value = Int(code)
+            let hour = hourOf[i]
+            if seenIn[value] == hour { continue }
+            seenIn[value] = hour
+            // Records need not be in time order: a value may come back to an hour it left.
+            if seen.insert(UInt64(hour) << 32 | UInt64(value)).inserted {
+                rows += 1
+                // Past the limit the count no longer matters.
+                if rows > limit { return rows }
+            }
+        }
+        return rows
+    }
+}
