@@ -99,7 +99,9 @@ import Testing
         var c = IndexColumns()
         var rng = SplitMix64(seed: 5)
         var sizes = [Int](repeating: 1, count: Dimension.columns.count)
-        let user = try #require(Dimension.user.column), team = try #require(Dimension.team.column), key = try #require(Dimension.apiKey.column)
+        let user = try #require(Dimension.user.column)
+        let team = try #require(Dimension.team.column)
+        let key = try #require(Dimension.apiKey.column)
         sizes[user] = 400
         sizes[team] = 4
         sizes[key] = 3_000
