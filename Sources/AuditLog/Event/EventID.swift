@@ -16,17 +16,25 @@ enum EventID {
 
     /// `evt_` + the 26-character ULID of a 128-bit value (high 64 bits first).
     static func string(high: UInt64, low: UInt64) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(30)
-        append(high: high, low: low, to: &out)
-        return String(decoding: out, as: UTF8.self)
+        String(unsafeUninitializedCapacity: textBytes) { buffer in
+            write(high: high, low: low, to: UnsafeMutableRawBufferPointer(buffer))
+            return textBytes
+        }
     }
 
     /// Appends the id text of a 128-bit value.
     static func append(high: UInt64, low: UInt64, to out: inout [UInt8]) {
         let base = out.count
-        out.append(contentsOf: [UInt8(ascii: "e"), UInt8(ascii: "v"), UInt8(ascii: "t"), UInt8(ascii: "_")])
-        out.append(contentsOf: repeatElement(0, count: 26))
+        out.append(contentsOf: repeatElement(0, count: textBytes))
+        out.withUnsafeMutableBytes { write(high: high, low: low, to: UnsafeMutableRawBufferPointer(rebasing: $0[base...])) }
+    }
+
+    /// The length of an id's text: `evt_` and 26 digits.
+    static let textBytes = 30
+
+    /// Writes the id text of a 128-bit value into the first ``textBytes`` bytes of `out`.
+    static func write(high: UInt64, low: UInt64, to out: UnsafeMutableRawBufferPointer) {
+        for (i, c) in "evt_".utf8.enumerated() { out[i] = c }
         for i in 0..<26 {
             let shift = (25 - i) * 5  // position of this digit's lowest bit in the 130-bit number
             let v: UInt64
@@ -37,7 +45,7 @@ enum EventID {
             } else {
                 v = (low >> UInt64(shift)) | (high << UInt64(64 - shift))
             }
-            out[base + 4 + i] = alphabet[Int(v & 0x1F)]
+            out[4 + i] = alphabet[Int(v & 0x1F)]
         }
     }
 

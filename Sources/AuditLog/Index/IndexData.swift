@@ -102,7 +102,7 @@ struct IndexData: Sendable {
 /// Builds an ``IndexData`` from frames and record facts, in seq order.
 struct IndexBuilder: Sendable {
     private(set) var data: IndexData
-    private var lookup: [[String: UInt32]] = Array(repeating: [:], count: Dimension.columns.count)
+    private var lookup: [ValueCodes] = Array(repeating: ValueCodes(), count: Dimension.columns.count)
     private var hashes: [UInt32] = []
 
     init(firstSeq: SequenceNumber) { data = IndexData(firstSeq: firstSeq) }
@@ -120,9 +120,7 @@ struct IndexBuilder: Sendable {
         d.rollups = nil
         data = d
         hashes = inOrder
-        lookup = finished.dictionaries.map { values in
-            Dictionary(values.enumerated().map { ($1, UInt32($0 + 1)) }, uniquingKeysWith: { first, _ in first })
-        }
+        lookup = finished.dictionaries.map(ValueCodes.init)
     }
 
     var recordCount: Int { data.columns.count }
@@ -132,25 +130,29 @@ struct IndexBuilder: Sendable {
 
     mutating func addFrame(_ entry: FrameEntry) { data.frames.append(entry) }
 
-    mutating func add(_ f: RecordFacts) {
-        data.columns.timestamps.append(f.timestampNanos)
-        data.columns.verdicts.append(f.verdict)
-        data.columns.cacheHits.append(f.cacheHit)
+    /// Adds the record `record` (the next seq): its facts, and its values' codes, a value met
+    /// for the first time checked as UTF-8 and added to its dictionary.
+    mutating func add(record: UnsafeRawBufferPointer) throws(FormatError) {
+        let f = try RecordFacts(record: record)
         for column in Dimension.columns.indices {
-            let code: UInt32
-            if let s = f.strings[column] {
-                if let existing = lookup[column][s] {
-                    code = existing
+            var code: UInt32 = 0
+            if let value = f.value(column, in: record) {
+                let hash = ValueCodes.hash(value)
+                if let known = lookup[column].code(of: value, hash: hash) {
+                    code = known
                 } else {
-                    data.dictionaries[column].append(s)
-                    code = UInt32(data.dictionaries[column].count)
-                    lookup[column][s] = code
+                    guard let string = makeString(value) else {
+                        throw FormatError(.malformed, "\(Dimension.columns[column].name) is not valid UTF-8", offset: Int(f.valueOffsets[column]))
+                    }
+                    data.dictionaries[column].append(string)
+                    code = lookup[column].insert(value, hash: hash)
                 }
-            } else {
-                code = 0
             }
             data.columns.dims[column].append(code)
         }
+        data.columns.timestamps.append(f.timestampNanos)
+        data.columns.verdicts.append(f.verdict)
+        data.columns.cacheHits.append(f.cacheHit)
         data.columns.tokensIn.append(f.tokensIn)
         data.columns.tokensOut.append(f.tokensOut)
         data.columns.costNanos.append(f.costNanos)
@@ -163,9 +165,11 @@ struct IndexBuilder: Sendable {
     /// takes it).
     func finish(withRollups: Bool, minRecordsPerHourlyRow: Int = IndexData.recordsPerHourlyRow) -> IndexData {
         var out = data
-        let order = hashes.indices.sorted { (hashes[$0], $0) < (hashes[$1], $1) }
-        out.idHashes = order.map { hashes[$0] }
-        out.idOrdinals = order.map { UInt32($0) }
+        // Sorted as one 64-bit key each: hash, then ordinal.
+        var keys = hashes.enumerated().map { UInt64($1) << 32 | UInt64($0) }
+        keys.sort()
+        out.idHashes = keys.map { UInt32(truncatingIfNeeded: $0 >> 32) }
+        out.idOrdinals = keys.map { UInt32(truncatingIfNeeded: $0) }
         // A checkpoint (no rollups) still has both rollup sections, with no rows.
         if withRollups {
             let computed = IndexData.rollups(out.columns, dictionarySizes: out.dictionaries.map(\.count), minRecordsPerHourlyRow: minRecordsPerHourlyRow)
@@ -178,25 +182,23 @@ struct IndexBuilder: Sendable {
     }
 
     /// Indexes the frames `walker` finds from `offset` up to its limit; returns where it
-    /// stopped (the end of the last complete frame).
+    /// stopped (the end of the last complete frame). After an error the builder holds part of a
+    /// frame: its callers drop it.
     mutating func scan(_ walker: SegmentWalker, from offset: Int64) throws(AuditLogError) -> Int64 {
         walker.resume(at: offset, nextSeq: SequenceNumber(data.firstSeq.rawValue + UInt64(recordCount)))
-        var facts: [RecordFacts] = []
         while true {
             switch try walker.next(.decompress) {
             case .frame(let h, let at):
                 addFrame(FrameEntry(offset: at, firstSeq: h.firstSeq, recordCount: h.recordCount, minTimestampNanos: h.minTimestampNanos, maxTimestampNanos: h.maxTimestampNanos))
-                facts.removeAll(keepingCapacity: true)
                 var seq = h.firstSeq
                 do throws(FormatError) {
                     try walker.forEachRecord { (s, record) throws(FormatError) in
                         seq = s
-                        facts.append(try RecordFacts(record: record))
+                        try add(record: record)
                     }
                 } catch {
                     throw AuditLogError(.corruption, "undecodable record: \(error.message)", location: .init(file: walker.displayName, offset: at, seq: seq))
                 }
-                for f in facts { add(f) }
             case .damage(let damage):
                 throw damage.error(in: walker.displayName)
             case .end, .footer, .tornTail:

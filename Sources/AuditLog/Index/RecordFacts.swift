@@ -5,8 +5,11 @@ struct RecordFacts {
     var verdict: UInt8 = 0
     /// 0 none, 1 false, 2 true.
     var cacheHit: UInt8 = 0
-    /// Per ``Dimension/columns``: the value, or nil.
-    var strings: [String?] = Array(repeating: nil, count: Dimension.columns.count)
+    /// Per ``Dimension/columns`` (eight): where the value's bytes lie in the record these facts
+    /// were read from, length -1 when it has none. Not yet checked as UTF-8: an index checks a
+    /// value the first time it meets it (``IndexBuilder/add(record:)``).
+    var valueOffsets = SIMD8<Int32>(repeating: 0)
+    var valueLengths = SIMD8<Int32>(repeating: -1)
     /// -1 when absent.
     var tokensIn: Int64 = -1
     var tokensOut: Int64 = -1
@@ -26,7 +29,6 @@ struct RecordFacts {
         timestampNanos = event.timestamp.nanosSinceEpoch
         verdict = event.verdict?.code ?? 0
         cacheHit = event.cacheHit.map { $0 ? 2 : 1 } ?? 0
-        for (column, dimension) in Dimension.columns.enumerated() { strings[column] = dimension.value(of: event) }
         for field in EventField.all where field.rawValue <= Self.lastKept.rawValue {
             if let value = event[integer: field] { set(field, value) }
         }
@@ -35,12 +37,25 @@ struct RecordFacts {
 
     /// Reads the facts straight from record bytes, stopping after the last field an index keeps:
     /// the same layout ``AuditEvent/decodeRecord(_:)`` reads (a property test holds them together).
+    /// The id is hashed from its bytes (a compact one from its text written on the stack), no
+    /// `String` made.
     init(record: UnsafeRawBufferPointer) throws(FormatError) {
         var r = ByteReader(record)
         let (ts, presence) = try AuditEvent.readHeader(&r)
         timestampNanos = ts
-        idHash = Self.idHash(try AuditEvent.readID(&r, compact: presence & EventField.compactIDMask != 0))
-        strings[0] = try r.readString("event_type")  // Dimension.columns[0] is eventType
+        if presence & EventField.compactIDMask != 0 {
+            let high = try r.readUInt64("id")
+            let low = try r.readUInt64("id")
+            idHash = withUnsafeTemporaryAllocation(byteCount: EventID.textBytes, alignment: 8) { text in
+                EventID.write(high: high, low: low, to: text)
+                return UInt32(truncatingIfNeeded: Checksum.xxh3(UnsafeRawBufferPointer(text)))
+            }
+        } else {
+            let (id, start) = try r.readStringBytes("id")
+            guard isValidUTF8(id) else { throw FormatError(.malformed, "id is not valid UTF-8", offset: start) }
+            idHash = UInt32(truncatingIfNeeded: Checksum.xxh3(id))
+        }
+        try readValue(0, &r, "event_type")  // Dimension.columns[0] is eventType
         for field in EventField.present(in: presence) {
             guard field.rawValue <= Self.lastKept.rawValue else { return }
             let start = r.offset
@@ -50,7 +65,7 @@ struct RecordFacts {
                 guard Verdict(code: verdict) != nil else { throw FormatError(.malformed, "unknown verdict code", offset: start) }
             case .string:
                 if let column = Dimension.columnOfField[field.rawValue] {
-                    strings[column] = try r.readString()
+                    try readValue(column, &r, "string")
                 } else {
                     let n = try r.readVarint()
                     guard n <= UInt64(r.remaining) else { throw FormatError(.truncated, "string past the end", offset: start) }
@@ -66,6 +81,21 @@ struct RecordFacts {
                 return
             }
         }
+    }
+
+    private mutating func readValue(_ column: Int, _ r: inout ByteReader, _ what: StaticString) throws(FormatError) {
+        let (value, _) = try r.readStringBytes(what)
+        valueOffsets[column] = Int32(truncatingIfNeeded: r.offset - value.count)
+        valueLengths[column] = Int32(truncatingIfNeeded: value.count)
+    }
+
+    /// The bytes of column `column`'s value in `record` (the one these facts were read from),
+    /// nil when it has none.
+    func value(_ column: Int, in record: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        let length = Int(valueLengths[column])
+        guard length >= 0 else { return nil }
+        let offset = Int(valueOffsets[column])
+        return UnsafeRawBufferPointer(rebasing: record[offset..<(offset + length)])
     }
 
     private mutating func set(_ field: EventField, _ value: Int64) {

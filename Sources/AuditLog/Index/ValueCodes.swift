@@ -1,0 +1,96 @@
+/// The dictionary codes of one column's values, found by their UTF-8 bytes: a value seen
+/// before costs a hash of its bytes and a comparison, no `String` (an index reads every
+/// record's user, team, model… and nearly all are repeats).
+struct ValueCodes: Sendable {
+    /// Open addressing with linear probing: 0 empty, else a code (value index + 1). At most
+    /// half full.
+    private var slots = [UInt32](repeating: 0, count: 16)
+    /// The values back to back, value `i` ending at `ends[i]`, and each one's hash.
+    private var bytes: [UInt8] = []
+    private var ends: [Int] = []
+    private var hashes: [UInt64] = []
+
+    init() {}
+
+    /// A table of `values` with codes 1, 2, … in their order (a repeated value keeps its first).
+    init(_ values: [String]) {
+        for var value in values {
+            value.withUTF8 { utf8 in
+                let raw = UnsafeRawBufferPointer(utf8)
+                let hash = Self.hash(raw)
+                if code(of: raw, hash: hash) == nil { _ = insert(raw, hash: hash) } else { appendUnreachable(raw, hash: hash) }
+            }
+        }
+    }
+
+    var count: Int { ends.count }
+
+    static func hash(_ raw: UnsafeRawBufferPointer) -> UInt64 { Checksum.xxh3(raw) }
+
+    /// The code of the value `raw` (whose ``hash(_:)`` is `hash`), nil when it has none yet.
+    func code(of raw: UnsafeRawBufferPointer, hash: UInt64) -> UInt32? {
+        let mask = slots.count - 1
+        var i = Int(truncatingIfNeeded: hash) & mask
+        while true {
+            let code = slots[i]
+            if code == 0 { return nil }
+            let index = Int(code) - 1
+            if hashes[index] == hash && equals(index, raw) { return code }
+            i = (i + 1) & mask
+        }
+    }
+
+    /// Adds a value the table does not hold; returns its code.
+    mutating func insert(_ raw: UnsafeRawBufferPointer, hash: UInt64) -> UInt32 {
+        appendUnreachable(raw, hash: hash)
+        let code = UInt32(ends.count)
+        if ends.count * 2 > slots.count {
+            slots = [UInt32](repeating: 0, count: slots.count * 2)
+            // In code order, so that of repeated values (a dictionary read back) the first is
+            // the one found.
+            for index in 0..<ends.count where find(index) == nil { place(UInt32(index + 1)) }
+        } else {
+            place(code)
+        }
+        return code
+    }
+
+    /// The code found for the value of `index`.
+    private func find(_ index: Int) -> UInt32? {
+        let start = index == 0 ? 0 : ends[index - 1]
+        return bytes.withUnsafeBytes { code(of: UnsafeRawBufferPointer(rebasing: $0[start..<ends[index]]), hash: hashes[index]) }
+    }
+
+    /// Stores a value under the next code without making it findable (a repeat of an earlier
+    /// value in a dictionary read back keeps the codes in step).
+    private mutating func appendUnreachable(_ raw: UnsafeRawBufferPointer, hash: UInt64) {
+        bytes.append(contentsOf: raw)
+        ends.append(bytes.count)
+        hashes.append(hash)
+    }
+
+    private mutating func place(_ code: UInt32) {
+        let mask = slots.count - 1
+        var i = Int(truncatingIfNeeded: hashes[Int(code) - 1]) & mask
+        while slots[i] != 0 { i = (i + 1) & mask }
+        slots[i] = code
+    }
+
+    private func equals(_ index: Int, _ raw: UnsafeRawBufferPointer) -> Bool {
+        let start = index == 0 ? 0 : ends[index - 1]
+        guard ends[index] - start == raw.count else { return false }
+        return bytes.withUnsafeBytes { stored in
+            let value = UnsafeRawBufferPointer(rebasing: stored[start..<(start + raw.count)])
+            var i = 0
+            while i + 8 <= raw.count {
+                guard value.loadUnaligned(fromByteOffset: i, as: UInt64.self) == raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) else { return false }
+                i += 8
+            }
+            while i < raw.count {
+                guard value[i] == raw[i] else { return false }
+                i += 1
+            }
+            return true
+        }
+    }
+}
