@@ -3,7 +3,7 @@
 struct FrameHeader: Equatable, Sendable {
     static let magic: UInt32 = 0x4D52_4641  // "AFRM" little-endian
     static let byteCount = 88
-    /// Largest raw payload a reader accepts (a single record may exceed the 128 KiB target).
+    /// Largest raw payload a reader accepts (a single record may exceed the 32 KiB target).
     static let maxRawPayloadBytes = 16 << 20
 
     enum Codec: UInt8, Sendable {
@@ -133,10 +133,12 @@ struct FrameHeader: Equatable, Sendable {
 /// Builds frames from records: the writer appends leaves, then `finish` compresses and returns
 /// the frame bytes ready for one write.
 struct FrameBuilder {
-    /// Target raw payload size; a frame is closed once it reaches this. DESIGN.md says ~64 KiB;
-    /// 128 KiB measured ~1 byte/event smaller on generated traffic (LZ4 restarts per frame)
-    /// at no cost in speed, and a frame is still a small read.
-    static let targetRawBytes = 128 << 10
+    /// Target raw payload size; a frame is closed once it reaches this. A frame is the unit a
+    /// read decompresses whole, even for one record of it: 32 KiB (about 160 generated events)
+    /// stores 0.7 bytes/event more than 128 KiB (LZ4 restarts per frame; 100.5 against 99.8
+    /// bytes/event measured on a day's segment of generated traffic, 16 KiB: 105.9) and makes a
+    /// sparse read — a user's day, the newest 50 of a kind — decompress a quarter as much.
+    static let targetRawBytes = 32 << 10
 
     private(set) var payload = ByteWriter(capacity: targetRawBytes + 4096)
     private(set) var recordCount: UInt32 = 0
