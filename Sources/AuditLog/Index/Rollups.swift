@@ -41,15 +41,15 @@ extension IndexData {
                 if dense { perHour[slot].add(one) } else { sparse[slot, default: UsageAggregate()].add(one) }
             }
             for (value, a) in allTime.enumerated() where a.requests > 0 {
-                out[RollupKey(dimension: dimension, value: UInt32(value), hourNanos: RollupKey.allTime)] = a
+                out[RollupKey(dimension: dimension, value: UInt32(value), hourNanos: RollupKey.allTime)] = a.compacted()
             }
             guard hourly else { continue }
             mask |= 1 << (dimension?.rollupCode ?? 0)
             for (slot, a) in perHour.enumerated() where a.requests > 0 {
-                out[RollupKey(dimension: dimension, value: UInt32(slot % n), hourNanos: hours.starts[slot / n])] = a
+                out[RollupKey(dimension: dimension, value: UInt32(slot % n), hourNanos: hours.starts[slot / n])] = a.compacted()
             }
             for (slot, a) in sparse {
-                out[RollupKey(dimension: dimension, value: UInt32(slot % n), hourNanos: hours.starts[slot / n])] = a
+                out[RollupKey(dimension: dimension, value: UInt32(slot % n), hourNanos: hours.starts[slot / n])] = a.compacted()
             }
         }
         return (out, mask)

@@ -4,12 +4,50 @@
 struct LatencySketch: Hashable, Sendable {
     /// The bucket of `counts[0]`.
     private(set) var base = 0
-    /// Count per bucket from `base` on; never starts or ends with a zero (so equal sketches are
-    /// equal). Dense over the span of buckets seen: adding is an increment, which matters when
-    /// scanning millions of records, while the many small rollup rows of a segment (a user's
-    /// hour: a handful of latencies) keep only the few buckets between their extremes.
-    /// 64-bit: a count can never exceed the number of records in a log.
+    /// Count per bucket from `base` on. Dense over a span of buckets: adding is an increment,
+    /// which matters when scanning millions of records. The span grows by half again with some
+    /// slack when a latency falls outside it (zeros at its ends are that slack), so widening is
+    /// rare; sketches kept (rollup rows) are ``compacted()`` to their extremes. Equality and
+    /// hashing look only at the buckets that hold counts. 64-bit: a count can never exceed the
+    /// number of records in a log.
     private(set) var counts: [UInt64] = []
+
+    init() {}
+
+    /// A sketch of (bucket, count) pairs in ascending bucket order with counts ≥ 1, exactly
+    /// spanning them.
+    init(ascending pairs: [(bucket: Int, count: UInt64)]) {
+        guard let first = pairs.first, let last = pairs.last else { return }
+        base = first.bucket
+        counts = [UInt64](repeating: 0, count: last.bucket - first.bucket + 1)
+        for (bucket, count) in pairs { counts[bucket - base] += count }
+    }
+
+    static func == (a: LatencySketch, b: LatencySketch) -> Bool {
+        a.occupied.elementsEqual(b.occupied) { $0.bucket == $1.bucket && $0.count == $1.count }
+    }
+
+    func hash(into hasher: inout Hasher) {
+        for (bucket, count) in occupied {
+            hasher.combine(bucket)
+            hasher.combine(count)
+        }
+    }
+
+    /// The buckets with counts, in order.
+    private var occupied: LazyMapSequence<LazyFilterSequence<EnumeratedSequence<[UInt64]>>, (bucket: Int, count: UInt64)> {
+        counts.enumerated().lazy.filter { $0.element > 0 }.map { (base + $0.offset, $0.element) }
+    }
+
+    /// The same sketch without slack: its span from its lowest to its highest bucket.
+    func compacted() -> LatencySketch {
+        guard let first = counts.firstIndex(where: { $0 > 0 }), let last = counts.lastIndex(where: { $0 > 0 }) else { return LatencySketch() }
+        if first == 0 && last == counts.count - 1 { return self }
+        var out = LatencySketch()
+        out.base = base + first
+        out.counts = Array(counts[first...last])
+        return out
+    }
 
     /// The bucket of the largest latency a record can hold (`Int64.max` µs); a sketch read
     /// from an index file with a higher bucket is damaged.
@@ -63,26 +101,31 @@ struct LatencySketch: Hashable, Sendable {
         }
     }
 
-    /// Widens the dense span to hold `buckets` (the slow path of adding and merging).
+    /// Widens the dense span to hold `buckets` and, on each side it grows, half its width
+    /// again and a few more (the slow path of adding and merging).
     @inline(never)
     private mutating func cover(_ buckets: ClosedRange<Int>) {
         if counts.isEmpty {
-            base = buckets.lowerBound
-            counts = Array(repeating: 0, count: buckets.count)
+            // A first span of three octaves around the first latency (16 buckets an octave):
+            // most latencies of a group fall within it.
+            base = Swift.max(0, buckets.lowerBound - 16)
+            counts = Array(repeating: 0, count: Swift.min(Self.maxBucket, buckets.upperBound + 32) - base + 1)
             return
         }
+        let lower = Swift.min(base, buckets.lowerBound)
+        let upper = Swift.max(base + counts.count - 1, buckets.upperBound)
+        let slack = (upper - lower + 1) / 2 + 4
         if buckets.lowerBound < base {
-            counts.insert(contentsOf: repeatElement(0, count: base - buckets.lowerBound), at: 0)
-            base = buckets.lowerBound
+            let newBase = Swift.max(0, lower - slack)
+            counts.insert(contentsOf: repeatElement(0, count: base - newBase), at: 0)
+            base = newBase
         }
         let end = base + counts.count
-        if buckets.upperBound >= end { counts += repeatElement(0, count: buckets.upperBound + 1 - end) }
+        if buckets.upperBound >= end { counts += repeatElement(0, count: Swift.min(Self.maxBucket, upper + slack) + 1 - end) }
     }
 
     /// Non-empty buckets with their counts, in bucket order.
-    var buckets: [(bucket: UInt16, count: UInt64)] {
-        counts.enumerated().compactMap { $0.element > 0 ? (UInt16(base + $0.offset), $0.element) : nil }
-    }
+    var buckets: [(bucket: UInt16, count: UInt64)] { occupied.map { (UInt16($0.bucket), $0.count) } }
 
     /// The `q`-quantile (0...1) by nearest rank, nil when empty.
     func quantile(_ q: Double) -> Int64? {
@@ -210,6 +253,13 @@ struct UsageAggregate: Hashable, Sendable {
         sketch.merge(o.sketch)
     }
 
+    /// The same aggregate with its sketch ``LatencySketch/compacted()`` (to be kept).
+    func compacted() -> UsageAggregate {
+        var out = self
+        out.sketch = sketch.compacted()
+        return out
+    }
+
     /// Whether every sum fits the 63 bits a rollup row stores (docs/FORMAT.md, "Index file").
     var fitsRollupRow: Bool {
         let limit = Int128(Int64.max)
@@ -251,6 +301,8 @@ struct UsageAggregate: Hashable, Sendable {
         guard buckets <= UInt64(LatencySketch.maxBucket + 1) else { throw FormatError(.malformed, "sketch of \(buckets) buckets", offset: r.offset) }
         var total: UInt64 = 0
         var previous = -1
+        var pairs: [(bucket: Int, count: UInt64)] = []
+        pairs.reserveCapacity(Int(buckets))
         for _ in 0..<buckets {
             let b = try r.readVarint("bucket")
             let c = try r.readVarint("count")
@@ -260,8 +312,9 @@ struct UsageAggregate: Hashable, Sendable {
             previous = Int(b)
             total += c
             guard total <= UInt64(a.latencyCount) else { throw FormatError(.malformed, "sketch holds more latencies than the row", offset: r.offset) }
-            a.sketch.add(bucket: Int(b), count: c)
+            pairs.append((Int(b), c))
         }
+        a.sketch = LatencySketch(ascending: pairs)
         guard total == UInt64(a.latencyCount) else { throw FormatError(.malformed, "sketch holds \(total) latencies, the row \(a.latencyCount)", offset: r.offset) }
         return a
     }

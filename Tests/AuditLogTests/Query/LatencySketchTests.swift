@@ -42,4 +42,27 @@ import Testing
         for v: Int64 in [5, 3, 31, 3] { small.add(v) }
         #expect(small.buckets.map(\.bucket) == [3, 5, 31] && small.quantile(0.5) == 3 && small.quantile(1) == 31)
     }
+
+    /// Spans grow with slack: a sketch built by adds (slack at its ends), the same counts read
+    /// back exactly spanned, and its compacted copy are equal, hash alike and list the same
+    /// buckets; compacting leaves no slack; the extreme buckets (0 and the largest) are held.
+    @Test func slackIsInvisible() {
+        var rng = SplitMix64(seed: 3)
+        for _ in 0..<50 {
+            var sketch = LatencySketch()
+            var reference: [Int: UInt64] = [:]
+            for _ in 0..<Int(rng.below(300)) {
+                let v: Int64 = rng.below(20) == 0 ? [0, .max][rng.below(2)] : Int64(rng.next() >> UInt64(1 + rng.below(62)))
+                sketch.add(v)
+                reference[Int(LatencySketch.bucket(v)), default: 0] += 1
+            }
+            let exact = LatencySketch(ascending: reference.sorted { $0.key < $1.key }.map { (bucket: $0.key, count: $0.value) })
+            let compact = sketch.compacted()
+            #expect(sketch == exact && compact == exact && sketch.hashValue == exact.hashValue && compact.hashValue == sketch.hashValue)
+            #expect(sketch.buckets.map(\.bucket) == exact.buckets.map(\.bucket) && sketch.buckets.map(\.count) == exact.buckets.map(\.count))
+            #expect(compact.counts.first != 0 && compact.counts.last != 0 || compact.counts.isEmpty)
+            #expect(compact.counts.count == exact.counts.count && sketch.counts.count >= exact.counts.count)
+            for q in [0.0, 0.5, 0.99, 1] { #expect(sketch.quantile(q) == exact.quantile(q)) }
+        }
+    }
 }
