@@ -80,7 +80,7 @@ enum ActiveIndexCheckpoint {
     /// using it.
     static func resumePoint(_ directory: LogDirectory, segment name: String, limit: Int64) -> ResumePoint? {
         guard let reader = reader(directory, segment: name, accepts: { $0.bytes <= UInt64(limit) && $0.rawPayloadBytes > 0 }),
-            let frames = try? reader.loadDirectory().frames, let last = frames.last
+            let frames = try? reader.loadFrames(), let last = frames.last
         else { return nil }
         var scan = ActiveSegmentScan(dataEnd: Int64(reader.binding.bytes), chainAfter: reader.binding.chainAfter)
         scan.frameCount = UInt64(frames.count)

@@ -321,13 +321,19 @@ enum IndexFile {
         /// binding's record count.
         func loadDirectory() throws(AuditLogError) -> IndexData {
             var data = IndexData(firstSeq: binding.firstSeq)
-            let records = binding.recordCount
-            data.frames = try decode(.frames) { (b) throws(FormatError) in try IndexFile.decodeFrames(b, recordCount: records) }
+            data.frames = try loadFrames()
             data.dictionaries = try decode(.dictionaries) { (b) throws(FormatError) in try IndexFile.decodeDictionaries(b) }
-            guard data.frames.reduce(0, { $0 + UInt64($1.recordCount) }) == records else {
+            return data
+        }
+
+        /// The frame directory alone, checked against the binding's record count.
+        func loadFrames() throws(AuditLogError) -> [FrameEntry] {
+            let records = binding.recordCount
+            let frames = try decode(.frames) { (b) throws(FormatError) in try IndexFile.decodeFrames(b, recordCount: records) }
+            guard frames.reduce(0, { $0 + UInt64($1.recordCount) }) == records else {
                 throw AuditLogError(.corruption, "frame directory does not add up to the segment's records", location: .init(file: displayName))
             }
-            return data
+            return frames
         }
 
         /// Reads one part into `data` (whose dictionaries are loaded), checking every count and
