@@ -2,37 +2,69 @@
 ///
 /// It keeps 32-bit hashes of ids (the low half of XXH3-64, as index files store them) with the
 /// seqs that have them; a hit is confirmed by reading the record, so a hash collision never
-/// rejects a new id. It is built on first need — from the index files' id tables where a
-/// storage observer has them (a sealed segment costs its id table, not a decode: an archived one
-/// is not downloaded), else by reading every record's id — then kept up to date by the writer.
+/// rejects a new id. An entry the writer made from the id itself also carries 23 bits of the
+/// hash's upper half, so that a hit on a different id (at 10 million ids, one new id in 400
+/// shares the low half with one of them) is told apart without reading a record. It is built on
+/// first need — from the index files' id tables where a storage observer has them (a sealed
+/// segment costs its id table, not a decode: an archived one is not downloaded), else by
+/// reading every record's id — then kept up to date by the writer.
 struct IDIndex {
+    /// An entry: the seq, or, with bit 63 set, the seq (below 2⁴⁰) in bits 0–39 and a tag (23
+    /// bits of the upper half of the id's hash) in bits 40–62.
     private var seqByHash: [UInt32: UInt64] = [:]
-    /// Further seqs of hashes held more than once.
+    /// Further entries of hashes held more than once.
     private var more: [UInt32: [UInt64]] = [:]
 
     var count: Int { seqByHash.count + more.values.reduce(0) { $0 + $1.count } }
 
-    static func hash(_ id: String) -> UInt32 {
+    static func hash(_ id: String) -> UInt32 { UInt32(truncatingIfNeeded: fullHash(id)) }
+
+    /// XXH3-64 of the id's UTF-8.
+    static func fullHash(_ id: String) -> UInt64 {
         var s = id
-        return UInt32(truncatingIfNeeded: s.withUTF8 { Checksum.xxh3(UnsafeRawBufferPointer($0)) })
+        return s.withUTF8 { Checksum.xxh3(UnsafeRawBufferPointer($0)) }
     }
 
-    /// The seq holding `id`, if any. `idAt` reads the id stored at a seq.
+    private static let tagged: UInt64 = 1 << 63
+    private static let seqMask: UInt64 = (1 << 40) - 1
+
+    private static func tag(_ full: UInt64) -> UInt64 { (full >> 32) & ((1 << 23) - 1) }
+
+    private static func entry(seq: UInt64, full: UInt64?) -> UInt64 {
+        guard let full, seq <= seqMask else { return seq }
+        return tagged | tag(full) << 40 | seq
+    }
+
+    /// The seq holding `id`, if any. `idAt` reads the id stored at a seq: only for an entry
+    /// whose tag matches or that has none.
     func seq(of id: String, idAt: (UInt64) throws(AuditLogError) -> String?) throws(AuditLogError) -> UInt64? {
-        let h = Self.hash(id)
+        let full = Self.fullHash(id)
+        let h = UInt32(truncatingIfNeeded: full)
         guard let first = seqByHash[h] else { return nil }
-        for seq in [first] + (more[h] ?? []) where try idAt(seq) == id { return seq }
+        for entry in [first] + (more[h] ?? []) {
+            let seq: UInt64
+            if entry & Self.tagged != 0 {
+                guard (entry >> 40) & ((1 << 23) - 1) == Self.tag(full) else { continue }
+                seq = entry & Self.seqMask
+            } else {
+                seq = entry
+            }
+            if try idAt(seq) == id { return seq }
+        }
         return nil
     }
 
     /// Records `id` at `seq`; the caller has checked it is not present.
-    mutating func insert(_ id: String, seq: UInt64) { insert(hash: Self.hash(id), seq: seq) }
+    mutating func insert(_ id: String, seq: UInt64) {
+        let full = Self.fullHash(id)
+        insert(hash: UInt32(truncatingIfNeeded: full), entry: Self.entry(seq: seq, full: full))
+    }
 
-    private mutating func insert(hash h: UInt32, seq: UInt64) {
+    private mutating func insert(hash h: UInt32, entry: UInt64) {
         if seqByHash[h] == nil {
-            seqByHash[h] = seq
+            seqByHash[h] = entry
         } else {
-            more[h, default: []].append(seq)
+            more[h, default: []].append(entry)
         }
     }
 
@@ -45,7 +77,7 @@ struct IDIndex {
         for info in segments {
             try info.checkReadable()
             if info.isSealed, let table = observers.lazy.compactMap({ $0.idHashes(ofSealed: info) }).first {
-                for (hash, seq) in table { index.insert(hash: hash, seq: seq) }
+                for (hash, seq) in table { index.insert(hash: hash, entry: seq) }
                 continue
             }
             let walker = try SegmentWalker(directory, info.fileName, limit: info.dataEnd)

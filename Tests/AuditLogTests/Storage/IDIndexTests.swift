@@ -1,0 +1,43 @@
+import Testing
+
+@testable import AuditLog
+
+/// The writer's id map: two ids whose 32-bit hashes collide are told apart by the tag the
+/// writer kept, without reading a record; a real duplicate is still read and found; an entry
+/// without a tag (a seq past 2⁴⁰, as entries from index files have none) is always read.
+@Suite struct IDIndexTests {
+    /// Two different ids with the same low 32 bits of XXH3-64 (a birthday search).
+    static func collidingPair() -> (String, String)? {
+        var seen: [UInt32: String] = [:]
+        for n in 0..<2_000_000 {
+            let id = "id-\(n)"
+            let h = IDIndex.hash(id)
+            if let other = seen[h] { return (other, id) }
+            seen[h] = id
+        }
+        return nil
+    }
+
+    @Test func collidingIdsAreToldApartWithoutReadingARecord() throws {
+        let (a, b) = try #require(Self.collidingPair())
+        #expect(IDIndex.hash(a) == IDIndex.hash(b) && a != b)
+        var index = IDIndex()
+        index.insert(a, seq: 7)
+        var reads: [UInt64] = []
+        let stored: [UInt64: String] = [7: a, 1 << 41: b]
+        func idAt(_ seq: UInt64) -> String? {
+            reads.append(seq)
+            return stored[seq]
+        }
+        #expect(try index.seq(of: b, idAt: idAt) == nil)
+        #expect(reads.isEmpty)
+        #expect(try index.seq(of: a, idAt: idAt) == 7)
+        #expect(reads == [7])
+        // A seq too large for a tag: kept untagged, found by reading.
+        reads = []
+        index.insert(b, seq: 1 << 41)
+        #expect(try index.seq(of: b, idAt: idAt) == 1 << 41)
+        #expect(reads == [1 << 41])
+        #expect(index.count == 2)
+    }
+}
