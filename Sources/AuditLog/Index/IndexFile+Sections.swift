@@ -42,18 +42,26 @@ extension IndexFile {
         guard count == UInt64(n) else { throw FormatError(.malformed, "column holds \(count) records, segment \(n)", offset: 0) }
     }
 
-    static func decodeTimestamps(_ bytes: [UInt8], recordCount n: Int) throws(FormatError) -> [Int64] {
+    /// Event times; `scaled` (version 3): in units of 10^k ns, k a byte after the count.
+    static func decodeTimestamps(_ bytes: [UInt8], recordCount n: Int, scaled: Bool) throws(FormatError) -> [Int64] {
         try bytes.withRawBytes { (raw) throws(FormatError) in
             var r = ByteReader(raw)
             try count(&r, n)
+            var unit: Int64 = 1
+            if scaled {
+                let k = try r.readUInt8("time unit")
+                guard k <= 9 else { throw FormatError(.malformed, "time unit 10^\(k) ns", offset: r.offset - 1) }
+                unit = powersOf10[Int(k)]
+            }
             var out: [Int64] = []
             out.reserveCapacity(n)
             var previous: Int64 = 0
             for _ in 0..<n {
                 previous = previous &+ unzigzag(try r.readVarint())
+                let (time, overflow) = previous.multipliedReportingOverflow(by: unit)
                 // Event times are never before 1970 (FORMAT.md, "Record").
-                guard previous >= 0 else { throw FormatError(.malformed, "negative event time", offset: r.offset) }
-                out.append(previous)
+                guard previous >= 0, !overflow else { throw FormatError(.malformed, "event time out of range", offset: r.offset) }
+                out.append(time)
             }
             return out
         }

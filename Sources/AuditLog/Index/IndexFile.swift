@@ -81,10 +81,19 @@ enum IndexFile {
             case .dictionaries: encodeDictionaries(data.dictionaries, to: &w)
             case .timestamps:
                 w.writeVarint(UInt64(c.count))
+                // Version 3: times in units of 10^k ns, the largest k ≤ 9 that divides them all
+                // (milliseconds from a gateway: k = 6, deltas a third the bytes).
+                var unit: Int64 = 1
+                if version >= 3 {
+                    let k = timeUnitExponent(c.timestamps)
+                    w.write(UInt8(k))
+                    unit = powersOf10[k]
+                }
                 var previous: Int64 = 0
                 for ts in c.timestamps {
-                    w.writeVarint(zigzag(ts &- previous))
-                    previous = ts
+                    let scaled = ts / unit
+                    w.writeVarint(zigzag(scaled &- previous))
+                    previous = scaled
                 }
             case .verdicts: w.writeVarint(UInt64(c.count)); w.write(bytes: c.verdicts)
             case .cacheHits: w.writeVarint(UInt64(c.count)); w.write(bytes: c.cacheHits)
@@ -166,6 +175,19 @@ enum IndexFile {
             swap(&compressed, &scratch)
             return high
         }
+    }
+
+    /// 10⁰ … 10⁹.
+    static let powersOf10: [Int64] = (0...9).map { k in (0..<k).reduce(Int64(1)) { p, _ in p * 10 } }
+
+    /// The largest k ≤ 9 such that every time is a multiple of 10^k ns.
+    static func timeUnitExponent(_ times: [Int64]) -> Int {
+        var k = 9
+        for ts in times {
+            while k > 0 && ts % powersOf10[k] != 0 { k -= 1 }
+            if k == 0 { break }
+        }
+        return k
     }
 
     private static func encodeFrames(_ frames: [FrameEntry], to w: inout ByteWriter) {
@@ -342,7 +364,8 @@ enum IndexFile {
             let n = Int(binding.recordCount)
             switch part {
             case .timestamps:
-                data.columns.timestamps = try decode(.timestamps) { (b) throws(FormatError) in try IndexFile.decodeTimestamps(b, recordCount: n) }
+                let scaled = version >= 3
+                data.columns.timestamps = try decode(.timestamps) { (b) throws(FormatError) in try IndexFile.decodeTimestamps(b, recordCount: n, scaled: scaled) }
             case .verdicts:
                 data.columns.verdicts = try decodeBytes(.verdicts, recordCount: n, maxValue: 4)
             case .cacheHits:
