@@ -161,22 +161,7 @@ struct UsageAggregate: Hashable, Sendable {
     var sketch = LatencySketch()
 
     mutating func add(verdict: UInt8, cacheHit: UInt8, tokensIn tIn: Int64, tokensOut tOut: Int64, costNanos cost: Int64, latencyMicros latency: Int64) {
-        requests += 1
-        if tIn > 0 { tokensIn += Int128(tIn) }
-        if tOut > 0 { tokensOut += Int128(tOut) }
-        if cost > 0 { costNanos += Int128(cost) }
-        if cacheHit == 2 { cacheHits += 1 }
-        switch verdict {
-        case Verdict.block.code: blocked += 1
-        case Verdict.redact.code: redacted += 1
-        case Verdict.escalate.code: escalated += 1
-        default: break
-        }
-        if latency >= 0 {
-            latencyCount += 1
-            latencySumMicros += Int128(latency)
-            sketch.add(latency)
-        }
+        add(Contribution(verdict: verdict, cacheHit: cacheHit, tokensIn: tIn, tokensOut: tOut, costNanos: cost, latencyMicros: latency))
     }
 
     /// What one record adds to every aggregate it counts in, worked out once (rollups add each
@@ -193,22 +178,29 @@ struct UsageAggregate: Hashable, Sendable {
         var latencyMicros: Int64
         var bucket: Int
 
-        /// Record `i` of index columns (which must hold verdicts, cache hits and metrics).
-        init(_ c: IndexColumns, _ i: Int) {
-            tokensIn = max(0, c.tokensIn[i])
-            tokensOut = max(0, c.tokensOut[i])
-            costNanos = max(0, c.costNanos[i])
-            cacheHit = c.cacheHits[i] == 2 ? 1 : 0
-            let verdict = c.verdicts[i]
+        /// A record's values as index columns hold them: verdict code (0 none), cache hit (0
+        /// none, 1 false, 2 true), and -1 for an absent number.
+        init(verdict: UInt8, cacheHit: UInt8, tokensIn: Int64, tokensOut: Int64, costNanos: Int64, latencyMicros: Int64) {
+            self.tokensIn = max(0, tokensIn)
+            self.tokensOut = max(0, tokensOut)
+            self.costNanos = max(0, costNanos)
+            self.cacheHit = cacheHit == 2 ? 1 : 0
             blocked = verdict == Verdict.block.code ? 1 : 0
             redacted = verdict == Verdict.redact.code ? 1 : 0
             escalated = verdict == Verdict.escalate.code ? 1 : 0
-            latencyMicros = c.latencyMicros[i]
+            self.latencyMicros = latencyMicros
             bucket = latencyMicros >= 0 ? Int(LatencySketch.bucket(latencyMicros)) : 0
+        }
+
+        /// Record `i` of index columns (which must hold verdicts, cache hits and metrics).
+        init(_ c: IndexColumns, _ i: Int) {
+            self.init(
+                verdict: c.verdicts[i], cacheHit: c.cacheHits[i], tokensIn: c.tokensIn[i], tokensOut: c.tokensOut[i],
+                costNanos: c.costNanos[i], latencyMicros: c.latencyMicros[i])
         }
     }
 
-    /// Adds a record's contribution: the same sums as ``add(_:_:)`` of that record.
+    /// Adds a record's contribution: the one place a record's values are summed.
     mutating func add(_ one: Contribution) {
         requests += 1
         tokensIn += Int128(one.tokensIn)
@@ -226,11 +218,7 @@ struct UsageAggregate: Hashable, Sendable {
     }
 
     /// Adds record `i` of index columns (which must hold verdicts, cache hits and metrics).
-    mutating func add(_ c: IndexColumns, _ i: Int) {
-        add(
-            verdict: c.verdicts[i], cacheHit: c.cacheHits[i], tokensIn: c.tokensIn[i], tokensOut: c.tokensOut[i],
-            costNanos: c.costNanos[i], latencyMicros: c.latencyMicros[i])
-    }
+    mutating func add(_ c: IndexColumns, _ i: Int) { add(Contribution(c, i)) }
 
     mutating func add(_ event: AuditEvent) {
         add(
