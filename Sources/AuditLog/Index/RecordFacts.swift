@@ -48,12 +48,12 @@ struct RecordFacts {
             let low = try r.readUInt64("id")
             idHash = withUnsafeTemporaryAllocation(byteCount: EventID.textBytes, alignment: 8) { text in
                 EventID.write(high: high, low: low, to: text)
-                return UInt32(truncatingIfNeeded: Checksum.xxh3(UnsafeRawBufferPointer(text)))
+                return IDIndex.hash(utf8: UnsafeRawBufferPointer(text))
             }
         } else {
             let (id, start) = try r.readStringBytes("id")
             guard isValidUTF8(id) else { throw FormatError(.malformed, "id is not valid UTF-8", offset: start) }
-            idHash = UInt32(truncatingIfNeeded: Checksum.xxh3(id))
+            idHash = IDIndex.hash(utf8: id)
         }
         try readValue(0, &r, "event_type")  // Dimension.columns[0] is eventType
         for field in EventField.present(in: presence) {

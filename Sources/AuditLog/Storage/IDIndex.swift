@@ -19,6 +19,9 @@ struct IDIndex {
 
     static func hash(_ id: String) -> UInt32 { UInt32(truncatingIfNeeded: fullHash(id)) }
 
+    /// The 32-bit hash of an id given as its UTF-8 bytes.
+    static func hash(utf8 id: UnsafeRawBufferPointer) -> UInt32 { UInt32(truncatingIfNeeded: Checksum.xxh3(id)) }
+
     /// XXH3-64 of the id's UTF-8.
     static func fullHash(_ id: String) -> UInt64 {
         var s = id
@@ -27,8 +30,9 @@ struct IDIndex {
 
     private static let tagged: UInt64 = 1 << 63
     private static let seqMask: UInt64 = (1 << 40) - 1
+    private static let tagMask: UInt64 = (1 << 23) - 1
 
-    private static func tag(_ full: UInt64) -> UInt64 { (full >> 32) & ((1 << 23) - 1) }
+    private static func tag(_ full: UInt64) -> UInt64 { (full >> 32) & tagMask }
 
     private static func entry(seq: UInt64, full: UInt64?) -> UInt64 {
         guard let full, seq <= seqMask else { return seq }
@@ -44,7 +48,7 @@ struct IDIndex {
         for entry in [first] + (more[h] ?? []) {
             let seq: UInt64
             if entry & Self.tagged != 0 {
-                guard (entry >> 40) & ((1 << 23) - 1) == Self.tag(full) else { continue }
+                guard (entry >> 40) & Self.tagMask == Self.tag(full) else { continue }
                 seq = entry & Self.seqMask
             } else {
                 seq = entry
