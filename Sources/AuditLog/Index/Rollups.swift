@@ -24,7 +24,8 @@ extension IndexData {
         for dimension in dimensions {
             let n = size(dimension)
             let codes = dimension.map { d in d.column.map { c.dims[$0] } ?? c.verdicts.map(UInt32.init) } ?? [UInt32](repeating: 0, count: c.count)
-            let rows = distinctHourlyRows(codes, size: n, hourOf: hours.ordinals, limit: limit)
+            // The total has one row an hour; a dimension's rows are counted.
+            let rows = dimension == nil ? hours.starts.count : distinctHourlyRows(codes, size: n, hourOf: hours.ordinals, limit: limit)
             let hourly = dimension == nil || rows <= limit
             // Per hour: hour h, value v in slot h × n + v; in an array when it would be dense
             // enough, else (many values, each in few hours) in a table of the slots used.
@@ -81,7 +82,7 @@ extension IndexData {
     }
 
     /// How many (hour, value) rows the value `codes` make (counted up to one past `limit`):
-    /// per value, the last hour it was counted in. (For the total, all codes 0: the hours.)
+    /// per value, the last hour it was counted in.
     private static func distinctHourlyRows(_ codes: [UInt32], size: Int, hourOf: [UInt32], limit: Int) -> Int {
         var seenIn = [UInt32](repeating: .max, count: size)
         var seen = Set<UInt64>()

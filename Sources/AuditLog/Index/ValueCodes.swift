@@ -55,10 +55,12 @@ struct ValueCodes: Sendable {
         return code
     }
 
+    /// Where value `index` lies in `bytes`.
+    private func range(_ index: Int) -> Range<Int> { (index == 0 ? 0 : ends[index - 1])..<ends[index] }
+
     /// The code found for the value of `index`.
     private func find(_ index: Int) -> UInt32? {
-        let start = index == 0 ? 0 : ends[index - 1]
-        return bytes.withUnsafeBytes { code(of: UnsafeRawBufferPointer(rebasing: $0[start..<ends[index]]), hash: hashes[index]) }
+        bytes.withUnsafeBytes { code(of: UnsafeRawBufferPointer(rebasing: $0[range(index)]), hash: hashes[index]) }
     }
 
     /// Stores a value under the next code without making it findable (a repeat of an earlier
@@ -77,10 +79,10 @@ struct ValueCodes: Sendable {
     }
 
     private func equals(_ index: Int, _ raw: UnsafeRawBufferPointer) -> Bool {
-        let start = index == 0 ? 0 : ends[index - 1]
-        guard ends[index] - start == raw.count else { return false }
-        return bytes.withUnsafeBytes { stored in
-            let value = UnsafeRawBufferPointer(rebasing: stored[start..<(start + raw.count)])
+        let stored = range(index)
+        guard stored.count == raw.count else { return false }
+        return bytes.withUnsafeBytes { all in
+            let value = UnsafeRawBufferPointer(rebasing: all[stored])
             var i = 0
             while i + 8 <= raw.count {
                 guard value.loadUnaligned(fromByteOffset: i, as: UInt64.self) == raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) else { return false }
