@@ -1,0 +1,60 @@
+/// What a query reads of one segment's index.
+struct IndexView: Sendable {
+    struct IDs: Sendable {
+        /// Sorted hashes with their ordinals (sealed), or one hash per ordinal (active).
+        var hashes: [UInt32]
+        var ordinals: [UInt32]
+        var sorted: Bool
+
+        /// Ordinals whose id hash is `hash`.
+        func ordinals(matching hash: UInt32) -> [Int] {
+            guard sorted else { return hashes.indices.filter { hashes[$0] == hash } }
+            var lo = 0
+            var hi = hashes.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if hashes[mid] < hash { lo = mid + 1 } else { hi = mid }
+            }
+            var out: [Int] = []
+            while lo < hashes.count && hashes[lo] == hash {
+                out.append(Int(ordinals[lo]))
+                lo += 1
+            }
+            return out
+        }
+    }
+
+    var segment: SegmentInfo
+    var frames: [FrameEntry]
+    var dictionaries: [[String]]
+    var columns: IndexColumns?
+    var ids: IDs?
+    /// Present for sealed segments with an index file (or a rebuilt one).
+    var rollups: [RollupKey: UsageAggregate]?
+    /// The dimensions `rollups` has rows for (an index file of version 1 lacks some).
+    var rolledUp: Set<Dimension> = Set(Dimension.rolledUp)
+    /// The dimensions (bit: rollup dimension byte, 0 the total) with hourly rows
+    /// (``IndexData/hourlyMask``).
+    var hourlyMask: UInt16 = IndexData.everyHourly
+
+    /// Whether the rollups answer a group by `dimension` (nil: none), per hour when `hourly`.
+    func rollsUp(_ dimension: Dimension?, hourly: Bool) -> Bool {
+        if let dimension, !rolledUp.contains(dimension) { return false }
+        return !hourly || hourlyMask & (1 << (dimension?.rollupCode ?? 0)) != 0
+    }
+
+    /// Dictionary codes (index + 1) of `values` in column `column`; values absent here are
+    /// skipped.
+    func codes(_ column: Int, _ values: Set<String>) -> Set<UInt32> {
+        var out = Set<UInt32>()
+        for (i, v) in dictionaries[column].enumerated() where values.contains(v) { out.insert(UInt32(i + 1)) }
+        return out
+    }
+
+    /// The value of `code` in `dimension` (nil for 0, none, or a code this segment lacks).
+    func string(_ dimension: Dimension, code: UInt32) -> String? {
+        guard let column = dimension.column else { return Verdict(code: UInt8(truncatingIfNeeded: code))?.rawValue }
+        guard code > 0, Int(code) <= dictionaries[column].count else { return nil }
+        return dictionaries[column][Int(code) - 1]
+    }
+}
