@@ -8,15 +8,7 @@ import Testing
 /// with a row of a version-2 dimension is damage (docs/FORMAT.md, "Index file").
 @Suite struct IndexVersionTests {
     func writeLog(_ dir: String) async throws -> AuditLog {
-        var options = testOptions()
-        options.segmentSizeLimitBytes = 16 << 10
-        let log = try await AuditLog.open(directory: dir, options: options)
-        var generator = EventGenerator(seed: 17, count: 2_000, days: 2, end: Timestamp(rfc3339: "2026-03-21T00:00:00Z")!)
-        var batch: [AuditEvent] = []
-        while let e = generator.next() { batch.append(e) }
-        _ = try await log.append(batch)
-        try await log.close()
-        return log
+        try await writeGeneratedLog(dir, seed: 17, count: 2_000, days: 2, segmentBytes: 16 << 10)
     }
 
     @Test func aVersion1IndexIsReadAndUsageByTheNewKeysScansItsColumns() async throws {

@@ -9,15 +9,7 @@ import Testing
 @Suite struct SparseHourlyRollupTests {
     /// 3,000 events over two days from many users: about one event per user and hour.
     func writeLog(_ dir: String) async throws -> AuditLog {
-        var options = testOptions()
-        options.segmentSizeLimitBytes = 128 << 10
-        let log = try await AuditLog.open(directory: dir, options: options)
-        var generator = EventGenerator(seed: 23, count: 3_000, days: 2, end: Timestamp(rfc3339: "2026-03-21T00:00:00Z")!)
-        var batch: [AuditEvent] = []
-        while let e = generator.next() { batch.append(e) }
-        _ = try await log.append(batch)
-        try await log.close()
-        return log
+        try await writeGeneratedLog(dir, seed: 23, count: 3_000, days: 2, segmentBytes: 128 << 10)
     }
 
     @Test func sparseDimensionsHaveNoHourlyRowsAndTheirSeriesScanTheColumns() async throws {

@@ -60,6 +60,21 @@ func events(_ count: Int, from start: Timestamp = Timestamp(rfc3339: "2026-03-20
     }
 }
 
+/// A closed log of `count` generated events over `days` days ending 2026-03-21 (one append
+/// group), in segments of at most `segmentBytes` (the group completes the last one).
+@discardableResult
+func writeGeneratedLog(_ dir: String, seed: UInt64, count: Int, days: Double, segmentBytes: Int64) async throws -> AuditLog {
+    var options = testOptions()
+    options.segmentSizeLimitBytes = segmentBytes
+    let log = try await AuditLog.open(directory: dir, options: options)
+    var generator = EventGenerator(seed: seed, count: count, days: days, end: Timestamp(rfc3339: "2026-03-21T00:00:00Z")!)
+    var batch: [AuditEvent] = []
+    while let e = generator.next() { batch.append(e) }
+    _ = try await log.append(batch)
+    try await log.close()
+    return log
+}
+
 /// All records of a log, oldest first.
 func readAll(_ log: AuditLog, order: ReadOrder = .oldestFirst) async throws -> [Record] {
     var out: [Record] = []
