@@ -9,13 +9,10 @@
 /// segment costs its id table, not a decode: an archived one is not downloaded), else by
 /// reading every record's id — then kept up to date by the writer.
 struct IDIndex {
-    /// An entry: the seq, or, with bit 63 set, the seq (below 2⁴⁰) in bits 0–39 and a tag (23
-    /// bits of the upper half of the id's hash) in bits 40–62.
-    private var seqByHash: [UInt32: UInt64] = [:]
-    /// Further entries of hashes held more than once.
-    private var more: [UInt32: [UInt64]] = [:]
+    /// The entries, in an open-addressing table keyed by the 32-bit hash (below).
+    private var table = HashSlots()
 
-    var count: Int { seqByHash.count + more.values.reduce(0) { $0 + $1.count } }
+    var count: Int { table.count }
 
     static func hash(_ id: String) -> UInt32 { UInt32(truncatingIfNeeded: fullHash(id)) }
 
@@ -34,6 +31,8 @@ struct IDIndex {
 
     private static func tag(_ full: UInt64) -> UInt64 { (full >> 32) & tagMask }
 
+    /// An entry: the seq, or, with bit 63 set, the seq (below 2⁴⁰) in bits 0–39 and a tag (23
+    /// bits of the upper half of the id's hash) in bits 40–62. Never 0 (seqs start at 1).
     private static func entry(seq: UInt64, full: UInt64?) -> UInt64 {
         guard let full, seq <= seqMask else { return seq }
         return tagged | tag(full) << 40 | seq
@@ -42,10 +41,13 @@ struct IDIndex {
     /// The seq holding `id`, if any. `idAt` reads the id stored at a seq: only for an entry
     /// whose tag matches or that has none.
     func seq(of id: String, idAt: (UInt64) throws(AuditLogError) -> String?) throws(AuditLogError) -> UInt64? {
-        let full = Self.fullHash(id)
-        let h = UInt32(truncatingIfNeeded: full)
-        guard let first = seqByHash[h] else { return nil }
-        for entry in [first] + (more[h] ?? []) {
+        try seq(of: id, fullHash: Self.fullHash(id), idAt: idAt)
+    }
+
+    /// The same, given the id's ``fullHash(_:)``.
+    func seq(of id: String, fullHash full: UInt64, idAt: (UInt64) throws(AuditLogError) -> String?) throws(AuditLogError) -> UInt64? {
+        var slot = table.firstSlot(UInt32(truncatingIfNeeded: full))
+        while let entry = table.next(&slot) {
             let seq: UInt64
             if entry & Self.tagged != 0 {
                 guard (entry >> 40) & Self.tagMask == Self.tag(full) else { continue }
@@ -60,28 +62,27 @@ struct IDIndex {
 
     /// Records `id` at `seq`; the caller has checked it is not present.
     mutating func insert(_ id: String, seq: UInt64) {
-        let full = Self.fullHash(id)
-        insert(hash: UInt32(truncatingIfNeeded: full), entry: Self.entry(seq: seq, full: full))
+        insert(fullHash: Self.fullHash(id), seq: seq)
     }
 
-    private mutating func insert(hash h: UInt32, entry: UInt64) {
-        if seqByHash[h] == nil {
-            seqByHash[h] = entry
-        } else {
-            more[h, default: []].append(entry)
-        }
+    /// The same, given the id's ``fullHash(_:)``.
+    mutating func insert(fullHash full: UInt64, seq: UInt64) {
+        table.insert(UInt32(truncatingIfNeeded: full), Self.entry(seq: seq, full: full))
     }
+
+    /// Makes room for `count` more entries at once.
+    mutating func reserve(_ count: Int) { table.reserve(table.count + count) }
 
     /// The ids of every record in `segments`: a sealed segment's from `observer`'s id table when
     /// it has one, the rest read from the records.
     static func build(_ directory: LogDirectory, segments: [SegmentInfo], observers: [any StorageObserver] = []) throws(AuditLogError) -> IDIndex {
         var index = IDIndex()
-        index.seqByHash.reserveCapacity(Int(segments.reduce(0) { $0 + $1.recordCount }))
+        index.reserve(Int(segments.reduce(0) { $0 + $1.recordCount }))
         var ids: [(String, UInt64)] = []
         for info in segments {
             try info.checkReadable()
             if info.isSealed, let table = observers.lazy.compactMap({ $0.idHashes(ofSealed: info) }).first {
-                for (hash, seq) in table { index.insert(hash: hash, entry: seq) }
+                for (hash, seq) in table where seq != 0 { index.table.insert(hash, seq) }
                 continue
             }
             let walker = try SegmentWalker(directory, info.fileName, limit: info.dataEnd)

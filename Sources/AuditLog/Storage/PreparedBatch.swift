@@ -9,6 +9,9 @@ struct PreparedBatch: Sendable {
     var timestampsNanos: [Int64] = []
     /// Every event's id, assigned ones included.
     var ids: [String] = []
+    /// XXH3-64 of each id's UTF-8 (``IDIndex/fullHash(_:)``), hashed here rather than on the
+    /// writer's thread.
+    var idHashes: [UInt64] = []
     /// Indices of events whose id the client supplied (they need the duplicate check).
     var clientIDIndices: [Int] = []
 
@@ -40,6 +43,7 @@ struct PreparedBatch: Sendable {
         recordEnds.reserveCapacity(events.count)
         timestampsNanos.reserveCapacity(events.count)
         ids.reserveCapacity(events.count)
+        idHashes.reserveCapacity(events.count)
         var seen = Set<String>(minimumCapacity: events.count)
         for (i, event) in events.enumerated() {
             do throws(AuditLogError) {
@@ -65,6 +69,7 @@ struct PreparedBatch: Sendable {
                 throw AuditLogError(.limitExceeded, "event encodes to \(writer.count - start) bytes; the limit is \(Self.maxRecordBytes)", location: .init(index: i))
             }
             ids.append(id)
+            idHashes.append(IDIndex.fullHash(id))
             recordEnds.append(writer.count)
             timestampsNanos.append(ts)
         }

@@ -116,7 +116,7 @@ final class WriterCore: @unchecked Sendable {
         if ids == nil { ids = try IDIndex.build(directory, segments: segments, observers: observers) }
         for i in batch.clientIDIndices {
             let id = batch.ids[i]
-            if let seq = try ids?.seq(of: id, idAt: { (seq) throws(AuditLogError) in try self.storedID(at: seq) }) {
+            if let seq = try ids?.seq(of: id, fullHash: batch.idHashes[i], idAt: { (seq) throws(AuditLogError) in try self.storedID(at: seq) }) {
                 throw AuditLogError(.duplicateID, "id \"\(id)\" is already in the log at seq \(seq)", location: .init(index: i, field: "id"))
             }
         }
@@ -143,7 +143,7 @@ final class WriterCore: @unchecked Sendable {
                 tree?.append(seq: seq, record: record)
                 frame.append(record: record, seq: seq, timestampNanos: ts)
             }
-            ids?.insert(batch.ids[i], seq: seq.rawValue)
+            ids?.insert(fullHash: batch.idHashes[i], seq: seq.rawValue)
             nextSeq = seq.next
             start = end
             if frame.rawBytes >= FrameBuilder.targetRawBytes { closeFrame() }

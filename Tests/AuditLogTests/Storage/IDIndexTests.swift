@@ -40,4 +40,31 @@ import Testing
         #expect(reads == [1 << 41])
         #expect(index.count == 2)
     }
+
+    /// The table under the index: several entries per key, across growth, each found.
+    @Test func slotsHoldManyEntriesPerKeyAcrossGrowth() {
+        var slots = HashSlots()
+        var expected: [UInt32: [UInt64]] = [:]
+        var rng = SplitMix64(seed: 9)
+        for i in 1...50_000 {
+            // Few distinct keys in part, so runs of one key are long and wrap.
+            let key = i % 3 == 0 ? UInt32(i % 7) : UInt32(truncatingIfNeeded: rng.next())
+            slots.insert(key, UInt64(i))
+            expected[key, default: []].append(UInt64(i))
+        }
+        #expect(slots.count == 50_000)
+        for (key, values) in expected {
+            var cursor = slots.firstSlot(key)
+            var found: [UInt64] = []
+            while let v = slots.next(&cursor) { found.append(v) }
+            #expect(found.sorted() == values.sorted(), "key \(key)")
+        }
+        var cursor = slots.firstSlot(0xDEAD_BEEF)
+        #expect(expected[0xDEAD_BEEF] != nil || slots.next(&cursor) == nil)
+        var empty = HashSlots()
+        var none = empty.firstSlot(1)
+        #expect(empty.next(&none) == nil)
+        empty.reserve(10)
+        #expect(empty.next(&none) == nil && empty.count == 0)
+    }
 }
