@@ -42,11 +42,14 @@ let package = Package(
             pkgConfig: "libxxhash",
             providers: [.apt(["libxxhash-dev"]), .brew(["xxhash"])]
         ),
+        // Declarations of the SHA-256 functions swift-crypto's BoringSSL already links in.
+        .systemLibrary(name: "CAuditLogSHA256"),
         .target(
             name: "AuditLog",
             dependencies: [
                 "CAuditLogLZ4",
                 "CAuditLogXXHash",
+                "CAuditLogSHA256",
                 .product(name: "Crypto", package: "swift-crypto"),
                 // The archive's S3 requests (Sources/AuditLog/Archive).
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -70,11 +70,8 @@ public struct ChainHash: Hashable, Sendable, CustomStringConvertible {
 
     /// The next chain value: `SHA-256(self ‖ leaf)` with `leaf = seq:u64 ‖ record`.
     func chained(seq: SequenceNumber, record: UnsafeRawBufferPointer) -> ChainHash {
-        var hasher = SHA256()
-        withUnsafeBytes(of: self) { hasher.update(bufferPointer: $0) }
-        withUnsafeBytes(of: seq.rawValue.littleEndian) { hasher.update(bufferPointer: $0) }
-        hasher.update(bufferPointer: record)
-        return ChainHash(digest: hasher.finalize())
+        let w = withUnsafeBytes(of: self) { SHA256Words.hash(prefix: $0, word: seq.rawValue, body: record) }
+        return ChainHash(w0: w.0, w1: w.1, w2: w.2, w3: w.3)
     }
 
     init(digest: SHA256.Digest) {

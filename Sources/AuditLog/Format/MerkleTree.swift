@@ -15,6 +15,10 @@ struct TreeHash: Hashable, Sendable {
         self = digest.withUnsafeBytes { TreeHash(unchecked: $0) }
     }
 
+    init(_ words: SHA256Words.Words) {
+        self.init(w0: words.0, w1: words.1, w2: words.2, w3: words.3)
+    }
+
     /// Exactly 32 bytes, or nil.
     init?(bytes: UnsafeRawBufferPointer) {
         guard bytes.count == Self.byteCount else { return nil }
@@ -39,10 +43,6 @@ struct TreeHash: Hashable, Sendable {
         guard let bytes = Base64.decode(text), let hash = bytes.withUnsafeBytes({ TreeHash(bytes: $0) }) else { return nil }
         self = hash
     }
-
-    func update(_ hasher: inout SHA256) {
-        withUnsafeBytes(of: self) { hasher.update(bufferPointer: $0) }
-    }
 }
 
 /// The Merkle tree of RFC 9162 (§2.1) over a log's entries: entry `n − 1` is the chain's
@@ -55,28 +55,20 @@ enum MerkleTree {
 
     /// The leaf hash of the entry of `seq`: `SHA-256(0x00 ‖ seq:u64 ‖ record)`.
     static func leafHash(seq: SequenceNumber, record: UnsafeRawBufferPointer) -> TreeHash {
-        var hasher = SHA256()
-        withUnsafeBytes(of: UInt8(0)) { hasher.update(bufferPointer: $0) }
-        withUnsafeBytes(of: seq.rawValue.littleEndian) { hasher.update(bufferPointer: $0) }
-        hasher.update(bufferPointer: record)
-        return TreeHash(digest: hasher.finalize())
+        TreeHash(withUnsafeBytes(of: UInt8(0)) { SHA256Words.hash(prefix: $0, word: seq.rawValue, body: record) })
     }
 
     /// The leaf hash of entry bytes as they are: `SHA-256(0x00 ‖ entry)`.
     static func leafHash(entry: UnsafeRawBufferPointer) -> TreeHash {
-        var hasher = SHA256()
-        withUnsafeBytes(of: UInt8(0)) { hasher.update(bufferPointer: $0) }
-        hasher.update(bufferPointer: entry)
-        return TreeHash(digest: hasher.finalize())
+        TreeHash(withUnsafeBytes(of: UInt8(0)) { SHA256Words.hash(prefix: $0, body: entry) })
     }
 
     /// `SHA-256(0x01 ‖ left ‖ right)`.
     static func nodeHash(_ left: TreeHash, _ right: TreeHash) -> TreeHash {
-        var hasher = SHA256()
-        withUnsafeBytes(of: UInt8(1)) { hasher.update(bufferPointer: $0) }
-        left.update(&hasher)
-        right.update(&hasher)
-        return TreeHash(digest: hasher.finalize())
+        var children = (left, right)
+        return withUnsafeBytes(of: UInt8(1)) { tag in
+            withUnsafeBytes(of: &children) { TreeHash(SHA256Words.hash(prefix: tag, body: $0)) }
+        }
     }
 
     /// The hash of consecutive hashes of equal level, as one perfect subtree (a count that

@@ -1,0 +1,54 @@
+import CAuditLogSHA256
+import Crypto
+
+/// SHA-256 of a short prefix and then a body, as the digest's four 64-bit words (in memory
+/// order): the hash the chain, the tree's leaves and its nodes each take once a record.
+///
+/// swift-crypto's `SHA256` allocates a context for every hash and a copy of it to finalize;
+/// at three hashes a record that was about a sixth of a bulk append's writer thread. On Linux
+/// swift-crypto builds BoringSSL into the program, and its SHA-256 functions then hash on a
+/// context on the stack (declared in `CAuditLogSHA256`); where they are not linked in (Apple
+/// platforms) this goes through `SHA256`. Either way it is swift-crypto's SHA-256, and a test
+/// checks the two paths against each other.
+enum SHA256Words {
+    typealias Words = (UInt64, UInt64, UInt64, UInt64)
+
+    /// Whether BoringSSL's functions are linked in (checked once).
+    static let direct = auditlog_sha256_linked() != 0
+
+    /// SHA-256(`prefix` ‖ `body`).
+    static func hash(prefix: UnsafeRawBufferPointer, body: UnsafeRawBufferPointer) -> Words {
+        direct ? boringSSL(prefix: prefix, body: body) : swiftCrypto(prefix: prefix, body: body)
+    }
+
+    /// SHA-256(`prefix` ‖ `word` little-endian ‖ `body`), with a prefix of at most 32 bytes.
+    static func hash(prefix: UnsafeRawBufferPointer, word: UInt64, body: UnsafeRawBufferPointer) -> Words {
+        withUnsafeTemporaryAllocation(byteCount: 40, alignment: 8) { scratch in
+            let n = min(prefix.count, 32)
+            UnsafeMutableRawBufferPointer(rebasing: scratch[0..<n]).copyMemory(from: UnsafeRawBufferPointer(rebasing: prefix[0..<n]))
+            scratch.storeBytes(of: word.littleEndian, toByteOffset: n, as: UInt64.self)
+            return hash(prefix: UnsafeRawBufferPointer(rebasing: scratch[0..<(n + 8)]), body: body)
+        }
+    }
+
+    static func boringSSL(prefix: UnsafeRawBufferPointer, body: UnsafeRawBufferPointer) -> Words {
+        var out: Words = (0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &out) { digest in
+            guard let base = digest.baseAddress else { return }
+            auditlog_sha256(prefix.baseAddress, prefix.count, body.baseAddress, body.count, base.assumingMemoryBound(to: UInt8.self))
+        }
+        return out
+    }
+
+    static func swiftCrypto(prefix: UnsafeRawBufferPointer, body: UnsafeRawBufferPointer) -> Words {
+        var hasher = SHA256()
+        hasher.update(bufferPointer: prefix)
+        hasher.update(bufferPointer: body)
+        return hasher.finalize().withUnsafeBytes { raw in
+            (
+                raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self), raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+                raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self), raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self)
+            )
+        }
+    }
+}
