@@ -146,6 +146,7 @@ public final class FaultInjectingFileSystem: FileSystem, Sendable {
     public func makeDirectory(_ path: String) throws(AuditLogError) { try base.makeDirectory(path) }
     public func fileExists(_ path: String) -> Bool { base.fileExists(path) }
     public func fileSize(_ path: String) -> Int64? { base.fileSize(path) }
+    public func fileSizes(in path: String, names: [String]) -> [Int64?] { base.fileSizes(in: path, names: names) }
     public func isDirectory(_ path: String) -> Bool { base.isDirectory(path) }
 
     public func lockExclusive(_ path: String, displayName: String) throws(AuditLogError) -> (any FileLock)? {

@@ -67,6 +67,9 @@ public protocol FileSystem: Sendable {
     func fileExists(_ path: String) -> Bool
     /// The size of the regular file at `path` (one `stat`, no open), nil when there is none.
     func fileSize(_ path: String) -> Int64?
+    /// The sizes of the regular files `names` in the directory `path`, in order (nil for one
+    /// there is none of): one call for many, which may spare resolving the whole path of each.
+    func fileSizes(in path: String, names: [String]) -> [Int64?]
     /// Whether a directory is at `path`.
     func isDirectory(_ path: String) -> Bool
     /// Takes an exclusive lock on the file at `path` (created if needed) for as long as the
@@ -82,6 +85,10 @@ public protocol FileLock: AnyObject, Sendable {
 }
 
 extension FileSystem {
+    public func fileSizes(in path: String, names: [String]) -> [Int64?] {
+        names.map { fileSize(path + "/" + $0) }
+    }
+
     /// Creates the directory `path` when missing and makes its name durable: after a `mkdir`,
     /// the parent directory is synced (a new directory's entry, like a file's, survives a power
     /// cut only once its parent is).

@@ -93,10 +93,11 @@ struct LogCatalog {
         // unsealed again by a writer's rollback.
         let needsCatalog = !repair && names.dropLast().contains { known[$0]?.isSealed != true }
         let catalogued = needsCatalog ? Self.catalogEntries(directory, manifest: manifest) : [:]
+        let sizes = repair ? [] : directory.segmentFileSizes(Array(names.dropLast()))
         for (i, name) in names.enumerated() {
             let isLast = i == names.count - 1
             do throws(AuditLogError) {
-                if !isLast, !repair, let info = Self.sealed(known[name]) ?? catalogued[name].map(SegmentInfo.init(catalogued:)), directory.segmentFileSize(name) == info.bytes {
+                if !isLast, !repair, let info = Self.sealed(known[name]) ?? catalogued[name].map(SegmentInfo.init(catalogued:)), sizes[i] == info.bytes {
                     try catalog.join(name, firstSeq: info.firstSeq, anchor: info.anchor, display: LogDirectory.displayName(name))
                     catalog.segments.append(info)
                 } else {

@@ -116,8 +116,8 @@ struct LogDirectory: Sendable {
 
     func exists(_ name: String) -> Bool { fileSystem.fileExists(segmentPath(name)) }
 
-    /// The size of segment `name`'s local file (one `stat`), nil when it has none.
-    func segmentFileSize(_ name: String) -> Int64? { fileSystem.fileSize(segmentPath(name)) }
+    /// The sizes of segments `names`' local files, in order, in one call.
+    func segmentFileSizes(_ names: [String]) -> [Int64?] { fileSystem.fileSizes(in: segmentsPath, names: names) }
 
     // MARK: The segment catalog
 

@@ -69,6 +69,18 @@ public struct PosixFileSystem: FileSystem {
         return stat(path, &st) == 0
     }
 
+    /// One `open` of the directory, then an `fstatat` of each name relative to it.
+    public func fileSizes(in path: String, names: [String]) -> [Int64?] {
+        let dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard dir >= 0 else { return names.map { _ in nil } }
+        defer { close(dir) }
+        return names.map { name in
+            var st = stat()
+            guard fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+            return Int64(st.st_size)
+        }
+    }
+
     public func fileSize(_ path: String) -> Int64? {
         var st = stat()
         guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
