@@ -99,23 +99,27 @@ enum UsageEngine {
         let fallback = unreadable.withLock { $0 }
         fromRollups = fromRollup.count - fallback.count
         toScan += fallback
-        // Scans are independent per segment: run them on every core, then merge.
-        let results = ScanResults<([[String?]: UsageAggregate], [[String?]: UsageDetail])>(count: toScan.count, empty: ([:], [:]))
+        // Scans are independent per segment: each worker takes every n-th segment and sums into
+        // groups of its own (a group's aggregate, latency sketch included, is made once a
+        // worker, not once a segment), then the few workers' groups are merged.
         let scanList = toScan
-        DispatchQueue.concurrentPerform(iterations: scanList.count) { i in
-            var local: [[String?]: UsageAggregate] = [:]
-            var localDetails: [[String?]: UsageDetail] = [:]
+        let scanWorkers = Swift.max(1, Swift.min(activeProcessorCount(), scanList.count))
+        let results = ScanResults<ScanGroups>(count: scanWorkers, empty: ScanGroups())
+        DispatchQueue.concurrentPerform(iterations: scanWorkers) { w in
+            var local = ScanGroups()
             do throws(AuditLogError) {
-                try scan(context, segment: scanList[i], window: window, groupBy: groupBy, filter: filter, columns: columns, into: &local, details: &localDetails)
-                results.set(i, .success((local, localDetails)))
+                for i in stride(from: w, to: scanList.count, by: scanWorkers) {
+                    try scan(context, segment: scanList[i], window: window, groupBy: groupBy, filter: filter, columns: columns, into: &local)
+                }
+                results.set(w, .success(local))
             } catch {
-                results.set(i, .failure(error))
+                results.set(w, .failure(error))
             }
         }
         for result in results.all {
-            let (aggregates, found) = try result.get()
-            for (key, aggregate) in aggregates { groups[key, default: UsageAggregate()].merge(aggregate) }
-            for (key, detail) in found { details[key, default: UsageDetail()].merge(detail) }
+            let found = try result.get()
+            for (key, slot) in found.slotByKey { groups[key, default: UsageAggregate()].merge(found.aggregates[slot]) }
+            for (key, detail) in found.details { details[key, default: UsageDetail()].merge(detail) }
         }
         scanned = toScan.count
         return Partial(groups: groups, details: details, fromRollups: fromRollups, scanned: scanned)
@@ -197,9 +201,24 @@ enum UsageEngine {
         }
     }
 
+    /// One scanning worker's groups: an aggregate a group, found by its key's strings.
+    struct ScanGroups: Sendable {
+        var slotByKey: [[String?]: Int] = [:]
+        var aggregates: [UsageAggregate] = []
+        var details: [[String?]: UsageDetail] = [:]
+
+        /// The slot of the group `key`, made empty when new.
+        mutating func slot(_ key: [String?]) -> Int {
+            if let slot = slotByKey[key] { return slot }
+            aggregates.append(UsageAggregate())
+            slotByKey[key] = aggregates.count - 1
+            return aggregates.count - 1
+        }
+    }
+
     private static func scan(
         _ context: LogReadContext, segment: SegmentInfo, window: TimeWindow, groupBy: [UsageGroup], filter: EventFilter, columns: UsageColumns,
-        into groups: inout [[String?]: UsageAggregate], details: inout [[String?]: UsageDetail]
+        into groups: inout ScanGroups
     ) throws(AuditLogError) {
         var parts = filter.indexColumns.union([.timestamps, .verdicts, .cacheHits, .metrics])
         if columns.contains(.uniqueUsers) { parts.insert(.dimension(.user)) }
@@ -226,9 +245,9 @@ enum UsageEngine {
         func code(_ group: UsageGroup, _ i: Int) -> Int64 {
             group.isTime ? group.bucket(c.timestamps[i]) : Int64(group.dimension.map { c.code($0, i) } ?? 0)
         }
+        // A key's codes are this segment's; its slot is the worker's (by the key's strings),
+        // looked up once a segment for each key met.
         var slots: [UInt64: Int] = [:]
-        var slotKeys: [[Int64]] = []
-        var aggregates: [UsageAggregate] = []
         var local: [[Int64]: UsageAggregate] = [:]
         var key = [Int64](repeating: 0, count: groupBy.count)
         // Keys that are all dictionary columns with few combinations (team × model: a few
@@ -237,6 +256,13 @@ enum UsageEngine {
         let denseSize = widths.reduce(1) { $0 == 0 || $1 == 0 ? 0 : $0.multipliedReportingOverflow(by: $1).overflow ? 0 : $0 * $1 }
         let dense = denseSize > 0 && denseSize <= 1 << 16
         var denseSlots = [Int32](repeating: -1, count: dense ? denseSize : 0)
+        func values(_ codes: [Int64]) -> [String?] {
+            groupBy.enumerated().map { k, group in
+                if group.isTime { return bucketText(codes[k]) }
+                if group == .gateway { return codes[k] > 0 && Int(codes[k]) <= gatewayNames.count ? gatewayNames[Int(codes[k]) - 1] : nil }
+                return group.dimension.flatMap { view.string($0, code: UInt32(codes[k])) }
+            }
+        }
         var ordinals: [Int] = []
         ordinals.reserveCapacity(c.count)
         predicate.collect(c, 0..<c.count, window: window, into: &ordinals)
@@ -271,12 +297,10 @@ enum UsageEngine {
             if index >= 0 {
                 var slot = Int(denseSlots[index])
                 if slot < 0 {
-                    slot = aggregates.count
+                    slot = groups.slot(values(key))
                     denseSlots[index] = Int32(slot)
-                    slotKeys.append(key)
-                    aggregates.append(UsageAggregate())
                 }
-                aggregates[slot].add(c, i)
+                groups.aggregates[slot].add(c, i)
             } else if packable {
                 var packed: UInt64 = 0
                 for (k, group) in groupBy.enumerated() {
@@ -287,25 +311,15 @@ enum UsageEngine {
                 if let existing = slots[packed] {
                     slot = existing
                 } else {
-                    slot = aggregates.count
+                    slot = groups.slot(values(key))
                     slots[packed] = slot
-                    slotKeys.append(key)
-                    aggregates.append(UsageAggregate())
                 }
-                aggregates[slot].add(c, i)
+                groups.aggregates[slot].add(c, i)
             } else {
                 local[key, default: UsageAggregate()].add(c, i)
             }
         }
-        for (slot, k) in slotKeys.enumerated() { local[k, default: UsageAggregate()].merge(aggregates[slot]) }
-        func values(_ codes: [Int64]) -> [String?] {
-            groupBy.enumerated().map { k, group in
-                if group.isTime { return bucketText(codes[k]) }
-                if group == .gateway { return codes[k] > 0 && Int(codes[k]) <= gatewayNames.count ? gatewayNames[Int(codes[k]) - 1] : nil }
-                return group.dimension.flatMap { view.string($0, code: UInt32(codes[k])) }
-            }
-        }
-        for (codes, aggregate) in local { groups[values(codes), default: UsageAggregate()].merge(aggregate) }
-        for (codes, found) in codeDetails.byKey { details[values(codes), default: UsageDetail()].merge(found.strings(view)) }
+        for (codes, aggregate) in local { groups.aggregates[groups.slot(values(codes))].merge(aggregate) }
+        for (codes, found) in codeDetails.byKey { groups.details[values(codes), default: UsageDetail()].merge(found.strings(view)) }
     }
 }

@@ -49,18 +49,6 @@ public struct PinnedHead: Hashable, Sendable, CustomStringConvertible {
     public var description: String { "\(seq):\(chainValue.hex)" }
 }
 
-func activeProcessorCount() -> Int {
-    #if canImport(Glibc)
-        return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
-    #else
-        return 2
-    #endif
-}
-
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// Verifies a log directory: each segment on its own (in parallel), then how each segment
 /// joins the one before it (dense seqs, anchor equal to the predecessor's chain value, the
 /// first anchor equal to the genesis value).
