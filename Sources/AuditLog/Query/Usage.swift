@@ -266,6 +266,31 @@ enum UsageEngine {
         var ordinals: [Int] = []
         ordinals.reserveCapacity(c.count)
         predicate.collect(c, 0..<c.count, window: window, into: &ordinals)
+        if dense, fetcher == nil, columns.isEmpty,
+            case let keyColumns = groupBy.compactMap({ g in g.dimension?.column.map { c.dims[$0] } }), keyColumns.count == groupBy.count
+        {
+            // The common case (team × model): every key a dictionary column, no record read, no
+            // per-group detail. A record's slot is one lookup in the dense table.
+            for i in ordinals {
+                var index = 0
+                for k in keyColumns.indices {
+                    let code = Int(keyColumns[k][i])
+                    index = index >= 0 && code < widths[k] ? index * widths[k] + code : -1
+                }
+                if index < 0 {
+                    // A code past its dictionary (a damaged index): keyed by its codes.
+                    local[keyColumns.map { Int64($0[i]) }, default: UsageAggregate()].add(c, i)
+                    continue
+                }
+                var slot = Int(denseSlots[index])
+                if slot < 0 {
+                    slot = groups.slot(values(keyColumns.map { Int64($0[i]) }))
+                    denseSlots[index] = Int32(slot)
+                }
+                groups.aggregates[slot].add(c, i)
+            }
+            ordinals = []  // all summed: the general loop below has none left
+        }
         for i in ordinals {
             var gateway: Int64 = 0
             if let fetcher {
