@@ -173,7 +173,7 @@ public final class AuditLog: Sendable {
         }
         switch options.access {
         case .readOnly:
-            let indexes = IndexStore(files, persists: false)
+            let indexes = IndexStore(files, persists: false, cachedColumnBytes: options.indexCacheBytes)
             let catalog = try LogCatalog.load(files, repair: false, observer: indexes)
             return AuditLog(files: files, options: options, catalog: catalog, indexes: indexes, core: nil, lockFile: nil)
         case .readWrite:
@@ -195,7 +195,7 @@ public final class AuditLog: Sendable {
     private static func openLocked(_ files: LogDirectory, options: AuditLogOptions, lock: LockFile, archive: (ArchiveOptions, S3Client)?) throws(AuditLogError) -> AuditLog {
         do throws(AuditLogError) {
             try files.create()
-            let indexes = IndexStore(files, persists: true)
+            let indexes = IndexStore(files, persists: true, cachedColumnBytes: options.indexCacheBytes)
             let catalog = try LogCatalog.load(files, repair: true, observer: indexes)
             // Temporary files a crash left, files derived from segments a sweep deleted, and
             // checkpoints of segments sealed since.

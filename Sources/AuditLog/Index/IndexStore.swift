@@ -46,8 +46,8 @@ final class IndexStore: StorageObserver {
     private let state = Locked(State())
     private let background = DispatchQueue(label: "auditlog.indexer", qos: .utility)
     /// Loaded index columns are kept, least recently used evicted first, up to about this many
-    /// bytes (a week of a busy gateway's columns: a query over it does not decode them again).
-    private static let cachedColumnBytes = 96 << 20
+    /// bytes (``AuditLogOptions/indexCacheBytes``).
+    private let cachedColumnBytes: Int
 
     private struct Sealed: Sendable {
         var data: IndexData
@@ -83,9 +83,15 @@ final class IndexStore: StorageObserver {
         var pending: Set<String> = []
     }
 
-    init(_ directory: LogDirectory, persists: Bool) {
+    init(_ directory: LogDirectory, persists: Bool, cachedColumnBytes: Int = 96 << 20) {
         self.directory = directory
         self.persists = persists
+        self.cachedColumnBytes = max(0, cachedColumnBytes)
+    }
+
+    /// How many sealed segments have columns in memory now.
+    var segmentsWithColumns: Int {
+        state.withLock { s in s.sealed.values.filter { $0.fromFile && $0.loaded.contains { $0.isColumn } }.count }
     }
 
     /// Indexes rebuilt so far.
@@ -124,10 +130,10 @@ final class IndexStore: StorageObserver {
             // Keep the columns of the most recently used segments, within the byte budget.
             let withColumns = s.sealed.filter { $0.value.fromFile && $0.value.loaded.contains { $0.isColumn } }
             var bytes = withColumns.values.reduce(0) { $0 + $1.data.columns.memoryBytes }
-            if bytes > Self.cachedColumnBytes {
+            if bytes > cachedColumnBytes {
                 let oldestFirst = withColumns.sorted(by: { $0.value.lastUse < $1.value.lastUse }).dropLast()
                 var evict: [String] = []
-                for (name, entry) in oldestFirst where bytes > Self.cachedColumnBytes {
+                for (name, entry) in oldestFirst where bytes > cachedColumnBytes {
                     evict.append(name)
                     bytes -= entry.data.columns.memoryBytes
                 }

@@ -11,3 +11,15 @@ func activeProcessorCount() -> Int {
         return 2
     #endif
 }
+
+/// The machine's physical memory in bytes (0 when unknown).
+func physicalMemoryBytes() -> Int {
+    #if canImport(Glibc)
+        let pages = sysconf(Int32(_SC_PHYS_PAGES))
+        let size = sysconf(Int32(_SC_PAGESIZE))
+        guard pages > 0, size > 0, pages <= Int.max / size else { return 0 }
+        return pages * size
+    #else
+        return 0
+    #endif
+}
