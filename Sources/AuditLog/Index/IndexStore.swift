@@ -55,6 +55,9 @@ final class IndexStore: StorageObserver {
         var lastUse: UInt64
         /// False when rebuilt in memory: then nothing is evicted (there is no file to reload).
         var fromFile = true
+
+        /// Whether it holds columns the cache budget counts (and may evict).
+        var holdsColumns: Bool { fromFile && loaded.contains { $0.isColumn } }
     }
 
     private struct Active: Sendable {
@@ -83,7 +86,7 @@ final class IndexStore: StorageObserver {
         var pending: Set<String> = []
     }
 
-    init(_ directory: LogDirectory, persists: Bool, cachedColumnBytes: Int = 96 << 20) {
+    init(_ directory: LogDirectory, persists: Bool, cachedColumnBytes: Int) {
         self.directory = directory
         self.persists = persists
         self.cachedColumnBytes = max(0, cachedColumnBytes)
@@ -91,7 +94,7 @@ final class IndexStore: StorageObserver {
 
     /// How many sealed segments have columns in memory now.
     var segmentsWithColumns: Int {
-        state.withLock { s in s.sealed.values.filter { $0.fromFile && $0.loaded.contains { $0.isColumn } }.count }
+        state.withLock { s in s.sealed.values.filter(\.holdsColumns).count }
     }
 
     /// Indexes rebuilt so far.
@@ -128,7 +131,7 @@ final class IndexStore: StorageObserver {
             e.lastUse = s.clock
             s.sealed[segment.fileName] = e
             // Keep the columns of the most recently used segments, within the byte budget.
-            let withColumns = s.sealed.filter { $0.value.fromFile && $0.value.loaded.contains { $0.isColumn } }
+            let withColumns = s.sealed.filter { $0.value.holdsColumns }
             var bytes = withColumns.values.reduce(0) { $0 + $1.data.columns.memoryBytes }
             if bytes > cachedColumnBytes {
                 let oldestFirst = withColumns.sorted(by: { $0.value.lastUse < $1.value.lastUse }).dropLast()

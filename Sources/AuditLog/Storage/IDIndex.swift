@@ -38,13 +38,8 @@ struct IDIndex {
         return tagged | tag(full) << 40 | seq
     }
 
-    /// The seq holding `id`, if any. `idAt` reads the id stored at a seq: only for an entry
-    /// whose tag matches or that has none.
-    func seq(of id: String, idAt: (UInt64) throws(AuditLogError) -> String?) throws(AuditLogError) -> UInt64? {
-        try seq(of: id, fullHash: Self.fullHash(id), idAt: idAt)
-    }
-
-    /// The same, given the id's ``fullHash(_:)``.
+    /// The seq holding `id`, whose ``fullHash(_:)`` is `full`, if any. `idAt` reads the id
+    /// stored at a seq: only for an entry whose tag matches or that has none.
     func seq(of id: String, fullHash full: UInt64, idAt: (UInt64) throws(AuditLogError) -> String?) throws(AuditLogError) -> UInt64? {
         var slot = table.firstSlot(UInt32(truncatingIfNeeded: full))
         while let entry = table.next(&slot) {

@@ -29,14 +29,14 @@ import Testing
             reads.append(seq)
             return stored[seq]
         }
-        #expect(try index.seq(of: b, idAt: idAt) == nil)
+        #expect(try index.seq(of: b, fullHash: IDIndex.fullHash(b), idAt: idAt) == nil)
         #expect(reads.isEmpty)
-        #expect(try index.seq(of: a, idAt: idAt) == 7)
+        #expect(try index.seq(of: a, fullHash: IDIndex.fullHash(a), idAt: idAt) == 7)
         #expect(reads == [7])
         // A seq too large for a tag: kept untagged, found by reading.
         reads = []
         index.insert(b, seq: 1 << 41)
-        #expect(try index.seq(of: b, idAt: idAt) == 1 << 41)
+        #expect(try index.seq(of: b, fullHash: IDIndex.fullHash(b), idAt: idAt) == 1 << 41)
         #expect(reads == [1 << 41])
         #expect(index.count == 2)
     }
