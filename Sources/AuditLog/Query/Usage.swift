@@ -263,6 +263,12 @@ enum UsageEngine {
                 return group.dimension.flatMap { view.string($0, code: UInt32(codes[k])) }
             }
         }
+        /// The worker's slot of the key at `index` of the dense table, found by the key's strings
+        /// the first time this segment meets it.
+        func denseSlot(_ index: Int, _ codes: () -> [Int64]) -> Int {
+            if denseSlots[index] < 0 { denseSlots[index] = Int32(groups.slot(values(codes()))) }
+            return Int(denseSlots[index])
+        }
         var ordinals: [Int] = []
         ordinals.reserveCapacity(c.count)
         predicate.collect(c, 0..<c.count, window: window, into: &ordinals)
@@ -282,11 +288,7 @@ enum UsageEngine {
                     local[keyColumns.map { Int64($0[i]) }, default: UsageAggregate()].add(c, i)
                     continue
                 }
-                var slot = Int(denseSlots[index])
-                if slot < 0 {
-                    slot = groups.slot(values(keyColumns.map { Int64($0[i]) }))
-                    denseSlots[index] = Int32(slot)
-                }
+                let slot = denseSlot(index) { keyColumns.map { Int64($0[i]) } }
                 groups.aggregates[slot].add(c, i)
             }
             ordinals = []  // all summed: the general loop below has none left
@@ -320,11 +322,7 @@ enum UsageEngine {
                 }
             }
             if index >= 0 {
-                var slot = Int(denseSlots[index])
-                if slot < 0 {
-                    slot = groups.slot(values(key))
-                    denseSlots[index] = Int32(slot)
-                }
+                let slot = denseSlot(index) { key }
                 groups.aggregates[slot].add(c, i)
             } else if packable {
                 var packed: UInt64 = 0
