@@ -5,7 +5,8 @@
 # (default 1000000 events; 32 tasks × DURABLE_BATCHES batches of 100 durable appends, default 20).
 # A quick run: Benchmarks/compare.sh 100000 5. See docs/PERFORMANCE.md.
 # A second table compares the same events, in the same run, with DuckDB (PyPI duckdb, installed
-# when missing; AUDITLOG_NO_DUCKDB=1 skips it).
+# when missing; AUDITLOG_NO_DUCKDB=1 skips it). The bulk and durable loads run 3 times each, alternating
+# with SQLite's, and report the median (1 time above 2M events); AUDITLOG_BULK_RUNS=N overrides.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 events=${1:-1000000}
@@ -22,4 +23,4 @@ if [ -z "${AUDITLOG_NO_DUCKDB:-}" ]; then
     python3 -c "import duckdb" 2> /dev/null || python3 -m pip install --quiet duckdb >&2
     peer=(--duckdb Benchmarks/DuckDB/duckdb_peer.py)
 fi
-.build-bench/release/AuditLogCompare --events "$events" --durable-batches "$batches" "${peer[@]}"
+.build-bench/release/AuditLogCompare --events "$events" --durable-batches "$batches" ${AUDITLOG_BULK_RUNS:+--bulk-runs "$AUDITLOG_BULK_RUNS"} "${peer[@]}"

@@ -19,7 +19,12 @@ enum Measure {
     static func median(_ runs: Int, _ body: () async throws -> Void) async rethrows -> Double {
         var times: [Double] = []
         for _ in 0..<runs { times.append(try await seconds(body)) }
-        return times.sorted()[times.count / 2]
+        return median(times)
+    }
+
+    /// The middle value (the upper of the two middle ones for an even count); 0 for none.
+    static func median(_ values: [Double]) -> Double {
+        values.isEmpty ? 0 : values.sorted()[values.count / 2]
     }
 }
 

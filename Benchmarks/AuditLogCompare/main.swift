@@ -2,8 +2,8 @@ import AuditLog
 import Foundation
 
 // Side-by-side: the same generated events in AuditLog and in SQLite (GRDB), the same
-// workloads, one table. Usage: AuditLogCompare [--events N] [--durable-batches N] [--dir D]
-// [--duckdb Benchmarks/DuckDB/duckdb_peer.py] (then a second table: the same events in DuckDB)
+// workloads, one table. Usage: AuditLogCompare [--events N] [--durable-batches N] [--bulk-runs N]
+// [--dir D] [--duckdb Benchmarks/DuckDB/duckdb_peer.py] (then a second table: the same events in DuckDB)
 // [--profile WORKLOAD --repeat N] (one workload in a loop on the stores kept in --dir, for perf)
 // (Benchmarks/compare.sh builds it in release mode and runs it).
 
@@ -15,12 +15,13 @@ while let arg = args.next() {
     switch arg {
     case "--events": options.events = args.next().flatMap { Int($0) } ?? options.events
     case "--durable-batches": options.durableBatches = args.next().flatMap { Int($0) } ?? options.durableBatches
+    case "--bulk-runs": options.bulkRuns = args.next().flatMap { Int($0) }
     case "--dir": options.directory = args.next()
     case "--duckdb": options.duckDB = args.next()
     case "--profile": profile = args.next()
     case "--repeat": repeats = args.next().flatMap { Int($0) } ?? repeats
     default:
-        FileHandle.standardError.write(Data("usage: AuditLogCompare [--events N] [--durable-batches N] [--dir D] [--duckdb PEER_SCRIPT] [--profile WORKLOAD --repeat N]\n".utf8))
+        FileHandle.standardError.write(Data("usage: AuditLogCompare [--events N] [--durable-batches N] [--bulk-runs N] [--dir D] [--duckdb PEER_SCRIPT] [--profile WORKLOAD --repeat N]\n".utf8))
         exit(64)
     }
 }
