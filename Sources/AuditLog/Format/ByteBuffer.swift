@@ -77,10 +77,15 @@ struct ByteReader {
     var remaining: Int { buffer.count - offset }
     var isAtEnd: Bool { offset >= buffer.count }
 
+    @inline(__always)
     private func need(_ n: Int, _ what: StaticString) throws(FormatError) {
-        guard n >= 0, n <= buffer.count - offset else {
-            throw FormatError(.truncated, "\(what) needs \(n) bytes, \(buffer.count - offset) left", offset: offset)
-        }
+        guard n >= 0, n <= buffer.count - offset else { throw shortfall(n, what) }
+    }
+
+    /// The error of ``need(_:_:)``, out of line so the check inlines into every read.
+    @inline(never)
+    private func shortfall(_ n: Int, _ what: StaticString) -> FormatError {
+        FormatError(.truncated, "\(what) needs \(n) bytes, \(buffer.count - offset) left", offset: offset)
     }
 
     mutating func readUInt8(_ what: StaticString = "byte") throws(FormatError) -> UInt8 {
@@ -111,7 +116,20 @@ struct ByteReader {
         Int64(bitPattern: try readUInt64(what))
     }
 
+    @inline(__always)
     mutating func readVarint(_ what: StaticString = "varint") throws(FormatError) -> UInt64 {
+        // Most varints (lengths, counts, small numbers) are one byte.
+        if offset < buffer.count {
+            let byte = buffer[offset]
+            if byte < 0x80 {
+                offset += 1
+                return UInt64(byte)
+            }
+        }
+        return try readLongVarint(what)
+    }
+
+    private mutating func readLongVarint(_ what: StaticString) throws(FormatError) -> UInt64 {
         var result: UInt64 = 0
         var shift: UInt64 = 0
         let start = offset
@@ -178,17 +196,9 @@ extension Array where Element == UInt8 {
 }
 
 /// Whether the bytes are valid UTF-8 (ASCII checked a word at a time, without making a String).
+@inline(__always)
 func isValidUTF8(_ raw: UnsafeRawBufferPointer) -> Bool {
-    var i = 0
-    while i + 8 <= raw.count {
-        if raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return makeString(raw) != nil }
-        i += 8
-    }
-    while i < raw.count {
-        if raw[i] >= 0x80 { return makeString(raw) != nil }
-        i += 1
-    }
-    return true
+    isASCII(raw) || String(validating: raw.bindMemory(to: UInt8.self), as: UTF8.self) != nil
 }
 
 /// A String from UTF-8 bytes, or nil when they are not valid UTF-8. ASCII (the common case
@@ -196,19 +206,30 @@ func isValidUTF8(_ raw: UnsafeRawBufferPointer) -> Bool {
 @inline(__always)
 func makeString(_ raw: UnsafeRawBufferPointer) -> String? {
     let bytes = raw.bindMemory(to: UInt8.self)
-    var i = 0
-    let n = bytes.count
-    var ascii = true
-    while i + 8 <= n {
-        if raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { ascii = false; break }
-        i += 8
-    }
-    if ascii {
-        while i < n {
-            if bytes[i] >= 0x80 { ascii = false; break }
-            i += 1
-        }
-    }
-    if ascii { return String(decoding: bytes, as: UTF8.self) }
+    if isASCII(raw) { return String(decoding: bytes, as: UTF8.self) }
     return String(validating: bytes, as: UTF8.self)
+}
+
+/// Whether every byte is below 0x80: words of 8 bytes, then the last 8 (or 4, 2, 1) bytes
+/// loaded overlapping the ones already checked, so a short string costs no byte loop.
+@inline(__always)
+func isASCII(_ raw: UnsafeRawBufferPointer) -> Bool {
+    guard let base = raw.baseAddress else { return true }
+    let n = raw.count
+    if n >= 8 {
+        var bits: UInt64 = base.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+        var i = 0
+        while i + 8 <= n {
+            bits |= base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            i += 8
+        }
+        return bits & 0x8080_8080_8080_8080 == 0
+    }
+    if n >= 4 {
+        return (base.loadUnaligned(as: UInt32.self) | base.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)) & 0x8080_8080 == 0
+    }
+    if n >= 2 {
+        return (base.loadUnaligned(as: UInt16.self) | base.loadUnaligned(fromByteOffset: n - 2, as: UInt16.self)) & 0x8080 == 0
+    }
+    return n == 0 || base.load(as: UInt8.self) < 0x80
 }

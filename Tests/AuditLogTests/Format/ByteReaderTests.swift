@@ -1,0 +1,66 @@
+import Testing
+
+@testable import AuditLog
+
+/// The reader's fast paths (one-byte varints, ASCII checked by overlapping words) agree with
+/// the rules they shortcut: every varint width, the non-canonical and truncated forms, and a
+/// high byte at every position of every short length.
+@Suite struct ByteReaderTests {
+    static func read<R>(_ bytes: [UInt8], _ body: (inout ByteReader) throws(FormatError) -> R) throws(FormatError) -> R {
+        try bytes.withRawBytes { raw throws(FormatError) in
+            var reader = ByteReader(raw)
+            return try body(&reader)
+        }
+    }
+
+    @Test func varintsRoundTripAtEveryWidth() throws {
+        var values: [UInt64] = [0, 1, 0x7F, 0x80, 0x3FFF, 0x4000, UInt64.max]
+        for shift in stride(from: 7, through: 63, by: 7) { values += [(1 << UInt64(shift)) - 1, 1 << UInt64(shift)] }
+        for value in values {
+            var w = ByteWriter()
+            w.writeVarint(value)
+            w.write(UInt8(0xAB))
+            let (decoded, offset) = try Self.read(w.bytes) { r throws(FormatError) in (try r.readVarint(), r.offset) }
+            #expect(decoded == value)
+            #expect(offset == w.count - 1, "varint of \(value) consumed exactly its bytes")
+        }
+    }
+
+    @Test func varintRejectsOverlongTruncatedAndOverflowingForms() {
+        for bad: [UInt8] in [[0x80, 0x00], [0xFF, 0x80, 0x00], [], [0x80], [0xFF, 0xFF], Array(repeating: 0xFF, count: 9) + [0x02], Array(repeating: 0xFF, count: 10) + [0x01]] {
+            #expect(throws: FormatError.self, "\(bad)") { try Self.read(bad) { r throws(FormatError) in try r.readVarint() } }
+        }
+    }
+
+    @Test func asciiCheckSeesAHighByteAnywhere() {
+        for n in 0...40 {
+            let ascii = [UInt8](repeating: 0x61, count: n)
+            ascii.withUnsafeBytes { raw in
+                #expect(isASCII(raw), "\(n) ASCII bytes")
+                #expect(isValidUTF8(raw))
+                #expect(makeString(raw) == String(repeating: "a", count: n))
+            }
+            for position in 0..<n {
+                var bytes = ascii
+                bytes[position] = 0x80  // a lone continuation byte: not ASCII, not UTF-8
+                bytes.withUnsafeBytes { raw in
+                    #expect(!isASCII(raw), "high byte at \(position) of \(n)")
+                    #expect(!isValidUTF8(raw), "lone continuation byte at \(position) of \(n)")
+                    #expect(makeString(raw) == nil)
+                }
+            }
+        }
+    }
+
+    @Test func multibyteUTF8IsValidAndMalformedIsNot() {
+        let text = "zürich → 東京 🙂"
+        Array(text.utf8).withUnsafeBytes { raw in
+            #expect(!isASCII(raw))
+            #expect(isValidUTF8(raw))
+            #expect(makeString(raw) == text)
+        }
+        for bad: [UInt8] in [[0xC3], [0xE2, 0x86], [0xC0, 0xAF], [0xED, 0xA0, 0x80], [0xF8, 0x88, 0x80, 0x80, 0x80]] {
+            bad.withUnsafeBytes { raw in #expect(!isValidUTF8(raw), "\(bad)") }
+        }
+    }
+}
