@@ -26,8 +26,12 @@ struct ProfileRun {
             report(seconds, per: Double(repeats * dataset.events.count), unit: "event")
             return
         }
+        if workload == "cold-open-parts" {
+            try await coldOpenParts(logDir)
+            return
+        }
         guard let read = ReadWorkload.allCases.first(where: { "\($0)" == workload }) else {
-            throw CompareError("unknown workload '\(workload)': bulk-append or one of \(ReadWorkload.allCases.map { "\($0)" }.joined(separator: ", "))")
+            throw CompareError("unknown workload '\(workload)': bulk-append, cold-open-parts or one of \(ReadWorkload.allCases.map { "\($0)" }.joined(separator: ", "))")
         }
         if !FileManager.default.fileExists(atPath: logDir) {
             try await AppendWorkloads.bulkAuditLog(dataset.events[...], directory: logDir)
@@ -45,6 +49,25 @@ struct ProfileRun {
             for _ in 0..<repeats { try await stores.runSQLite(read) }
         }
         FileHandle.standardError.write(Data("\(workload) on SQLite: \(ResultRow.format(peer / Double(repeats))) per run\n".utf8))
+    }
+
+    /// Where a cold open's time goes: the open alone, the query on a warm handle, and both
+    /// (the first query after an open loads indexes and frames the warm one has cached).
+    private func coldOpenParts(_ logDir: String) async throws {
+        guard FileManager.default.fileExists(atPath: logDir) else { throw CompareError("cold-open-parts needs the stores in --dir (run coldOpen first)") }
+        let open = try await Measure.seconds {
+            for _ in 0..<repeats { _ = try await AuditLog.open(directory: logDir, options: .readOnly) }
+        }
+        report(open, per: Double(repeats), unit: "open")
+        let reader = try await AuditLog.open(directory: logDir, options: .readOnly)
+        let warm = try await Measure.seconds {
+            for _ in 0..<repeats { _ = try await reader.page(LoadedStores.newest) }
+        }
+        report(warm, per: Double(repeats), unit: "query on an open handle")
+        let both = try await Measure.seconds {
+            for _ in 0..<repeats { _ = try await AuditLog.open(directory: logDir, options: .readOnly).page(LoadedStores.newest) }
+        }
+        report(both, per: Double(repeats), unit: "open + first query")
     }
 
     private func report(_ seconds: Double, per count: Double, unit: String) {

@@ -119,7 +119,7 @@ public struct LoadedStores: Sendable {
     public static let end = CompareDataset.end.nanosSinceEpoch
     static let lastHour = end - CompareDataset.hour
     public static let userDayStart = end - 2 * CompareDataset.day
-    static let newest = Query(window: TimeWindow(since: Timestamp(nanosSinceEpoch: lastHour)), filter: EventFilter(verdicts: [.block]), order: .newestFirst, limit: 50)
+    public static let newest = Query(window: TimeWindow(since: Timestamp(nanosSinceEpoch: lastHour)), filter: EventFilter(verdicts: [.block]), order: .newestFirst, limit: 50)
     static let month = TimeWindow(since: Timestamp(nanosSinceEpoch: end - 30 * CompareDataset.day), until: CompareDataset.end)
     static let week = TimeWindow(since: Timestamp(nanosSinceEpoch: end - 7 * CompareDataset.day), until: CompareDataset.end)
 
