@@ -58,6 +58,9 @@ enum Verifier {
     ) async throws(AuditLogError) -> VerificationReport {
         let directory = try archiveAttached(directory, options.archive)
         let manifest = try LogCatalog.readManifest(directory)
+        // The sweep, hold and recovery records are read through the indexes, independently of
+        // the segment checks: alongside them, not after.
+        async let retention = retentionAudit(directory)
         let allNames = try directory.segmentNames()
         var startIndex = 0
         if let from = options.fromSeq {
@@ -165,7 +168,7 @@ enum Verifier {
         // Every sweep is checked against its claims and the holds in force when it ran; gaps
         // are legitimate only where a retention sweep, recorded in the chain, removed exactly
         // those seqs.
-        let (audit, findings, recoveries) = await retentionAudit(directory)
+        let (audit, findings, recoveries) = await retention
         // A log whose segments have issues may fail the audit's reads too: that failure is a
         // consequence already reported, not an issue of its own.
         report.issues += report.issues.isEmpty ? findings : findings.filter { $0.kind != .structure }
