@@ -78,6 +78,7 @@ private struct RecordValidator {
     }
 
     /// A str: checked UTF-8, returned as bytes.
+    @inline(__always)
     mutating func string(_ what: StaticString) throws(FormatError) -> UnsafeRawBufferPointer {
         let start = r.offset
         let length = try r.readVarint(what)

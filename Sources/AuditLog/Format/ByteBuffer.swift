@@ -158,6 +158,7 @@ struct ByteReader {
         }
     }
 
+    @inline(__always)
     mutating func readBytes(_ count: Int, _ what: StaticString = "bytes") throws(FormatError) -> UnsafeRawBufferPointer {
         try need(count, what)
         defer { offset += count }
