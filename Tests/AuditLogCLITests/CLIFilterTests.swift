@@ -9,7 +9,7 @@ import Testing
     /// 3,000 generated events over 3 days ending now, then admin events with custom fields,
     /// details and exotic user names.
     static let log: String = {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("auditlog-cli-filter-\(UUID().uuidString)").path
+        let dir = SuiteDirectory.make("auditlog-cli-filter")
         let gen = try? CLIRunner.run(["gen", "--count", "3000", "--seed", "9", "--days", "3", "--end", Timestamp.now.rfc3339])
         _ = try? CLIRunner.run(["ingest", "--dir", dir, "-"], stdin: Data((gen?.stdout ?? "").utf8))
         let t = Timestamp(nanosSinceEpoch: Timestamp.now.nanosSinceEpoch - 3_600_000_000_000).rfc3339

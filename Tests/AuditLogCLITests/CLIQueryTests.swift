@@ -6,7 +6,7 @@ import Testing
 @Suite(.serialized) struct CLIQueryTests {
     /// 4,000 generated events over 3 days ending now, ingested once for the whole suite.
     static let log: String = {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("auditlog-cli-query-\(UUID().uuidString)").path
+        let dir = SuiteDirectory.make("auditlog-cli-query")
         let gen = try? CLIRunner.run(["gen", "--count", "4000", "--seed", "5", "--days", "3", "--end", Timestamp.now.rfc3339])
         _ = try? CLIRunner.run(["ingest", "--dir", dir, "-"], stdin: Data((gen?.stdout ?? "").utf8))
         return dir

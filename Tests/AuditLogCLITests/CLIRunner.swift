@@ -102,3 +102,24 @@ func withTemporaryDirectory<T>(_ body: (String) async throws -> T) async throws 
     defer { try? FileManager.default.removeItem(at: url) }
     return try await body(url.path)
 }
+
+/// A directory a suite shares for the whole run (a log it generates once), removed when the
+/// test process exits: a `static let` fixture has no teardown of its own.
+enum SuiteDirectory {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var made: [String] = []
+
+    /// A new path under the temporary directory, `prefix-UUID`, not yet created.
+    static func make(_ prefix: String) -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)").path
+        lock.withLock {
+            if made.isEmpty { atexit { SuiteDirectory.removeAll() } }
+            made.append(path)
+        }
+        return path
+    }
+
+    private static func removeAll() {
+        for path in lock.withLock({ made }) { try? FileManager.default.removeItem(atPath: path) }
+    }
+}
