@@ -53,7 +53,10 @@ final class GuardLog: @unchecked Sendable {
         return opened
     }
 
-    deinit { try? FileManager.default.removeItem(atPath: directory) }
+    /// The one handle is a global, never deinitialized: its directory goes when the process exits.
+    init() { atexit { guardLog.removeDirectory() } }
+
+    func removeDirectory() { try? FileManager.default.removeItem(atPath: directory) }
 }
 
 let guardLog = GuardLog()
