@@ -44,22 +44,19 @@ struct Comparison {
         let logDir = root + "/auditlog"
         let dbPath = root + "/events.sqlite"
         let bulkRuns = max(1, options.bulkRuns ?? (n <= 2_000_000 ? 3 : 1))
-        var auditLogAppends: [Double] = []
-        var sqliteAppends: [Double] = []
-        for run in 0..<bulkRuns {
-            // Each load starts from nothing; the last one's stores stay for the queries.
-            if run > 0 {
-                try FileManager.default.removeItem(atPath: logDir)
-                for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: dbPath + suffix) }
-            }
-            auditLogAppends.append(try await Measure.seconds { try await AppendWorkloads.bulkAuditLog(dataset.events[...], directory: logDir) })
-            sqliteAppends.append(try Measure.seconds { try AppendWorkloads.bulkSQLite(dataset.events[...], path: dbPath) })
-        }
+        // Each load starts from nothing; the last one's stores stay for the queries.
+        let bulk = try await Measure.alternating(
+            bulkRuns,
+            { run in
+                if run > 0 { try FileManager.default.removeItem(atPath: logDir) }
+                try await AppendWorkloads.bulkAuditLog(dataset.events[...], directory: logDir)
+            },
+            { run in
+                if run > 0 { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: dbPath + suffix) } }
+                try AppendWorkloads.bulkSQLite(dataset.events[...], path: dbPath)
+            })
         let runsNote = bulkRuns == 1 ? "" : ", median of \(bulkRuns)"
-        rows.append(
-            .rate(
-                "bulk append \(n) events, batches of 1,000 (events/s\(runsNote))", auditLog: Double(n) / Measure.median(auditLogAppends),
-                sqlite: Double(n) / Measure.median(sqliteAppends), unit: "/s"))
+        rows.append(.rate("bulk append \(n) events, batches of 1,000 (events/s\(runsNote))", auditLog: Double(n) / bulk.ours, sqlite: Double(n) / bulk.peer, unit: "/s"))
 
         let stores = try await LoadedStores(logDirectory: logDir, databasePath: dbPath, user: dataset.user, ids: dataset.ids)
         let logBytes = AppendWorkloads.directoryBytes(logDir)
@@ -74,18 +71,11 @@ struct Comparison {
         if tasks * batches * 100 <= n {
             log("durable appends from \(tasks) tasks…")
             let total = Double(tasks * batches * 100)
-            var a: [Double] = []
-            var s: [Double] = []
-            for run in 0..<bulkRuns {
-                let logPath = root + "/durable-log-\(run)"
-                let dbPath = root + "/durable-\(run).sqlite"
-                a.append(try await Measure.seconds { try await AppendWorkloads.durableAuditLog(dataset.events, directory: logPath, tasks: tasks, batches: batches) })
-                s.append(try await Measure.seconds { try await AppendWorkloads.durableSQLite(dataset.events, path: dbPath, tasks: tasks, batches: batches) })
-            }
-            rows.append(
-                .rate(
-                    "durable appends, 32 tasks × batches of 100 (events/s\(runsNote))", auditLog: total / Measure.median(a), sqlite: total / Measure.median(s),
-                    unit: "/s"))
+            let durable = try await Measure.alternating(
+                bulkRuns,
+                { run in try await AppendWorkloads.durableAuditLog(dataset.events, directory: root + "/durable-log-\(run)", tasks: tasks, batches: batches) },
+                { run in try await AppendWorkloads.durableSQLite(dataset.events, path: root + "/durable-\(run).sqlite", tasks: tasks, batches: batches) })
+            rows.append(.rate("durable appends, 32 tasks × batches of 100 (events/s\(runsNote))", auditLog: total / durable.ours, sqlite: total / durable.peer, unit: "/s"))
         }
 
         // Queries on the bulk-loaded stores, each run once before measuring (warm), median of 7

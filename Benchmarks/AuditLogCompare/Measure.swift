@@ -22,6 +22,20 @@ enum Measure {
         return median(times)
     }
 
+    /// Median seconds of `runs` runs of each body (given the run's number), run in turn — ours,
+    /// the peer's, ours, … — so that the machine's drift between minutes falls on both.
+    static func alternating(
+        _ runs: Int, _ ours: (Int) async throws -> Void, _ peer: (Int) async throws -> Void
+    ) async rethrows -> (ours: Double, peer: Double) {
+        var a: [Double] = []
+        var b: [Double] = []
+        for run in 0..<max(1, runs) {
+            a.append(try await seconds { try await ours(run) })
+            b.append(try await seconds { try await peer(run) })
+        }
+        return (median(a), median(b))
+    }
+
     /// The middle value (the upper of the two middle ones for an even count); 0 for none.
     static func median(_ values: [Double]) -> Double {
         values.isEmpty ? 0 : values.sorted()[values.count / 2]
