@@ -147,11 +147,13 @@ extension AuditEvent {
         guard count <= UInt64(r.remaining) else { throw FormatError(.truncated, "\(noun) count past the end", offset: r.offset) }
         let extraBit = UInt8(1) << UInt8(typed)
         var out: [T] = []
+        out.reserveCapacity(Int(count))
         for _ in 0..<count {
             let start = r.offset
             let bits = try r.readUInt8("object presence")
             guard bits & ~((extraBit << 1) &- 1) == 0 else { throw FormatError(.malformed, "unknown \(noun) presence bits", offset: start) }
             var values: [String?] = []
+            values.reserveCapacity(typed)
             for i in 0..<typed { values.append(bits & (1 << UInt8(i)) != 0 ? try r.readString() : nil) }
             let extra = bits & extraBit != 0 ? try JSONValue.decodeMembers(from: &r, depth: 1) : []
             try checkExtra(extra, reserved: reserved, offset: start)

@@ -130,9 +130,25 @@ struct ByteReader {
     }
 
     private mutating func readLongVarint(_ what: StaticString) throws(FormatError) -> UInt64 {
+        let start = offset
+        // With 8 bytes at hand, a varint of up to 8 bytes (56 bits: offsets, seqs, times) is
+        // read from one word: its end is the first byte without the high bit.
+        if buffer.count - offset >= 8 {
+            let word = UInt64(littleEndian: buffer.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+            let ends = ~word & 0x8080_8080_8080_8080
+            if ends != 0 {
+                let length = (ends.trailingZeroBitCount + 1) / 8
+                guard length == 1 || word >> UInt64(length * 8 - 8) & 0xFF != 0 else {
+                    throw FormatError(.malformed, "\(what) is not in its shortest form", offset: start)
+                }
+                var result: UInt64 = 0
+                for i in 0..<length { result |= (word >> UInt64(8 * i) & 0x7F) << UInt64(7 * i) }
+                offset += length
+                return result
+            }
+        }
         var result: UInt64 = 0
         var shift: UInt64 = 0
-        let start = offset
         while true {
             guard offset < buffer.count else {
                 throw FormatError(.truncated, "\(what) runs past the end", offset: start)

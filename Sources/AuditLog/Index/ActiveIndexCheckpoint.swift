@@ -54,14 +54,15 @@ enum ActiveIndexCheckpoint {
         return last.offset + Int64(h.frameLengthBytes) == Int64(reader.binding.bytes) && h.chainAfter == reader.binding.chainAfter
     }
 
-    /// The checkpoint's reader and directory (frames, dictionaries) when it covers exactly all
-    /// of `segment` (every record, up to its data end) and describes its records (as ``load``
-    /// checks): then its parts can be read one at a time with ``exactReader(_:directory:)``, as a
-    /// sealed segment's index is, without building an index to extend.
+    /// The checkpoint's reader and frame directory when it covers exactly all of `segment`
+    /// (every record, up to its data end) and describes its records (as ``load`` checks): then
+    /// its parts can be read one at a time with ``exactReader(_:directory:)``, as a sealed
+    /// segment's index is, without building an index to extend.
     static func exact(_ segment: SegmentInfo, directory: LogDirectory) -> (reader: IndexFile.Reader, data: IndexData)? {
         guard let reader = exactReader(segment, directory: directory) else { return nil }
         do throws(AuditLogError) {
-            let data = try reader.loadDirectory()
+            var data = IndexData(firstSeq: segment.firstSeq)
+            data.frames = try reader.loadFrames()
             return try endsAtItsFrame(reader, frames: data.frames, segment: segment, directory: directory) ? (reader, data) : nil
         } catch {
             return nil

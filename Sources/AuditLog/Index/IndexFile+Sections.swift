@@ -10,6 +10,8 @@ extension IndexFile {
             let count = try r.readVarint()
             guard count <= recordCount else { throw FormatError(.malformed, "\(count) frames for \(recordCount) records", offset: 0) }
             var out: [FrameEntry] = []
+            // An entry takes at least 19 bytes (three varints, two times).
+            out.reserveCapacity(min(Int(count), raw.count / 19))
             for _ in 0..<count {
                 let offset = try r.readVarint()
                 let first = try r.readVarint()

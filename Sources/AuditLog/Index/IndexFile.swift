@@ -344,7 +344,7 @@ enum IndexFile {
         func loadDirectory() throws(AuditLogError) -> IndexData {
             var data = IndexData(firstSeq: binding.firstSeq)
             data.frames = try loadFrames()
-            data.dictionaries = try decode(.dictionaries) { (b) throws(FormatError) in try IndexFile.decodeDictionaries(b) }
+            try load(.dictionaries, into: &data)
             return data
         }
 
@@ -358,11 +358,14 @@ enum IndexFile {
             return frames
         }
 
-        /// Reads one part into `data` (whose dictionaries are loaded), checking every count and
-        /// code against the binding.
+        /// Reads one part into `data`, checking every count and code against the binding (the
+        /// codes of a dimension column or a rollup against the dictionaries, which `data` must
+        /// hold already: ``IndexStore/Part/loadOrder(_:)``).
         func load(_ part: IndexStore.Part, into data: inout IndexData) throws(AuditLogError) {
             let n = Int(binding.recordCount)
             switch part {
+            case .dictionaries:
+                data.dictionaries = try decode(.dictionaries) { (b) throws(FormatError) in try IndexFile.decodeDictionaries(b) }
             case .timestamps:
                 let scaled = version >= 3
                 data.columns.timestamps = try decode(.timestamps) { (b) throws(FormatError) in try IndexFile.decodeTimestamps(b, recordCount: n, scaled: scaled) }

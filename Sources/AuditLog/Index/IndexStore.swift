@@ -19,15 +19,36 @@ final class IndexStore: StorageObserver {
     /// What can be loaded of a sealed segment's index, each part on its own.
     enum Part: Hashable, Sendable {
         case timestamps, verdicts, cacheHits, metrics, dimension(Dimension), ids, rollups, hourlyRollups
+        /// The dimensions' dictionaries: loaded with the parts that need them (a dimension
+        /// column, rollups), not for a query that tests only verdicts or times.
+        case dictionaries
 
         var isColumn: Bool {
             switch self {
-            case .ids, .rollups, .hourlyRollups: false
+            case .ids, .rollups, .hourlyRollups, .dictionaries: false
             default: true
             }
         }
 
-        static let all: Set<Part> = Set([.timestamps, .verdicts, .cacheHits, .metrics, .ids, .rollups, .hourlyRollups] + Dimension.columns.map { .dimension($0) })
+        /// Whether the part is read through the dictionaries (its codes name their values).
+        var needsDictionaries: Bool {
+            switch self {
+            case .dimension, .rollups, .hourlyRollups: true
+            default: false
+            }
+        }
+
+        /// `parts` with the dictionaries when one of them needs them.
+        static func closure(_ parts: Set<Part>) -> Set<Part> {
+            parts.contains(where: \.needsDictionaries) ? parts.union([.dictionaries]) : parts
+        }
+
+        /// `parts` in the order they load: the dictionaries before the parts that need them.
+        static func loadOrder(_ parts: Set<Part>) -> [Part] {
+            parts.contains(.dictionaries) ? [.dictionaries] + parts.filter { $0 != .dictionaries } : Array(parts)
+        }
+
+        static let all: Set<Part> = Set([.timestamps, .verdicts, .cacheHits, .metrics, .ids, .rollups, .hourlyRollups, .dictionaries] + Dimension.columns.map { .dimension($0) })
 
         /// The column holding an event field, nil when the field has none (filters on it are
         /// checked on the decoded event).
@@ -103,6 +124,7 @@ final class IndexStore: StorageObserver {
     /// The index of `segment` with the requested parts.
     func view(_ segment: SegmentInfo, parts: Set<Part>) throws(AuditLogError) -> IndexView {
         try segment.checkReadable()
+        let parts = Part.closure(parts)
         return segment.isSealed ? try sealedView(segment, parts: parts) : try activeView(segment, parts: parts)
     }
 
@@ -115,14 +137,16 @@ final class IndexStore: StorageObserver {
             return s.sealed[segment.fileName]
         }
         var entry: Sealed
+        // The reader that loaded the frame directory loads the parts too (one open, not two).
+        var opened: IndexFile.Reader?
         if let cached {
             entry = cached
         } else {
-            entry = try loadSealed(segment)
+            (entry, opened) = try loadSealed(segment)
         }
         let missing = parts.subtracting(entry.loaded)
         if !missing.isEmpty {
-            entry = try loadParts(segment, into: entry, parts: missing)
+            entry = try loadParts(segment, into: entry, parts: missing, reader: opened)
         }
         let stored = entry
         state.withLock { s in
@@ -149,7 +173,7 @@ final class IndexStore: StorageObserver {
             }
         }
         return IndexView(
-            segment: segment, frames: entry.data.frames, dictionaries: entry.data.dictionaries,
+            segment: segment, frames: entry.data.frames, dictionaries: parts.contains(.dictionaries) ? entry.data.dictionaries : [],
             columns: parts.contains(where: \.isColumn) ? entry.data.columns : nil,
             ids: parts.contains(.ids) ? IndexView.IDs(hashes: entry.data.idHashes, ordinals: entry.data.idOrdinals, sorted: true) : nil,
             rollups: parts.contains(.rollups) || parts.contains(.hourlyRollups) ? entry.data.rollups : nil, rolledUp: entry.data.rolledUp,
@@ -177,26 +201,30 @@ final class IndexStore: StorageObserver {
         return reader
     }
 
-    /// Frames and dictionaries from the file, or the whole index rebuilt from the segment.
-    private func loadSealed(_ segment: SegmentInfo) throws(AuditLogError) -> Sealed {
+    /// The frame directory from the file (and the reader that read it), or the whole index
+    /// rebuilt from the segment.
+    private func loadSealed(_ segment: SegmentInfo) throws(AuditLogError) -> (Sealed, IndexFile.Reader?) {
         do throws(Unusable) {
             let reader = try reader(segment)
             do throws(AuditLogError) {
-                return Sealed(data: try reader.loadDirectory(), loaded: [], lastUse: 0)
+                var data = IndexData(firstSeq: segment.firstSeq)
+                data.frames = try reader.loadFrames()
+                return (Sealed(data: data, loaded: [], lastUse: 0), reader)
             } catch {
                 throw Unusable.invalid(error)
             }
         } catch {
             let pending = state.withLock { $0.pending.contains(segment.fileName) }
-            return try rebuild(segment, reason: pending ? nil : error.reason)
+            return (try rebuild(segment, reason: pending ? nil : error.reason), nil)
         }
     }
 
-    private func loadParts(_ segment: SegmentInfo, into entry: Sealed, parts: Set<Part>) throws(AuditLogError) -> Sealed {
+    private func loadParts(_ segment: SegmentInfo, into entry: Sealed, parts: Set<Part>, reader opened: IndexFile.Reader? = nil) throws(AuditLogError) -> Sealed {
         var e = entry
         do throws(Unusable) {
-            let reader = try reader(segment)
-            for part in parts {
+            let reader: IndexFile.Reader
+            if let opened { reader = opened } else { reader = try self.reader(segment) }
+            for part in Part.loadOrder(parts) {
                 do throws(AuditLogError) { try reader.load(part, into: &e.data) } catch { throw Unusable.invalid(error) }
                 e.loaded.insert(part)
             }
@@ -272,7 +300,7 @@ final class IndexStore: StorageObserver {
                     kept.columns = IndexColumns()
                     kept.idHashes = []
                     kept.idOrdinals = []
-                    s.sealed[segment.fileName] = Sealed(data: kept, loaded: [.rollups, .hourlyRollups], lastUse: s.clock)
+                    s.sealed[segment.fileName] = Sealed(data: kept, loaded: [.dictionaries, .rollups, .hourlyRollups], lastUse: s.clock)
                 }
             }
             _ = state.withLock { $0.pending.remove(segment.fileName) }
@@ -395,10 +423,10 @@ final class IndexStore: StorageObserver {
             entry = LazyActive(fileName: segment.fileName, recordCount: segment.recordCount, data: checkpoint.data, loaded: [])
             vouched = checkpoint.reader
         }
-        let missing = parts.filter { ($0.isColumn || $0 == .ids) && !entry.loaded.contains($0) }
+        let missing = parts.filter { ($0.isColumn || $0 == .ids || $0 == .dictionaries) && !entry.loaded.contains($0) }
         if !missing.isEmpty {
             guard let reader = vouched ?? ActiveIndexCheckpoint.exactReader(segment, directory: directory) else { return nil }
-            for part in missing {
+            for part in Part.loadOrder(missing) {
                 do throws(AuditLogError) { try reader.load(part, into: &entry.data) } catch { return nil }
                 entry.loaded.insert(part)
             }
@@ -406,7 +434,7 @@ final class IndexStore: StorageObserver {
         let stored = entry
         state.withLock { $0.lazyActive = stored }
         return IndexView(
-            segment: segment, frames: entry.data.frames, dictionaries: entry.data.dictionaries,
+            segment: segment, frames: entry.data.frames, dictionaries: parts.contains(.dictionaries) ? entry.data.dictionaries : [],
             columns: parts.contains(where: \.isColumn) ? entry.data.columns : nil,
             ids: parts.contains(.ids) ? IndexView.IDs(hashes: entry.data.idHashes, ordinals: entry.data.idOrdinals, sorted: true) : nil,
             rollups: nil)

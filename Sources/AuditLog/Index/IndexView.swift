@@ -26,6 +26,8 @@ struct IndexView: Sendable {
 
     var segment: SegmentInfo
     var frames: [FrameEntry]
+    /// Per dictionary column, its values; empty unless a part that needs them was asked for
+    /// (``IndexStore/Part/needsDictionaries``): read them through ``dictionary(_:)``.
     var dictionaries: [[String]]
     var columns: IndexColumns?
     var ids: IDs?
@@ -43,18 +45,25 @@ struct IndexView: Sendable {
         return !hourly || hourlyMask & (1 << (dimension?.rollupCode ?? 0)) != 0
     }
 
+    /// The values of dictionary column `column` (code `i + 1` is value `i`).
+    func dictionary(_ column: Int) -> [String] {
+        assert(dictionaries.indices.contains(column), "the view was made without the dictionaries")
+        return dictionaries.indices.contains(column) ? dictionaries[column] : []
+    }
+
     /// Dictionary codes (index + 1) of `values` in column `column`; values absent here are
     /// skipped.
     func codes(_ column: Int, _ values: Set<String>) -> Set<UInt32> {
         var out = Set<UInt32>()
-        for (i, v) in dictionaries[column].enumerated() where values.contains(v) { out.insert(UInt32(i + 1)) }
+        for (i, v) in dictionary(column).enumerated() where values.contains(v) { out.insert(UInt32(i + 1)) }
         return out
     }
 
     /// The value of `code` in `dimension` (nil for 0, none, or a code this segment lacks).
     func string(_ dimension: Dimension, code: UInt32) -> String? {
         guard let column = dimension.column else { return Verdict(code: UInt8(truncatingIfNeeded: code))?.rawValue }
-        guard code > 0, Int(code) <= dictionaries[column].count else { return nil }
-        return dictionaries[column][Int(code) - 1]
+        let values = dictionary(column)
+        guard code > 0, Int(code) <= values.count else { return nil }
+        return values[Int(code) - 1]
     }
 }

@@ -39,9 +39,10 @@ struct SegmentPredicate {
                 // The dictionary is searched, not the records: an exact value, a prefix or
                 // a "not" costs the same per record (a code compared).
                 var codes: Set<UInt32> = test.passes(nil) ? [0] : []
-                for (i, value) in view.dictionaries[column].enumerated() where test.passes(value) { codes.insert(UInt32(i + 1)) }
+                let values = view.dictionary(column)
+                for (i, value) in values.enumerated() where test.passes(value) { codes.insert(UInt32(i + 1)) }
                 if codes.isEmpty { isImpossible = true }
-                let all = view.dictionaries[column].count + 1
+                let all = values.count + 1
                 if codes.count > all / 2 {
                     let failing = Set((0..<UInt32(all)).filter { !codes.contains($0) })
                     dims.append((column, failing, true))

@@ -240,7 +240,7 @@ enum UsageEngine {
         let packable =
             groupBy.count <= 3
             && groupBy.allSatisfy { g in
-                g.dimension?.column.map { view.dictionaries[$0].count < (1 << 21) - 1 } ?? true
+                g.dimension?.column.map { view.dictionary($0).count < (1 << 21) - 1 } ?? true
             }
         func code(_ group: UsageGroup, _ i: Int) -> Int64 {
             group.isTime ? group.bucket(c.timestamps[i]) : Int64(group.dimension.map { c.code($0, i) } ?? 0)
@@ -252,7 +252,7 @@ enum UsageEngine {
         var key = [Int64](repeating: 0, count: groupBy.count)
         // Keys that are all dictionary columns with few combinations (team × model: a few
         // hundred) index a dense table of slots: no hashing per record.
-        let widths = groupBy.map { g in g.dimension?.column.map { view.dictionaries[$0].count + 1 } ?? 0 }
+        let widths = groupBy.map { g in g.dimension?.column.map { view.dictionary($0).count + 1 } ?? 0 }
         let denseSize = widths.reduce(1) { $0 == 0 || $1 == 0 ? 0 : $0.multipliedReportingOverflow(by: $1).overflow ? 0 : $0 * $1 }
         let dense = denseSize > 0 && denseSize <= 1 << 16
         var denseSlots = [Int32](repeating: -1, count: dense ? denseSize : 0)

@@ -16,19 +16,28 @@ import Testing
     @Test func varintsRoundTripAtEveryWidth() throws {
         var values: [UInt64] = [0, 1, 0x7F, 0x80, 0x3FFF, 0x4000, UInt64.max]
         for shift in stride(from: 7, through: 63, by: 7) { values += [(1 << UInt64(shift)) - 1, 1 << UInt64(shift)] }
+        // One trailing byte: the byte-at-a-time path; eight: the one-word path (up to 8 bytes).
         for value in values {
-            var w = ByteWriter()
-            w.writeVarint(value)
-            w.write(UInt8(0xAB))
-            let (decoded, offset) = try Self.read(w.bytes) { r throws(FormatError) in (try r.readVarint(), r.offset) }
-            #expect(decoded == value)
-            #expect(offset == w.count - 1, "varint of \(value) consumed exactly its bytes")
+            for padding in [1, 8] {
+                var w = ByteWriter()
+                w.writeVarint(value)
+                let length = w.count
+                for _ in 0..<padding { w.write(UInt8(0xAB)) }
+                let (decoded, offset) = try Self.read(w.bytes) { r throws(FormatError) in (try r.readVarint(), r.offset) }
+                #expect(decoded == value)
+                #expect(offset == length, "varint of \(value) consumed exactly its bytes")
+            }
         }
     }
 
     @Test func varintRejectsOverlongTruncatedAndOverflowingForms() {
-        for bad: [UInt8] in [[0x80, 0x00], [0xFF, 0x80, 0x00], [], [0x80], [0xFF, 0xFF], Array(repeating: 0xFF, count: 9) + [0x02], Array(repeating: 0xFF, count: 10) + [0x01]] {
+        let overlong: [[UInt8]] = [[0x80, 0x00], [0xFF, 0x80, 0x00], [0x81, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00]]
+        for bad: [UInt8] in overlong + [[], [0x80], [0xFF, 0xFF], Array(repeating: 0xFF, count: 9) + [0x02], Array(repeating: 0xFF, count: 10) + [0x01]] {
             #expect(throws: FormatError.self, "\(bad)") { try Self.read(bad) { r throws(FormatError) in try r.readVarint() } }
+        }
+        // Overlong and overflowing forms with bytes after them (the one-word path when 8 are at hand).
+        for bad: [UInt8] in overlong + [Array(repeating: 0xFF, count: 9) + [0x02], Array(repeating: 0xFF, count: 10) + [0x01]] {
+            #expect(throws: FormatError.self, "\(bad) + padding") { try Self.read(bad + [UInt8](repeating: 0x01, count: 8)) { r throws(FormatError) in try r.readVarint() } }
         }
     }
 
