@@ -35,7 +35,7 @@ enum ActiveIndexCheckpoint {
         do throws(AuditLogError) {
             var data = try reader.loadDirectory()
             guard try endsAtItsFrame(reader, frames: data.frames, segment: segment, directory: directory) else { return nil }
-            for part in IndexStore.Part.all where part.isColumn || part == .ids {
+            for part in IndexStore.Part.loadOrder(IndexStore.Part.all.filter { !$0.isRollup }) {
                 try reader.load(part, into: &data)
             }
             return (IndexBuilder(resuming: data), Int64(reader.binding.bytes))
@@ -61,8 +61,7 @@ enum ActiveIndexCheckpoint {
     static func exact(_ segment: SegmentInfo, directory: LogDirectory) -> (reader: IndexFile.Reader, data: IndexData)? {
         guard let reader = exactReader(segment, directory: directory) else { return nil }
         do throws(AuditLogError) {
-            var data = IndexData(firstSeq: segment.firstSeq)
-            data.frames = try reader.loadFrames()
+            let data = try reader.loadDirectory()
             return try endsAtItsFrame(reader, frames: data.frames, segment: segment, directory: directory) ? (reader, data) : nil
         } catch {
             return nil

@@ -339,12 +339,11 @@ enum IndexFile {
             return raw.count == e.raw ? raw : Array(raw[0..<e.raw])
         }
 
-        /// The frame directory and dictionaries (what every query needs), checked against the
-        /// binding's record count.
+        /// The index data with its frame directory (what every query needs), checked against
+        /// the binding's record count; its other parts load with ``load(_:into:)``.
         func loadDirectory() throws(AuditLogError) -> IndexData {
             var data = IndexData(firstSeq: binding.firstSeq)
             data.frames = try loadFrames()
-            try load(.dictionaries, into: &data)
             return data
         }
 

@@ -30,6 +30,9 @@ final class IndexStore: StorageObserver {
             }
         }
 
+        /// Whether the part is one of the rollups (which a checkpoint of the active segment lacks).
+        var isRollup: Bool { self == .rollups || self == .hourlyRollups }
+
         /// Whether the part is read through the dictionaries (its codes name their values).
         var needsDictionaries: Bool {
             switch self {
@@ -207,9 +210,7 @@ final class IndexStore: StorageObserver {
         do throws(Unusable) {
             let reader = try reader(segment)
             do throws(AuditLogError) {
-                var data = IndexData(firstSeq: segment.firstSeq)
-                data.frames = try reader.loadFrames()
-                return (Sealed(data: data, loaded: [], lastUse: 0), reader)
+                return (Sealed(data: try reader.loadDirectory(), loaded: [], lastUse: 0), reader)
             } catch {
                 throw Unusable.invalid(error)
             }
@@ -423,7 +424,7 @@ final class IndexStore: StorageObserver {
             entry = LazyActive(fileName: segment.fileName, recordCount: segment.recordCount, data: checkpoint.data, loaded: [])
             vouched = checkpoint.reader
         }
-        let missing = parts.filter { ($0.isColumn || $0 == .ids || $0 == .dictionaries) && !entry.loaded.contains($0) }
+        let missing = parts.filter { !$0.isRollup && !entry.loaded.contains($0) }
         if !missing.isEmpty {
             guard let reader = vouched ?? ActiveIndexCheckpoint.exactReader(segment, directory: directory) else { return nil }
             for part in Part.loadOrder(missing) {

@@ -121,6 +121,7 @@ import Testing
             #expect(log.indexState(of: sealed) == .file)
             let reader = try #require(try IndexFile.Reader(log.files, segment: sealed))
             var data = try reader.loadDirectory()
+            try reader.load(.dictionaries, into: &data)
             try reader.load(.rollups, into: &data)
             #expect(data.rollups == nil)
             try await log.close()
