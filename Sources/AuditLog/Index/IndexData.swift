@@ -30,6 +30,23 @@ struct IndexColumns: Sendable {
             + (tokensIn.count + tokensOut.count + costNanos.count + latencyMicros.count) * 8
     }
 
+    /// Takes the arrays of column `part` from `other`.
+    mutating func take(_ part: IndexStore.Part, from other: IndexColumns) {
+        switch part {
+        case .timestamps: timestamps = other.timestamps
+        case .verdicts: verdicts = other.verdicts
+        case .cacheHits: cacheHits = other.cacheHits
+        case .metrics:
+            tokensIn = other.tokensIn
+            tokensOut = other.tokensOut
+            costNanos = other.costNanos
+            latencyMicros = other.latencyMicros
+        case .dimension(let d):
+            if let column = d.column { dims[column] = other.dims[column] }
+        default: break
+        }
+    }
+
     /// The code of record `i` in `dimension`: the verdict code, or the dictionary code.
     func code(_ dimension: Dimension, _ i: Int) -> UInt32 {
         guard let column = dimension.column else { return UInt32(verdicts[i]) }

@@ -4,9 +4,10 @@
 enum IndexFile {
     static let magic: [UInt8] = Array("AUDITIDX".utf8)
     /// Version 2 added rollups of reason_code, source and event_type (codes 7–9); version 3
-    /// leaves out the hourly rows of sparse dimensions and lists the ones it keeps. Versions 1
-    /// and 2 are still read (usage by what they lack scans columns).
-    static let formatVersion: UInt16 = 3
+    /// leaves out the hourly rows of sparse dimensions and lists the ones it keeps; version 4
+    /// stores the per-record columns in blocks and the frame directory in fixed-width entries
+    /// (IndexFile+Blocks.swift). Versions 1–3 are still read (usage by what 1 lacks scans columns).
+    static let formatVersion: UInt16 = 4
     static let headerBytes = 128
     static let directoryEntryBytes = 32
 
@@ -66,14 +67,28 @@ enum IndexFile {
     /// `version` 1 or 2 writes what a writer of that version wrote (version 1: rollups of
     /// codes 1–6; both: every hour of every rolled-up dimension, so data lacking some hourly
     /// rows gets no rollup sections at all): for tests of reading old indexes.
-    static func encode(_ data: IndexData, binding: Binding, version: UInt16 = formatVersion) -> [UInt8] {
+    /// `blockRecords` sizes the column blocks of version 4 (smaller ones for tests of block edges).
+    static func encode(_ data: IndexData, binding: Binding, version: UInt16 = formatVersion, blockRecords: Int = blockRecords) -> [UInt8] {
         let v1 = Set(Dimension.rolledUpInVersion1)
         func kept(_ key: RollupKey) -> Bool { version >= 2 || key.dimension.map { v1.contains($0) } ?? true }
         let oldHourly = version == 1 ? IndexData.version1Hourly : IndexData.everyHourly
         let writesRollups = data.rollups != nil && (version >= 3 || data.hourlyMask & oldHourly == oldHourly)
-        var payloads: [(Section, [UInt8])] = []
+        // Each section's stored bytes, codec and raw length.
+        var payloads: [(section: Section, stored: [UInt8], codec: UInt32, raw: Int)] = []
+        var compressed: [UInt8] = []
+        var scratch: [UInt8] = []
         // Without rollups (a sum too large for a row) the two rollup sections are left out.
         for section in Section.allCases where writesRollups || !section.isRollup {
+            if version >= 4 && section.isBlocked {
+                let blocks = encodeBlocked(section, data, blockRecords: blockRecords)
+                payloads.append((section, blocks.stored, blockedCodec, blocks.raw))
+                continue
+            }
+            if version >= 4 && section == .frames {
+                let stored = encodeFixedFrames(data.frames)
+                payloads.append((section, stored, 0, stored.count))
+                continue
+            }
             var w = ByteWriter(capacity: 1 << 16)
             let c = data.columns
             switch section {
@@ -124,7 +139,13 @@ enum IndexFile {
                     }
                 }
             }
-            payloads.append((section, w.bytes))
+            var stored = w.bytes
+            var codec: UInt32 = 0
+            if let n = compress(w.bytes, into: &compressed, scratch: &scratch) {
+                stored = Array(compressed[0..<n])
+                codec = 1
+            }
+            payloads.append((section, stored, codec, w.bytes.count))
         }
         var header = ByteWriter(capacity: headerBytes)
         header.write(bytes: magic)
@@ -142,20 +163,12 @@ enum IndexFile {
         var directory = ByteWriter(capacity: payloads.count * directoryEntryBytes + 8)
         var body: [UInt8] = []
         var offset = UInt64(headerBytes + payloads.count * directoryEntryBytes + 8)
-        var compressed: [UInt8] = []
-        var scratch: [UInt8] = []
-        for (section, raw) in payloads {
-            var stored = raw
-            var codec: UInt32 = 0
-            if let n = compress(raw, into: &compressed, scratch: &scratch) {
-                stored = Array(compressed[0..<n])
-                codec = 1
-            }
+        for (section, stored, codec, raw) in payloads {
             directory.write(section.rawValue)
             directory.write(codec)
             directory.write(offset)
             directory.write(UInt32(stored.count))
-            directory.write(UInt32(raw.count))
+            directory.write(UInt32(raw))
             directory.write(Checksum.xxh3(stored))
             body += stored
             offset += UInt64(stored.count)
@@ -168,7 +181,7 @@ enum IndexFile {
     /// LZ4's fast encoder first: a section it cannot shrink by 1/32 (the metrics, the id table:
     /// high-entropy numbers) is stored raw, as the high-compression encoder gains next to
     /// nothing on it and spends most of its time there; the others get the high-compression one.
-    private static func compress(_ raw: [UInt8], into compressed: inout [UInt8], scratch: inout [UInt8]) -> Int? {
+    static func compress(_ raw: [UInt8], into compressed: inout [UInt8], scratch: inout [UInt8]) -> Int? {
         raw.withUnsafeBytes { bytes -> Int? in
             guard let fast = Compression.compress(bytes, into: &compressed), fast < raw.count - raw.count / 32 else { return nil }
             guard let high = Compression.compress(bytes, into: &scratch, high: true), high < fast else { return fast }
@@ -247,9 +260,18 @@ enum IndexFile {
         var displayName: String { file.displayName }
         /// What the header binds the file to.
         let binding: Binding
-        /// The file's format version (1 or 2).
+        /// The file's format version (1 to 4).
         let version: UInt16
-        private var directory: [Section: (codec: UInt32, offset: Int64, stored: Int, raw: Int, checksum: UInt64)] = [:]
+        typealias Entry = (codec: UInt32, offset: Int64, stored: Int, raw: Int, checksum: UInt64)
+        private var directory: [Section: Entry] = [:]
+
+        /// The directory entry of `section`, if the file has it.
+        func entry(_ section: Section) -> Entry? { directory[section] }
+
+        /// The error of damage found in this file.
+        func damage(_ message: String, offset: Int64? = nil) -> AuditLogError {
+            AuditLogError(.corruption, message, location: .init(file: displayName, offset: offset))
+        }
 
         /// Opens the index file of a sealed segment and checks its header against the segment.
         /// Nil when the segment has no index file.
@@ -305,7 +327,9 @@ enum IndexFile {
                         UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: base + 24, as: UInt64.self))
                     )
                 }
-                guard let section = Section(rawValue: entry.0), entry.1 <= 1, directory[section] == nil,
+                // Codec 2 (blocks) is version 4's, for the per-record columns only.
+                let codecs: UInt32 = fields.version >= 4 && Section(rawValue: entry.0)?.isBlocked == true ? IndexFile.blockedCodec : 1
+                guard let section = Section(rawValue: entry.0), entry.1 <= codecs, directory[section] == nil,
                     entry.2 <= UInt64(size), UInt64(entry.3) <= UInt64(size) - entry.2, entry.4 <= UInt32(1 << 30)
                 else { throw bad("bad index directory entry \(i)", headerBytes + base) }
                 directory[section] = (entry.1, Int64(entry.2), Int(entry.3), Int(entry.4), entry.5)
@@ -327,7 +351,8 @@ enum IndexFile {
             guard n == e.stored, stored.withUnsafeBytes({ Checksum.xxh3(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }) == e.checksum else {
                 throw AuditLogError(.corruption, "index section \(section) checksum mismatch", location: .init(file: displayName, offset: e.offset))
             }
-            if e.codec == 0 { return stored.count == n ? stored : Array(stored[0..<n]) }
+            // A section in blocks is returned as stored (``ColumnBlocks`` reads it).
+            if e.codec != 1 { return stored.count == n ? stored : Array(stored[0..<n]) }
             var raw: [UInt8] = []
             do throws(FormatError) {
                 try stored.withRawBytes { (p) throws(FormatError) in
@@ -350,7 +375,10 @@ enum IndexFile {
         /// The frame directory alone, checked against the binding's record count.
         func loadFrames() throws(AuditLogError) -> [FrameEntry] {
             let records = binding.recordCount
-            let frames = try decode(.frames) { (b) throws(FormatError) in try IndexFile.decodeFrames(b, recordCount: records) }
+            let fixed = version >= 4
+            let frames = try decode(.frames) { (b) throws(FormatError) in
+                fixed ? try IndexFile.decodeFixedFrames(b, recordCount: records) : try IndexFile.decodeFrames(b, recordCount: records)
+            }
             guard frames.reduce(0, { $0 + UInt64($1.recordCount) }) == records else {
                 throw AuditLogError(.corruption, "frame directory does not add up to the segment's records", location: .init(file: displayName))
             }
@@ -362,6 +390,11 @@ enum IndexFile {
         /// hold already: ``IndexStore/Part/loadOrder(_:)``).
         func load(_ part: IndexStore.Part, into data: inout IndexData) throws(AuditLogError) {
             let n = Int(binding.recordCount)
+            if version >= 4 && part.isColumn {
+                let loaded = try ColumnBlocks(self, parts: [part], dictionarySizes: data.dictionaries.map(\.count), whole: true).loadAll()
+                data.columns.take(part, from: loaded)
+                return
+            }
             switch part {
             case .dictionaries:
                 data.dictionaries = try decode(.dictionaries) { (b) throws(FormatError) in try IndexFile.decodeDictionaries(b) }

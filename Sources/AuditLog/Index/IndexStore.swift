@@ -80,8 +80,14 @@ final class IndexStore: StorageObserver {
         /// False when rebuilt in memory: then nothing is evicted (there is no file to reload).
         var fromFile = true
 
+        /// Column blocks a page loaded and gave back (``keep(_:of:)``), for the next page.
+        var blocks: ColumnBlocks.Kept?
+
         /// Whether it holds columns the cache budget counts (and may evict).
-        var holdsColumns: Bool { fromFile && loaded.contains { $0.isColumn } }
+        var holdsColumns: Bool { fromFile && (loaded.contains { $0.isColumn } || blocks != nil) }
+
+        /// About the memory its columns take (blocks counted at their columns' full length).
+        var columnBytes: Int { data.columns.memoryBytes + (blocks?.columns.memoryBytes ?? 0) }
     }
 
     private struct Active: Sendable {
@@ -134,6 +140,98 @@ final class IndexStore: StorageObserver {
     // MARK: Sealed segments
 
     private func sealedView(_ segment: SegmentInfo, parts: Set<Part>) throws(AuditLogError) -> IndexView {
+        let entry = try sealedEntry(segment, parts: parts).entry
+        return IndexView(
+            segment: segment, frames: entry.data.frames, dictionaries: parts.contains(.dictionaries) ? entry.data.dictionaries : [],
+            columns: parts.contains(where: \.isColumn) ? entry.data.columns : nil,
+            ids: parts.contains(.ids) ? IndexView.IDs(hashes: entry.data.idHashes, ordinals: entry.data.idOrdinals, sorted: true) : nil,
+            rollups: parts.contains(.rollups) || parts.contains(.hourlyRollups) ? entry.data.rollups : nil, rolledUp: entry.data.rolledUp,
+            hourlyMask: entry.data.hourlyMask)
+    }
+
+    /// Keeps the columns of the most recently used segments, within the byte budget.
+    private static func evict(_ s: inout State, budget: Int) {
+        let withColumns = s.sealed.filter { $0.value.holdsColumns }
+        var bytes = withColumns.values.reduce(0) { $0 + $1.columnBytes }
+        guard bytes > budget else { return }
+        let oldestFirst = withColumns.sorted(by: { $0.value.lastUse < $1.value.lastUse }).dropLast()
+        var evict: [String] = []
+        for (name, entry) in oldestFirst where bytes > budget {
+            evict.append(name)
+            bytes -= entry.columnBytes
+        }
+        for name in evict {
+            guard var evicted = s.sealed[name] else { continue }
+            evicted.data.columns = IndexColumns()
+            evicted.blocks = nil
+            evicted.loaded = evicted.loaded.filter { !$0.isColumn }
+            s.sealed[name] = evicted
+        }
+    }
+
+    /// Keeps the blocks a page of `segment` loaded, for the next page (the one that loaded
+    /// more, when two pages give theirs back).
+    func keep(_ blocks: ColumnBlocks, of segment: SegmentInfo) {
+        let kept = blocks.kept
+        state.withLock { s in
+            guard var e = s.sealed[segment.fileName], e.fromFile, kept.loadedBlocks > (e.blocks?.loadedBlocks ?? 0) else { return }
+            e.blocks = kept
+            s.sealed[segment.fileName] = e
+            Self.evict(&s, budget: cachedColumnBytes)
+        }
+    }
+
+    /// For a scan that may stop early (a page): the view of `segment` without its column
+    /// `parts`, and those columns as blocks that load as the scan reaches them — when the
+    /// segment is sealed, its index file is of version 4 or later, and the columns are not in
+    /// memory already. Otherwise (nil blocks) the view holds the columns, as ``view(_:parts:)``.
+    /// The blocks are the caller's until it gives them back with ``keep(_:of:)``: the blocks an
+    /// earlier page gave back are handed to the next, so that paging the newest records of a
+    /// segment decompresses each block once.
+    func scanView(_ segment: SegmentInfo, parts: Set<Part>) throws(AuditLogError) -> (view: IndexView, blocks: ColumnBlocks?) {
+        let parts = Part.closure(parts)
+        let columnParts = parts.filter(\.isColumn)
+        let cached = state.withLock { $0.sealed[segment.fileName] }
+        guard segment.isSealed, !columnParts.isEmpty, !columnParts.isSubset(of: cached?.loaded ?? []) else {
+            return (try view(segment, parts: parts), nil)
+        }
+        try segment.checkReadable()
+        let rest = parts.subtracting(columnParts)
+        let (entry, opened) = try sealedEntry(segment, parts: rest)
+        // The blocks an earlier page gave back are this page's now (given back at its end).
+        let kept = state.withLock { s -> ColumnBlocks.Kept? in
+            defer { s.sealed[segment.fileName]?.blocks = nil }
+            return s.sealed[segment.fileName]?.blocks
+        }
+        // The index file is opened only for what the kept blocks lack.
+        var reader = opened
+        let directory = self.directory
+        let open = { () throws(AuditLogError) -> IndexFile.Reader in
+            if let reader { return reader }
+            guard let opened = try IndexFile.Reader(directory, segment: segment) else {
+                throw AuditLogError(.corruption, "index file is missing", location: .init(file: segment.fileName))
+            }
+            return opened
+        }
+        if kept == nil, entry.fromFile { reader = try? open() }
+        // A file that cannot give its blocks (of an older version, damaged) loads as a whole,
+        // which rebuilds a damaged index.
+        if entry.fromFile, kept != nil || (reader?.version ?? 0) >= 4,
+            let blocks = try? ColumnBlocks(
+                parts: columnParts, kept: kept, records: Int(segment.recordCount), displayName: LogDirectory.displayName(LogDirectory.name(of: .index, forSegment: segment.fileName)),
+                dictionarySizes: entry.data.dictionaries.map(\.count), open: open)
+        {
+            let view = IndexView(
+                segment: segment, frames: entry.data.frames, dictionaries: rest.contains(.dictionaries) ? entry.data.dictionaries : [], columns: nil,
+                ids: nil, rollups: nil, rolledUp: entry.data.rolledUp, hourlyMask: entry.data.hourlyMask)
+            return (view, blocks)
+        }
+        return (try view(segment, parts: parts), nil)
+    }
+
+    /// The cached index entry of `segment` with `parts` loaded (loading what is missing), and
+    /// the reader that loaded its frame directory just now, if one did.
+    private func sealedEntry(_ segment: SegmentInfo, parts: Set<Part>) throws(AuditLogError) -> (entry: Sealed, reader: IndexFile.Reader?) {
         let cached = state.withLock { s -> Sealed? in
             s.clock += 1
             s.sealed[segment.fileName]?.lastUse = s.clock
@@ -157,30 +255,9 @@ final class IndexStore: StorageObserver {
             var e = stored
             e.lastUse = s.clock
             s.sealed[segment.fileName] = e
-            // Keep the columns of the most recently used segments, within the byte budget.
-            let withColumns = s.sealed.filter { $0.value.holdsColumns }
-            var bytes = withColumns.values.reduce(0) { $0 + $1.data.columns.memoryBytes }
-            if bytes > cachedColumnBytes {
-                let oldestFirst = withColumns.sorted(by: { $0.value.lastUse < $1.value.lastUse }).dropLast()
-                var evict: [String] = []
-                for (name, entry) in oldestFirst where bytes > cachedColumnBytes {
-                    evict.append(name)
-                    bytes -= entry.data.columns.memoryBytes
-                }
-                for name in evict {
-                    guard var evicted = s.sealed[name] else { continue }
-                    evicted.data.columns = IndexColumns()
-                    evicted.loaded = evicted.loaded.filter { !$0.isColumn }
-                    s.sealed[name] = evicted
-                }
-            }
+            Self.evict(&s, budget: cachedColumnBytes)
         }
-        return IndexView(
-            segment: segment, frames: entry.data.frames, dictionaries: parts.contains(.dictionaries) ? entry.data.dictionaries : [],
-            columns: parts.contains(where: \.isColumn) ? entry.data.columns : nil,
-            ids: parts.contains(.ids) ? IndexView.IDs(hashes: entry.data.idHashes, ordinals: entry.data.idOrdinals, sorted: true) : nil,
-            rollups: parts.contains(.rollups) || parts.contains(.hourlyRollups) ? entry.data.rollups : nil, rolledUp: entry.data.rolledUp,
-            hourlyMask: entry.data.hourlyMask)
+        return (entry, opened)
     }
 
     /// Why an index file cannot be used.

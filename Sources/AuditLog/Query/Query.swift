@@ -64,6 +64,9 @@ package final class QueryIterator {
     private var scan = CandidateScan()
     private var view: IndexView?
     private var columns = IndexColumns()
+    /// The open segment's columns when they load block by block (a page of a sealed segment
+    /// whose columns are not in memory), with the parts they hold; then `columns` is unused.
+    private var blocks: (columns: ColumnBlocks, parts: Set<IndexStore.Part>)?
     private var predicate: SegmentPredicate?
     private var fetcher: RecordFetcher?
     private lazy var cacheBudget = context.frames.budget(bounded: query.limit != nil)
@@ -210,12 +213,35 @@ package final class QueryIterator {
     private func nextCandidate() throws(AuditLogError) -> Int? {
         while true {
             if let predicate {
-                let found = try scan.next(columns, predicate, window: query.window, recordTimes: recordTimes) { (i) throws(AuditLogError) in
-                    try openFetcher().timestamp(at: i)
-                }
+                let found = try scan.next(
+                    { (range) throws(AuditLogError) in try columns(over: range) }, predicate, window: query.window, recordTimes: recordTimes,
+                    recordTime: { (i) throws(AuditLogError) in try openFetcher().timestamp(at: i) })
                 if let i = found { return i }
             }
             guard try openNextSegment() else { return nil }
+        }
+    }
+
+    deinit { giveBackBlocks() }
+
+    /// Hands the blocks the open segment loaded to the index store, for the next page.
+    private func giveBackBlocks() {
+        if let blocks, let view { context.indexes.keep(blocks.columns, of: view.segment) }
+        blocks = nil
+    }
+
+    /// The open segment's columns, valid over `range`. Damage found in a block loads the
+    /// columns whole instead (which rebuilds a damaged index from its segment).
+    private func columns(over range: Range<Int>) throws(AuditLogError) -> IndexColumns {
+        guard let blocks else { return columns }
+        do throws(AuditLogError) {
+            try blocks.columns.ensure(range)
+            return blocks.columns.columns
+        } catch {
+            guard let view else { throw error }
+            self.blocks = nil
+            columns = try context.indexes.view(view.segment, parts: blocks.parts).columns ?? IndexColumns()
+            return columns
         }
     }
 
@@ -239,6 +265,7 @@ package final class QueryIterator {
     }
 
     private func openNextSegment() throws(AuditLogError) -> Bool {
+        giveBackBlocks()
         view = nil
         predicate = nil
         fetcher = nil
@@ -262,7 +289,13 @@ package final class QueryIterator {
             if let min = segment.minTimestamp, let max = segment.maxTimestamp {
                 covered = query.window.covers(min: min.nanosSinceEpoch, max: max.nanosSinceEpoch)
             }
-            var v = try context.indexes.view(segment, parts: coveredParts)
+            // A page (which may stop early) loads the columns of a sealed segment block by block.
+            let blockwise = query.limit != nil
+            func load(_ parts: Set<IndexStore.Part>) throws(AuditLogError) -> (IndexView, ColumnBlocks?) {
+                blockwise ? try context.indexes.scanView(segment, parts: parts) : (try context.indexes.view(segment, parts: parts), nil)
+            }
+            var (v, b) = try load(coveredParts)
+            var parts = coveredParts
             var spans = [ScanSpan(range: lower..<upper, timed: !covered)]
             recordTimes = false
             if !covered {
@@ -275,15 +308,17 @@ package final class QueryIterator {
                 let inMemory = v.columns?.timestamps.count == count
                 recordTimes = plan != nil && !inMemory && ScanPlan.readsRecordTimes(timed: timed, of: count)
                 if timed > 0 && !inMemory && !recordTimes {
-                    v = try context.indexes.view(segment, parts: columnParts)
+                    (v, b) = try load(columnParts)
+                    parts = columnParts
                 }
             }
             guard !spans.isEmpty else { continue }
             let p = SegmentPredicate(query.filter, view: v)
-            guard !p.isImpossible, let c = v.columns else { continue }
+            guard !p.isImpossible, let c = v.columns ?? b.map({ _ in IndexColumns() }) else { continue }
             view = v
             predicate = p
             columns = c
+            blocks = b.map { ($0, parts) }
             scan.reset(spans, forward: query.order == .oldestFirst)
             return true
         }

@@ -158,10 +158,11 @@ struct CandidateScan {
         position = 0
     }
 
-    /// The next candidate ordinal, nil when the segment has no more. With `recordTimes`, a
-    /// timed span's times come from `recordTime(ordinal)`; else from the timestamps column.
+    /// The next candidate ordinal, nil when the segment has no more. `columns(range)` gives
+    /// columns valid over `range` (loading their blocks). With `recordTimes`, a timed span's
+    /// times come from `recordTime(ordinal)`; else from the timestamps column.
     mutating func next(
-        _ columns: IndexColumns, _ predicate: SegmentPredicate, window: TimeWindow, recordTimes: Bool,
+        _ columns: (Range<Int>) throws(AuditLogError) -> IndexColumns, _ predicate: SegmentPredicate, window: TimeWindow, recordTimes: Bool,
         recordTime: (Int) throws(AuditLogError) -> Int64
     ) throws(AuditLogError) -> Int? {
         while position == found.count {
@@ -180,8 +181,9 @@ struct CandidateScan {
             run = min(run * 2, Self.longestRun)
             found.removeAll(keepingCapacity: true)
             position = 0
+            let c = try columns(range)
             if timed && recordTimes {
-                predicate.collect(columns, range, window: TimeWindow(), into: &found)
+                predicate.collect(c, range, window: TimeWindow(), into: &found)
                 var kept = 0
                 for j in found.indices where window.contains(try recordTime(found[j])) {
                     found[kept] = found[j]
@@ -189,7 +191,7 @@ struct CandidateScan {
                 }
                 found.removeSubrange(kept...)
             } else {
-                predicate.collect(columns, range, window: timed ? window : TimeWindow(), into: &found)
+                predicate.collect(c, range, window: timed ? window : TimeWindow(), into: &found)
             }
             if !forward { found.reverse() }
         }

@@ -22,7 +22,7 @@ import Testing
             for segment in sealed {
                 let opened = try IndexFile.Reader(log.files, segment: segment)
                 let reader = try #require(opened)
-                #expect(reader.version == 3)
+                #expect(reader.version == IndexFile.formatVersion)
                 let data = try IndexStore.build(log.files, segment: segment, from: nil)
                 // The writer's rule, checked against the rows themselves.
                 let userHours = data.rollups?.keys.filter { $0.dimension == .user && $0.hourNanos != RollupKey.allTime }.count ?? -1
