@@ -132,6 +132,11 @@ import Testing
             try String(Date().timeIntervalSince1970 + seconds).write(toFile: failUntil, atomically: true, encoding: .utf8)
         }
 
+        /// Ends an outage begun with ``fail(for:)``.
+        func recover() throws {
+            try "0".write(toFile: failUntil, atomically: true, encoding: .utf8)
+        }
+
         /// Every delivery received, in arrival order.
         var deliveries: [JSONValue] {
             let text = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
@@ -180,13 +185,13 @@ import Testing
                 }
                 try await post(20)
                 try await post(6, team: "infra")
-                // The receiver fails for 6 s while more arrive: past the retry limit (1 s) the
-                // subscription shows as failing, and keeps trying (looked at for up to 5.5 s,
-                // inside the outage however slow a loaded machine makes the first attempts).
-                try receiver.fail(for: 6)
+                // The receiver fails while more arrive: past the retry limit (1 s) the
+                // subscription shows as failing, and keeps trying. The outage lasts until the
+                // test ends it, however slow a loaded machine makes the first attempts.
+                try receiver.fail(for: 3600)
                 try await post(20)
                 var during: JSONValue?
-                for _ in 0..<55 {
+                for _ in 0..<300 {
                     try await Task.sleep(for: .milliseconds(100))
                     during = try JSONValue.parse(try await send(http, .GET, base + "/v1/webhooks").body)["webhooks"]?.arrayValue?.first
                     if during?["state"] == .string("failing") { break }
@@ -198,6 +203,7 @@ import Testing
                 try await server.waitUntilListening()
                 base = "http://127.0.0.1:\(server.port)"
                 try await post(20)
+                try receiver.recover()
 
                 let expected = try await events(http, base + "/v1/events?verdict=block&team=payments&order=asc&limit=1000")
                     .compactMap { $0["seq"]?.intValue }.filter { $0 > 5 }
