@@ -224,3 +224,19 @@ struct IndexBuilder: Sendable {
         }
     }
 }
+
+extension IndexColumns {
+    /// The first `n` records of every column (the active segment's columns as far as a snapshot goes).
+    func prefix(_ n: Int) -> IndexColumns {
+        var out = IndexColumns()
+        out.timestamps = Array(timestamps.prefix(n))
+        out.verdicts = Array(verdicts.prefix(n))
+        out.cacheHits = Array(cacheHits.prefix(n))
+        out.dims = dims.map { Array($0.prefix(n)) }
+        out.tokensIn = Array(tokensIn.prefix(n))
+        out.tokensOut = Array(tokensOut.prefix(n))
+        out.costNanos = Array(costNanos.prefix(n))
+        out.latencyMicros = Array(latencyMicros.prefix(n))
+        return out
+    }
+}
