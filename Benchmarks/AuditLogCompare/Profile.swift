@@ -1,4 +1,4 @@
-import AuditLog
+@_spi(Testing) import AuditLog
 import CompareSupport
 import Foundation
 
@@ -26,12 +26,26 @@ struct ProfileRun {
             report(seconds, per: Double(repeats * dataset.events.count), unit: "event")
             return
         }
+        if workload == "index-build" {
+            // What each seal's background build costs, apart from the appends: every sealed
+            // segment of the log `bulk-append` left, indexed again (not written).
+            let bulk = root + "/bulk"
+            if !FileManager.default.fileExists(atPath: bulk) { try await AppendWorkloads.bulkAuditLog(dataset.events[...], directory: bulk) }
+            var records = 0
+            var bytes = 0
+            let seconds = try Measure.seconds {
+                for _ in 0..<repeats { (records, bytes) = try IndexBuildTiming.buildSealed(directory: bulk) }
+            }
+            FileHandle.standardError.write(Data("index-build: \(records) records, \(bytes) index bytes (\(String(format: "%.2f", Double(bytes) / Double(max(1, records)))) B/event)\n".utf8))
+            report(seconds, per: Double(repeats * max(1, records)), unit: "event")
+            return
+        }
         if workload == "cold-open-parts" {
             try await coldOpenParts(logDir)
             return
         }
         guard let read = ReadWorkload.allCases.first(where: { "\($0)" == workload }) else {
-            throw CompareError("unknown workload '\(workload)': bulk-append, cold-open-parts or one of \(ReadWorkload.allCases.map { "\($0)" }.joined(separator: ", "))")
+            throw CompareError("unknown workload '\(workload)': bulk-append, index-build, cold-open-parts or one of \(ReadWorkload.allCases.map { "\($0)" }.joined(separator: ", "))")
         }
         if !FileManager.default.fileExists(atPath: logDir) {
             try await AppendWorkloads.bulkAuditLog(dataset.events[...], directory: logDir)

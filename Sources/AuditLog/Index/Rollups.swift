@@ -18,47 +18,61 @@ extension IndexData {
         for one in contributions { total.add(one) }
         // The total row holds the largest sums: if it fits, every row does.
         guard total.fitsRollupRow else { return nil }
-        var out: [RollupKey: UsageAggregate] = [:]
+        // Rows are gathered first and made a table once, at its final size: a table grown row by
+        // row rehashes and moves every row it holds each time it doubles.
+        var rows: [(RollupKey, UsageAggregate)] = []
         var mask: UInt16 = 0
         let limit = minRecordsPerHourlyRow == 0 ? Int.max : c.count / minRecordsPerHourlyRow
         for dimension in dimensions {
             let n = size(dimension)
             let codes = dimension.map { d in d.column.map { c.dims[$0] } ?? c.verdicts.map(UInt32.init) } ?? [UInt32](repeating: 0, count: c.count)
             // The total has one row an hour; a dimension's rows are counted.
-            let rows = dimension == nil ? hours.starts.count : distinctHourlyRows(codes, size: n, hourOf: hours.ordinals, limit: limit)
-            let hourly = dimension == nil || rows <= limit
+            let hourlyRows = dimension == nil ? hours.starts.count : distinctHourlyRows(codes, size: n, hours: hours, limit: limit)
+            let hourly = dimension == nil || hourlyRows <= limit
             // Per hour: hour h, value v in slot h × n + v; in an array when it would be dense
             // enough, else (many values, each in few hours) in a table of the slots used.
             let slots = n * hours.starts.count
-            let dense = hourly && slots <= 16 * rows + 65_536
+            let dense = hourly && slots <= 16 * hourlyRows + 65_536
             var perHour = [UsageAggregate](repeating: UsageAggregate(), count: dense ? slots : 0)
             var sparse: [Int: UsageAggregate] = [:]
             var allTime = [UsageAggregate](repeating: UsageAggregate(), count: n)
             for (i, one) in contributions.enumerated() {
                 let value = Int(codes[i])
-                allTime[value].add(one)
-                guard hourly else { continue }
+                guard hourly else {
+                    allTime[value].add(one)
+                    continue
+                }
                 let slot = Int(hours.ordinals[i]) * n + value
                 if dense { perHour[slot].add(one) } else { sparse[slot, default: UsageAggregate()].add(one) }
             }
+            if hourly {
+                // A value's row over the segment is the sum of its hourly rows: merged once an
+                // hour rather than added once a record.
+                for (slot, a) in perHour.enumerated() where a.requests > 0 { allTime[slot % n].merge(a) }
+                for (slot, a) in sparse { allTime[slot % n].merge(a) }
+            }
             for (value, a) in allTime.enumerated() where a.requests > 0 {
-                out[RollupKey(dimension: dimension, value: UInt32(value), hourNanos: RollupKey.allTime)] = a.compacted()
+                rows.append((RollupKey(dimension: dimension, value: UInt32(value), hourNanos: RollupKey.allTime), a.compacted()))
             }
             guard hourly else { continue }
             mask |= 1 << (dimension?.rollupCode ?? 0)
             for (slot, a) in perHour.enumerated() where a.requests > 0 {
-                out[RollupKey(dimension: dimension, value: UInt32(slot % n), hourNanos: hours.starts[slot / n])] = a.compacted()
+                rows.append((RollupKey(dimension: dimension, value: UInt32(slot % n), hourNanos: hours.starts[slot / n]), a.compacted()))
             }
             for (slot, a) in sparse {
-                out[RollupKey(dimension: dimension, value: UInt32(slot % n), hourNanos: hours.starts[slot / n])] = a.compacted()
+                rows.append((RollupKey(dimension: dimension, value: UInt32(slot % n), hourNanos: hours.starts[slot / n]), a.compacted()))
             }
         }
+        var out = [RollupKey: UsageAggregate](minimumCapacity: rows.count)
+        for (key, row) in rows { out[key] = row }
         return (out, mask)
     }
 
-    /// The distinct UTC hours of `timestamps` (their starts, in first-seen order) and each
-    /// record's position among them.
-    private static func hourIndexes(_ timestamps: [Int64]) -> (starts: [Int64], ordinals: [UInt32]) {
+    /// The distinct UTC hours of `timestamps` (their starts, in first-seen order), each
+    /// record's position among them, and whether no hour comes back once the records have left
+    /// it (records in time order, as far as hours go).
+    private static func hourIndexes(_ timestamps: [Int64]) -> (starts: [Int64], ordinals: [UInt32], inOrder: Bool) {
+        var inOrder = true
         var starts: [Int64] = []
         var index: [Int64: UInt32] = [:]
         var ordinals = [UInt32](repeating: 0, count: timestamps.count)
@@ -68,6 +82,8 @@ extension IndexData {
             let hour = ts - ts % hourNanos
             if hour != lastHour {
                 if let known = index[hour] {
+                    // Back to an hour the records had left.
+                    inOrder = false
                     last = known
                 } else {
                     last = UInt32(starts.count)
@@ -78,22 +94,24 @@ extension IndexData {
             }
             ordinals[i] = last
         }
-        return (starts, ordinals)
+        return (starts, ordinals, inOrder)
     }
 
     /// How many (hour, value) rows the value `codes` make (counted up to one past `limit`):
     /// per value, the last hour it was counted in.
-    private static func distinctHourlyRows(_ codes: [UInt32], size: Int, hourOf: [UInt32], limit: Int) -> Int {
+    private static func distinctHourlyRows(_ codes: [UInt32], size: Int, hours: (starts: [Int64], ordinals: [UInt32], inOrder: Bool), limit: Int) -> Int {
         var seenIn = [UInt32](repeating: .max, count: size)
         var seen = Set<UInt64>()
         var rows = 0
         for (i, code) in codes.enumerated() {
             let value = Int(code)
-            let hour = hourOf[i]
+            let hour = hours.ordinals[i]
             if seenIn[value] == hour { continue }
             seenIn[value] = hour
-            // Records need not be in time order: a value may come back to an hour it left.
-            if seen.insert(UInt64(hour) << 32 | UInt64(value)).inserted {
+            // In time order an hour once left never comes back, so a value met in another hour
+            // is a new row. Records need not be in time order, though: out of it, a value may
+            // come back to an hour it left, and the pairs seen are kept.
+            if hours.inOrder || seen.insert(UInt64(hour) << 32 | UInt64(value)).inserted {
                 rows += 1
                 // Past the limit the count no longer matters.
                 if rows > limit { return rows }

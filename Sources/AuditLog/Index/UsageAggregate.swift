@@ -127,6 +127,20 @@ struct LatencySketch: Hashable, Sendable {
     /// Non-empty buckets with their counts, in bucket order.
     var buckets: [(bucket: UInt16, count: UInt64)] { occupied.map { (UInt16($0.bucket), $0.count) } }
 
+    /// Writes how many buckets hold counts, then each of them (bucket, count) in order: a
+    /// rollup row's sketch, as ``buckets`` lists it.
+    func encodeBuckets(to w: inout ByteWriter) {
+        counts.withUnsafeBufferPointer { counts in
+            var occupied = 0
+            for count in counts where count > 0 { occupied += 1 }
+            w.writeVarint(UInt64(occupied))
+            for (i, count) in counts.enumerated() where count > 0 {
+                w.writeVarint(UInt64(base + i))
+                w.writeVarint(count)
+            }
+        }
+    }
+
     /// The `q`-quantile (0...1) by nearest rank, nil when empty.
     func quantile(_ q: Double) -> Int64? {
         let total = counts.reduce(UInt64(0)) { $0 &+ $1 }
@@ -255,16 +269,19 @@ struct UsageAggregate: Hashable, Sendable {
     }
 
     /// Writes a rollup row's aggregate; the caller has checked ``fitsRollupRow``.
+    /// (Written value by value, with no array of them: an index build writes thousands of rows.)
     func encode(to w: inout ByteWriter) {
-        for v in [Int128(requests), tokensIn, tokensOut, costNanos, Int128(cacheHits), Int128(blocked), Int128(redacted), Int128(escalated), Int128(latencyCount), latencySumMicros] {
-            w.writeVarint(UInt64(clamping: v))
-        }
-        let buckets = sketch.buckets
-        w.writeVarint(UInt64(buckets.count))
-        for (bucket, count) in buckets {
-            w.writeVarint(UInt64(bucket))
-            w.writeVarint(count)
-        }
+        w.writeVarint(UInt64(clamping: requests))
+        w.writeVarint(UInt64(clamping: tokensIn))
+        w.writeVarint(UInt64(clamping: tokensOut))
+        w.writeVarint(UInt64(clamping: costNanos))
+        w.writeVarint(UInt64(clamping: cacheHits))
+        w.writeVarint(UInt64(clamping: blocked))
+        w.writeVarint(UInt64(clamping: redacted))
+        w.writeVarint(UInt64(clamping: escalated))
+        w.writeVarint(UInt64(clamping: latencyCount))
+        w.writeVarint(UInt64(clamping: latencySumMicros))
+        sketch.encodeBuckets(to: &w)
     }
 
     /// Reads a rollup row's aggregate. Every count is checked against `recordCount` (the

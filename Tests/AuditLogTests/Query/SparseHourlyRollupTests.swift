@@ -84,8 +84,9 @@ import Testing
     /// The rollup tables against a plain sum of every record into every row, on columns made
     /// to take each path: a dense hourly array (team: 4 values, 2 users an hour), a table of the slots used (400
     /// users over 200 hours, each in one), a dimension left out (3,000 api keys, each in about
-    /// two hours) and records out of time order.
-    @Test func rollupsEqualAPlainSumOfEveryRecord() throws {
+    /// two hours), with the records out of time order and in it (where a value met in another
+    /// hour is counted as a new row without remembering the pairs seen).
+    @Test(arguments: [false, true]) func rollupsEqualAPlainSumOfEveryRecord(inTimeOrder: Bool) throws {
         let n = 8_000
         let hour: Int64 = 3_600_000_000_000
         var c = IndexColumns()
@@ -116,6 +117,19 @@ import Testing
             c.tokensOut.append(Int64(rng.next() % 500) - 1)
             c.costNanos.append(Int64(rng.next() % 9_000_000) - 1)
             c.latencyMicros.append(rng.next() % 7 == 0 ? -1 : Int64(rng.next() % 3_000_000))
+        }
+        if inTimeOrder {
+            let order = c.timestamps.indices.sorted { c.timestamps[$0] < c.timestamps[$1] }
+            var sorted = IndexColumns()
+            sorted.timestamps = order.map { c.timestamps[$0] }
+            sorted.verdicts = order.map { c.verdicts[$0] }
+            sorted.cacheHits = order.map { c.cacheHits[$0] }
+            sorted.dims = c.dims.map { column in order.map { column[$0] } }
+            sorted.tokensIn = order.map { c.tokensIn[$0] }
+            sorted.tokensOut = order.map { c.tokensOut[$0] }
+            sorted.costNanos = order.map { c.costNanos[$0] }
+            sorted.latencyMicros = order.map { c.latencyMicros[$0] }
+            c = sorted
         }
         let computed = try #require(IndexData.rollups(c, dictionarySizes: sizes))
         var expected: [RollupKey: UsageAggregate] = [:]
