@@ -34,20 +34,24 @@ enum EventID {
 
     /// Writes the id text of a 128-bit value into the first ``textBytes`` bytes of `out`.
     static func write(high: UInt64, low: UInt64, to out: UnsafeMutableRawBufferPointer) {
+        precondition(out.count >= textBytes, "room for the id text")
         for (i, c) in "evt_".utf8.enumerated() { out[i] = c }
-        for i in 0..<26 {
-            let shift = (25 - i) * 5  // position of this digit's lowest bit in the 130-bit number
-            let v: UInt64
-            if shift >= 64 {
-                v = high >> UInt64(shift - 64)
-            } else if shift + 5 <= 64 {
-                v = low >> UInt64(shift)
-            } else {
-                v = (low >> UInt64(shift)) | (high << UInt64(64 - shift))
+        // The last digit first: the low five bits, then the 128-bit value shifted right by five
+        // (the first digit holds its top three bits).
+        var high = high
+        var low = low
+        digits.withUTF8Buffer { digits in
+            for i in stride(from: textBytes - 1, through: 4, by: -1) {
+                out[i] = digits[Int(truncatingIfNeeded: low & 0x1F)]
+                low = low >> 5 | high << 59
+                high >>= 5
             }
-            out[4 + i] = alphabet[Int(v & 0x1F)]
         }
     }
+
+    /// Crockford's base32 digits (``alphabet`` as a static string: no lazy global to check on
+    /// each of the millions of ids an index build writes).
+    private static let digits: StaticString = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
     /// The 128-bit value of an id that is exactly `evt_` + a canonical (uppercase) ULID, so
     /// that ``string(high:low:)`` gives it back byte for byte; nil for any other id.

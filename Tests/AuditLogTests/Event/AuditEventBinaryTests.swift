@@ -69,6 +69,11 @@ import Testing
             #expect(bytes.count == 8 + 4 + 16 + 2)
             #expect(try bytes.withUnsafeBytes { try AuditEvent.decodeRecord($0) }.id == id)
         }
+        // The text of known values (the ULID spec's example, computed apart from this code;
+        // the smallest and the largest).
+        #expect(EventID.string(high: 0x0156_3E3A_B5D3_D676, low: 0x4C61_EFB9_9302_BD5B) == "evt_01ARZ3NDEKTSV4RRFFQ69G5FAV")
+        #expect(EventID.string(high: 0, low: 0) == "evt_00000000000000000000000000")
+        #expect(EventID.string(high: .max, low: .max) == "evt_7ZZZZZZZZZZZZZZZZZZZZZZZZZ")
         // Anything that is not exactly `evt_` + a canonical ULID stays a string.
         for id in ["evt_01j5k4b6t8s45q3etmv38g3dds", "evt_81KHSK4H68S45Q3ETMV38G3DDS", "evt_01KHSK4H68S45Q3ETMV38G3DDI", "evt_01KHSK4H68S45Q3ETMV38G3DD", "EVT_01KHSK4H68S45Q3ETMV38G3DDS"] {
             let e = AuditEvent(eventType: "x", timestamp: Timestamp(nanosSinceEpoch: 5), id: id)
