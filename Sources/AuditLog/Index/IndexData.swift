@@ -142,6 +142,21 @@ struct IndexBuilder: Sendable {
 
     var recordCount: Int { data.columns.count }
 
+    /// Makes room in every column for `count` more records (a sealed segment's are known before
+    /// its build: no column grows and moves on the way).
+    mutating func reserve(_ count: Int) {
+        let n = recordCount + count
+        data.columns.timestamps.reserveCapacity(n)
+        data.columns.verdicts.reserveCapacity(n)
+        data.columns.cacheHits.reserveCapacity(n)
+        for column in data.columns.dims.indices { data.columns.dims[column].reserveCapacity(n) }
+        data.columns.tokensIn.reserveCapacity(n)
+        data.columns.tokensOut.reserveCapacity(n)
+        data.columns.costNanos.reserveCapacity(n)
+        data.columns.latencyMicros.reserveCapacity(n)
+        hashes.reserveCapacity(n)
+    }
+
     /// One id hash per record, in seq order.
     var idHashesInOrder: [UInt32] { hashes }
 

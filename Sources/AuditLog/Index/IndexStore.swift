@@ -292,6 +292,9 @@ final class IndexStore: StorageObserver {
     ) throws(AuditLogError) -> IndexData {
         let walker = try SegmentWalker(directory, segment.fileName, limit: segment.dataEnd)
         var builder = partial?.0 ?? IndexBuilder(firstSeq: segment.firstSeq)
+        // Room for the records the footer counts, up to 2^20 (a default segment holds ~600,000):
+        // a forged count costs at most that, and the scan below refuses it.
+        builder.reserve(min(Int(clamping: segment.recordCount), 1 << 20) - builder.recordCount)
         let end = try builder.scan(walker, from: partial?.1 ?? Int64(SegmentHeader.byteCount))
         guard end == segment.dataEnd, UInt64(builder.recordCount) == segment.recordCount else {
             throw AuditLogError(

@@ -132,11 +132,11 @@ struct LatencySketch: Hashable, Sendable {
     func encodeBuckets(to w: inout ByteWriter) {
         counts.withUnsafeBufferPointer { counts in
             var occupied = 0
-            for count in counts where count > 0 { occupied += 1 }
+            for i in 0..<counts.count { occupied &+= counts[i] > 0 ? 1 : 0 }
             w.writeVarint(UInt64(occupied))
-            for (i, count) in counts.enumerated() where count > 0 {
+            for i in 0..<counts.count where counts[i] > 0 {
                 w.writeVarint(UInt64(base + i))
-                w.writeVarint(count)
+                w.writeVarint(counts[i])
             }
         }
     }
