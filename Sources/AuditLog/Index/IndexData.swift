@@ -145,16 +145,8 @@ struct IndexBuilder: Sendable {
     /// Makes room in every column for `count` more records (a sealed segment's are known before
     /// its build: no column grows and moves on the way).
     mutating func reserve(_ count: Int) {
-        let n = recordCount + count
-        data.columns.timestamps.reserveCapacity(n)
-        data.columns.verdicts.reserveCapacity(n)
-        data.columns.cacheHits.reserveCapacity(n)
-        for column in data.columns.dims.indices { data.columns.dims[column].reserveCapacity(n) }
-        data.columns.tokensIn.reserveCapacity(n)
-        data.columns.tokensOut.reserveCapacity(n)
-        data.columns.costNanos.reserveCapacity(n)
-        data.columns.latencyMicros.reserveCapacity(n)
-        hashes.reserveCapacity(n)
+        data.columns.reserveCapacity(recordCount + count)
+        hashes.reserveCapacity(recordCount + count)
     }
 
     /// One id hash per record, in seq order.
@@ -241,6 +233,18 @@ struct IndexBuilder: Sendable {
 }
 
 extension IndexColumns {
+    /// Room in every column for `n` records.
+    mutating func reserveCapacity(_ n: Int) {
+        timestamps.reserveCapacity(n)
+        verdicts.reserveCapacity(n)
+        cacheHits.reserveCapacity(n)
+        for column in dims.indices { dims[column].reserveCapacity(n) }
+        tokensIn.reserveCapacity(n)
+        tokensOut.reserveCapacity(n)
+        costNanos.reserveCapacity(n)
+        latencyMicros.reserveCapacity(n)
+    }
+
     /// The first `n` records of every column (the active segment's columns as far as a snapshot goes).
     func prefix(_ n: Int) -> IndexColumns {
         var out = IndexColumns()

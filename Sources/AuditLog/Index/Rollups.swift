@@ -27,7 +27,7 @@ extension IndexData {
             let n = size(dimension)
             let codes = dimension.map { d in d.column.map { c.dims[$0] } ?? c.verdicts.map(UInt32.init) } ?? [UInt32](repeating: 0, count: c.count)
             // The total has one row an hour; a dimension's rows are counted.
-            let hourlyRows = dimension == nil ? hours.starts.count : distinctHourlyRows(codes, size: n, hours: hours, limit: limit)
+            let hourlyRows = dimension == nil ? hours.starts.count : distinctHourlyRows(codes, size: n, hourOf: hours.ordinals, inOrder: hours.inOrder, limit: limit)
             let hourly = dimension == nil || hourlyRows <= limit
             // Per hour: hour h, value v in slot h × n + v; in an array when it would be dense
             // enough, else (many values, each in few hours) in a table of the slots used.
@@ -46,21 +46,18 @@ extension IndexData {
                 if dense { perHour[slot].add(one) } else { sparse[slot, default: UsageAggregate()].add(one) }
             }
             if hourly {
-                // A value's row over the segment is the sum of its hourly rows: merged once an
-                // hour rather than added once a record.
-                for (slot, a) in perHour.enumerated() where a.requests > 0 { allTime[slot % n].merge(a) }
-                for (slot, a) in sparse { allTime[slot % n].merge(a) }
+                mask |= 1 << (dimension?.rollupCode ?? 0)
+                // An hourly row is also merged into its value's row over the segment: once an
+                // hour rather than once a record.
+                func hourRow(_ slot: Int, _ a: UsageAggregate) {
+                    allTime[slot % n].merge(a)
+                    rows.append((RollupKey(dimension: dimension, value: UInt32(slot % n), hourNanos: hours.starts[slot / n]), a.compacted()))
+                }
+                for (slot, a) in perHour.enumerated() where a.requests > 0 { hourRow(slot, a) }
+                for (slot, a) in sparse { hourRow(slot, a) }
             }
             for (value, a) in allTime.enumerated() where a.requests > 0 {
                 rows.append((RollupKey(dimension: dimension, value: UInt32(value), hourNanos: RollupKey.allTime), a.compacted()))
-            }
-            guard hourly else { continue }
-            mask |= 1 << (dimension?.rollupCode ?? 0)
-            for (slot, a) in perHour.enumerated() where a.requests > 0 {
-                rows.append((RollupKey(dimension: dimension, value: UInt32(slot % n), hourNanos: hours.starts[slot / n]), a.compacted()))
-            }
-            for (slot, a) in sparse {
-                rows.append((RollupKey(dimension: dimension, value: UInt32(slot % n), hourNanos: hours.starts[slot / n]), a.compacted()))
             }
         }
         var out = [RollupKey: UsageAggregate](minimumCapacity: rows.count)
@@ -98,20 +95,20 @@ extension IndexData {
     }
 
     /// How many (hour, value) rows the value `codes` make (counted up to one past `limit`):
-    /// per value, the last hour it was counted in.
-    private static func distinctHourlyRows(_ codes: [UInt32], size: Int, hours: (starts: [Int64], ordinals: [UInt32], inOrder: Bool), limit: Int) -> Int {
+    /// per value, the last hour it was counted in; `inOrder` as ``hourIndexes(_:)`` says it.
+    private static func distinctHourlyRows(_ codes: [UInt32], size: Int, hourOf: [UInt32], inOrder: Bool, limit: Int) -> Int {
         var seenIn = [UInt32](repeating: .max, count: size)
         var seen = Set<UInt64>()
         var rows = 0
         for (i, code) in codes.enumerated() {
             let value = Int(code)
-            let hour = hours.ordinals[i]
+            let hour = hourOf[i]
             if seenIn[value] == hour { continue }
             seenIn[value] = hour
             // In time order an hour once left never comes back, so a value met in another hour
             // is a new row. Records need not be in time order, though: out of it, a value may
             // come back to an hour it left, and the pairs seen are kept.
-            if hours.inOrder || seen.insert(UInt64(hour) << 32 | UInt64(value)).inserted {
+            if inOrder || seen.insert(UInt64(hour) << 32 | UInt64(value)).inserted {
                 rows += 1
                 // Past the limit the count no longer matters.
                 if rows > limit { return rows }
