@@ -56,11 +56,27 @@ struct ByteWriter {
         }
     }
 
+    /// Makes room for `capacity` bytes in all.
+    mutating func reserve(_ capacity: Int) { bytes.reserveCapacity(capacity) }
+
     /// Overwrites four bytes at `offset` (used to patch lengths after the fact).
     mutating func patch(_ value: UInt32, at offset: Int) {
-        withUnsafeBytes(of: value.littleEndian) { raw in
-            for i in 0..<4 { bytes[offset + i] = raw[i] }
-        }
+        withUnsafeBytes(of: value.littleEndian) { overwrite(at: offset, with: $0) }
+    }
+
+    /// Overwrites eight bytes at `offset`.
+    mutating func patch(_ value: UInt64, at offset: Int) {
+        withUnsafeBytes(of: value.littleEndian) { overwrite(at: offset, with: $0) }
+    }
+
+    /// Overwrites the bytes from `offset` with `other`'s (all of them already written).
+    mutating func overwrite<C: Collection>(at offset: Int, with other: C) where C.Element == UInt8 {
+        bytes.replaceSubrange(offset..<(offset + other.count), with: other)
+    }
+
+    /// XXH3-64 of the bytes in `range`.
+    func checksum(_ range: Range<Int>) -> UInt64 {
+        bytes.withUnsafeBytes { Checksum.xxh3(UnsafeRawBufferPointer(rebasing: $0[range])) }
     }
 }
 

@@ -9,17 +9,37 @@ enum Compression {
     /// `high` uses LZ4's high-compression encoder (same block format, same decoder): several
     /// times slower to write, for data written once off the append path (index files).
     static func compress(_ source: UnsafeRawBufferPointer, into destination: inout [UInt8], high: Bool = false) -> Int? {
-        guard source.count > 0, source.count <= Int(LZ4_MAX_INPUT_SIZE) else { return nil }
+        guard high else { return compress(source, into: &destination) { LZ4_compress_default($0, $1, $2, $3) } }
+        var state = HighCompressionState()
+        return compress(source, into: &destination, state: &state)
+    }
+
+    /// The same with LZ4's high-compression encoder on `state`, which a caller compressing one
+    /// block after another keeps: `LZ4_compress_HC` would allocate and initialise a new one
+    /// (~256 KiB) for every block.
+    static func compress(_ source: UnsafeRawBufferPointer, into destination: inout [UInt8], state: inout HighCompressionState) -> Int? {
+        state.bytes.withUnsafeMutableBytes { statePointer in
+            compress(source, into: &destination) { LZ4_compress_HC_extStateHC(statePointer.baseAddress, $0, $1, $2, $3, Self.highLevel) }
+        }
+    }
+
+    /// The state of LZ4's high-compression encoder, reused from one call to the next.
+    struct HighCompressionState {
+        fileprivate var bytes = [UInt8](repeating: 0, count: Int(LZ4_sizeofStateHC()))
+    }
+
+    private static func compress(
+        _ source: UnsafeRawBufferPointer, into destination: inout [UInt8],
+        _ encoder: (UnsafePointer<CChar>, UnsafeMutablePointer<CChar>, Int32, Int32) -> Int32
+    ) -> Int? {
+        guard source.count > 0, source.count <= Int(LZ4_MAX_INPUT_SIZE), let base = source.baseAddress else { return nil }
         let bound = Int(LZ4_compressBound(Int32(source.count)))
         if destination.count < bound {
             destination = [UInt8](repeating: 0, count: bound)
         }
-        let written = destination.withUnsafeMutableBytes { dst in
-            let src = source.baseAddress!.assumingMemoryBound(to: CChar.self)
-            let out = dst.baseAddress!.assumingMemoryBound(to: CChar.self)
-            return high
-                ? LZ4_compress_HC(src, out, Int32(source.count), Int32(dst.count), Self.highLevel)
-                : LZ4_compress_default(src, out, Int32(source.count), Int32(dst.count))
+        let written = destination.withUnsafeMutableBytes { dst -> Int32 in
+            guard let out = dst.baseAddress else { return 0 }
+            return encoder(base.assumingMemoryBound(to: CChar.self), out.assumingMemoryBound(to: CChar.self), Int32(source.count), Int32(dst.count))
         }
         return written > 0 ? Int(written) : nil
     }

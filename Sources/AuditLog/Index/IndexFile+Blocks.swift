@@ -16,9 +16,10 @@ extension IndexFile {
 
     // MARK: Writing
 
-    /// The stored bytes of per-record column `section` of `data` in blocks of `blockRecords`,
-    /// and the raw bytes its blocks hold.
-    static func encodeBlocked(_ section: Section, _ data: IndexData, blockRecords: Int = blockRecords) -> (stored: [UInt8], raw: Int) {
+    /// Appends per-record column `section` of `data` in blocks of `blockRecords` to
+    /// `buffers.file` (its stored bytes: the block table, then the blocks); returns the raw
+    /// bytes its blocks hold.
+    static func encodeBlocked(_ section: Section, _ data: IndexData, blockRecords: Int = blockRecords, into buffers: inout EncodeBuffers) -> Int {
         let c = data.columns
         let n = c.count
         var parameter: UInt8 = 0
@@ -31,65 +32,54 @@ extension IndexFile {
             unit = powersOf10[k]
         default:
             if let column = section.column {
-                let size = data.dictionaries[column].count
-                width = size < 256 ? 1 : size < 65_536 ? 2 : 4
+                width = codeWidth(dictionarySize: data.dictionaries[column].count)
                 parameter = UInt8(width)
             }
         }
         let blockCount = (n + blockRecords - 1) / blockRecords
-        var table = ByteWriter(capacity: blockTableHeaderBytes + blockCount * blockEntryBytes + 8)
-        table.write(UInt32(blockRecords))
-        table.write(UInt32(blockCount))
-        table.write(parameter)
-        table.write(bytes: [0, 0, 0] as [UInt8])
-        var body: [UInt8] = []
-        var compressed: [UInt8] = []
-        var scratch: [UInt8] = []
-        var w = ByteWriter(capacity: blockRecords * 8)
+        // The table goes first; each entry is filled in once its block is written.
+        let table = buffers.file.count
+        let tableBytes = blockTableHeaderBytes + blockCount * blockEntryBytes
+        buffers.file.write(UInt32(blockRecords))
+        buffers.file.write(UInt32(blockCount))
+        buffers.file.write(parameter)
+        buffers.file.write(bytes: repeatElement(0, count: tableBytes - 9 + 8))
         var rawTotal = 0
         for b in 0..<blockCount {
             let range = (b * blockRecords)..<min(n, (b + 1) * blockRecords)
-            w.removeAll()
+            buffers.section.removeAll()
             switch section {
             case .timestamps:
                 var previous: Int64 = 0
                 for ts in c.timestamps[range] {
                     let scaled = ts / unit
-                    w.writeVarint(zigzag(scaled &- previous))
+                    buffers.section.writeVarint(zigzag(scaled &- previous))
                     previous = scaled
                 }
-            case .verdicts: w.write(bytes: c.verdicts[range])
-            case .cacheHits: w.write(bytes: c.cacheHits[range])
+            case .verdicts: buffers.section.write(bytes: c.verdicts[range])
+            case .cacheHits: buffers.section.write(bytes: c.cacheHits[range])
             case .metrics:
                 for column in [c.tokensIn, c.tokensOut, c.costNanos, c.latencyMicros] {
-                    for v in column[range] { w.writeVarint(UInt64(bitPattern: v &+ 1)) }
+                    for v in column[range] { buffers.section.writeVarint(UInt64(bitPattern: v &+ 1)) }
                 }
             default:
                 guard let column = section.column else { break }
-                for v in c.dims[column][range] {
-                    switch width {
-                    case 1: w.write(UInt8(truncatingIfNeeded: v))
-                    case 2: w.write(UInt16(truncatingIfNeeded: v))
-                    default: w.write(v)
-                    }
-                }
+                writeCodes(c.dims[column][range], width: width, to: &buffers.section)
             }
-            let raw = w.bytes
-            var stored = raw
-            if let size = compress(raw, into: &compressed, scratch: &scratch) { stored = Array(compressed[0..<size]) }
-            table.write(UInt32(stored.count))
-            table.write(UInt32(raw.count))
-            table.write(Checksum.xxh3(stored))
-            body += stored
-            rawTotal += raw.count
+            let start = buffers.file.count
+            _ = buffers.appendSection()
+            let entry = table + blockTableHeaderBytes + b * blockEntryBytes
+            buffers.file.patch(UInt32(buffers.file.count - start), at: entry)
+            buffers.file.patch(UInt32(buffers.section.count), at: entry + 4)
+            buffers.file.patch(buffers.file.checksum(start..<buffers.file.count), at: entry + 8)
+            rawTotal += buffers.section.count
         }
-        table.write(Checksum.xxh3(table.bytes))
-        return (table.bytes + body, rawTotal)
+        buffers.file.patch(buffers.file.checksum(table..<(table + tableBytes)), at: table + tableBytes)
+        return rawTotal
     }
 
     /// Version 4's frame directory: fixed-width entries, no count (the section's length says it).
-    static func encodeFixedFrames(_ frames: [FrameEntry]) -> [UInt8] {
-        var w = ByteWriter(capacity: frames.count * frameEntryBytes)
+    static func encodeFixedFrames(_ frames: [FrameEntry], to w: inout ByteWriter) {
         for f in frames {
             w.write(UInt64(f.offset))
             w.write(f.firstSeq.rawValue)
@@ -97,7 +87,6 @@ extension IndexFile {
             w.write(f.minTimestampNanos)
             w.write(f.maxTimestampNanos)
         }
-        return w.bytes
     }
 
     // MARK: Reading

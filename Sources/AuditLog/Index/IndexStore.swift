@@ -21,6 +21,11 @@ final class IndexStore: StorageObserver {
     let persists: Bool
     private let state = Locked(State())
     private let background = DispatchQueue(label: "auditlog.indexer", qos: .utility)
+    /// The memory index files are encoded in, kept from one write to the next (about one index
+    /// file's bytes): a bulk load seals a segment every few seconds, and encoding each index in
+    /// fresh memory was a third of the background build's time on a VM. Taken by one write at a
+    /// time; a write that finds it taken uses its own.
+    private let encodeBuffers = Locked<IndexFile.EncodeBuffers?>(IndexFile.EncodeBuffers())
     /// Loaded index columns are kept, least recently used evicted first, up to about this many
     /// bytes (``AuditLogOptions/indexCacheBytes``).
     private let cachedColumnBytes: Int
@@ -35,11 +40,32 @@ final class IndexStore: StorageObserver {
         /// Column blocks a page loaded and gave back (``keep(_:of:)``), for the next page.
         var blocks: ColumnBlocks.Kept?
 
-        /// Whether it holds columns the cache budget counts (and may evict).
-        var holdsColumns: Bool { fromFile && (loaded.contains { $0.isColumn } || blocks != nil) }
+        /// Whether it holds columns.
+        var holdsColumns: Bool { loaded.contains { $0.isColumn } || blocks != nil }
 
-        /// About the memory its columns take (blocks counted at their columns' full length).
-        var columnBytes: Int { data.columns.memoryBytes + (blocks?.columns.memoryBytes ?? 0) }
+        /// Whether it holds what the cache budget counts and may evict: columns, the id table or
+        /// rollup rows, loaded from its file (and reloaded from there when next needed).
+        var holdsEvictable: Bool { fromFile && (holdsColumns || loaded.contains { $0.isEvictable }) }
+
+        /// About the memory its columns (blocks counted at their columns' full length), id table
+        /// and rollup rows take.
+        var cachedBytes: Int {
+            data.columns.memoryBytes + (blocks?.columns.memoryBytes ?? 0) + 8 * data.idHashes.count + Self.rollupRowBytes * (data.rollups?.count ?? 0)
+        }
+
+        /// About the memory a rollup row takes in a table: its key and sums, the table's share,
+        /// and its latency sketch (a dozen buckets for a typical row).
+        static let rollupRowBytes = 320
+
+        /// Drops what ``holdsEvictable`` counts.
+        mutating func evict() {
+            data.columns = IndexColumns()
+            data.idHashes = []
+            data.idOrdinals = []
+            data.rollups = nil
+            blocks = nil
+            loaded = loaded.filter { !$0.isColumn && !$0.isEvictable }
+        }
     }
 
     private struct Active: Sendable {
@@ -79,6 +105,11 @@ final class IndexStore: StorageObserver {
         state.withLock { s in s.sealed.values.filter(\.holdsColumns).count }
     }
 
+    /// Sealed segments whose rollup rows are in memory.
+    var segmentsWithRollups: Int {
+        state.withLock { s in s.sealed.values.filter { $0.data.rollups != nil }.count }
+    }
+
     /// Indexes rebuilt so far.
     var rebuilds: [IndexRebuild] { state.withLock { $0.rebuilds } }
 
@@ -101,24 +132,20 @@ final class IndexStore: StorageObserver {
             hourlyMask: entry.data.hourlyMask)
     }
 
-    /// Keeps the columns of the most recently used segments, within the byte budget.
+    /// Keeps the columns, id tables and rollup rows of the most recently used segments within
+    /// the byte budget: without it a writer left running would keep every sealed segment's
+    /// rollups (tens of bytes an event) for as long as it runs.
     private static func evict(_ s: inout State, budget: Int) {
-        let withColumns = s.sealed.filter { $0.value.holdsColumns }
-        var bytes = withColumns.values.reduce(0) { $0 + $1.columnBytes }
+        let held = s.sealed.filter { $0.value.holdsEvictable }
+        var bytes = held.values.reduce(0) { $0 + $1.cachedBytes }
         guard bytes > budget else { return }
-        let oldestFirst = withColumns.sorted(by: { $0.value.lastUse < $1.value.lastUse }).dropLast()
+        let oldestFirst = held.sorted(by: { $0.value.lastUse < $1.value.lastUse }).dropLast()
         var evict: [String] = []
         for (name, entry) in oldestFirst where bytes > budget {
             evict.append(name)
-            bytes -= entry.columnBytes
+            bytes -= entry.cachedBytes
         }
-        for name in evict {
-            guard var evicted = s.sealed[name] else { continue }
-            evicted.data.columns = IndexColumns()
-            evicted.blocks = nil
-            evicted.loaded = evicted.loaded.filter { !$0.isColumn }
-            s.sealed[name] = evicted
-        }
+        for name in evict { s.sealed[name]?.evict() }
     }
 
     /// Keeps the blocks a page of `segment` loaded, for the next page (the one that loaded
@@ -305,7 +332,10 @@ final class IndexStore: StorageObserver {
     }
 
     private func write(_ data: IndexData, for segment: SegmentInfo) throws(AuditLogError) {
-        try directory.writeDerived(IndexFile.encode(data, segment: segment), .index, of: segment.fileName)
+        var buffers = encodeBuffers.withLock { $0.take() } ?? IndexFile.EncodeBuffers()
+        defer { encodeBuffers.withLock { $0 = buffers } }
+        IndexFile.encode(data, binding: IndexFile.Binding(sealed: segment), into: &buffers)
+        try directory.writeDerived(buffers.file.bytes, .index, of: segment.fileName)
     }
 
     // MARK: StorageObserver
@@ -325,15 +355,17 @@ final class IndexStore: StorageObserver {
             let resumed = partial ?? ActiveIndexCheckpoint.load(segment, directory: directory)
             defer { try? directory.removeDerived(.checkpoint, of: segment.fileName) }
             if let data = try? Self.build(directory, segment: segment, from: resumed) {
-                try? write(data, for: segment)
+                let written = (try? write(data, for: segment)) != nil
                 state.withLock { s in
                     s.clock += 1
-                    // Keep the small parts; columns and ids load from the file when needed.
+                    // Keep the dictionaries and rollups (within the budget); columns and ids load
+                    // from the file when needed.
                     var kept = data
                     kept.columns = IndexColumns()
                     kept.idHashes = []
                     kept.idOrdinals = []
-                    s.sealed[segment.fileName] = Sealed(data: kept, loaded: [.dictionaries, .rollups, .hourlyRollups], lastUse: s.clock)
+                    s.sealed[segment.fileName] = Sealed(data: kept, loaded: [.dictionaries, .rollups, .hourlyRollups], lastUse: s.clock, fromFile: written)
+                    Self.evict(&s, budget: cachedColumnBytes)
                 }
             }
             _ = state.withLock { $0.pending.remove(segment.fileName) }

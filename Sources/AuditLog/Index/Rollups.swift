@@ -13,9 +13,10 @@ extension IndexData {
         let dimensions: [Dimension?] = [nil] + Dimension.rolledUp
         func size(_ d: Dimension?) -> Int { RollupKey.valueCount(d, dictionarySizes: dictionarySizes) }
         let hours = hourIndexes(c.timestamps)
-        let contributions = (0..<c.count).map { UsageAggregate.Contribution(c, $0) }
+        // Each record's contribution is made from the columns where it is added, once a
+        // dimension: an array of them (72 bytes a record) cost more in fresh pages than that.
         var total = UsageAggregate()
-        for one in contributions { total.add(one) }
+        for i in 0..<c.count { total.add(UsageAggregate.Contribution(c, i)) }
         // The total row holds the largest sums: if it fits, every row does.
         guard total.fitsRollupRow else { return nil }
         // Rows are gathered first and made a table once, at its final size: a table grown row by
@@ -36,7 +37,8 @@ extension IndexData {
             var perHour = [UsageAggregate](repeating: UsageAggregate(), count: dense ? slots : 0)
             var sparse: [Int: UsageAggregate] = [:]
             var allTime = [UsageAggregate](repeating: UsageAggregate(), count: n)
-            for (i, one) in contributions.enumerated() {
+            for i in 0..<c.count {
+                let one = UsageAggregate.Contribution(c, i)
                 let value = Int(codes[i])
                 guard hourly else {
                     allTime[value].add(one)

@@ -75,6 +75,33 @@ import Testing
         }
     }
 
+    /// The seal's build encodes index after index through the same buffers: each encoding is
+    /// byte for byte the one fresh buffers give, after a larger index or a smaller one, in
+    /// blocks or whole sections, with and without rollups.
+    @Test(arguments: [(IndexFile.formatVersion, 7), (IndexFile.formatVersion, IndexFile.blockRecords), (UInt16(3), IndexFile.blockRecords)] as [(UInt16, Int)])
+    func encodingsThroughReusedBuffersEqualFreshOnes(version: UInt16, blockRecords: Int) async throws {
+        try await withTemporaryDirectory { dir in
+            let log = try await writeGeneratedLog(dir, seed: 43, count: 3_000, days: 2, segmentBytes: 64 << 10)
+            var indexes: [(IndexData, IndexFile.Binding)] = []
+            for segment in log.segments.filter(\.isSealed) {
+                indexes.append((try IndexStore.build(log.files, segment: segment, from: nil), IndexFile.Binding(sealed: segment)))
+            }
+            try #require(Set(indexes.map(\.0.recordCount)).count >= 2)
+            // An index without rollups (a sum too large for a row) leaves two sections out.
+            if var noRollups = indexes.first {
+                noRollups.0.rollups = nil
+                indexes.append(noRollups)
+            }
+            var buffers = IndexFile.EncodeBuffers()
+            for order in [indexes.sorted { $0.0.recordCount > $1.0.recordCount }, indexes.sorted { $0.0.recordCount < $1.0.recordCount }] {
+                for (data, binding) in order {
+                    IndexFile.encode(data, binding: binding, version: version, blockRecords: blockRecords, into: &buffers)
+                    #expect(buffers.file.bytes == IndexFile.encode(data, binding: binding, version: version, blockRecords: blockRecords))
+                }
+            }
+        }
+    }
+
     @Test func aDamagedBlockIsRebuiltFromItsSegment() async throws {
         try await withTemporaryDirectory { dir in
             let log = try await writeLog(dir, blockRecords: 64)

@@ -29,6 +29,36 @@ import Testing
         }
     }
 
+    /// A writer keeps each sealed segment's rollups for usage, but within the budget: left
+    /// running it would otherwise hold every segment's rows. Evicted rows load again from the
+    /// index file, and usage gives the same answer with them or without.
+    @Test(arguments: [0, 64 << 20])
+    func aWriterKeepsRollupsWithinTheBudget(cacheBytes: Int) async throws {
+        try await withTemporaryDirectory { dir in
+            var options = testOptions()
+            options.segmentSizeLimitBytes = 64 << 10
+            options.indexCacheBytes = cacheBytes
+            let log = try await AuditLog.open(directory: dir, options: options)
+            var generator = EventGenerator(seed: 6, count: 3_000, days: 3, end: Timestamp(rfc3339: "2026-03-21T00:00:00Z")!)
+            var events: [AuditEvent] = []
+            while let e = generator.next() { events.append(e) }
+            // Appended in parts, so that seals (and their index builds) come one after another.
+            for part in stride(from: 0, to: events.count, by: 500) { _ = try await log.append(Array(events[part..<min(events.count, part + 500)])) }
+            log.indexes.waitForBackgroundWork()
+            let sealed = log.segments.filter(\.isSealed).count
+            #expect(sealed >= 4)
+            #expect(log.indexes.segmentsWithRollups == (cacheBytes == 0 ? 1 : sealed))
+            let byTeam = try await log.usage(groupBy: [.team])
+            let byModel = try await log.usage(window: TimeWindow(since: nil, until: Timestamp(rfc3339: "2026-03-20T00:00:00Z")), groupBy: [.model])
+            #expect(byTeam.totals.requests == 3_000)
+            try await log.close()
+            let reader = try await AuditLog.open(directory: dir, options: .readOnly)
+            #expect(try await reader.usage(groupBy: [.team]) == byTeam)
+            #expect(try await reader.usage(window: TimeWindow(since: nil, until: Timestamp(rfc3339: "2026-03-20T00:00:00Z")), groupBy: [.model]) == byModel)
+            #expect(reader.indexRebuilds.isEmpty)
+        }
+    }
+
     @Test func theDefaultIsBetween96MiBAnd1GiB() {
         #expect(AuditLogOptions.defaultIndexCacheBytes >= 96 << 20 && AuditLogOptions.defaultIndexCacheBytes <= 1 << 30)
         #expect(AuditLogOptions().indexCacheBytes == AuditLogOptions.defaultIndexCacheBytes)
