@@ -48,11 +48,13 @@ public struct AuditLogOptions: Sendable, Hashable {
     public var segmentSizeLimitBytes: Int64 = 64 << 20
     /// Most events accepted in one `append` call.
     public var maxBatchEvents = 100_000
-    /// Bytes of index columns kept in memory once a query has loaded them (least recently used
-    /// evicted first), so that the next query over the same segments does not decode them
-    /// again. A record's columns take about 50 bytes: a week of a gateway logging 10 million
-    /// events a month is ~120 MB. The default is a sixteenth of physical memory, at least
-    /// 96 MiB and at most 1 GiB.
+    /// Bytes of index data kept in memory once loaded (least recently used evicted first, to be
+    /// read again from the index file when next needed), so that the next query over the same
+    /// segments does not decode it again: the columns and id tables queries load, and the
+    /// rollup rows of sealed segments (a writer keeps those of each segment it seals). A
+    /// record's columns take about 50 bytes: a week of a gateway logging 10 million events a
+    /// month is ~120 MB. The default is a sixteenth of physical memory, at least 96 MiB and at
+    /// most 1 GiB.
     public var indexCacheBytes = AuditLogOptions.defaultIndexCacheBytes
 
     /// The default ``indexCacheBytes``.
