@@ -40,12 +40,25 @@ struct ProfileRun {
             report(seconds, per: Double(repeats * max(1, records)), unit: "event")
             return
         }
+        if workload == "verify" {
+            // `AuditLog.verify` of the log `bulk-append` left: its record bytes a second.
+            let bulk = root + "/bulk"
+            if !FileManager.default.fileExists(atPath: bulk) { try await AppendWorkloads.bulkAuditLog(dataset.events[...], directory: bulk) }
+            var recordBytes: UInt64 = 0
+            let seconds = try await Measure.seconds {
+                for _ in 0..<repeats { recordBytes = try await AuditLog.verify(directory: bulk).recordBytes }
+            }
+            let rate = Double(recordBytes) * Double(repeats) / seconds / 1e9
+            FileHandle.standardError.write(Data("verify: \(recordBytes) record bytes, \(String(format: "%.2f", rate)) GB/s\n".utf8))
+            report(seconds, per: Double(repeats), unit: "run")
+            return
+        }
         if workload == "cold-open-parts" {
             try await coldOpenParts(logDir)
             return
         }
         guard let read = ReadWorkload.allCases.first(where: { "\($0)" == workload }) else {
-            throw CompareError("unknown workload '\(workload)': bulk-append, index-build, cold-open-parts or one of \(ReadWorkload.allCases.map { "\($0)" }.joined(separator: ", "))")
+            throw CompareError("unknown workload '\(workload)': bulk-append, index-build, verify, cold-open-parts or one of \(ReadWorkload.allCases.map { "\($0)" }.joined(separator: ", "))")
         }
         if !FileManager.default.fileExists(atPath: logDir) {
             try await AppendWorkloads.bulkAuditLog(dataset.events[...], directory: logDir)

@@ -50,7 +50,8 @@ enum EventField: Int, CaseIterable, Sendable {
             guard bits != 0 else { return nil }
             let index = bits.trailingZeroBitCount
             bits &= bits - 1
-            return EventField.all[index]  // bits above the fields' are masked off
+            // From the raw value, not `all[index]`: no lazy global to check a field.
+            return EventField(rawValue: index)  // bits above the fields' are masked off
         }
     }
 

@@ -1,12 +1,19 @@
 /// Event ids assigned at append: `evt_` + a ULID (48-bit millisecond time, 80 random bits, in
 /// Crockford base32), so ids sort by event time. Such ids are stored as their 16 bytes.
 enum EventID {
-    private static let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
-    private static let values: [UInt8] = {
-        var table = [UInt8](repeating: 0xFF, count: 256)
-        for (i, c) in alphabet.enumerated() { table[Int(c)] = UInt8(i) }
-        return table
-    }()
+    /// Digit values for the bytes `0` (0x30) to `Z` (0x5A): a digit's value + 0x30, `~` for a
+    /// byte that is not a digit of the alphabet (`:` to `@`, and `I`, `L`, `O`, `U`). A literal,
+    /// not a table built at first use: the append path decodes every id it is given.
+    private static let digitValues: StaticString = "0123456789~~~~~~~:;<=>?@A~BC~DE~FGHIJ~KLMNO"
+
+    /// The value of uppercase Crockford base32 digit `c`, or nil.
+    @inline(__always)
+    private static func value(_ c: UInt8) -> UInt8? {
+        let i = Int(c) &- 0x30
+        guard i >= 0, i < digitValues.utf8CodeUnitCount else { return nil }
+        let v = digitValues.utf8Start[i]
+        return v == UInt8(ascii: "~") ? nil : v &- 0x30
+    }
 
     static func make<G: RandomNumberGenerator>(timestampNanos: Int64, using rng: inout G) -> String {
         let millis = UInt64(max(0, timestampNanos / 1_000_000)) & 0xFFFF_FFFF_FFFF
@@ -49,8 +56,8 @@ enum EventID {
         }
     }
 
-    /// Crockford's base32 digits (``alphabet`` as a static string: no lazy global to check on
-    /// each of the millions of ids an index build writes).
+    /// Crockford's base32 digits, uppercase (a static string: no lazy global to check on each
+    /// of the millions of ids an index build writes).
     private static let digits: StaticString = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
     /// The 128-bit value of an id that is exactly `evt_` + a canonical (uppercase) ULID, so
@@ -68,8 +75,7 @@ enum EventID {
         var high: UInt64 = 0
         var low: UInt64 = 0
         for i in 4..<30 {
-            let d = values[Int(u[i])]
-            guard d != 0xFF else { return nil }
+            guard let d = value(u[i]) else { return nil }
             high = high << 5 | low >> 59
             low = low << 5 | UInt64(d)
         }

@@ -74,6 +74,20 @@ import Testing
         #expect(EventID.string(high: 0x0156_3E3A_B5D3_D676, low: 0x4C61_EFB9_9302_BD5B) == "evt_01ARZ3NDEKTSV4RRFFQ69G5FAV")
         #expect(EventID.string(high: 0, low: 0) == "evt_00000000000000000000000000")
         #expect(EventID.string(high: .max, low: .max) == "evt_7ZZZZZZZZZZZZZZZZZZZZZZZZZ")
+        // Every byte as the last digit and as the first: only the 32 uppercase digits are
+        // read, each as its place in the alphabet (the first at most `7`, 128 bits in all).
+        let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
+        for byte in UInt8.min...UInt8.max {
+            var last = Array("evt_0000000000000000000000000".utf8)
+            last.append(byte)
+            let value = last.withUnsafeBytes { EventID.ulidBytes(utf8: $0) }
+            #expect(value.map { $0.high == 0 && $0.low < 32 ? Int($0.low) : -1 } == alphabet.firstIndex(of: byte), "\(byte)")
+            var first = Array("evt_".utf8) + [byte]
+            first += Array("0000000000000000000000000".utf8)
+            let top = first.withUnsafeBytes { EventID.ulidBytes(utf8: $0) }
+            let expected = alphabet.firstIndex(of: byte).flatMap { $0 < 8 ? UInt64($0) << 61 : nil }
+            #expect(top.map { $0.low == 0 ? $0.high : .max } == expected, "\(byte)")
+        }
         // Anything that is not exactly `evt_` + a canonical ULID stays a string.
         for id in ["evt_01j5k4b6t8s45q3etmv38g3dds", "evt_81KHSK4H68S45Q3ETMV38G3DDS", "evt_01KHSK4H68S45Q3ETMV38G3DDI", "evt_01KHSK4H68S45Q3ETMV38G3DD", "EVT_01KHSK4H68S45Q3ETMV38G3DDS"] {
             let e = AuditEvent(eventType: "x", timestamp: Timestamp(nanosSinceEpoch: 5), id: id)
