@@ -136,16 +136,14 @@ final class IndexStore: StorageObserver {
     /// the byte budget: without it a writer left running would keep every sealed segment's
     /// rollups (tens of bytes an event) for as long as it runs.
     private static func evict(_ s: inout State, budget: Int) {
-        let held = s.sealed.filter { $0.value.holdsEvictable }
-        var bytes = held.values.reduce(0) { $0 + $1.cachedBytes }
+        var bytes = 0
+        for entry in s.sealed.values where entry.holdsEvictable { bytes += entry.cachedBytes }
         guard bytes > budget else { return }
-        let oldestFirst = held.sorted(by: { $0.value.lastUse < $1.value.lastUse }).dropLast()
-        var evict: [String] = []
-        for (name, entry) in oldestFirst where bytes > budget {
-            evict.append(name)
-            bytes -= entry.cachedBytes
+        let held = s.sealed.compactMap { name, entry in entry.holdsEvictable ? (name: name, lastUse: entry.lastUse, bytes: entry.cachedBytes) : nil }
+        for entry in held.sorted(by: { $0.lastUse < $1.lastUse }).dropLast() where bytes > budget {
+            s.sealed[entry.name]?.evict()
+            bytes -= entry.bytes
         }
-        for name in evict { s.sealed[name]?.evict() }
     }
 
     /// Keeps the blocks a page of `segment` loaded, for the next page (the one that loaded
@@ -229,12 +227,15 @@ final class IndexStore: StorageObserver {
             entry = try loadParts(segment, into: entry, parts: missing, reader: opened)
         }
         let stored = entry
+        // Only what was loaded just now can take the cache over its budget: a lookup that finds
+        // everything cached (an id looked up in every segment) does not walk the cache.
+        let grew = cached == nil || !missing.isEmpty
         state.withLock { s in
             s.clock += 1
             var e = stored
             e.lastUse = s.clock
             s.sealed[segment.fileName] = e
-            Self.evict(&s, budget: cachedColumnBytes)
+            if grew { Self.evict(&s, budget: cachedColumnBytes) }
         }
         return (entry, opened)
     }
