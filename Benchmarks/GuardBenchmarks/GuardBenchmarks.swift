@@ -125,8 +125,8 @@ let benchmarks: @Sendable () -> Void = {
         blackHole(n)
     }
 
-    // Ids from every day of the month: each lookup tests every segment's id table, which the
-    // warm handle holds (a lookup that walked the index cache per segment was 2.3 times slower).
+    // Ids from every day of the month: a lookup tests the id tables of the segments from the
+    // newest back to the one holding it, tables the warm handle holds.
     Benchmark("twenty-events-by-id") { _ in
         let log = try await guardLog.get()
         var found = 0
