@@ -3,20 +3,17 @@ import CAuditLogLZ4
 /// The LZ4 block codec used inside frames. The frame header carries both lengths, so only the
 /// raw block API is needed.
 enum Compression {
-    /// Compresses `source` into `destination` (resized as needed). Returns the compressed size,
-    /// or `nil` when LZ4 cannot compress (the caller then stores the payload raw).
-    ///
-    /// `high` uses LZ4's high-compression encoder (same block format, same decoder): several
-    /// times slower to write, for data written once off the append path (index files).
-    static func compress(_ source: UnsafeRawBufferPointer, into destination: inout [UInt8], high: Bool = false) -> Int? {
-        guard high else { return compress(source, into: &destination) { LZ4_compress_default($0, $1, $2, $3) } }
-        var state = HighCompressionState()
-        return compress(source, into: &destination, state: &state)
+    /// Compresses `source` into `destination` (resized as needed) with LZ4's fast encoder.
+    /// Returns the compressed size, or `nil` when LZ4 cannot compress (the caller then stores
+    /// the payload raw).
+    static func compress(_ source: UnsafeRawBufferPointer, into destination: inout [UInt8]) -> Int? {
+        compress(source, into: &destination) { LZ4_compress_default($0, $1, $2, $3) }
     }
 
-    /// The same with LZ4's high-compression encoder on `state`, which a caller compressing one
-    /// block after another keeps: `LZ4_compress_HC` would allocate and initialise a new one
-    /// (~256 KiB) for every block.
+    /// The same with LZ4's high-compression encoder (same block format, same decoder; several
+    /// times slower to write, for data written once off the append path: index files) on
+    /// `state`, which a caller compressing one block after another keeps: `LZ4_compress_HC` would
+    /// allocate and initialise a new one (~256 KiB) for every block.
     static func compress(_ source: UnsafeRawBufferPointer, into destination: inout [UInt8], state: inout HighCompressionState) -> Int? {
         state.bytes.withUnsafeMutableBytes { statePointer in
             compress(source, into: &destination) { LZ4_compress_HC_extStateHC(statePointer.baseAddress, $0, $1, $2, $3, Self.highLevel) }

@@ -107,7 +107,7 @@ extension IndexFile {
             header.write(UInt32(entry.raw))
             header.write(buffers.file.checksum(entry.offset..<end))
         }
-        header.write(header.bytes.withUnsafeBytes { Checksum.xxh3(UnsafeRawBufferPointer(rebasing: $0[directoryStart...])) })
+        header.write(header.checksum(directoryStart..<header.count))
         buffers.file.overwrite(at: 0, with: header.bytes)
     }
 

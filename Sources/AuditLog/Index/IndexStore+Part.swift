@@ -16,9 +16,9 @@ extension IndexStore {
         /// Whether the part is one of the rollups (which a checkpoint of the active segment lacks).
         var isRollup: Bool { self == .rollups || self == .hourlyRollups }
 
-        /// Whether the index cache may drop it, beside the columns: the id table and the rollups
-        /// (the frames and dictionaries stay while the segment's entry does).
-        var isEvictable: Bool { self == .ids || isRollup }
+        /// Whether the index cache may drop it: the columns, the id table and the rollups (the
+        /// frames and dictionaries stay while the segment's entry does).
+        var isEvictable: Bool { self != .dictionaries }
 
         /// Whether the part is read through the dictionaries (its codes name their values).
         var needsDictionaries: Bool {

@@ -26,47 +26,9 @@ final class IndexStore: StorageObserver {
     /// fresh memory was a third of the background build's time on a VM. Taken by one write at a
     /// time; a write that finds it taken uses its own.
     private let encodeBuffers = Locked<IndexFile.EncodeBuffers?>(IndexFile.EncodeBuffers())
-    /// Loaded index columns are kept, least recently used evicted first, up to about this many
-    /// bytes (``AuditLogOptions/indexCacheBytes``).
-    private let cachedColumnBytes: Int
-
-    private struct Sealed: Sendable {
-        var data: IndexData
-        var loaded: Set<Part>
-        var lastUse: UInt64
-        /// False when rebuilt in memory: then nothing is evicted (there is no file to reload).
-        var fromFile = true
-
-        /// Column blocks a page loaded and gave back (``keep(_:of:)``), for the next page.
-        var blocks: ColumnBlocks.Kept?
-
-        /// Whether it holds columns.
-        var holdsColumns: Bool { loaded.contains { $0.isColumn } || blocks != nil }
-
-        /// Whether it holds what the cache budget counts and may evict: columns, the id table or
-        /// rollup rows, loaded from its file (and reloaded from there when next needed).
-        var holdsEvictable: Bool { fromFile && (holdsColumns || loaded.contains { $0.isEvictable }) }
-
-        /// About the memory its columns (blocks counted at their columns' full length), id table
-        /// and rollup rows take.
-        var cachedBytes: Int {
-            data.columns.memoryBytes + (blocks?.columns.memoryBytes ?? 0) + 8 * data.idHashes.count + Self.rollupRowBytes * (data.rollups?.count ?? 0)
-        }
-
-        /// About the memory a rollup row takes in a table: its key and sums, the table's share,
-        /// and its latency sketch (a dozen buckets for a typical row).
-        static let rollupRowBytes = 320
-
-        /// Drops what ``holdsEvictable`` counts.
-        mutating func evict() {
-            data.columns = IndexColumns()
-            data.idHashes = []
-            data.idOrdinals = []
-            data.rollups = nil
-            blocks = nil
-            loaded = loaded.filter { !$0.isColumn && !$0.isEvictable }
-        }
-    }
+    /// Loaded index columns, id tables and rollup rows are kept, least recently used evicted
+    /// first, up to about this many bytes (``AuditLogOptions/indexCacheBytes``).
+    private let cacheBudget: Int
 
     private struct Active: Sendable {
         var fileName: String
@@ -97,7 +59,7 @@ final class IndexStore: StorageObserver {
     init(_ directory: LogDirectory, persists: Bool, cachedColumnBytes: Int) {
         self.directory = directory
         self.persists = persists
-        self.cachedColumnBytes = max(0, cachedColumnBytes)
+        self.cacheBudget = max(0, cachedColumnBytes)
     }
 
     /// How many sealed segments have columns in memory now.
@@ -132,20 +94,6 @@ final class IndexStore: StorageObserver {
             hourlyMask: entry.data.hourlyMask)
     }
 
-    /// Keeps the columns, id tables and rollup rows of the most recently used segments within
-    /// the byte budget: without it a writer left running would keep every sealed segment's
-    /// rollups (tens of bytes an event) for as long as it runs.
-    private static func evict(_ s: inout State, budget: Int) {
-        var bytes = 0
-        for entry in s.sealed.values where entry.holdsEvictable { bytes += entry.cachedBytes }
-        guard bytes > budget else { return }
-        let held = s.sealed.compactMap { name, entry in entry.holdsEvictable ? (name: name, lastUse: entry.lastUse, bytes: entry.cachedBytes) : nil }
-        for entry in held.sorted(by: { $0.lastUse < $1.lastUse }).dropLast() where bytes > budget {
-            s.sealed[entry.name]?.evict()
-            bytes -= entry.bytes
-        }
-    }
-
     /// Keeps the blocks a page of `segment` loaded, for the next page (the one that loaded
     /// more, when two pages give theirs back).
     func keep(_ blocks: ColumnBlocks, of segment: SegmentInfo) {
@@ -154,7 +102,7 @@ final class IndexStore: StorageObserver {
             guard var e = s.sealed[segment.fileName], e.fromFile, kept.loadedBlocks > (e.blocks?.loadedBlocks ?? 0) else { return }
             e.blocks = kept
             s.sealed[segment.fileName] = e
-            Self.evict(&s, budget: cachedColumnBytes)
+            Sealed.evict(&s.sealed, budget: cacheBudget)
         }
     }
 
@@ -235,7 +183,7 @@ final class IndexStore: StorageObserver {
             var e = stored
             e.lastUse = s.clock
             s.sealed[segment.fileName] = e
-            if grew { Self.evict(&s, budget: cachedColumnBytes) }
+            if grew { Sealed.evict(&s.sealed, budget: cacheBudget) }
         }
         return (entry, opened)
     }
@@ -366,7 +314,7 @@ final class IndexStore: StorageObserver {
                     kept.idHashes = []
                     kept.idOrdinals = []
                     s.sealed[segment.fileName] = Sealed(data: kept, loaded: [.dictionaries, .rollups, .hourlyRollups], lastUse: s.clock, fromFile: written)
-                    Self.evict(&s, budget: cachedColumnBytes)
+                    Sealed.evict(&s.sealed, budget: cacheBudget)
                 }
             }
             _ = state.withLock { $0.pending.remove(segment.fileName) }
