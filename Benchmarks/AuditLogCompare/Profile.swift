@@ -26,6 +26,17 @@ struct ProfileRun {
             report(seconds, per: Double(repeats * dataset.events.count), unit: "event")
             return
         }
+        if workload == "prepare" {
+            // The appending task's half of a bulk append (validate, assign ids, encode), in the
+            // same batches of 1,000 and without a log: the writer's half is the rest.
+            var bytes = 0
+            let seconds = try Measure.seconds {
+                for _ in 0..<repeats { bytes = try AppendPreparationTiming.prepare(dataset.events[...], batchSize: 1000) }
+            }
+            FileHandle.standardError.write(Data("prepare: \(bytes) record bytes\n".utf8))
+            report(seconds, per: Double(repeats * dataset.events.count), unit: "event")
+            return
+        }
         if workload == "index-build" {
             // What each seal's background build costs, apart from the appends: every sealed
             // segment of the log `bulk-append` left, indexed again (not written).
@@ -58,7 +69,7 @@ struct ProfileRun {
             return
         }
         guard let read = ReadWorkload.allCases.first(where: { "\($0)" == workload }) else {
-            throw CompareError("unknown workload '\(workload)': bulk-append, index-build, verify, cold-open-parts or one of \(ReadWorkload.allCases.map { "\($0)" }.joined(separator: ", "))")
+            throw CompareError("unknown workload '\(workload)': bulk-append, prepare, index-build, verify, cold-open-parts or one of \(ReadWorkload.allCases.map { "\($0)" }.joined(separator: ", "))")
         }
         if !FileManager.default.fileExists(atPath: logDir) {
             try await AppendWorkloads.bulkAuditLog(dataset.events[...], directory: logDir)

@@ -34,11 +34,14 @@ extension AuditEvent {
         for field in EventField.present(in: presence) {
             switch field.kind {
             case .verdict: w.write(verdict?.code ?? 0)
-            case .string: w.writeString(self[string: field] ?? "")
+            case .string:
+                withString(field) { value in
+                    if let value { w.writeString(value) } else { w.writeString("") }  // present: set
+                }
             case .count, .fixed: w.writeVarint(UInt64(self[integer: field] ?? 0))
             case .bool: w.write(UInt8(cacheHit == true ? 1 : 0))
-            case .policies: Self.encodeObjects(policies ?? [], typed: \.typedValues, extra: \.extra, to: &w)
-            case .redactions: Self.encodeObjects(redactions ?? [], typed: \.typedValues, extra: \.extra, to: &w)
+            case .policies: Self.encodeObjects(policies ?? [], to: &w)
+            case .redactions: Self.encodeObjects(redactions ?? [], to: &w)
             case .json: details?.encode(to: &w)
             case .members: JSONValue.encodeMembers(extra, to: &w)
             }
@@ -47,11 +50,11 @@ extension AuditEvent {
 
     /// Policies and redactions: a count, then per object a presence byte (a bit per typed
     /// member in order, then one for the extra), the present members, the extra.
-    private static func encodeObjects<T>(_ objects: [T], typed: KeyPath<T, [String?]>, extra: KeyPath<T, [JSONMember]>, to w: inout ByteWriter) {
+    private static func encodeObjects(_ objects: [some TypedObject], to w: inout ByteWriter) {
         w.writeVarint(UInt64(objects.count))
         for object in objects {
-            let values = object[keyPath: typed]
-            let members = object[keyPath: extra]
+            let values = object.typedValues
+            let members = object.extra
             var bits: UInt8 = 0
             for (i, value) in values.enumerated() where value != nil { bits |= 1 << UInt8(i) }
             if !members.isEmpty { bits |= 1 << UInt8(values.count) }

@@ -10,6 +10,11 @@ extension AuditEvent {
         // the same answer as the general path below: no ASCII character joins a "." into one
         // grapheme).
         let utf8 = eventType.utf8
+        // An ASCII first byte no prefix starts with (folded) settles it: the lowered text
+        // starts with that byte too.
+        if let first = utf8.first, first < 0x80, !reservedFirstBytes.contains(first | (first >= 0x41 && first <= 0x5A ? 0x20 : 0)) {
+            return false
+        }
         if utf8.allSatisfy({ $0 < 0x80 }) {
             return reservedPrefixBytes.contains { prefix in
                 utf8.count >= prefix.count && zip(utf8, prefix).allSatisfy { b, p in (b >= 0x41 && b <= 0x5A ? b | 0x20 : b) == p }
@@ -20,6 +25,7 @@ extension AuditEvent {
     }
 
     private static let reservedPrefixBytes = reservedEventTypePrefixes.map { Array($0.utf8) }
+    private static let reservedFirstBytes = reservedPrefixBytes.compactMap(\.first)
 
     /// Throws when the event's type is reserved: what every input path (``AuditLog/append(_:)``,
     /// ingest, `POST /v1/events`) checks.
@@ -40,7 +46,7 @@ extension AuditEvent {
         }
         if let id {
             guard !id.isEmpty, id.utf8.count <= EventLimits.maxIDBytes,
-                !id.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
+                !Self.hasControlCharacter(id)
             else { throw invalid("id", "must be 1 to \(EventLimits.maxIDBytes) bytes with no control characters") }
         }
         guard !eventType.isEmpty, eventType.utf8.count <= EventLimits.maxEventTypeBytes else {
@@ -64,6 +70,13 @@ extension AuditEvent {
         if let details { try Self.validate(details, field: "details", depth: 1) }
         try Self.validate(objects: policies, field: "policies")
         try Self.validate(objects: redactions, field: "redactions")
+    }
+
+    /// Whether `text` holds a C0 control character or DEL, read as UTF-8 bytes (those are ASCII,
+    /// never part of a multi-byte scalar) in place.
+    private static func hasControlCharacter(_ text: String) -> Bool {
+        func isControl(_ byte: UInt8) -> Bool { byte < 0x20 || byte == 0x7F }
+        return text.withUTF8Bytes { $0.contains(where: isControl) }
     }
 
     /// The extras of policies or redactions: no typed name, no name twice, valid values.

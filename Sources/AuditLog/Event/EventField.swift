@@ -203,11 +203,33 @@ extension AuditEvent {
         }
     }
 
+    /// Calls `body` with a string field's value, borrowed from its stored property: the codecs'
+    /// per-record paths, where the getter's copy (a retain and a release a field) would cost.
+    func withString<R>(_ field: EventField, _ body: (String?) -> R) -> R {
+        switch field {
+        case .reasonCode: body(reasonCode)
+        case .user: body(user)
+        case .team: body(team)
+        case .model: body(model)
+        case .provider: body(provider)
+        case .configVersion: body(configVersion)
+        case .apiKey: body(apiKey)
+        case .source: body(source)
+        case .requestID: body(requestID)
+        case .sessionID: body(sessionID)
+        case .gateway: body(gateway)
+        case .ip: body(ip)
+        case .userAgent: body(userAgent)
+        case .resource: body(resource)
+        default: body(nil)
+        }
+    }
+
     /// Whether the event has `field`.
     func has(_ field: EventField) -> Bool {
         switch field.kind {
         case .verdict: verdict != nil
-        case .string: self[string: field] != nil
+        case .string: withString(field) { $0 != nil }
         case .count, .fixed: self[integer: field] != nil
         case .bool: cacheHit != nil
         case .policies: policies != nil

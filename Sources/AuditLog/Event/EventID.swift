@@ -63,8 +63,7 @@ enum EventID {
     /// The 128-bit value of an id that is exactly `evt_` + a canonical (uppercase) ULID, so
     /// that ``string(high:low:)`` gives it back byte for byte; nil for any other id.
     static func ulidBytes(_ id: String) -> (high: UInt64, low: UInt64)? {
-        var s = id
-        return s.withUTF8 { ulidBytes(utf8: UnsafeRawBufferPointer($0)) }
+        id.withUTF8Bytes { ulidBytes(utf8: $0) }
     }
 
     /// ``ulidBytes(_:)`` of UTF-8 bytes.

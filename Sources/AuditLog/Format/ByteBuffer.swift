@@ -23,12 +23,14 @@ struct ByteWriter {
         bytes.append(UInt8(truncatingIfNeeded: value >> 8))
     }
 
+    // Fixed widths and varints go in with one append each: every `append` checks the buffer's
+    // uniqueness and capacity, and these run several times a record.
     mutating func write(_ value: UInt32) {
-        for shift in stride(from: 0, to: 32, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt32(shift))) }
+        withUnsafeBytes(of: value.littleEndian) { write(bytes: $0) }
     }
 
     mutating func write(_ value: UInt64) {
-        for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+        withUnsafeBytes(of: value.littleEndian) { write(bytes: $0) }
     }
 
     mutating func write(_ value: Int64) { write(UInt64(bitPattern: value)) }
@@ -37,22 +39,35 @@ struct ByteWriter {
         bytes.append(contentsOf: other)
     }
 
+    /// Raw bytes, as one copy: `append(contentsOf:)` of a raw buffer goes byte by byte; of a
+    /// typed one, through `memcpy`.
+    mutating func write(bytes raw: UnsafeRawBufferPointer) {
+        bytes.append(contentsOf: raw.assumingMemoryBound(to: UInt8.self))
+    }
+
     /// Unsigned LEB128.
     mutating func writeVarint(_ value: UInt64) {
-        var v = value
-        while v >= 0x80 {
-            bytes.append(UInt8(truncatingIfNeeded: v) | 0x80)
-            v >>= 7
+        guard value >= 0x80 else { return bytes.append(UInt8(value)) }
+        var encoded: (UInt64, UInt64) = (0, 0)  // at most 10 bytes
+        let count = withUnsafeMutableBytes(of: &encoded) { out in
+            var v = value
+            var n = 0
+            while v >= 0x80 {
+                out[n] = UInt8(truncatingIfNeeded: v) | 0x80
+                v >>= 7
+                n += 1
+            }
+            out[n] = UInt8(v)
+            return n + 1
         }
-        bytes.append(UInt8(v))
+        withUnsafeBytes(of: &encoded) { write(bytes: UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
     }
 
     /// A length-prefixed UTF-8 string: varint byte count, then the bytes.
     mutating func writeString(_ string: String) {
-        var s = string
-        s.withUTF8 { utf8 in
+        string.withUTF8Bytes { utf8 in
             writeVarint(UInt64(utf8.count))
-            bytes.append(contentsOf: utf8)
+            write(bytes: utf8)
         }
     }
 

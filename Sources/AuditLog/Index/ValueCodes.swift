@@ -66,7 +66,7 @@ struct ValueCodes: Sendable {
     /// Stores a value under the next code without making it findable (a repeat of an earlier
     /// value in a dictionary read back keeps the codes in step).
     private mutating func appendUnreachable(_ raw: UnsafeRawBufferPointer, hash: UInt64) {
-        bytes.append(contentsOf: raw)
+        bytes.append(contentsOf: raw.assumingMemoryBound(to: UInt8.self))  // one memcpy, not byte by byte
         ends.append(bytes.count)
         hashes.append(hash)
     }

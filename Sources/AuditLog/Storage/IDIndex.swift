@@ -21,8 +21,7 @@ struct IDIndex {
 
     /// XXH3-64 of the id's UTF-8.
     static func fullHash(_ id: String) -> UInt64 {
-        var s = id
-        return s.withUTF8 { Checksum.xxh3(UnsafeRawBufferPointer($0)) }
+        id.withUTF8Bytes { Checksum.xxh3($0) }
     }
 
     private static let tagged: UInt64 = 1 << 63

@@ -44,8 +44,9 @@ struct PreparedBatch: Sendable {
         timestampsNanos.reserveCapacity(events.count)
         ids.reserveCapacity(events.count)
         idHashes.reserveCapacity(events.count)
-        var seen = Set<String>(minimumCapacity: events.count)
-        for (i, event) in events.enumerated() {
+        var seen = SeenIDs(capacity: events.count)
+        for i in events.indices {
+            let event = events[i]  // one copy (`enumerated()`'s element and tuple made two)
             do throws(AuditLogError) {
                 if origin != .unvalidatedForTesting { try event.validate() }
                 if origin == .client { try event.refuseReservedType() }
@@ -54,14 +55,17 @@ struct PreparedBatch: Sendable {
             }
             let ts = event.timestamp.nanosSinceEpoch
             let id: String
+            let hash: UInt64
             if let clientID = event.id {
-                guard seen.insert(clientID).inserted else {
+                hash = IDIndex.fullHash(clientID)
+                guard seen.insert(clientID, hash: hash) else {
                     throw AuditLogError(.duplicateID, "id \"\(clientID)\" appears twice in the batch", location: .init(index: i, field: "id"))
                 }
                 clientIDIndices.append(i)
                 id = clientID
             } else {
                 id = EventID.make(timestampNanos: ts, using: &rng)
+                hash = IDIndex.fullHash(id)
             }
             let start = writer.count
             event.encodeRecord(id: id, to: &writer)
@@ -69,10 +73,33 @@ struct PreparedBatch: Sendable {
                 throw AuditLogError(.limitExceeded, "event encodes to \(writer.count - start) bytes; the limit is \(Self.maxRecordBytes)", location: .init(index: i))
             }
             ids.append(id)
-            idHashes.append(IDIndex.fullHash(id))
+            idHashes.append(hash)
             recordEnds.append(writer.count)
             timestampsNanos.append(ts)
         }
         records = writer.bytes
+    }
+}
+
+/// The client ids a batch has given so far, found by their XXH3-64 (which the writer needs
+/// anyway) rather than by hashing each string again: a hit is confirmed by comparing the ids,
+/// and ids sharing a hash with an earlier, different one are kept in a set of their own.
+struct SeenIDs {
+    private var firstWithHash: [UInt64: String]
+    private var collided: Set<String> = []
+
+    init(capacity: Int) { firstWithHash = .init(minimumCapacity: capacity) }
+
+    /// Adds `id`, whose hash is `hash`; false when the batch already gave it.
+    mutating func insert(_ id: String, hash: UInt64) -> Bool {
+        switch firstWithHash[hash] {
+        case nil:
+            firstWithHash[hash] = id
+            return true
+        case id?:
+            return false
+        default:
+            return collided.insert(id).inserted
+        }
     }
 }
