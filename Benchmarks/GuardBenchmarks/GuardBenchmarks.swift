@@ -7,8 +7,9 @@ import Foundation
 // NDJSON parsing, a sparse query, usage, a cold open, CSV and NDJSON export — measured in allocations, which
 // repeat from run to run on a noisy machine where wall time does not, and checked against the
 // thresholds stored in Benchmarks/Thresholds (`make bench-baseline` stores new ones). Wall time
-// is reported beside them but not checked; instruction counts come from callgrind
-// (scripts/bench-check), as this kind of machine has no hardware counters.
+// is reported beside them but not checked. This kind of machine has no hardware counters for
+// instruction counts, and its valgrind cannot read the release build (docs/PERFORMANCE.md,
+// eleventh session).
 
 let end = Timestamp(rfc3339: "2026-03-21T00:00:00Z")!
 
