@@ -1,3 +1,5 @@
+import CAuditLogXXHash
+
 /// An open-addressing multimap from a 32-bit hash to nonzero 64-bit entries, for
 /// ``IDIndex``: one flat array of (key, entry) slots — a probe touches one cache line, which
 /// matters once the table outgrows the caches — and linear probing, no per-entry allocation and
@@ -38,6 +40,15 @@ struct HashSlots {
     }
 
     func firstSlot(_ key: UInt32) -> Cursor { Cursor(slot: home(key), key: key) }
+
+    /// Starts loading the slot a lookup or insert of `key` reads first, so that a batch's keys,
+    /// prefetched together, miss the caches together rather than one after another.
+    func prefetch(_ key: UInt32) {
+        slots.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
+            auditlog_prefetch(base + home(key))
+        }
+    }
 
     /// The next entry of the cursor's key, or nil when its run ends.
     func next(_ cursor: inout Cursor) -> UInt64? {

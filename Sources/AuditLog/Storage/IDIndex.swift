@@ -64,6 +64,12 @@ struct IDIndex {
         table.insert(UInt32(truncatingIfNeeded: full), Self.entry(seq: seq, full: full))
     }
 
+    /// Starts loading the table's slots for these ids (``fullHash(_:)``s) ahead of their lookups
+    /// and inserts.
+    func prefetch(_ fullHashes: [UInt64]) {
+        for full in fullHashes { table.prefetch(UInt32(truncatingIfNeeded: full)) }
+    }
+
     /// Makes room for `count` more entries at once.
     mutating func reserve(_ count: Int) { table.reserve(table.count + count) }
 

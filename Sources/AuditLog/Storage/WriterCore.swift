@@ -88,6 +88,7 @@ final class WriterCore: @unchecked Sendable {
         do throws(AuditLogError) {
             for batch in batches {
                 do throws(AuditLogError) {
+                    ids?.prefetch(batch.idHashes)
                     try checkIDs(batch)
                     results.append(.success(try commit(batch)))
                 } catch  where error.code.isBatchRejection {

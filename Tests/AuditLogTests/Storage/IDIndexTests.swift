@@ -69,4 +69,21 @@ import Testing
         empty.reserve(10)
         #expect(empty.next(&none) == nil && empty.count == 0)
     }
+
+    /// Prefetching a batch's slots (the writer does before each batch) reads nothing it should
+    /// not: an empty table, and keys whose home is the table's last slot, change no answer.
+    @Test func prefetchingChangesNoLookup() throws {
+        let empty = IDIndex()
+        empty.prefetch([0, UInt64.max, 12345])
+        var index = IDIndex()
+        let ids = (0..<1_000).map { "evt-\($0)" }
+        for (i, id) in ids.enumerated() {
+            index.prefetch([IDIndex.fullHash(id), UInt64.max])
+            index.insert(id, seq: UInt64(i + 1))
+        }
+        index.prefetch(ids.map(IDIndex.fullHash) + [UInt64.max, 0])
+        for (i, id) in ids.enumerated() {
+            #expect(try index.seq(of: id, fullHash: IDIndex.fullHash(id), idAt: { ids[Int($0) - 1] }) == UInt64(i + 1))
+        }
+    }
 }
