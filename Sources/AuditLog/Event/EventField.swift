@@ -136,25 +136,7 @@ enum EventField: Int, CaseIterable, Sendable {
 extension AuditEvent {
     /// The value of a string field.
     subscript(string field: EventField) -> String? {
-        get {
-            switch field {
-            case .reasonCode: reasonCode
-            case .user: user
-            case .team: team
-            case .model: model
-            case .provider: provider
-            case .configVersion: configVersion
-            case .apiKey: apiKey
-            case .source: source
-            case .requestID: requestID
-            case .sessionID: sessionID
-            case .gateway: gateway
-            case .ip: ip
-            case .userAgent: userAgent
-            case .resource: resource
-            default: nil
-            }
-        }
+        get { withString(field) { $0 } }
         set {
             switch field {
             case .reasonCode: reasonCode = newValue
