@@ -12,12 +12,12 @@ extension AuditEvent {
         let utf8 = eventType.utf8
         // An ASCII first byte no prefix starts with (folded) settles it: the lowered text
         // starts with that byte too.
-        if let first = utf8.first, first < 0x80, !reservedFirstBytes.contains(first | (first >= 0x41 && first <= 0x5A ? 0x20 : 0)) {
+        if let first = utf8.first, first < 0x80, !reservedFirstBytes.contains(asciiLowercased(first)) {
             return false
         }
         if utf8.allSatisfy({ $0 < 0x80 }) {
             return reservedPrefixBytes.contains { prefix in
-                utf8.count >= prefix.count && zip(utf8, prefix).allSatisfy { b, p in (b >= 0x41 && b <= 0x5A ? b | 0x20 : b) == p }
+                utf8.count >= prefix.count && zip(utf8, prefix).allSatisfy { b, p in asciiLowercased(b) == p }
             }
         }
         let lowered = eventType.lowercased()
@@ -26,6 +26,11 @@ extension AuditEvent {
 
     private static let reservedPrefixBytes = reservedEventTypePrefixes.map { Array($0.utf8) }
     private static let reservedFirstBytes = reservedPrefixBytes.compactMap(\.first)
+
+    /// `byte` with ASCII `A`–`Z` folded to `a`–`z`; every other byte as it is.
+    private static func asciiLowercased(_ byte: UInt8) -> UInt8 {
+        byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
+    }
 
     /// Throws when the event's type is reserved: what every input path (``AuditLog/append(_:)``,
     /// ingest, `POST /v1/events`) checks.
