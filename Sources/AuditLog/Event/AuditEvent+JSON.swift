@@ -8,10 +8,9 @@ extension AuditEvent {
     /// A `seq` member is refused (the log assigns seqs) unless `droppingSeq`, which ignores it:
     /// an export of one log carries the seqs it had there.
     public init(json: String, droppingSeq: Bool = false) throws(AuditLogError) {
-        var text = json
-        let result: Result<AuditEvent, AuditLogError> = text.withUTF8 { utf8 in
+        let result: Result<AuditEvent, AuditLogError> = json.withUTF8Bytes { utf8 in
             do throws(AuditLogError) {
-                return .success(try AuditEvent(jsonBytes: UnsafeRawBufferPointer(utf8), droppingSeq: droppingSeq))
+                return .success(try AuditEvent(jsonBytes: utf8, droppingSeq: droppingSeq))
             } catch {
                 return .failure(error)
             }

@@ -85,8 +85,7 @@ enum FixedPoint {
     }
 
     static func parse(_ literal: String, scale: Int) -> Result<Int64, ParseError> {
-        var s = literal
-        return s.withUTF8 { parse(UnsafeRawBufferPointer($0), scale: scale) }
+        literal.withUTF8Bytes { parse($0, scale: scale) }
     }
 
     /// Formats `value / 10^scale` with the fewest decimals that are exact ("0.0142", "5").

@@ -156,8 +156,7 @@ struct JSONParser {
     }
 
     static func isValidNumberLiteral(_ text: String) -> Bool {
-        var s = text
-        return s.withUTF8 { isValidNumberLiteral(UnsafeRawBufferPointer($0)) }
+        text.withUTF8Bytes { isValidNumberLiteral($0) }
     }
 
     /// Whether the UTF-8 bytes are exactly one JSON number literal.

@@ -10,19 +10,17 @@ struct JSONWriter {
     }
 
     mutating func raw(_ s: String) {
-        var s = s
-        s.withUTF8 { bytes.append(contentsOf: $0) }
+        s.withUTF8Bytes { bytes.append(contentsOf: $0) }
     }
 
     mutating func string(_ s: String) {
         bytes.append(UInt8(ascii: "\""))
-        var s = s
-        s.withUTF8 { utf8 in
+        s.withUTF8Bytes { utf8 in
             var runStart = 0
             for i in 0..<utf8.count {
                 let c = utf8[i]
                 guard c < 0x20 || c == 0x22 || c == 0x5C else { continue }
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<i]))
+                bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: utf8[runStart..<i]))
                 switch c {
                 case 0x22: raw("\\\"")
                 case 0x5C: raw("\\\\")
@@ -39,7 +37,7 @@ struct JSONWriter {
                 }
                 runStart = i + 1
             }
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<utf8.count]))
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: utf8[runStart..<utf8.count]))
         }
         bytes.append(UInt8(ascii: "\""))
     }
@@ -99,9 +97,8 @@ extension AuditEvent {
 extension JSONValue {
     /// Parses JSON text (strictly: duplicate keys, NaN and excessive nesting are errors).
     package static func parse(_ text: String) throws(AuditLogError) -> JSONValue {
-        var s = text
-        let result: Result<JSONValue, AuditLogError> = s.withUTF8 { utf8 in
-            var p = JSONParser(UnsafeRawBufferPointer(utf8))
+        let result: Result<JSONValue, AuditLogError> = text.withUTF8Bytes { utf8 in
+            var p = JSONParser(utf8)
             do throws(JSONParser.SyntaxError) {
                 let value = try p.parseValue()
                 p.skipWhitespace()

@@ -37,8 +37,7 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
 
     /// Parses RFC 3339 (`T`, `t` or a space between date and time; `Z`, `z` or `±hh:mm`).
     public init?(rfc3339 text: String) {
-        var s = text
-        guard let value = s.withUTF8({ Timestamp.parse(UnsafeRawBufferPointer($0)) }) else { return nil }
+        guard let value = text.withUTF8Bytes({ Timestamp.parse($0) }) else { return nil }
         self = value
     }
 

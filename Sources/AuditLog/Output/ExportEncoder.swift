@@ -112,8 +112,7 @@ package enum CSVExport {
 
     /// Appends one field, quoted when it needs to be.
     package static func appendField(_ value: String, to bytes: inout [UInt8]) {
-        var value = value
-        value.withUTF8 { RecordCSV.appendCell(UnsafeRawBufferPointer($0), to: &bytes) }
+        value.withUTF8Bytes { RecordCSV.appendCell($0, to: &bytes) }
     }
 
     /// Comma, quote, LF, CR.

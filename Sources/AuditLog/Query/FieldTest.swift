@@ -91,8 +91,7 @@ struct FieldTests: Hashable, Sendable {
     /// Whether `needle` occurs in `text`'s UTF-8.
     static func contains(_ text: String, _ needle: [UInt8]) -> Bool {
         guard !needle.isEmpty else { return true }
-        var text = text
-        return text.withUTF8 { hay in
+        return text.withUTF8Bytes { hay in
             guard hay.count >= needle.count, let first = needle.first else { return false }
             var i = 0
             let last = hay.count - needle.count
