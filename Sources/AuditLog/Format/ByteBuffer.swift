@@ -39,12 +39,6 @@ struct ByteWriter {
         bytes.append(contentsOf: other)
     }
 
-    /// Raw bytes, as one copy: `append(contentsOf:)` of a raw buffer goes byte by byte; of a
-    /// typed one, through `memcpy`.
-    mutating func write(bytes raw: UnsafeRawBufferPointer) {
-        bytes.append(contentsOf: raw.assumingMemoryBound(to: UInt8.self))
-    }
-
     /// Unsigned LEB128.
     mutating func writeVarint(_ value: UInt64) {
         guard value >= 0x80 else { return bytes.append(UInt8(value)) }

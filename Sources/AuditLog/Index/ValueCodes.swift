@@ -14,9 +14,8 @@ struct ValueCodes: Sendable {
 
     /// A table of `values` with codes 1, 2, … in their order (a repeated value keeps its first).
     init(_ values: [String]) {
-        for var value in values {
-            value.withUTF8 { utf8 in
-                let raw = UnsafeRawBufferPointer(utf8)
+        for value in values {
+            value.withUTF8Bytes { raw in
                 let hash = Self.hash(raw)
                 if code(of: raw, hash: hash) == nil { _ = insert(raw, hash: hash) } else { appendUnreachable(raw, hash: hash) }
             }
@@ -66,7 +65,7 @@ struct ValueCodes: Sendable {
     /// Stores a value under the next code without making it findable (a repeat of an earlier
     /// value in a dictionary read back keeps the codes in step).
     private mutating func appendUnreachable(_ raw: UnsafeRawBufferPointer, hash: UInt64) {
-        bytes.append(contentsOf: raw.assumingMemoryBound(to: UInt8.self))  // one memcpy, not byte by byte
+        bytes.append(contentsOf: raw)
         ends.append(bytes.count)
         hashes.append(hash)
     }
