@@ -42,7 +42,9 @@ enum QueryCursor {
 
     static func decode(_ text: String, order: ReadOrder) throws(AuditLogError) -> SequenceNumber {
         let chars = Array(text)
-        guard chars.count > 3, text.hasPrefix("c1"), let value = UInt64(String(chars[3...]), radix: 36) else {
+        // Seqs are at most 2⁶³ − 1: a larger one is no cursor this log issued (and would trap the
+        // arithmetic on ordinals).
+        guard chars.count > 3, text.hasPrefix("c1"), let value = UInt64(String(chars[3...]), radix: 36), value <= UInt64(Int64.max) else {
             throw AuditLogError(.invalidArgument, "cursor '\(text)' is not one this log issued")
         }
         guard chars[2] == (order == .oldestFirst ? "o" : "n") else {

@@ -45,6 +45,24 @@ import Testing
         }
     }
 
+    @Test func aCursorBeyondTheLargestSeqIsRefusedNotTrapped() async throws {
+        try await withTemporaryDirectory { dir in
+            let log = try await AuditLog.open(directory: dir, options: testOptions())
+            _ = try await log.append(events(3))
+            let tooLarge = [("o", UInt64.max), ("n", UInt64(Int64.max) + 1)]
+            for (order, seq) in tooLarge {
+                let query = Query(order: order == "o" ? .oldestFirst : .newestFirst, cursor: "c1" + order + String(seq, radix: 36))
+                let error = await #expect(throws: AuditLogError.self) { _ = try await log.page(query) }
+                #expect(error?.code == .invalidArgument)
+            }
+            // The largest seq there can be is a cursor: nothing after it, everything before it.
+            let last = String(UInt64(Int64.max), radix: 36)
+            #expect(try await log.page(Query(order: .oldestFirst, cursor: "c1o" + last)).records.isEmpty)
+            #expect(try await log.page(Query(order: .newestFirst, cursor: "c1n" + last)).records.map(\.seq.rawValue) == [3, 2, 1])
+            try await log.close()
+        }
+    }
+
     @Test func timeWindowsFromDurationsAndDates() {
         let now = Timestamp(rfc3339: "2026-03-20T12:00:00Z")!
         #expect(TimeWindow.last(.hours(1), now: now) == TimeWindow(since: Timestamp(rfc3339: "2026-03-20T11:00:00Z")!))
