@@ -12,7 +12,8 @@ struct ExportCommand: AsyncParsableCommand {
             other scalar fields, nested fields as JSON text, and seq). With --output the file \
             appears only when complete (written to a temporary name, synced, then renamed); an \
             interrupted export leaves no partial file. Progress goes to stderr when it is a \
-            terminal.
+            terminal. The events are transcoded on every core, a run of each segment at a time, \
+            and written in order.
 
             Examples:
               auditlog export --since 30d --format csv --output report.csv
@@ -57,23 +58,18 @@ struct ExportCommand: AsyncParsableCommand {
         OutputStream.ignoreSIGPIPE()
         let auditLog = try await log.openReadOnly()
         if proofs { return try await exportWithProofs(auditLog) }
-        let iterator = try auditLog.queryIterator(Query(window: filter.window(), filter: filter.eventFilter, order: .oldestFirst))
+        let chunks = auditLog.exportChunks(Query(window: filter.window(), filter: filter.eventFilter, order: .oldestFirst), format: format.exportFormat)
         let sink = try OutputFile(path: output)
         let progress = StandardError.isTerminal
-        var encoder = ExportEncoder(format: format.exportFormat)
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(1 << 17)
+        var count = 0
         do {
-            while try encoder.encodeNext(from: iterator, into: &bytes) {
-                if bytes.count >= 1 << 16 {
-                    try sink.write(bytes)
-                    bytes.removeAll(keepingCapacity: true)
-                    if progress && encoder.count % 100_000 < 300 { StandardError.write("\rexported \(encoder.count) events") }
-                }
+            for try await chunk in chunks {
+                try sink.write(chunk.bytes)
+                count += chunk.events
+                if progress && chunk.events > 0 { StandardError.write("\rexported \(count) events") }
             }
-            try sink.write(bytes)
             try sink.finish()
-            if progress { StandardError.write("\rexported \(encoder.count) events\n") }
+            if progress { StandardError.write("\rexported \(count) events\n") }
         } catch {
             sink.abandon()
             throw error

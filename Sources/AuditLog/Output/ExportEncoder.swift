@@ -33,13 +33,35 @@ package struct ExportEncoder: Sendable {
     package let format: ExportFormat
     /// Events written so far.
     package private(set) var count = 0
+    /// Whether the encoder writes the format's opening and closing bytes (else it writes the
+    /// events of a run of an export, each JSON one after a `,`: ``ExportChunks``).
+    private let framed: Bool
     private var started = false
     private var finished = false
     private var csv = RecordCSV()
 
     /// An encoder for `format`.
     package init(format: ExportFormat) {
+        self.init(format: format, framed: true)
+    }
+
+    init(format: ExportFormat, framed: Bool) {
         self.format = format
+        self.framed = framed
+    }
+
+    /// The bytes an export in `format` starts with.
+    static func opening(_ format: ExportFormat) -> [UInt8] {
+        switch format {
+        case .json: [UInt8(ascii: "[")]
+        case .csv: CSVExport.header
+        case .ndjson: []
+        }
+    }
+
+    /// The bytes an export in `format` of `count` events ends with.
+    static func closing(_ format: ExportFormat, count: Int) -> [UInt8] {
+        format == .json ? Array((count == 0 ? "]\n" : "\n]\n").utf8) : []
     }
 
     /// Appends the next event of `iterator` (after the format's opening bytes, the first
@@ -48,17 +70,13 @@ package struct ExportEncoder: Sendable {
         guard !finished else { return false }
         if !started {
             started = true
-            switch format {
-            case .json: bytes.append(UInt8(ascii: "["))
-            case .csv: bytes += CSVExport.header
-            case .ndjson: break
-            }
+            if framed { bytes += Self.opening(format) }
         }
         let found: Bool
         switch format {
         case .json:
             let mark = bytes.count
-            bytes += count == 0 ? [0x0A] : [0x2C, 0x0A]
+            bytes += count == 0 && framed ? [0x0A] : [0x2C, 0x0A]
             found = try iterator.nextJSON(into: &bytes)
             if !found { bytes.removeSubrange(mark...) }
         case .ndjson:
@@ -72,7 +90,7 @@ package struct ExportEncoder: Sendable {
             return true
         }
         finished = true
-        if format == .json { bytes += Array((count == 0 ? "]\n" : "\n]\n").utf8) }
+        if framed { bytes += Self.closing(format, count: count) }
         return false
     }
 }

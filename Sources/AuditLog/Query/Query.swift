@@ -81,6 +81,8 @@ package final class QueryIterator {
     /// The seq of the record last returned.
     package private(set) var lastSeq: SequenceNumber?
     private let bound: SequenceNumber?
+    /// The seqs this iterator is restricted to (a run of a parallel export), nil for all.
+    private let seqs: ClosedRange<UInt64>?
     /// The index columns this query reads: timestamps and those its filter tests.
     private let columnParts: Set<IndexStore.Part>
     /// The same for a segment wholly inside the window, where no time needs testing: without
@@ -92,9 +94,10 @@ package final class QueryIterator {
     /// Whether the filter tests fields without a column (then records must be decoded).
     private let needsEvent: Bool
 
-    init(_ context: LogReadContext, segments: [SegmentInfo], query: Query) throws(AuditLogError) {
+    init(_ context: LogReadContext, segments: [SegmentInfo], query: Query, seqs: ClosedRange<UInt64>? = nil) throws(AuditLogError) {
         self.context = context
         self.query = query
+        self.seqs = seqs
         columnParts = query.filter.indexColumns.union([.timestamps])
         coveredParts = query.filter.indexColumns.isEmpty ? [.verdicts] : query.filter.indexColumns
         needsEvent = query.filter.needsEvent
@@ -285,6 +288,10 @@ package final class QueryIterator {
                 } else {
                     upper = Int(min(Int64(count), Int64(bound.rawValue) - Int64(first)))
                 }
+            }
+            if let seqs {
+                lower = Swift.max(lower, Int(Swift.max(0, Int64(seqs.lowerBound) - Int64(first))))
+                upper = Swift.min(upper, Int(Swift.min(Int64(count), Int64(seqs.upperBound) - Int64(first) + 1)))
             }
             guard lower < upper else { continue }
             var covered = false
