@@ -79,7 +79,9 @@ package struct ExportChunks: AsyncSequence, Sendable {
         let iterator = try QueryIterator(context, segments: run.segments, query: query, seqs: run.seqs)
         var encoder = ExportEncoder(format: format, framed: false)
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(1 << 19)
+        // ~600 bytes an event as NDJSON for gateway events: room for a whole run, so that the
+        // buffer is not copied while it grows (a run with no seqs is a page: it starts small).
+        bytes.reserveCapacity(run.seqs.map { Int($0.count) * 768 } ?? 1 << 16)
         while try encoder.encodeNext(from: iterator, into: &bytes) {}
         return Chunk(bytes: bytes, events: encoder.count)
     }
