@@ -4,7 +4,8 @@ import Foundation
 
 // The regression guard (`make bench-check`, see Benchmarks/README.md; names without spaces, as
 // the stored thresholds are found by name): the hot paths — append,
-// NDJSON parsing, a sparse query, usage, a cold open, CSV and NDJSON export — measured in allocations, which
+// NDJSON parsing, a sparse query, usage, a cold open, CSV and NDJSON export (one event at a time and
+// on every core) — measured in allocations, which
 // repeat from run to run on a noisy machine where wall time does not, and checked against the
 // thresholds stored in Benchmarks/Thresholds (`make bench-baseline` stores new ones). Wall time
 // is reported beside them but not checked. This kind of machine has no hardware counters for
@@ -154,5 +155,14 @@ let benchmarks: @Sendable () -> Void = {
 
     Benchmark("export-30-days-ndjson", configuration: exportConfiguration) { _ in
         blackHole(try await export(.ndjson))
+    }
+
+    // What `auditlog export` runs: runs of segments transcoded on every core, in order.
+    Benchmark("export-30-days-ndjson-on-every-core", configuration: exportConfiguration) { _ in
+        var total = 0
+        for try await chunk in try await guardLog.get().exportChunks(Query(window: month, order: .oldestFirst), format: .ndjson) {
+            total += chunk.bytes.count
+        }
+        blackHole(total)
     }
 }
