@@ -49,8 +49,8 @@ private struct RecordValidator {
                 guard try r.readVarint("integer") <= UInt64(Int64.max) else { throw FormatError(.malformed, "integer out of range", offset: start) }
             case .bool:
                 guard try r.readUInt8("cache_hit") <= 1 else { throw FormatError(.malformed, "cache_hit byte is not 0 or 1", offset: start) }
-            case .policies: try objects(PolicyDecision.typedMembers, noun: "policy")
-            case .redactions: try objects(Redaction.typedMembers, noun: "redaction")
+            case .policies: try objects(typed: PolicyDecision.typedMembers.count, reserved: Self.policyKeys, noun: "policy")
+            case .redactions: try objects(typed: Redaction.typedMembers.count, reserved: Self.redactionKeys, noun: "redaction")
             case .json: try value(depth: 1)
             case .members: try members(depth: 1, reserved: Self.eventKeys, nonEmpty: true)
             }
@@ -60,19 +60,22 @@ private struct RecordValidator {
     }
 
     static let eventKeys = EventField.typedNames.map { Array($0.utf8) }
+    /// The typed member names of policies and redactions, which their extras may not take:
+    /// made once, not for every record that has policies.
+    static let policyKeys = PolicyDecision.typedMembers.map { Array($0.description.utf8) }
+    static let redactionKeys = Redaction.typedMembers.map { Array($0.description.utf8) }
 
     /// Policies or redactions: a count, then per object a presence byte (a bit per typed
     /// member, then one for the extras), the typed strings, the extras.
-    mutating func objects(_ typed: [StaticString], noun: String) throws(FormatError) {
+    mutating func objects(typed: Int, reserved: [[UInt8]], noun: String) throws(FormatError) {
         let count = try r.readVarint("object count")
         guard count <= UInt64(r.remaining) else { throw FormatError(.truncated, "\(noun) count past the end", offset: r.offset) }
-        let extraBit = UInt8(1) << UInt8(typed.count)
-        let reserved = typed.map { Array(UnsafeRawBufferPointer(start: $0.utf8Start, count: $0.utf8CodeUnitCount)) }
+        let extraBit = UInt8(1) << UInt8(typed)
         for _ in 0..<count {
             let start = r.offset
             let bits = try r.readUInt8("presence")
             guard bits & ~((extraBit << 1) &- 1) == 0 else { throw FormatError(.malformed, "unknown \(noun) presence bits", offset: start) }
-            for i in 0..<typed.count where bits & (1 << UInt8(i)) != 0 { _ = try string("string") }
+            for i in 0..<typed where bits & (1 << UInt8(i)) != 0 { _ = try string("string") }
             if bits & extraBit != 0 { try members(depth: 1, reserved: reserved, nonEmpty: true) }
         }
     }

@@ -8,6 +8,19 @@ import Testing
 /// the index's record facts, filter text. Random events set each field of ``EventField`` with
 /// probability one half; the oracles read the JSON as a plain `JSONValue`, not through the table.
 @Suite struct FieldTablePropertyTests {
+    /// `EventField(rawValue:)` is written out (a range check and the case index): every field
+    /// comes back from its raw value, in declaration order, and nothing past the last does.
+    @Test func everyFieldComesBackFromItsRawValue() {
+        #expect(MemoryLayout<EventField>.size == 1)
+        for (index, field) in EventField.allCases.enumerated() {
+            #expect(field.rawValue == index)
+            #expect(EventField(rawValue: index) == field)
+        }
+        for outside in [-1, EventField.allCases.count, 27, 255, 256, Int.max, Int.min] {
+            #expect(EventField(rawValue: outside) == nil, "\(outside)")
+        }
+    }
+
     @Test(arguments: [UInt64(101), 102, 103])
     func everyReaderAgreesWithEveryWriter(seed: UInt64) throws {
         var rng = SplitMix64(seed: seed)
