@@ -169,16 +169,10 @@ enum RecordJSON {
     static func copyString(_ r: inout ByteReader, to out: inout [UInt8]) throws(FormatError) {
         let (bytes, start) = try r.readStringBytes()
         // Most strings are printable ASCII without quotes or backslashes: valid UTF-8 that
-        // needs no escaping, copied in one piece after one look at each byte.
-        let typed = bytes.assumingMemoryBound(to: UInt8.self)
-        var plain = true
-        for b in typed where b < 0x20 || b == 0x22 || b == 0x5C || b >= 0x80 {
-            plain = false
-            break
-        }
-        if plain {
+        // needs no escaping, copied in one piece after one look at each word.
+        if isPlainJSONString(bytes) {
             out.append(UInt8(ascii: "\""))
-            out.append(contentsOf: typed)
+            out.append(contentsOf: bytes)
             out.append(UInt8(ascii: "\""))
             return
         }

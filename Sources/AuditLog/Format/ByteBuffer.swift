@@ -275,3 +275,36 @@ func isASCII(_ raw: UnsafeRawBufferPointer) -> Bool {
     }
     return n == 0 || base.load(as: UInt8.self) < 0x80
 }
+
+/// Whether `raw` can go into a JSON string as it is: no byte below 0x20, no `"` (0x22), no `\`
+/// (0x5C) and none at or above 0x80 (so it is ASCII, valid UTF-8). Eight bytes a step (SWAR):
+/// a word has a byte below `n` (n ≤ 0x80) when `(w − n·0x01…01) & ~w & 0x80…80` is not zero,
+/// and a byte equal to `c` when the word XOR `c·0x01…01` has a byte below 1; the last word
+/// overlaps the ones before it, and a string shorter than a word is padded with `A`s.
+@inline(__always)
+func isPlainJSONString(_ raw: UnsafeRawBufferPointer) -> Bool {
+    let ones: UInt64 = 0x0101_0101_0101_0101
+    let highs: UInt64 = 0x8080_8080_8080_8080
+    @inline(__always) func plain(_ w: UInt64) -> Bool {
+        let control = (w &- ones &* 0x20) & ~w
+        let q = w ^ (ones &* 0x22)
+        let quote = (q &- ones) & ~q
+        let b = w ^ (ones &* 0x5C)
+        let backslash = (b &- ones) & ~b
+        return (control | quote | backslash | w) & highs == 0
+    }
+    guard let base = raw.baseAddress else { return true }
+    let n = raw.count
+    guard n >= 8 else {
+        var w = ones &* 0x41  // "AAAAAAAA"
+        withUnsafeMutableBytes(of: &w) { $0.baseAddress?.copyMemory(from: base, byteCount: n) }
+        return plain(w)
+    }
+    var i = 0
+    while i + 8 <= n {
+        guard plain(base.loadUnaligned(fromByteOffset: i, as: UInt64.self)) else { return false }
+        i += 8
+    }
+    return i == n || plain(base.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self))
+}
+
