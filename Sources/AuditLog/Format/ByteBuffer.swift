@@ -307,4 +307,3 @@ func isPlainJSONString(_ raw: UnsafeRawBufferPointer) -> Bool {
     }
     return i == n || plain(base.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self))
 }
-
