@@ -10,9 +10,10 @@
 /// ```
 ///
 /// A query with a limit or a cursor is one run: it is not cut up. At most `parallelism + 1`
-/// chunks are held at once, each the transcoding of at most 4,096 records or about 512 KiB of
-/// stored segment (~2.3 MB of NDJSON for gateway events), so memory stays bounded whatever
-/// the log's size.
+/// runs are in flight besides the chunk the caller holds, each the transcoding of at most 4,096
+/// records or about 512 KiB of stored segment (~2.3 MB of NDJSON for gateway events), so memory
+/// stays bounded whatever the log's size. A run whose task is cancelled before it starts (the
+/// iterator dropped early, or an error) is still transcoded, its chunk unread.
 package struct ExportChunks: AsyncSequence, Sendable {
     package typealias Element = Chunk
     package typealias Failure = AuditLogError
