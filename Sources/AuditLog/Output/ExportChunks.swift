@@ -55,10 +55,7 @@ package struct ExportChunks: AsyncSequence, Sendable {
     static func runs(_ segments: [SegmentInfo], query: Query, runRecords: UInt64?) -> [Run] {
         guard query.limit == nil, query.cursor == nil else { return [Run(segments: segments, seqs: nil)] }
         var runs: [Run] = []
-        for segment in segments where segment.recordCount > 0 {
-            guard let min = segment.minTimestamp, let max = segment.maxTimestamp,
-                query.window.overlaps(min: min.nanosSinceEpoch, max: max.nanosSinceEpoch)
-            else { continue }
+        for segment in QueryIterator.segments(segments, overlapping: query.window) {
             let perRecord = Swift.max(1, segment.bytes / Int64(segment.recordCount))
             let size = runRecords ?? Swift.min(maxRunRecords, UInt64(Swift.max(64, runStoredBytes / perRecord)))
             var first = segment.firstSeq.rawValue

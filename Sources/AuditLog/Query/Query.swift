@@ -105,11 +105,16 @@ package final class QueryIterator {
         if let limit = query.limit, limit < 0 {
             throw AuditLogError(.invalidArgument, "limit must not be negative, got \(limit)")
         }
-        let candidates = segments.filter { s in
-            guard s.recordCount > 0, let min = s.minTimestamp, let max = s.maxTimestamp else { return false }
-            return query.window.overlaps(min: min.nanosSinceEpoch, max: max.nanosSinceEpoch)
-        }
+        let candidates = Self.segments(segments, overlapping: query.window)
         self.segments = query.order == .oldestFirst ? candidates : candidates.reversed()
+    }
+
+    /// The segments holding records whose event-time range overlaps `window`, in their order.
+    static func segments(_ segments: [SegmentInfo], overlapping window: TimeWindow) -> [SegmentInfo] {
+        segments.filter { s in
+            guard s.recordCount > 0, let min = s.minTimestamp, let max = s.maxTimestamp else { return false }
+            return window.overlaps(min: min.nanosSinceEpoch, max: max.nanosSinceEpoch)
+        }
     }
 
     /// After the last record of a page: the cursor to fetch the next page with, nil when the
