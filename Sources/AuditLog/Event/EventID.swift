@@ -30,10 +30,8 @@ enum EventID {
     }
 
     /// Appends the id text of a 128-bit value.
-    static func append(high: UInt64, low: UInt64, to out: inout [UInt8]) {
-        let base = out.count
-        out.append(contentsOf: repeatElement(0, count: textBytes))
-        out.withUnsafeMutableBytes { write(high: high, low: low, to: UnsafeMutableRawBufferPointer(rebasing: $0[base...])) }
+    static func append<Sink: ByteSink>(high: UInt64, low: UInt64, to out: inout Sink) {
+        out.append(count: textBytes) { write(high: high, low: low, to: $0) }
     }
 
     /// The length of an id's text: `evt_` and 26 digits.
@@ -42,7 +40,10 @@ enum EventID {
     /// Writes the id text of a 128-bit value into the first ``textBytes`` bytes of `out`.
     static func write(high: UInt64, low: UInt64, to out: UnsafeMutableRawBufferPointer) {
         precondition(out.count >= textBytes, "room for the id text")
-        for (i, c) in "evt_".utf8.enumerated() { out[i] = c }
+        out[0] = UInt8(ascii: "e")
+        out[1] = UInt8(ascii: "v")
+        out[2] = UInt8(ascii: "t")
+        out[3] = UInt8(ascii: "_")
         // The last digit first: the low five bits, then the 128-bit value shifted right by five
         // (the first digit holds its top three bits).
         var high = high

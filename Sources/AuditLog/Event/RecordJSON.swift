@@ -15,6 +15,21 @@ enum RecordJSON {
     }
 
     static func append(_ record: UnsafeRawBufferPointer, seq: SequenceNumber?, to out: inout [UInt8]) throws(FormatError) {
+        let fitted = try out.append(within: roomBound(record.count)) { (room: inout ReservedRoom) throws(FormatError) in
+            try write(record, seq: seq, to: &room)
+        }
+        // A record whose text outgrows the bound (many escapes, short nested values): written
+        // again through the array.
+        if !fitted { try write(record, seq: seq, to: &out) }
+    }
+
+    /// Room for the JSON text of a record of `count` bytes, enough for every record `auditlog
+    /// gen` writes with room to spare (its text is ~3.5 times its bytes). Text that needs more
+    /// is written through the array instead; a bound too small costs time, never bytes.
+    static func roomBound(_ count: Int) -> Int { 4 * count + 1024 }
+
+    /// Writes the JSON text of `record` to `out`.
+    static func write<Sink: ByteSink>(_ record: UnsafeRawBufferPointer, seq: SequenceNumber?, to out: inout Sink) throws(FormatError) {
         var r = ByteReader(record)
         let (ts, presence) = try AuditEvent.readHeader(&r)
         var first = true
@@ -22,7 +37,7 @@ enum RecordJSON {
         func key(_ quoted: UnsafeRawBufferPointer) {
             out.append(first ? UInt8(ascii: "{") : UInt8(ascii: ","))
             first = false
-            out.append(contentsOf: quoted)
+            out.append(raw: quoted)
         }
         func key(_ quoted: StaticString) { key(UnsafeRawBufferPointer(start: quoted.utf8Start, count: quoted.utf8CodeUnitCount)) }
         func key(_ field: EventField) { key(Self.quotedKeys[Int(field.rawValue)]) }
@@ -53,7 +68,7 @@ enum RecordJSON {
                 guard let v = Verdict(code: try r.readUInt8("verdict")) else { throw FormatError(.malformed, "unknown verdict code", offset: start) }
                 key(field)
                 out.append(UInt8(ascii: "\""))
-                out.append(contentsOf: v.rawValue.utf8)
+                out.append(v.text)
                 out.append(UInt8(ascii: "\""))
             case .string:
                 key(field)
@@ -70,7 +85,7 @@ enum RecordJSON {
                 let b = try r.readUInt8("cache_hit")
                 guard b <= 1 else { throw FormatError(.malformed, "cache_hit byte is not 0 or 1", offset: start) }
                 key(field)
-                out.append(contentsOf: (b == 1 ? "true" : "false").utf8)
+                out.append(b == 1 ? "true" : "false")
             case .policies:
                 key(field)
                 try copyObjects(&r, members: PolicyDecision.typedMembers, noun: "policy", to: &out)
@@ -93,7 +108,7 @@ enum RecordJSON {
     /// Reads an array of objects stored as policies and redactions are: a count, then per object
     /// a presence byte (one bit per typed string member, in `members` order, then one bit for
     /// the other members), the present strings, the other members.
-    static func copyObjects(_ r: inout ByteReader, members: [StaticString], noun: String, to out: inout [UInt8]) throws(FormatError) {
+    static func copyObjects<Sink: ByteSink>(_ r: inout ByteReader, members: [StaticString], noun: String, to out: inout Sink) throws(FormatError) {
         let count = try r.readVarint("object count")
         guard count <= UInt64(r.remaining) else { throw FormatError(.truncated, "\(noun) count past the end", offset: r.offset) }
         let otherMembers = UInt8(1) << UInt8(members.count)
@@ -115,17 +130,17 @@ enum RecordJSON {
         out.append(UInt8(ascii: "]"))
     }
 
-    private static func memberKey(_ name: StaticString, _ first: inout Bool, _ out: inout [UInt8]) {
+    private static func memberKey<Sink: ByteSink>(_ name: StaticString, _ first: inout Bool, _ out: inout Sink) {
         if !first { out.append(UInt8(ascii: ",")) }
         first = false
         out.append(UInt8(ascii: "\""))
-        out.append(contentsOf: UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+        out.append(name)
         out.append(UInt8(ascii: "\""))
         out.append(UInt8(ascii: ":"))
     }
 
     /// `value / 10^scale` with the fewest decimals, as ``FixedPoint/format(_:scale:)`` writes it.
-    static func appendFixed(_ value: UInt64, scale: Int, to out: inout [UInt8]) {
+    static func appendFixed<Sink: ByteSink>(_ value: UInt64, scale: Int, to out: inout Sink) {
         guard scale > 0 else { return appendDecimal(value, to: &out) }
         var divisor: UInt64 = 1
         for _ in 0..<scale { divisor *= 10 }
@@ -142,7 +157,7 @@ enum RecordJSON {
         appendDecimal(fraction, to: &out)
     }
 
-    static func appendDecimal(_ value: UInt64, to out: inout [UInt8]) {
+    static func appendDecimal<Sink: ByteSink>(_ value: UInt64, to out: inout Sink) {
         if value < 10 {
             out.append(UInt8(48 + value))
             return
@@ -161,18 +176,18 @@ enum RecordJSON {
                 v /= 10
                 n += 1
             }
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[(20 - n)..<20]))
+            out.append(raw: UnsafeRawBufferPointer(rebasing: buffer[(20 - n)..<20]))
         }
     }
 
     /// Reads a str and writes it as a JSON string, escaped exactly as ``JSONWriter`` does.
-    static func copyString(_ r: inout ByteReader, to out: inout [UInt8]) throws(FormatError) {
+    static func copyString<Sink: ByteSink>(_ r: inout ByteReader, to out: inout Sink) throws(FormatError) {
         let (bytes, start) = try r.readStringBytes()
         // Most strings are printable ASCII without quotes or backslashes: valid UTF-8 that
         // needs no escaping, copied in one piece after one look at each word.
         if isPlainJSONString(bytes) {
             out.append(UInt8(ascii: "\""))
-            out.append(contentsOf: bytes)
+            out.append(raw: bytes)
             out.append(UInt8(ascii: "\""))
             return
         }
@@ -180,13 +195,13 @@ enum RecordJSON {
         appendEscaped(bytes, to: &out)
     }
 
-    static func appendEscaped(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+    static func appendEscaped<Sink: ByteSink>(_ bytes: UnsafeRawBufferPointer, to out: inout Sink) {
         out.append(UInt8(ascii: "\""))
         var runStart = 0
         for i in 0..<bytes.count {
             let c = bytes[i]
             guard c < 0x20 || c == 0x22 || c == 0x5C else { continue }
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart..<i]))
+            out.append(raw: UnsafeRawBufferPointer(rebasing: bytes[runStart..<i]))
             out.append(UInt8(ascii: "\\"))
             switch c {
             case 0x22: out.append(0x22)
@@ -197,26 +212,28 @@ enum RecordJSON {
             case 0x08: out.append(UInt8(ascii: "b"))
             case 0x0C: out.append(UInt8(ascii: "f"))
             default:
-                let hex = Array("0123456789abcdef".utf8)
-                out.append(contentsOf: [UInt8(ascii: "u"), 0x30, 0x30, hex[Int(c >> 4)], hex[Int(c & 0xF)]])
+                let hex: StaticString = "0123456789abcdef"
+                out.append("u00")
+                out.append(hex.utf8Start[Int(c >> 4)])
+                out.append(hex.utf8Start[Int(c & 0xF)])
             }
             runStart = i + 1
         }
-        out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart..<bytes.count]))
+        out.append(raw: UnsafeRawBufferPointer(rebasing: bytes[runStart..<bytes.count]))
         out.append(UInt8(ascii: "\""))
     }
 
-    static func copyValue(_ r: inout ByteReader, to out: inout [UInt8], depth: Int) throws(FormatError) {
+    static func copyValue<Sink: ByteSink>(_ r: inout ByteReader, to out: inout Sink, depth: Int) throws(FormatError) {
         guard depth < JSONValue.maxDepth else { throw FormatError(.limitExceeded, "JSON value nested too deep", offset: r.offset) }
         let start = r.offset
         switch try r.readUInt8("JSON tag") {
-        case 0: out.append(contentsOf: "null".utf8)
-        case 1: out.append(contentsOf: "false".utf8)
-        case 2: out.append(contentsOf: "true".utf8)
+        case 0: out.append("null")
+        case 1: out.append("false")
+        case 2: out.append("true")
         case 3:
             let text = try r.readString("number")
             guard JSONParser.isValidNumberLiteral(text) else { throw FormatError(.malformed, "stored number is not a JSON number", offset: start) }
-            out.append(contentsOf: text.utf8)
+            text.withUTF8Bytes { out.append(raw: $0) }
         case 4: try copyString(&r, to: &out)
         case 5:
             let count = try r.readVarint("array count")
@@ -238,7 +255,7 @@ enum RecordJSON {
 
     /// Writes members (`"k":v,…`), after `,` unless `first`; with `openBrace` an opening `{`
     /// comes first (the caller closes it).
-    static func copyMembers(_ r: inout ByteReader, to out: inout [UInt8], first: inout Bool, depth: Int, openBrace: Bool = false) throws(FormatError) {
+    static func copyMembers<Sink: ByteSink>(_ r: inout ByteReader, to out: inout Sink, first: inout Bool, depth: Int, openBrace: Bool = false) throws(FormatError) {
         let start = r.offset
         let count = try r.readVarint("object count")
         guard count <= UInt64(r.remaining) else { throw FormatError(.truncated, "object past the end", offset: start) }

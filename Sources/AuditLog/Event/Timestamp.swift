@@ -114,38 +114,41 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         return String(decoding: out, as: UTF8.self)
     }
 
-    func appendRFC3339(to out: inout [UInt8]) {
+    func appendRFC3339<Sink: ByteSink>(to out: inout Sink) {
         let totalSeconds = nanosSinceEpoch / 1_000_000_000
         let nanos = Int(nanosSinceEpoch % 1_000_000_000)
         let days = Int(totalSeconds / 86_400)
         let secondOfDay = Int(totalSeconds % 86_400)
         let (y, m, d) = Timestamp.civilFromDays(days)
-        // Digits written in place (no array per number: this runs once per exported event).
-        func put(_ v: Int, _ width: Int) {
-            let start = out.count
-            for _ in 0..<width { out.append(48) }
-            var x = v
-            var k = width - 1
-            while k >= 0 {
-                out[start + k] = UInt8(48 + x % 10)
-                x /= 10
-                k -= 1
+        let (fraction, width) =
+            nanos % 1_000_000 == 0 ? (nanos / 1_000_000, 3) : nanos % 1_000 == 0 ? (nanos / 1_000, 6) : (nanos, 9)
+        // `YYYY-MM-DDTHH:MM:SS.` (20 bytes), the fraction, `Z`: digits written in place (this
+        // runs once per exported event).
+        out.append(count: 21 + width) { text in
+            func put(_ v: Int, at offset: Int, _ width: Int) {
+                var x = v
+                var k = offset + width - 1
+                while k >= offset {
+                    text[k] = UInt8(truncatingIfNeeded: 48 + x % 10)
+                    x /= 10
+                    k -= 1
+                }
             }
+            put(y, at: 0, 4)
+            text[4] = UInt8(ascii: "-")
+            put(m, at: 5, 2)
+            text[7] = UInt8(ascii: "-")
+            put(d, at: 8, 2)
+            text[10] = UInt8(ascii: "T")
+            put(secondOfDay / 3600, at: 11, 2)
+            text[13] = UInt8(ascii: ":")
+            put(secondOfDay / 60 % 60, at: 14, 2)
+            text[16] = UInt8(ascii: ":")
+            put(secondOfDay % 60, at: 17, 2)
+            text[19] = UInt8(ascii: ".")
+            put(fraction, at: 20, width)
+            text[20 + width] = UInt8(ascii: "Z")
         }
-        put(y, 4); out.append(UInt8(ascii: "-")); put(m, 2); out.append(UInt8(ascii: "-")); put(d, 2)
-        out.append(UInt8(ascii: "T"))
-        put(secondOfDay / 3600, 2); out.append(UInt8(ascii: ":"))
-        put(secondOfDay / 60 % 60, 2); out.append(UInt8(ascii: ":"))
-        put(secondOfDay % 60, 2)
-        out.append(UInt8(ascii: "."))
-        if nanos % 1_000_000 == 0 {
-            put(nanos / 1_000_000, 3)
-        } else if nanos % 1_000 == 0 {
-            put(nanos / 1_000, 6)
-        } else {
-            put(nanos, 9)
-        }
-        out.append(UInt8(ascii: "Z"))
     }
 
     static func isLeapYear(_ y: Int) -> Bool { (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 }

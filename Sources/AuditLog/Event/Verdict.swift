@@ -13,6 +13,16 @@ public enum Verdict: String, Sendable, Hashable, CaseIterable, Codable {
     /// per event).
     static let all: [Verdict] = allCases
 
+    /// The raw value as a static string: written out without making a String.
+    var text: StaticString {
+        switch self {
+        case .allow: "allow"
+        case .block: "block"
+        case .redact: "redact"
+        case .escalate: "escalate"
+        }
+    }
+
     /// The byte stored in the record encoding (docs/FORMAT.md).
     var code: UInt8 {
         switch self {

@@ -14,9 +14,30 @@ struct RecordCSV {
 
     /// Appends the row of `record` (stored at `seq`) to `out`.
     mutating func append(_ record: UnsafeRawBufferPointer, seq: SequenceNumber, to out: inout [UInt8]) throws(FormatError) {
+        // The row and its cells written through pointers into reserved room; a record whose
+        // text outgrows the room is written again through the arrays.
+        let bound = RecordJSON.roomBound(record.count)
+        var fitted = false
+        scratch.removeAll(keepingCapacity: true)
+        _ = try scratch.append(within: bound) { (cellRoom: inout ReservedRoom) throws(FormatError) in
+            fitted = try out.append(within: bound) { (rowRoom: inout ReservedRoom) throws(FormatError) in
+                try Self.write(record, seq: seq, to: &rowRoom, cellsIn: &cellRoom, cells: &cells, json: &json)
+                if cellRoom.overflowed { rowRoom.abandon() }
+            }
+        }
+        guard !fitted else { return }
+        scratch.removeAll(keepingCapacity: true)
+        try Self.write(record, seq: seq, to: &out, cellsIn: &scratch, cells: &cells, json: &json)
+    }
+
+    /// Writes the row of `record` to `out`: the identifying cells straight away, the others to
+    /// `cellText` (ranges in `cells`) as the record is read, then in column order.
+    private static func write<Row: ByteSink, Cells: ByteSink>(
+        _ record: UnsafeRawBufferPointer, seq: SequenceNumber, to out: inout Row, cellsIn scratch: inout Cells,
+        cells: inout [Range<Int>], json: inout [UInt8]
+    ) throws(FormatError) {
         var r = ByteReader(record)
         let (ts, presence) = try AuditEvent.readHeader(&r)
-        scratch.removeAll(keepingCapacity: true)
         for i in cells.indices { cells[i] = 0..<0 }
 
         if presence & EventField.compactIDMask != 0 {
@@ -32,13 +53,14 @@ struct RecordCSV {
         Timestamp(nanosSinceEpoch: ts).appendRFC3339(to: &out)
         out.append(UInt8(ascii: ","))
 
+        let cellsStart = scratch.count
         for field in EventField.present(in: presence) {
             let start = r.offset
-            let cellStart = scratch.count
+            let cellStart = scratch.count - cellsStart
             switch field.kind {
             case .verdict:
                 guard let v = Verdict(code: try r.readUInt8("verdict")) else { throw FormatError(.malformed, "unknown verdict code", offset: start) }
-                scratch.append(contentsOf: v.rawValue.utf8)
+                scratch.append(v.text)
             case .string:
                 try Self.copyString(&r, to: &scratch)
             case .count:
@@ -48,7 +70,7 @@ struct RecordCSV {
             case .bool:
                 let b = try r.readUInt8("cache_hit")
                 guard b <= 1 else { throw FormatError(.malformed, "cache_hit byte is not 0 or 1", offset: start) }
-                scratch.append(contentsOf: (b == 1 ? "true" : "false").utf8)
+                scratch.append(b == 1 ? "true" : "false")
             case .policies, .redactions, .json, .members:
                 // Nested fields are JSON text in a cell, quoted as any cell is.
                 json.removeAll(keepingCapacity: true)
@@ -63,16 +85,15 @@ struct RecordCSV {
                 }
                 json.withUnsafeBytes { Self.appendCell($0, to: &scratch) }
             }
-            cells[Int(field.rawValue)] = cellStart..<scratch.count
+            cells[Int(field.rawValue)] = cellStart..<(scratch.count - cellsStart)
         }
         guard r.isAtEnd else { throw FormatError(.malformed, "\(r.remaining) unexpected bytes after the record", offset: r.offset) }
 
-        scratch.withUnsafeBufferPointer { cellBytes in
+        scratch.withWritten { written in
+            let cellText = UnsafeRawBufferPointer(rebasing: written[cellsStart...])
             for field in CSVExport.fieldOrder {
                 let cell = cells[Int(field.rawValue)]
-                if !cell.isEmpty, let base = cellBytes.baseAddress {
-                    out.append(contentsOf: UnsafeBufferPointer(start: base + cell.lowerBound, count: cell.count))
-                }
+                if !cell.isEmpty { out.append(raw: UnsafeRawBufferPointer(rebasing: cellText[cell])) }
                 out.append(UInt8(ascii: ","))
             }
         }
@@ -82,7 +103,7 @@ struct RecordCSV {
     }
 
     /// Reads a str and writes it as a cell.
-    private static func copyString(_ r: inout ByteReader, to out: inout [UInt8]) throws(FormatError) {
+    private static func copyString<Sink: ByteSink>(_ r: inout ByteReader, to out: inout Sink) throws(FormatError) {
         let (bytes, start) = try r.readStringBytes()
         // ASCII without a comma, quote, CR or LF (most strings): valid UTF-8, copied as it is.
         let typed = bytes.assumingMemoryBound(to: UInt8.self)
@@ -91,23 +112,20 @@ struct RecordCSV {
             plain = false
             break
         }
-        if plain { return out.append(contentsOf: typed) }
+        if plain { return out.append(raw: bytes) }
         guard isValidUTF8(bytes) else { throw FormatError(.malformed, "string is not valid UTF-8", offset: start) }
         appendCell(bytes, to: &out)
     }
 
     /// Appends `bytes` as one cell, quoted (quotes doubled) when it holds a comma, quote, CR or LF.
-    static func appendCell(_ raw: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+    static func appendCell<Sink: ByteSink>(_ raw: UnsafeRawBufferPointer, to out: inout Sink) {
         let bytes = raw.assumingMemoryBound(to: UInt8.self)
         var plain = true
         for b in bytes where CSVExport.needsQuotes(b) {
             plain = false
             break
         }
-        guard !plain else {
-            out.append(contentsOf: bytes)
-            return
-        }
+        guard !plain else { return out.append(raw: raw) }
         out.append(0x22)
         for b in bytes {
             if b == 0x22 { out.append(0x22) }
