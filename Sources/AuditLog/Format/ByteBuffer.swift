@@ -277,26 +277,43 @@ func isASCII(_ raw: UnsafeRawBufferPointer) -> Bool {
 }
 
 /// Whether `raw` can go into a JSON string as it is: no byte below 0x20, no `"` (0x22), no `\`
-/// (0x5C) and none at or above 0x80 (so it is ASCII, valid UTF-8). Eight bytes a step (SWAR):
-/// a word has a byte below `n` (n ≤ 0x80) when `(w − n·0x01…01) & ~w & 0x80…80` is not zero,
-/// and a byte equal to `c` when the word XOR `c·0x01…01` has a byte below 1; the last word
-/// overlaps the ones before it, and a string shorter than a word is padded with `A`s.
+/// (0x5C) and none at or above 0x80 (so it is ASCII, valid UTF-8).
 @inline(__always)
 func isPlainJSONString(_ raw: UnsafeRawBufferPointer) -> Bool {
-    let ones: UInt64 = 0x0101_0101_0101_0101
-    let highs: UInt64 = 0x8080_8080_8080_8080
-    @inline(__always) func plain(_ w: UInt64) -> Bool {
-        let control = (w &- ones &* 0x20) & ~w
-        let q = w ^ (ones &* 0x22)
-        let quote = (q &- ones) & ~q
-        let b = w ^ (ones &* 0x5C)
-        let backslash = (b &- ones) & ~b
-        return (control | quote | backslash | w) & highs == 0
-    }
+    everyWord(of: raw) { w in (hasByte(below: 0x20, w) | hasByte(0x22, w) | hasByte(0x5C, w) | w) & highBits == 0 }
+}
+
+/// Whether `raw` can be a CSV cell as it is: no comma, quote, LF or CR, and no byte at or above
+/// 0x80 (so it is ASCII, valid UTF-8).
+@inline(__always)
+func isPlainCSVCell(_ raw: UnsafeRawBufferPointer) -> Bool {
+    everyWord(of: raw) { w in (hasByte(0x2C, w) | hasByte(0x22, w) | hasByte(0x0A, w) | hasByte(0x0D, w) | w) & highBits == 0 }
+}
+
+// Byte tests eight bytes a step (SWAR): a word has a byte below `n` (n ≤ 0x80) when
+// `(w − n·0x01…01) & ~w & 0x80…80` is not zero, and a byte equal to `c` when the word XOR
+// `c·0x01…01` has a byte below 1. The tests are exact for the word as a whole (a borrow can
+// only follow a byte that already matched).
+private let highBits: UInt64 = 0x8080_8080_8080_8080
+private let byteOnes: UInt64 = 0x0101_0101_0101_0101
+
+/// The high bit of some byte is set when a byte of `w` is below `n` (bytes ≥ 0x80 aside: the
+/// callers reject those anyway).
+@inline(__always)
+private func hasByte(below n: UInt8, _ w: UInt64) -> UInt64 { (w &- byteOnes &* UInt64(n)) & ~w }
+
+/// The high bit of some byte is set when a byte of `w` is `c` (or ≥ 0x80, as above).
+@inline(__always)
+private func hasByte(_ c: UInt8, _ w: UInt64) -> UInt64 { hasByte(below: 1, w ^ (byteOnes &* UInt64(c))) }
+
+/// Whether `plain` holds for every word of `raw`: the last word overlaps the ones before it,
+/// and text shorter than a word is padded with `A`s.
+@inline(__always)
+private func everyWord(of raw: UnsafeRawBufferPointer, _ plain: (UInt64) -> Bool) -> Bool {
     guard let base = raw.baseAddress else { return true }
     let n = raw.count
     guard n >= 8 else {
-        var w = ones &* 0x41  // "AAAAAAAA"
+        var w = byteOnes &* 0x41  // "AAAAAAAA"
         withUnsafeMutableBytes(of: &w) { $0.baseAddress?.copyMemory(from: base, byteCount: n) }
         return plain(w)
     }

@@ -76,7 +76,8 @@ package struct ExportEncoder: Sendable {
         switch format {
         case .json:
             let mark = bytes.count
-            bytes += count == 0 && framed ? [0x0A] : [0x2C, 0x0A]
+            if count > 0 || !framed { bytes.append(UInt8(ascii: ",")) }
+            bytes.append(0x0A)
             found = try iterator.nextJSON(into: &bytes)
             if !found { bytes.removeSubrange(mark...) }
         case .ndjson:

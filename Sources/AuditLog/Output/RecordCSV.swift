@@ -106,13 +106,7 @@ struct RecordCSV {
     private static func copyString<Sink: ByteSink>(_ r: inout ByteReader, to out: inout Sink) throws(FormatError) {
         let (bytes, start) = try r.readStringBytes()
         // ASCII without a comma, quote, CR or LF (most strings): valid UTF-8, copied as it is.
-        let typed = bytes.assumingMemoryBound(to: UInt8.self)
-        var plain = true
-        for b in typed where b >= 0x80 || CSVExport.needsQuotes(b) {
-            plain = false
-            break
-        }
-        if plain { return out.append(raw: bytes) }
+        if isPlainCSVCell(bytes) { return out.append(raw: bytes) }
         guard isValidUTF8(bytes) else { throw FormatError(.malformed, "string is not valid UTF-8", offset: start) }
         appendCell(bytes, to: &out)
     }
