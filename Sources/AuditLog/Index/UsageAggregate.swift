@@ -95,8 +95,11 @@ struct LatencySketch: Hashable, Sendable {
         let offset = other.base - base
         other.counts.withUnsafeBufferPointer { theirs in
             counts.withUnsafeMutableBufferPointer { mine in
-                guard let from = theirs.baseAddress, let to = mine.baseAddress else { return }
-                for i in 0..<theirs.count { to[offset + i] &+= from[i] }
+                // `cover` made room: their span lies inside ours from `offset`. Pointer steps
+                // without overflow checks, so the compiler vectorizes the loop.
+                guard let from = theirs.baseAddress, let base = mine.baseAddress, offset >= 0, offset + theirs.count <= mine.count else { return }
+                let to = base + offset
+                for i in 0..<theirs.count { to[i] &+= from[i] }
             }
         }
     }

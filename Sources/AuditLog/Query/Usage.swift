@@ -74,11 +74,11 @@ enum UsageEngine {
         // rows is most of the work: a row per user per segment), then the few partial results
         // are merged. A segment whose rollups cannot be read is scanned instead.
         let workers = Swift.max(1, Swift.min(4, fromRollup.count))
-        let partials = ScanResults<[[String?]: UsageAggregate]>(count: workers, empty: [:])
+        let partials = ScanResults<[RolledGroup: UsageAggregate]>(count: workers, empty: [:])
         let unreadable = Locked<[SegmentInfo]>([])
         let rollupList = fromRollup
         DispatchQueue.concurrentPerform(iterations: workers) { w in
-            var local: [[String?]: UsageAggregate] = [:]
+            var local: [RolledGroup: UsageAggregate] = [:]
             for i in stride(from: w, to: rollupList.count, by: workers) {
                 // An index of format version 1 has no rollups of reason_code, source or
                 // event_type, one of version 3 no hourly rows of a sparse dimension: such a
@@ -86,15 +86,20 @@ enum UsageEngine {
                 if let view = try? store.view(rollupList[i], parts: [times.isEmpty ? .rollups : .hourlyRollups]), let rollups = view.rollups,
                     view.rollsUp(keys.first?.dimension, hourly: !times.isEmpty)
                 {
-                    addRollups(rollups, view: view, keys: keys, time: times.first, groupBy: groupBy, into: &local)
+                    addRollups(rollups, view: view, key: keys.first, time: times.first, into: &local)
                 } else {
                     unreadable.withLock { $0.append(rollupList[i]) }
                 }
             }
             partials.set(w, .success(local))
         }
+        var rolled: [RolledGroup: UsageAggregate] = [:]
         for partial in partials.all {
-            for (key, aggregate) in try partial.get() { groups[key, default: UsageAggregate()].merge(aggregate) }
+            for (group, aggregate) in try partial.get() { rolled[group, default: UsageAggregate()].merge(aggregate) }
+        }
+        for (group, aggregate) in rolled {
+            let key = groupBy.map { g in g.isTime ? bucketText(group.bucket) : group.value }
+            groups[key, default: UsageAggregate()].merge(aggregate)
         }
         let fallback = unreadable.withLock { $0 }
         fromRollups = fromRollup.count - fallback.count
@@ -186,18 +191,26 @@ enum UsageEngine {
         }
     }
 
+    /// A group while rollup rows are folded: the rolled-up key's value and the time bucket
+    /// (``RollupKey/allTime`` without a time key). Hashed as it is, without building the array
+    /// of strings a report's key is for every row (a row per user per segment).
+    struct RolledGroup: Hashable, Sendable {
+        var value: String?
+        var bucket: Int64
+    }
+
     private static func addRollups(
-        _ rollups: [RollupKey: UsageAggregate], view: IndexView, keys: [UsageGroup], time: UsageGroup?, groupBy: [UsageGroup], into groups: inout [[String?]: UsageAggregate]
+        _ rollups: [RollupKey: UsageAggregate], view: IndexView, key: UsageGroup?, time: UsageGroup?, into groups: inout [RolledGroup: UsageAggregate]
     ) {
-        let dimension = keys.first?.dimension
-        for (key, aggregate) in rollups where key.dimension == dimension {
-            if time == nil ? key.hourNanos != RollupKey.allTime : key.hourNanos == RollupKey.allTime { continue }
-            var values: [UsageGroup: String?] = [:]
-            if let k = keys.first {
-                values[k] = k.dimension.flatMap { view.string($0, code: key.value) }
-            }
-            if let time { values[time] = bucketText(time.bucket(key.hourNanos)) }
-            groups[groupBy.map { values[$0] ?? nil }, default: UsageAggregate()].merge(aggregate)
+        let dimension = key?.dimension
+        // By index, keys first: the rows of other dimensions and times (most of them) are
+        // passed over without copying their aggregates.
+        for i in rollups.indices {
+            let row = rollups.keys[i]
+            guard row.dimension == dimension, (time == nil) == (row.hourNanos == RollupKey.allTime) else { continue }
+            let value = dimension.flatMap { view.string($0, code: row.value) }
+            let bucket = time.map { $0.bucket(row.hourNanos) } ?? RollupKey.allTime
+            groups[RolledGroup(value: value, bucket: bucket), default: UsageAggregate()].merge(rollups.values[i])
         }
     }
 
