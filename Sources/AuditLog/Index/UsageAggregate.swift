@@ -97,8 +97,8 @@ struct LatencySketch: Hashable, Sendable {
             counts.withUnsafeMutableBufferPointer { mine in
                 // `cover` made room: their span lies inside ours from `offset`. Pointer steps
                 // without overflow checks, so the compiler vectorizes the loop.
-                guard let from = theirs.baseAddress, let base = mine.baseAddress, offset >= 0, offset + theirs.count <= mine.count else { return }
-                let to = base + offset
+                guard let from = theirs.baseAddress, let first = mine.baseAddress, offset >= 0, offset + theirs.count <= mine.count else { return }
+                let to = first + offset
                 for i in 0..<theirs.count { to[i] &+= from[i] }
             }
         }

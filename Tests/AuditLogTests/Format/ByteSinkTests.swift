@@ -30,8 +30,8 @@ import Testing
                     room.append(UInt8(ascii: "d"))
                     room.append(UInt8(ascii: "e"))
                 }
-                // Later writes that would fit are dropped too: the room is spent.
-                room.append("")
+                // A later write that fits changes nothing: the append adds nothing all the same.
+                room.append(UInt8(ascii: "z"))
             }
             #expect(!fitted, "overflow \(overflow)")
             #expect(String(decoding: out, as: UTF8.self) == "ab", "overflow \(overflow)")
