@@ -31,7 +31,8 @@ struct RecordCSV {
     }
 
     /// Writes the row of `record` to `out`: the identifying cells straight away, the others to
-    /// `cellText` (ranges in `cells`) as the record is read, then in column order.
+    /// `scratch` as the record is read (their ranges, from where `scratch` stood, in `cells`),
+    /// then copied out in column order.
     private static func write<Row: ByteSink, Cells: ByteSink>(
         _ record: UnsafeRawBufferPointer, seq: SequenceNumber, to out: inout Row, cellsIn scratch: inout Cells,
         cells: inout [Range<Int>], json: inout [UInt8]
