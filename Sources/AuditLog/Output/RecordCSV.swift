@@ -31,8 +31,8 @@ struct RecordCSV {
     }
 
     /// Writes the row of `record` to `out`: the identifying cells straight away, the others to
-    /// `scratch` as the record is read (their ranges, from where `scratch` stood, in `cells`),
-    /// then copied out in column order.
+    /// `scratch` (empty when called) as the record is read, their ranges in `cells`, then
+    /// copied out in column order.
     private static func write<Row: ByteSink, Cells: ByteSink>(
         _ record: UnsafeRawBufferPointer, seq: SequenceNumber, to out: inout Row, cellsIn scratch: inout Cells,
         cells: inout [Range<Int>], json: inout [UInt8]
@@ -54,10 +54,9 @@ struct RecordCSV {
         Timestamp(nanosSinceEpoch: ts).appendRFC3339(to: &out)
         out.append(UInt8(ascii: ","))
 
-        let cellsStart = scratch.count
         for field in EventField.present(in: presence) {
             let start = r.offset
-            let cellStart = scratch.count - cellsStart
+            let cellStart = scratch.count
             switch field.kind {
             case .verdict:
                 guard let v = Verdict(code: try r.readUInt8("verdict")) else { throw FormatError(.malformed, "unknown verdict code", offset: start) }
@@ -86,12 +85,11 @@ struct RecordCSV {
                 }
                 json.withUnsafeBytes { Self.appendCell($0, to: &scratch) }
             }
-            cells[Int(field.rawValue)] = cellStart..<(scratch.count - cellsStart)
+            cells[Int(field.rawValue)] = cellStart..<scratch.count
         }
         guard r.isAtEnd else { throw FormatError(.malformed, "\(r.remaining) unexpected bytes after the record", offset: r.offset) }
 
-        scratch.withWritten { written in
-            let cellText = UnsafeRawBufferPointer(rebasing: written[cellsStart...])
+        scratch.withWritten { cellText in
             for field in CSVExport.fieldOrder {
                 let cell = cells[Int(field.rawValue)]
                 if !cell.isEmpty { out.append(raw: UnsafeRawBufferPointer(rebasing: cellText[cell])) }
