@@ -64,12 +64,30 @@ struct ProfileRun {
             report(seconds, per: Double(repeats), unit: "run")
             return
         }
+        if workload == "parse-ndjson" {
+            // The ingest's reading half on one core: the events as NDJSON lines (as `auditlog
+            // gen` writes them), parsed and checked as `auditlog ingest` reads its input.
+            var ndjson: [UInt8] = []
+            for event in dataset.events { ndjson += event.jsonText().utf8 + [0x0A] }
+            var count = 0
+            let seconds = try Measure.seconds {
+                for _ in 0..<repeats {
+                    let reader = EventInputReader(bytes: ndjson)
+                    count = 0
+                    while try reader.next() != nil { count += 1 }
+                }
+            }
+            FileHandle.standardError.write(Data("parse-ndjson: \(count) events, \(ndjson.count) bytes, \(String(format: "%.0f", Double(ndjson.count) * Double(repeats) / seconds / 1e6)) MB/s\n".utf8))
+            report(seconds, per: Double(repeats * max(1, count)), unit: "event")
+            return
+        }
         if workload == "cold-open-parts" {
             try await coldOpenParts(logDir)
             return
         }
         guard let read = ReadWorkload.allCases.first(where: { "\($0)" == workload }) else {
-            throw CompareError("unknown workload '\(workload)': bulk-append, prepare, index-build, verify, cold-open-parts or one of \(ReadWorkload.allCases.map { "\($0)" }.joined(separator: ", "))")
+            let reads = ReadWorkload.allCases.map { "\($0)" }.joined(separator: ", ")
+            throw CompareError("unknown workload '\(workload)': bulk-append, prepare, index-build, verify, parse-ndjson, cold-open-parts or one of \(reads)")
         }
         if !FileManager.default.fileExists(atPath: logDir) {
             try await AppendWorkloads.bulkAuditLog(dataset.events[...], directory: logDir)
