@@ -34,20 +34,60 @@ extension AuditEvent {
             }
         }
 
-        /// Known names grouped by byte length, for matching a key without making a String.
-        static let byLength: [[(bytes: [UInt8], key: Key)]] = {
-            var table = [[(bytes: [UInt8], key: Key)]](repeating: [], count: 17)
+        /// A known name's bytes as its length and its first and last eight bytes, zero-padded
+        /// (overlapping when it is shorter than 16 bytes): for names of at most 16 bytes, which
+        /// every known one is, equal triples mean equal bytes.
+        struct Spelling: Equatable {
+            var first: UInt64
+            var last: UInt64
+            var count: Int
+
+            /// Nil when `bytes` is empty or longer than 16 bytes (no known name is).
+            @inline(__always)
+            init?(_ bytes: UnsafeRawBufferPointer) {
+                count = bytes.count
+                guard count >= 1, count <= 16, let base = bytes.baseAddress else { return nil }
+                if count >= 8 {
+                    first = base.loadUnaligned(as: UInt64.self)
+                    last = base.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
+                } else {
+                    var word: UInt64 = 0
+                    for i in 0..<count { word |= UInt64(base.load(fromByteOffset: i, as: UInt8.self)) << UInt64(8 * i) }
+                    first = word
+                    last = word
+                }
+            }
+
+            /// A slot of ``Key/table``.
+            var slot: Int {
+                Int(truncatingIfNeeded: (first &* 0x9E37_79B9_7F4A_7C15 ^ last &* 0xC2B2_AE3D_27D4_EB4F ^ UInt64(count)) >> UInt64(64 - Key.slotBits))
+            }
+        }
+
+        static let slotBits = 6
+
+        /// The known names in an open-addressed table (linear probing) of 2^``slotBits`` slots.
+        static let table: [(spelling: Spelling, key: Key)?] = {
+            var table = [(spelling: Spelling, key: Key)?](repeating: nil, count: 1 << slotBits)
             for key in all {
                 let bytes = Array(key.name.utf8)
-                table[bytes.count].append((bytes, key))
+                // A name longer than 16 bytes (none is) would be left to ``init(name:)``.
+                guard let spelling = bytes.withUnsafeBytes({ Spelling($0) }) else { continue }
+                var slot = spelling.slot
+                while table[slot] != nil { slot = (slot + 1) & (table.count - 1) }
+                table[slot] = (spelling, key)
             }
             return table
         }()
 
+        /// The known name spelled by `bytes`, without making a String.
         static func lookup(_ bytes: UnsafeRawBufferPointer) -> Key? {
-            guard bytes.count < byLength.count else { return nil }
-            for candidate in byLength[bytes.count] where candidate.bytes.withUnsafeBytes({ $0.elementsEqual(bytes) }) {
-                return candidate.key
+            guard let spelling = Spelling(bytes) else { return nil }
+            let table = Self.table
+            var slot = spelling.slot
+            while let entry = table[slot] {
+                if entry.spelling == spelling { return entry.key }
+                slot = (slot + 1) & (table.count - 1)
             }
             return nil
         }

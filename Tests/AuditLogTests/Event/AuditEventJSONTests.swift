@@ -18,6 +18,34 @@ import Testing
          "resource":"chat:conv_abc123","details":{"old":{},"new":{}}}
         """
 
+    /// The parser's key table finds exactly the known names: each of them, and none of the
+    /// near misses (a byte changed, dropped or added anywhere, the case changed).
+    @Test func keyLookupFindsExactlyTheKnownNames() {
+        var names: [[UInt8]: AuditEvent.Key] = [:]
+        for key in AuditEvent.Key.all { names[Array(key.name.utf8)] = key }
+        var candidates: [[UInt8]] = Array(names.keys) + [[], Array("tokens_reasoningx".utf8), Array("a".utf8)]
+        for name in names.keys {
+            for i in name.indices {
+                var changed = name
+                changed[i] ^= 0x01
+                candidates.append(changed)
+                changed[i] = name[i] ^ 0x20
+                candidates.append(changed)
+                candidates.append(Array(name[..<i] + name[(i + 1)...]))
+                candidates.append(Array(name[..<i] + [UInt8(ascii: "_")] + name[i...]))
+                candidates.append(name + [0])
+            }
+        }
+        var mismatches: [String] = []
+        for bytes in candidates {
+            let found = bytes.withUnsafeBytes { AuditEvent.Key.lookup($0) }
+            if found != names[bytes] { mismatches.append(String(decoding: bytes, as: UTF8.self)) }
+        }
+        let allAgree = mismatches.isEmpty  // not the array itself: #expect would print all of it
+        #expect(allAgree, "\(mismatches.count) of \(candidates.count) names looked up wrong, first: \(mismatches.prefix(5))")
+        #expect(names.count == AuditEvent.Key.all.count)
+    }
+
     @Test func decodesTheDesignExample() throws {
         let e = try AuditEvent(json: Self.designExample)
         #expect(e.id == "evt_abc123")
