@@ -41,6 +41,32 @@ import Testing
             #expect(FixedPoint.parse(text, scale: 9) == .success(value), "seed 42, value \(value)")
         }
     }
+
+    /// The one-pass path for plain literals gives what the general path gives, or leaves the
+    /// literal to it: over random literals near its edges (18 bytes, 18 digits, decimals past
+    /// the scale, overflow on scaling, points and exponents anywhere).
+    @Test func plainLiteralsParseAsTheGeneralPathDoes() {
+        var rng = SplitMix64(seed: 77)
+        let alphabet = Array("0123456789".utf8) + Array("0000.9-eE+".utf8)
+        var mismatches: [String] = []
+        var plain = 0
+        for round in 0..<60_000 {
+            let length = Int(rng.next() % 22)
+            var bytes = (0..<length).map { _ in alphabet[Int(rng.next() % UInt64(round % 3 == 0 ? alphabet.count : 10))] }
+            if round % 3 == 1, length > 2 { bytes[Int(rng.next() % UInt64(length - 1)) + 1] = UInt8(ascii: ".") }
+            for scale in [0, 3, 9] {
+                let (general, fast) = bytes.withUnsafeBytes { (FixedPoint.parseAny($0, scale: scale), FixedPoint.parsePlain($0, scale: scale)) }
+                if let fast {
+                    plain += 1
+                    if general != .success(fast) { mismatches.append("\(String(decoding: bytes, as: UTF8.self)) scale \(scale)") }
+                }
+                if bytes.withUnsafeBytes({ FixedPoint.parse($0, scale: scale) }) != general { mismatches.append("parse \(String(decoding: bytes, as: UTF8.self)) scale \(scale)") }
+            }
+        }
+        let allAgree = mismatches.isEmpty  // not the array itself: #expect would print all of it
+        #expect(allAgree, "\(mismatches.count) mismatches, first: \(mismatches.prefix(5))")
+        #expect(plain > 50_000)
+    }
 }
 
 @Suite struct TimestampTests {
