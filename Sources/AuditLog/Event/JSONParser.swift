@@ -170,19 +170,10 @@ struct JSONParser {
     /// past it and returns the range of its content (not yet checked as UTF-8); otherwise
     /// leaves the position unchanged and returns nil.
     mutating func scanPlainString() -> Range<Int>? {
-        guard peek == UInt8(ascii: "\"") else { return nil }
-        var i = position + 1
-        while i < bytes.count {
-            let c = bytes[i]
-            if c == UInt8(ascii: "\"") {
-                let range = (position + 1)..<i
-                position = i + 1
-                return range
-            }
-            if c == UInt8(ascii: "\\") || c < 0x20 { return nil }
-            i += 1
-        }
-        return nil
+        guard peek == UInt8(ascii: "\""), let stop = jsonStringStop(in: bytes, from: position + 1), bytes[stop] == UInt8(ascii: "\"") else { return nil }
+        let range = (position + 1)..<stop
+        position = stop + 1
+        return range
     }
 
     /// Consumes `word` if it is next; false (position unchanged) otherwise.
@@ -201,21 +192,21 @@ struct JSONParser {
         position += 1
         let start = position
         // Fast path: no escapes.
-        while position < bytes.count {
-            let c = bytes[position]
-            if c == UInt8(ascii: "\"") {
-                let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<position])
-                position += 1
-                guard let s = makeString(raw) else {
-                    throw error("string is not valid UTF-8", at: open)
-                }
-                return s
-            }
-            if c == UInt8(ascii: "\\") { break }
-            if c < 0x20 { throw error("control character in string", at: position) }
-            position += 1
+        guard let stop = jsonStringStop(in: bytes, from: start) else {
+            position = bytes.count
+            throw error("unterminated string", at: open)
         }
-        guard position < bytes.count else { throw error("unterminated string", at: open) }
+        position = stop
+        if bytes[stop] == UInt8(ascii: "\"") {
+            let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<stop])
+            position += 1
+            guard let s = makeString(raw) else {
+                throw error("string is not valid UTF-8", at: open)
+            }
+            return s
+        }
+        if bytes[stop] < 0x20 { throw error("control character in string", at: position) }
+        // A backslash: the escapes are decoded byte by byte from here.
         var out = [UInt8](UnsafeRawBufferPointer(rebasing: bytes[start..<position]))
         while position < bytes.count {
             let c = bytes[position]

@@ -290,6 +290,28 @@ func isPlainCSVCell(_ raw: UnsafeRawBufferPointer) -> Bool {
     everyWord(of: raw) { w in (hasByte(0x2C, w) | hasByte(0x22, w) | hasByte(0x0A, w) | hasByte(0x0D, w) | w) & highBits == 0 }
 }
 
+/// Where the content of a JSON string that starts at `from` stops: the offset of the first
+/// quote, backslash or byte below 0x20 at or after it, eight bytes a step; nil when there is
+/// none. Bytes at or above 0x80 (UTF-8) are content.
+@inline(__always)
+func jsonStringStop(in raw: UnsafeRawBufferPointer, from: Int) -> Int? {
+    guard let base = raw.baseAddress else { return nil }
+    let n = raw.count
+    var i = max(from, 0)
+    while i + 8 <= n {
+        let w = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+        let stops = (hasByte(below: 0x20, w) | hasByte(0x22, w) | hasByte(0x5C, w)) & highBits
+        if stops != 0 { return i + stops.trailingZeroBitCount / 8 }
+        i += 8
+    }
+    while i < n {
+        let c = base.load(fromByteOffset: i, as: UInt8.self)
+        if c == 0x22 || c == 0x5C || c < 0x20 { return i }
+        i += 1
+    }
+    return nil
+}
+
 // Byte tests eight bytes a step (SWAR): a word has a byte below `n` (n ≤ 0x80) when
 // `(w − n·0x01…01) & ~w & 0x80…80` is not zero, and a byte equal to `c` when the word XOR
 // `c·0x01…01` has a byte below 1. The tests are exact for the word as a whole (a borrow can
