@@ -73,8 +73,13 @@ struct ProfileRun {
             let seconds = try Measure.seconds {
                 for _ in 0..<repeats {
                     let reader = EventInputReader(bytes: ndjson)
+                    var batch: [AuditEvent] = []
+                    batch.reserveCapacity(1000)
                     count = 0
-                    while try reader.next() != nil { count += 1 }
+                    while try reader.next(into: &batch) != nil {
+                        count += 1
+                        if batch.count == 1000 { batch.removeAll(keepingCapacity: true) }
+                    }
                 }
             }
             FileHandle.standardError.write(Data("parse-ndjson: \(count) events, \(ndjson.count) bytes, \(String(format: "%.0f", Double(ndjson.count) * Double(repeats) / seconds / 1e6)) MB/s\n".utf8))

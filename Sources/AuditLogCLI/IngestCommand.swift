@@ -117,9 +117,9 @@ struct IngestCommand: AsyncParsableCommand {
         batch.reserveCapacity(batchSize)
         do {
             while failure == nil {
-                let item: (event: AuditEvent, line: Int)?
+                let line: Int?
                 do {
-                    item = try reader.next()
+                    line = try reader.next(into: &batch)
                 } catch {
                     try await settle()
                     if failure == nil {
@@ -128,11 +128,8 @@ struct IngestCommand: AsyncParsableCommand {
                     }
                     break
                 }
-                if let item {
-                    batch.append(item.event)
-                    lines.append(item.line)
-                }
-                if batch.count >= batchSize || (item == nil && !batch.isEmpty) {
+                if let line { lines.append(line) }
+                if batch.count >= batchSize || (line == nil && !batch.isEmpty) {
                     try await settle()
                     if failure != nil { break }
                     let events = batch
@@ -141,7 +138,7 @@ struct IngestCommand: AsyncParsableCommand {
                     batch.removeAll(keepingCapacity: true)
                     lines.removeAll(keepingCapacity: true)
                 }
-                if item == nil { break }
+                if line == nil { break }
             }
             try await settle()
         } catch {

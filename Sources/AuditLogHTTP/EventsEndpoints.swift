@@ -196,7 +196,7 @@ extension AuditLogAPI {
         let reader = EventInputReader(bytes: bytes)
         var events: [AuditEvent] = []
         do throws(AuditLogError) {
-            while let (event, _) = try reader.next() { events.append(event) }
+            while try reader.next(into: &events) != nil {}
         } catch {
             throw error.at(index: events.count)
         }

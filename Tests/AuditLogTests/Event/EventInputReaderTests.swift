@@ -50,4 +50,25 @@ import Testing
         #expect(items.last?.0.eventType == "e29999")
         #expect(items.last?.1 == 30_000)
     }
+
+    /// Reading into a batch appends each event and returns its line; a bad event, a reserved
+    /// type and the end of the input leave the batch as it was, in both forms of input.
+    @Test func readsIntoABatchLeavingItAsItWasOnAnError() {
+        let bad = #"{"event_type":"c","timestamp":"2026-03-20T10:30:00Z","verdict":"maybe"}"#
+        let reserved = #"{"event_type":"retention.sweep","timestamp":"2026-03-20T10:30:00Z"}"#
+        for (text, failingLine) in [("\(a)\n\(b)\n\(bad)\n", 3), ("\(a)\n\(b)\n\(reserved)\n", 3), ("[\(a),\n\(b),\n\(reserved)]", 3), ("\(a)\n\n\(b)\n", 0)] {
+            let reader = EventInputReader(bytes: Array(text.utf8))
+            var batch: [AuditEvent] = []
+            var lines: [Int] = []
+            do {
+                while let line = try reader.next(into: &batch) { lines.append(line) }
+                #expect(failingLine == 0, "\(text) read to the end")
+                #expect(lines == [1, 3])
+            } catch {
+                #expect(error.location.line == failingLine)
+                #expect(lines == [1, 2])
+            }
+            #expect(batch.map(\.eventType) == ["a", "b"], "\(text)")
+        }
+    }
 }
