@@ -50,26 +50,26 @@ extension JSONValue {
     /// Deepest nesting a decoder accepts (matches the JSON parser's limit).
     static let maxDepth = 64
 
-    func encode(to w: inout ByteWriter) {
+    func encode<Sink: ByteSink>(to w: inout Sink) {
         switch self {
-        case .null: w.write(Self.tagNull)
-        case .bool(let b): w.write(b ? Self.tagTrue : Self.tagFalse)
-        case .number(let n): w.write(Self.tagNumber); w.writeString(n)
-        case .string(let s): w.write(Self.tagString); w.writeString(s)
+        case .null: w.append(Self.tagNull)
+        case .bool(let b): w.append(b ? Self.tagTrue : Self.tagFalse)
+        case .number(let n): w.append(Self.tagNumber); w.appendString(n)
+        case .string(let s): w.append(Self.tagString); w.appendString(s)
         case .array(let items):
-            w.write(Self.tagArray)
-            w.writeVarint(UInt64(items.count))
+            w.append(Self.tagArray)
+            w.appendVarint(UInt64(items.count))
             for item in items { item.encode(to: &w) }
         case .object(let members):
-            w.write(Self.tagObject)
+            w.append(Self.tagObject)
             Self.encodeMembers(members, to: &w)
         }
     }
 
-    static func encodeMembers(_ members: [JSONMember], to w: inout ByteWriter) {
-        w.writeVarint(UInt64(members.count))
+    static func encodeMembers<Sink: ByteSink>(_ members: [JSONMember], to w: inout Sink) {
+        w.appendVarint(UInt64(members.count))
         for m in members {
-            w.writeString(m.key)
+            w.appendString(m.key)
             m.value.encode(to: &w)
         }
     }

@@ -23,15 +23,11 @@ struct ByteWriter {
         bytes.append(UInt8(truncatingIfNeeded: value >> 8))
     }
 
-    // Fixed widths and varints go in with one append each: every `append` checks the buffer's
-    // uniqueness and capacity, and these run several times a record.
-    mutating func write(_ value: UInt32) {
-        withUnsafeBytes(of: value.littleEndian) { write(bytes: $0) }
-    }
+    // Fixed widths and varints go in with one append each (``ByteSink``): every `append`
+    // checks the buffer's uniqueness and capacity, and these run several times a record.
+    mutating func write(_ value: UInt32) { bytes.appendLittleEndian(value) }
 
-    mutating func write(_ value: UInt64) {
-        withUnsafeBytes(of: value.littleEndian) { write(bytes: $0) }
-    }
+    mutating func write(_ value: UInt64) { bytes.appendLittleEndian(value) }
 
     mutating func write(_ value: Int64) { write(UInt64(bitPattern: value)) }
 
@@ -40,30 +36,10 @@ struct ByteWriter {
     }
 
     /// Unsigned LEB128.
-    mutating func writeVarint(_ value: UInt64) {
-        guard value >= 0x80 else { return bytes.append(UInt8(value)) }
-        var encoded: (UInt64, UInt64) = (0, 0)  // at most 10 bytes
-        let count = withUnsafeMutableBytes(of: &encoded) { out in
-            var v = value
-            var n = 0
-            while v >= 0x80 {
-                out[n] = UInt8(truncatingIfNeeded: v) | 0x80
-                v >>= 7
-                n += 1
-            }
-            out[n] = UInt8(v)
-            return n + 1
-        }
-        withUnsafeBytes(of: &encoded) { write(bytes: UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
-    }
+    mutating func writeVarint(_ value: UInt64) { bytes.appendVarint(value) }
 
     /// A length-prefixed UTF-8 string: varint byte count, then the bytes.
-    mutating func writeString(_ string: String) {
-        string.withUTF8Bytes { utf8 in
-            writeVarint(UInt64(utf8.count))
-            write(bytes: utf8)
-        }
-    }
+    mutating func writeString(_ string: String) { bytes.appendString(string) }
 
     /// Makes room for `capacity` bytes in all.
     mutating func reserve(_ capacity: Int) { bytes.reserveCapacity(capacity) }

@@ -23,6 +23,47 @@ extension ByteSink {
     }
 }
 
+/// The record encoding's pieces (docs/FORMAT.md, "Record"), on any sink.
+extension ByteSink {
+    @inline(__always)
+    mutating func appendLittleEndian(_ value: UInt32) {
+        withUnsafeBytes(of: value.littleEndian) { append(raw: $0) }
+    }
+
+    @inline(__always)
+    mutating func appendLittleEndian(_ value: UInt64) {
+        withUnsafeBytes(of: value.littleEndian) { append(raw: $0) }
+    }
+
+    /// Unsigned LEB128, in one append.
+    @inline(__always)
+    mutating func appendVarint(_ value: UInt64) {
+        guard value >= 0x80 else { return append(UInt8(value)) }
+        var encoded: (UInt64, UInt64) = (0, 0)  // at most 10 bytes
+        let count = withUnsafeMutableBytes(of: &encoded) { out in
+            var v = value
+            var n = 0
+            while v >= 0x80 {
+                out[n] = UInt8(truncatingIfNeeded: v) | 0x80
+                v >>= 7
+                n += 1
+            }
+            out[n] = UInt8(v)
+            return n + 1
+        }
+        withUnsafeBytes(of: &encoded) { append(raw: UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+    }
+
+    /// A `str`: the varint byte count, then the UTF-8.
+    @inline(__always)
+    mutating func appendString(_ string: String) {
+        string.withUTF8Bytes { utf8 in
+            appendVarint(UInt64(utf8.count))
+            append(raw: utf8)
+        }
+    }
+}
+
 extension Array: ByteSink where Element == UInt8 {
     func withWritten<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R { withUnsafeBytes(body) }
 

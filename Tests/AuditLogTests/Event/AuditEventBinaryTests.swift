@@ -14,6 +14,29 @@ import Testing
         #expect(try e.recordBytes().withUnsafeBytes { try AuditEvent.decodeRecord($0) } == e)
     }
 
+    /// Records written into the room reserved for one (``AuditEvent/recordRoom``) and records
+    /// too large for it (written again through the array) alike: appended after bytes already
+    /// there, which they leave as they were, the same bytes as into an empty writer, and
+    /// decoding to the event.
+    @Test func recordsAroundTheReservedRoomAppendExactly() throws {
+        let full = fullEvent()
+        for length in [0, 3_500, 3_700, 3_750, 3_800, 3_900, 4_096, 5_000, 20_000] {
+            var e = full
+            e.user = String(repeating: "u", count: length)
+            var alone = ByteWriter()
+            e.encodeRecord(id: e.id ?? "", to: &alone)
+            var after = ByteWriter()
+            after.write(bytes: [1, 2, 3])
+            e.encodeRecord(id: e.id ?? "", to: &after)
+            e.encodeRecord(id: e.id ?? "", to: &after)
+            let n = alone.count
+            #expect(after.count == 3 + 2 * n, "user of \(length) bytes")
+            #expect(after.bytes.prefix(3) == [1, 2, 3])
+            #expect(Array(after.bytes[3..<(3 + n)]) == alone.bytes && Array(after.bytes[(3 + n)...]) == alone.bytes, "user of \(length) bytes")
+            #expect(try alone.bytes.withUnsafeBytes { try AuditEvent.decodeRecord($0) } == e, "user of \(length) bytes")
+        }
+    }
+
     /// Random events built from random subsets of fields round-trip exactly. Prints the seed.
     @Test(arguments: [UInt64(1), 2, 3, 4, 5])
     func roundTripsRandomEvents(seed: UInt64) throws {
