@@ -20,7 +20,15 @@ struct JSONParser {
     @inline(__always)
     var peek: UInt8? { position < bytes.count ? bytes[position] : nil }
 
+    /// Moves past JSON white space. Inlined up to the first byte: compact JSON (what gateways
+    /// and `auditlog export` write) has none, and this runs several times a member.
+    @inline(__always)
     mutating func skipWhitespace() {
+        guard position < bytes.count, bytes[position] <= 0x20 else { return }
+        skipWhitespaceBytes()
+    }
+
+    private mutating func skipWhitespaceBytes() {
         while position < bytes.count {
             switch bytes[position] {
             case 0x20, 0x09, 0x0A, 0x0D: position += 1
