@@ -1,7 +1,8 @@
-/// Where the transcoders (``RecordJSON``, ``RecordCSV``, the timestamp and id writers) put
-/// their bytes: an array, or room reserved at an array's end (``ReservedRoom``), which takes a
-/// write with one bounds check and a store or a copy instead of an array append's uniqueness
-/// and capacity checks and calls (a fifth of an export's time when the export wrote to arrays).
+/// Where the record encoder (``AuditEvent/encodeRecord(id:to:)``) and the transcoders
+/// (``RecordJSON``, ``RecordCSV``, the timestamp and id writers) put their bytes: an array, or
+/// room reserved at an array's end (``ReservedRoom``), which takes a write with one bounds check
+/// and a store or a copy instead of an array append's uniqueness and capacity checks and calls
+/// (a fifth of an export's time when the export wrote to arrays).
 protocol ByteSink {
     /// Bytes written.
     var count: Int { get }
