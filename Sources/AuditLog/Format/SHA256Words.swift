@@ -6,10 +6,12 @@ import Crypto
 ///
 /// swift-crypto's `SHA256` allocates a context for every hash and a copy of it to finalize;
 /// at three hashes a record that was about a sixth of a bulk append's writer thread. On Linux
-/// swift-crypto builds BoringSSL into the program, and its SHA-256 functions then hash on a
-/// context on the stack (declared in `CAuditLogSHA256`); where they are not linked in (Apple
+/// swift-crypto builds BoringSSL into the program, and `CAuditLogSHA256` calls its functions
+/// directly: for a message of at most 503 bytes (a record's chain link or tree leaf) one call of
+/// its compression function over the message padded on the stack, else `SHA256_Init`,
+/// `_Update` and `_Final` on a context on the stack. Where they are not linked in (Apple
 /// platforms) this goes through `SHA256`. Either way it is swift-crypto's SHA-256, and a test
-/// checks the two paths against each other.
+/// checks the paths against each other on both sides of 503 bytes.
 enum SHA256Words {
     typealias Words = (UInt64, UInt64, UInt64, UInt64)
 
