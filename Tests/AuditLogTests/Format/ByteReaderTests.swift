@@ -30,6 +30,25 @@ import Testing
         }
     }
 
+    /// Random values of every width up to 56 bits, read from a word (eight bytes at hand) and
+    /// byte by byte (at the end of the buffer): the packed 7-bit groups of the one-word path.
+    @Test func randomVarintsRoundTripOnBothPaths() throws {
+        var rng = SplitMix64(seed: 56)
+        var mismatches = 0
+        for _ in 0..<20_000 {
+            let value = rng.next() >> UInt64(8 + rng.next() % 56)
+            for padding in [0, 8] {
+                var w = ByteWriter()
+                w.writeVarint(value)
+                let length = w.count
+                for _ in 0..<padding { w.write(UInt8(0xFF)) }
+                let (decoded, offset) = try Self.read(w.bytes) { r throws(FormatError) in (try r.readVarint(), r.offset) }
+                if decoded != value || offset != length { mismatches += 1 }
+            }
+        }
+        #expect(mismatches == 0)
+    }
+
     @Test func varintRejectsOverlongTruncatedAndOverflowingForms() {
         let overlong: [[UInt8]] = [[0x80, 0x00], [0xFF, 0x80, 0x00], [0x81, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00]]
         for bad: [UInt8] in overlong + [[], [0x80], [0xFF, 0xFF], Array(repeating: 0xFF, count: 9) + [0x02], Array(repeating: 0xFF, count: 10) + [0x01]] {
