@@ -19,34 +19,37 @@ import Testing
         // One trailing byte: the byte-at-a-time path; eight: the one-word path (up to 8 bytes).
         for value in values {
             for padding in [1, 8] {
-                var w = ByteWriter()
-                w.writeVarint(value)
-                let length = w.count
-                for _ in 0..<padding { w.write(UInt8(0xAB)) }
-                let (decoded, offset) = try Self.read(w.bytes) { r throws(FormatError) in (try r.readVarint(), r.offset) }
-                #expect(decoded == value)
-                #expect(offset == length, "varint of \(value) consumed exactly its bytes")
+                let read = try Self.readBack(value, padding: padding, filler: 0xAB)
+                #expect(read.value == value)
+                #expect(read.consumed == read.length, "varint of \(value) consumed exactly its bytes")
             }
         }
     }
 
     /// Random values of every width up to 56 bits, read from a word (eight bytes at hand) and
-    /// byte by byte (at the end of the buffer): the packed 7-bit groups of the one-word path.
+    /// byte by byte (at the end of the buffer): the 7-bit groups of every length on both paths.
     @Test func randomVarintsRoundTripOnBothPaths() throws {
         var rng = SplitMix64(seed: 56)
         var mismatches = 0
         for _ in 0..<20_000 {
             let value = rng.next() >> UInt64(8 + rng.next() % 56)
             for padding in [0, 8] {
-                var w = ByteWriter()
-                w.writeVarint(value)
-                let length = w.count
-                for _ in 0..<padding { w.write(UInt8(0xFF)) }
-                let (decoded, offset) = try Self.read(w.bytes) { r throws(FormatError) in (try r.readVarint(), r.offset) }
-                if decoded != value || offset != length { mismatches += 1 }
+                let read = try Self.readBack(value, padding: padding, filler: 0xFF)
+                if read.value != value || read.consumed != read.length { mismatches += 1 }
             }
         }
         #expect(mismatches == 0)
+    }
+
+    /// `value` written as a varint with `padding` bytes of `filler` after it, then read back:
+    /// the value read, the bytes the read took and the varint's own length.
+    static func readBack(_ value: UInt64, padding: Int, filler: UInt8) throws(FormatError) -> (value: UInt64, consumed: Int, length: Int) {
+        var w = ByteWriter()
+        w.writeVarint(value)
+        let length = w.count
+        for _ in 0..<padding { w.write(filler) }
+        let (decoded, consumed) = try read(w.bytes) { r throws(FormatError) in (try r.readVarint(), r.offset) }
+        return (decoded, consumed, length)
     }
 
     @Test func varintRejectsOverlongTruncatedAndOverflowingForms() {
