@@ -13,7 +13,7 @@ package final class EventInputReader {
     private var start = 0
     private var end = 0
     private var eof = false
-    private var mode: Mode?
+    private var mode: Form?
     /// 1-based number of the next line to read.
     private var line = 1
     private var arrayPosition = 0
@@ -23,7 +23,8 @@ package final class EventInputReader {
     private var lineCursorOffset = 0
     private var lineCursorLine = 1
 
-    private enum Mode { case lines, array }
+    /// How the input holds its events.
+    package enum Form: Sendable { case lines, array }
 
     private static let chunkBytes = 1 << 20
 
@@ -72,7 +73,7 @@ package final class EventInputReader {
             start = 0
         }
         if buffer.count - end < Self.chunkBytes {
-            buffer.append(contentsOf: repeatElement(0, count: Self.chunkBytes - (buffer.count - end)))
+            buffer += [UInt8](repeating: 0, count: Self.chunkBytes - (buffer.count - end))
         }
         let from = end
         let result: Result<Int, AuditLogError> = buffer.withUnsafeMutableBytes { raw in
@@ -102,35 +103,100 @@ package final class EventInputReader {
     /// few percent of an ingest). At the end of the input, and after an error, `events` is as
     /// it was.
     package func next(into events: inout [AuditEvent]) throws(AuditLogError) -> Int? {
-        guard let line = try nextParsed(into: &events) else { return nil }
+        switch try form() {
+        case .lines: return try nextLine(into: &events)
+        case .array:
+            guard let line = try nextArrayElement(into: &events) else { return nil }
+            try Self.refuseReserved(&events, line: line)
+            return line
+        case nil: return nil
+        }
+    }
+
+    /// Takes back the event just appended to `events` when its type is one the log reserves.
+    private static func refuseReserved(_ events: inout [AuditEvent], line: Int) throws(AuditLogError) {
         do throws(AuditLogError) {
             try events[events.count - 1].refuseReservedType()
         } catch {
             events.removeLast()
             throw error.located(line: line)
         }
-        return line
     }
 
-    private func nextParsed(into events: inout [AuditEvent]) throws(AuditLogError) -> Int? {
-        if mode == nil {
-            // A UTF-8 byte order mark (Windows tools write one) is not part of the JSON.
-            while end - start < 3, try fill() {}
-            if end - start >= 3, buffer[start] == 0xEF, buffer[start + 1] == 0xBB, buffer[start + 2] == 0xBF { start += 3 }
-            while true {
-                while start < end, [0x20, 0x09, 0x0A, 0x0D].contains(buffer[start]) {
-                    if buffer[start] == 0x0A { line += 1 }
-                    start += 1
-                }
-                if start < end { break }
-                guard try fill() else { return nil }
+    /// Parses one NDJSON line (`raw`, without its line feed) numbered `number`: false for a blank
+    /// line, else its event is appended to `events`. On an error `events` is as it was.
+    static func parseLine(_ raw: UnsafeRawBufferPointer, number: Int, droppingSeq: Bool, into events: inout [AuditEvent]) throws(AuditLogError) -> Bool {
+        if raw.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return false }
+        guard raw.count <= EventLimits.maxJSONBytes else {
+            throw AuditLogError(.limitExceeded, "line is longer than \(EventLimits.maxJSONBytes) bytes", location: .init(line: number))
+        }
+        do throws(AuditLogError) {
+            events.append(try AuditEvent(jsonBytes: raw, droppingSeq: droppingSeq))
+        } catch {
+            throw error.located(line: number)
+        }
+        try refuseReserved(&events, line: number)
+        return true
+    }
+
+    /// The input's form, told by its first byte that is not white space (after a UTF-8 byte
+    /// order mark): nil when the input holds nothing else.
+    package func form() throws(AuditLogError) -> Form? {
+        if let mode { return mode }
+        // A UTF-8 byte order mark (Windows tools write one) is not part of the JSON.
+        while end - start < 3, try fill() {}
+        if end - start >= 3, buffer[start] == 0xEF, buffer[start + 1] == 0xBB, buffer[start + 2] == 0xBF { start += 3 }
+        while true {
+            while start < end, [0x20, 0x09, 0x0A, 0x0D].contains(buffer[start]) {
+                if buffer[start] == 0x0A { line += 1 }
+                start += 1
             }
-            mode = buffer[start] == UInt8(ascii: "[") ? .array : .lines
+            if start < end { break }
+            guard try fill() else { return nil }
         }
-        switch mode {
-        case .array: return try nextArrayElement(into: &events)
-        default: return try nextLine(into: &events)
+        mode = buffer[start] == UInt8(ascii: "[") ? .array : .lines
+        return mode
+    }
+
+    /// The next whole lines of NDJSON input, at most `maxLines` of them and at most
+    /// ``LineBlock/maxBytes`` bytes unless one line alone is longer: nil at the end of the
+    /// input. Cutting lines is a `memchr` and a copy; parsing them
+    /// (``LineBlock/parse(into:lines:)``) can then run on another core. For input whose
+    /// ``form()`` is `.lines` only.
+    package func nextLines(upTo maxLines: Int) throws(AuditLogError) -> LineBlock? {
+        precondition(mode == .lines, "nextLines(upTo:) reads NDJSON only")
+        // Offsets from `start`, which `fill()` may move.
+        var scanned = 0
+        var cut = 0  // after the last whole line taken
+        var count = 0
+        while count < max(1, maxLines) {
+            if let i = Self.firstNewline(in: buffer, from: start + scanned, to: end) {
+                count += 1
+                scanned = i + 1 - start
+                cut = scanned
+                if cut >= LineBlock.maxBytes { break }
+                continue
+            }
+            scanned = end - start
+            // A line longer than any event may be: the lines before it go out first, and the
+            // next call names it.
+            if scanned - cut > EventLimits.maxJSONBytes {
+                if cut > 0 { break }
+                throw AuditLogError(.limitExceeded, "line is longer than \(EventLimits.maxJSONBytes) bytes", location: .init(line: line))
+            }
+            guard try fill() else {
+                if scanned > cut {  // the last line, without a line feed
+                    cut = scanned
+                    count += 1
+                }
+                break
+            }
         }
+        guard cut > 0 else { return nil }
+        let block = LineBlock(bytes: Array(buffer[start..<(start + cut)]), firstLine: line, droppingSeq: droppingSeq)
+        start += cut
+        line += count
+        return block
     }
 
     private func nextLine(into events: inout [AuditEvent]) throws(AuditLogError) -> Int? {
@@ -154,23 +220,11 @@ package final class EventInputReader {
             let lineStart = start
             start = newline.map { $0 + 1 } ?? end
             line += 1
-            if lineStart == lineEnd && newline == nil && eof { return nil }
-            let isBlank = buffer[lineStart..<lineEnd].allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
-            if isBlank {
-                if newline == nil && eof { return nil }
-                continue
+            let parsed = try buffer.withRawBytes { (raw) throws(AuditLogError) in
+                try Self.parseLine(UnsafeRawBufferPointer(rebasing: raw[lineStart..<lineEnd]), number: number, droppingSeq: droppingSeq, into: &events)
             }
-            guard lineEnd - lineStart <= EventLimits.maxJSONBytes else {
-                throw AuditLogError(.limitExceeded, "line is longer than \(EventLimits.maxJSONBytes) bytes", location: .init(line: number))
-            }
-            do throws(AuditLogError) {
-                try buffer.withRawBytes { (raw) throws(AuditLogError) in
-                    events.append(try AuditEvent(jsonBytes: UnsafeRawBufferPointer(rebasing: raw[lineStart..<lineEnd]), droppingSeq: droppingSeq))
-                }
-                return number
-            } catch {
-                throw error.located(line: number)
-            }
+            if parsed { return number }
+            if newline == nil && eof { return nil }
         }
     }
 
