@@ -257,12 +257,21 @@ public final class AuditLog: Sendable {
     /// Appends a batch from `origin`: the log's own records (sweeps, holds, recoveries) may use
     /// the reserved event types, clients' may not.
     func append(_ events: [AuditEvent], origin: PreparedBatch.Origin) async throws(AuditLogError) -> AppendReceipt {
+        try requireWritable()
+        // Validation and encoding happen here, on the appending task; the writer only chains,
+        // frames and writes.
+        return try await submit(try PreparedBatch(events, maxEvents: options.maxBatchEvents, origin: origin))
+    }
+
+    private func requireWritable() throws(AuditLogError) {
         guard core != nil else {
             throw AuditLogError(.invalidArgument, "the log was opened read-only", location: .init(file: directory))
         }
-        // Validation and encoding happen here, on the appending task; the writer only chains,
-        // frames and writes.
-        let batch = try PreparedBatch(events, maxEvents: options.maxBatchEvents, origin: origin)
+    }
+
+    /// Hands a prepared batch to the writer; returns when it is as durable as promised.
+    func submit(_ batch: PreparedBatch) async throws(AuditLogError) -> AppendReceipt {
+        try requireWritable()
         let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<AppendReceipt, AuditLogError>, Never>) in
             enum Action { case refuse, wait, drain }
             let action = state.withLock { s -> Action in

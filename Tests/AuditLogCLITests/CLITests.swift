@@ -102,6 +102,37 @@ import Testing
         }
     }
 
+    /// A batch refused as a whole (an id twice in it, or one already in the log), in a later
+    /// batch of a parallel NDJSON ingest: the events before the refused one go in, in order, and
+    /// the error names its line.
+    @Test func aRefusedIDInALaterBatchCommitsEverythingBeforeIt() async throws {
+        try await withTemporaryDirectory { dir in
+            func event(_ n: Int, id: String) -> String {
+                #"{"event_type":"decision","timestamp":"2026-03-20T10:\#(10 + n):00Z","id":"\#(id)","user":"u\#(n)"}"#
+            }
+            var input = (1...9).map { event($0, id: "evt_cli_\($0)") }
+            input[7] = event(8, id: "evt_cli_7")  // line 8 repeats line 7's id, in the third batch of 3
+            let twice = try CLIRunner.run(["ingest", "--dir", dir, "--batch-size", "3", "-"], stdin: Data(input.joined(separator: "\n").utf8))
+            #expect(twice.status == 65)
+            #expect(twice.stderr.contains("line 8") && twice.stderr.contains("appears twice") && twice.stderr.contains("committed 7 events"), "\(twice.stderr)")
+            func storedIDs() throws -> [String] {
+                try lines(CLIRunner.run(["export", "--dir", dir]).stdout).compactMap { line in
+                    line.range(of: "evt_cli_[0-9]+", options: .regularExpression).map { String(line[$0]) }
+                }
+            }
+            #expect(try storedIDs() == (1...7).map { "evt_cli_\($0)" })
+
+            // Line 5 holds an id the log has (line 2's): refused by the writer, after line 4.
+            let more = (10...15).map { event($0, id: "evt_cli_\($0)") }
+            var again = more
+            again[4] = event(14, id: "evt_cli_2")
+            let known = try CLIRunner.run(["ingest", "--dir", dir, "--batch-size", "2", "-"], stdin: Data(again.joined(separator: "\n").utf8))
+            #expect(known.status == 65)
+            #expect(known.stderr.contains("line 5") && known.stderr.contains("already in the log") && known.stderr.contains("committed 4 events"), "\(known.stderr)")
+            #expect(try storedIDs() == ((1...7).map { "evt_cli_\($0)" } + (10...13).map { "evt_cli_\($0)" }))
+        }
+    }
+
     @Test func aMissingLogIsExit66AndNothingIsCreated() async throws {
         try await withTemporaryDirectory { dir in
             let missing = dir + "/nope"
