@@ -86,13 +86,17 @@ struct ProfileRun {
             report(seconds, per: Double(repeats * max(1, count)), unit: "event")
             return
         }
+        if workload == "cold-cache" {
+            try await ColdCacheRun(logDirectory: logDir, databasePath: dbPath, user: dataset.user, rounds: repeats).run()
+            return
+        }
         if workload == "cold-open-parts" {
             try await coldOpenParts(logDir)
             return
         }
         guard let read = ReadWorkload.allCases.first(where: { "\($0)" == workload }) else {
             let reads = ReadWorkload.allCases.map { "\($0)" }.joined(separator: ", ")
-            throw CompareError("unknown workload '\(workload)': bulk-append, prepare, index-build, verify, parse-ndjson, cold-open-parts or one of \(reads)")
+            throw CompareError("unknown workload '\(workload)': bulk-append, prepare, index-build, verify, parse-ndjson, cold-open-parts, cold-cache or one of \(reads)")
         }
         if !FileManager.default.fileExists(atPath: logDir) {
             try await AppendWorkloads.bulkAuditLog(dataset.events[...], directory: logDir)

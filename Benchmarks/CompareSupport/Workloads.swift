@@ -140,12 +140,7 @@ public struct LoadedStores: Sendable {
         case .newestBlocked:
             return try await reader.page(Self.newest).records.count
         case .userDay:
-            let q = Query(
-                window: TimeWindow(since: Timestamp(nanosSinceEpoch: Self.userDayStart), until: Timestamp(nanosSinceEpoch: Self.userDayStart + CompareDataset.day)),
-                filter: EventFilter(users: [user]), order: .oldestFirst)
-            var n = 0
-            for try await _ in reader.query(q) { n += 1 }
-            return n
+            return try await Self.userDay(user, on: reader)
         case .byID:
             var n = 0
             for id in ids where try await reader.event(id: id) != nil { n += 1 }
@@ -170,6 +165,29 @@ public struct LoadedStores: Sendable {
             let fresh = try await AuditLog.open(directory: logDirectory, options: .readOnly)
             return try await fresh.page(Self.newest).records.count
         }
+    }
+
+    /// All events of `user` in the day the user's-day rows read, counted.
+    static func userDay(_ user: String, on log: AuditLog) async throws -> Int {
+        let q = Query(
+            window: TimeWindow(since: Timestamp(nanosSinceEpoch: userDayStart), until: Timestamp(nanosSinceEpoch: userDayStart + CompareDataset.day)),
+            filter: EventFilter(users: [user]), order: .oldestFirst)
+        var n = 0
+        for try await _ in log.query(q) { n += 1 }
+        return n
+    }
+
+    /// Opens the log afresh and runs `workload` on the new handle (`.coldOpen`: newest 50
+    /// blocked; any other: one user's day): what a process started to answer one question does.
+    public static func freshAuditLog(_ workload: ReadWorkload, logDirectory: String, user: String) async throws -> Int {
+        let log = try await AuditLog.open(directory: logDirectory, options: .readOnly)
+        return workload == .coldOpen ? try await log.page(newest).records.count : try await userDay(user, on: log)
+    }
+
+    /// The same on a new SQLite connection.
+    public static func freshSQLite(_ workload: ReadWorkload, databasePath: String, user: String) throws -> Int {
+        let store = try SQLiteStore(path: databasePath, synchronous: "NORMAL", create: false)
+        return workload == .coldOpen ? try store.newestBlocked(since: lastHour) : try store.userDay(user, from: userDayStart, to: userDayStart + CompareDataset.day)
     }
 
     /// Runs `workload` once on SQLite; returns the number of results.
