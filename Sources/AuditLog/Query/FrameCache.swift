@@ -70,6 +70,11 @@ final class FrameCache: Sendable {
         capacity = capacityBytes
     }
 
+    /// Whether the cache holds the frame (without counting as a use).
+    func contains(_ key: Key) -> Bool {
+        state.withLock { $0.entries[key] != nil }
+    }
+
     func frame(_ key: Key) -> DecodedFrame? {
         state.withLock { s in
             guard var entry = s.entries[key] else {

@@ -64,6 +64,8 @@ package final class QueryIterator {
     private let segments: [SegmentInfo]
     private var segmentPosition = 0
     private var scan = CandidateScan()
+    /// The scan's run whose frames were last prefetched.
+    private var prefetchedRun = 0
     private var view: IndexView?
     private var columns = IndexColumns()
     /// The open segment's columns when they load block by block (a page of a sealed segment
@@ -226,7 +228,14 @@ package final class QueryIterator {
                 let found = try scan.next(
                     { (range) throws(AuditLogError) in try columns(over: range) }, predicate, window: query.window, recordTimes: recordTimes,
                     recordTime: { (i) throws(AuditLogError) in try openFetcher().timestamp(at: i) })
-                if let i = found { return i }
+                if let i = found {
+                    if scan.runs != prefetchedRun {
+                        // A new run of candidates: their frames are asked of the disk at once.
+                        prefetchedRun = scan.runs
+                        try openFetcher().prefetch(scan.upcoming.prefix(query.limit ?? Int.max))
+                    }
+                    return i
+                }
             }
             guard try openNextSegment() else { return nil }
         }

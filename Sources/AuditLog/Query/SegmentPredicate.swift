@@ -141,6 +141,12 @@ struct CandidateScan {
     private var run = CandidateScan.firstRun
     private var found: [Int] = []
     private var position = 0
+    /// How many runs the scan has collected, over all segments: it changes when ``upcoming``
+    /// holds a new run's candidates.
+    private(set) var runs = 0
+
+    /// The candidate ``next`` returned last and those it returns after it from the current run.
+    var upcoming: ArraySlice<Int> { found[Swift.max(0, position - 1)...] }
 
     private static let firstRun = 512
     private static let longestRun = 16_384
@@ -181,6 +187,7 @@ struct CandidateScan {
             run = min(run * 2, Self.longestRun)
             found.removeAll(keepingCapacity: true)
             position = 0
+            runs += 1
             let c = try columns(range)
             if timed && recordTimes {
                 predicate.collect(c, range, window: TimeWindow(), into: &found)

@@ -74,6 +74,14 @@ public final class FaultInjectingFileSystem: FileSystem, Sendable {
     /// Faults injected so far.
     public var injectedCount: Int { injectedTotal.withLock { $0 } }
 
+    private let hints = Locked<[(path: String, range: Range<Int64>)]>([])
+
+    /// The read-ahead hints (``SegmentFile/willNeed(_:)``) its files were given, in order: how
+    /// the tests see a query's prefetching. They reach the wrapped file too.
+    public var readHints: [(path: String, range: Range<Int64>)] { hints.withLock { $0 } }
+
+    func recordHint(_ path: String, _ range: Range<Int64>) { hints.withLock { $0.append((path, range)) } }
+
     /// The fault for this call, if a rule says so; `.crash` never returns.
     func fault(_ operation: Operation, _ path: String) -> Fault? {
         let fault = rules.withLock { r -> Fault? in
@@ -118,7 +126,7 @@ public final class FaultInjectingFileSystem: FileSystem, Sendable {
     }
 
     public func openForReading(_ path: String, displayName: String) throws(AuditLogError) -> any SegmentFile {
-        try base.openForReading(path, displayName: displayName)
+        FaultInjectingFile(try base.openForReading(path, displayName: displayName), path: path, fileSystem: self)
     }
 
     public func openForWriting(_ path: String, displayName: String, create: Bool, exclusive: Bool) throws(AuditLogError) -> any SegmentFile {
@@ -190,6 +198,11 @@ final class FaultInjectingFile: SegmentFile {
     func truncate(to length: Int64) throws(AuditLogError) {
         guard try fileSystem.check(.truncate, path, displayName) else { return }
         try file.truncate(to: length)
+    }
+
+    func willNeed(_ range: Range<Int64>) {
+        fileSystem.recordHint(path, range)
+        file.willNeed(range)
     }
 
     func close() { file.close() }

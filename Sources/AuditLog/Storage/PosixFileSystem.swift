@@ -122,6 +122,13 @@ final class PosixFile: SegmentFile {
         fd = -1
     }
 
+    /// `posix_fadvise(WILLNEED)`: the kernel queues the reads of what is not cached yet and
+    /// returns. Only a hint: a failure changes nothing.
+    func willNeed(_ range: Range<Int64>) {
+        guard fd >= 0, !range.isEmpty else { return }
+        _ = posix_fadvise(fd, off_t(range.lowerBound), off_t(range.count), POSIX_FADV_WILLNEED)
+    }
+
     func size() throws(AuditLogError) -> Int64 {
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw PosixFileSystem.failure("fstat", displayName) }
