@@ -129,16 +129,14 @@ final class RecordFetcher {
         guard let file = walker?.file else { return }
         wanted.sort()
         // Adjacent frames are one range.
-        var ranges: [Range<Int64>] = []
         var i = 0
         while i < wanted.count {
             var j = i
             while j + 1 < wanted.count && wanted[j + 1] == wanted[j] + 1 { j += 1 }
             let end = wanted[j] + 1 < frames.count ? frames[wanted[j] + 1].offset : segment.dataEnd
-            ranges.append(frames[wanted[i]].offset..<end)
+            file.willNeed(frames[wanted[i]].offset..<end)
             i = j + 1
         }
-        file.willNeed(ranges)
     }
 
     private func contains(_ frame: Int, _ seq: UInt64) -> Bool {

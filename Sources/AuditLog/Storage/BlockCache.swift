@@ -44,15 +44,6 @@ final class BlockCache: Sendable {
         return Array(data)
     }
 
-    /// Whether the block is cached (its file is not read).
-    func contains(_ object: String, block: Int64) -> Bool {
-        let name = Self.name(object, block)
-        return state.withLock { s in
-            load(&s)
-            return s.entries[name] != nil
-        }
-    }
-
     /// Keeps a block (best effort: a cache that cannot write just does not cache).
     func store(_ object: String, block: Int64, _ bytes: [UInt8]) {
         guard Int64(bytes.count) <= budgetBytes else { return }

@@ -200,9 +200,9 @@ final class FaultInjectingFile: SegmentFile {
         try file.truncate(to: length)
     }
 
-    func willNeed(_ ranges: [Range<Int64>]) {
-        for range in ranges { fileSystem.recordHint(path, range) }
-        file.willNeed(ranges)
+    func willNeed(_ range: Range<Int64>) {
+        fileSystem.recordHint(path, range)
+        file.willNeed(range)
     }
 
     func close() { file.close() }

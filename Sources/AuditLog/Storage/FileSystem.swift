@@ -22,15 +22,14 @@ public protocol SegmentFile: AnyObject {
     func truncate(to length: Int64) throws(AuditLogError)
     /// Closes it (idempotent).
     func close()
-    /// A hint that the bytes of `ranges` will be read soon: a file on a disk starts reading
-    /// them in the background, an archived one fetches them several at a time, so that reads
-    /// of many scattered ranges overlap instead of waiting one after another. Does nothing by
-    /// default.
-    func willNeed(_ ranges: [Range<Int64>])
+    /// A hint that the bytes of `range` will be read soon: a file on a disk starts reading them
+    /// in the background, so that reads of many scattered ranges overlap instead of waiting
+    /// one after another. Does nothing by default.
+    func willNeed(_ range: Range<Int64>)
 }
 
 extension SegmentFile {
-    public func willNeed(_ ranges: [Range<Int64>]) {}
+    public func willNeed(_ range: Range<Int64>) {}
 
     /// Writes all of `bytes` at `offset`.
     func write(_ bytes: [UInt8], at offset: Int64) throws(AuditLogError) {

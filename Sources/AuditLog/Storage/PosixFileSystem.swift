@@ -124,11 +124,10 @@ final class PosixFile: SegmentFile {
 
     /// `posix_fadvise(WILLNEED)`: the kernel queues the reads of what is not cached yet and
     /// returns. Only a hint: a failure changes nothing (and Darwin, without the call, ignores it).
-    func willNeed(_ ranges: [Range<Int64>]) {
+    func willNeed(_ range: Range<Int64>) {
         #if canImport(Glibc)
-            for range in ranges where fd >= 0 && !range.isEmpty {
-                _ = posix_fadvise(fd, off_t(range.lowerBound), off_t(range.count), POSIX_FADV_WILLNEED)
-            }
+            guard fd >= 0, !range.isEmpty else { return }
+            _ = posix_fadvise(fd, off_t(range.lowerBound), off_t(range.count), POSIX_FADV_WILLNEED)
         #endif
     }
 
