@@ -85,12 +85,17 @@ final class WriterCore: @unchecked Sendable {
         var results: [Result<AppendReceipt, AuditLogError>] = []
         results.reserveCapacity(batches.count)
         let before = (nextSeq, chain)
+        // The ids of the batches committed so far in this group, whose records reach the file
+        // only at the group's end: a later batch's duplicate check reads them from here.
+        var unwritten: [UnwrittenIDs] = []
         do throws(AuditLogError) {
             for batch in batches {
                 do throws(AuditLogError) {
                     ids?.prefetch(batch.idHashes)
-                    try checkIDs(batch)
-                    results.append(.success(try commit(batch)))
+                    try checkIDs(batch, unwritten: unwritten)
+                    let receipt = try commit(batch)
+                    unwritten.append(UnwrittenIDs(firstSeq: receipt.firstSeq.rawValue, ids: batch.ids))
+                    results.append(.success(receipt))
                 } catch  where error.code.isBatchRejection {
                     results.append(.failure(error))
                 }
@@ -111,13 +116,26 @@ final class WriterCore: @unchecked Sendable {
         return results
     }
 
-    /// Refuses a batch whose client-supplied ids are already in the log.
-    private func checkIDs(_ batch: PreparedBatch) throws(AuditLogError) {
+    /// The ids of a batch committed in the group being written, from `firstSeq` on.
+    private struct UnwrittenIDs {
+        var firstSeq: UInt64
+        var ids: [String]
+    }
+
+    /// Refuses a batch whose client-supplied ids are already in the log, or in a batch of
+    /// this group committed before it (`unwritten`).
+    private func checkIDs(_ batch: PreparedBatch, unwritten: [UnwrittenIDs]) throws(AuditLogError) {
         guard !batch.clientIDIndices.isEmpty else { return }
         if ids == nil { ids = try IDIndex.build(directory, segments: segments, observers: observers) }
+        func idAt(_ seq: UInt64) throws(AuditLogError) -> String? {
+            if let group = unwritten.last(where: { $0.firstSeq <= seq }), seq - group.firstSeq < UInt64(group.ids.count) {
+                return group.ids[Int(seq - group.firstSeq)]
+            }
+            return try storedID(at: seq)
+        }
         for i in batch.clientIDIndices {
             let id = batch.ids[i]
-            if let seq = try ids?.seq(of: id, fullHash: batch.idHashes[i], idAt: { (seq) throws(AuditLogError) in try self.storedID(at: seq) }) {
+            if let seq = try ids?.seq(of: id, fullHash: batch.idHashes[i], idAt: idAt) {
                 throw AuditLogError(.duplicateID, "id \"\(id)\" is already in the log at seq \(seq)", location: .init(index: i, field: "id"))
             }
         }

@@ -99,6 +99,35 @@ import Testing
         }
     }
 
+    /// Appends that race with one id can land in one group, the later checked against an
+    /// earlier one not yet written: exactly one is accepted.
+    @Test func concurrentAppendsOfOneIDAcceptExactlyOne() async throws {
+        try await withTemporaryDirectory { dir in
+            let log = try await AuditLog.open(directory: dir, options: testOptions())
+            for round in 0..<5 {
+                let id = "race-\(round)"
+                let accepted = await withTaskGroup(of: Bool.self) { group in
+                    for _ in 0..<40 {
+                        group.addTask {
+                            let padding = events(200, prefix: nil)
+                            do throws(AuditLogError) {
+                                _ = try await log.append(padding + [AuditEvent(eventType: "x", timestamp: .now, id: id)])
+                                return true
+                            } catch {
+                                return false
+                            }
+                        }
+                    }
+                    var n = 0
+                    for await ok in group where ok { n += 1 }
+                    return n
+                }
+                #expect(accepted == 1, "round \(round): \(accepted) appends of one id accepted")
+            }
+            try await log.close()
+        }
+    }
+
     @Test func refusesDuplicateIDsWithoutWritingAnything() async throws {
         try await withTemporaryDirectory { dir in
             var log = try await AuditLog.open(directory: dir, options: testOptions())
