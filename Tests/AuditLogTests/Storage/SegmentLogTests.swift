@@ -106,23 +106,25 @@ import Testing
             let log = try await AuditLog.open(directory: dir, options: testOptions())
             for round in 0..<5 {
                 let id = "race-\(round)"
-                let accepted = await withTaskGroup(of: Bool.self) { group in
+                let outcomes = await withTaskGroup(of: AuditLogError.Code?.self) { group in
                     for _ in 0..<40 {
                         group.addTask {
                             let padding = events(200, prefix: nil)
                             do throws(AuditLogError) {
                                 _ = try await log.append(padding + [AuditEvent(eventType: "x", timestamp: .now, id: id)])
-                                return true
+                                return nil
                             } catch {
-                                return false
+                                return error.code
                             }
                         }
                     }
-                    var n = 0
-                    for await ok in group where ok { n += 1 }
-                    return n
+                    var codes: [AuditLogError.Code?] = []
+                    for await code in group { codes.append(code) }
+                    return codes
                 }
-                #expect(accepted == 1, "round \(round): \(accepted) appends of one id accepted")
+                let accepted = outcomes.filter { $0 == nil }.count
+                let refused = outcomes.filter { $0 == .duplicateID }.count
+                #expect(accepted == 1 && refused == 39, "round \(round): \(accepted) appends of one id accepted, \(refused) refused as duplicates")
             }
             try await log.close()
         }
