@@ -94,7 +94,7 @@ final class WriterCore: @unchecked Sendable {
                     ids?.prefetch(batch.idHashes)
                     try checkIDs(batch, unwritten: unwritten)
                     let receipt = try commit(batch)
-                    unwritten.append(UnwrittenIDs(firstSeq: receipt.firstSeq.rawValue, ids: batch.ids))
+                    unwritten.append(UnwrittenIDs(firstSeq: receipt.firstSeq.rawValue, ids: batch.ids, idHashes: batch.idHashes))
                     results.append(.success(receipt))
                 } catch  where error.code.isBatchRejection {
                     results.append(.failure(error))
@@ -116,17 +116,28 @@ final class WriterCore: @unchecked Sendable {
         return results
     }
 
-    /// The ids of a batch committed in the group being written, from `firstSeq` on.
+    /// The ids of a batch committed in the group being written, from `firstSeq` on, and their
+    /// ``IDIndex/fullHash(_:)``s.
     private struct UnwrittenIDs {
         var firstSeq: UInt64
         var ids: [String]
+        var idHashes: [UInt64]
     }
 
     /// Refuses a batch whose client-supplied ids are already in the log, or in a batch of
-    /// this group committed before it (`unwritten`).
+    /// this group committed before it (`unwritten`). Builds the id index on the first
+    /// client-supplied id.
     private func checkIDs(_ batch: PreparedBatch, unwritten: [UnwrittenIDs]) throws(AuditLogError) {
         guard !batch.clientIDIndices.isEmpty else { return }
-        if ids == nil { ids = try IDIndex.build(directory, segments: segments, observers: observers) }
+        if ids == nil {
+            // Built from the file, which lacks this group's earlier batches: their ids go in
+            // from memory, or a later batch could take one of them again.
+            var built = try IDIndex.build(directory, segments: segments, observers: observers)
+            for group in unwritten {
+                for (i, hash) in group.idHashes.enumerated() { built.insert(fullHash: hash, seq: group.firstSeq + UInt64(i)) }
+            }
+            ids = built
+        }
         func idAt(_ seq: UInt64) throws(AuditLogError) -> String? {
             if let group = unwritten.last(where: { $0.firstSeq <= seq }), seq - group.firstSeq < UInt64(group.ids.count) {
                 return group.ids[Int(seq - group.firstSeq)]

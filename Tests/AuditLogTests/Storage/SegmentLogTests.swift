@@ -130,6 +130,32 @@ import Testing
         }
     }
 
+    /// The id index is built when the first client-supplied id arrives. Built in the middle of
+    /// a group, it must still take the ids the group's earlier batches were given, or a client
+    /// sending one back later (a retry with the id its receipt named) is accepted twice. The
+    /// group is made directly: which batches racing appends put in one group is up to timing.
+    @Test func idsAssignedEarlierInTheGroupThatBuildsTheIndexAreRefusedLater() async throws {
+        try await withTemporaryDirectory { dir in
+            try await AuditLog.open(directory: dir, options: testOptions()).close()
+            let directory = LogDirectory(path: dir)
+            let catalog = try LogCatalog.load(directory, repair: true)
+            let core = try WriterCore(directory: directory, catalog: catalog, options: testOptions(), observers: [])
+            let assigned = try PreparedBatch(events(3), maxEvents: 10)
+            let supplied = try PreparedBatch(events(2, prefix: "client-"), maxEvents: 10)
+            let group = core.write([assigned, supplied])
+            let ids = try group[0].get().ids
+            #expect(ids.count == 3)
+            for id in ids {
+                let again = core.write([try PreparedBatch([AuditEvent(eventType: "x", timestamp: .now, id: id)], maxEvents: 10)])
+                switch again[0] {
+                case .success: Issue.record("\(id), assigned in the group that built the index, accepted again")
+                case .failure(let error): #expect(error.code == .duplicateID)
+                }
+            }
+            try core.close()
+        }
+    }
+
     @Test func refusesDuplicateIDsWithoutWritingAnything() async throws {
         try await withTemporaryDirectory { dir in
             var log = try await AuditLog.open(directory: dir, options: testOptions())
