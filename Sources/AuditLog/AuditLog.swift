@@ -254,9 +254,21 @@ public final class AuditLog: Sendable {
         try await append(events, origin: .client)
     }
 
+    /// Appends a slice of a larger array as one batch, exactly as ``append(_:)-([AuditEvent])``
+    /// appends an array, without copying the events out of it: a bulk load appends
+    /// `events[i..<i + 1000]` after `events[i - 1000..<i]`. Error locations count events from
+    /// the slice's first (index 0), not from the array's.
+    public func append(_ events: ArraySlice<AuditEvent>) async throws(AuditLogError) -> AppendReceipt {
+        try await append(events, origin: .client)
+    }
+
     /// Appends a batch from `origin`: the log's own records (sweeps, holds, recoveries) may use
     /// the reserved event types, clients' may not.
     func append(_ events: [AuditEvent], origin: PreparedBatch.Origin) async throws(AuditLogError) -> AppendReceipt {
+        try await append(events[...], origin: origin)
+    }
+
+    func append(_ events: ArraySlice<AuditEvent>, origin: PreparedBatch.Origin) async throws(AuditLogError) -> AppendReceipt {
         try requireWritable()
         // Validation and encoding happen here, on the appending task; the writer only chains,
         // frames and writes.

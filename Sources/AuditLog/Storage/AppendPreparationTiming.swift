@@ -11,7 +11,7 @@ public enum AppendPreparationTiming {
         var start = events.startIndex
         while start < events.endIndex {
             let end = min(start + batchSize, events.endIndex)
-            bytes += try PreparedBatch(Array(events[start..<end]), maxEvents: batchSize).records.count
+            bytes += try PreparedBatch(events[start..<end], maxEvents: batchSize).records.count
             start = end
         }
         return bytes

@@ -34,6 +34,13 @@ struct PreparedBatch: Sendable {
     /// Validates every event, refuses ids repeated within the batch, assigns missing ids
     /// (`evt_` + ULID) and encodes the records.
     init(_ events: [AuditEvent], maxEvents: Int, origin: Origin = .client) throws(AuditLogError) {
+        try self.init(events[...], maxEvents: maxEvents, origin: origin)
+    }
+
+    /// The same for a slice, read where it lies (a bulk load appending a large array a batch at
+    /// a time copies nothing). Indices in errors and ``clientIDIndices`` count from the slice's
+    /// first event.
+    init(_ events: ArraySlice<AuditEvent>, maxEvents: Int, origin: Origin = .client) throws(AuditLogError) {
         guard !events.isEmpty else { throw AuditLogError(.invalidArgument, "empty batch") }
         guard events.count <= maxEvents else {
             throw AuditLogError(.limitExceeded, "batch of \(events.count) events exceeds the limit of \(maxEvents)")
@@ -45,8 +52,10 @@ struct PreparedBatch: Sendable {
         ids.reserveCapacity(events.count)
         idHashes.reserveCapacity(events.count)
         var seen = SeenIDs(capacity: events.count)
-        for i in events.indices {
-            let event = events[i]  // one copy (`enumerated()`'s element and tuple made two)
+        let base = events.startIndex
+        for position in events.indices {
+            let event = events[position]  // one copy (`enumerated()`'s element and tuple made two)
+            let i = position - base
             do throws(AuditLogError) {
                 if origin != .unvalidatedForTesting { try event.validate() }
                 if origin == .client { try event.refuseReservedType() }

@@ -185,6 +185,41 @@ import Testing
         }
     }
 
+    /// A slice is appended as a batch of its own events, and errors count from its first
+    /// event, whatever its place in the array it comes from.
+    @Test func appendsASliceOfALargerArrayAsItsOwnBatch() async throws {
+        try await withTemporaryDirectory { dir in
+            let log = try await AuditLog.open(directory: dir, options: testOptions())
+            let all = events(10, prefix: "id-")
+            let receipt = try await log.append(all[4..<7])
+            #expect(receipt.firstSeq == SequenceNumber(1) && receipt.lastSeq == SequenceNumber(3))
+            #expect(receipt.ids == ["id-4", "id-5", "id-6"])
+            for (seq, source) in zip(1..., all[4..<7]) {
+                #expect(try await log.record(at: SequenceNumber(UInt64(seq)))?.event == source)
+            }
+            // An id the log holds, third in a slice that starts at the array's eighth event.
+            let repeating = events(3, prefix: "new-") + [all[5]] + events(2, prefix: "other-")
+            do throws(AuditLogError) {
+                _ = try await log.append(repeating[1...])
+                Issue.record("an id already in the log was accepted from a slice")
+            } catch {
+                #expect(error.code == .duplicateID)
+                #expect(error.message.contains("id-5"))
+            }
+            var bad = events(6, prefix: "bad-")
+            bad[4].tokensOut = -1
+            do throws(AuditLogError) {
+                _ = try await log.append(bad[2...])
+                Issue.record("an invalid event was accepted from a slice")
+            } catch {
+                #expect(error.code == .invalidEvent)
+                #expect(error.location.index == 2, "counted from the slice's first event")
+            }
+            #expect(log.head.lastSeq == SequenceNumber(3), "nothing of the refused slices was stored")
+            try await log.close()
+        }
+    }
+
     @Test func refusesInvalidEventsNamingIndexAndField() async throws {
         try await withTemporaryDirectory { dir in
             let log = try await AuditLog.open(directory: dir, options: testOptions())
