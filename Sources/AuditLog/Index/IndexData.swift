@@ -189,11 +189,7 @@ struct IndexBuilder: Sendable {
     /// takes it).
     func finish(withRollups: Bool, minRecordsPerHourlyRow: Int = IndexData.recordsPerHourlyRow) -> IndexData {
         var out = data
-        // Sorted as one 64-bit key each: hash, then ordinal.
-        var keys = hashes.enumerated().map { UInt64($1) << 32 | UInt64($0) }
-        keys.sort()
-        out.idHashes = keys.map { UInt32(truncatingIfNeeded: $0 >> 32) }
-        out.idOrdinals = keys.map { UInt32(truncatingIfNeeded: $0) }
+        (out.idHashes, out.idOrdinals) = IDTableSort.sorted(hashes)
         // A checkpoint (no rollups) still has both rollup sections, with no rows.
         if withRollups {
             let computed = IndexData.rollups(out.columns, dictionarySizes: out.dictionaries.map(\.count), minRecordsPerHourlyRow: minRecordsPerHourlyRow)

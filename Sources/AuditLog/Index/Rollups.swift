@@ -16,13 +16,17 @@ extension IndexData {
         // Each record's contribution is made from the columns where it is added, once a
         // dimension: an array of them (72 bytes a record) cost more in fresh pages than that.
         var total = UsageAggregate()
-        for i in 0..<c.count { total.add(UsageAggregate.Contribution(c, i)) }
+        for i in 0..<c.count { total.addSums(UsageAggregate.Contribution(c, i)) }
         // The total row holds the largest sums: if it fits, every row does.
         guard total.fitsRollupRow else { return nil }
         // Rows are gathered first and made a table once, at its final size: a table grown row by
         // row rehashes and moves every row it holds each time it doubles.
         var rows: [(RollupKey, UsageAggregate)] = []
         var mask: UInt16 = 0
+        // Each record's latency bucket (``noLatency`` when it has none), worked out once, and
+        // the row each record went to in the current dimension's pass.
+        let buckets = c.latencyMicros.map { $0 >= 0 ? LatencySketch.bucket($0) : noLatency }
+        var rowOf = [Int](repeating: 0, count: c.count)
         let limit = minRecordsPerHourlyRow == 0 ? Int.max : c.count / minRecordsPerHourlyRow
         for dimension in dimensions {
             let n = size(dimension)
@@ -35,17 +39,40 @@ extension IndexData {
             let slots = n * hours.starts.count
             let dense = hourly && slots <= 16 * hourlyRows + 65_536
             var perHour = [UsageAggregate](repeating: UsageAggregate(), count: dense ? slots : 0)
-            var sparse: [Int: UsageAggregate] = [:]
+            // The sparse slots' rows, and where each slot's row is.
+            var sparseRows: [UsageAggregate] = []
+            var sparseSlots: [Int] = []
+            var sparse: [Int: Int] = [:]
             var allTime = [UsageAggregate](repeating: UsageAggregate(), count: n)
             for i in 0..<c.count {
                 let one = UsageAggregate.Contribution(c, i)
                 let value = Int(codes[i])
                 guard hourly else {
-                    allTime[value].add(one)
+                    allTime[value].addSums(one)
+                    rowOf[i] = value
                     continue
                 }
                 let slot = Int(hours.ordinals[i]) * n + value
-                if dense { perHour[slot].add(one) } else { sparse[slot, default: UsageAggregate()].add(one) }
+                if dense {
+                    perHour[slot].addSums(one)
+                    rowOf[i] = slot
+                } else if let row = sparse[slot] {
+                    sparseRows[row].addSums(one)
+                    rowOf[i] = row
+                } else {
+                    sparse[slot] = sparseRows.count
+                    rowOf[i] = sparseRows.count
+                    sparseRows.append(UsageAggregate())
+                    sparseRows[sparseRows.count - 1].addSums(one)
+                    sparseSlots.append(slot)
+                }
+            }
+            if !hourly {
+                fillSketches(&allTime, rowOf: rowOf, buckets: buckets)
+            } else if dense {
+                fillSketches(&perHour, rowOf: rowOf, buckets: buckets)
+            } else {
+                fillSketches(&sparseRows, rowOf: rowOf, buckets: buckets)
             }
             if hourly {
                 mask |= 1 << (dimension?.rollupCode ?? 0)
@@ -56,7 +83,7 @@ extension IndexData {
                     rows.append((RollupKey(dimension: dimension, value: UInt32(slot % n), hourNanos: hours.starts[slot / n]), a.compacted()))
                 }
                 for (slot, a) in perHour.enumerated() where a.requests > 0 { hourRow(slot, a) }
-                for (slot, a) in sparse { hourRow(slot, a) }
+                for (slot, a) in zip(sparseSlots, sparseRows) { hourRow(slot, a) }
             }
             for (value, a) in allTime.enumerated() where a.requests > 0 {
                 rows.append((RollupKey(dimension: dimension, value: UInt32(value), hourNanos: RollupKey.allTime), a.compacted()))
@@ -65,6 +92,45 @@ extension IndexData {
         var out = [RollupKey: UsageAggregate](minimumCapacity: rows.count)
         for (key, row) in rows { out[key] = row }
         return (out, mask)
+    }
+
+    /// The bucket of a record without a latency, above every real one.
+    private static let noLatency = UInt16.max
+
+    /// Gives each of `rows` (whose sums are complete) its sketch of the latency buckets of the
+    /// records `rowOf` maps to it, each made once at its exact span: the records' buckets are
+    /// grouped by row (a counting sort on the rows' latency counts), then each row's counted in
+    /// a histogram over its span. Adding record by record into a growing sketch per row (one
+    /// per hour and value, in every dimension) made and regrew thousands of small arrays with
+    /// slack that ``LatencySketch/compacted()`` then copied away.
+    private static func fillSketches(_ rows: inout [UsageAggregate], rowOf: [Int], buckets: [UInt16]) {
+        var starts = [Int](repeating: 0, count: rows.count + 1)
+        for r in rows.indices { starts[r + 1] = starts[r] + Int(rows[r].latencyCount) }
+        guard let total = starts.last, total > 0 else { return }
+        var grouped = [UInt16](repeating: 0, count: total)
+        var next = starts
+        grouped.withUnsafeMutableBufferPointer { grouped in
+            next.withUnsafeMutableBufferPointer { next in
+                for (i, bucket) in buckets.enumerated() where bucket != noLatency {
+                    let r = rowOf[i]
+                    grouped[next[r]] = bucket
+                    next[r] += 1
+                }
+            }
+        }
+        var histogram = [UInt64](repeating: 0, count: LatencySketch.maxBucket + 1)
+        for r in rows.indices where starts[r + 1] > starts[r] {
+            var low = Int.max
+            var high = 0
+            for j in starts[r]..<starts[r + 1] {
+                let b = Int(grouped[j])
+                histogram[b] += 1
+                low = min(low, b)
+                high = max(high, b)
+            }
+            rows[r].sketch = LatencySketch(base: low, exactSpan: Array(histogram[low...high]))
+            for b in low...high { histogram[b] = 0 }
+        }
     }
 
     /// The distinct UTC hours of `timestamps` (their starts, in first-seen order), each

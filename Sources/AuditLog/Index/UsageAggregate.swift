@@ -23,6 +23,13 @@ struct LatencySketch: Hashable, Sendable {
         for (bucket, count) in pairs { counts[bucket - base] += count }
     }
 
+    /// A sketch of `counts` from bucket `base` on, whose first and last counts are not zero
+    /// (as ``compacted()`` leaves one).
+    init(base: Int, exactSpan counts: [UInt64]) {
+        self.base = base
+        self.counts = counts
+    }
+
     static func == (a: LatencySketch, b: LatencySketch) -> Bool {
         a.occupied.elementsEqual(b.occupied) { $0.bucket == $1.bucket && $0.count == $1.count }
     }
@@ -132,17 +139,21 @@ struct LatencySketch: Hashable, Sendable {
 
     /// Writes how many buckets hold counts, then each of them (bucket, count) in order: a
     /// rollup row's sketch, as ``buckets`` lists it.
-    func encodeBuckets(to w: inout ByteWriter) {
+    func encodeBuckets<S: ByteSink>(to w: inout S) {
         counts.withUnsafeBufferPointer { counts in
             var occupied = 0
             for i in 0..<counts.count { occupied &+= counts[i] > 0 ? 1 : 0 }
-            w.writeVarint(UInt64(occupied))
+            w.appendVarint(UInt64(occupied))
             for i in 0..<counts.count where counts[i] > 0 {
-                w.writeVarint(UInt64(base + i))
-                w.writeVarint(counts[i])
+                w.appendVarint(UInt64(base + i))
+                w.appendVarint(counts[i])
             }
         }
     }
+
+    /// At most the bytes ``encodeBuckets(to:)`` writes: a count, and per bucket a varint of
+    /// at most 10 bytes for each of its two numbers.
+    var encodedBound: Int { 10 + 20 * counts.count }
 
     /// The `q`-quantile (0...1) by nearest rank, nil when empty.
     func quantile(_ q: Double) -> Int64? {
@@ -219,6 +230,13 @@ struct UsageAggregate: Hashable, Sendable {
 
     /// Adds a record's contribution: the one place a record's values are summed.
     mutating func add(_ one: Contribution) {
+        addSums(one)
+        if one.latencyMicros >= 0 { sketch.add(bucket: one.bucket, count: 1) }
+    }
+
+    /// Adds a record's contribution to every sum and count, not to the sketch (rollups fill
+    /// their rows' sketches apart, each at its final size: ``IndexData/fillSketches``).
+    mutating func addSums(_ one: Contribution) {
         requests += 1
         tokensIn += Int128(one.tokensIn)
         tokensOut += Int128(one.tokensOut)
@@ -230,7 +248,6 @@ struct UsageAggregate: Hashable, Sendable {
         if one.latencyMicros >= 0 {
             latencyCount += 1
             latencySumMicros += Int128(one.latencyMicros)
-            sketch.add(bucket: one.bucket, count: 1)
         }
     }
 
@@ -274,16 +291,24 @@ struct UsageAggregate: Hashable, Sendable {
     /// Writes a rollup row's aggregate; the caller has checked ``fitsRollupRow``.
     /// (Written value by value, with no array of them: an index build writes thousands of rows.)
     func encode(to w: inout ByteWriter) {
-        w.writeVarint(UInt64(clamping: requests))
-        w.writeVarint(UInt64(clamping: tokensIn))
-        w.writeVarint(UInt64(clamping: tokensOut))
-        w.writeVarint(UInt64(clamping: costNanos))
-        w.writeVarint(UInt64(clamping: cacheHits))
-        w.writeVarint(UInt64(clamping: blocked))
-        w.writeVarint(UInt64(clamping: redacted))
-        w.writeVarint(UInt64(clamping: escalated))
-        w.writeVarint(UInt64(clamping: latencyCount))
-        w.writeVarint(UInt64(clamping: latencySumMicros))
+        // Into room reserved at the end once a row, with one bounds check a write instead of an
+        // array append's checks and calls: a segment's index has thousands of rows and some
+        // hundred thousand sketch buckets. The bound holds every row; if it did not, the write
+        // would be dropped and the row written again through the array.
+        if !w.bytes.append(within: 100 + sketch.encodedBound, { encode(to: &$0) }) { encode(to: &w.bytes) }
+    }
+
+    private func encode<S: ByteSink>(to w: inout S) {
+        w.appendVarint(UInt64(clamping: requests))
+        w.appendVarint(UInt64(clamping: tokensIn))
+        w.appendVarint(UInt64(clamping: tokensOut))
+        w.appendVarint(UInt64(clamping: costNanos))
+        w.appendVarint(UInt64(clamping: cacheHits))
+        w.appendVarint(UInt64(clamping: blocked))
+        w.appendVarint(UInt64(clamping: redacted))
+        w.appendVarint(UInt64(clamping: escalated))
+        w.appendVarint(UInt64(clamping: latencyCount))
+        w.appendVarint(UInt64(clamping: latencySumMicros))
         sketch.encodeBuckets(to: &w)
     }
 
