@@ -113,7 +113,7 @@ let benchmarks: @Sendable () -> Void = {
     // What each seal runs in the background, off the append path: every sealed segment of the
     // guard log (one a day, ~3,300 records each) decoded, indexed, rolled up and encoded, nothing
     // written. Its allocations grow with every array made per record or per rollup row.
-    Benchmark("index-build-30-sealed-segments") { _ in
+    Benchmark("index-build-sealed-segments") { _ in
         _ = try await guardLog.get()
         blackHole(try IndexBuildTiming.buildSealed(directory: guardLog.directory).bytes)
     }
