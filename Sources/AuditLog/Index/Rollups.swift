@@ -62,8 +62,9 @@ extension IndexData {
                 } else {
                     sparse[slot] = sparseRows.count
                     rowOf[i] = sparseRows.count
-                    sparseRows.append(UsageAggregate())
-                    sparseRows[sparseRows.count - 1].addSums(one)
+                    var row = UsageAggregate()
+                    row.addSums(one)
+                    sparseRows.append(row)
                     sparseSlots.append(slot)
                 }
             }

@@ -197,7 +197,7 @@ import Testing
             for (seq, source) in zip(1..., all[4..<7]) {
                 #expect(try await log.record(at: SequenceNumber(UInt64(seq)))?.event == source)
             }
-            // An id the log holds, third in a slice that starts at the array's eighth event.
+            // An id the log holds, third in a slice that starts at the array's second event.
             let repeating = events(3, prefix: "new-") + [all[5]] + events(2, prefix: "other-")
             do throws(AuditLogError) {
                 _ = try await log.append(repeating[1...])
