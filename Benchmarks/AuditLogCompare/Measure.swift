@@ -16,6 +16,14 @@ enum Measure {
         return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 
+    /// CPU seconds the whole process has used (every thread): beside a wall time, how much of
+    /// it was spent working rather than waiting.
+    static func processCPUSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+    }
+
     static func median(_ runs: Int, _ body: () async throws -> Void) async rethrows -> Double {
         var times: [Double] = []
         for _ in 0..<runs { times.append(try await seconds(body)) }

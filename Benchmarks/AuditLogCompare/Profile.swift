@@ -129,10 +129,13 @@ struct ProfileRun {
             for _ in 0..<repeats { _ = try await reader.page(LoadedStores.newest) }
         }
         report(warm, per: Double(repeats), unit: "query on an open handle")
+        let cpuBefore = Measure.processCPUSeconds()
         let both = try await Measure.seconds {
             for _ in 0..<repeats { _ = try await AuditLog.open(directory: logDir, options: .readOnly).page(LoadedStores.newest) }
         }
+        let cpu = Measure.processCPUSeconds() - cpuBefore
         report(both, per: Double(repeats), unit: "open + first query")
+        FileHandle.standardError.write(Data("\(workload): \(ResultRow.format(cpu / Double(repeats))) of CPU (all threads) per open + first query\n".utf8))
     }
 
     private func report(_ seconds: Double, per count: Double, unit: String) {
