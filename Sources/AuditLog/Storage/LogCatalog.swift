@@ -98,7 +98,7 @@ struct LogCatalog {
             let isLast = i == names.count - 1
             do throws(AuditLogError) {
                 if !isLast, !repair, let info = Self.sealed(known[name]) ?? catalogued[name].map(SegmentInfo.init(catalogued:)), sizes[i] == info.bytes {
-                    try catalog.join(name, firstSeq: info.firstSeq, anchor: info.anchor, display: LogDirectory.displayName(name))
+                    try catalog.join(name, firstSeq: info.firstSeq, anchor: info.anchor)
                     catalog.segments.append(info)
                 } else {
                     try catalog.add(name, directory: directory, isLast: isLast, repair: repair, known: known, observer: observer)
@@ -151,17 +151,19 @@ struct LogCatalog {
 
     /// Checks that segment `name` may follow the last one added. A gap is what a retention
     /// sweep leaves (`verify` and the writer check that a sweep record explains it); an overlap
-    /// or a wrong anchor is never valid.
-    private func join(_ name: String, firstSeq: SequenceNumber, anchor: ChainHash, display: String) throws(AuditLogError) {
+    /// or a wrong anchor is never valid. `display` names the segment in errors (by default
+    /// `segments/<name>`, made only for an error).
+    private func join(_ name: String, firstSeq: SequenceNumber, anchor: ChainHash, display: String? = nil) throws(AuditLogError) {
         guard segments.last?.damage == nil else { return }
         switch SegmentChain.join(segments.last?.end, name: name, firstSeq: firstSeq, anchor: anchor, genesis: genesis) {
         case .continues, .gap: break
         case .overlaps(let previousLast):
             throw AuditLogError(
-                .corruption, "segment starts at seq \(firstSeq), inside its predecessor (which ends at \(previousLast))", location: .init(file: display, offset: 32, seq: firstSeq))
+                .corruption, "segment starts at seq \(firstSeq), inside its predecessor (which ends at \(previousLast))",
+                location: .init(file: display ?? LogDirectory.displayName(name), offset: 32, seq: firstSeq))
         case .anchorMismatch:
             let what = segments.last.map { "the chain value at the end of '\($0.fileName)'" } ?? "the log's genesis value"
-            throw AuditLogError(.corruption, "segment anchor does not match \(what)", location: .init(file: display, offset: 64, seq: firstSeq))
+            throw AuditLogError(.corruption, "segment anchor does not match \(what)", location: .init(file: display ?? LogDirectory.displayName(name), offset: 64, seq: firstSeq))
         }
     }
 

@@ -72,17 +72,35 @@ struct LogDirectory: Sendable {
 
     /// `00000000000000000001.seg`: the first seq, 20 digits.
     static func segmentName(firstSeq: SequenceNumber) -> String {
-        let digits = String(firstSeq.rawValue)
-        return String(repeating: "0", count: max(0, 20 - digits.count)) + digits + segmentSuffix
+        // Written digit by digit into 24 bytes: every open names each catalogued segment.
+        String(unsafeUninitializedCapacity: 24) { out in
+            var value = firstSeq.rawValue
+            for i in stride(from: 19, through: 0, by: -1) {
+                out[i] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value % 10)
+                value /= 10
+            }
+            for (i, byte) in segmentSuffix.utf8.enumerated() { out[20 + i] = byte }
+            return 24
+        }
     }
 
-    /// The first seq a segment file name says, or nil when the name is not a segment's.
+    /// The first seq a segment file name says, or nil when the name is not a segment's: 20
+    /// digits (a seq of at least 1) and `.seg`.
     static func firstSeq(ofSegment name: String) -> SequenceNumber? {
-        guard name.hasSuffix(segmentSuffix), name.utf8.count == 20 + segmentSuffix.utf8.count,
-            name.utf8.prefix(20).allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
-        else { return nil }
-        guard let value = UInt64(name.prefix(20)), value >= 1 else { return nil }
-        return SequenceNumber(value)
+        var name = name
+        return name.withUTF8 { bytes -> SequenceNumber? in
+            guard bytes.count == 20 + segmentSuffix.utf8.count, bytes[20...].elementsEqual(segmentSuffix.utf8) else { return nil }
+            var value: UInt64 = 0
+            for byte in bytes[..<20] {
+                let digit = byte &- UInt8(ascii: "0")
+                guard digit < 10 else { return nil }
+                let (times10, overflow) = value.multipliedReportingOverflow(by: 10)
+                let (sum, carry) = times10.addingReportingOverflow(UInt64(digit))
+                guard !overflow, !carry else { return nil }
+                value = sum
+            }
+            return value >= 1 ? SequenceNumber(value) : nil
+        }
     }
 
     /// The name of a derived file of `segment` (a segment file name).
@@ -101,17 +119,27 @@ struct LogDirectory: Sendable {
     /// evicted (only their receipt is here).
     func segmentNames() throws(AuditLogError) -> [String] {
         guard fileSystem.isDirectory(segmentsPath) else { return [] }
-        var names = Set<String>()
+        // By first seq, which orders the zero-padded names as text would, without comparing
+        // strings; a segment both here and archived is named once.
+        var found: [(seq: SequenceNumber, name: String)] = []
         let archived = Derived.archived.suffix
         for name in try fileSystem.listDirectory(segmentsPath) {
-            if Self.firstSeq(ofSegment: name) != nil {
-                names.insert(name)
+            if let seq = Self.firstSeq(ofSegment: name) {
+                found.append((seq, name))
             } else if name.hasSuffix(archived), !name.contains(Self.temporaryInfix) {
                 let segment = String(name.dropLast(archived.count)) + Self.segmentSuffix
-                if Self.firstSeq(ofSegment: segment) != nil { names.insert(segment) }
+                if let seq = Self.firstSeq(ofSegment: segment) { found.append((seq, segment)) }
             }
         }
-        return names.sorted()
+        found.sort { $0.seq < $1.seq }
+        var names: [String] = []
+        names.reserveCapacity(found.count)
+        var previous: SequenceNumber?
+        for entry in found where entry.seq != previous {
+            names.append(entry.name)
+            previous = entry.seq
+        }
+        return names
     }
 
     func exists(_ name: String) -> Bool { fileSystem.fileExists(segmentPath(name)) }
