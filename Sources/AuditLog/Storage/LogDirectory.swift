@@ -25,6 +25,8 @@ struct LogDirectory: Sendable {
 
     static let manifestName = LogManifest.fileName
     static let segmentSuffix = ".seg"
+    /// Digits of the first seq in a segment's name (zero-padded: UInt64.max has 20).
+    static let segmentDigits = 20
     /// In the names of temporary files of atomic writes (`<target>.tmp-<pid>-<random>`).
     static let temporaryInfix = ".tmp-"
     /// In the names of bytes a recovery cut and kept (`<segment>.cut-<offset>`).
@@ -72,15 +74,16 @@ struct LogDirectory: Sendable {
 
     /// `00000000000000000001.seg`: the first seq, 20 digits.
     static func segmentName(firstSeq: SequenceNumber) -> String {
-        // Written digit by digit into 24 bytes: every open names each catalogued segment.
-        String(unsafeUninitializedCapacity: 24) { out in
+        // Written digit by digit: every open names each catalogued segment.
+        let length = segmentDigits + segmentSuffix.utf8.count
+        return String(unsafeUninitializedCapacity: length) { out in
             var value = firstSeq.rawValue
-            for i in stride(from: 19, through: 0, by: -1) {
+            for i in stride(from: segmentDigits - 1, through: 0, by: -1) {
                 out[i] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value % 10)
                 value /= 10
             }
-            for (i, byte) in segmentSuffix.utf8.enumerated() { out[20 + i] = byte }
-            return 24
+            for (i, byte) in segmentSuffix.utf8.enumerated() { out[segmentDigits + i] = byte }
+            return length
         }
     }
 
@@ -89,9 +92,9 @@ struct LogDirectory: Sendable {
     static func firstSeq(ofSegment name: String) -> SequenceNumber? {
         var name = name
         return name.withUTF8 { bytes -> SequenceNumber? in
-            guard bytes.count == 20 + segmentSuffix.utf8.count, bytes[20...].elementsEqual(segmentSuffix.utf8) else { return nil }
+            guard bytes.count == segmentDigits + segmentSuffix.utf8.count, bytes[segmentDigits...].elementsEqual(segmentSuffix.utf8) else { return nil }
             var value: UInt64 = 0
-            for byte in bytes[..<20] {
+            for byte in bytes[..<segmentDigits] {
                 let digit = byte &- UInt8(ascii: "0")
                 guard digit < 10 else { return nil }
                 let (times10, overflow) = value.multipliedReportingOverflow(by: 10)
