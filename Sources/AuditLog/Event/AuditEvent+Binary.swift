@@ -48,11 +48,17 @@ extension AuditEvent {
             switch field.kind {
             case .verdict: w.append(verdict?.code ?? 0)
             case .string:
-                withString(field) { value in w.appendString(value ?? "") }  // present: set
+                // Present, so set. `value ?? ""` would copy the string (a retain and a release
+                // per field); the bound value is borrowed.
+                withString(field) { value in
+                    if let value { w.appendString(value) } else { w.appendString("") }
+                }
             case .count, .fixed: w.appendVarint(UInt64(self[integer: field] ?? 0))
             case .bool: w.append(UInt8(cacheHit == true ? 1 : 0))
-            case .policies: Self.encodeObjects(policies ?? [], to: &w)
-            case .redactions: Self.encodeObjects(redactions ?? [], to: &w)
+            case .policies:
+                if let policies { Self.encodeObjects(policies, to: &w) } else { w.appendVarint(0) }
+            case .redactions:
+                if let redactions { Self.encodeObjects(redactions, to: &w) } else { w.appendVarint(0) }
             case .json: details?.encode(to: &w)
             case .members: JSONValue.encodeMembers(extra, to: &w)
             }

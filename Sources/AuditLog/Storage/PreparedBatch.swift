@@ -45,17 +45,48 @@ struct PreparedBatch: Sendable {
         guard events.count <= maxEvents else {
             throw AuditLogError(.limitExceeded, "batch of \(events.count) events exceeds the limit of \(maxEvents)")
         }
+        var state = Encoding(count: events.count)
+        try events.withUnsafeBufferPointer { (buffer) throws(AuditLogError) in
+            guard let first = buffer.baseAddress else { return }
+            // Each event is handed over by address. A copy (`let event = events[i]`, or even the
+            // argument `buffer[i]`: the optimiser cannot prove the callee leaves the memory
+            // alone) retained and released every string and array of the event, about a fifth
+            // of the preparation's time. `add` only reads the event: nothing is ever written
+            // through this pointer, so the array's storage (perhaps shared) stays as it is.
+            let pointer = UnsafeMutablePointer(mutating: first)
+            for i in buffer.indices { try state.add(&pointer[i], index: i, origin: origin) }
+        }
+        records = state.writer.bytes
+        recordEnds = state.recordEnds
+        timestampsNanos = state.timestampsNanos
+        ids = state.ids
+        idHashes = state.idHashes
+        clientIDIndices = state.clientIDIndices
+    }
+
+    /// The batch as it is encoded, an event at a time.
+    private struct Encoding {
         var rng = SplitMix64(seed: UInt64.random(in: 0...UInt64.max))
-        var writer = ByteWriter(capacity: events.count * 256)
-        recordEnds.reserveCapacity(events.count)
-        timestampsNanos.reserveCapacity(events.count)
-        ids.reserveCapacity(events.count)
-        idHashes.reserveCapacity(events.count)
-        var seen = SeenIDs(capacity: events.count)
-        let base = events.startIndex
-        for position in events.indices {
-            let event = events[position]  // one copy (`enumerated()`'s element and tuple made two)
-            let i = position - base
+        var writer: ByteWriter
+        var recordEnds: [Int] = []
+        var timestampsNanos: [Int64] = []
+        var ids: [String] = []
+        var idHashes: [UInt64] = []
+        var clientIDIndices: [Int] = []
+        var seen: SeenIDs
+
+        init(count: Int) {
+            writer = ByteWriter(capacity: count * 256)
+            recordEnds.reserveCapacity(count)
+            timestampsNanos.reserveCapacity(count)
+            ids.reserveCapacity(count)
+            idHashes.reserveCapacity(count)
+            seen = SeenIDs(capacity: count)
+        }
+
+        /// Validates, assigns an id when missing, and encodes `event`, the batch's `i`th.
+        /// `inout` only to take it by address (see the caller): it is never modified.
+        mutating func add(_ event: inout AuditEvent, index i: Int, origin: Origin) throws(AuditLogError) {
             do throws(AuditLogError) {
                 if origin != .unvalidatedForTesting { try event.validate() }
                 if origin == .client { try event.refuseReservedType() }
@@ -78,15 +109,14 @@ struct PreparedBatch: Sendable {
             }
             let start = writer.count
             event.encodeRecord(id: id, to: &writer)
-            guard writer.count - start <= Self.maxRecordBytes else {
-                throw AuditLogError(.limitExceeded, "event encodes to \(writer.count - start) bytes; the limit is \(Self.maxRecordBytes)", location: .init(index: i))
+            guard writer.count - start <= PreparedBatch.maxRecordBytes else {
+                throw AuditLogError(.limitExceeded, "event encodes to \(writer.count - start) bytes; the limit is \(PreparedBatch.maxRecordBytes)", location: .init(index: i))
             }
             ids.append(id)
             idHashes.append(hash)
             recordEnds.append(writer.count)
             timestampsNanos.append(ts)
         }
-        records = writer.bytes
     }
 }
 
