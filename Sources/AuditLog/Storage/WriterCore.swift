@@ -145,9 +145,9 @@ final class WriterCore: @unchecked Sendable {
             return try storedID(at: seq)
         }
         for i in batch.clientIDIndices {
-            let id = batch.ids[i]
-            if let seq = try ids?.seq(of: id, fullHash: batch.idHashes[i], idAt: idAt) {
-                throw AuditLogError(.duplicateID, "id \"\(id)\" is already in the log at seq \(seq)", location: .init(index: i, field: "id"))
+            // The id string only on a candidate (a copy per id retained and released it).
+            if let seq = try ids?.seq(fullHash: batch.idHashes[i], holds: { (seq) throws(AuditLogError) in try idAt(seq) == batch.ids[i] }) {
+                throw AuditLogError(.duplicateID, "id \"\(batch.ids[i])\" is already in the log at seq \(seq)", location: .init(index: i, field: "id"))
             }
         }
     }
