@@ -115,8 +115,11 @@ package final class EventInputReader {
 
     /// Takes back the event just appended to `events` when its type is one the log reserves.
     private static func refuseReserved(_ events: inout [AuditEvent], line: Int) throws(AuditLogError) {
+        // Only the type is read first: `events[i].refuseReservedType()` copied the whole event
+        // (a retain and a release of each of its strings) for every event of an ingest.
+        guard let last = events.indices.last, AuditEvent.isReserved(eventType: events[last].eventType) else { return }
         do throws(AuditLogError) {
-            try events[events.count - 1].refuseReservedType()
+            try events[last].refuseReservedType()
         } catch {
             events.removeLast()
             throw error.located(line: line)
