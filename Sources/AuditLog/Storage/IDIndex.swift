@@ -37,15 +37,10 @@ struct IDIndex {
         return tagged | tag(full) << 40 | seq
     }
 
-    /// The seq holding `id`, whose ``fullHash(_:)`` is `full`, if any. `idAt` reads the id
-    /// stored at a seq: only for an entry whose tag matches or that has none.
-    func seq(of id: String, fullHash full: UInt64, idAt: (UInt64) throws(AuditLogError) -> String?) throws(AuditLogError) -> UInt64? {
-        try seq(fullHash: full) { (seq) throws(AuditLogError) in try idAt(seq) == id }
-    }
-
-    /// The same, for the id whose hash is `full` and that `holds` recognises at a seq: asked
-    /// only of an entry whose tag matches or that has none, so that a lookup that finds
-    /// nothing (a new id) never touches the id itself.
+    /// The seq holding the id whose ``fullHash(_:)`` is `full`, if any. `holds` says whether the
+    /// record at a seq has that id (it reads the record): asked only of an entry whose tag
+    /// matches or that has none, so that a lookup that finds nothing (a new id) reads nothing
+    /// and never needs the id itself.
     func seq(fullHash full: UInt64, holds: (UInt64) throws(AuditLogError) -> Bool) throws(AuditLogError) -> UInt64? {
         var slot = table.firstSlot(UInt32(truncatingIfNeeded: full))
         while let entry = table.next(&slot) {

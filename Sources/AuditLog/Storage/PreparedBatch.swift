@@ -45,7 +45,11 @@ struct PreparedBatch: Sendable {
         guard events.count <= maxEvents else {
             throw AuditLogError(.limitExceeded, "batch of \(events.count) events exceeds the limit of \(maxEvents)")
         }
-        var state = Encoding(count: events.count)
+        recordEnds.reserveCapacity(events.count)
+        timestampsNanos.reserveCapacity(events.count)
+        ids.reserveCapacity(events.count)
+        idHashes.reserveCapacity(events.count)
+        var work = Encoding(count: events.count)
         try events.withUnsafeBufferPointer { (buffer) throws(AuditLogError) in
             guard let first = buffer.baseAddress else { return }
             // Each event is handed over by address. A copy (`let event = events[i]`, or even the
@@ -54,69 +58,56 @@ struct PreparedBatch: Sendable {
             // of the preparation's time. `add` only reads the event: nothing is ever written
             // through this pointer, so the array's storage (perhaps shared) stays as it is.
             let pointer = UnsafeMutablePointer(mutating: first)
-            for i in buffer.indices { try state.add(&pointer[i], index: i, origin: origin) }
+            for i in buffer.indices { try add(&pointer[i], index: i, origin: origin, work: &work) }
         }
-        records = state.writer.bytes
-        recordEnds = state.recordEnds
-        timestampsNanos = state.timestampsNanos
-        ids = state.ids
-        idHashes = state.idHashes
-        clientIDIndices = state.clientIDIndices
+        records = work.writer.bytes
     }
 
-    /// The batch as it is encoded, an event at a time.
+    /// What encoding a batch needs besides the batch itself.
     private struct Encoding {
         var rng = SplitMix64(seed: UInt64.random(in: 0...UInt64.max))
+        /// The records so far, back to back (``records`` at the end).
         var writer: ByteWriter
-        var recordEnds: [Int] = []
-        var timestampsNanos: [Int64] = []
-        var ids: [String] = []
-        var idHashes: [UInt64] = []
-        var clientIDIndices: [Int] = []
         var seen: SeenIDs
 
         init(count: Int) {
             writer = ByteWriter(capacity: count * 256)
-            recordEnds.reserveCapacity(count)
-            timestampsNanos.reserveCapacity(count)
-            ids.reserveCapacity(count)
-            idHashes.reserveCapacity(count)
             seen = SeenIDs(capacity: count)
         }
+    }
 
-        /// Validates, assigns an id when missing, and encodes `event`, the batch's `i`th.
-        /// `inout` only to take it by address (see the caller): it is never modified.
-        mutating func add(_ event: inout AuditEvent, index i: Int, origin: Origin) throws(AuditLogError) {
-            do throws(AuditLogError) {
-                if origin != .unvalidatedForTesting { try event.validate() }
-                if origin == .client { try event.refuseReservedType() }
-            } catch {
-                throw error.located(index: i)
-            }
-            let ts = event.timestamp.nanosSinceEpoch
-            let id: String
-            let hash: UInt64
-            if let clientID = event.id {
-                hash = IDIndex.fullHash(clientID)
-                guard seen.insert(clientID, hash: hash) else {
-                    throw AuditLogError(.duplicateID, "id \"\(clientID)\" appears twice in the batch", location: .init(index: i, field: "id"))
-                }
-                clientIDIndices.append(i)
-                id = clientID
-            } else {
-                id = EventID.make(timestampNanos: ts, using: &rng)
-                hash = IDIndex.fullHash(id)
-            }
-            let start = writer.count
-            event.encodeRecord(id: id, to: &writer)
-            guard writer.count - start <= PreparedBatch.maxRecordBytes else {
-                throw AuditLogError(.limitExceeded, "event encodes to \(writer.count - start) bytes; the limit is \(PreparedBatch.maxRecordBytes)", location: .init(index: i))
-            }
-            ids.append(id)
-            idHashes.append(hash)
-            recordEnds.append(writer.count)
-            timestampsNanos.append(ts)
+    /// Validates, assigns an id when missing, and encodes `event`, the batch's `i`th.
+    /// `inout` only to take it by address (see the caller): it is never modified.
+    private mutating func add(_ event: inout AuditEvent, index i: Int, origin: Origin, work: inout Encoding) throws(AuditLogError) {
+        do throws(AuditLogError) {
+            if origin != .unvalidatedForTesting { try event.validate() }
+            if origin == .client { try event.refuseReservedType() }
+        } catch {
+            throw error.located(index: i)
         }
+        let ts = event.timestamp.nanosSinceEpoch
+        let id: String
+        let hash: UInt64
+        if let clientID = event.id {
+            hash = IDIndex.fullHash(clientID)
+            guard work.seen.insert(clientID, hash: hash) else {
+                throw AuditLogError(.duplicateID, "id \"\(clientID)\" appears twice in the batch", location: .init(index: i, field: "id"))
+            }
+            clientIDIndices.append(i)
+            id = clientID
+        } else {
+            id = EventID.make(timestampNanos: ts, using: &work.rng)
+            hash = IDIndex.fullHash(id)
+        }
+        let start = work.writer.count
+        event.encodeRecord(id: id, to: &work.writer)
+        guard work.writer.count - start <= Self.maxRecordBytes else {
+            throw AuditLogError(.limitExceeded, "event encodes to \(work.writer.count - start) bytes; the limit is \(Self.maxRecordBytes)", location: .init(index: i))
+        }
+        ids.append(id)
+        idHashes.append(hash)
+        recordEnds.append(work.writer.count)
+        timestampsNanos.append(ts)
     }
 }
 

@@ -29,14 +29,14 @@ import Testing
             reads.append(seq)
             return stored[seq]
         }
-        #expect(try index.seq(of: b, fullHash: IDIndex.fullHash(b), idAt: idAt) == nil)
+        #expect(try index.seq(fullHash: IDIndex.fullHash(b)) { idAt($0) == b } == nil)
         #expect(reads.isEmpty)
-        #expect(try index.seq(of: a, fullHash: IDIndex.fullHash(a), idAt: idAt) == 7)
+        #expect(try index.seq(fullHash: IDIndex.fullHash(a)) { idAt($0) == a } == 7)
         #expect(reads == [7])
         // A seq too large for a tag: kept untagged, found by reading.
         reads = []
         index.insert(b, seq: 1 << 41)
-        #expect(try index.seq(of: b, fullHash: IDIndex.fullHash(b), idAt: idAt) == 1 << 41)
+        #expect(try index.seq(fullHash: IDIndex.fullHash(b)) { idAt($0) == b } == 1 << 41)
         #expect(reads == [1 << 41])
         #expect(index.count == 2)
     }
@@ -83,7 +83,7 @@ import Testing
         }
         index.prefetch(ids.map(IDIndex.fullHash) + [UInt64.max, 0])
         for (i, id) in ids.enumerated() {
-            #expect(try index.seq(of: id, fullHash: IDIndex.fullHash(id), idAt: { ids[Int($0) - 1] }) == UInt64(i + 1))
+            #expect(try index.seq(fullHash: IDIndex.fullHash(id)) { ids[Int($0) - 1] == id } == UInt64(i + 1))
         }
     }
 }
