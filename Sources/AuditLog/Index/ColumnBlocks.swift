@@ -1,4 +1,4 @@
-/// Per-record index columns of one segment (index format 4), decompressed a block at a time as
+/// Per-record index columns of one segment (index formats 4 and 5), decompressed a block at a time as
 /// a scan reaches them: "the newest 50 blocked" of a 333,000-record segment decompresses the
 /// verdicts of its last 4,096 records, not 333 KB of them.
 ///
@@ -104,12 +104,13 @@ final class ColumnBlocks {
             let m = try reader.file.read(into: &bytes, count: size, at: entry.offset)
             bytes.removeSubrange(m...)
         }
-        let table: IndexFile.BlockTable
+        var table: IndexFile.BlockTable
         do throws(FormatError) {
             table = try bytes.withRawBytes { (b) throws(FormatError) in try IndexFile.BlockTable(b, records: records, storedLength: entry.stored, rawLength: entry.raw) }
         } catch {
             throw damage("index section \(section): \(error.message)", offset: entry.offset)
         }
+        table.bitPacked = reader.version >= 5
         sources.append(Source(part: part, offset: entry.offset, table: table, stored: stored, loaded: Array(repeating: false, count: table.blocks.count)))
         allocate(part)
     }
@@ -182,14 +183,15 @@ final class ColumnBlocks {
     }
 
     private func decode(_ source: Source, _ block: UnsafeRawBufferPointer, raw length: Int, range: Range<Int>) throws(FormatError) {
-        guard block.count < length else {
-            return try IndexFile.decodeBlock(source.part, block, range: range, parameter: source.table.parameter, dictionarySizes: dictionarySizes, into: &columns)
+        func decodeRaw(_ raw: UnsafeRawBufferPointer) throws(FormatError) {
+            try IndexFile.decodeBlock(
+                source.part, raw, range: range, parameter: source.table.parameter, bitPacked: source.table.bitPacked,
+                dictionarySizes: dictionarySizes, into: &columns)
         }
+        guard block.count < length else { return try decodeRaw(block) }
         try Compression.decompress(block, rawLength: length, into: &raw)
         let bytes = raw
-        try bytes.withRawBytes { (p) throws(FormatError) in
-            try IndexFile.decodeBlock(source.part, UnsafeRawBufferPointer(rebasing: p[0..<length]), range: range, parameter: source.table.parameter, dictionarySizes: dictionarySizes, into: &columns)
-        }
+        try bytes.withRawBytes { (p) throws(FormatError) in try decodeRaw(UnsafeRawBufferPointer(rebasing: p[0..<length])) }
     }
 }
 

@@ -1,4 +1,4 @@
-// Column sections in blocks (index format version 4, docs/FORMAT.md "Column blocks"): each
+// Column sections in blocks (index format versions 4 and 5, docs/FORMAT.md "Column blocks"): each
 // per-record column is stored as independently compressed blocks of a fixed number of records
 // behind a checksummed block table, so that a query reading the last hour of a segment
 // decompresses the blocks of that hour only, not the whole column. The frame directory is
@@ -18,8 +18,9 @@ extension IndexFile {
 
     /// Appends per-record column `section` of `data` in blocks of `blockRecords` to
     /// `buffers.file` (its stored bytes: the block table, then the blocks); returns the raw
-    /// bytes its blocks hold.
-    static func encodeBlocked(_ section: Section, _ data: IndexData, blockRecords: Int = blockRecords, into buffers: inout EncodeBuffers) -> Int {
+    /// bytes its blocks hold. `bitPacked` (format 5) packs dimension codes in bits, else they
+    /// take 1, 2 or 4 bytes (format 4).
+    static func encodeBlocked(_ section: Section, _ data: IndexData, blockRecords: Int = blockRecords, bitPacked: Bool = true, into buffers: inout EncodeBuffers) -> Int {
         let c = data.columns
         let n = c.count
         var parameter: UInt8 = 0
@@ -32,7 +33,8 @@ extension IndexFile {
             unit = powersOf10[k]
         default:
             if let column = section.column {
-                width = codeWidth(dictionarySize: data.dictionaries[column].count)
+                let size = data.dictionaries[column].count
+                width = bitPacked ? codeBits(dictionarySize: size) : codeWidth(dictionarySize: size)
                 parameter = UInt8(width)
             }
         }
@@ -64,7 +66,11 @@ extension IndexFile {
                 }
             default:
                 guard let column = section.column else { break }
-                writeCodes(c.dims[column][range], width: width, to: &buffers.section)
+                if bitPacked {
+                    writePackedCodes(c.dims[column][range], bits: width, to: &buffers.section)
+                } else {
+                    writeCodes(c.dims[column][range], width: width, to: &buffers.section)
+                }
             }
             let start = buffers.file.count
             _ = buffers.appendSection()
@@ -118,6 +124,8 @@ extension IndexFile {
     struct BlockTable {
         var blockRecords: Int
         var parameter: UInt8
+        /// Whether dimension codes are packed in `parameter` bits (format 5), not bytes.
+        var bitPacked = false
         /// Per block: where its stored bytes begin (from the section's start), their length, the
         /// raw length, and their checksum.
         var blocks: [(start: Int, stored: Int, raw: Int, checksum: UInt64)]
@@ -176,7 +184,7 @@ extension IndexFile {
     /// Decodes the raw bytes of one block of `part` into `columns` (full length) at `range`,
     /// checking every value as the whole-section decoders do.
     static func decodeBlock(
-        _ part: IndexStore.Part, _ raw: UnsafeRawBufferPointer, range: Range<Int>, parameter: UInt8, dictionarySizes: [Int], into c: inout IndexColumns
+        _ part: IndexStore.Part, _ raw: UnsafeRawBufferPointer, range: Range<Int>, parameter: UInt8, bitPacked: Bool, dictionarySizes: [Int], into c: inout IndexColumns
     ) throws(FormatError) {
         var r = ByteReader(raw)
         switch part {
@@ -220,21 +228,46 @@ extension IndexFile {
             }
         case .dimension(let dimension):
             guard let column = dimension.column else { return }
-            let width = Int(parameter)
-            guard [1, 2, 4].contains(width) else { throw FormatError(.malformed, "code width \(width)", offset: 0) }
-            let codes = try r.readBytes(range.count * width)
             let size = UInt32(dictionarySizes[column])
             var maxCode: UInt32 = 0
-            c.dims[column].withUnsafeMutableBufferPointer { out in
-                for (j, i) in range.enumerated() {
-                    let v: UInt32
-                    switch width {
-                    case 1: v = UInt32(codes[j])
-                    case 2: v = UInt32(UInt16(littleEndian: codes.loadUnaligned(fromByteOffset: 2 * j, as: UInt16.self)))
-                    default: v = UInt32(littleEndian: codes.loadUnaligned(fromByteOffset: 4 * j, as: UInt32.self))
+            if bitPacked {
+                let bits = Int(parameter)
+                guard bits <= 32 else { throw FormatError(.malformed, "code width of \(bits) bits", offset: 0) }
+                let codes = try r.readBytes((range.count * bits + 7) / 8)
+                var pending: UInt64 = 0
+                var filled = 0
+                var next = 0
+                let mask: UInt64 = (1 << UInt64(bits)) - 1
+                c.dims[column].withUnsafeMutableBufferPointer { out in
+                    for i in range {
+                        while filled < bits {
+                            pending |= UInt64(codes[next]) << UInt64(filled)
+                            next += 1
+                            filled += 8
+                        }
+                        let v = UInt32(truncatingIfNeeded: pending & mask)
+                        pending >>= UInt64(bits)
+                        filled -= bits
+                        out[i] = v
+                        maxCode = max(maxCode, v)
                     }
-                    out[i] = v
-                    maxCode = max(maxCode, v)
+                }
+                guard pending == 0 else { throw FormatError(.malformed, "bits set past the last code", offset: codes.count - 1) }
+            } else {
+                let width = Int(parameter)
+                guard [1, 2, 4].contains(width) else { throw FormatError(.malformed, "code width \(width)", offset: 0) }
+                let codes = try r.readBytes(range.count * width)
+                c.dims[column].withUnsafeMutableBufferPointer { out in
+                    for (j, i) in range.enumerated() {
+                        let v: UInt32
+                        switch width {
+                        case 1: v = UInt32(codes[j])
+                        case 2: v = UInt32(UInt16(littleEndian: codes.loadUnaligned(fromByteOffset: 2 * j, as: UInt16.self)))
+                        default: v = UInt32(littleEndian: codes.loadUnaligned(fromByteOffset: 4 * j, as: UInt32.self))
+                        }
+                        out[i] = v
+                        maxCode = max(maxCode, v)
+                    }
                 }
             }
             guard maxCode <= size else { throw FormatError(.malformed, "code \(maxCode) beyond its dictionary of \(size)", offset: 0) }

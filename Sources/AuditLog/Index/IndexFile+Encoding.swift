@@ -72,7 +72,7 @@ extension IndexFile {
         for section in sections {
             let offset = buffers.file.count
             if version >= 4 && section.isBlocked {
-                let raw = encodeBlocked(section, data, blockRecords: blockRecords, into: &buffers)
+                let raw = encodeBlocked(section, data, blockRecords: blockRecords, bitPacked: version >= 5, into: &buffers)
                 entries.append((section, blockedCodec, offset, raw))
             } else if version >= 4 && section == .frames {
                 encodeFixedFrames(data.frames, to: &buffers.file)
@@ -162,6 +162,28 @@ extension IndexFile {
 
     /// Bytes a dimension column's code takes for a dictionary of `size` values.
     static func codeWidth(dictionarySize size: Int) -> Int { size < 256 ? 1 : size < 65_536 ? 2 : 4 }
+
+    /// Bits a dimension column's code takes (format 5) for a dictionary of `size` values:
+    /// enough for codes 0 (none) to `size`.
+    static func codeBits(dictionarySize size: Int) -> Int { Int.bitWidth - size.leadingZeroBitCount }
+
+    /// `codes` in `bits` bits each, least significant bit first, the last byte's unused high
+    /// bits zero (format 5).
+    static func writePackedCodes(_ codes: ArraySlice<UInt32>, bits: Int, to w: inout ByteWriter) {
+        guard bits > 0 else { return }
+        var pending: UInt64 = 0
+        var filled = 0
+        for v in codes {
+            pending |= UInt64(v) << UInt64(filled)
+            filled += bits
+            while filled >= 8 {
+                w.write(UInt8(truncatingIfNeeded: pending))
+                pending >>= 8
+                filled -= 8
+            }
+        }
+        if filled > 0 { w.write(UInt8(truncatingIfNeeded: pending)) }
+    }
 
     static func writeCodes(_ codes: ArraySlice<UInt32>, width: Int, to w: inout ByteWriter) {
         for v in codes {

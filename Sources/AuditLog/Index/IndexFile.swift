@@ -6,8 +6,9 @@ enum IndexFile {
     /// Version 2 added rollups of reason_code, source and event_type (codes 7–9); version 3
     /// leaves out the hourly rows of sparse dimensions and lists the ones it keeps; version 4
     /// stores the per-record columns in blocks and the frame directory in fixed-width entries
-    /// (IndexFile+Blocks.swift). Versions 1–3 are still read (usage by what 1 lacks scans columns).
-    static let formatVersion: UInt16 = 4
+    /// (IndexFile+Blocks.swift); version 5 packs a dimension column's codes in as few bits as
+    /// its dictionary needs. Versions 1–4 are still read (usage by what 1 lacks scans columns).
+    static let formatVersion: UInt16 = 5
     static let headerBytes = 128
     static let directoryEntryBytes = 32
 
@@ -66,7 +67,7 @@ enum IndexFile {
         var displayName: String { file.displayName }
         /// What the header binds the file to.
         let binding: Binding
-        /// The file's format version (1 to 4).
+        /// The file's format version (1 to 5).
         let version: UInt16
         typealias Entry = (codec: UInt32, offset: Int64, stored: Int, raw: Int, checksum: UInt64)
         private var directory: [Section: Entry] = [:]
@@ -133,7 +134,7 @@ enum IndexFile {
                         UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: base + 24, as: UInt64.self))
                     )
                 }
-                // Codec 2 (blocks) is version 4's, for the per-record columns only.
+                // Codec 2 (blocks) is versions 4 and 5's, for the per-record columns only.
                 let codecs: UInt32 = fields.version >= 4 && Section(rawValue: entry.0)?.isBlocked == true ? IndexFile.blockedCodec : 1
                 guard let section = Section(rawValue: entry.0), entry.1 <= codecs, directory[section] == nil,
                     entry.2 <= UInt64(size), UInt64(entry.3) <= UInt64(size) - entry.2, entry.4 <= UInt32(1 << 30)

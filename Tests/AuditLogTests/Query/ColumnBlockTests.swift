@@ -78,7 +78,7 @@ import Testing
     /// The seal's build encodes index after index through the same buffers: each encoding is
     /// byte for byte the one fresh buffers give, after a larger index or a smaller one, in
     /// blocks or whole sections, with and without rollups.
-    @Test(arguments: [(IndexFile.formatVersion, 7), (IndexFile.formatVersion, IndexFile.blockRecords), (UInt16(3), IndexFile.blockRecords)] as [(UInt16, Int)])
+    @Test(arguments: [(IndexFile.formatVersion, 7), (IndexFile.formatVersion, IndexFile.blockRecords), (UInt16(4), 7), (UInt16(3), IndexFile.blockRecords)] as [(UInt16, Int)])
     func encodingsThroughReusedBuffersEqualFreshOnes(version: UInt16, blockRecords: Int) async throws {
         try await withTemporaryDirectory { dir in
             let log = try await writeGeneratedLog(dir, seed: 43, count: 3_000, days: 2, segmentBytes: 64 << 10)
@@ -125,13 +125,15 @@ import Testing
         }
     }
 
-    @Test func version3IndexesAreStillRead() async throws {
+    /// Indexes of versions 3 (whole sections) and 4 (codes in bytes) answer as the current one.
+    @Test(arguments: [UInt16(3), 4])
+    func olderIndexVersionsAreStillRead(version: UInt16) async throws {
         try await withTemporaryDirectory { dir in
-            let log = try await writeLog(dir, version: 3)
+            let log = try await writeLog(dir, version: version)
             let segment = try #require(log.segments.first { $0.isSealed })
             let opened = try IndexFile.Reader(log.files, segment: segment)
             let index = try #require(opened)
-            #expect(index.version == 3 && index.entry(.verdicts)?.codec != IndexFile.blockedCodec)
+            #expect(index.version == version && (index.entry(.verdicts)?.codec == IndexFile.blockedCodec) == (version >= 4))
             let reader = try await AuditLog.open(directory: dir, options: .readOnly)
             try await QueryPropertyTests.checkQueries(reader, seed: 43, rounds: 15)
             let usage = try await reader.usage(groupBy: [.user])
@@ -139,5 +141,41 @@ import Testing
             #expect(reader.indexRebuilds.isEmpty, "\(reader.indexRebuilds)")
             try await reader.close()
         }
+    }
+
+    /// Format 5 packs a dimension's codes in as few bits as its dictionary needs: every width
+    /// reads back what was written, and a code past the dictionary or a bit set after the last
+    /// code is damage.
+    @Test func packedCodesRoundTripAndRefuseWhatDoesNotFit() throws {
+        let column = try #require(Dimension.user.column)
+        func decode(_ bytes: [UInt8], count: Int, bits: Int, dictionary: Int) throws(FormatError) -> [UInt32] {
+            var c = IndexColumns()
+            c.dims[column] = [UInt32](repeating: 0, count: count)
+            var sizes = [Int](repeating: 0, count: Dimension.columns.count)
+            sizes[column] = dictionary
+            try bytes.withRawBytes { (raw) throws(FormatError) in
+                try IndexFile.decodeBlock(.dimension(.user), raw, range: 0..<count, parameter: UInt8(bits), bitPacked: true, dictionarySizes: sizes, into: &c)
+            }
+            return c.dims[column]
+        }
+        var rng = SplitMix64(seed: 9)
+        for dictionary in [0, 1, 2, 3, 7, 255, 256, 1_000, 70_000, Int(UInt32.max) - 1] {
+            let bits = IndexFile.codeBits(dictionarySize: dictionary)
+            #expect(dictionary == 0 ? bits == 0 : (1 << UInt64(bits)) > dictionary && (1 << UInt64(bits - 1)) <= dictionary)
+            for count in [1, 5, 64, 101] {
+                let codes = (0..<count).map { _ in UInt32(rng.next() % UInt64(dictionary + 1)) }
+                var w = ByteWriter()
+                IndexFile.writePackedCodes(codes[...], bits: bits, to: &w)
+                #expect(w.count == (count * bits + 7) / 8)
+                #expect(try decode(w.bytes, count: count, bits: bits, dictionary: dictionary) == codes)
+            }
+        }
+        // Codes 1, 3, 0 in two bits: 0b00_11_01.
+        #expect(try decode([0x0D], count: 3, bits: 2, dictionary: 3) == [1, 3, 0])
+        #expect(throws: FormatError.self) { try decode([0x0D], count: 3, bits: 2, dictionary: 2) }
+        #expect(throws: FormatError.self) { try decode([0x4D], count: 3, bits: 2, dictionary: 3) }
+        #expect(throws: FormatError.self) { try decode([0x0D, 0x00], count: 3, bits: 2, dictionary: 3) }
+        #expect(throws: FormatError.self) { try decode([], count: 3, bits: 2, dictionary: 3) }
+        #expect(throws: FormatError.self) { try decode([0, 0, 0, 0, 0], count: 1, bits: 33, dictionary: 3) }
     }
 }
