@@ -243,6 +243,12 @@ import Testing
     }
 
     @Test func spendThresholdsFireOncePerWindowAndNewModelsOnce() async throws {
+        // The spends below take ~10 s and must fall in one UTC hour (the threshold's window):
+        // close to the end of one, start in the next (a run at 20:59:55 saw two alerts).
+        let intoHour = Timestamp.now.nanosSinceEpoch % 3_600_000_000_000
+        if intoHour > 3_600_000_000_000 - 40_000_000_000 {
+            try await Task.sleep(for: .nanoseconds(3_600_000_000_000 - intoHour + 1_000_000_000))
+        }
         try await withTemporaryDirectory { root in
             let dir = root + "/log"
             #expect(try CLIRunner.run(["ingest", "--dir", dir, "-"], stdin: Data(Self.blockedEvents(3, from: 1).utf8)).status == 0)
