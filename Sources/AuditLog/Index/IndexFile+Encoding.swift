@@ -113,7 +113,7 @@ extension IndexFile {
 
     /// The raw bytes of a section that is neither in blocks nor the fixed frame directory (all
     /// of them in versions 1–3).
-    private static func encode(_ section: Section, of data: IndexData, version: UInt16, to w: inout ByteWriter) {
+    static func encode(_ section: Section, of data: IndexData, version: UInt16, to w: inout ByteWriter) {
         let v1 = Set(Dimension.rolledUpInVersion1)
         func kept(_ key: RollupKey) -> Bool { version >= 2 || key.dimension.map { v1.contains($0) } ?? true }
         let c = data.columns
@@ -144,11 +144,11 @@ extension IndexFile {
                 for v in column { w.writeVarint(UInt64(bitPattern: v &+ 1)) }
             }
         case .ids: encodeIDs(data, to: &w)
-        case .rollups: encodeRollups(data.rollups ?? [:], to: &w) { $0.hourNanos == RollupKey.allTime && kept($0) }
+        case .rollups: encodeRollups(data.rollups ?? [:], compact: version >= 5, to: &w) { $0.hourNanos == RollupKey.allTime && kept($0) }
         case .hourlyRollups:
             // Version 3 begins with the mask of the dimensions that have hourly rows.
             if version >= 3 { w.writeVarint(UInt64(data.hourlyMask)) }
-            encodeRollups(data.rollups ?? [:], to: &w) { $0.hourNanos != RollupKey.allTime && kept($0) }
+            encodeRollups(data.rollups ?? [:], compact: version >= 5, to: &w) { $0.hourNanos != RollupKey.allTime && kept($0) }
         default:
             guard let index = section.column else { break }
             // Fixed width codes (1, 2 or 4 bytes), so loading a column is a copy.
@@ -240,20 +240,29 @@ extension IndexFile {
     }
 
     /// The rows whose keys `include` takes, in key order. Rows are reached by their index in
-    /// the dictionary: no filtered copy of it, no second hash lookup per row.
-    private static func encodeRollups(_ rollups: [RollupKey: UsageAggregate], to w: inout ByteWriter, where include: (RollupKey) -> Bool) {
+    /// the dictionary: no filtered copy of it, no second hash lookup per row. `compact` (format
+    /// 5): a whole-segment row has no hour, an hourly row's hour is its distance in hours from
+    /// the row before's (the first's from 0), and sketch buckets are gaps.
+    private static func encodeRollups(_ rollups: [RollupKey: UsageAggregate], compact: Bool, to w: inout ByteWriter, where include: (RollupKey) -> Bool) {
         var rows = rollups.keys.indices.filter { include(rollups.keys[$0]) }
         rows.sort { a, b in
             let (x, y) = (rollups.keys[a], rollups.keys[b])
             return (x.code, x.value, x.hourNanos) < (y.code, y.value, y.hourNanos)
         }
         w.writeVarint(UInt64(rows.count))
+        var previousHour: Int64 = 0
         for row in rows {
             let key = rollups.keys[row]
             w.write(key.code)
             w.writeVarint(UInt64(key.value))
-            w.write(key.hourNanos)
-            rollups.values[row].encode(to: &w)
+            if !compact {
+                w.write(key.hourNanos)
+            } else if key.hourNanos != RollupKey.allTime {
+                let hour = key.hourNanos / IndexData.hourNanos
+                w.writeVarint(zigzag(hour - previousHour))
+                previousHour = hour
+            }
+            rollups.values[row].encode(to: &w, gaps: compact)
         }
     }
 }

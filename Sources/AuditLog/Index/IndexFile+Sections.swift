@@ -164,7 +164,8 @@ extension IndexFile {
     /// dimensions it has rows for (within `hourlyMask`, the version's dimensions); a row of
     /// another is damage. Returns the rows and that mask (`hourlyMask` for older versions).
     static func decodeRollups(
-        _ bytes: [UInt8], recordCount: UInt64, dictionarySizes: [Int], hourly: Bool, maxCode: UInt8, listsHourly: Bool, hourlyMask: UInt16
+        _ bytes: [UInt8], recordCount: UInt64, dictionarySizes: [Int], hourly: Bool, maxCode: UInt8, listsHourly: Bool, hourlyMask: UInt16,
+        compact: Bool
     ) throws(FormatError) -> (rows: [RollupKey: UsageAggregate], hourlyMask: UInt16) {
         try bytes.withRawBytes { (raw) throws(FormatError) in
             var r = ByteReader(raw)
@@ -178,6 +179,7 @@ extension IndexFile {
             guard count <= UInt64(r.remaining) else { throw FormatError(.truncated, "rollup count", offset: r.offset) }
             var out: [RollupKey: UsageAggregate] = [:]
             out.reserveCapacity(Int(count))
+            var previousHour: Int64 = 0
             for _ in 0..<count {
                 let start = r.offset
                 let code = try r.readUInt8()
@@ -188,12 +190,23 @@ extension IndexFile {
                 guard value < UInt64(RollupKey.valueCount(dimension, dictionarySizes: dictionarySizes)) else {
                     throw FormatError(.malformed, "rollup value \(value) beyond its dictionary", offset: start)
                 }
-                let hour = try r.readInt64()
+                let hour: Int64
+                if !compact {
+                    hour = try r.readInt64()
+                } else if hourly {
+                    // Hours since the epoch, as a distance from the row before's: at most 2^63 ns.
+                    let (sum, overflow) = previousHour.addingReportingOverflow(unzigzag(try r.readVarint("rollup hour")))
+                    guard !overflow, sum >= 0, sum <= Int64.max / IndexData.hourNanos else { throw FormatError(.malformed, "rollup hour out of range", offset: start) }
+                    previousHour = sum
+                    hour = sum * IndexData.hourNanos
+                } else {
+                    hour = RollupKey.allTime
+                }
                 let validHour = hourly ? hour >= 0 && hour % IndexData.hourNanos == 0 : hour == RollupKey.allTime
                 guard validHour else { throw FormatError(.malformed, "rollup hour \(hour)", offset: start) }
                 let key = RollupKey(dimension: dimension, value: UInt32(value), hourNanos: hour)
                 guard out[key] == nil else { throw FormatError(.malformed, "rollup row repeated", offset: start) }
-                out[key] = try UsageAggregate.decode(from: &r, recordCount: recordCount)
+                out[key] = try UsageAggregate.decode(from: &r, recordCount: recordCount, gaps: compact)
             }
             return (out, mask)
         }

@@ -7,7 +7,8 @@ enum IndexFile {
     /// leaves out the hourly rows of sparse dimensions and lists the ones it keeps; version 4
     /// stores the per-record columns in blocks and the frame directory in fixed-width entries
     /// (IndexFile+Blocks.swift); version 5 packs a dimension column's codes in as few bits as
-    /// its dictionary needs. Versions 1–4 are still read (usage by what 1 lacks scans columns).
+    /// its dictionary needs and writes rollup rows with hours and sketch buckets as distances
+    /// from the ones before. Versions 1–4 are still read (usage by what 1 lacks scans columns).
     static let formatVersion: UInt16 = 5
     static let headerBytes = 128
     static let directoryEntryBytes = 32
@@ -236,7 +237,7 @@ enum IndexFile {
                 let rows = try decode(section) { (b) throws(FormatError) in
                     try IndexFile.decodeRollups(
                         b, recordCount: UInt64(n), dictionarySizes: sizes, hourly: section == .hourlyRollups, maxCode: UInt8(dimensions.count),
-                        listsHourly: version >= 3, hourlyMask: hourlyMask)
+                        listsHourly: version >= 3, hourlyMask: hourlyMask, compact: version >= 5)
                 }
                 data.rollups = (data.rollups ?? [:]).merging(rows.rows) { a, _ in a }
                 data.rolledUp = Set(dimensions)

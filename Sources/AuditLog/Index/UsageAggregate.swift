@@ -138,14 +138,17 @@ struct LatencySketch: Hashable, Sendable {
     var buckets: [(bucket: UInt16, count: UInt64)] { occupied.map { (UInt16($0.bucket), $0.count) } }
 
     /// Writes how many buckets hold counts, then each of them (bucket, count) in order: a
-    /// rollup row's sketch, as ``buckets`` lists it.
-    func encodeBuckets<S: ByteSink>(to w: inout S) {
+    /// rollup row's sketch, as ``buckets`` lists it. With `gaps` (index format 5) a bucket is
+    /// written as the number of buckets skipped since the last one (one byte, nearly always).
+    func encodeBuckets<S: ByteSink>(to w: inout S, gaps: Bool = true) {
         counts.withUnsafeBufferPointer { counts in
             var occupied = 0
             for i in 0..<counts.count { occupied &+= counts[i] > 0 ? 1 : 0 }
             w.appendVarint(UInt64(occupied))
+            var previous = -1
             for i in 0..<counts.count where counts[i] > 0 {
-                w.appendVarint(UInt64(base + i))
+                w.appendVarint(UInt64(gaps ? base + i - previous - 1 : base + i))
+                previous = base + i
                 w.appendVarint(counts[i])
             }
         }
@@ -288,17 +291,18 @@ struct UsageAggregate: Hashable, Sendable {
         return tokensIn <= limit && tokensOut <= limit && costNanos <= limit && latencySumMicros <= limit
     }
 
-    /// Writes a rollup row's aggregate; the caller has checked ``fitsRollupRow``.
+    /// Writes a rollup row's aggregate; the caller has checked ``fitsRollupRow``. `gaps` as
+    /// ``LatencySketch/encodeBuckets(to:gaps:)`` takes it (false: index formats 1–4).
     /// (Written value by value, with no array of them: an index build writes thousands of rows.)
-    func encode(to w: inout ByteWriter) {
+    func encode(to w: inout ByteWriter, gaps: Bool = true) {
         // Into room reserved at the end once a row, with one bounds check a write instead of an
         // array append's checks and calls: a segment's index has thousands of rows and some
         // hundred thousand sketch buckets. The bound holds every row; if it did not, the write
         // would be dropped and the row written again through the array.
-        if !w.bytes.append(within: 100 + sketch.encodedBound, { encode(to: &$0) }) { encode(to: &w.bytes) }
+        if !w.bytes.append(within: 100 + sketch.encodedBound, { encode(to: &$0, gaps: gaps) }) { encode(to: &w.bytes, gaps: gaps) }
     }
 
-    private func encode<S: ByteSink>(to w: inout S) {
+    private func encode<S: ByteSink>(to w: inout S, gaps: Bool) {
         w.appendVarint(UInt64(clamping: requests))
         w.appendVarint(UInt64(clamping: tokensIn))
         w.appendVarint(UInt64(clamping: tokensOut))
@@ -309,13 +313,14 @@ struct UsageAggregate: Hashable, Sendable {
         w.appendVarint(UInt64(clamping: escalated))
         w.appendVarint(UInt64(clamping: latencyCount))
         w.appendVarint(UInt64(clamping: latencySumMicros))
-        sketch.encodeBuckets(to: &w)
+        sketch.encodeBuckets(to: &w, gaps: gaps)
     }
 
     /// Reads a rollup row's aggregate. Every count is checked against `recordCount` (the
     /// segment's records), so rows from a damaged or forged index can never make a later sum
     /// overflow or a percentile run past its buckets.
-    static func decode(from r: inout ByteReader, recordCount: UInt64) throws(FormatError) -> UsageAggregate {
+    /// `gaps`: buckets as ``LatencySketch/encodeBuckets(to:gaps:)`` writes them (format 5).
+    static func decode(from r: inout ByteReader, recordCount: UInt64, gaps: Bool = true) throws(FormatError) -> UsageAggregate {
         var values: [Int64] = []
         let start = r.offset
         for _ in 0..<10 {
@@ -337,8 +342,11 @@ struct UsageAggregate: Hashable, Sendable {
         var pairs: [(bucket: Int, count: UInt64)] = []
         pairs.reserveCapacity(Int(buckets))
         for _ in 0..<buckets {
-            let b = try r.readVarint("bucket")
+            let read = try r.readVarint("bucket")
             let c = try r.readVarint("count")
+            // A gap past the last bucket is refused before it is added to anything.
+            guard read <= UInt64(LatencySketch.maxBucket) else { throw FormatError(.malformed, "sketch bucket out of range", offset: r.offset) }
+            let b = gaps ? UInt64(previous + 1) + read : read
             guard b <= UInt64(LatencySketch.maxBucket), Int(b) > previous, c >= 1, c <= UInt64(a.latencyCount) else {
                 throw FormatError(.malformed, "sketch bucket out of range", offset: r.offset)
             }
