@@ -213,6 +213,16 @@ extension Array where Element == UInt8 {
     }
 }
 
+extension Array {
+    /// `withUnsafeMutableBufferPointer` that keeps the closure's typed error.
+    mutating func withMutableElements<R, E: Error>(_ body: (UnsafeMutableBufferPointer<Element>) throws(E) -> R) throws(E) -> R {
+        let result: Result<R, E> = withUnsafeMutableBufferPointer { buffer in
+            do throws(E) { return .success(try body(buffer)) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+}
+
 /// Whether the bytes are valid UTF-8 (ASCII checked a word at a time, without making a String).
 @inline(__always)
 func isValidUTF8(_ raw: UnsafeRawBufferPointer) -> Bool {

@@ -234,25 +234,12 @@ extension IndexFile {
                 let bits = Int(parameter)
                 guard bits <= 32 else { throw FormatError(.malformed, "code width of \(bits) bits", offset: 0) }
                 let codes = try r.readBytes((range.count * bits + 7) / 8)
-                var pending: UInt64 = 0
-                var filled = 0
-                var next = 0
-                let mask: UInt64 = (1 << UInt64(bits)) - 1
-                c.dims[column].withUnsafeMutableBufferPointer { out in
-                    for i in range {
-                        while filled < bits {
-                            pending |= UInt64(codes[next]) << UInt64(filled)
-                            next += 1
-                            filled += 8
-                        }
-                        let v = UInt32(truncatingIfNeeded: pending & mask)
-                        pending >>= UInt64(bits)
-                        filled -= bits
-                        out[i] = v
+                try c.dims[column].withMutableElements { (out) throws(FormatError) in
+                    try unpackCodes(codes, count: range.count, bits: bits) { j, v in
+                        out[range.lowerBound + j] = v
                         maxCode = max(maxCode, v)
                     }
                 }
-                guard pending == 0 else { throw FormatError(.malformed, "bits set past the last code", offset: codes.count - 1) }
             } else {
                 let width = Int(parameter)
                 guard [1, 2, 4].contains(width) else { throw FormatError(.malformed, "code width \(width)", offset: 0) }
@@ -275,6 +262,31 @@ extension IndexFile {
             return
         }
         guard r.isAtEnd else { throw FormatError(.malformed, "block holds \(r.remaining) bytes past its \(range.count) records", offset: r.offset) }
+    }
+}
+
+extension IndexFile {
+    /// Calls `body` with the index and value of each of `count` codes of `bits` bits (at most
+    /// 32) packed least significant bit first in `packed` (exactly ⌈count × bits / 8⌉ bytes, as
+    /// ``writePackedCodes(_:bits:to:)`` writes them); bits set past the last code are damage.
+    @inline(__always)
+    static func unpackCodes(_ packed: UnsafeRawBufferPointer, count: Int, bits: Int, _ body: (Int, UInt32) -> Void) throws(FormatError) {
+        guard bits <= 32, packed.count == (count * bits + 7) / 8 else { throw FormatError(.malformed, "\(packed.count) bytes for \(count) codes of \(bits) bits", offset: 0) }
+        var pending: UInt64 = 0
+        var filled = 0
+        var next = 0
+        let mask: UInt64 = (1 << UInt64(bits)) - 1
+        for j in 0..<count {
+            while filled < bits {
+                pending |= UInt64(packed[next]) << UInt64(filled)
+                next += 1
+                filled += 8
+            }
+            body(j, UInt32(truncatingIfNeeded: pending & mask))
+            pending >>= UInt64(bits)
+            filled -= bits
+        }
+        guard pending == 0 else { throw FormatError(.malformed, "bits set past the last code", offset: packed.count - 1) }
     }
 }
 

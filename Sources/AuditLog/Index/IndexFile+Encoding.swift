@@ -143,7 +143,7 @@ extension IndexFile {
             for column in [c.tokensIn, c.tokensOut, c.costNanos, c.latencyMicros] {
                 for v in column { w.writeVarint(UInt64(bitPattern: v &+ 1)) }
             }
-        case .ids: encodeIDs(data, to: &w)
+        case .ids: encodeIDs(data, packedOrdinals: version >= 5, to: &w)
         case .rollups: encodeRollups(data.rollups ?? [:], compact: version >= 5, to: &w) { $0.hourNanos == RollupKey.allTime && kept($0) }
         case .hourlyRollups:
             // Version 3 begins with the mask of the dimensions that have hourly rows.
@@ -229,15 +229,25 @@ extension IndexFile {
     static func zigzag(_ v: Int64) -> UInt64 { UInt64(bitPattern: (v << 1) ^ (v >> 63)) }
     static func unzigzag(_ v: UInt64) -> Int64 { Int64(bitPattern: v >> 1) ^ -Int64(bitPattern: v & 1) }
 
-    private static func encodeIDs(_ data: IndexData, to w: inout ByteWriter) {
-        w.writeVarint(UInt64(data.idHashes.count))
+    /// The id table: hashes as varint deltas, then the ordinals — in format 5 packed in as few
+    /// bits as the largest ordinal needs, before it as varints.
+    private static func encodeIDs(_ data: IndexData, packedOrdinals: Bool, to w: inout ByteWriter) {
+        let n = data.idHashes.count
+        w.writeVarint(UInt64(n))
         var previous: UInt32 = 0
         for h in data.idHashes {
             w.writeVarint(UInt64(h &- previous))
             previous = h
         }
-        for o in data.idOrdinals { w.writeVarint(UInt64(o)) }
+        if packedOrdinals {
+            writePackedCodes(data.idOrdinals[...], bits: ordinalBits(n), to: &w)
+        } else {
+            for o in data.idOrdinals { w.writeVarint(UInt64(o)) }
+        }
     }
+
+    /// Bits an id table's ordinal takes (format 5) in a segment of `n` records: enough for n − 1.
+    static func ordinalBits(_ n: Int) -> Int { n <= 1 ? 0 : Int.bitWidth - (n - 1).leadingZeroBitCount }
 
     /// The rows whose keys `include` takes, in key order. Rows are reached by their index in
     /// the dictionary: no filtered copy of it, no second hash lookup per row. `compact` (format

@@ -132,7 +132,7 @@ extension IndexFile {
         }
     }
 
-    static func decodeIDs(_ bytes: [UInt8], recordCount: Int) throws(FormatError) -> (hashes: [UInt32], ordinals: [UInt32]) {
+    static func decodeIDs(_ bytes: [UInt8], recordCount: Int, packedOrdinals: Bool) throws(FormatError) -> (hashes: [UInt32], ordinals: [UInt32]) {
         try bytes.withRawBytes { (raw) throws(FormatError) in
             var r = ByteReader(raw)
             let count = try r.readVarint()
@@ -147,6 +147,19 @@ extension IndexFile {
                 guard d <= UInt64(UInt32.max) else { throw FormatError(.malformed, "id hash delta", offset: r.offset) }
                 previous = previous &+ UInt32(d)
                 hashes.append(previous)
+            }
+            if packedOrdinals {
+                let n = Int(count)
+                let bits = ordinalBits(n)
+                let packed = try r.readBytes((n * bits + 7) / 8, "id ordinals")
+                var largest: UInt32 = 0
+                try unpackCodes(packed, count: n, bits: bits) { _, o in
+                    ordinals.append(o)
+                    largest = max(largest, o)
+                }
+                guard n == 0 || UInt64(largest) < count else { throw FormatError(.malformed, "id ordinal \(largest) beyond \(count)", offset: r.offset) }
+                guard r.isAtEnd else { throw FormatError(.malformed, "id table holds \(r.remaining) bytes past its ordinals", offset: r.offset) }
+                return (hashes, ordinals)
             }
             for _ in 0..<count {
                 let o = try r.readVarint()

@@ -7,8 +7,9 @@ enum IndexFile {
     /// leaves out the hourly rows of sparse dimensions and lists the ones it keeps; version 4
     /// stores the per-record columns in blocks and the frame directory in fixed-width entries
     /// (IndexFile+Blocks.swift); version 5 packs a dimension column's codes in as few bits as
-    /// its dictionary needs and writes rollup rows with hours and sketch buckets as distances
-    /// from the ones before. Versions 1–4 are still read (usage by what 1 lacks scans columns).
+    /// its dictionary needs, the id table's ordinals in as few bits as the segment needs, and
+    /// writes rollup rows with hours and sketch buckets as distances from the ones before.
+    /// Versions 1–4 are still read (usage by what 1 lacks scans columns).
     static let formatVersion: UInt16 = 5
     static let headerBytes = 128
     static let directoryEntryBytes = 32
@@ -224,7 +225,7 @@ enum IndexFile {
                 let size = data.dictionaries[column].count
                 data.columns.dims[column] = try decode(Section.column(column)) { (b) throws(FormatError) in try IndexFile.decodeDimension(b, recordCount: n, dictionarySize: size) }
             case .ids:
-                let ids = try decode(.ids) { (b) throws(FormatError) in try IndexFile.decodeIDs(b, recordCount: n) }
+                let ids = try decode(.ids) { (b) throws(FormatError) in try IndexFile.decodeIDs(b, recordCount: n, packedOrdinals: version >= 5) }
                 data.idHashes = ids.hashes
                 data.idOrdinals = ids.ordinals
             case .rollups, .hourlyRollups:

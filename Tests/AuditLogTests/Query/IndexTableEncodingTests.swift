@@ -88,4 +88,34 @@ import Testing
         #expect(try decode(row(gap: LatencySketch.maxBucket - 1)).values.first?.sketch.buckets.map(\.bucket) == [0, UInt16(LatencySketch.maxBucket)])
         #expect(throws: FormatError.self) { try decode(row(gap: LatencySketch.maxBucket)) }
     }
+
+    /// Format 5's id table packs the ordinals in as few bits as the segment needs: it reads back
+    /// at every size, and an ordinal past the records or a byte past the table is damage.
+    @Test(arguments: [0, 1, 2, 3, 1_000, 70_000])
+    func idTablesWithPackedOrdinalsReadBack(count: Int) throws {
+        var rng = SplitMix64(seed: UInt64(count) + 3)
+        var data = IndexData(firstSeq: SequenceNumber(1))
+        (data.idHashes, data.idOrdinals) = IDTableSort.sorted((0..<count).map { _ in UInt32(truncatingIfNeeded: rng.next()) })
+        for version: UInt16 in [4, IndexFile.formatVersion] {
+            var w = ByteWriter()
+            IndexFile.encode(.ids, of: data, version: version, to: &w)
+            let read = try IndexFile.decodeIDs(w.bytes, recordCount: count, packedOrdinals: version >= 5)
+            #expect(read.hashes == data.idHashes && read.ordinals == data.idOrdinals)
+        }
+        var w = ByteWriter()
+        IndexFile.encode(.ids, of: data, version: IndexFile.formatVersion, to: &w)
+        #expect(throws: FormatError.self) { try IndexFile.decodeIDs(w.bytes + [0], recordCount: count, packedOrdinals: true) }
+    }
+
+    @Test func anIDOrdinalPastTheRecordsIsDamage() throws {
+        // Three records: hashes 1, 2, 3; ordinals in 2 bits: 0, 1, then 3 (there is no record 3).
+        var w = ByteWriter()
+        for v: UInt64 in [3, 1, 1, 1] { w.writeVarint(v) }
+        IndexFile.writePackedCodes([0, 1, 3], bits: 2, to: &w)
+        #expect(throws: FormatError.self) { try IndexFile.decodeIDs(w.bytes, recordCount: 3, packedOrdinals: true) }
+        var fine = ByteWriter()
+        for v: UInt64 in [3, 1, 1, 1] { fine.writeVarint(v) }
+        IndexFile.writePackedCodes([0, 1, 2], bits: 2, to: &fine)
+        #expect(try IndexFile.decodeIDs(fine.bytes, recordCount: 3, packedOrdinals: true).ordinals == [0, 1, 2])
+    }
 }
