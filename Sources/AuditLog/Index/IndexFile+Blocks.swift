@@ -20,7 +20,7 @@ extension IndexFile {
     /// `buffers.file` (its stored bytes: the block table, then the blocks); returns the raw
     /// bytes its blocks hold. `bitPacked` (format 5) packs dimension codes in bits, else they
     /// take 1, 2 or 4 bytes (format 4).
-    static func encodeBlocked(_ section: Section, _ data: IndexData, blockRecords: Int = blockRecords, bitPacked: Bool = true, into buffers: inout EncodeBuffers) -> Int {
+    static func encodeBlocked(_ section: Section, _ data: IndexData, blockRecords: Int = blockRecords, bitPacked: Bool, into buffers: inout EncodeBuffers) -> Int {
         let c = data.columns
         let n = c.count
         var parameter: UInt8 = 0
@@ -34,7 +34,7 @@ extension IndexFile {
         default:
             if let column = section.column {
                 let size = data.dictionaries[column].count
-                width = bitPacked ? codeBits(dictionarySize: size) : codeWidth(dictionarySize: size)
+                width = bitPacked ? bits(toHold: size) : codeWidth(dictionarySize: size)
                 parameter = UInt8(width)
             }
         }

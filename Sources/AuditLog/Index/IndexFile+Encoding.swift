@@ -163,9 +163,10 @@ extension IndexFile {
     /// Bytes a dimension column's code takes for a dictionary of `size` values.
     static func codeWidth(dictionarySize size: Int) -> Int { size < 256 ? 1 : size < 65_536 ? 2 : 4 }
 
-    /// Bits a dimension column's code takes (format 5) for a dictionary of `size` values:
-    /// enough for codes 0 (none) to `size`.
-    static func codeBits(dictionarySize size: Int) -> Int { Int.bitWidth - size.leadingZeroBitCount }
+    /// The fewest bits that hold every number from 0 to `value` (0 bits when `value` ≤ 0): a
+    /// packed code's width in format 5 — `size` for a dictionary of `size` values (codes 0, none,
+    /// to `size`), n − 1 for the ordinals of a segment of n records.
+    static func bits(toHold value: Int) -> Int { value <= 0 ? 0 : Int.bitWidth - value.leadingZeroBitCount }
 
     /// `codes` in `bits` bits each, least significant bit first, the last byte's unused high
     /// bits zero (format 5).
@@ -240,14 +241,11 @@ extension IndexFile {
             previous = h
         }
         if packedOrdinals {
-            writePackedCodes(data.idOrdinals[...], bits: ordinalBits(n), to: &w)
+            writePackedCodes(data.idOrdinals[...], bits: bits(toHold: n - 1), to: &w)
         } else {
             for o in data.idOrdinals { w.writeVarint(UInt64(o)) }
         }
     }
-
-    /// Bits an id table's ordinal takes (format 5) in a segment of `n` records: enough for n − 1.
-    static func ordinalBits(_ n: Int) -> Int { n <= 1 ? 0 : Int.bitWidth - (n - 1).leadingZeroBitCount }
 
     /// The rows whose keys `include` takes, in key order. Rows are reached by their index in
     /// the dictionary: no filtered copy of it, no second hash lookup per row. `compact` (format

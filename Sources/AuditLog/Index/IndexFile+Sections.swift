@@ -150,10 +150,10 @@ extension IndexFile {
             }
             if packedOrdinals {
                 let n = Int(count)
-                let bits = ordinalBits(n)
-                let packed = try r.readBytes((n * bits + 7) / 8, "id ordinals")
+                let width = bits(toHold: n - 1)
+                let packed = try r.readBytes((n * width + 7) / 8, "id ordinals")
                 var largest: UInt32 = 0
-                try unpackCodes(packed, count: n, bits: bits) { _, o in
+                try unpackCodes(packed, count: n, bits: width) { _, o in
                     ordinals.append(o)
                     largest = max(largest, o)
                 }
