@@ -175,6 +175,29 @@ struct ByteReader {
         }
     }
 
+    /// The bytes of the next varint (at most 10, the last without its high bit), not decoded:
+    /// a column frame copies a record's varints as they are.
+    @inline(__always)
+    mutating func readVarintBytes() throws(FormatError) -> UnsafeRawBufferPointer {
+        let start = offset
+        if buffer.count - offset >= 8 {
+            let word = UInt64(littleEndian: buffer.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+            let ends = ~word & 0x8080_8080_8080_8080
+            if ends != 0 {
+                offset += (ends.trailingZeroBitCount + 1) / 8
+                return UnsafeRawBufferPointer(rebasing: buffer[start..<offset])
+            }
+        }
+        while true {
+            guard offset < buffer.count else { throw FormatError(.truncated, "varint runs past the end", offset: start) }
+            let byte = buffer[offset]
+            offset += 1
+            if byte < 0x80 { break }
+            guard offset - start < 10 else { throw FormatError(.malformed, "varint longer than 10 bytes", offset: start) }
+        }
+        return UnsafeRawBufferPointer(rebasing: buffer[start..<offset])
+    }
+
     @inline(__always)
     mutating func readBytes(_ count: Int, _ what: StaticString = "bytes") throws(FormatError) -> UnsafeRawBufferPointer {
         try need(count, what)
@@ -207,6 +230,14 @@ extension Array where Element == UInt8 {
     /// `any Error`).
     func withRawBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
         let result: Result<R, E> = withUnsafeBytes { raw in
+            do throws(E) { return .success(try body(raw)) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
+    /// `withUnsafeMutableBytes` that keeps the closure's typed error.
+    mutating func withMutableRawBytes<R, E: Error>(_ body: (UnsafeMutableRawBufferPointer) throws(E) -> R) throws(E) -> R {
+        let result: Result<R, E> = withUnsafeMutableBytes { raw in
             do throws(E) { return .success(try body(raw)) } catch { return .failure(error) }
         }
         return try result.get()
