@@ -29,6 +29,8 @@ struct IngestCommand: AsyncParsableCommand {
         case hour, day
     }
 
+    typealias FrameEncodingArgument = AuditLogOptions.FrameEncoding
+
     @OptionGroup var log: LogDirectoryOptions
 
     @OptionGroup(title: "Archive writing") var archiveWriting: ArchiveWriterArguments
@@ -44,6 +46,9 @@ struct IngestCommand: AsyncParsableCommand {
 
     @Option(help: "Partition length for a new log.")
     var partition: PartitionArgument = .day
+
+    @Option(help: "How new segments store their frames: rows (fastest) or columns (about 40 % fewer bytes, slower appends and whole-frame reads; docs/FORMAT.md).")
+    var frameEncoding: FrameEncodingArgument = .rows
 
     @Flag(help: "Drop each event's seq member instead of refusing it (an export of another log carries the seqs it had there).")
     var dropSeq = false
@@ -77,6 +82,7 @@ struct IngestCommand: AsyncParsableCommand {
 
         var options = AuditLogOptions()
         options.partition = partition == .hour ? .hour : .day
+        options.frameEncoding = frameEncoding
         switch durability {
         case .batch: options.durability = .syncEveryBatch
         case .interval: options.durability = .syncInterval(milliseconds: 100)
@@ -291,3 +297,5 @@ private struct Committed {
         return "committed \(count) events from before line \(line) (seq \(first)–\(last)); nothing from line \(line) on was written"
     }
 }
+
+extension AuditLogOptions.FrameEncoding: ExpressibleByArgument {}

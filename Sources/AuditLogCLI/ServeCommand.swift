@@ -67,6 +67,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Partition length for a new log.")
     var partition: IngestCommand.PartitionArgument = .day
 
+    @Option(help: "How new segments store their frames: rows (fastest) or columns (about 40 % fewer bytes, slower appends and whole-frame reads; docs/FORMAT.md).")
+    var frameEncoding: IngestCommand.FrameEncodingArgument = .rows
+
     @Option(help: ArgumentHelp("Close a connection idle this long.", valueName: "duration"))
     var idleTimeout = "30s"
 
@@ -214,6 +217,7 @@ struct ServeCommand: AsyncParsableCommand {
         case .none: options.durability = .none
         }
         options.partition = partition == .hour ? .hour : .day
+        options.frameEncoding = frameEncoding
         if readOnly { options = .readOnly }
         if let signingKey {
             let key = try EvidenceInputs.read(signingKey, what: "signer key file")

@@ -9,6 +9,8 @@ struct FrameHeader: Equatable, Sendable {
     enum Codec: UInt8, Sendable {
         case raw = 0
         case lz4 = 1
+        /// Columns, LZ4-compressed (``FrameColumns``).
+        case columns = 2
     }
 
     var codec: Codec
@@ -121,6 +123,12 @@ struct FrameHeader: Equatable, Sendable {
             } catch {
                 throw FormatError(error.kind, error.message, offset: Self.byteCount)
             }
+        case .columns:
+            do throws(FormatError) {
+                try FrameColumns.decode(payload, rawLength: Int(rawLengthBytes), recordCount: Int(recordCount), into: &raw)
+            } catch {
+                throw FormatError(error.kind, error.message, offset: Self.byteCount)
+            }
         }
     }
 
@@ -146,6 +154,10 @@ struct FrameBuilder {
     private(set) var minTimestampNanos = Int64.max
     private(set) var maxTimestampNanos = Int64.min
     private var compressed: [UInt8] = []
+    private var columns = FrameColumnEncoder()
+    /// Whether frames are stored as columns (codec 2) when that is smaller than the records
+    /// raw; only in a segment of version 2.
+    var writesColumns = false
 
     var isEmpty: Bool { recordCount == 0 }
     var rawBytes: Int { payload.count }
@@ -166,14 +178,21 @@ struct FrameBuilder {
             codec: .raw, storedLengthBytes: UInt32(payload.count), rawLengthBytes: UInt32(payload.count),
             recordCount: recordCount, firstSeq: firstSeq, minTimestampNanos: minTimestampNanos,
             maxTimestampNanos: maxTimestampNanos, chainAfter: chainAfter, checksum: 0)
-        let compressedCount = payload.bytes.withUnsafeBytes { Compression.compress($0, into: &compressed) }
-        if let compressedCount, compressedCount < payload.count {
-            header.codec = .lz4
-            header.storedLengthBytes = UInt32(compressedCount)
+        compressed.removeAll(keepingCapacity: true)
+        let columnCount = writesColumns ? payload.bytes.withUnsafeBytes { columns.encode($0, recordCount: Int(recordCount), into: &compressed) } : nil
+        if let columnCount, columnCount < payload.count {
+            header.codec = .columns
+            header.storedLengthBytes = UInt32(columnCount)
+        } else {
+            let compressedCount = payload.bytes.withUnsafeBytes { Compression.compress($0, into: &compressed) }
+            if let compressedCount, compressedCount < payload.count {
+                header.codec = .lz4
+                header.storedLengthBytes = UInt32(compressedCount)
+            }
         }
         let prefix = header.encodedPrefix()
         let sum: UInt64 = prefix.withUnsafeBytes { p in
-            if header.codec == .lz4 {
+            if header.codec != .raw {
                 return compressed.withUnsafeBytes { FrameHeader.checksum(headerPrefix: p, payload: UnsafeRawBufferPointer(rebasing: $0[0..<Int(header.storedLengthBytes)])) }
             }
             return payload.bytes.withUnsafeBytes { FrameHeader.checksum(headerPrefix: p, payload: $0) }
@@ -181,7 +200,7 @@ struct FrameBuilder {
         header.checksum = sum
         out.append(contentsOf: prefix)
         withUnsafeBytes(of: sum.littleEndian) { out.append(contentsOf: $0) }
-        if header.codec == .lz4 {
+        if header.codec != .raw {
             out.append(contentsOf: compressed[0..<Int(header.storedLengthBytes)])
         } else {
             out.append(contentsOf: payload.bytes)

@@ -2,8 +2,13 @@
 struct SegmentHeader: Equatable, Sendable {
     static let magic: [UInt8] = Array("AUDITSEG".utf8)
     static let byteCount = 128
-    static let formatVersion: UInt16 = 1
+    /// The version a writer gives a segment whose frames are rows only (codecs 0 and 1).
+    static let rowsVersion: UInt16 = 1
+    /// The version of a segment whose frames may also be columns (codec 2).
+    static let columnsVersion: UInt16 = 2
 
+    /// 1: frames of codec 0 or 1 only; 2: codec 2 (columns) as well.
+    var version: UInt16 = rowsVersion
     var logID: LogID
     /// The seq of the first record this segment holds.
     var firstSeq: SequenceNumber
@@ -16,10 +21,13 @@ struct SegmentHeader: Equatable, Sendable {
     /// The chain value before the first record: `h(firstSeq - 1)`.
     var anchor: ChainHash
 
+    /// Whether this segment's frames may be stored as columns (codec 2).
+    var allowsColumnFrames: Bool { version >= Self.columnsVersion }
+
     func encoded() -> [UInt8] {
         var w = ByteWriter(capacity: Self.byteCount)
         w.write(bytes: Self.magic)
-        w.write(Self.formatVersion)
+        w.write(version)
         w.write(UInt16(Self.byteCount))
         w.write(UInt32(0))  // flags
         w.write(bytes: logID.bytes)
@@ -44,8 +52,8 @@ struct SegmentHeader: Equatable, Sendable {
         }
         var r = ByteReader(UnsafeRawBufferPointer(rebasing: buffer[0..<byteCount]), offset: 8)
         let version = try r.readUInt16()
-        guard version == formatVersion else {
-            throw FormatError(.unsupportedVersion, "segment format version \(version); this build reads version \(formatVersion)", offset: 8)
+        guard version == rowsVersion || version == columnsVersion else {
+            throw FormatError(.unsupportedVersion, "segment format version \(version); this build reads versions \(rowsVersion) and \(columnsVersion)", offset: 8)
         }
         let length = try r.readUInt16()
         guard length == byteCount else {
@@ -80,7 +88,7 @@ struct SegmentHeader: Equatable, Sendable {
             throw FormatError(.malformed, "partition start \(partitionStart) is not on the partition grid", offset: 40)
         }
         return SegmentHeader(
-            logID: logID, firstSeq: firstSeq, partitionStartNanos: partitionStart,
+            version: version, logID: logID, firstSeq: firstSeq, partitionStartNanos: partitionStart,
             partitionLengthNanos: partitionLength, createdAtNanos: createdAt, anchor: anchor)
     }
 }

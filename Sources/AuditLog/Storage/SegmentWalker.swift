@@ -143,6 +143,9 @@ final class SegmentWalker {
             }
             return .footer(footer, offset: offset)
         case .success(.frame(let h)):
+            guard h.codec != .columns || header.allowsColumnFrames else {
+                return .damage(Damage(offset: offset + 5, seq: nextSeq, kind: .structure, message: "frame of codec 2 (columns) in a version-\(header.version) segment"))
+            }
             guard h.firstSeq == nextSeq else {
                 return .damage(Damage(offset: offset, seq: nextSeq, kind: .missing, message: "frame starts at seq \(h.firstSeq), expected \(nextSeq)"))
             }

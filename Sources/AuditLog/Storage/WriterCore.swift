@@ -183,6 +183,7 @@ final class WriterCore: @unchecked Sendable {
 
     private func closeFrame() {
         guard !frame.isEmpty else { return }
+        frame.writesColumns = options.frameEncoding == .columns && activeHeader?.allowsColumnFrames == true
         let h = frame.finish(chainAfter: chain, into: &out)
         segments[segments.count - 1].add(h)
     }
@@ -275,7 +276,7 @@ final class WriterCore: @unchecked Sendable {
 
     private func startSegment(partitionStartNanos: Int64) throws(AuditLogError) {
         let header = SegmentHeader(
-            logID: manifest.logID, firstSeq: nextSeq, partitionStartNanos: partitionStartNanos,
+            version: options.frameEncoding == .columns ? SegmentHeader.columnsVersion : SegmentHeader.rowsVersion, logID: manifest.logID, firstSeq: nextSeq, partitionStartNanos: partitionStartNanos,
             partitionLengthNanos: manifest.partitionLengthNanos, createdAtNanos: Timestamp.now.nanosSinceEpoch, anchor: chain)
         let name = LogDirectory.segmentName(firstSeq: nextSeq)
         let file = try directory.openForWriting(name, create: true)

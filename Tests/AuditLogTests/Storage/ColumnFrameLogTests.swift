@@ -1,0 +1,126 @@
+import Foundation
+import Testing
+
+@testable import AuditLog
+
+/// Logs written with ``AuditLogOptions/FrameEncoding/columns``: segments of version 2 whose
+/// frames are columns (codec 2), read, queried and verified as the rows of version 1 are.
+@Suite struct ColumnFrameLogTests {
+    /// The same generated events in a log of each encoding.
+    func withBothLogs(_ body: (_ rows: String, _ columns: String) async throws -> Void) async throws {
+        try await withTemporaryDirectory { dir in
+            var generator = EventGenerator(seed: 16, count: 3000, days: 2, end: Timestamp(rfc3339: "2026-03-21T00:00:00Z")!)
+            var batch: [AuditEvent] = []
+            while let e = generator.next() { batch.append(e) }
+            for (name, encoding) in [("rows", AuditLogOptions.FrameEncoding.rows), ("columns", .columns)] {
+                var options = testOptions(segmentBytes: 128 << 10)
+                options.frameEncoding = encoding
+                let log = try await AuditLog.open(directory: dir + "/" + name, options: options)
+                for chunk in stride(from: 0, to: batch.count, by: 500) {
+                    _ = try await log.append(Array(batch[chunk..<min(chunk + 500, batch.count)]))
+                }
+                try await log.close()
+            }
+            try await body(dir + "/rows", dir + "/columns")
+        }
+    }
+
+    /// Segment versions (header bytes 8–9) and frame codecs of a log, in file order.
+    func layout(_ dir: String) throws -> (versions: [UInt16], codecs: [FrameHeader.Codec]) {
+        var versions: [UInt16] = []
+        var codecs: [FrameHeader.Codec] = []
+        for path in try segmentPaths(dir) {
+            let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+            versions.append(UInt16(bytes[8]) | UInt16(bytes[9]) << 8)
+            codecs += try frameHeaders(dir, (path as NSString).lastPathComponent).map(\.header.codec)
+        }
+        return (versions, codecs)
+    }
+
+    @Test func aColumnsLogHoldsReadsAndVerifiesWhatARowsLogDoes() async throws {
+        try await withBothLogs { rowsDir, columnsDir in
+            let rowsLayout = try layout(rowsDir)
+            let columnsLayout = try layout(columnsDir)
+            #expect(Set(rowsLayout.versions) == [1] && !rowsLayout.codecs.contains(.columns))
+            #expect(Set(columnsLayout.versions) == [2] && columnsLayout.versions.count >= 2)
+            #expect(columnsLayout.codecs.allSatisfy { $0 == .columns }, "\(columnsLayout.codecs)")
+            let rowsBytes = try segmentPaths(rowsDir).map(fileSize).reduce(0, +)
+            let columnsBytes = try segmentPaths(columnsDir).map(fileSize).reduce(0, +)
+            #expect(columnsBytes * 10 < rowsBytes * 8, "\(columnsBytes) column bytes against \(rowsBytes) of rows")
+
+            let rows = try await AuditLog.open(directory: rowsDir, options: .readOnly)
+            let columns = try await AuditLog.open(directory: columnsDir, options: .readOnly)
+            #expect(try await readAll(columns).map(\.event) == readAll(rows).map(\.event))
+            #expect(try await readAll(columns, order: .newestFirst).map(\.seq) == readAll(rows, order: .newestFirst).map(\.seq))
+            // Index-driven reads (the index of a column segment is built from its decoded rows).
+            let someone = try #require(try await readAll(rows)[1234].event.user)
+            let query = Query(filter: EventFilter(users: [someone]), order: .oldestFirst)
+            let expected = try await readPages(rows, query, pageSize: 7)
+            #expect(!expected.isEmpty)
+            #expect(try await readPages(columns, query, pageSize: 7) == expected)
+            #expect(try await columns.record(at: SequenceNumber(2345))?.event == rows.record(at: SequenceNumber(2345))?.event)
+            try await rows.close()
+            try await columns.close()
+
+            let report = try await AuditLog.verify(directory: columnsDir, options: VerificationOptions(deep: true))
+            #expect(report.isIntact, "\(report.issues)")
+            #expect(report.recordsChecked == 3000)
+        }
+    }
+
+    @Test func theEncodingFollowsTheSegmentNotTheHandle() async throws {
+        try await withBothLogs { rowsDir, columnsDir in
+            // A columns handle on a log whose active segment is version 1 writes rows there;
+            // a rows handle on a version-2 active segment writes rows into it (codec 1 is
+            // allowed in version 2). Both logs stay whole.
+            var columnsOptions = testOptions(segmentBytes: 128 << 10)
+            columnsOptions.frameEncoding = .columns
+            for (dir, options) in [(rowsDir, columnsOptions), (columnsDir, testOptions(segmentBytes: 128 << 10))] {
+                let log = try await AuditLog.open(directory: dir, options: options)
+                _ = try await log.append(events(20, from: Timestamp(rfc3339: "2026-03-20T23:59:00Z")!))
+                try await log.close()
+            }
+            #expect(try layout(rowsDir).versions.last == 1)
+            #expect(try layout(rowsDir).codecs.last == .lz4)
+            #expect(try layout(columnsDir).versions.last == 2)
+            #expect(try layout(columnsDir).codecs.last == .lz4)
+            for dir in [rowsDir, columnsDir] {
+                let report = try await AuditLog.verify(directory: dir)
+                #expect(report.isIntact && report.recordsChecked == 3020, "\(report.issues)")
+            }
+        }
+    }
+
+    /// Rewrites a segment header's version (bytes 8–9) and its checksum.
+    func setVersion(_ version: UInt16, of path: String) throws {
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        bytes[8] = UInt8(version & 0xFF)
+        bytes[9] = UInt8(version >> 8)
+        let sum = bytes.withUnsafeBytes { Checksum.xxh3(UnsafeRawBufferPointer(rebasing: $0[0..<120])) }
+        withUnsafeBytes(of: sum.littleEndian) { bytes.replaceSubrange(120..<128, with: $0) }
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+    }
+
+    @Test func aColumnFrameInAVersionOneSegmentIsDamage() async throws {
+        try await withBothLogs { _, columnsDir in
+            let first = try #require(try segmentPaths(columnsDir).first)
+            try setVersion(1, of: first)
+            let report = try await AuditLog.verify(directory: columnsDir)
+            let issue = try #require(report.issues.first)
+            #expect(issue.message.contains("codec 2 (columns) in a version-1 segment"), "\(issue)")
+            #expect(issue.offset == 128 + 5 && issue.seq == SequenceNumber(1))
+            #expect(issue.file.hasSuffix("00000000000000000001.seg"))
+        }
+    }
+
+    @Test func aSegmentOfAnUnknownVersionIsRefusedByName() async throws {
+        try await withBothLogs { _, columnsDir in
+            let first = try #require(try segmentPaths(columnsDir).first)
+            try setVersion(3, of: first)
+            let report = try await AuditLog.verify(directory: columnsDir)
+            let issue = try #require(report.issues.first)
+            #expect(issue.message.contains("segment format version 3; this build reads versions 1 and 2"), "\(issue)")
+            #expect(issue.offset == 8)
+        }
+    }
+}
