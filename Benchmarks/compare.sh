@@ -7,6 +7,7 @@
 # A second table compares the same events, in the same run, with DuckDB (PyPI duckdb, installed
 # when missing; AUDITLOG_NO_DUCKDB=1 skips it). The bulk and durable loads run 3 times each, alternating
 # with SQLite's, and report the median (1 time above 2M events); AUDITLOG_BULK_RUNS=N overrides.
+# AUDITLOG_FRAME_ENCODING=columns writes AuditLog's logs with column frames (docs/FORMAT.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 events=${1:-1000000}
@@ -23,4 +24,5 @@ if [ -z "${AUDITLOG_NO_DUCKDB:-}" ]; then
     python3 -c "import duckdb" 2> /dev/null || python3 -m pip install --quiet duckdb >&2
     peer=(--duckdb Benchmarks/DuckDB/duckdb_peer.py)
 fi
-.build-bench/release/AuditLogCompare --events "$events" --durable-batches "$batches" ${AUDITLOG_BULK_RUNS:+--bulk-runs "$AUDITLOG_BULK_RUNS"} "${peer[@]}"
+.build-bench/release/AuditLogCompare --events "$events" --durable-batches "$batches" ${AUDITLOG_BULK_RUNS:+--bulk-runs "$AUDITLOG_BULK_RUNS"} \
+    ${AUDITLOG_FRAME_ENCODING:+--frame-encoding "$AUDITLOG_FRAME_ENCODING"} "${peer[@]}"

@@ -5,6 +5,8 @@ import Foundation
 struct CompareOptions {
     var events = 1_000_000
     var durableBatches = 20
+    /// How AuditLog's logs store their frames (`--frame-encoding`).
+    var frameEncoding = AuditLogOptions.FrameEncoding.rows
     /// Bulk loads into each store, alternating, the median reported (the machine's speed drifts
     /// by a third between minutes; one load each made the ratio a coin toss). Nil: 3 up to 2M
     /// events, 1 above (a 10M SQLite load takes minutes).
@@ -49,7 +51,7 @@ struct Comparison {
             bulkRuns,
             { run in
                 if run > 0 { try FileManager.default.removeItem(atPath: logDir) }
-                try await AppendWorkloads.bulkAuditLog(dataset.events[...], directory: logDir)
+                try await AppendWorkloads.bulkAuditLog(dataset.events[...], directory: logDir, frameEncoding: options.frameEncoding)
             },
             { run in
                 if run > 0 { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: dbPath + suffix) } }
@@ -73,7 +75,7 @@ struct Comparison {
             let total = Double(tasks * batches * 100)
             let durable = try await Measure.alternating(
                 bulkRuns,
-                { run in try await AppendWorkloads.durableAuditLog(dataset.events, directory: root + "/durable-log-\(run)", tasks: tasks, batches: batches) },
+                { run in try await AppendWorkloads.durableAuditLog(dataset.events, directory: root + "/durable-log-\(run)", tasks: tasks, batches: batches, frameEncoding: options.frameEncoding) },
                 { run in try await AppendWorkloads.durableSQLite(dataset.events, path: root + "/durable-\(run).sqlite", tasks: tasks, batches: batches) })
             rows.append(.rate("durable appends, 32 tasks × batches of 100 (events/s\(runsNote))", auditLog: total / durable.ours, sqlite: total / durable.peer, unit: "/s"))
         }

@@ -20,7 +20,7 @@ struct ProfileRun {
             let seconds = try await Measure.seconds {
                 for _ in 0..<repeats {
                     try? FileManager.default.removeItem(atPath: root + "/bulk")
-                    try await AppendWorkloads.bulkAuditLog(dataset.events[...], directory: root + "/bulk")
+                    try await AppendWorkloads.bulkAuditLog(dataset.events[...], directory: root + "/bulk", frameEncoding: options.frameEncoding)
                 }
             }
             report(seconds, per: Double(repeats * dataset.events.count), unit: "event")
@@ -41,7 +41,7 @@ struct ProfileRun {
             // What each seal's background build costs, apart from the appends: every sealed
             // segment of the log `bulk-append` left, indexed again (not written).
             let bulk = root + "/bulk"
-            if !FileManager.default.fileExists(atPath: bulk) { try await AppendWorkloads.bulkAuditLog(dataset.events[...], directory: bulk) }
+            if !FileManager.default.fileExists(atPath: bulk) { try await AppendWorkloads.bulkAuditLog(dataset.events[...], directory: bulk, frameEncoding: options.frameEncoding) }
             var records = 0
             var bytes = 0
             let seconds = try Measure.seconds {
@@ -54,7 +54,7 @@ struct ProfileRun {
         if workload == "verify" {
             // `AuditLog.verify` of the log `bulk-append` left: its record bytes a second.
             let bulk = root + "/bulk"
-            if !FileManager.default.fileExists(atPath: bulk) { try await AppendWorkloads.bulkAuditLog(dataset.events[...], directory: bulk) }
+            if !FileManager.default.fileExists(atPath: bulk) { try await AppendWorkloads.bulkAuditLog(dataset.events[...], directory: bulk, frameEncoding: options.frameEncoding) }
             var recordBytes: UInt64 = 0
             let seconds = try await Measure.seconds {
                 for _ in 0..<repeats { recordBytes = try await AuditLog.verify(directory: bulk).recordBytes }
@@ -99,7 +99,7 @@ struct ProfileRun {
             throw CompareError("unknown workload '\(workload)': bulk-append, prepare, index-build, verify, parse-ndjson, cold-open-parts, cold-cache or one of \(reads)")
         }
         if !FileManager.default.fileExists(atPath: logDir) {
-            try await AppendWorkloads.bulkAuditLog(dataset.events[...], directory: logDir)
+            try await AppendWorkloads.bulkAuditLog(dataset.events[...], directory: logDir, frameEncoding: options.frameEncoding)
             try AppendWorkloads.bulkSQLite(dataset.events[...], path: dbPath)
         }
         let stores = try await LoadedStores(logDirectory: logDir, databasePath: dbPath, user: dataset.user, ids: dataset.ids)

@@ -5,6 +5,7 @@ import Foundation
 // workloads, one table. Usage: AuditLogCompare [--events N] [--durable-batches N] [--bulk-runs N]
 // [--dir D] [--duckdb Benchmarks/DuckDB/duckdb_peer.py] (then a second table: the same events in DuckDB)
 // [--profile WORKLOAD --repeat N] (one workload in a loop on the stores kept in --dir, for perf)
+// [--frame-encoding columns] (AuditLog's logs written with column frames)
 // (Benchmarks/compare.sh builds it in release mode and runs it).
 
 var options = CompareOptions()
@@ -19,9 +20,18 @@ while let arg = args.next() {
     case "--dir": options.directory = args.next()
     case "--duckdb": options.duckDB = args.next()
     case "--profile": profile = args.next()
+    case "--frame-encoding":
+        guard let encoding = args.next().flatMap(AuditLogOptions.FrameEncoding.init(rawValue:)) else {
+            FileHandle.standardError.write(Data("--frame-encoding takes rows or columns\n".utf8))
+            exit(64)
+        }
+        options.frameEncoding = encoding
     case "--repeat": repeats = args.next().flatMap { Int($0) } ?? repeats
     default:
-        FileHandle.standardError.write(Data("usage: AuditLogCompare [--events N] [--durable-batches N] [--bulk-runs N] [--dir D] [--duckdb PEER_SCRIPT] [--profile WORKLOAD --repeat N]\n".utf8))
+        let usage =
+            "usage: AuditLogCompare [--events N] [--durable-batches N] [--bulk-runs N] [--dir D] [--duckdb PEER_SCRIPT]"
+            + " [--profile WORKLOAD --repeat N] [--frame-encoding rows|columns]\n"
+        FileHandle.standardError.write(Data(usage.utf8))
         exit(64)
     }
 }

@@ -28,9 +28,10 @@ public struct CompareDataset: Sendable {
 /// Loading both stores: in bulk (batches of 1,000, durability left to the OS on both sides: the
 /// same promise) and durably from concurrent tasks.
 public enum AppendWorkloads {
-    public static func bulkAuditLog(_ events: ArraySlice<AuditEvent>, directory: String) async throws {
+    public static func bulkAuditLog(_ events: ArraySlice<AuditEvent>, directory: String, frameEncoding: AuditLogOptions.FrameEncoding = .rows) async throws {
         var options = AuditLogOptions()
         options.durability = .none
+        options.frameEncoding = frameEncoding
         let log = try await AuditLog.open(directory: directory, options: options)
         var i = events.startIndex
         while i < events.endIndex {
@@ -53,8 +54,12 @@ public enum AppendWorkloads {
     /// `tasks` tasks each appending `batches` batches of 100 distinct events (so `events` must
     /// hold `tasks × batches × 100`), with an fdatasync before each append returns (group commit
     /// shares them).
-    public static func durableAuditLog(_ events: [AuditEvent], directory: String, tasks: Int, batches: Int) async throws {
-        let log = try await AuditLog.open(directory: directory)
+    public static func durableAuditLog(
+        _ events: [AuditEvent], directory: String, tasks: Int, batches: Int, frameEncoding: AuditLogOptions.FrameEncoding = .rows
+    ) async throws {
+        var options = AuditLogOptions()
+        options.frameEncoding = frameEncoding
+        let log = try await AuditLog.open(directory: directory, options: options)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for t in 0..<tasks {
                 group.addTask {
