@@ -91,6 +91,35 @@ import Testing
         }
     }
 
+    @Test func aTornColumnFrameIsCutLikeARowFrame() async throws {
+        try await withTemporaryDirectory { dir in
+            var options = testOptions()
+            options.frameEncoding = .columns
+            let original = dir + "/original"
+            let log = try await AuditLog.open(directory: original, options: options)
+            _ = try await log.append(events(40, prefix: "a"))
+            let segment = try #require(try segmentPaths(original).last)
+            let lastFrameStart = try fileSize(segment)
+            _ = try await log.append(events(30, from: Timestamp(rfc3339: "2026-03-20T02:00:00Z")!, prefix: "b"))
+            try await log.close()
+            // As a writer that crashed instead of closing: no active index checkpoint.
+            try FileManager.default.removeItem(atPath: String(segment.dropLast(4)) + ".aidx")
+            #expect(try frameHeaders(original, (segment as NSString).lastPathComponent).map(\.header.codec) == [.columns, .columns])
+            let size = try fileSize(segment)
+            for cut in stride(from: lastFrameStart + 1, to: size, by: 37) {
+                let copy = dir + "/cut-\(cut)"
+                try FileManager.default.copyItem(atPath: original, toPath: copy)
+                try truncateFile(copy + "/segments/" + (segment as NSString).lastPathComponent, to: cut)
+                let reopened = try await AuditLog.open(directory: copy, options: options)
+                #expect(reopened.recovery.first?.offset == Int64(lastFrameStart), "cut at \(cut)")
+                #expect(reopened.head.lastSeq == SequenceNumber(41), "cut at \(cut)")  // 40 kept, then log.recovered
+                try await reopened.close()
+                let report = try await AuditLog.verify(directory: copy)
+                #expect(report.isIntact, "cut at \(cut): \(report.issues)")
+            }
+        }
+    }
+
     /// Rewrites a segment header's version (bytes 8–9) and its checksum.
     func setVersion(_ version: UInt16, of path: String) throws {
         var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
