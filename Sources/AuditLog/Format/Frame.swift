@@ -178,8 +178,13 @@ struct FrameBuilder {
             codec: .raw, storedLengthBytes: UInt32(payload.count), rawLengthBytes: UInt32(payload.count),
             recordCount: recordCount, firstSeq: firstSeq, minTimestampNanos: minTimestampNanos,
             maxTimestampNanos: maxTimestampNanos, chainAfter: chainAfter, checksum: 0)
-        compressed.removeAll(keepingCapacity: true)
-        let columnCount = writesColumns ? payload.bytes.withUnsafeBytes { columns.encode($0, recordCount: Int(recordCount), into: &compressed) } : nil
+        var columnCount: Int?
+        if writesColumns {
+            // The column encoder appends; LZ4 below writes from the start of a buffer it keeps
+            // at its bound (emptying it there would reallocate it for every frame).
+            compressed.removeAll(keepingCapacity: true)
+            columnCount = payload.bytes.withUnsafeBytes { columns.encode($0, recordCount: Int(recordCount), into: &compressed) }
+        }
         if let columnCount, columnCount < payload.count {
             header.codec = .columns
             header.storedLengthBytes = UInt32(columnCount)

@@ -120,6 +120,30 @@ import Testing
         }
     }
 
+    /// One-event groups make one-record frames, where columns are not always smaller than the
+    /// record: each frame takes whichever codec is smaller, and all read back.
+    @Test func smallFramesTakeWhicheverCodecIsSmaller() async throws {
+        try await withTemporaryDirectory { dir in
+            var options = testOptions()
+            options.frameEncoding = .columns
+            let log = try await AuditLog.open(directory: dir, options: options)
+            let appended =
+                [fullEvent(id: "evt_small_1"), AuditEvent(eventType: "x", timestamp: Timestamp(rfc3339: "2026-03-20T10:30:01Z")!)]
+                + events(3, from: Timestamp(rfc3339: "2026-03-20T10:31:00Z")!, prefix: "s")
+            for event in appended { _ = try await log.append([event]) }
+            _ = try await log.append(events(60, from: Timestamp(rfc3339: "2026-03-20T11:00:00Z")!, prefix: "t"))
+            try await log.close()
+            let name = try #require(try segmentPaths(dir).first.map { ($0 as NSString).lastPathComponent })
+            let codecs = try frameHeaders(dir, name).map(\.header.codec)
+            #expect(codecs.count == 6 && codecs.last == .columns)
+            #expect(codecs.contains(.lz4) || codecs.contains(.raw), "\(codecs)")
+            let reader = try await AuditLog.open(directory: dir, options: .readOnly)
+            #expect(try await readAll(reader).prefix(5).map(\.event.eventType) == appended.map(\.eventType))
+            let report = try await AuditLog.verify(directory: dir, options: VerificationOptions(deep: true))
+            #expect(report.isIntact && report.recordsChecked == 65, "\(report.issues)")
+        }
+    }
+
     /// Rewrites a segment header's version (bytes 8–9) and its checksum.
     func setVersion(_ version: UInt16, of path: String) throws {
         var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
