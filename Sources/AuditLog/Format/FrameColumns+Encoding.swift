@@ -192,7 +192,7 @@ struct FrameColumnEncoder {
             }
         }
         if repeats {
-            let width = FrameColumns.codeWidth(values.count)
+            let width = PackedCodes.bits(toHold: values.count - 1)
             let dictionaryBytes = values.byteCount + values.count + (m * width + 7) / 8 + 2
             if dictionaryBytes * 2 <= plainBytes {
                 w.append(FrameColumns.Mode.dictionary.rawValue)
@@ -215,7 +215,7 @@ struct FrameColumnEncoder {
             digitCounts.append(Int32(value.count - cut))
             hexBytes += 1 + (value.count - cut + 1) / 2
         }
-        hexBytes += prefixes.byteCount + prefixes.count + (m * FrameColumns.codeWidth(prefixes.count) + 7) / 8 + 2
+        hexBytes += prefixes.byteCount + prefixes.count + (m * PackedCodes.bits(toHold: prefixes.count - 1) + 7) / 8 + 2
         guard hexBytes < plainBytes else {
             w.append(FrameColumns.Mode.plain.rawValue)
             for ref in refs {
@@ -249,21 +249,9 @@ struct FrameColumnEncoder {
                 w.append(contentsOf: value)
             }
         }
-        let width = FrameColumns.codeWidth(table.count)
+        let width = PackedCodes.bits(toHold: table.count - 1)
         w.append(UInt8(width))
-        guard width > 0 else { return }
-        var accumulator: UInt64 = 0
-        var filled = 0
-        for code in codes {
-            accumulator |= UInt64(code) << UInt64(filled)
-            filled += width
-            while filled >= 8 {
-                w.append(UInt8(truncatingIfNeeded: accumulator))
-                accumulator >>= 8
-                filled -= 8
-            }
-        }
-        if filled > 0 { w.append(UInt8(truncatingIfNeeded: accumulator)) }
+        PackedCodes.append(codes, bits: width, to: &w)
     }
 
     private func bytes(_ ref: Ref, _ payload: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {

@@ -50,9 +50,6 @@ enum FrameColumns {
     /// Powers of ten up to 10^9: the time units.
     static let powersOfTen: [Int64] = (0...9).map { k in (0..<k).reduce(Int64(1)) { p, _ in p * 10 } }
 
-    /// The fewest bits that hold every code below `count`.
-    static func codeWidth(_ count: Int) -> Int { count <= 1 ? 0 : Int.bitWidth - (count - 1).leadingZeroBitCount }
-
     /// Whether `byte` is a lowercase hex digit.
     @inline(__always)
     static func isHexDigit(_ byte: UInt8) -> Bool { (byte &- 0x30) < 10 || (byte &- 0x61) < 6 }

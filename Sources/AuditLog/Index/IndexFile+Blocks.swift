@@ -34,7 +34,7 @@ extension IndexFile {
         default:
             if let column = section.column {
                 let size = data.dictionaries[column].count
-                width = bitPacked ? bits(toHold: size) : codeWidth(dictionarySize: size)
+                width = bitPacked ? PackedCodes.bits(toHold: size) : codeWidth(dictionarySize: size)
                 parameter = UInt8(width)
             }
         }
@@ -67,7 +67,7 @@ extension IndexFile {
             default:
                 guard let column = section.column else { break }
                 if bitPacked {
-                    writePackedCodes(c.dims[column][range], bits: width, to: &buffers.section)
+                    PackedCodes.append(c.dims[column][range], bits: width, to: &buffers.section.bytes)
                 } else {
                     writeCodes(c.dims[column][range], width: width, to: &buffers.section)
                 }
@@ -268,7 +268,7 @@ extension IndexFile {
 extension IndexFile {
     /// Calls `body` with the index and value of each of `count` codes of `bits` bits (at most
     /// 32) packed least significant bit first in `packed` (exactly ⌈count × bits / 8⌉ bytes, as
-    /// ``writePackedCodes(_:bits:to:)`` writes them); bits set past the last code are damage.
+    /// ``PackedCodes/append(_:bits:to:)`` writes them); bits set past the last code are damage.
     @inline(__always)
     static func unpackCodes(_ packed: UnsafeRawBufferPointer, count: Int, bits: Int, _ body: (Int, UInt32) -> Void) throws(FormatError) {
         guard bits <= 32, packed.count == (count * bits + 7) / 8 else { throw FormatError(.malformed, "\(packed.count) bytes for \(count) codes of \(bits) bits", offset: 0) }

@@ -163,29 +163,6 @@ extension IndexFile {
     /// Bytes a dimension column's code takes for a dictionary of `size` values.
     static func codeWidth(dictionarySize size: Int) -> Int { size < 256 ? 1 : size < 65_536 ? 2 : 4 }
 
-    /// The fewest bits that hold every number from 0 to `value` (0 bits when `value` ≤ 0): a
-    /// packed code's width in format 5 — `size` for a dictionary of `size` values (codes 0, none,
-    /// to `size`), n − 1 for the ordinals of a segment of n records.
-    static func bits(toHold value: Int) -> Int { value <= 0 ? 0 : Int.bitWidth - value.leadingZeroBitCount }
-
-    /// `codes` in `bits` bits each, least significant bit first, the last byte's unused high
-    /// bits zero (format 5).
-    static func writePackedCodes(_ codes: ArraySlice<UInt32>, bits: Int, to w: inout ByteWriter) {
-        guard bits > 0 else { return }
-        var pending: UInt64 = 0
-        var filled = 0
-        for v in codes {
-            pending |= UInt64(v) << UInt64(filled)
-            filled += bits
-            while filled >= 8 {
-                w.write(UInt8(truncatingIfNeeded: pending))
-                pending >>= 8
-                filled -= 8
-            }
-        }
-        if filled > 0 { w.write(UInt8(truncatingIfNeeded: pending)) }
-    }
-
     static func writeCodes(_ codes: ArraySlice<UInt32>, width: Int, to w: inout ByteWriter) {
         for v in codes {
             switch width {
@@ -241,7 +218,7 @@ extension IndexFile {
             previous = h
         }
         if packedOrdinals {
-            writePackedCodes(data.idOrdinals[...], bits: bits(toHold: n - 1), to: &w)
+            PackedCodes.append(data.idOrdinals[...], bits: PackedCodes.bits(toHold: n - 1), to: &w.bytes)
         } else {
             for o in data.idOrdinals { w.writeVarint(UInt64(o)) }
         }

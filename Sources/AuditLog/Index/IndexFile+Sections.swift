@@ -150,7 +150,7 @@ extension IndexFile {
             }
             if packedOrdinals {
                 let n = Int(count)
-                let width = bits(toHold: n - 1)
+                let width = PackedCodes.bits(toHold: n - 1)
                 let packed = try r.readBytes((n * width + 7) / 8, "id ordinals")
                 var largest: UInt32 = 0
                 try unpackCodes(packed, count: n, bits: width) { _, o in

@@ -160,12 +160,12 @@ import Testing
         }
         var rng = SplitMix64(seed: 9)
         for dictionary in [0, 1, 2, 3, 7, 255, 256, 1_000, 70_000, Int(UInt32.max) - 1] {
-            let bits = IndexFile.bits(toHold: dictionary)
+            let bits = PackedCodes.bits(toHold: dictionary)
             #expect(dictionary == 0 ? bits == 0 : (1 << UInt64(bits)) > dictionary && (1 << UInt64(bits - 1)) <= dictionary)
             for count in [1, 5, 64, 101] {
                 let codes = (0..<count).map { _ in UInt32(rng.next() % UInt64(dictionary + 1)) }
                 var w = ByteWriter()
-                IndexFile.writePackedCodes(codes[...], bits: bits, to: &w)
+                PackedCodes.append(codes[...], bits: bits, to: &w.bytes)
                 #expect(w.count == (count * bits + 7) / 8)
                 #expect(try decode(w.bytes, count: count, bits: bits, dictionary: dictionary) == codes)
             }

@@ -111,11 +111,11 @@ import Testing
         // Three records: hashes 1, 2, 3; ordinals in 2 bits: 0, 1, then 3 (there is no record 3).
         var w = ByteWriter()
         for v: UInt64 in [3, 1, 1, 1] { w.writeVarint(v) }
-        IndexFile.writePackedCodes([0, 1, 3], bits: 2, to: &w)
+        PackedCodes.append([0, 1, 3], bits: 2, to: &w.bytes)
         #expect(throws: FormatError.self) { try IndexFile.decodeIDs(w.bytes, recordCount: 3, packedOrdinals: true) }
         var fine = ByteWriter()
         for v: UInt64 in [3, 1, 1, 1] { fine.writeVarint(v) }
-        IndexFile.writePackedCodes([0, 1, 2], bits: 2, to: &fine)
+        PackedCodes.append([0, 1, 2], bits: 2, to: &fine.bytes)
         #expect(try IndexFile.decodeIDs(fine.bytes, recordCount: 3, packedOrdinals: true).ordinals == [0, 1, 2])
     }
 }
