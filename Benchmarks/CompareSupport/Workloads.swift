@@ -28,7 +28,7 @@ public struct CompareDataset: Sendable {
 /// Loading both stores: in bulk (batches of 1,000, durability left to the OS on both sides: the
 /// same promise) and durably from concurrent tasks.
 public enum AppendWorkloads {
-    public static func bulkAuditLog(_ events: ArraySlice<AuditEvent>, directory: String, frameEncoding: AuditLogOptions.FrameEncoding = .rows) async throws {
+    public static func bulkAuditLog(_ events: ArraySlice<AuditEvent>, directory: String, frameEncoding: AuditLogOptions.FrameEncoding? = nil) async throws {
         var options = AuditLogOptions()
         options.durability = .none
         options.frameEncoding = frameEncoding
@@ -55,7 +55,7 @@ public enum AppendWorkloads {
     /// hold `tasks × batches × 100`), with an fdatasync before each append returns (group commit
     /// shares them).
     public static func durableAuditLog(
-        _ events: [AuditEvent], directory: String, tasks: Int, batches: Int, frameEncoding: AuditLogOptions.FrameEncoding = .rows
+        _ events: [AuditEvent], directory: String, tasks: Int, batches: Int, frameEncoding: AuditLogOptions.FrameEncoding? = nil
     ) async throws {
         var options = AuditLogOptions()
         options.frameEncoding = frameEncoding

@@ -56,9 +56,11 @@ public struct AuditLogOptions: Sendable, Hashable {
     public var createIfMissing = true
     /// Partition length for a new log; an existing log keeps the one it was created with.
     public var partition: Partition = .day
-    /// How new segments store their frames; see ``FrameEncoding``. Applies to the segments
-    /// this handle starts (an active segment of version 1 goes on with rows).
-    public var frameEncoding: FrameEncoding = .rows
+    /// How new segments store their frames; see ``FrameEncoding``. Nil (the default): as the
+    /// log's newest segment, so a log written with columns goes on with them (rows for a new
+    /// log). Applies to the segments this handle starts; an active segment of version 1 goes on
+    /// with rows.
+    public var frameEncoding: FrameEncoding?
     /// A segment is sealed once its file reaches this size.
     public var segmentSizeLimitBytes: Int64 = 64 << 20
     /// Most events accepted in one `append` call.

@@ -47,8 +47,11 @@ struct IngestCommand: AsyncParsableCommand {
     @Option(help: "Partition length for a new log.")
     var partition: PartitionArgument = .day
 
-    @Option(help: "How new segments store their frames: rows (fastest) or columns (about 40 % fewer bytes, slower appends and whole-frame reads; docs/FORMAT.md).")
-    var frameEncoding: FrameEncodingArgument = .rows
+    @Option(
+        help:
+            "How new segments store their frames: rows (fastest) or columns (about 40 % fewer bytes, slower appends and whole-frame reads; docs/FORMAT.md). Default: as the log's newest segment, rows for a new log."
+    )
+    var frameEncoding: FrameEncodingArgument?
 
     @Flag(help: "Drop each event's seq member instead of refusing it (an export of another log carries the seqs it had there).")
     var dropSeq = false

@@ -67,8 +67,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Partition length for a new log.")
     var partition: IngestCommand.PartitionArgument = .day
 
-    @Option(help: "How new segments store their frames: rows (fastest) or columns (about 40 % fewer bytes, slower appends and whole-frame reads; docs/FORMAT.md).")
-    var frameEncoding: IngestCommand.FrameEncodingArgument = .rows
+    @Option(
+        help:
+            "How new segments store their frames: rows (fastest) or columns (about 40 % fewer bytes, slower appends and whole-frame reads; docs/FORMAT.md). Default: as the log's newest segment, rows for a new log."
+    )
+    var frameEncoding: IngestCommand.FrameEncodingArgument?
 
     @Option(help: ArgumentHelp("Close a connection idle this long.", valueName: "duration"))
     var idleTimeout = "30s"

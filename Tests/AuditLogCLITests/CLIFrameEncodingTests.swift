@@ -25,9 +25,15 @@ import Testing
                 let ingest = try CLIRunner.run(["ingest", "--dir", tmp + "/" + name, "--frame-encoding", encoding, "--batch-size", "700", "-"], stdin: Data(gen.stdout.utf8))
                 #expect(ingest.status == 0, "\(ingest.stderr)")
             }
+            // Without the flag, each log goes on as it was written (here into new segments).
+            let later = try CLIRunner.run(["gen", "--count", "3000", "--seed", "8", "--days", "1", "--end", "2026-03-23T00:00:00Z"])
+            for name in ["rows", "columns"] {
+                let ingest = try CLIRunner.run(["ingest", "--dir", tmp + "/" + name, "-"], stdin: Data(later.stdout.utf8))
+                #expect(ingest.status == 0, "\(ingest.stderr)")
+            }
             let rows = try read(tmp + "/rows")
             let columns = try read(tmp + "/columns")
-            #expect(rows.count >= 2 && columns.map { $0[0] } == rows.map { $0[0] })
+            #expect(rows.count >= 3 && columns.map { $0[0] } == rows.map { $0[0] })
             #expect(rows.allSatisfy { $0[1] == "1" } && columns.allSatisfy { $0[1] == "2" })
             let rowFrames = rows.flatMap { $0.dropFirst(2) }
             let columnFrames = columns.flatMap { $0.dropFirst(2) }

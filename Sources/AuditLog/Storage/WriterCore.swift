@@ -181,9 +181,14 @@ final class WriterCore: @unchecked Sendable {
         return AppendReceipt(firstSeq: first, lastSeq: SequenceNumber(nextSeq.rawValue - 1), ids: batch.ids, chainHead: chain)
     }
 
+    /// How frames are stored: as the options say, else as the newest segment stores them.
+    private var encoding: AuditLogOptions.FrameEncoding {
+        options.frameEncoding ?? (activeHeader?.allowsColumnFrames == true ? .columns : .rows)
+    }
+
     private func closeFrame() {
         guard !frame.isEmpty else { return }
-        frame.writesColumns = options.frameEncoding == .columns && activeHeader?.allowsColumnFrames == true
+        frame.writesColumns = encoding == .columns && activeHeader?.allowsColumnFrames == true
         let h = frame.finish(chainAfter: chain, into: &out)
         segments[segments.count - 1].add(h)
     }
@@ -276,7 +281,7 @@ final class WriterCore: @unchecked Sendable {
 
     private func startSegment(partitionStartNanos: Int64) throws(AuditLogError) {
         let header = SegmentHeader(
-            version: options.frameEncoding == .columns ? SegmentHeader.columnsVersion : SegmentHeader.rowsVersion, logID: manifest.logID, firstSeq: nextSeq, partitionStartNanos: partitionStartNanos,
+            version: encoding == .columns ? SegmentHeader.columnsVersion : SegmentHeader.rowsVersion, logID: manifest.logID, firstSeq: nextSeq, partitionStartNanos: partitionStartNanos,
             partitionLengthNanos: manifest.partitionLengthNanos, createdAtNanos: Timestamp.now.nanosSinceEpoch, anchor: chain)
         let name = LogDirectory.segmentName(firstSeq: nextSeq)
         let file = try directory.openForWriting(name, create: true)

@@ -68,25 +68,43 @@ import Testing
         }
     }
 
-    @Test func theEncodingFollowsTheSegmentNotTheHandle() async throws {
+    @Test func theEncodingFollowsTheSegmentAndAnUnsaidOneTheLog() async throws {
         try await withBothLogs { rowsDir, columnsDir in
-            // A columns handle on a log whose active segment is version 1 writes rows there;
-            // a rows handle on a version-2 active segment writes rows into it (codec 1 is
-            // allowed in version 2). Both logs stay whole.
-            var columnsOptions = testOptions(segmentBytes: 128 << 10)
-            columnsOptions.frameEncoding = .columns
-            for (dir, options) in [(rowsDir, columnsOptions), (columnsDir, testOptions(segmentBytes: 128 << 10))] {
+            // A columns handle on a version-1 active segment writes rows there; a rows handle
+            // on a version-2 one writes rows into it (codec 1 is allowed in version 2).
+            var columns = testOptions(segmentBytes: 128 << 10)
+            columns.frameEncoding = .columns
+            var rows = testOptions(segmentBytes: 128 << 10)
+            rows.frameEncoding = .rows
+            for (dir, options) in [(rowsDir, columns), (columnsDir, rows)] {
                 let log = try await AuditLog.open(directory: dir, options: options)
                 _ = try await log.append(events(20, from: Timestamp(rfc3339: "2026-03-20T23:59:00Z")!))
                 try await log.close()
             }
-            #expect(try layout(rowsDir).versions.last == 1)
-            #expect(try layout(rowsDir).codecs.last == .lz4)
-            #expect(try layout(columnsDir).versions.last == 2)
-            #expect(try layout(columnsDir).codecs.last == .lz4)
+            #expect(try layout(rowsDir).versions.last == 1 && layout(rowsDir).codecs.last == .lz4)
+            #expect(try layout(columnsDir).versions.last == 2 && layout(columnsDir).codecs.last == .lz4)
+            // The next segments (a new day) are as each handle says.
+            for (dir, options) in [(rowsDir, columns), (columnsDir, rows)] {
+                let log = try await AuditLog.open(directory: dir, options: options)
+                _ = try await log.append(events(50, from: Timestamp(rfc3339: "2026-03-21T00:00:00Z")!))
+                try await log.close()
+            }
+            #expect(try layout(rowsDir).versions.last == 2 && layout(rowsDir).codecs.last == .columns)
+            #expect(try layout(columnsDir).versions.last == 1 && layout(columnsDir).codecs.last == .lz4)
+            // A handle that says nothing goes on as the newest segment: columns in the first
+            // log now, rows in the second, in this segment and the next.
+            for day in ["2026-03-21T12:00:00Z", "2026-03-22T00:00:00Z"] {
+                for dir in [rowsDir, columnsDir] {
+                    let log = try await AuditLog.open(directory: dir, options: testOptions(segmentBytes: 128 << 10))
+                    _ = try await log.append(events(50, from: Timestamp(rfc3339: day)!))
+                    try await log.close()
+                }
+            }
+            #expect(try layout(rowsDir).versions.suffix(2) == [2, 2] && layout(rowsDir).codecs.suffix(3) == [.columns, .columns, .columns])
+            #expect(try layout(columnsDir).versions.suffix(2) == [1, 1] && layout(columnsDir).codecs.suffix(3) == [.lz4, .lz4, .lz4])
             for dir in [rowsDir, columnsDir] {
                 let report = try await AuditLog.verify(directory: dir)
-                #expect(report.isIntact && report.recordsChecked == 3020, "\(report.issues)")
+                #expect(report.isIntact && report.recordsChecked == 3170, "\(report.issues)")
             }
         }
     }
