@@ -176,4 +176,12 @@ extension AuditLog {
     package func indexState(of segment: SegmentInfo) -> IndexState {
         indexes.state(of: segment)
     }
+
+    /// The format version in `segment`'s header — 1: row frames only; 2: column frames as well
+    /// (docs/FORMAT.md) — read from the file, or from the archive receipt of an evicted one;
+    /// nil for a damaged segment or a header that cannot be read.
+    package func formatVersion(of segment: SegmentInfo) -> Int? {
+        guard segment.damage == nil else { return nil }
+        return try? Int(SegmentWalker(files, segment.fileName).header.version)
+    }
 }

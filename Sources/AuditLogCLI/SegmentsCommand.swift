@@ -35,7 +35,10 @@ struct SegmentsCommand: AsyncParsableCommand {
         let segments = auditLog.segments
         let out = OutputStream(fd: 1)
         if json {
-            out.write(JSONValue.array(segments.map { Self.json($0, index: auditLog.indexState(of: $0), archive: auditLog.archiveState(of: $0)) }).jsonText + "\n")
+            let listed = segments.map {
+                Self.json($0, index: auditLog.indexState(of: $0), archive: auditLog.archiveState(of: $0), version: auditLog.formatVersion(of: $0))
+            }
+            out.write(JSONValue.array(listed).jsonText + "\n")
         } else {
             let archived = auditLog.archiveStatus() != nil
             var rows = [["FILE", "FIRST_SEQ", "LAST_SEQ", "RECORDS", "MIN_TIME", "MAX_TIME", "BYTES", "RATIO", "STATE", "INDEX"] + (archived ? ["ARCHIVE"] : [])]
@@ -76,7 +79,7 @@ struct SegmentsCommand: AsyncParsableCommand {
         state == .none ? "-" : state.rawValue
     }
 
-    static func json(_ s: SegmentInfo, index: IndexState, archive: SegmentArchiveState) -> JSONValue {
+    static func json(_ s: SegmentInfo, index: IndexState, archive: SegmentArchiveState, version: Int?) -> JSONValue {
         .object([
             JSONMember("file", .string("segments/" + s.fileName)),
             JSONMember("first_seq", .integer(s.firstSeq.rawValue)),
@@ -89,6 +92,7 @@ struct SegmentsCommand: AsyncParsableCommand {
             JSONMember("raw_bytes", .integer(s.rawPayloadBytes)),
             JSONMember("compression_ratio", .number(String(format: "%.3f", ratio(s)))),
             JSONMember("frames", .integer(s.frameCount)),
+            JSONMember("format_version", version.map { .integer($0) } ?? .null),
             JSONMember("sealed", .bool(s.isSealed)),
             JSONMember("state", .string(state(s))),
             JSONMember("index", .string(indexText(index))),

@@ -42,6 +42,13 @@ import Testing
             // Same records per frame, same payload digests: only the codec differs.
             #expect(columnFrames.map { $0.dropFirst(2) } == rowFrames.map { $0.dropFirst(2) })
 
+            // `segments --json` says which format each segment is in.
+            for (name, version) in [("rows", 1), ("columns", 2)] {
+                let r = try CLIRunner.run(["segments", "--dir", tmp + "/" + name, "--json"])
+                let list = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
+                #expect(list.count == rows.count && list.allSatisfy { $0["format_version"] as? Int == version }, "\(r.stdout)")
+            }
+
             let verify = try CLIRunner.run(["verify", "--dir", tmp + "/columns"])
             #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
             let exports = try ["rows", "columns"].map { try CLIRunner.run(["export", "--dir", tmp + "/" + $0, "--format", "csv"]).stdout }
