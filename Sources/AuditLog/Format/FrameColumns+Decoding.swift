@@ -141,7 +141,7 @@ extension FrameColumns {
             times = sections[Section.times]
             let k = Int(try times.readUInt8("time unit"))
             guard k <= 9 else { throw FormatError(.malformed, "time unit exponent \(k)", offset: 0) }
-            unit = powersOfTen[k]
+            unit = DeltaCoding.powersOf10[k]
             presences = sections[Section.presences]
             idTimes = sections[Section.idTimes]
             idRandom = sections[Section.idRandom]
@@ -184,14 +184,14 @@ extension FrameColumns {
             let entry = out.position
             _ = try out.room(2)
             let start = out.position
-            previous = try checked(previous.addingReportingOverflow(unzigzag(try times.readVarint("time"))), "time")
+            previous = try checked(previous.addingReportingOverflow(DeltaCoding.unzigzag(try times.readVarint("time"))), "time")
             let time = try checked(previous.multipliedReportingOverflow(by: unit), "time")
             guard time >= 0 else { throw FormatError(.malformed, "time before 1970", offset: times.offset) }
             let presence = UInt32(truncatingIfNeeded: try presences.readVarint("presence"))
             try out.write(UInt64(bitPattern: time))
             try out.room(4).storeBytes(of: presence.littleEndian, toByteOffset: 0, as: UInt32.self)
             if presence & compactIDMask != 0 {
-                let high48 = try checked((time / 1_000_000).addingReportingOverflow(unzigzag(try idTimes.readVarint("id time"))), "id time")
+                let high48 = try checked((time / 1_000_000).addingReportingOverflow(DeltaCoding.unzigzag(try idTimes.readVarint("id time"))), "id time")
                 guard high48 >= 0, high48 < 1 << 48 else { throw FormatError(.malformed, "id time out of range", offset: idTimes.offset) }
                 let random = try idRandom.readBytes(10, "id")
                 try out.write(UInt64(high48) << 16 | UInt64(random[0]) | UInt64(random[1]) << 8)

@@ -113,18 +113,15 @@ struct FrameColumnEncoder {
         let stride = FrameColumns.Section.count
         switch section {
         case FrameColumns.Section.times:
-            var k = 9
-            for i in 0..<n {
-                let t = payload.loadUnaligned(fromByteOffset: Int(refs[i * stride].offset), as: Int64.self)
-                while k > 0 && t % FrameColumns.powersOfTen[k] != 0 { k -= 1 }
-                if k == 0 { break }
-            }
-            let unit = FrameColumns.powersOfTen[k]
+            let refs = refs
+            let times = (0..<n).lazy.map { i in Int64(littleEndian: payload.loadUnaligned(fromByteOffset: Int(refs[i * stride].offset), as: Int64.self)) }
+            let k = DeltaCoding.timeUnitExponent(times)
+            let unit = DeltaCoding.powersOf10[k]
             w.append(UInt8(k))
             var previous: Int64 = 0
-            for i in 0..<n {
-                let scaled = Int64(littleEndian: payload.loadUnaligned(fromByteOffset: Int(refs[i * stride].offset), as: Int64.self)) / unit
-                w.appendVarint(FrameColumns.zigzag(scaled &- previous))
+            for time in times {
+                let scaled = time / unit
+                w.appendVarint(DeltaCoding.zigzag(scaled &- previous))
                 previous = scaled
             }
         case FrameColumns.Section.presences:
@@ -139,7 +136,7 @@ struct FrameColumnEncoder {
                 let high = UInt64(littleEndian: payload.loadUnaligned(fromByteOffset: Int(ref.offset), as: UInt64.self))
                 if section == FrameColumns.Section.idTimes {
                     let time = Int64(littleEndian: payload.loadUnaligned(fromByteOffset: Int(refs[i * stride].offset), as: Int64.self))
-                    w.appendVarint(FrameColumns.zigzag(Int64(high >> 16) - time / 1_000_000))
+                    w.appendVarint(DeltaCoding.zigzag(Int64(high >> 16) - time / 1_000_000))
                 } else {
                     w.append(UInt8(truncatingIfNeeded: high))
                     w.append(UInt8(truncatingIfNeeded: high >> 8))

@@ -44,12 +44,6 @@ enum FrameColumns {
     /// it holds (a varint of a time is at most two bytes longer than the time).
     static let maxBodyBytes = FrameHeader.maxRawPayloadBytes + (1 << 20)
 
-    static func zigzag(_ v: Int64) -> UInt64 { UInt64(bitPattern: (v << 1) ^ (v >> 63)) }
-    static func unzigzag(_ v: UInt64) -> Int64 { Int64(bitPattern: v >> 1) ^ -Int64(bitPattern: v & 1) }
-
-    /// Powers of ten up to 10^9: the time units.
-    static let powersOfTen: [Int64] = (0...9).map { k in (0..<k).reduce(Int64(1)) { p, _ in p * 10 } }
-
     /// Whether `byte` is a lowercase hex digit.
     @inline(__always)
     static func isHexDigit(_ byte: UInt8) -> Bool { (byte &- 0x30) < 10 || (byte &- 0x61) < 6 }

@@ -28,9 +28,9 @@ extension IndexFile {
         var width = 1
         switch section {
         case .timestamps:
-            let k = timeUnitExponent(c.timestamps)
+            let k = DeltaCoding.timeUnitExponent(c.timestamps)
             parameter = UInt8(k)
-            unit = powersOf10[k]
+            unit = DeltaCoding.powersOf10[k]
         default:
             if let column = section.column {
                 let size = data.dictionaries[column].count
@@ -55,7 +55,7 @@ extension IndexFile {
                 var previous: Int64 = 0
                 for ts in c.timestamps[range] {
                     let scaled = ts / unit
-                    buffers.section.writeVarint(zigzag(scaled &- previous))
+                    buffers.section.writeVarint(DeltaCoding.zigzag(scaled &- previous))
                     previous = scaled
                 }
             case .verdicts: buffers.section.write(bytes: c.verdicts[range])
@@ -190,11 +190,11 @@ extension IndexFile {
         switch part {
         case .timestamps:
             guard parameter <= 9 else { throw FormatError(.malformed, "time unit 10^\(parameter) ns", offset: 0) }
-            let unit = powersOf10[Int(parameter)]
+            let unit = DeltaCoding.powersOf10[Int(parameter)]
             var previous: Int64 = 0
             try c.timestamps.withUnsafeMutableBufferPointer { (out) throws(FormatError) in
                 for i in range {
-                    previous = previous &+ unzigzag(try r.readVarint())
+                    previous = previous &+ DeltaCoding.unzigzag(try r.readVarint())
                     let (time, overflow) = previous.multipliedReportingOverflow(by: unit)
                     guard previous >= 0, !overflow else { throw FormatError(.malformed, "event time out of range", offset: r.offset) }
                     out[i] = time

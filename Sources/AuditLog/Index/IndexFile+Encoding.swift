@@ -126,14 +126,14 @@ extension IndexFile {
             // (milliseconds from a gateway: k = 6, deltas a third the bytes).
             var unit: Int64 = 1
             if version >= 3 {
-                let k = timeUnitExponent(c.timestamps)
+                let k = DeltaCoding.timeUnitExponent(c.timestamps)
                 w.write(UInt8(k))
-                unit = powersOf10[k]
+                unit = DeltaCoding.powersOf10[k]
             }
             var previous: Int64 = 0
             for ts in c.timestamps {
                 let scaled = ts / unit
-                w.writeVarint(zigzag(scaled &- previous))
+                w.writeVarint(DeltaCoding.zigzag(scaled &- previous))
                 previous = scaled
             }
         case .verdicts: w.writeVarint(UInt64(c.count)); w.write(bytes: c.verdicts)
@@ -173,19 +173,6 @@ extension IndexFile {
         }
     }
 
-    /// 10⁰ … 10⁹.
-    static let powersOf10: [Int64] = (0...9).map { k in (0..<k).reduce(Int64(1)) { p, _ in p * 10 } }
-
-    /// The largest k ≤ 9 such that every time is a multiple of 10^k ns.
-    static func timeUnitExponent(_ times: [Int64]) -> Int {
-        var k = 9
-        for ts in times {
-            while k > 0 && ts % powersOf10[k] != 0 { k -= 1 }
-            if k == 0 { break }
-        }
-        return k
-    }
-
     private static func encodeFrames(_ frames: [FrameEntry], to w: inout ByteWriter) {
         w.writeVarint(UInt64(frames.count))
         for f in frames {
@@ -203,9 +190,6 @@ extension IndexFile {
             for v in values { w.writeString(v) }
         }
     }
-
-    static func zigzag(_ v: Int64) -> UInt64 { UInt64(bitPattern: (v << 1) ^ (v >> 63)) }
-    static func unzigzag(_ v: UInt64) -> Int64 { Int64(bitPattern: v >> 1) ^ -Int64(bitPattern: v & 1) }
 
     /// The id table: hashes as varint deltas, then the ordinals — in format 5 packed in as few
     /// bits as the largest ordinal needs, before it as varints.
@@ -244,7 +228,7 @@ extension IndexFile {
                 w.write(key.hourNanos)
             } else if key.hourNanos != RollupKey.allTime {
                 let hour = key.hourNanos / IndexData.hourNanos
-                w.writeVarint(zigzag(hour - previousHour))
+                w.writeVarint(DeltaCoding.zigzag(hour - previousHour))
                 previousHour = hour
             }
             rollups.values[row].encode(to: &w, gaps: compact)

@@ -53,13 +53,13 @@ extension IndexFile {
             if scaled {
                 let k = try r.readUInt8("time unit")
                 guard k <= 9 else { throw FormatError(.malformed, "time unit 10^\(k) ns", offset: r.offset - 1) }
-                unit = powersOf10[Int(k)]
+                unit = DeltaCoding.powersOf10[Int(k)]
             }
             var out: [Int64] = []
             out.reserveCapacity(n)
             var previous: Int64 = 0
             for _ in 0..<n {
-                previous = previous &+ unzigzag(try r.readVarint())
+                previous = previous &+ DeltaCoding.unzigzag(try r.readVarint())
                 let (time, overflow) = previous.multipliedReportingOverflow(by: unit)
                 // Event times are never before 1970 (FORMAT.md, "Record").
                 guard previous >= 0, !overflow else { throw FormatError(.malformed, "event time out of range", offset: r.offset) }
@@ -208,7 +208,7 @@ extension IndexFile {
                     hour = try r.readInt64()
                 } else if hourly {
                     // Hours since the epoch, as a distance from the row before's: at most 2^63 ns.
-                    let (sum, overflow) = previousHour.addingReportingOverflow(unzigzag(try r.readVarint("rollup hour")))
+                    let (sum, overflow) = previousHour.addingReportingOverflow(DeltaCoding.unzigzag(try r.readVarint("rollup hour")))
                     guard !overflow, sum >= 0, sum <= Int64.max / IndexData.hourNanos else { throw FormatError(.malformed, "rollup hour out of range", offset: start) }
                     previousHour = sum
                     hour = sum * IndexData.hourNanos

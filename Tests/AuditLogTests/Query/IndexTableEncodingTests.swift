@@ -72,7 +72,7 @@ import Testing
         far.writeVarint(1)
         far.write(UInt8(0))
         far.writeVarint(0)
-        far.writeVarint(IndexFile.zigzag(Int64.max / hour + 1))
+        far.writeVarint(DeltaCoding.zigzag(Int64.max / hour + 1))
         UsageAggregate(requests: 1).encode(to: &far)
         #expect(throws: FormatError.self) { try decode(far.bytes) }
         // A sketch whose second bucket lies `gap` buckets past its first (bucket 0): the last
@@ -82,7 +82,7 @@ import Testing
             w.writeVarint(UInt64(IndexData.everyHourly))
             w.writeVarint(1)
             w.write(UInt8(0))
-            for v: UInt64 in [0, IndexFile.zigzag(490_000), 2, 0, 0, 0, 0, 0, 0, 0, 2, 80, 2, 0, 1, UInt64(gap), 1] { w.writeVarint(v) }
+            for v: UInt64 in [0, DeltaCoding.zigzag(490_000), 2, 0, 0, 0, 0, 0, 0, 0, 2, 80, 2, 0, 1, UInt64(gap), 1] { w.writeVarint(v) }
             return w.bytes
         }
         #expect(try decode(row(gap: LatencySketch.maxBucket - 1)).values.first?.sketch.buckets.map(\.bucket) == [0, UInt16(LatencySketch.maxBucket)])

@@ -30,7 +30,7 @@ import Testing
             for segment in sealed {
                 let data = try IndexStore.build(log.files, segment: segment, from: nil)
                 // Whole seconds from 00:00 divide by 10^9 only if every time does.
-                #expect(IndexFile.timeUnitExponent(data.columns.timestamps) == expectedK || segment.firstSeq.rawValue > 1, "\(jitter)")
+                #expect(DeltaCoding.timeUnitExponent(data.columns.timestamps) == expectedK || segment.firstSeq.rawValue > 1, "\(jitter)")
             }
             let reader = try await AuditLog.open(directory: dir, options: .readOnly)
             let all = try await readAll(reader)
