@@ -29,7 +29,8 @@ struct ValueCodes: Sendable {
 
     /// Empties the table, keeping its memory (an encoder's table, reused frame after frame).
     mutating func removeAll() {
-        if slots.count > 16 || ends.count > 0 {
+        // A slot is set only by a value added since the last emptying.
+        if !ends.isEmpty {
             for i in slots.indices { slots[i] = 0 }
         }
         bytes.removeAll(keepingCapacity: true)
@@ -42,33 +43,7 @@ struct ValueCodes: Sendable {
         bytes.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[range(index)])) }
     }
 
-    /// A hash of `raw` for this table only (never stored): values of up to 32 bytes — nearly
-    /// every user, team, model, key or request id — mixed inline from a few overlapping words
-    /// (an encoder hashes every value of every string column of every frame), longer ones by XXH3.
-    @inline(__always)
-    static func hash(_ raw: UnsafeRawBufferPointer) -> UInt64 {
-        let n = raw.count
-        guard n <= 32 else { return Checksum.xxh3(raw) }
-        var a: UInt64 = 0
-        var b: UInt64 = 0
-        if n >= 8 {
-            a = raw.loadUnaligned(as: UInt64.self)
-            b = raw.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
-        } else if n >= 4 {
-            a = UInt64(raw.loadUnaligned(as: UInt32.self))
-            b = UInt64(raw.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self))
-        } else if n > 0 {
-            a = UInt64(raw[0]) | UInt64(raw[n / 2]) << 8 | UInt64(raw[n - 1]) << 16
-        }
-        var mixed = (a ^ 0x9E37_79B9_7F4A_7C15).multipliedFullWidth(by: b ^ 0xC2B2_AE3D_27D4_EB4F ^ UInt64(n))
-        if n > 16 {
-            let c = raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
-            let d = raw.loadUnaligned(fromByteOffset: n - 16, as: UInt64.self)
-            let more = (c ^ 0x1656_67B1_9E37_79F9 ^ mixed.low).multipliedFullWidth(by: d ^ 0x85EB_CA77_C2B2_AE63 ^ mixed.high)
-            mixed = (more.high, more.low)
-        }
-        return mixed.high ^ mixed.low
-    }
+    static func hash(_ raw: UnsafeRawBufferPointer) -> UInt64 { Checksum.xxh3(raw) }
 
     /// The code of the value `raw` (whose ``hash(_:)`` is `hash`), nil when it has none yet.
     func code(of raw: UnsafeRawBufferPointer, hash: UInt64) -> UInt32? {
