@@ -68,6 +68,13 @@ import Testing
         }
     }
 
+    /// Opens the log at `dir` with `options`, appends `count` events from `start`, closes it.
+    func append(_ count: Int, from start: String, to dir: String, _ options: AuditLogOptions) async throws {
+        let log = try await AuditLog.open(directory: dir, options: options)
+        _ = try await log.append(events(count, from: try #require(Timestamp(rfc3339: start))))
+        try await log.close()
+    }
+
     @Test func theEncodingFollowsTheSegmentAndAnUnsaidOneTheLog() async throws {
         try await withBothLogs { rowsDir, columnsDir in
             // A columns handle on a version-1 active segment writes rows there; a rows handle
@@ -76,29 +83,17 @@ import Testing
             columns.frameEncoding = .columns
             var rows = testOptions(segmentBytes: 128 << 10)
             rows.frameEncoding = .rows
-            for (dir, options) in [(rowsDir, columns), (columnsDir, rows)] {
-                let log = try await AuditLog.open(directory: dir, options: options)
-                _ = try await log.append(events(20, from: Timestamp(rfc3339: "2026-03-20T23:59:00Z")!))
-                try await log.close()
-            }
+            for (dir, options) in [(rowsDir, columns), (columnsDir, rows)] { try await append(20, from: "2026-03-20T23:59:00Z", to: dir, options) }
             #expect(try layout(rowsDir).versions.last == 1 && layout(rowsDir).codecs.last == .lz4)
             #expect(try layout(columnsDir).versions.last == 2 && layout(columnsDir).codecs.last == .lz4)
             // The next segments (a new day) are as each handle says.
-            for (dir, options) in [(rowsDir, columns), (columnsDir, rows)] {
-                let log = try await AuditLog.open(directory: dir, options: options)
-                _ = try await log.append(events(50, from: Timestamp(rfc3339: "2026-03-21T00:00:00Z")!))
-                try await log.close()
-            }
+            for (dir, options) in [(rowsDir, columns), (columnsDir, rows)] { try await append(50, from: "2026-03-21T00:00:00Z", to: dir, options) }
             #expect(try layout(rowsDir).versions.last == 2 && layout(rowsDir).codecs.last == .columns)
             #expect(try layout(columnsDir).versions.last == 1 && layout(columnsDir).codecs.last == .lz4)
             // A handle that says nothing goes on as the newest segment: columns in the first
             // log now, rows in the second, in this segment and the next.
             for day in ["2026-03-21T12:00:00Z", "2026-03-22T00:00:00Z"] {
-                for dir in [rowsDir, columnsDir] {
-                    let log = try await AuditLog.open(directory: dir, options: testOptions(segmentBytes: 128 << 10))
-                    _ = try await log.append(events(50, from: Timestamp(rfc3339: day)!))
-                    try await log.close()
-                }
+                for dir in [rowsDir, columnsDir] { try await append(50, from: day, to: dir, testOptions(segmentBytes: 128 << 10)) }
             }
             #expect(try layout(rowsDir).versions.suffix(2) == [2, 2] && layout(rowsDir).codecs.suffix(3) == [.columns, .columns, .columns])
             #expect(try layout(columnsDir).versions.suffix(2) == [1, 1] && layout(columnsDir).codecs.suffix(3) == [.lz4, .lz4, .lz4])
