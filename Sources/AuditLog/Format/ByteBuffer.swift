@@ -234,14 +234,6 @@ extension Array where Element == UInt8 {
         }
         return try result.get()
     }
-
-    /// `withUnsafeMutableBytes` that keeps the closure's typed error.
-    mutating func withMutableRawBytes<R, E: Error>(_ body: (UnsafeMutableRawBufferPointer) throws(E) -> R) throws(E) -> R {
-        let result: Result<R, E> = withUnsafeMutableBytes { raw in
-            do throws(E) { return .success(try body(raw)) } catch { return .failure(error) }
-        }
-        return try result.get()
-    }
 }
 
 extension Array {

@@ -23,8 +23,8 @@ extension FrameColumns {
         }
         try body.withRawBytes { (padded) throws(FormatError) in
             let body = UnsafeRawBufferPointer(rebasing: padded[0..<bodyLength])
-            try raw.withMutableRawBytes { (out) throws(FormatError) in
-                guard let base = out.baseAddress else { throw FormatError(.malformed, "no room for the frame", offset: 0) }
+            try raw.withMutableElements { (out) throws(FormatError) in
+                guard let base = UnsafeMutableRawPointer(out.baseAddress) else { throw FormatError(.malformed, "no room for the frame", offset: 0) }
                 var output = Output(base: base, capacity: capacity)
                 var columns = try Columns(body, recordCount: recordCount)
                 try columns.writeRecords(recordCount, to: &output)
