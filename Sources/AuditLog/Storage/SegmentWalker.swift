@@ -280,9 +280,12 @@ final class SegmentWalker {
     /// interrupted write, or nil when they are not: a strict prefix of a frame header or a
     /// footer (a short write), or zero bytes from a 512-byte boundary after the position to the
     /// end (the file grew but its last sectors never reached the disk), or nothing but zeros,
-    /// or a whole 512-byte sector of zeros inside them (a power cut kept later sectors of an
-    /// unsynced write but not that one: compressed frames never hold one). A complete frame or
-    /// footer with a bad checksum and no such zeros is damage: a flipped bit, not a crash.
+    /// or a sector of zeros inside them (a power cut kept later sectors of an unsynced write
+    /// but not that one: compressed frames never hold one) — a whole 512-byte sector, or the
+    /// part of the sector holding the position from there on (the sector the last synced
+    /// write ended in, as the disk still holds it: that write's bytes, then zeros). A complete
+    /// frame or footer with a bad checksum and no such zeros is damage: a flipped bit, not a
+    /// crash.
     func tornWrite() throws(AuditLogError) -> String? {
         let left = limit - offset
         guard left > 0 else { return nil }
@@ -295,6 +298,9 @@ final class SegmentWalker {
         }
         if let hole = try zeroSector(before: zeros) {
             return "\(left) bytes of an interrupted write: the sector at byte offset \(hole) never reached the disk (zeros), later ones did"
+        }
+        if let end = try zeroSectorEnd(before: zeros) {
+            return "\(left) bytes of an interrupted write: its first bytes, to byte offset \(end) (the end of their sector), never reached the disk (zeros), later ones did"
         }
         if left < Int64(SegmentFooter.byteCount) {
             var bytes: [UInt8] = []
@@ -325,6 +331,19 @@ final class SegmentWalker {
             start += Int64(size)
         }
         return nil
+    }
+
+    /// The end of the sector holding the current position when the bytes from the position
+    /// to there are all zeros and more bytes follow before `end`, nil otherwise (or when the
+    /// position starts a sector: ``zeroSector(before:)`` looks at whole ones).
+    private func zeroSectorEnd(before end: Int64) throws(AuditLogError) -> Int64? {
+        let sector: Int64 = 512
+        let boundary = (offset / sector + 1) * sector
+        guard offset % sector != 0, boundary < end else { return nil }
+        var chunk = [UInt8]()
+        let n = try file.read(into: &chunk, count: Int(boundary - offset), at: offset)
+        guard n == Int(boundary - offset), chunk.prefix(n).allSatisfy({ $0 == 0 }) else { return nil }
+        return boundary
     }
 
     /// Where the run of zero bytes that ends the readable bytes starts (the limit when the last

@@ -109,13 +109,17 @@ import Testing
 
     /// A power cut can keep later sectors of an unsynced write and not an earlier one (found by
     /// the power-cut test): a whole sector of zeros with bytes after it is a torn write, cut,
-    /// kept and recorded like any other; the synced records before it stay.
-    @Test func aWriteWhoseEarlierSectorNeverReachedTheDiskIsATornTail() async throws {
+    /// kept and recorded like any other; the synced records before it stay. So is the rest of
+    /// the sector the last synced write ended in (`wholeSectors` 0: the disk still holds that
+    /// sector as synced, zeros after the old end; found by the power-cut test too).
+    @Test(arguments: [1, 0])
+    func aWriteWhoseEarlierSectorNeverReachedTheDiskIsATornTail(wholeSectors: Int) async throws {
         try await withTemporaryDirectory { dir in
             let (segment, _, size) = try await makeLog(dir)
             let handle = try FileHandle(forUpdating: URL(fileURLWithPath: segment))
             try handle.seekToEnd()
-            let hole = (size + 511) / 512 * 512 + 512 - size  // to the next boundary, then one whole sector
+            try #require(size % 512 != 0, "the log must end inside a sector")
+            let hole = (size + 511) / 512 * 512 + 512 * wholeSectors - size  // to the next boundary, then whole sectors
             try handle.write(contentsOf: Data(repeating: 0, count: hole) + Data((0..<700).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 1) }))
             try handle.close()
             let log = try await AuditLog.open(directory: dir, options: testOptions())
