@@ -1,9 +1,10 @@
 // The writer the crash test kills (Tests/AuditLogTests/Reliability/CrashTests.swift): appends
 // generated events from 4 concurrent tasks with an fdatasync before every acknowledgement, to
 // a log with small segments and hourly partitions (so segments seal and index files are
-// written all the time), signs checkpoints and sweeps retention every few batches, and records every acknowledged
-// event as `<seq>\t<event JSON>` in an acks file — one write(2) per batch, after the append
-// returned. It runs until it is killed.
+// written all the time) and frames as rows in even runs, as columns in odd ones; signs
+// checkpoints and sweeps retention every few batches, and records every acknowledged event as
+// `<seq>\t<event JSON>` in an acks file — one write(2) per batch, after the append returned.
+// It runs until it is killed.
 //
 // Usage: AuditLogCrashWriter <log dir> <acks file> <run number> [<operation>:<path fragment>:<after>[:skip]]
 // The optional crash point makes it SIGKILL itself at that system call (a FaultInjectingFileSystem
@@ -35,6 +36,9 @@ var options = AuditLogOptions()
 options.durability = .syncEveryBatch
 options.partition = .hour
 options.segmentSizeLimitBytes = 96 << 10
+// Odd runs store frames as columns, even runs as rows: the log mixes segment versions 1 and 2,
+// and a cut can tear either kind of frame.
+options.frameEncoding = run % 2 == 1 ? .columns : .rows
 
 /// Event time moves 2 hours a run and 4 seconds an event: partitions roll within a run.
 let hour: Int64 = 3_600_000_000_000

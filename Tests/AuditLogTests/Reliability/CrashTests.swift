@@ -50,9 +50,11 @@ import Testing
         var recoveries = 0
         var checkpoints = 0
         var lost = 0
+        /// Version-2 (column frame) segments seen, summed over the checks.
+        var columnSegments = 0
 
         var description: String {
-            "\(kills) kills (\(atCrashPoints) at chosen system calls), \(acknowledged) events acknowledged, \(checked) checked byte for byte, \(swept) removed by a recorded sweep before they could be checked; \(sweeps) sweeps removed \(sweptRecords) records; \(recoveries) torn tails cut; \(checkpoints) times the tree and the last signed checkpoint checked against the records"
+            "\(kills) kills (\(atCrashPoints) at chosen system calls), \(acknowledged) events acknowledged, \(checked) checked byte for byte, \(swept) removed by a recorded sweep before they could be checked; \(sweeps) sweeps removed \(sweptRecords) records; \(recoveries) torn tails cut; \(checkpoints) times the tree and the last signed checkpoint checked against the records; \(columnSegments) column-frame segments seen"
         }
     }
 
@@ -87,6 +89,7 @@ import Testing
             }
             print("CrashTests: \(figures)")
             #expect(figures.checked > 0)
+            #expect(figures.columnSegments > 0, "no run stored column frames")
         }
     }
 
@@ -125,6 +128,7 @@ import Testing
             return problems
         }
         figures.recoveries += log.recovery.count
+        figures.columnSegments += log.segments.filter { log.formatVersion(of: $0) == 2 }.count
         let swept = try await log.existingSweptRanges()
         figures.sweeps = swept.count
         figures.sweptRecords = swept.reduce(0) { $0 + $1.lastSeq.rawValue - $1.firstSeq.rawValue + 1 }

@@ -54,7 +54,7 @@ struct PowerCutTests {
             "\(cuts) power cuts (\(atCrashPoints) at chosen system calls), \(crash.acknowledged) events acknowledged, \(crash.checked) checked byte for byte, \(crash.lost) lost, "
                 + "\(crash.swept) removed by a recorded sweep first; dropped at the cuts: \(lostNames) names not yet durable, \(lostWrites) unsynced writes in \(filesWithLostWrites) files; "
                 + "kept anyway: \(torn) torn writes, \(reordered) reordered, \(zeroFilled) zero-filled; \(crash.recoveries) torn tails cut at open; "
-                + "\(fsyncs) file and \(directoryFsyncs) directory fsyncs seen"
+                + "\(fsyncs) file and \(directoryFsyncs) directory fsyncs seen; \(crash.columnSegments) column-frame segments seen"
         }
     }
 
@@ -83,6 +83,7 @@ struct PowerCutTests {
             }
             print("PowerCutTests: \(figures)")
             #expect(figures.crash.checked > 0)
+            #expect(figures.crash.columnSegments > 0, "no run stored column frames")
             #expect(figures.lostNames + figures.lostWrites > 0, "the cuts dropped nothing: the file system is not doing its job")
         }
     }
