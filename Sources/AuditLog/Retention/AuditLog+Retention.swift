@@ -28,7 +28,8 @@ extension AuditLog {
         }
         let segments = snapshot.segments
         let holds = try await self.holds()
-        let recorded = try await existingSweptRanges()
+        let records = try await sweepRecords()
+        let recorded = Self.distinct(records.flatMap(\.ranges))
         // The segments holding the records of active holds are kept as well.
         let holdSeqs = holds.map(\.seq)
         func held(_ s: SegmentInfo) -> Bool {
@@ -81,15 +82,20 @@ extension AuditLog {
                         records: s.recordCount, bytes: s.bytes, minTime: s.minTimestamp, maxTime: s.maxTimestamp))
             }
         }
-        let alreadyRecorded = newRanges.allSatisfy { r in recorded.contains { $0.firstSeq <= r.firstSeq && $0.lastSeq >= r.lastSeq } }
-        // Carry the ranges still absent after this sweep, so the newest record alone explains
-        // every gap (older sweep records may be swept in turn).
-        func present(_ r: SweptRange) -> Bool {
-            remaining.contains { s in s.recordCount > 0 && s.firstSeq <= r.lastSeq && (s.lastSeq ?? s.firstSeq) >= r.firstSeq }
+        // Carry what is absent of every recorded range after this sweep, so the newest record
+        // alone explains every gap (older sweep records may be swept in turn) — of a range an
+        // interrupted sweep left partly deleted, the runs that are gone.
+        var ranges: [SweptRange] = []
+        var bounds = Set<ClosedRange<SequenceNumber>>()
+        for r in recorded.flatMap({ $0.absentRuns(besides: remaining) }) + newRanges where bounds.insert(r.firstSeq...r.lastSeq).inserted {
+            ranges.append(r)
         }
-        var ranges = recorded.filter { !present($0) }
-        for r in newRanges where !ranges.contains(where: { $0.firstSeq == r.firstSeq && $0.lastSeq == r.lastSeq }) { ranges.append(r) }
         ranges.sort { $0.firstSeq < $1.firstSeq }
+        // Nothing new to record when the records that outlive this sweep (those outside the
+        // segments it deletes) already name every one of those ranges: running an interrupted
+        // sweep again finishes it. A record in a deleted segment does not count.
+        let outliving = SweptRangeCover(records.filter { r in !remove.contains { $0.firstSeq <= r.seq && r.seq <= ($0.lastSeq ?? $0.firstSeq) } }.flatMap(\.ranges))
+        let alreadyRecorded = ranges.allSatisfy(outliving.contains)
 
         var report = SweepReport(
             ranges: newRanges, segments: remove, heldSegments: kept,
@@ -139,11 +145,18 @@ extension AuditLog {
 
     /// Every range recorded by the `retention.sweep` records still in the log.
     func existingSweptRanges() async throws(AuditLogError) -> [SweptRange] {
-        var ranges: [SweptRange] = []
-        for record in try await collect(Query(filter: EventFilter(fields: ["event_type": [SweepRecord.eventType]]), order: .oldestFirst)) {
-            for r in SweptRange.ranges(in: record.event) where !ranges.contains(r) { ranges.append(r) }
-        }
-        return ranges
+        Self.distinct(try await sweepRecords().flatMap(\.ranges))
+    }
+
+    /// The `retention.sweep` records still in the log, oldest first: each one's seq and the
+    /// ranges it names.
+    func sweepRecords() async throws(AuditLogError) -> [(seq: SequenceNumber, ranges: [SweptRange])] {
+        try await collect(Query(filter: EventFilter(fields: ["event_type": [SweepRecord.eventType]]), order: .oldestFirst)).map { ($0.seq, SweptRange.ranges(in: $0.event)) }
+    }
+
+    private static func distinct(_ ranges: [SweptRange]) -> [SweptRange] {
+        var seen = Set<SweptRange>()
+        return ranges.filter { seen.insert($0).inserted }
     }
 
     /// The newest `retention.sweep` record with a seq after `seq` (anywhere in the log when

@@ -79,9 +79,67 @@ package struct SweptRange: Hashable, Sendable {
         return items.compactMap(SweptRange.init)
     }
 
+    /// The runs of this range that `present` (segments in seq order) does not hold: the range itself when
+    /// none of them overlaps it, none when they hold all of it. A run inside the range has the
+    /// chain values of the segments around it, the range's segments within it, as many records
+    /// as seqs, and no bytes or times (what was deleted of the range is no longer on disk).
+    func absentRuns(besides present: [SegmentInfo]) -> [SweptRange] {
+        var runs: [SweptRange] = []
+        var next = firstSeq
+        var before = chainBefore
+        func run(to last: SequenceNumber, chainAfter after: ChainHash) {
+            if next == firstSeq && last == lastSeq { return runs.append(self) }
+            let files = segments.filter { name in
+                LogDirectory.firstSeq(ofSegment: String(name.split(separator: "/").last ?? "")).map { $0 >= next && $0 <= last } ?? false
+            }
+            runs.append(
+                SweptRange(
+                    firstSeq: next, lastSeq: last, chainBefore: before, chainAfter: after, segments: files, records: last.rawValue - next.rawValue + 1, bytes: 0))
+        }
+        for s in present where s.recordCount > 0 && s.firstSeq <= lastSeq {
+            guard let last = s.lastSeq, last >= next else { continue }
+            if s.firstSeq > next { run(to: SequenceNumber(s.firstSeq.rawValue - 1), chainAfter: s.anchor) }
+            if last >= lastSeq { return runs }
+            next = last.next
+            before = s.chainAfter
+        }
+        run(to: lastSeq, chainAfter: chainAfter)
+        return runs
+    }
+
     /// The range as storage checks gaps against it.
     var removed: RemovedRange {
         RemovedRange(first: firstSeq, last: lastSeq, chainBefore: chainBefore, chainAfter: chainAfter)
+    }
+}
+
+/// Whether one of a set of ranges holds every seq of another, in O(log n): a log keeps every
+/// range it ever swept, and a sweep asks this of each.
+struct SweptRangeCover {
+    /// First seqs in ascending order.
+    private let firsts: [SequenceNumber]
+    /// The largest last seq of the ranges up to each.
+    private let reach: [SequenceNumber]
+
+    init(_ ranges: [SweptRange]) {
+        let sorted = ranges.sorted { $0.firstSeq < $1.firstSeq }
+        firsts = sorted.map(\.firstSeq)
+        var furthest = SequenceNumber(0)
+        reach = sorted.map { r in
+            furthest = max(furthest, r.lastSeq)
+            return furthest
+        }
+    }
+
+    func contains(_ range: SweptRange) -> Bool {
+        // The ranges starting at or before `range`: the first `count` of them.
+        var low = 0
+        var high = firsts.count
+        while low < high {
+            let middle = (low + high) / 2
+            if firsts[middle] <= range.firstSeq { low = middle + 1 } else { high = middle }
+        }
+        return low > 0 && reach[low - 1] >= range.lastSeq
     }
 }
 

@@ -1,0 +1,80 @@
+import Foundation
+import Testing
+
+@_spi(Testing) @testable import AuditLog
+
+/// A sweep's record must keep explaining every gap after the segment that holds it is swept in
+/// turn: the newest records carry what older ones named. These are the cases where a sweep cut
+/// short (its record durable, some files still there) made a later sweep leave a gap no record
+/// explains, so that the next writer refused the log.
+@Suite(.serialized) struct InterruptedSweepTests {
+    static let day = RetentionTests.day
+    static func day(_ d: Int64) -> Timestamp { Timestamp(nanosSinceEpoch: RetentionTests.start.nanosSinceEpoch + d * day) }
+
+    /// Sweeps `policy` at `now` on `faults`' log with every segment deletion after the first
+    /// `deleting` failing (as a crash between two deletions, or before the first): its record
+    /// is durable, the rest of its segments stay.
+    func interruptedSweep(_ log: AuditLog, _ faults: FaultInjectingFileSystem, deleting: Int, now: Timestamp) async throws {
+        faults.inject(.init(operation: .remove, matching: ".seg", after: deleting, times: nil, fault: .fail(EIO)))
+        await #expect(throws: AuditLogError.self) { _ = try await log.sweep(.days(7), actor: "ops", now: now) }
+        faults.clear()
+    }
+
+    func expectOpensAndVerifies(_ dir: String, _ comment: Comment) async throws {
+        do throws(AuditLogError) {
+            let log = try await AuditLog.open(directory: dir, options: testOptions())
+            try await log.close()
+        } catch {
+            Issue.record("the log does not open: \(error.message) — \(comment)")
+        }
+        let report = try await AuditLog.verify(directory: dir)
+        #expect(report.isIntact, "\(report.issues) — \(comment)")
+    }
+
+    /// Days 0–2 expire at day 10; the sweep deletes day 0 and stops: its record, in the
+    /// day-10 segment, names days 0–2. A hold keeps day 2; the next sweep (days 1 and 3) must
+    /// still name day 0, which only the interrupted record named, before that record's segment
+    /// goes with days 4–10.
+    @Test func aPartlyDeletedRangeIsCarriedWhileAHoldKeepsTheRest() async throws {
+        try await withTemporaryDirectory { dir in
+            let faults = FaultInjectingFileSystem()
+            let log = try await RetentionTests().tenDayLog(dir, fileSystem: faults)
+            let segments = log.segments
+            try await interruptedSweep(log, faults, deleting: 1, now: Self.day(10))
+            #expect(!FileManager.default.fileExists(atPath: dir + "/segments/" + segments[0].fileName))
+            #expect(FileManager.default.fileExists(atPath: dir + "/segments/" + segments[1].fileName))
+            let held = Self.day(2) + .nanoseconds(3_600_000_000_000)
+            _ = try await log.placeHold(from: held, until: held + .nanoseconds(1_000_000_000), reason: "litigation 7", actor: "legal", now: Self.day(11))
+            let second = try await log.sweep(.days(7), actor: "ops", now: Self.day(11))
+            #expect(second.segments.map(\.fileName) == [segments[1].fileName, segments[3].fileName])
+            let last = try await log.sweep(.days(7), actor: "ops", now: Self.day(18))
+            #expect(last.segments.contains { $0.minTimestamp == Self.day(10) }, "the first record's segment went")
+            try await log.close()
+            try await expectOpensAndVerifies(dir, "after the interrupted record's segment was swept")
+        }
+    }
+
+    /// A sweep that only finishes deletions already recorded writes no record — unless a
+    /// segment it deletes holds the only record naming some of them. Two sweeps stop before
+    /// deleting anything: the first names days 0–2 (its record in the day-10 segment); with
+    /// days 0–2 held, the second names days 3–10 (its record in the day-18 segment) and not
+    /// 0–2, all still there. Then, with day 3 held instead, a sweep deletes days 0–2 and 4–10,
+    /// each inside a recorded range, and the day-10 segment with the only record of 0–2.
+    @Test func finishingRecordedDeletionsThatTakeTheirRecordAlongRecordsAgain() async throws {
+        try await withTemporaryDirectory { dir in
+            let faults = FaultInjectingFileSystem()
+            let log = try await RetentionTests().tenDayLog(dir, fileSystem: faults)
+            try await interruptedSweep(log, faults, deleting: 0, now: Self.day(10))
+            let first = try await log.placeHold(from: Self.day(0), until: Self.day(3), reason: "litigation 7", actor: "legal", now: Self.day(11))
+            try await interruptedSweep(log, faults, deleting: 0, now: Self.day(18))
+            #expect(try segmentPaths(dir).count == log.segments.count, "nothing was deleted")
+            try await log.releaseHold(first.id, actor: "legal", now: Self.day(19))
+            _ = try await log.placeHold(from: Self.day(3), until: Self.day(4), reason: "litigation 8", actor: "legal", now: Self.day(19))
+            let report = try await log.sweep(.days(7), actor: "ops", now: Self.day(18))
+            #expect(report.segments.compactMap(\.minTimestamp) == [0, 1, 2, 4, 5, 6, 7, 8, 9, 10].map { Self.day($0) })
+            #expect(report.recordSeq != nil, "the record of days 0–2 went with the day-10 segment: a new one must name them")
+            try await log.close()
+            try await expectOpensAndVerifies(dir, "after the only record of days 0–2 was swept")
+        }
+    }
+}
