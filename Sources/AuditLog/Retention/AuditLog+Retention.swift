@@ -84,10 +84,11 @@ extension AuditLog {
         }
         // Carry what is absent of every recorded range after this sweep, so the newest record
         // alone explains every gap (older sweep records may be swept in turn) — of a range an
-        // interrupted sweep left partly deleted, the runs that are gone.
+        // interrupted sweep left partly deleted, the runs that are gone. This sweep's own ranges
+        // first: of two with the same seqs, the one with times and bytes is kept.
         var ranges: [SweptRange] = []
         var bounds = Set<ClosedRange<SequenceNumber>>()
-        for r in recorded.flatMap({ $0.absentRuns(besides: remaining) }) + newRanges where bounds.insert(r.firstSeq...r.lastSeq).inserted {
+        for r in newRanges + recorded.flatMap({ $0.absentRuns(besides: remaining) }) where bounds.insert(r.firstSeq...r.lastSeq).inserted {
             ranges.append(r)
         }
         ranges.sort { $0.firstSeq < $1.firstSeq }
