@@ -1,9 +1,6 @@
 /// Retention without compaction: whole sealed segments are deleted, never rewritten, and the
 /// deletion is itself recorded in the chain first (DESIGN.md, "Retention without compaction").
 extension AuditLog {
-    static let holdPlaced = "hold.placed"
-    static let holdReleased = "hold.released"
-
     /// Applies `policy`: appends one `retention.sweep` record naming every removed seq range
     /// (with the chain values around it and the files), makes it durable, then deletes the
     /// segment and index files. A crash at any point leaves a log that opens and verifies;
@@ -27,14 +24,15 @@ extension AuditLog {
             throw AuditLogError(.invalidArgument, "a retention policy's maximum size must not be negative, got \(maxBytes) bytes")
         }
         let segments = snapshot.segments
-        let holds = try await self.holds()
+        let holdRecords = try await self.holdRecords()
+        let holds = holdRecords.inForce
         let records = try await sweepRecords()
         let recorded = Self.distinct(records.flatMap(\.ranges))
         // The segments holding the records of active holds are kept as well.
         let holdSeqs = holds.map(\.seq)
         func held(_ s: SegmentInfo) -> Bool {
             guard let min = s.minTimestamp, let max = s.maxTimestamp else { return false }
-            if holdSeqs.contains(where: { $0 >= s.firstSeq && $0 <= (s.lastSeq ?? s.firstSeq) }) { return true }
+            if holdSeqs.contains(where: s.holds) { return true }
             return holds.contains { $0.covers(minNanos: min.nanosSinceEpoch, maxNanos: max.nanosSinceEpoch) }
         }
         let deletable = segments.dropLast().filter { $0.isSealed && $0.recordCount > 0 }
@@ -57,6 +55,16 @@ extension AuditLog {
                 remove.append(s)
                 total -= s.bytes
             }
+        }
+        // A release stays while its hold's placement does: without it the hold would be in
+        // force again (its `hold.placed` record naming no end).
+        let pinnedReleases = holdRecords.placed.compactMap { hold -> SequenceNumber? in
+            guard let release = holdRecords.releasedAt[hold.id], !remove.contains(where: { $0.holds(hold.seq) }) else { return nil }
+            return release
+        }
+        for s in remove where pinnedReleases.contains(where: s.holds) {
+            remove.removeAll { $0 == s }
+            if !kept.contains(s) { kept.append(s) }
         }
         remove.sort { $0.firstSeq < $1.firstSeq }
         let removedNames = Set(remove.map(\.fileName))
@@ -95,7 +103,7 @@ extension AuditLog {
         // Nothing new to record when the records that outlive this sweep (those outside the
         // segments it deletes) already name every one of those ranges: running an interrupted
         // sweep again finishes it. A record in a deleted segment does not count.
-        let outliving = SweptRangeCover(records.filter { r in !remove.contains { $0.firstSeq <= r.seq && r.seq <= ($0.lastSeq ?? $0.firstSeq) } }.flatMap(\.ranges))
+        let outliving = SweptRangeCover(records.filter { r in !remove.contains { $0.holds(r.seq) } }.flatMap(\.ranges))
         let alreadyRecorded = ranges.allSatisfy(outliving.contains)
 
         var report = SweepReport(
@@ -172,59 +180,6 @@ extension AuditLog {
             var latest: Record?
             while let record = try iterator.next() { latest = record }
             return latest.map { SweepEntry(seq: $0.seq, time: $0.event.timestamp, ranges: SweptRange.ranges(in: $0.event)) }
-        }
-    }
-
-    // MARK: Legal holds
-
-    /// The holds in place, oldest first.
-    public func holds() async throws(AuditLogError) -> [LegalHold] {
-        var placed: [LegalHold] = []
-        var released = Set<String>()
-        for record in try await collect(Query(filter: EventFilter(fields: ["event_type": [Self.holdPlaced, Self.holdReleased]]), order: .oldestFirst)) {
-            let e = record.event
-            if e.eventType == Self.holdReleased {
-                if let id = e.details?["hold_id"]?.stringValue { released.insert(id) }
-                continue
-            }
-            placed.append(LegalHold(record: record))
-        }
-        return placed.filter { !released.contains($0.id) }
-    }
-
-    /// Places a hold on `[from, until)` of event time (nil bounds: open) and records it.
-    public func placeHold(from: Timestamp?, until: Timestamp?, reason: String, actor: String, now: Timestamp = .now) async throws(AuditLogError) -> LegalHold {
-        try await retentionGate.run { () async throws(AuditLogError) -> LegalHold in
-            guard !reason.isEmpty else { throw AuditLogError(.invalidArgument, "a hold needs a reason") }
-            if let from, let until, from >= until {
-                throw AuditLogError(.invalidArgument, "a hold's start (\(from)) must come before its end (\(until))")
-            }
-            var event = AuditEvent(eventType: Self.holdPlaced, timestamp: now)
-            event.user = actor
-            event.resource = "log:\(logID)"
-            event.details = .object([
-                JSONMember("from", .string(from?.rfc3339)),
-                JSONMember("to", .string(until?.rfc3339)),
-                JSONMember("reason", .string(reason)),
-            ])
-            let record = try await append(event, origin: .log)
-            return LegalHold(id: record.event.id ?? "", from: from, until: until, reason: reason, placedBy: actor, placedAt: now, seq: record.seq)
-        }
-    }
-
-    /// Releases the hold `id` and records it.
-    public func releaseHold(_ id: String, actor: String, reason: String? = nil, now: Timestamp = .now) async throws(AuditLogError) {
-        try await retentionGate.run { () async throws(AuditLogError) in
-            guard try await holds().contains(where: { $0.id == id }) else {
-                throw AuditLogError(.invalidArgument, "no hold '\(id)' is in place")
-            }
-            var event = AuditEvent(eventType: Self.holdReleased, timestamp: now)
-            event.user = actor
-            event.resource = "hold:\(id)"
-            var details = [JSONMember("hold_id", .string(id))]
-            if let reason { details.append(JSONMember("reason", .string(reason))) }
-            event.details = .object(details)
-            _ = try await append(event, origin: .log)
         }
     }
 }

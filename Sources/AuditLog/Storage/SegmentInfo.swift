@@ -34,6 +34,12 @@ package struct SegmentInfo: Hashable, Sendable {
         recordCount == 0 ? nil : SequenceNumber(firstSeq.rawValue + recordCount - 1)
     }
 
+    /// Whether the segment holds the record `seq`.
+    func holds(_ seq: SequenceNumber) -> Bool {
+        guard let last = lastSeq else { return false }
+        return seq >= firstSeq && seq <= last
+    }
+
     /// The seq the next segment starts at.
     var nextSeq: SequenceNumber { SequenceNumber(firstSeq.rawValue + recordCount) }
 

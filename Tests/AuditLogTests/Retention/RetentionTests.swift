@@ -94,6 +94,40 @@ import Testing
         }
     }
 
+    /// A hold's release outlives its placement: swept first, it would leave the `hold.placed`
+    /// record alone, the hold in force again and every later sweep reported as breaking it (found
+    /// by the crash writer once it placed holds: its event times run back between runs).
+    @Test func aReleaseIsKeptWhileItsHoldsPlacementIsInTheLog() async throws {
+        try await withTemporaryDirectory { dir in
+            func day(_ d: Int64) -> Timestamp { Timestamp(nanosSinceEpoch: Self.start.nanosSinceEpoch + d * Self.day) }
+            let log = try await AuditLog.open(directory: dir, options: testOptions(segmentBytes: 4096))
+            _ = try await log.append(events(20, from: day(0), stepSeconds: 600, prefix: "old-"))
+            // Placed at day 12 in a segment filled to its limit with day-12 events, released at
+            // day 11 (event time need not grow) as the first record of the next: the release's
+            // segment is the older by time.
+            let hold = try await log.placeHold(from: day(0), until: day(1), reason: "case 9", actor: "legal", now: day(12))
+            var n = 0
+            while (log.segments.last?.bytes ?? 0) < 4096 {
+                _ = try await log.append(events(1, from: day(12), prefix: "fill-\(n)-"))
+                n += 1
+            }
+            try await log.releaseHold(hold.id, actor: "legal", now: day(11))
+            _ = try await log.append(events(1, from: day(20), prefix: "late-"))
+            let release = try #require(log.segments.first { $0.maxTimestamp == day(11) })
+            let first = try await log.sweep(.days(7), actor: "ops", now: day(19))
+            #expect(first.segments.allSatisfy { ($0.maxTimestamp ?? day(99)) < day(1) }, "the day-0 segments")
+            #expect(first.heldSegments == [release], "the release stays while its placement does")
+            #expect(try await log.holds().isEmpty)
+            // Both go together once the placement expires.
+            let second = try await log.sweep(.days(7), actor: "ops", now: day(21))
+            #expect(second.segments.last == release && second.segments.count >= 2)
+            #expect(try await log.holds().isEmpty)
+            try await log.close()
+            let verify = try await AuditLog.verify(directory: dir)
+            #expect(verify.isIntact, "\(verify.issues)")
+        }
+    }
+
     @Test func aCrashAfterRecordingLeavesAVerifiableLogAndASecondSweepFinishes() async throws {
         try await withTemporaryDirectory { dir in
             // As a sweep killed after its record was durable, before it deleted anything: every
