@@ -2,7 +2,8 @@
 // generated events from 4 concurrent tasks with an fdatasync before every acknowledgement, to
 // a log with small segments and hourly partitions (so segments seal and index files are
 // written all the time) and frames as rows in even runs, as columns in odd ones; signs
-// checkpoints and sweeps retention every few batches, and records every acknowledged event as
+// checkpoints, sweeps retention (by age and by size) and places or releases a legal hold every
+// few batches, and records every acknowledged event as
 // `<seq>\t<event JSON>` in an acks file — one write(2) per batch, after the append returned.
 // It runs until it is killed.
 //
@@ -89,10 +90,23 @@ do {
                         // history's append, and the next run must still sign consistently.
                         _ = try await log.signCheckpoint(with: signer)
                     }
+                    let now = Timestamp(nanosSinceEpoch: base + Int64(first + size) * 4_000_000_000)
                     if task == 0, batches % 8 == 0 {
-                        // Keep 3 hours of event time behind the newest event.
-                        let now = Timestamp(nanosSinceEpoch: base + Int64(first + size) * 4_000_000_000)
-                        _ = try await log.sweep(RetentionPolicy(maxAgeNanos: 3 * hour), actor: "crash-writer", now: now)
+                        // Keep 3 hours of event time behind the newest event, or (every other
+                        // sweep) 768 KiB of segments: by age and by size the deleted segments
+                        // are not the same, nor nested, across runs whose times overlap.
+                        let policy = batches % 16 == 0 ? RetentionPolicy(maxTotalBytes: 768 << 10) : RetentionPolicy(maxAgeNanos: 3 * hour)
+                        _ = try await log.sweep(policy, actor: "crash-writer", now: now)
+                    }
+                    if task == 2, batches % 10 == 0 {
+                        // A legal hold on the hour the age sweeps are about to reach, placed
+                        // and released in turn (the first release: a hold a killed run left).
+                        if let hold = try await log.holds().first {
+                            try await log.releaseHold(hold.id, actor: "crash-writer", now: now)
+                        } else {
+                            let from = Timestamp(nanosSinceEpoch: now.nanosSinceEpoch - 4 * hour)
+                            _ = try await log.placeHold(from: from, until: Timestamp(nanosSinceEpoch: from.nanosSinceEpoch + hour), reason: "crash test", actor: "crash-writer", now: now)
+                        }
                     }
                 }
             }
