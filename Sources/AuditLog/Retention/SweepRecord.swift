@@ -79,10 +79,11 @@ package struct SweptRange: Hashable, Sendable {
         return items.compactMap(SweptRange.init)
     }
 
-    /// The runs of this range that `present` (segments in seq order) does not hold: the range itself when
-    /// none of them overlaps it, none when they hold all of it. A run inside the range has the
-    /// chain values of the segments around it, the range's segments within it, as many records
-    /// as seqs, and no bytes or times (what was deleted of the range is no longer on disk).
+    /// The runs of this range that `present` (segments in seq order) does not hold: the range
+    /// itself when none of them overlaps it, none when they hold all of it. A run inside the
+    /// range has the chain values of the segments around it, the range's segments within it, as
+    /// many records as seqs, and no bytes or times (what was deleted of the range is no longer
+    /// on disk).
     func absentRuns(besides present: [SegmentInfo]) -> [SweptRange] {
         var runs: [SweptRange] = []
         var next = firstSeq
@@ -132,7 +133,7 @@ struct SweptRangeCover {
     }
 
     func contains(_ range: SweptRange) -> Bool {
-        // The ranges starting at or before `range`: the first `count` of them.
+        // The ranges starting at or before `range` are the first `low`.
         var low = 0
         var high = firsts.count
         while low < high {
