@@ -57,14 +57,17 @@ extension AuditLog {
             }
         }
         // A release stays while its hold's placement does: without it the hold would be in
-        // force again (its `hold.placed` record naming no end).
-        let pinnedReleases = holdRecords.placed.compactMap { hold -> SequenceNumber? in
-            guard let release = holdRecords.releasedAt[hold.id], !remove.contains(where: { $0.holds(hold.seq) }) else { return nil }
-            return release
-        }
-        for s in remove where pinnedReleases.contains(where: s.holds) {
-            remove.removeAll { $0 == s }
-            if !kept.contains(s) { kept.append(s) }
+        // force again (its `hold.placed` record naming no end). A segment kept for a release
+        // may hold another hold's placement, whose release then stays too: until none moves.
+        while true {
+            let pinned = holdRecords.placed.compactMap { hold -> SequenceNumber? in
+                guard let release = holdRecords.releasedAt[hold.id], !remove.contains(where: { $0.holds(hold.seq) }) else { return nil }
+                return release
+            }
+            let stay = remove.filter { s in pinned.contains(where: s.holds) }
+            guard !stay.isEmpty else { break }
+            remove.removeAll { stay.contains($0) }
+            kept += stay.filter { !kept.contains($0) }
         }
         remove.sort { $0.firstSeq < $1.firstSeq }
         let removedNames = Set(remove.map(\.fileName))

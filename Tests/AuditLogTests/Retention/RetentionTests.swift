@@ -128,6 +128,40 @@ import Testing
         }
     }
 
+    /// Keeping a release can keep another hold's placement, whose release must then stay too:
+    /// hold K placed in segment A (not expiring), released in B, where hold H is placed; H
+    /// released in C. B stays for K's release, so C must stay for H's (found by the power-cut
+    /// test, a first version deciding once).
+    @Test func aKeptReleaseKeepsTheReleaseOfAHoldPlacedBesideIt() async throws {
+        try await withTemporaryDirectory { dir in
+            func day(_ d: Int64) -> Timestamp { Timestamp(nanosSinceEpoch: Self.start.nanosSinceEpoch + d * Self.day) }
+            let log = try await AuditLog.open(directory: dir, options: testOptions(segmentBytes: 4096))
+            func fill(_ time: Timestamp) async throws {
+                var n = 0
+                while (log.segments.last?.bytes ?? 0) < 4096 {
+                    _ = try await log.append(events(1, from: time, prefix: "fill-\(time.nanosSinceEpoch)-\(n)-"))
+                    n += 1
+                }
+            }
+            _ = try await log.append(events(20, from: day(0), stepSeconds: 600, prefix: "old-"))
+            let k = try await log.placeHold(from: day(0), until: day(1), reason: "K", actor: "legal", now: day(12))
+            try await fill(day(12))
+            try await log.releaseHold(k.id, actor: "legal", now: day(5))
+            let h = try await log.placeHold(from: day(0), until: day(1), reason: "H", actor: "legal", now: day(5))
+            try await fill(day(5))
+            try await log.releaseHold(h.id, actor: "legal", now: day(5))
+            _ = try await log.append(events(1, from: day(20), prefix: "late-"))
+            #expect(try await log.holds().isEmpty)
+            let report = try await log.sweep(.days(7), actor: "ops", now: day(13))
+            #expect(!report.segments.isEmpty)
+            #expect(report.heldSegments.count == 2, "the segments of both releases")
+            #expect(try await log.holds().isEmpty, "no hold came back")
+            try await log.close()
+            let verify = try await AuditLog.verify(directory: dir)
+            #expect(verify.isIntact, "\(verify.issues)")
+        }
+    }
+
     @Test func aCrashAfterRecordingLeavesAVerifiableLogAndASecondSweepFinishes() async throws {
         try await withTemporaryDirectory { dir in
             // As a sweep killed after its record was durable, before it deleted anything: every
