@@ -142,12 +142,15 @@ import Testing
         }
         // Derived files answer as the records do: a filtered query goes through the sealed
         // segments' indexes (rebuilt at open when missing or stale) and the active one's.
-        let blocked = EventFilter(verdicts: [.block])
-        var queried: [UInt64] = []
-        for try await record in log.query(Query(filter: blocked, order: .oldestFirst)) { queried.append(record.seq.rawValue) }
-        let expected = stored.values.filter { blocked.matches($0.event) }.map(\.seq.rawValue).sorted()
-        if queried != expected {
-            problems.append("run \(run): a query through the indexes finds \(queried.count) blocked events, the records hold \(expected.count)")
+        // The log's own records too: sweeps and holds find them by event type.
+        let own = EventFilter(fields: ["event_type": ["retention.sweep", "hold.placed", "hold.released", "log.recovered"]])
+        for (name, filter) in [("blocked", EventFilter(verdicts: [.block])), ("retention, hold and recovery", own)] {
+            var queried: [UInt64] = []
+            for try await record in log.query(Query(filter: filter, order: .oldestFirst)) { queried.append(record.seq.rawValue) }
+            let expected = stored.values.filter { filter.matches($0.event) }.map(\.seq.rawValue).sorted()
+            if queried != expected {
+                problems.append("run \(run): a query through the indexes finds \(queried.count) \(name) events, the records hold \(expected.count)")
+            }
         }
         for (seq, json) in acknowledged {
             if swept.contains(where: { $0.firstSeq.rawValue <= seq && seq <= $0.lastSeq.rawValue }) {
