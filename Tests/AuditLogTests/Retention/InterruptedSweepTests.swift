@@ -11,7 +11,7 @@ import Testing
     static let day = RetentionTests.day
     static func day(_ d: Int64) -> Timestamp { Timestamp(nanosSinceEpoch: RetentionTests.start.nanosSinceEpoch + d * day) }
 
-    /// Sweeps `policy` at `now` on `faults`' log with every segment deletion after the first
+    /// Sweeps seven days at `now` on `faults`' log with every segment deletion after the first
     /// `deleting` failing (as a crash between two deletions, or before the first): its record
     /// is durable, the rest of its segments stay.
     func interruptedSweep(_ log: AuditLog, _ faults: FaultInjectingFileSystem, deleting: Int, now: Timestamp) async throws {
