@@ -65,9 +65,15 @@ struct PowerCutTests {
             try FileManager.default.createDirectory(atPath: backing, withIntermediateDirectories: true)
             var rng = SplitMix64(seed: UInt64(ProcessInfo.processInfo.environment["AUDITLOG_RELIABILITY_SEED"].flatMap { Int($0) } ?? 20_261_202))
             var figures = Figures()
+            let keep = ProcessInfo.processInfo.environment["AUDITLOG_POWERCUT_KEEP"]
             for run in 0..<Self.cuts {
                 let targeted = run % 3 == 2
                 let point = targeted ? CrashTests.crashPoints[rng.below(CrashTests.crashPoints.count)] : nil
+                if keep != nil {
+                    // What the run starts from, so that a failing run can be replayed.
+                    try? FileManager.default.removeItem(atPath: root + "/before")
+                    try? FileManager.default.copyItem(atPath: backing, toPath: root + "/before")
+                }
                 let (report, reachedPoint) = try await FaultFS.cycle(
                     backing: backing, root: root, run: run, seed: rng.next(), writerArgument: point, runFor: .milliseconds(targeted ? 4000 : 150 + rng.below(1200)))
                 figures.cuts += 1
@@ -75,9 +81,10 @@ struct PowerCutTests {
                 figures.add(report)
                 let problems = try await CrashTests.problems(dir: backing + "/log", acks: root + "/acks-\(run)", run: run, figures: &figures.crash)
                 for problem in problems { Issue.record("\(problem)") }
-                if !problems.isEmpty, let keep = ProcessInfo.processInfo.environment["AUDITLOG_POWERCUT_KEEP"] {
-                    // What the cut left, for whoever debugs it.
+                if !problems.isEmpty, let keep {
+                    // What the cut left, and what the run started from, for whoever debugs it.
                     try? FileManager.default.copyItem(atPath: backing, toPath: keep + "/powercut-run-\(run)")
+                    try? FileManager.default.copyItem(atPath: root + "/before", toPath: keep + "/powercut-run-\(run)-before")
                     try? FileManager.default.copyItem(atPath: root + "/cut-\(run).json", toPath: keep + "/powercut-run-\(run).json")
                 }
             }
