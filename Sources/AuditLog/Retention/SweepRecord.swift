@@ -79,6 +79,12 @@ package struct SweptRange: Hashable, Sendable {
         return items.compactMap(SweptRange.init)
     }
 
+    /// The first seq of each of `segments`, from its name (nil for a name that is not a
+    /// segment's).
+    var segmentFirstSeqs: [SequenceNumber?] {
+        segments.map { LogDirectory.firstSeq(ofSegment: String($0.split(separator: "/").last ?? "")) }
+    }
+
     /// The runs of this range that `present` (segments in seq order) does not hold: the range
     /// itself when none of them overlaps it, none when they hold all of it. A run inside the
     /// range has the chain values of the segments around it, the range's segments within it, as
@@ -90,9 +96,7 @@ package struct SweptRange: Hashable, Sendable {
         var before = chainBefore
         func run(to last: SequenceNumber, chainAfter after: ChainHash) {
             if next == firstSeq && last == lastSeq { return runs.append(self) }
-            let files = segments.filter { name in
-                LogDirectory.firstSeq(ofSegment: String(name.split(separator: "/").last ?? "")).map { $0 >= next && $0 <= last } ?? false
-            }
+            let files = zip(segments, segmentFirstSeqs).filter { _, first in first.map { $0 >= next && $0 <= last } ?? false }.map(\.0)
             runs.append(
                 SweptRange(
                     firstSeq: next, lastSeq: last, chainBefore: before, chainAfter: after, segments: files, records: last.rawValue - next.rawValue + 1, bytes: 0))

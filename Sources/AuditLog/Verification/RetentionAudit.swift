@@ -98,7 +98,7 @@ struct RetentionAudit {
                 if r.records != 0 && r.records != count {
                     out.append(Finding(seq: sweep.seq, message: "the sweep names \(span) as \(r.records) records; the range holds \(count)"))
                 }
-                let firsts = r.segments.map { LogDirectory.firstSeq(ofSegment: String($0.split(separator: "/").last ?? "")) }
+                let firsts = r.segmentFirstSeqs
                 if !r.segments.isEmpty {
                     let valid =
                         firsts.allSatisfy { $0.map { $0 >= r.firstSeq && $0 <= r.lastSeq } ?? false }
