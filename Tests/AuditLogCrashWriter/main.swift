@@ -3,9 +3,8 @@
 // a log with small segments and hourly partitions (so segments seal and index files are
 // written all the time) and frames as rows in even runs, as columns in odd ones; signs
 // checkpoints, sweeps retention (by age and by size) and places or releases a legal hold every
-// few batches, and records every acknowledged event as
-// `<seq>\t<event JSON>` in an acks file — one write(2) per batch, after the append returned.
-// It runs until it is killed.
+// few batches, and records every acknowledged event as `<seq>\t<event JSON>` in an acks file —
+// one write(2) per batch, after the append returned. It runs until it is killed.
 //
 // Usage: AuditLogCrashWriter <log dir> <acks file> <run number> [<operation>:<path fragment>:<after>[:skip]]
 // The optional crash point makes it SIGKILL itself at that system call (a FaultInjectingFileSystem
