@@ -15,10 +15,12 @@ struct RetentionAudit {
         var ownSegments: Set<String>?
 
         /// Whether this sweep deleted `range` itself rather than carrying it from an earlier
-        /// sweep record (which may have been swept in turn).
+        /// sweep record (which may have been swept in turn): whether the sweep's own segments
+        /// include all of the range's. A range an interrupted sweep left partly deleted, which
+        /// this one finished, is carried: its times and its policy are the earlier sweep's.
         func deleted(_ range: SweptRange) -> Bool {
             guard let ownSegments else { return true }
-            return range.segments.contains { ownSegments.contains($0) }
+            return !range.segments.isEmpty && range.segments.allSatisfy(ownSegments.contains)
         }
     }
 

@@ -14,9 +14,11 @@ import Testing
     /// Sweeps seven days at `now` on `faults`' log with every segment deletion after the first
     /// `deleting` failing (as a crash between two deletions, or before the first): its record
     /// is durable, the rest of its segments stay.
-    func interruptedSweep(_ log: AuditLog, _ faults: FaultInjectingFileSystem, deleting: Int, now: Timestamp) async throws {
+    func interruptedSweep(
+        _ log: AuditLog, _ faults: FaultInjectingFileSystem, deleting: Int, policy: RetentionPolicy = .days(7), now: Timestamp
+    ) async throws {
         faults.inject(.init(operation: .remove, matching: ".seg", after: deleting, times: nil, fault: .fail(EIO)))
-        await #expect(throws: AuditLogError.self) { _ = try await log.sweep(.days(7), actor: "ops", now: now) }
+        await #expect(throws: AuditLogError.self) { _ = try await log.sweep(policy, actor: "ops", now: now) }
         faults.clear()
     }
 
@@ -75,6 +77,30 @@ import Testing
             #expect(report.recordSeq != nil, "the record of days 0–2 went with the day-10 segment: a new one must name them")
             try await log.close()
             try await expectOpensAndVerifies(dir, "after the only record of days 0–2 was swept")
+        }
+    }
+
+    /// A range a sweep carries whole from an earlier record that is gone was deleted under that
+    /// record's policy and holds, even where this sweep finished it. A sweep by size that stops
+    /// after day 0 names days 0–1; a hold on day 0 comes after; a sweep by age deletes day 1 and
+    /// the segment with the first record, and carries days 0–1. `verify` must not take day 0,
+    /// which the hold covers, as deleted by the sweep that ran under the hold.
+    @Test func aCarriedRangeTheSweepFinishedIsNotCheckedAgainstItsHolds() async throws {
+        try await withTemporaryDirectory { dir in
+            let faults = FaultInjectingFileSystem()
+            let log = try await RetentionTests().tenDayLog(dir, fileSystem: faults)
+            let segments = log.segments
+            let total = segments.reduce(Int64(0)) { $0 + $1.bytes }
+            let bySize = RetentionPolicy(maxAgeNanos: nil, maxTotalBytes: total - segments[0].bytes - segments[1].bytes)
+            try await interruptedSweep(log, faults, deleting: 1, policy: bySize, now: Self.day(10))
+            #expect(!FileManager.default.fileExists(atPath: dir + "/segments/" + segments[0].fileName))
+            let held = Self.day(0) + .nanoseconds(3_600_000_000_000)
+            _ = try await log.placeHold(from: held, until: held + .nanoseconds(1_000_000_000), reason: "litigation 9", actor: "legal", now: Self.day(11))
+            let report = try await log.sweep(.days(7), actor: "ops", now: Self.day(18))
+            #expect(report.segments.first?.fileName == segments[1].fileName)
+            #expect(report.segments.contains { $0.minTimestamp == Self.day(10) }, "the first record's segment went")
+            try await log.close()
+            try await expectOpensAndVerifies(dir, "after a sweep finished a carried range under a hold on its deleted part")
         }
     }
 }
