@@ -73,33 +73,20 @@ extension AuditLog {
         let removedNames = Set(remove.map(\.fileName))
         let remaining = segments.filter { !removedNames.contains($0.fileName) }
 
-        // Runs of adjacent removed segments become ranges; ranges an earlier (interrupted)
-        // sweep already recorded are not recorded again.
-        var newRanges: [SweptRange] = []
-        for s in remove {
-            let display = LogDirectory.displayName(s.fileName)
-            if let i = newRanges.indices.last, newRanges[i].lastSeq.next == s.firstSeq {
-                newRanges[i].lastSeq = s.lastSeq ?? newRanges[i].lastSeq
-                newRanges[i].chainAfter = s.chainAfter
-                newRanges[i].segments.append(display)
-                newRanges[i].records += s.recordCount
-                newRanges[i].bytes += s.bytes
-                newRanges[i].minTime = [newRanges[i].minTime, s.minTimestamp].compactMap { $0 }.min()
-                newRanges[i].maxTime = [newRanges[i].maxTime, s.maxTimestamp].compactMap { $0 }.max()
-            } else {
-                newRanges.append(
-                    SweptRange(
-                        firstSeq: s.firstSeq, lastSeq: s.lastSeq ?? s.firstSeq, chainBefore: s.anchor, chainAfter: s.chainAfter, segments: [display],
-                        records: s.recordCount, bytes: s.bytes, minTime: s.minTimestamp, maxTime: s.maxTimestamp))
-            }
-        }
+        let newRanges = SweptRange.runs(of: remove, apartAround: holds)
         // Carry what is absent of every recorded range after this sweep, so the newest record
         // alone explains every gap (older sweep records may be swept in turn) — of a range an
-        // interrupted sweep left partly deleted, the runs that are gone. This sweep's own ranges
-        // first: of two with the same seqs, the one with times and bytes is kept.
+        // interrupted sweep left partly deleted, the runs that are gone. Not a range all of
+        // whose segments this sweep deletes: its own ranges name those seqs, and a verifier
+        // takes such a range for one this sweep deleted (docs/FORMAT.md). This sweep's own
+        // ranges first: of two with the same seqs, the one with times and bytes is kept.
+        let removedNamesShown = Set(remove.map { LogDirectory.displayName($0.fileName) })
+        let carried = recorded.flatMap { $0.absentRuns(besides: remaining) }.filter { r in
+            r.segments.isEmpty || !r.segments.allSatisfy(removedNamesShown.contains) || !SweptRange.union(newRanges, covers: r)
+        }
         var ranges: [SweptRange] = []
         var bounds = Set<ClosedRange<SequenceNumber>>()
-        for r in newRanges + recorded.flatMap({ $0.absentRuns(besides: remaining) }) where bounds.insert(r.firstSeq...r.lastSeq).inserted {
+        for r in newRanges + carried where bounds.insert(r.firstSeq...r.lastSeq).inserted {
             ranges.append(r)
         }
         ranges.sort { $0.firstSeq < $1.firstSeq }

@@ -112,6 +112,51 @@ package struct SweptRange: Hashable, Sendable {
         return runs
     }
 
+    /// The ranges a sweep removing `segments` (in seq order) records: runs of adjacent
+    /// segments, merged while no hold in `holds` covers the run's events (the sweep decided
+    /// per segment that none covers any one of them, and a verifier checks the range's times:
+    /// a run spanning the window of a hold in force, though no segment of it falls inside,
+    /// is split there).
+    static func runs(of segments: [SegmentInfo], apartAround holds: [LegalHold]) -> [SweptRange] {
+        var runs: [SweptRange] = []
+        for s in segments {
+            let display = LogDirectory.displayName(s.fileName)
+            if let i = runs.indices.last, runs[i].lastSeq.next == s.firstSeq {
+                let minTime = [runs[i].minTime, s.minTimestamp].compactMap { $0 }.min()
+                let maxTime = [runs[i].maxTime, s.maxTimestamp].compactMap { $0 }.max()
+                let spansAHold =
+                    minTime.flatMap { min in
+                        maxTime.map { max in holds.contains { $0.covers(minNanos: min.nanosSinceEpoch, maxNanos: max.nanosSinceEpoch) } }
+                    } ?? false
+                if !spansAHold {
+                    runs[i].lastSeq = s.lastSeq ?? runs[i].lastSeq
+                    runs[i].chainAfter = s.chainAfter
+                    runs[i].segments.append(display)
+                    runs[i].records += s.recordCount
+                    runs[i].bytes += s.bytes
+                    runs[i].minTime = minTime
+                    runs[i].maxTime = maxTime
+                    continue
+                }
+            }
+            runs.append(
+                SweptRange(
+                    firstSeq: s.firstSeq, lastSeq: s.lastSeq ?? s.firstSeq, chainBefore: s.anchor, chainAfter: s.chainAfter, segments: [display],
+                    records: s.recordCount, bytes: s.bytes, minTime: s.minTimestamp, maxTime: s.maxTimestamp))
+        }
+        return runs
+    }
+
+    /// Whether `ranges` (in seq order, disjoint) hold every seq of `range` between them.
+    static func union(_ ranges: [SweptRange], covers range: SweptRange) -> Bool {
+        var next = range.firstSeq
+        for r in ranges where r.firstSeq <= next && r.lastSeq >= next {
+            if r.lastSeq >= range.lastSeq { return true }
+            next = r.lastSeq.next
+        }
+        return false
+    }
+
     /// The range as storage checks gaps against it.
     var removed: RemovedRange {
         RemovedRange(first: firstSeq, last: lastSeq, chainBefore: chainBefore, chainAfter: chainAfter)

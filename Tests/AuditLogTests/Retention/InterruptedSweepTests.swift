@@ -103,4 +103,24 @@ import Testing
             try await expectOpensAndVerifies(dir, "after a sweep finished a carried range under a hold on its deleted part")
         }
     }
+
+    /// A sweep that deletes all of a range an interrupted sweep recorded names those seqs in its
+    /// own ranges, split around the holds now in force; carrying the old range as well, with
+    /// times that span a hold placed since, would read as a deletion under that hold. Days
+    /// 0–2 are recorded and nothing deleted; a hold on day 0's last, empty twenty minutes
+    /// comes after; a sweep deletes days 0–10 with the first record.
+    @Test func aRecordedRangeTheSweepDeletesWholeIsNotCarried() async throws {
+        try await withTemporaryDirectory { dir in
+            let faults = FaultInjectingFileSystem()
+            let log = try await RetentionTests().tenDayLog(dir, fileSystem: faults)
+            try await interruptedSweep(log, faults, deleting: 0, now: Self.day(10))
+            let held = Self.day(1) - .nanoseconds(600_000_000_000)
+            _ = try await log.placeHold(from: held, until: held + .nanoseconds(1_000_000_000), reason: "litigation 10", actor: "legal", now: Self.day(11))
+            let report = try await log.sweep(.days(7), actor: "ops", now: Self.day(18))
+            #expect(report.segments.compactMap(\.minTimestamp) == (0...10).map { Self.day($0) })
+            #expect(report.ranges.count == 2, "split around the hold")
+            try await log.close()
+            try await expectOpensAndVerifies(dir, "after a sweep deleted a recorded range whole")
+        }
+    }
 }

@@ -90,4 +90,33 @@ import Testing
             #expect(findings.contains { $0.contains("newer than its own policy of 3600 s allowed at 2026-03-01T06:30:00") }, "\(findings)")
         }
     }
+
+    /// A sweep decides segment by segment whether a hold covers it; `verify` checks each range's
+    /// times. Event times need not grow with seqs: three adjacent expired segments, none inside
+    /// a held half hour, can span it between them. The sweep records them as two ranges split
+    /// there, and `verify` finds nothing.
+    @Test func adjacentSegmentsAroundAHeldWindowAreRecordedApart() async throws {
+        try await withTemporaryDirectory { dir in
+            var sealing = options()
+            sealing.segmentSizeLimitBytes = 4096  // every append seals its segment
+            let log = try await AuditLog.open(directory: dir, options: sealing)
+            func sealed(_ hhmm: String, _ id: String) -> AuditEvent {
+                var e = event(hhmm, id)
+                let noise = (0..<640).map { _ in UInt64.random(in: 0...UInt64.max) }
+                e.details = .object([JSONMember("noise", .string(noise.map { String($0, radix: 16) }.joined()))])
+                return e
+            }
+            _ = try await log.append([sealed("03:10", "a")])  // S0
+            _ = try await log.append([sealed("04:10", "b")])  // S1
+            _ = try await log.append([sealed("01:10", "c")])  // S2
+            _ = try await log.append([event("05:05", "e")])  // active
+            _ = try await log.placeHold(from: Self.at("02:00"), until: Self.at("02:30"), reason: "case 2", actor: "legal", now: Self.at("05:06"))
+            let sweep = try await log.sweep(RetentionPolicy(maxAgeNanos: Self.hour), actor: "ops", now: Self.at("07:00"))
+            #expect(sweep.segments.count == 3 && sweep.heldSegments.isEmpty)
+            #expect(sweep.ranges.map { [$0.firstSeq.rawValue, $0.lastSeq.rawValue] } == [[1, 2], [3, 3]])
+            try await log.close()
+            let report = try await AuditLog.verify(directory: dir)
+            #expect(report.issues.isEmpty, "\(report.issues)")
+        }
+    }
 }

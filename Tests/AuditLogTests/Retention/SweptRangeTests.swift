@@ -2,8 +2,9 @@ import Testing
 
 @testable import AuditLog
 
-/// What a sweep carries of a recorded range (``SweptRange/absentRuns(besides:)``) and how it
-/// asks whether a record already names a range (``SweptRangeCover``).
+/// What a sweep carries of a recorded range (``SweptRange/absentRuns(besides:)``), how it asks
+/// whether a record already names a range (``SweptRangeCover``) and whether its own ranges do
+/// between them (``SweptRange/union(_:covers:)``).
 @Suite struct SweptRangeTests {
     /// The chain value after seq `n` in these made-up segments.
     static func h(_ n: UInt64) -> ChainHash { ChainHash(w0: n, w1: 0, w2: 0, w3: 0) }
@@ -24,6 +25,11 @@ import Testing
         firstSeq: SequenceNumber(1), lastSeq: SequenceNumber(100), chainBefore: h(0), chainAfter: h(100),
         segments: [1, 21, 41, 61, 81].map { "segments/" + LogDirectory.segmentName(firstSeq: SequenceNumber($0)) },
         records: 100, bytes: 5000, minTime: Timestamp(nanosSinceEpoch: 1), maxTime: Timestamp(nanosSinceEpoch: 2))
+
+    /// Seqs `first`…`last`, with no segments, records or chain values that matter.
+    func r(_ first: UInt64, _ last: UInt64) -> SweptRange {
+        SweptRange(firstSeq: SequenceNumber(first), lastSeq: SequenceNumber(last), chainBefore: Self.h(0), chainAfter: Self.h(0), segments: [], records: 0, bytes: 0)
+    }
 
     func bounds(_ runs: [SweptRange]) -> [[UInt64]] { runs.map { [$0.firstSeq.rawValue, $0.lastSeq.rawValue] } }
 
@@ -54,13 +60,18 @@ import Testing
     }
 
     @Test func aCoverAnswersWhetherOneRangeHoldsAnother() {
-        func r(_ first: UInt64, _ last: UInt64) -> SweptRange {
-            SweptRange(firstSeq: SequenceNumber(first), lastSeq: SequenceNumber(last), chainBefore: Self.h(0), chainAfter: Self.h(0), segments: [], records: 0, bytes: 0)
-        }
         let cover = SweptRangeCover([r(50, 60), r(1, 30), r(10, 20), r(70, 70)])
         for (range, held) in [(r(1, 30), true), (r(5, 25), true), (r(25, 35), false), (r(31, 49), false), (r(55, 60), true), (r(70, 70), true), (r(60, 70), false), (r(71, 80), false)] {
             #expect(cover.contains(range) == held, "\(range.firstSeq)–\(range.lastSeq)")
         }
         #expect(!SweptRangeCover([]).contains(r(1, 1)))
+    }
+
+    @Test func aUnionOfAdjacentRangesCoversWhatNoneHoldsAlone() {
+        let own = [r(1, 20), r(21, 40), r(61, 80)]
+        for (range, covered) in [(r(1, 40), true), (r(5, 30), true), (r(21, 21), true), (r(30, 61), false), (r(41, 60), false), (r(61, 81), false), (r(70, 80), true)] {
+            #expect(SweptRange.union(own, covers: range) == covered, "\(range.firstSeq)–\(range.lastSeq)")
+        }
+        #expect(!SweptRange.union([], covers: r(1, 1)))
     }
 }
