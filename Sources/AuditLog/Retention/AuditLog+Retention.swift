@@ -44,18 +44,21 @@ extension AuditLog {
                 if held(s) { kept.append(s) } else { remove.append(s) }
             }
         }
-        if let maxBytes = policy.maxTotalBytes {
-            var total = segments.reduce(Int64(0)) { $0 + $1.bytes }
-            total -= remove.reduce(Int64(0)) { $0 + $1.bytes }
-            for s in deletable where total > maxBytes && !remove.contains(s) {
+        // By size: the oldest deletable segments go while the log is larger than the policy
+        // allows — again after segments are kept for releases (below), until it is not.
+        func removeBySize() {
+            guard let maxBytes = policy.maxTotalBytes else { return }
+            var total = segments.reduce(Int64(0)) { $0 + $1.bytes } - remove.reduce(Int64(0)) { $0 + $1.bytes }
+            for s in deletable where total > maxBytes && !remove.contains(s) && !kept.contains(s) {
                 if held(s) {
-                    if !kept.contains(s) { kept.append(s) }
+                    kept.append(s)
                     continue
                 }
                 remove.append(s)
                 total -= s.bytes
             }
         }
+        removeBySize()
         // A release stays while its hold's placement does: without it the hold would be in
         // force again (its `hold.placed` record naming no end). A segment kept for a release
         // may hold another hold's placement, whose release then stays too: until none moves.
@@ -68,6 +71,7 @@ extension AuditLog {
             guard !stay.isEmpty else { break }
             remove.removeAll { stay.contains($0) }
             kept += stay.filter { !kept.contains($0) }
+            removeBySize()
         }
         remove.sort { $0.firstSeq < $1.firstSeq }
         let removedNames = Set(remove.map(\.fileName))

@@ -162,6 +162,43 @@ import Testing
         }
     }
 
+    /// A sweep by size that keeps a release's segment (its hold's placement stays, in a segment
+    /// held for another hold's record) deletes the next segment in its place, so that the log
+    /// comes down to its size in one sweep.
+    @Test func aSizeSweepGoesOnPastAKeptRelease() async throws {
+        try await withTemporaryDirectory { dir in
+            func day(_ d: Int64) -> Timestamp { Timestamp(nanosSinceEpoch: Self.start.nanosSinceEpoch + d * Self.day) }
+            let log = try await AuditLog.open(directory: dir, options: testOptions(segmentBytes: 4096))
+            func fill(_ time: Timestamp) async throws {
+                var n = 0
+                repeat {
+                    _ = try await log.append(events(1, from: time, prefix: "fill-\(time.nanosSinceEpoch)-\(n)-"))
+                    n += 1
+                } while (log.segments.last?.bytes ?? 0) < 4096
+            }
+            // A: the placements of H (in force) and K; B: K's release; C, D: events.
+            _ = try await log.placeHold(from: day(50), until: day(51), reason: "H", actor: "legal", now: day(1))
+            let k = try await log.placeHold(from: day(50), until: day(51), reason: "K", actor: "legal", now: day(1))
+            try await fill(day(1))
+            try await log.releaseHold(k.id, actor: "legal", now: day(2))
+            try await fill(day(2))
+            try await fill(day(3))
+            try await fill(day(4))
+            _ = try await log.append(events(1, from: day(20), prefix: "late-"))
+            let segments = log.segments
+            try #require(segments.count == 5)
+            let total = segments.reduce(Int64(0)) { $0 + $1.bytes }
+            let policy = RetentionPolicy(maxAgeNanos: nil, maxTotalBytes: total - segments[1].bytes - segments[2].bytes)
+            let report = try await log.sweep(policy, actor: "ops", now: day(21))
+            #expect(report.heldSegments == [segments[0], segments[1]], "A for H's placement, B for K's release")
+            #expect(report.segments == [segments[2], segments[3]], "D in B's place")
+            #expect(try await log.holds().map(\.reason) == ["H"])
+            try await log.close()
+            let verify = try await AuditLog.verify(directory: dir)
+            #expect(verify.isIntact, "\(verify.issues)")
+        }
+    }
+
     @Test func aCrashAfterRecordingLeavesAVerifiableLogAndASecondSweepFinishes() async throws {
         try await withTemporaryDirectory { dir in
             // As a sweep killed after its record was durable, before it deleted anything: every
