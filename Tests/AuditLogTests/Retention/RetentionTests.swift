@@ -19,6 +19,16 @@ import Testing
         return log
     }
 
+    /// Appends events at `time` to `log` (opened with 4 KiB segments) until its newest segment
+    /// is full: at least one, so a full segment is followed by a new one.
+    func fill(_ log: AuditLog, _ time: Timestamp) async throws {
+        var n = 0
+        repeat {
+            _ = try await log.append(events(1, from: time, prefix: "fill-\(time.nanosSinceEpoch)-\(n)-"))
+            n += 1
+        } while (log.segments.last?.bytes ?? 0) < 4096
+    }
+
     func sweepCount(_ log: AuditLog) async throws -> Int {
         try await log.page(Query(filter: EventFilter(fields: ["event_type": ["retention.sweep"]]), limit: 1000)).records.count
     }
@@ -106,11 +116,7 @@ import Testing
             // day 11 (event time need not grow) as the first record of the next: the release's
             // segment is the older by time.
             let hold = try await log.placeHold(from: day(0), until: day(1), reason: "case 9", actor: "legal", now: day(12))
-            var n = 0
-            while (log.segments.last?.bytes ?? 0) < 4096 {
-                _ = try await log.append(events(1, from: day(12), prefix: "fill-\(n)-"))
-                n += 1
-            }
+            try await fill(log, day(12))
             try await log.releaseHold(hold.id, actor: "legal", now: day(11))
             _ = try await log.append(events(1, from: day(20), prefix: "late-"))
             let release = try #require(log.segments.first { $0.maxTimestamp == day(11) })
@@ -136,19 +142,12 @@ import Testing
         try await withTemporaryDirectory { dir in
             func day(_ d: Int64) -> Timestamp { Timestamp(nanosSinceEpoch: Self.start.nanosSinceEpoch + d * Self.day) }
             let log = try await AuditLog.open(directory: dir, options: testOptions(segmentBytes: 4096))
-            func fill(_ time: Timestamp) async throws {
-                var n = 0
-                while (log.segments.last?.bytes ?? 0) < 4096 {
-                    _ = try await log.append(events(1, from: time, prefix: "fill-\(time.nanosSinceEpoch)-\(n)-"))
-                    n += 1
-                }
-            }
             _ = try await log.append(events(20, from: day(0), stepSeconds: 600, prefix: "old-"))
             let k = try await log.placeHold(from: day(0), until: day(1), reason: "K", actor: "legal", now: day(12))
-            try await fill(day(12))
+            try await fill(log, day(12))
             try await log.releaseHold(k.id, actor: "legal", now: day(5))
             let h = try await log.placeHold(from: day(0), until: day(1), reason: "H", actor: "legal", now: day(5))
-            try await fill(day(5))
+            try await fill(log, day(5))
             try await log.releaseHold(h.id, actor: "legal", now: day(5))
             _ = try await log.append(events(1, from: day(20), prefix: "late-"))
             #expect(try await log.holds().isEmpty)
@@ -169,21 +168,14 @@ import Testing
         try await withTemporaryDirectory { dir in
             func day(_ d: Int64) -> Timestamp { Timestamp(nanosSinceEpoch: Self.start.nanosSinceEpoch + d * Self.day) }
             let log = try await AuditLog.open(directory: dir, options: testOptions(segmentBytes: 4096))
-            func fill(_ time: Timestamp) async throws {
-                var n = 0
-                repeat {
-                    _ = try await log.append(events(1, from: time, prefix: "fill-\(time.nanosSinceEpoch)-\(n)-"))
-                    n += 1
-                } while (log.segments.last?.bytes ?? 0) < 4096
-            }
             // A: the placements of H (in force) and K; B: K's release; C, D: events.
             _ = try await log.placeHold(from: day(50), until: day(51), reason: "H", actor: "legal", now: day(1))
             let k = try await log.placeHold(from: day(50), until: day(51), reason: "K", actor: "legal", now: day(1))
-            try await fill(day(1))
+            try await fill(log, day(1))
             try await log.releaseHold(k.id, actor: "legal", now: day(2))
-            try await fill(day(2))
-            try await fill(day(3))
-            try await fill(day(4))
+            try await fill(log, day(2))
+            try await fill(log, day(3))
+            try await fill(log, day(4))
             _ = try await log.append(events(1, from: day(20), prefix: "late-"))
             let segments = log.segments
             try #require(segments.count == 5)
