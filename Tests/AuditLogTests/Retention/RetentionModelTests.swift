@@ -22,7 +22,10 @@ import Testing
         return o
     }
 
-    @Test(arguments: (UInt64(1)...8).map { $0 })
+    /// Eight seeds; 200 with `AUDITLOG_RELIABILITY=long` (make reliability).
+    static let seeds = (UInt64(1)...(CrashTests.long ? 200 : 8)).map { $0 }
+
+    @Test(arguments: seeds)
     func randomHistoriesKeepWhatRetentionPromises(seed: UInt64) async throws {
         try await withTemporaryDirectory { dir in
             var rng = SplitMix64(seed: seed)
