@@ -58,8 +58,10 @@ import Testing
                     for e in batch { present[e.id ?? ""] = e.timestamp }
                     clock = clock + minutes(10 + rng.below(50))
                 case 6:
+                    // A window; one in five holds everything up to its end.
                     let from = clock - minutes(rng.below(600))
-                    let hold = try await log.placeHold(from: from, until: from + minutes(1 + rng.below(90)), reason: "case \(s)", actor: "legal", now: clock)
+                    let until = from + minutes(1 + rng.below(90))
+                    let hold = try await log.placeHold(from: rng.below(5) == 0 ? nil : from, until: until, reason: "case \(s)", actor: "legal", now: clock)
                     inForce[hold.id] = hold
                 case 7:
                     if let id = inForce.keys.sorted().first(where: { _ in rng.below(2) == 0 }) {
