@@ -84,9 +84,9 @@ extension AuditLog {
         // whose segments this sweep deletes: its own ranges name those seqs, and a verifier
         // takes such a range for one this sweep deleted (docs/FORMAT.md). This sweep's own
         // ranges first: of two with the same seqs, the one with times and bytes is kept.
-        let removedNamesShown = Set(remove.map { LogDirectory.displayName($0.fileName) })
+        let removedDisplayNames = Set(remove.map { LogDirectory.displayName($0.fileName) })
         let carried = recorded.flatMap { $0.absentRuns(besides: remaining) }.filter { r in
-            r.segments.isEmpty || !r.segments.allSatisfy(removedNamesShown.contains) || !SweptRange.union(newRanges, covers: r)
+            r.segments.isEmpty || !r.segments.allSatisfy(removedDisplayNames.contains) || !SweptRange.union(newRanges, covers: r)
         }
         var ranges: [SweptRange] = []
         var bounds = Set<ClosedRange<SequenceNumber>>()

@@ -124,10 +124,10 @@ package struct SweptRange: Hashable, Sendable {
             if let i = runs.indices.last, runs[i].lastSeq.next == s.firstSeq {
                 let minTime = [runs[i].minTime, s.minTimestamp].compactMap { $0 }.min()
                 let maxTime = [runs[i].maxTime, s.maxTimestamp].compactMap { $0 }.max()
-                let spansAHold =
-                    minTime.flatMap { min in
-                        maxTime.map { max in holds.contains { $0.covers(minNanos: min.nanosSinceEpoch, maxNanos: max.nanosSinceEpoch) } }
-                    } ?? false
+                var spansAHold = false
+                if let min = minTime?.nanosSinceEpoch, let max = maxTime?.nanosSinceEpoch {
+                    spansAHold = holds.contains { $0.covers(minNanos: min, maxNanos: max) }
+                }
                 if !spansAHold {
                     runs[i].lastSeq = s.lastSeq ?? runs[i].lastSeq
                     runs[i].chainAfter = s.chainAfter
