@@ -4,14 +4,15 @@ import Testing
 @_spi(Testing) @testable import AuditLog
 
 /// Random retention histories checked against a model of what retention promises: appends whose
-/// event times run out of seq order, holds placed and released, sweeps by age and by size (some
-/// cut short by a failing deletion), reopens. After every sweep no event a hold in force covers
-/// is gone, and a sweep by age took only events older than its cutoff; the holds the log lists
-/// are the ones placed and not released; at every reopen and at the end the log opens,
-/// `verify` finds nothing, and checkpoints signed before (the first, the last two) hold. Long power-cut runs found, at about one cut in a thousand, two false
-/// reports these histories reach in seconds (a range spanning a hold none of its segments met;
-/// a carried range judged by the sweep that finished it), and a hold back in force once its
-/// release was swept.
+/// event times run out of seq order, holds placed and released, sweeps by age and by size (some cut
+/// short by a failing deletion), reopens. After every sweep no event a hold in force covers is
+/// gone, a sweep by age took only events older than its cutoff, and one by size that ran to the end
+/// left the log within its size or kept what it did not delete; the holds the log lists are the
+/// ones placed and not released; at every reopen and at the end the log opens, `verify` finds
+/// nothing, and checkpoints signed before (the first, the last two) hold. Long power-cut runs
+/// found, at about one cut in a thousand, two false reports these histories reach in seconds (a
+/// range spanning a hold none of its segments met; a carried range judged by the sweep that
+/// finished it), and a hold back in force once its release was swept.
 @Suite(.serialized) struct RetentionModelTests {
     static let minute: Int64 = 60_000_000_000
     static let start = Timestamp(rfc3339: "2026-03-01T00:00:00Z") ?? Timestamp(nanosSinceEpoch: 0)
@@ -76,11 +77,20 @@ import Testing
                     let maxAge = Int64(60 + rng.below(600)) * Self.minute
                     let total = log.segments.reduce(Int64(0)) { $0 + $1.bytes }
                     let policy = byAge ? RetentionPolicy(maxAgeNanos: maxAge) : RetentionPolicy(maxAgeNanos: nil, maxTotalBytes: total * Int64(3 + rng.below(5)) / 10)
-                    if rng.below(4) == 0 {
+                    let interrupted = rng.below(4) == 0
+                    if interrupted {
                         faults.inject(.init(operation: .remove, matching: ".seg", after: rng.below(3), times: nil, fault: .fail(EIO)))
                     }
-                    _ = try? await log.sweep(policy, actor: "ops", now: clock)
+                    let deletable = log.segments.dropLast().filter { $0.isSealed && $0.recordCount > 0 }
+                    let report = try? await log.sweep(policy, actor: "ops", now: clock)
                     faults.clear()
+                    // A sweep by size that ran to the end brought the log down to its size, or
+                    // kept every deletable segment it did not delete.
+                    if let report, let maxBytes = policy.maxTotalBytes {
+                        let left = total - report.segments.reduce(Int64(0)) { $0 + $1.bytes }
+                        let passedOver = deletable.filter { s in !report.segments.contains(s) && !report.heldSegments.contains(s) }
+                        #expect(left <= maxBytes || passedOver.isEmpty, "\(step(s)): \(left) bytes left of \(maxBytes), \(passedOver.count) deletable segments neither deleted nor held")
+                    }
                     // What is gone must have been free to go.
                     var gone: [(String, Timestamp)] = []
                     for (id, time) in present where try await log.event(id: id) == nil { gone.append((id, time)) }
