@@ -45,7 +45,8 @@ import Testing
         var acknowledged = 0
         var checked = 0
         var swept = 0
-        var sweeps = 0
+        /// Distinct seq ranges the sweep records name at the end, and the seqs they cover.
+        var sweptRanges = 0
         var sweptRecords: UInt64 = 0
         var recoveries = 0
         var checkpoints = 0
@@ -54,7 +55,7 @@ import Testing
         var columnSegments = 0
 
         var description: String {
-            "\(kills) kills (\(atCrashPoints) at chosen system calls), \(acknowledged) events acknowledged, \(checked) checked byte for byte, \(swept) removed by a recorded sweep before they could be checked; \(sweeps) sweeps removed \(sweptRecords) records; \(recoveries) torn tails cut; \(checkpoints) times the tree and the last signed checkpoint checked against the records; \(columnSegments) column-frame segments seen"
+            "\(kills) kills (\(atCrashPoints) at chosen system calls), \(acknowledged) events acknowledged, \(checked) checked byte for byte, \(swept) removed by a recorded sweep before they could be checked; \(sweptRanges) swept ranges cover \(sweptRecords) seqs; \(recoveries) torn tails cut; \(checkpoints) times the tree and the last signed checkpoint checked against the records; \(columnSegments) column-frame segments seen"
         }
     }
 
@@ -130,8 +131,15 @@ import Testing
         figures.recoveries += log.recovery.count
         figures.columnSegments += log.segments.filter { log.formatVersion(of: $0) == 2 }.count
         let swept = try await log.existingSweptRanges()
-        figures.sweeps = swept.count
-        figures.sweptRecords = swept.reduce(0) { $0 + $1.lastSeq.rawValue - $1.firstSeq.rawValue + 1 }
+        // Carried ranges overlap the pieces and runs that name the same seqs: count seqs once.
+        figures.sweptRanges = Set(swept.map { $0.firstSeq...$0.lastSeq }).count
+        figures.sweptRecords = 0
+        var covered = SequenceNumber(0)
+        for r in swept.sorted(by: { $0.firstSeq < $1.firstSeq }) where r.lastSeq > covered {
+            let from = max(r.firstSeq.rawValue, covered.rawValue + 1)
+            figures.sweptRecords += r.lastSeq.rawValue - from + 1
+            covered = r.lastSeq
+        }
         var stored: [UInt64: Record] = [:]
         var ids = Set<String>()
         for try await record in log.records() {
