@@ -286,4 +286,80 @@ import Testing
             #expect(audit.isConsistent, "\(audit.findings)")
         }
     }
+
+    /// A sweep cut short between two deletions leaves part of a tile it meant to delete whole:
+    /// what it kept of the tree must still serve the next sweep, and the proofs of what remains.
+    /// (Found by a long power-cut run: a sweep that kept nothing of a tile lying within the
+    /// segments it meant to delete, then stopped between them, left every later sweep failing
+    /// — "the record of seq … is not in the log and its leaf hash was not kept" — and the log
+    /// never shrank again.)
+    @Test(arguments: [1, 2, 3, 4, 5])
+    func aSweepCutShortLeavesWhatTheNextSweepAndTheProofsNeed(deletions: Int) async throws {
+        try await withTemporaryDirectory { dir in
+            var options = testOptions(segmentBytes: 16 << 10)
+            options.partition = .hour
+            let faults = FaultInjectingFileSystem()
+            let log = try await AuditLog.open(directory: dir, options: options, fileSystem: faults)
+            let start = Timestamp(rfc3339: "2026-03-01T00:00:00Z")!
+            for hour in 0..<12 {
+                _ = try await log.append(events(211, from: start + .seconds(Int64(hour) * 3600), stepSeconds: 10, prefix: "h\(hour)-"))
+                _ = try await log.signCheckpoint(with: Self.signer)
+            }
+            let notes = try log.storedCheckpoints()
+            faults.inject(.init(operation: .remove, matching: ".seg", after: deletions, times: nil, fault: .fail(EIO)))
+            await #expect(throws: AuditLogError.self) {
+                _ = try await log.sweep(RetentionPolicy(maxAgeNanos: 5 * 3_600_000_000_000), actor: "ops", now: start + .seconds(12 * 3600))
+            }
+            faults.clear()
+            let verifier = Self.signer.verifier
+            // What the cut left of the segments it meant to delete still proves its inclusion.
+            let cutShort = try await log.signCheckpoint(with: Self.signer)
+            for seq in try #require(log.segments.first?.firstSeq.rawValue)...cutShort.checkpoint.size {
+                let bundle = try await log.inclusionBundle(seq: SequenceNumber(seq), size: nil)
+                #expect(try ProofCheck.check(bundle.jsonText, verifier: verifier).kind == .inclusion, "seq \(seq), after the cut")
+            }
+            let second = try await log.sweep(RetentionPolicy(maxAgeNanos: 4 * 3_600_000_000_000), actor: "ops", now: start + .seconds(12 * 3600))
+            #expect(second.recordsRemoved > 0)
+            let latest = try await log.signCheckpoint(with: Self.signer)
+            let firstLive = try #require(log.segments.first?.firstSeq.rawValue)
+            for seq in stride(from: firstLive, through: latest.checkpoint.size, by: 7) {
+                let bundle = try await log.inclusionBundle(seq: SequenceNumber(seq), size: nil)
+                #expect(try ProofCheck.check(bundle.jsonText, verifier: verifier).kind == .inclusion, "seq \(seq)")
+            }
+            for older in notes {
+                let toLatest = try await log.consistencyBundle(oldSize: older.checkpoint.size, newSize: nil)
+                #expect(try ProofCheck.check(toLatest.jsonText, verifier: verifier, old: older.note).treeSize == latest.checkpoint.size)
+            }
+            try await log.close()
+            let audit = try await AuditLog.auditTree(directory: dir, checkpoint: notes[0].note, verifier: verifier)
+            #expect(audit.isConsistent, "\(audit.findings)")
+        }
+    }
+
+    /// A log an older version left with leaves it did not keep (here: none kept at all after a
+    /// sweep cut short) still sweeps: nodes over a lost leaf cannot be kept, and that must not
+    /// stop every later sweep.
+    @Test func leavesAnOlderSweepDidNotKeepDoNotStopTheNextSweep() async throws {
+        try await withTemporaryDirectory { dir in
+            var options = testOptions(segmentBytes: 16 << 10)
+            options.partition = .hour
+            let faults = FaultInjectingFileSystem()
+            let log = try await AuditLog.open(directory: dir, options: options, fileSystem: faults)
+            let start = Timestamp(rfc3339: "2026-03-01T00:00:00Z")!
+            for hour in 0..<12 {
+                _ = try await log.append(events(211, from: start + .seconds(Int64(hour) * 3600), stepSeconds: 10, prefix: "h\(hour)-"))
+                _ = try await log.signCheckpoint(with: Self.signer)
+            }
+            faults.inject(.init(operation: .remove, matching: ".seg", after: 2, times: nil, fault: .fail(EIO)))
+            await #expect(throws: AuditLogError.self) {
+                _ = try await log.sweep(RetentionPolicy(maxAgeNanos: 5 * 3_600_000_000_000), actor: "ops", now: start + .seconds(12 * 3600))
+            }
+            faults.clear()
+            try FileManager.default.removeItem(atPath: dir + "/tree/kept.nodes")
+            let second = try await log.sweep(RetentionPolicy(maxAgeNanos: 4 * 3_600_000_000_000), actor: "ops", now: start + .seconds(12 * 3600))
+            #expect(second.recordsRemoved > 0)
+            try await log.close()
+            #expect(try await AuditLog.verify(directory: dir).isIntact)
+        }
+    }
 }

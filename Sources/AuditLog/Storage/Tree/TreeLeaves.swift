@@ -32,6 +32,17 @@ enum TreeLeaves {
         return out
     }
 
+    /// The leaf hashes of entries `range` (0-based) that `segments` or `kept` still give, nil
+    /// for the others (records an older sweep removed without keeping their leaves).
+    static func availableHashes(_ directory: LogDirectory, segments: [SegmentInfo], entries range: Range<UInt64>, kept: KeptNodes) throws(AuditLogError) -> [TreeHash?] {
+        guard !range.isEmpty else { return [] }
+        var out = range.map { kept[0, $0] }
+        try forEachRecord(directory, segments: segments, seqs: (range.lowerBound + 1)...range.upperBound) { (seq, record) throws(AuditLogError) in
+            out[Int(seq.rawValue - 1 - range.lowerBound)] = MerkleTree.leafHash(seq: seq, record: record)
+        }
+        return out
+    }
+
     /// Calls `body` with the seq and leaf hash of every record in `segments`, in seq order
     /// (one pass, for checking the stored tree against the records).
     static func forEach(_ directory: LogDirectory, segments: [SegmentInfo], _ body: (SequenceNumber, TreeHash) -> Void) throws(AuditLogError) {

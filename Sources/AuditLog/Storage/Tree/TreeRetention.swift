@@ -4,7 +4,8 @@
 /// ≥ 1 are stored anyway; below that (tree heights 0–7, inside one tile of 256 entries) this keeps:
 ///
 /// - the leaf hashes of swept entries that share a tile with entries that remain (inclusion
-///   proofs of those need them);
+///   proofs of those need them), or may: of a tile that spans two of the segments going (a
+///   sweep cut short between them leaves the tile part live);
 /// - for each checkpoint size `M` whose tile is swept, the aligned subtrees that make up the
 ///   tile on either side of `M` (roots at `M`, and consistency and inclusion proofs at `M`).
 enum TreeRetention {
@@ -50,17 +51,27 @@ enum TreeRetention {
                 if sizes.last != signed[i] { sizes.append(signed[i]) }
                 i += 1
             }
-            let shared = (lo..<hi).contains { !isRemoved($0) && isLive($0) }
-            guard shared || !sizes.isEmpty else { continue }
-            let leaves = try TreeLeaves.hashes(directory, segments: segments, entries: lo..<hi, kept: kept)
+            // Leaves of the removed entries stay when the tile keeps live entries — or may: the
+            // segments go one at a time, so a sweep cut short between two of them leaves the
+            // tile part swept, part live.
+            let removedHere = removed.filter { s in s.firstSeq.rawValue <= hi && (s.lastSeq?.rawValue ?? 0) > lo }.count
+            let shared = removedHere > 1 || (lo..<hi).contains { !isRemoved($0) && isLive($0) }
+            var wanted: [KeptNodes.Key] = []
             if shared {
-                for entry in lo..<hi where isRemoved(entry) { out[KeptNodes.Key(level: 0, index: entry)] = leaves[Int(entry - lo)] }
+                for entry in lo..<hi where isRemoved(entry) { wanted.append(KeptNodes.Key(level: 0, index: entry)) }
             }
             for m in sizes where hi == lo + width || m <= hi {
-                for (level, index) in decomposition(lo, m) + decomposition(m, min(lo + width, hi)) {
-                    let first = Int((index << UInt64(level)) - lo)
-                    out[KeptNodes.Key(level: level, index: index)] = MerkleTree.perfectRoot(leaves[first..<(first + (1 << level))])
-                }
+                for (level, index) in decomposition(lo, m) + decomposition(m, min(lo + width, hi)) { wanted.append(KeptNodes.Key(level: level, index: index)) }
+            }
+            wanted.removeAll { kept[$0.level, $0.index] != nil }
+            guard !wanted.isEmpty else { continue }
+            // A leaf an older sweep removed without keeping is gone for good: the nodes over it
+            // cannot be kept now, and that must not stop this sweep (or every later one).
+            let leaves = try TreeLeaves.availableHashes(directory, segments: segments, entries: lo..<hi, kept: kept)
+            for key in wanted {
+                let first = Int((key.index << UInt64(key.level)) - lo)
+                let under = leaves[first..<(first + (1 << key.level))].compactMap { $0 }
+                if under.count == 1 << key.level { out[key] = MerkleTree.perfectRoot(under) }
             }
         }
         return out
