@@ -172,13 +172,22 @@ enum FaultFS {
         writer.executableURL = CrashTests.writer
         writer.arguments = [mountpoint + "/log", root + "/acks-\(run)", String(run)] + (writerArgument.map { [$0] } ?? [])
         writer.standardOutput = FileHandle.nullDevice
-        writer.standardError = FileHandle.nullDevice
+        let writerErrors = root + "/writer-\(run).err"
+        _ = FileManager.default.createFile(atPath: writerErrors, contents: nil)
+        writer.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: writerErrors))
         try writer.run()
         let deadline = ContinuousClock.now + runFor
         while writer.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
         let reachedPoint = !writer.isRunning
         if writer.isRunning { kill(writer.processIdentifier, SIGKILL) }
         writer.waitUntilExit()
+        // Before the cut the file system works: a writer that stopped on its own (not killed,
+        // by us or at its crash point) met an error of the log's own — a sweep that failed,
+        // say, which would fail at every run after and go unseen.
+        if writer.terminationReason == .exit {
+            let errors = (try? String(contentsOfFile: writerErrors, encoding: .utf8)) ?? ""
+            Issue.record("run \(run): the writer stopped on its own (status \(writer.terminationStatus)): \(errors.suffix(2000))")
+        }
 
         // The power cut: unmount; faultfs then rewrites the backing directory to what was durable.
         var unmounted = false
