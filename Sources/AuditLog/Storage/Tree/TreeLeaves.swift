@@ -8,37 +8,42 @@ enum TreeLeaves {
     /// - Throws: ``AuditLogError`` with code ``AuditLogError/Code/noLog`` naming the first seq
     ///   whose record is neither in the log nor kept, and the walker's errors for damage.
     static func hashes(_ directory: LogDirectory, segments: [SegmentInfo], entries range: Range<UInt64>, kept: KeptNodes = KeptNodes()) throws(AuditLogError) -> [TreeHash] {
-        guard !range.isEmpty else { return [] }
-        let lastSeq = range.upperBound
-        var next = range.lowerBound + 1
-        var out: [TreeHash] = []
-        out.reserveCapacity(range.count)
-        func fromKept(upTo end: UInt64) throws(AuditLogError) {
-            while next <= end {
-                guard let hash = kept[0, next - 1] else {
-                    throw AuditLogError(
-                        .noLog, "the record of seq \(next) is not in the log (swept, or past its end) and its leaf hash was not kept", location: .init(seq: SequenceNumber(next)))
-                }
-                out.append(hash)
-                next += 1
+        try leaves(directory, segments: segments, entries: range, leaf: { $0 }) { (entry) throws(AuditLogError) in
+            guard let hash = kept[0, entry] else {
+                throw AuditLogError(
+                    .noLog, "the record of seq \(entry + 1) is not in the log (swept, or past its end) and its leaf hash was not kept",
+                    location: .init(seq: SequenceNumber(entry + 1)))
             }
+            return hash
         }
-        try forEachRecord(directory, segments: segments, seqs: (range.lowerBound + 1)...lastSeq) { (seq, record) throws(AuditLogError) in
-            try fromKept(upTo: seq.rawValue - 1)
-            out.append(MerkleTree.leafHash(seq: seq, record: record))
-            next += 1
-        }
-        try fromKept(upTo: lastSeq)
-        return out
     }
 
     /// The leaf hashes of entries `range` (0-based) that `segments` or `kept` still give, nil
     /// for the others (records an older sweep removed without keeping their leaves).
     static func availableHashes(_ directory: LogDirectory, segments: [SegmentInfo], entries range: Range<UInt64>, kept: KeptNodes) throws(AuditLogError) -> [TreeHash?] {
+        try leaves(directory, segments: segments, entries: range, leaf: { $0 }) { entry in kept[0, entry] }
+    }
+
+    /// Entries `range` in order: `leaf` of the hash of each record `segments` hold, `gap` of the
+    /// entry for each they do not.
+    private static func leaves<T>(
+        _ directory: LogDirectory, segments: [SegmentInfo], entries range: Range<UInt64>, leaf: (TreeHash) -> T, gap: (UInt64) throws(AuditLogError) -> T
+    ) throws(AuditLogError) -> [T] {
         guard !range.isEmpty else { return [] }
-        var out = range.map { kept[0, $0] }
+        var next = range.lowerBound
+        var out: [T] = []
+        out.reserveCapacity(range.count)
         try forEachRecord(directory, segments: segments, seqs: (range.lowerBound + 1)...range.upperBound) { (seq, record) throws(AuditLogError) in
-            out[Int(seq.rawValue - 1 - range.lowerBound)] = MerkleTree.leafHash(seq: seq, record: record)
+            while next < seq.rawValue - 1 {
+                out.append(try gap(next))
+                next += 1
+            }
+            out.append(leaf(MerkleTree.leafHash(seq: seq, record: record)))
+            next += 1
+        }
+        while next < range.upperBound {
+            out.append(try gap(next))
+            next += 1
         }
         return out
     }
