@@ -8,7 +8,7 @@ enum TreeLeaves {
     /// - Throws: ``AuditLogError`` with code ``AuditLogError/Code/noLog`` naming the first seq
     ///   whose record is neither in the log nor kept, and the walker's errors for damage.
     static func hashes(_ directory: LogDirectory, segments: [SegmentInfo], entries range: Range<UInt64>, kept: KeptNodes = KeptNodes()) throws(AuditLogError) -> [TreeHash] {
-        try leaves(directory, segments: segments, entries: range, leaf: { $0 }) { (entry) throws(AuditLogError) in
+        func keptOrMissing(_ entry: UInt64) throws(AuditLogError) -> TreeHash {
             guard let hash = kept[0, entry] else {
                 throw AuditLogError(
                     .noLog, "the record of seq \(entry + 1) is not in the log (swept, or past its end) and its leaf hash was not kept",
@@ -16,12 +16,13 @@ enum TreeLeaves {
             }
             return hash
         }
+        return try leaves(directory, segments: segments, entries: range, leaf: { $0 }, gap: keptOrMissing)
     }
 
     /// The leaf hashes of entries `range` (0-based) that `segments` or `kept` still give, nil
     /// for the others (records an older sweep removed without keeping their leaves).
     static func availableHashes(_ directory: LogDirectory, segments: [SegmentInfo], entries range: Range<UInt64>, kept: KeptNodes) throws(AuditLogError) -> [TreeHash?] {
-        try leaves(directory, segments: segments, entries: range, leaf: { $0 }) { entry in kept[0, entry] }
+        try leaves(directory, segments: segments, entries: range, leaf: { $0 }, gap: { entry in kept[0, entry] })
     }
 
     /// Entries `range` in order: `leaf` of the hash of each record `segments` hold, `gap` of the
