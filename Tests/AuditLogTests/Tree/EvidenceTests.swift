@@ -249,7 +249,7 @@ import Testing
                 sizes.append(try await log.signCheckpoint(with: Self.signer).checkpoint.size)
             }
             let notes = try log.storedCheckpoints()
-            let report = try await log.sweep(RetentionPolicy(maxAgeNanos: 5 * 3_600_000_000_000), actor: "ops", now: start + .seconds(12 * 3600))
+            let report = try await log.sweep(RetentionPolicy(maxAgeNanos: 5 * 3_600_000_000_000), actor: "ops", now: Self.twelveHoursIn)
             #expect(report.recordsRemoved > 700)
             let latest = try await log.signCheckpoint(with: Self.signer)
             let verifier = Self.signer.verifier
@@ -287,6 +287,29 @@ import Testing
         }
     }
 
+    /// Twelve hours of 211 events each in 16 KiB segments, a checkpoint signed after every
+    /// hour, then a sweep of all but the last five hours cut short (its deletions fail) after
+    /// `deletions` segments. The log, open for writing, and the checkpoints signed.
+    func logAfterASweepCutShort(_ dir: String, deletions: Int) async throws -> (AuditLog, [StoredCheckpoint]) {
+        var options = testOptions(segmentBytes: 16 << 10)
+        options.partition = .hour
+        let faults = FaultInjectingFileSystem()
+        let log = try await AuditLog.open(directory: dir, options: options, fileSystem: faults)
+        for hour in 0..<12 {
+            _ = try await log.append(events(211, from: Self.start + .seconds(Int64(hour) * 3600), stepSeconds: 10, prefix: "h\(hour)-"))
+            _ = try await log.signCheckpoint(with: Self.signer)
+        }
+        faults.inject(.init(operation: .remove, matching: ".seg", after: deletions, times: nil, fault: .fail(EIO)))
+        await #expect(throws: AuditLogError.self) {
+            _ = try await log.sweep(RetentionPolicy(maxAgeNanos: 5 * 3_600_000_000_000), actor: "ops", now: Self.twelveHoursIn)
+        }
+        faults.clear()
+        return (log, try log.storedCheckpoints())
+    }
+
+    static let start = Timestamp(rfc3339: "2026-03-01T00:00:00Z") ?? Timestamp(nanosSinceEpoch: 0)
+    static let twelveHoursIn = start + .seconds(12 * 3600)
+
     /// A sweep cut short between two deletions leaves part of a tile it meant to delete whole:
     /// what it kept of the tree must still serve the next sweep, and the proofs of what remains.
     /// (Found by a long power-cut run: a sweep that kept nothing of a tile lying within the
@@ -296,21 +319,7 @@ import Testing
     @Test(arguments: [1, 2, 3, 4, 5])
     func aSweepCutShortLeavesWhatTheNextSweepAndTheProofsNeed(deletions: Int) async throws {
         try await withTemporaryDirectory { dir in
-            var options = testOptions(segmentBytes: 16 << 10)
-            options.partition = .hour
-            let faults = FaultInjectingFileSystem()
-            let log = try await AuditLog.open(directory: dir, options: options, fileSystem: faults)
-            let start = Timestamp(rfc3339: "2026-03-01T00:00:00Z")!
-            for hour in 0..<12 {
-                _ = try await log.append(events(211, from: start + .seconds(Int64(hour) * 3600), stepSeconds: 10, prefix: "h\(hour)-"))
-                _ = try await log.signCheckpoint(with: Self.signer)
-            }
-            let notes = try log.storedCheckpoints()
-            faults.inject(.init(operation: .remove, matching: ".seg", after: deletions, times: nil, fault: .fail(EIO)))
-            await #expect(throws: AuditLogError.self) {
-                _ = try await log.sweep(RetentionPolicy(maxAgeNanos: 5 * 3_600_000_000_000), actor: "ops", now: start + .seconds(12 * 3600))
-            }
-            faults.clear()
+            let (log, notes) = try await logAfterASweepCutShort(dir, deletions: deletions)
             let verifier = Self.signer.verifier
             // What the cut left of the segments it meant to delete still proves its inclusion.
             let cutShort = try await log.signCheckpoint(with: Self.signer)
@@ -318,7 +327,7 @@ import Testing
                 let bundle = try await log.inclusionBundle(seq: SequenceNumber(seq), size: nil)
                 #expect(try ProofCheck.check(bundle.jsonText, verifier: verifier).kind == .inclusion, "seq \(seq), after the cut")
             }
-            let second = try await log.sweep(RetentionPolicy(maxAgeNanos: 4 * 3_600_000_000_000), actor: "ops", now: start + .seconds(12 * 3600))
+            let second = try await log.sweep(RetentionPolicy(maxAgeNanos: 4 * 3_600_000_000_000), actor: "ops", now: Self.twelveHoursIn)
             #expect(second.recordsRemoved > 0)
             let latest = try await log.signCheckpoint(with: Self.signer)
             let firstLive = try #require(log.segments.first?.firstSeq.rawValue)
@@ -341,22 +350,9 @@ import Testing
     /// stop every later sweep.
     @Test func leavesAnOlderSweepDidNotKeepDoNotStopTheNextSweep() async throws {
         try await withTemporaryDirectory { dir in
-            var options = testOptions(segmentBytes: 16 << 10)
-            options.partition = .hour
-            let faults = FaultInjectingFileSystem()
-            let log = try await AuditLog.open(directory: dir, options: options, fileSystem: faults)
-            let start = Timestamp(rfc3339: "2026-03-01T00:00:00Z")!
-            for hour in 0..<12 {
-                _ = try await log.append(events(211, from: start + .seconds(Int64(hour) * 3600), stepSeconds: 10, prefix: "h\(hour)-"))
-                _ = try await log.signCheckpoint(with: Self.signer)
-            }
-            faults.inject(.init(operation: .remove, matching: ".seg", after: 2, times: nil, fault: .fail(EIO)))
-            await #expect(throws: AuditLogError.self) {
-                _ = try await log.sweep(RetentionPolicy(maxAgeNanos: 5 * 3_600_000_000_000), actor: "ops", now: start + .seconds(12 * 3600))
-            }
-            faults.clear()
+            let (log, _) = try await logAfterASweepCutShort(dir, deletions: 2)
             try FileManager.default.removeItem(atPath: dir + "/tree/kept.nodes")
-            let second = try await log.sweep(RetentionPolicy(maxAgeNanos: 4 * 3_600_000_000_000), actor: "ops", now: start + .seconds(12 * 3600))
+            let second = try await log.sweep(RetentionPolicy(maxAgeNanos: 4 * 3_600_000_000_000), actor: "ops", now: Self.twelveHoursIn)
             #expect(second.recordsRemoved > 0)
             try await log.close()
             #expect(try await AuditLog.verify(directory: dir).isIntact)
