@@ -133,7 +133,16 @@ package final class QueryIterator {
             lookahead = Record(seq: SequenceNumber(view.segment.firstSeq.rawValue + UInt64(ordinal)), event: try fetch(ordinal))
         }
         if let limit = query.limit, returned >= limit {
-            // Look one ahead so that `nextCursor` can tell whether there is more.
+            // Look one ahead so that `nextCursor` can tell whether there is more: the next
+            // candidate, when the index decides the filter (its record is not read); else the
+            // next record that matches.
+            if !needsEvent {
+                if lookahead == nil && pendingOrdinal == nil && !exhausted {
+                    pendingOrdinal = try nextCandidate()
+                    if pendingOrdinal == nil { exhausted = true }
+                }
+                return nil
+            }
             if lookahead == nil && !exhausted { lookahead = try advance() }
             if lookahead == nil { exhausted = true }
             return nil
