@@ -8,6 +8,43 @@ extension FrameColumns {
     /// Decodes `stored` (a codec-2 payload) into the first `rawLength` bytes of `raw` (resized
     /// as needed): `recordCount` entries, each a record's length as a varint and its bytes.
     static func decode(_ stored: UnsafeRawBufferPointer, rawLength: Int, recordCount: Int, into raw: inout [UInt8]) throws(FormatError) {
+        try withColumns(stored, rawLength: rawLength, recordCount: recordCount, into: &raw) { (columns, output) throws(FormatError) in
+            try columns.writeRecords(recordCount, to: &output)
+            try columns.checkConsumed()
+            guard output.position == rawLength else {
+                throw FormatError(.malformed, "column frame decodes to \(output.position) bytes, header says \(rawLength)", offset: 0)
+            }
+        }
+    }
+
+    /// Decodes only the records at `ordinals` (ascending, each below `recordCount`) into the
+    /// start of `raw`, one entry each as ``decode(_:rawLength:recordCount:into:)`` writes them,
+    /// stepping over the others column by column: a sparse read (the newest few of a kind, one
+    /// event by id) rebuilds a few records of a frame instead of all of them. Returns the
+    /// bytes written. The sections past the last of them are not read, so damage there goes
+    /// unseen (the stored bytes passed their checksum; a full decode, as `verify` does, finds it).
+    static func decode(
+        _ stored: UnsafeRawBufferPointer, rawLength: Int, recordCount: Int, only ordinals: some Sequence<Int>, into raw: inout [UInt8]
+    ) throws(FormatError) -> Int {
+        try withColumns(stored, rawLength: rawLength, recordCount: recordCount, into: &raw) { (columns, output) throws(FormatError) in
+            var next = 0
+            for ordinal in ordinals {
+                guard ordinal >= next, ordinal < recordCount else {
+                    throw FormatError(.malformed, "record \(ordinal) of a frame of \(recordCount) asked out of order", offset: 0)
+                }
+                try columns.skipRecords(ordinal - next)
+                try columns.writeRecords(1, to: &output)
+                next = ordinal + 1
+            }
+            return output.position
+        }
+    }
+
+    /// Decompresses the body of `stored` and calls `body` with its sections as cursors and the
+    /// room for `rawLength` bytes in `raw`.
+    private static func withColumns<T>(
+        _ stored: UnsafeRawBufferPointer, rawLength: Int, recordCount: Int, into raw: inout [UInt8], _ body: (inout Columns, inout Output) throws(FormatError) -> T
+    ) throws(FormatError) -> T {
         var r = ByteReader(stored)
         let bodyLength = Int(try r.readUInt32("column body length"))
         guard bodyLength >= Section.count, bodyLength <= maxBodyBytes else {
@@ -15,23 +52,19 @@ extension FrameColumns {
         }
         // Both buffers have `slack` bytes past their end, so that a value of up to 16 bytes is
         // copied as two words, past its end, with no branch on its length.
-        var body = [UInt8](repeating: 0, count: bodyLength + Output.slack)
-        try Compression.decompress(UnsafeRawBufferPointer(rebasing: stored[4...]), rawLength: bodyLength, into: &body)
+        var decompressed = [UInt8](repeating: 0, count: bodyLength + Output.slack)
+        try Compression.decompress(UnsafeRawBufferPointer(rebasing: stored[4...]), rawLength: bodyLength, into: &decompressed)
         let capacity = rawLength + Output.slack
         if raw.count < capacity + Output.slack {
             raw = [UInt8](unsafeUninitializedCapacity: capacity + Output.slack) { _, initialized in initialized = capacity + Output.slack }
         }
-        try body.withRawBytes { (padded) throws(FormatError) in
-            let body = UnsafeRawBufferPointer(rebasing: padded[0..<bodyLength])
-            try raw.withMutableElements { (out) throws(FormatError) in
+        return try decompressed.withRawBytes { (padded) throws(FormatError) in
+            let sections = UnsafeRawBufferPointer(rebasing: padded[0..<bodyLength])
+            return try raw.withMutableElements { (out) throws(FormatError) in
                 guard let base = UnsafeMutableRawPointer(out.baseAddress) else { throw FormatError(.malformed, "no room for the frame", offset: 0) }
                 var output = Output(base: base, capacity: capacity)
-                var columns = try Columns(body, recordCount: recordCount)
-                try columns.writeRecords(recordCount, to: &output)
-                try columns.checkConsumed()
-                guard output.position == rawLength else {
-                    throw FormatError(.malformed, "column frame decodes to \(output.position) bytes, header says \(rawLength)", offset: 0)
-                }
+                var columns = try Columns(sections, recordCount: recordCount)
+                return try body(&columns, &output)
             }
         }
     }
@@ -173,6 +206,45 @@ extension FrameColumns {
                 try strings.withMutableElements { (strings) throws(FormatError) in
                     for _ in 0..<n { try writeRecord(to: &out, fields, strings) }
                 }
+            }
+        }
+
+        /// Steps over the next `n` records without writing them: the records' presences say how
+        /// many values each section gives up, and each section moves past that many at once.
+        /// The times are summed (a later record's time is a delta from them).
+        mutating func skipRecords(_ n: Int) throws(FormatError) {
+            guard n > 0 else { return }
+            var counts = (compact: 0, text: 0, tail: 0)
+            var fieldCounts = [Int](repeating: 0, count: 21)
+            try fieldCounts.withUnsafeMutableBufferPointer { (fieldCounts) throws(FormatError) in
+                for _ in 0..<n {
+                    previous = try checked(previous.addingReportingOverflow(DeltaCoding.unzigzag(try times.readVarint("time"))), "time")
+                    let presence = UInt32(truncatingIfNeeded: try presences.readVarint("presence"))
+                    if presence & compactIDMask != 0 { counts.compact += 1 } else { counts.text += 1 }
+                    if presence & tailMask != 0 { counts.tail += 1 }
+                    var bits = presence & ((1 << 21) - 1)
+                    while bits != 0 {
+                        fieldCounts[bits.trailingZeroBitCount] += 1
+                        bits &= bits - 1
+                    }
+                }
+            }
+            for _ in 0..<counts.compact { _ = try idTimes.readVarintBytes() }
+            _ = try idRandom.readBytes(10 * counts.compact, "id")
+            try strings[Section.textIDs].skip(counts.text)
+            try strings[Section.eventTypes].skip(n)
+            for bit in 0..<21 where fieldCounts[bit] > 0 {
+                let section = Section.field(bit)
+                switch fieldKinds[bit] {
+                case .byte: _ = try fields[section].readBytes(fieldCounts[bit], "field")
+                case .string: try strings[section].skip(fieldCounts[bit])
+                case .varint: for _ in 0..<fieldCounts[bit] { _ = try fields[section].readVarintBytes() }
+                }
+            }
+            for _ in 0..<counts.tail {
+                let length = try tail.readVarint("tail length")
+                guard length <= UInt64(tail.remaining) else { throw FormatError(.truncated, "tail runs past its section", offset: tail.offset) }
+                _ = try tail.readBytes(Int(length))
             }
         }
 

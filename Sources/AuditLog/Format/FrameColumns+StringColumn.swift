@@ -86,6 +86,30 @@ extension FrameColumns {
             }
         }
 
+        /// Moves past the next `n` values without writing them.
+        mutating func skip(_ n: Int) throws(FormatError) {
+            switch mode {
+            case .dictionary:
+                for _ in 0..<n { _ = try codes.next() }
+            case .plain:
+                for _ in 0..<n {
+                    let start = reader.offset
+                    let length = try reader.readVarint("string length")
+                    guard length <= UInt64(reader.remaining) else { throw FormatError(.truncated, "string runs past its column", offset: start) }
+                    _ = try reader.readBytes(Int(length))
+                }
+            case .hexSuffix:
+                guard n <= digitCounts.count - next else { throw FormatError(.truncated, "digit counts run out", offset: reader.offset) }
+                var bytes = 0
+                for i in next..<(next + n) {
+                    _ = try codes.next()
+                    bytes += (Int(digitCounts[i]) + 1) / 2
+                }
+                next += n
+                _ = try reader.readBytes(bytes)
+            }
+        }
+
         @inline(__always)
         private mutating func tableEntry() throws(FormatError) -> UnsafeRawBufferPointer {
             let code = Int(try codes.next())

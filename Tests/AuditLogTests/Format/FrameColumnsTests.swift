@@ -50,6 +50,15 @@ import Testing
     }
 
     @Test func everyKindOfFieldRoundTrips() throws {
+        let (full, textID, bare) = Self.unusualEvents()
+        try Self.roundTrip([full, textID, bare, full, textID])
+        // Mixed with generated traffic, so that the string columns take each mode.
+        try Self.roundTrip(Self.generated(200) + [full, textID, bare])
+    }
+
+    /// An event with every field (the extremes of each), one with a text id, one with only an
+    /// id, a type and a request id of hex digits alone.
+    static func unusualEvents() -> (full: AuditEvent, textID: AuditEvent, bare: AuditEvent) {
         let t = Timestamp(nanosSinceEpoch: 1_774_000_000_123_456_789)
         var full = AuditEvent(eventType: "decision", timestamp: t, id: "evt_01KM7ZN4V0D4BQ5C3PX7RS9ZTA")
         full.verdict = .redact
@@ -82,9 +91,39 @@ import Testing
         textID.requestID = "REQ-UPPER"  // not lowercase hex: plain or prefix only
         var bare = AuditEvent(eventType: "x", timestamp: Timestamp(nanosSinceEpoch: 5), id: "evt_7ZZZZZZZZZZZZZZZZZZZZZZZZZ")
         bare.requestID = "deadbeef"  // all digits, no prefix
-        try Self.roundTrip([full, textID, bare, full, textID])
-        // Mixed with generated traffic, so that the string columns take each mode.
-        try Self.roundTrip(Self.generated(200) + [full, textID, bare])
+        return (full, textID, bare)
+    }
+
+    /// The entries a sparse decode of `ordinals` writes.
+    static func decode(_ stored: [UInt8], rawLength: Int, count: Int, only ordinals: [Int]) throws(FormatError) -> [UInt8] {
+        var raw: [UInt8] = []
+        let written = try stored.withRawBytes { (s) throws(FormatError) in
+            try FrameColumns.decode(s, rawLength: rawLength, recordCount: count, only: ordinals, into: &raw)
+        }
+        return Array(raw[0..<written])
+    }
+
+    /// A sparse decode writes exactly the entries of the records asked for, whichever they are
+    /// (the first, the last, every single one, random sets, all), from a frame whose string
+    /// columns take every mode and whose records have every kind of field.
+    @Test func aSparseDecodeRebuildsExactlyTheRecordsAskedFor() throws {
+        let (full, textID, bare) = Self.unusualEvents()
+        let records = (Self.generated(150, seed: 9) + [full, textID, bare]).map { $0.recordBytes() }
+        let raw = Self.payload(records)
+        let stored = try #require(Self.encode(raw, count: records.count))
+        var sets: [[Int]] = records.indices.map { [$0] } + [[0, records.count - 1], Array(records.indices), [], [5, 6, 7, 100]]
+        var rng = SplitMix64(seed: 21)
+        for _ in 0..<40 {
+            sets.append(records.indices.filter { _ in Int.random(in: 0..<10, using: &rng) == 0 })
+        }
+        for ordinals in sets {
+            let decoded = try Self.decode(stored, rawLength: raw.count, count: records.count, only: ordinals)
+            #expect(decoded == Self.payload(ordinals.map { records[$0] }), "ordinals \(ordinals)")
+        }
+        // Ordinals out of order, repeated or past the frame are refused, not guessed at.
+        for ordinals in [[3, 2], [4, 4], [records.count], [-1]] {
+            #expect(throws: FormatError.self) { try Self.decode(stored, rawLength: raw.count, count: records.count, only: ordinals) }
+        }
     }
 
     @Test func aRecordThatDoesNotSplitIsLeftToLZ4() {
@@ -140,6 +179,8 @@ import Testing
                 } catch {
                     rejected += 1
                 }
+                // A sparse decode of the same body: an error or some entries, never a trap.
+                _ = try? Self.decode(restored, rawLength: raw.count, count: 40, only: [0, 17, 39])
             }
         }
         #expect(rejected > 0)  // many flips only change a value: the frame checksum, not the codec, catches those
