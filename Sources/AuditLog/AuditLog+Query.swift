@@ -82,6 +82,7 @@ extension AuditLog {
                 let view = try context.indexes.view(segment, parts: [.ids])
                 guard let ordinals = view.ids?.ordinals(matching: hash), !ordinals.isEmpty else { continue }
                 let fetcher = RecordFetcher(context, view: view, budget: context.frames.budget(bounded: true))
+                fetcher.expect(ordinals)
                 for ordinal in ordinals {
                     let event = try fetcher.event(at: ordinal)
                     if event.id == id { return Record(seq: SequenceNumber(segment.firstSeq.rawValue + UInt64(ordinal)), event: event) }

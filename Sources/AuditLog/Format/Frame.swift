@@ -100,19 +100,11 @@ struct FrameHeader: Equatable, Sendable {
     /// needed; the first ``rawLengthBytes`` bytes are the payload). Offsets in errors are
     /// relative to the frame start. Shared by the file reader and the fuzzed decoder.
     func unpack(_ frame: UnsafeRawBufferPointer, decompress: Bool = true, into raw: inout [UInt8]) throws(FormatError) {
-        let stored = Int(storedLengthBytes)
-        guard frame.count >= Self.byteCount + stored else {
-            throw FormatError(.truncated, "frame of \(Self.byteCount + stored) bytes, \(frame.count) present", offset: 0)
-        }
-        let prefix = UnsafeRawBufferPointer(rebasing: frame[0..<Self.byteCount])
-        let payload = UnsafeRawBufferPointer(rebasing: frame[Self.byteCount..<(Self.byteCount + stored)])
-        guard Self.checksum(headerPrefix: prefix, payload: payload) == checksum else {
-            throw FormatError(.checksumMismatch, "frame checksum mismatch", offset: 80)
-        }
+        let payload = try checkedPayload(frame)
         guard decompress else { return }
         switch codec {
         case .raw:
-            if raw.count < stored {
+            if raw.count < payload.count {
                 raw = Array(payload)
             } else {
                 raw.withUnsafeMutableBytes { dst in dst.copyMemory(from: payload) }
@@ -130,6 +122,34 @@ struct FrameHeader: Equatable, Sendable {
                 throw FormatError(error.kind, error.message, offset: Self.byteCount)
             }
         }
+    }
+
+    /// Checks a column frame (codec 2) as ``unpack(_:decompress:into:)`` does and decodes only
+    /// the records at `ordinals` (ascending, below ``recordCount``) into the start of `raw`, one
+    /// entry each; returns the bytes written.
+    func unpackColumns(_ frame: UnsafeRawBufferPointer, only ordinals: [Int], into raw: inout [UInt8]) throws(FormatError) -> Int {
+        let payload = try checkedPayload(frame)
+        guard codec == .columns else { throw FormatError(.malformed, "not a column frame", offset: 5) }
+        do throws(FormatError) {
+            return try FrameColumns.decode(payload, rawLength: Int(rawLengthBytes), recordCount: Int(recordCount), only: ordinals, into: &raw)
+        } catch {
+            throw FormatError(error.kind, error.message, offset: Self.byteCount)
+        }
+    }
+
+    /// The stored payload of `frame` (its header bytes, then the payload) once it matches this
+    /// header's checksum.
+    private func checkedPayload(_ frame: UnsafeRawBufferPointer) throws(FormatError) -> UnsafeRawBufferPointer {
+        let stored = Int(storedLengthBytes)
+        guard frame.count >= Self.byteCount + stored else {
+            throw FormatError(.truncated, "frame of \(Self.byteCount + stored) bytes, \(frame.count) present", offset: 0)
+        }
+        let prefix = UnsafeRawBufferPointer(rebasing: frame[0..<Self.byteCount])
+        let payload = UnsafeRawBufferPointer(rebasing: frame[Self.byteCount..<(Self.byteCount + stored)])
+        guard Self.checksum(headerPrefix: prefix, payload: payload) == checksum else {
+            throw FormatError(.checksumMismatch, "frame checksum mismatch", offset: 80)
+        }
+        return payload
     }
 
     /// XXH3-64 over header bytes [0, 80) and the stored payload.

@@ -37,7 +37,12 @@ final class FrameCache: Sendable {
         var entries: [Key: Entry] = [:]
         var bytes = 0
         var clock: UInt64 = 0
+        /// Frames read in part (``firstPartialRead(_:)``), forgotten all at once when many.
+        var readInPart: Set<Key> = []
     }
+
+    /// How many frames read in part the cache remembers.
+    static let partialReadMemory = 4096
 
     /// How much one query may place in the cache: unlimited for bounded reads (a page, a point
     /// lookup), a quarter of the cache for an unbounded one, so that a selective query (one
@@ -86,6 +91,17 @@ final class FrameCache: Sendable {
             entry.lastUse = s.clock
             s.entries[key] = entry
             return entry.frame
+        }
+    }
+
+    /// Whether a sparse read of the frame at `key` may rebuild only the records it needs: yes
+    /// the first time (remembered), no when it was read in part before — read whole then, and
+    /// cached, since it is being read again. One-off reads (one event by id, the newest few of
+    /// a kind) so cost a few records, not a frame, and leave the cache to frames in use.
+    func firstPartialRead(_ key: Key) -> Bool {
+        state.withLock { s in
+            if s.readInPart.count >= Self.partialReadMemory { s.readInPart.removeAll(keepingCapacity: true) }
+            return s.readInPart.insert(key).inserted
         }
     }
 

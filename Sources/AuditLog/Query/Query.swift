@@ -241,7 +241,10 @@ package final class QueryIterator {
                     if scan.runs != prefetchedRun {
                         // A new run of candidates: their frames are asked of the disk at once.
                         prefetchedRun = scan.runs
-                        try openFetcher().prefetch(scan.upcoming.prefix(query.limit ?? Int.max))
+                        let upcoming = scan.upcoming.prefix(query.limit ?? Int.max)
+                        let fetcher = try openFetcher()
+                        fetcher.expect(upcoming)
+                        try fetcher.prefetch(upcoming)
                     }
                     return i
                 }

@@ -16,6 +16,8 @@ final class RecordFetcher {
     private var ranges: [Range<Int>] = []
     /// Whether a frame was read from the segment file rather than the cache.
     private var readFromFile = false
+    /// The ordinals the query expects to read next (``expect(_:)``), ascending.
+    private var expected: [Int] = []
 
     /// `budget` nil: never fill the cache.
     init(_ context: LogReadContext, view: IndexView, budget: FrameCache.Budget?) {
@@ -88,9 +90,47 @@ final class RecordFetcher {
             guard let frame = frame(holding: seq) else {
                 throw AuditLogError(.corruption, "no frame holds seq \(seq)", location: .init(file: displayName, seq: SequenceNumber(seq)))
             }
-            try load(frame)
+            try load(frame, for: Int(seq - segment.firstSeq.rawValue))
         }
-        return ranges[Int(seq - frames[loadedFrame].firstSeq.rawValue)]
+        let index = Int(seq - frames[loadedFrame].firstSeq.rawValue)
+        if ranges[index].isEmpty {
+            // A sparse read left this record out (no record is empty): the frame again, whole.
+            try load(loadedFrame, for: nil)
+        }
+        return ranges[index]
+    }
+
+    /// Tells the fetcher which ordinals the query will read next (its coming candidates): a
+    /// column frame not yet cached is then rebuilt only for those of them it holds, when they
+    /// are few (``SegmentWalker/Payload/sparse(_:)``). Without it, or for a frame read a second
+    /// time, frames are decoded whole (and cached as the budget allows).
+    func expect(_ ordinals: some Sequence<Int>) {
+        expected = ordinals.sorted()
+    }
+
+    /// The ordinals of `frame` the query expects, with `ordinal` among them, ascending.
+    private func expectedOrdinals(in frame: Int, with ordinal: Int) -> [Int] {
+        let first = Int(frames[frame].firstSeq.rawValue - segment.firstSeq.rawValue)
+        let end = first + Int(frames[frame].recordCount)
+        var lo = 0
+        var hi = expected.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if expected[mid] < first { lo = mid + 1 } else { hi = mid }
+        }
+        var wanted: [Int] = []
+        while lo < expected.count, expected[lo] < end {
+            let o = expected[lo] - first
+            if wanted.last != o { wanted.append(o) }
+            lo += 1
+        }
+        let own = ordinal - first
+        if let at = wanted.firstIndex(where: { $0 >= own }) {
+            if wanted[at] != own { wanted.insert(own, at: at) }
+        } else {
+            wanted.append(own)
+        }
+        return wanted
     }
 
     /// The index of the frame holding `seq`, by binary search of the frame directory.
@@ -144,7 +184,10 @@ final class RecordFetcher {
         return seq >= f.firstSeq.rawValue && seq < f.firstSeq.rawValue + UInt64(f.recordCount)
     }
 
-    private func load(_ frame: Int) throws(AuditLogError) {
+    /// Loads `frame`: from the cache, else from the file — only the records the query expects
+    /// when `ordinal` (the one asked for) is given and the cache has not seen the frame read
+    /// in part before, else whole.
+    private func load(_ frame: Int, for ordinal: Int?) throws(AuditLogError) {
         let entry = frames[frame]
         let key = FrameCache.Key(fileName: segment.fileName, offset: entry.offset)
         if let cached = cache?.frame(key), cached.ranges.count == Int(entry.recordCount) {
@@ -156,15 +199,20 @@ final class RecordFetcher {
         if walker == nil { walker = try SegmentWalker(directory, segment.fileName, limit: segment.dataEnd) }
         guard let walker else { return }
         readFromFile = true
-        _ = try walker.frame(at: entry.offset, firstSeq: entry.firstSeq, count: entry.recordCount)
+        var payload = SegmentWalker.Payload.decompress
+        if let ordinal, !expected.isEmpty, cache?.firstPartialRead(key) ?? true {
+            payload = .sparse(expectedOrdinals(in: frame, with: ordinal))
+        }
+        _ = try walker.frame(at: entry.offset, firstSeq: entry.firstSeq, count: entry.recordCount, payload: payload)
         ranges = walker.records
         shared = nil
+        loadedFrame = frame
+        if walker.isSparse { return }
         let size = walker.withPayload { $0.count }
         if let cache, let budget, budget.take(DecodedFrame.bytes(payload: size, records: ranges.count)) {
             let decoded = DecodedFrame(payload: walker.takePayload(), ranges: ranges)
             cache.insert(decoded, for: key)
             shared = decoded
         }
-        loadedFrame = frame
     }
 }

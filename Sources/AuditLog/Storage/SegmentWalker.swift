@@ -8,7 +8,7 @@
 /// thread-safe (one owner at a time).
 final class SegmentWalker {
     /// How much of a frame's payload to read.
-    enum Payload {
+    enum Payload: Equatable {
         /// Headers only: moving through frames whose checksums are checked elsewhere (a
         /// sealed segment's frames are checked when their records are read).
         case skip
@@ -16,6 +16,10 @@ final class SegmentWalker {
         case check
         /// Check it, decompress it and find its records (``records``).
         case decompress
+        /// As ``decompress``, but a column frame asked for at most a quarter of its records
+        /// rebuilds only those at these ordinals (ascending, within the frame): ``records``
+        /// then holds an empty range for each of the others, and ``isSparse`` is true.
+        case sparse([Int])
     }
 
     /// What the walk found at the current position.
@@ -75,8 +79,11 @@ final class SegmentWalker {
     private var storedBuffer: [UInt8] = []
     private var rawBuffer: [UInt8] = []
     private var rawCount = 0
-    /// The byte ranges of the records of the frame last decompressed.
+    /// The byte ranges of the records of the frame last decompressed (an empty range for a
+    /// record a sparse read left out: no record is empty).
     private(set) var records: [Range<Int>] = []
+    /// Whether the frame last decompressed was rebuilt only in part (``Payload/sparse(_:)``).
+    private(set) var isSparse = false
 
     /// How errors name the file: `segments/<name>`, or the archived object it is read from.
     var displayName: String { file.displayName }
@@ -160,10 +167,12 @@ final class SegmentWalker {
                 return .damage(Damage(offset: offset, seq: nextSeq, kind: .structure, message: why))
             }
             if payload != .skip {
-                if let error = try load(h, at: offset, decompress: payload == .decompress) {
+                var only: [Int]?
+                if case .sparse(let ordinals) = payload, h.codec == .columns, ordinals.count * 4 <= Int(h.recordCount) { only = ordinals }
+                if let error = try load(h, at: offset, decompress: payload != .check, only: only) {
                     return try tornOrDamage(error, kind: error.kind == .checksumMismatch ? .checksum : .structure, seq: nextSeq)
                 }
-                if payload == .decompress, let problem = findRecords(h) {
+                if payload != .check, let problem = findRecords(h, only: only) {
                     return .damage(Damage(offset: offset, seq: nextSeq, kind: problem.kind, message: problem.message))
                 }
             }
@@ -382,38 +391,54 @@ final class SegmentWalker {
 
     /// Reads a frame's payload, checks its checksum and, when `decompress`, decompresses it.
     /// Returns what is wrong (offset relative to the frame), nil when it is sound.
-    private func load(_ h: FrameHeader, at offset: Int64, decompress: Bool) throws(AuditLogError) -> FormatError? {
+    private func load(_ h: FrameHeader, at offset: Int64, decompress: Bool, only ordinals: [Int]?) throws(AuditLogError) -> FormatError? {
         let length = h.frameLengthBytes
         let n = try file.read(into: &storedBuffer, count: length, at: offset)
         do throws(FormatError) {
             try storedBuffer.withRawBytes { (frame) throws(FormatError) in
-                try h.unpack(UnsafeRawBufferPointer(rebasing: frame[0..<n]), decompress: decompress, into: &rawBuffer)
+                let frame = UnsafeRawBufferPointer(rebasing: frame[0..<n])
+                if let ordinals {
+                    rawCount = try h.unpackColumns(frame, only: ordinals, into: &rawBuffer)
+                } else {
+                    try h.unpack(frame, decompress: decompress, into: &rawBuffer)
+                    if decompress { rawCount = Int(h.rawLengthBytes) }
+                }
             }
         } catch {
             return error
         }
-        if decompress { rawCount = Int(h.rawLengthBytes) }
         return nil
     }
 
     /// Finds the records of the payload just decompressed; what is wrong when they do not fill
     /// it exactly or disagree with the header's count.
-    private func findRecords(_ h: FrameHeader) -> (kind: Damage.Kind, message: String)? {
+    private func findRecords(_ h: FrameHeader, only ordinals: [Int]?) -> (kind: Damage.Kind, message: String)? {
         // Filled as a local (one exclusive access, not one a record), then put back.
         var found = records
         records = []
         found.removeAll(keepingCapacity: true)
+        isSparse = ordinals != nil
         defer { records = found }
         do throws(FormatError) {
             try rawBuffer.withRawBytes { (raw) throws(FormatError) in
                 var it = FramePayloadIterator(UnsafeRawBufferPointer(rebasing: raw[0..<rawCount]))
-                while let range = try it.nextRange() { found.append(range) }
+                guard let ordinals else {
+                    while let range = try it.nextRange() { found.append(range) }
+                    return
+                }
+                // The entries of the records asked for, in order; every other record empty.
+                found.append(contentsOf: repeatElement(0..<0, count: Int(h.recordCount)))
+                for ordinal in ordinals {
+                    guard let range = try it.nextRange() else { break }
+                    found[ordinal] = range
+                }
             }
         } catch {
             return (.structure, "undecodable frame payload: \(error.message)")
         }
-        guard found.count == Int(h.recordCount) else {
-            return (.summary, "frame holds \(found.count) records, header says \(h.recordCount)")
+        let count = ordinals == nil ? found.count : found.count { !$0.isEmpty }
+        guard count == (ordinals?.count ?? Int(h.recordCount)) else {
+            return (.summary, "frame holds \(count) records, header says \(ordinals?.count ?? Int(h.recordCount))")
         }
         return nil
     }

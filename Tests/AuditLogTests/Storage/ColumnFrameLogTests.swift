@@ -68,6 +68,44 @@ import Testing
         }
     }
 
+    /// Sparse reads of a column log — the newest few of a kind, one event by id — rebuild only
+    /// the records they return, and return what the same reads of a rows log do; a frame read
+    /// a second time is read whole and cached; a record the sparse read left out (a candidate
+    /// the query did not expect) reads the frame again, whole.
+    @Test func sparseReadsReturnWhatWholeFramesDo() async throws {
+        try await withBothLogs { rowsDir, columnsDir in
+            let rows = try await AuditLog.open(directory: rowsDir, options: .readOnly)
+            let columns = try await AuditLog.open(directory: columnsDir, options: .readOnly)
+            let blocked = Query(filter: EventFilter(verdicts: [.block]), order: .newestFirst, limit: 10)
+            let expected = try await rows.page(blocked).records
+            #expect(expected.count == 10)
+            #expect(try await columns.page(blocked).records == expected)
+            #expect(columns.frames.bytes == 0, "frames read in part are not cached")
+            #expect(try await columns.page(blocked).records == expected)
+            #expect(columns.frames.bytes > 0, "frames read a second time are cached whole")
+
+            // Candidates past the ones expected, in frames read in part (a fresh handle): a
+            // search the index cannot answer rejects most of them.
+            let searched = Query(filter: EventFilter(verdicts: [.block, .allow], search: "claude"), order: .newestFirst, limit: 5)
+            let found = try await rows.page(searched).records
+            #expect(found.count == 5)
+            let fresh = try await AuditLog.open(directory: columnsDir, options: .readOnly)
+            #expect(try await fresh.page(searched).records == found)
+            try await fresh.close()
+            let oldest = Query(filter: EventFilter(users: [try #require(expected[0].event.user)]), order: .oldestFirst, limit: 3)
+            #expect(try await columns.page(oldest).records == rows.page(oldest).records)
+
+            for seq in stride(from: 7, through: 3000, by: 331) {
+                let id = try #require(try await rows.record(at: SequenceNumber(UInt64(seq)))?.event.id)
+                let record = try await columns.event(id: id)
+                #expect(record?.seq == SequenceNumber(UInt64(seq)))
+                #expect(record == (try await rows.event(id: id)))
+            }
+            try await rows.close()
+            try await columns.close()
+        }
+    }
+
     /// Opens the log at `dir` with `options`, appends `count` events from `start`, closes it.
     func append(_ count: Int, from start: String, to dir: String, _ options: AuditLogOptions) async throws {
         let log = try await AuditLog.open(directory: dir, options: options)
