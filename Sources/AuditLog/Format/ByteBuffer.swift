@@ -198,6 +198,32 @@ struct ByteReader {
         return UnsafeRawBufferPointer(rebasing: buffer[start..<offset])
     }
 
+    /// Moves past the next `count` varints without decoding them: eight bytes at a time, each
+    /// byte without the high bit ending one (a column frame's sparse read steps over values).
+    mutating func skipVarints(_ count: Int, _ what: StaticString = "varint") throws(FormatError) {
+        var left = count
+        while left > 0 && buffer.count - offset >= 8 {
+            let word = UInt64(littleEndian: buffer.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+            var ends = ~word & 0x8080_8080_8080_8080
+            let found = ends.nonzeroBitCount
+            if found == 0 {
+                offset += 8
+            } else if found <= left {
+                left -= found
+                offset += (63 - ends.leadingZeroBitCount) / 8 + 1
+            } else {
+                for _ in 1..<left { ends &= ends - 1 }
+                offset += ends.trailingZeroBitCount / 8 + 1
+                left = 0
+            }
+        }
+        while left > 0 {
+            guard offset < buffer.count else { throw FormatError(.truncated, "\(what) runs past the end", offset: offset) }
+            if buffer[offset] < 0x80 { left -= 1 }
+            offset += 1
+        }
+    }
+
     @inline(__always)
     mutating func readBytes(_ count: Int, _ what: StaticString = "bytes") throws(FormatError) -> UnsafeRawBufferPointer {
         try need(count, what)

@@ -52,7 +52,7 @@ extension FrameColumns {
         }
         // Both buffers have `slack` bytes past their end, so that a value of up to 16 bytes is
         // copied as two words, past its end, with no branch on its length.
-        var decompressed = [UInt8](repeating: 0, count: bodyLength + Output.slack)
+        var decompressed = [UInt8](unsafeUninitializedCapacity: bodyLength + Output.slack) { _, initialized in initialized = bodyLength + Output.slack }
         try Compression.decompress(UnsafeRawBufferPointer(rebasing: stored[4...]), rawLength: bodyLength, into: &decompressed)
         let capacity = rawLength + Output.slack
         if raw.count < capacity + Output.slack {
@@ -183,7 +183,7 @@ extension FrameColumns {
             strings = []
             strings.reserveCapacity(Section.count)
             for _ in 0..<Section.count { strings.append(try StringColumn(ByteReader(UnsafeRawBufferPointer(start: nil, count: 0)), count: 0)) }
-            for section in [Section.textIDs, Section.eventTypes] + (0..<21).filter({ fieldKinds[$0] == .string }).map(Section.field) {
+            for section in stringSections {
                 if counts[section] > 0 {
                     strings[section] = try StringColumn(sections[section], count: counts[section])
                 } else if !sections[section].isAtEnd {
@@ -229,7 +229,7 @@ extension FrameColumns {
                     }
                 }
             }
-            for _ in 0..<counts.compact { _ = try idTimes.readVarintBytes() }
+            try idTimes.skipVarints(counts.compact, "id time")
             _ = try idRandom.readBytes(10 * counts.compact, "id")
             try strings[Section.textIDs].skip(counts.text)
             try strings[Section.eventTypes].skip(n)
@@ -238,7 +238,7 @@ extension FrameColumns {
                 switch fieldKinds[bit] {
                 case .byte: _ = try fields[section].readBytes(fieldCounts[bit], "field")
                 case .string: try strings[section].skip(fieldCounts[bit])
-                case .varint: for _ in 0..<fieldCounts[bit] { _ = try fields[section].readVarintBytes() }
+                case .varint: try fields[section].skipVarints(fieldCounts[bit], "field")
                 }
             }
             for _ in 0..<counts.tail {

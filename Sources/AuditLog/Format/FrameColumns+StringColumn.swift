@@ -90,7 +90,7 @@ extension FrameColumns {
         mutating func skip(_ n: Int) throws(FormatError) {
             switch mode {
             case .dictionary:
-                for _ in 0..<n { _ = try codes.next() }
+                try codes.skip(n)
             case .plain:
                 for _ in 0..<n {
                     let start = reader.offset
@@ -100,11 +100,9 @@ extension FrameColumns {
                 }
             case .hexSuffix:
                 guard n <= digitCounts.count - next else { throw FormatError(.truncated, "digit counts run out", offset: reader.offset) }
+                try codes.skip(n)
                 var bytes = 0
-                for i in next..<(next + n) {
-                    _ = try codes.next()
-                    bytes += (Int(digitCounts[i]) + 1) / 2
-                }
+                for i in next..<(next + n) { bytes += (Int(digitCounts[i]) + 1) / 2 }
                 next += n
                 _ = try reader.readBytes(bytes)
             }
@@ -152,6 +150,29 @@ extension FrameColumns {
             bufferedBits -= width
             guard code < limit else { throw FormatError(.malformed, "code \(code) of a table of \(limit)", offset: position) }
             return code
+        }
+
+        /// Moves past the next `n` codes without reading them (nor checking them against the
+        /// table: a sparse read does not use them).
+        mutating func skip(_ n: Int) throws(FormatError) {
+            var bits = n * width
+            if bits <= bufferedBits {
+                buffered >>= UInt64(bits)
+                bufferedBits -= bits
+                return
+            }
+            bits -= bufferedBits
+            buffered = 0
+            bufferedBits = 0
+            let whole = bits / 8
+            let rest = bits % 8
+            guard whole + (rest > 0 ? 1 : 0) <= bytes.count - position else { throw FormatError(.truncated, "codes run out", offset: position) }
+            position += whole
+            if rest > 0 {
+                buffered = UInt64(bytes[position]) >> UInt64(rest)
+                bufferedBits = 8 - rest
+                position += 1
+            }
         }
 
         /// All bytes read and the bits left after the last code zero.

@@ -31,6 +31,9 @@ enum FrameColumns {
         static let count = 28
     }
 
+    /// The sections that hold string columns: text ids, event types, the string fields.
+    static let stringSections = [Section.textIDs, Section.eventTypes] + (0..<21).filter { fieldKinds[$0] == .string }.map(Section.field)
+
     static let tailMask: UInt32 = 0b11111 << 21
     static let compactIDMask: UInt32 = 1 << 26
     static let knownMask: UInt32 = (1 << 27) - 1

@@ -52,6 +52,30 @@ import Testing
         return (decoded, consumed, length)
     }
 
+    /// Skipping varints lands where reading them one by one does: runs of every width mix,
+    /// every count from none to all, whatever the eight-byte windows cut; too many runs out.
+    @Test func skippingVarintsLandsWhereReadingThemDoes() throws {
+        var rng = SplitMix64(seed: 8)
+        for _ in 0..<300 {
+            var w = ByteWriter()
+            let count = Int(rng.next() % 40)
+            for _ in 0..<count { w.writeVarint(rng.next() >> UInt64(rng.next() % 64)) }
+            let bytes = w.bytes
+            for k in 0...count {
+                let expected = try Self.read(bytes) { (r) throws(FormatError) in
+                    for _ in 0..<k { _ = try r.readVarintBytes() }
+                    return r.offset
+                }
+                let skipped = try Self.read(bytes) { (r) throws(FormatError) in
+                    try r.skipVarints(k)
+                    return r.offset
+                }
+                #expect(skipped == expected, "\(k) of \(count) varints in \(bytes)")
+            }
+            #expect(throws: FormatError.self) { try Self.read(bytes) { (r) throws(FormatError) in try r.skipVarints(count + 1) } }
+        }
+    }
+
     @Test func varintRejectsOverlongTruncatedAndOverflowingForms() {
         let overlong: [[UInt8]] = [[0x80, 0x00], [0xFF, 0x80, 0x00], [0x81, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00]]
         for bad: [UInt8] in overlong + [[], [0x80], [0xFF, 0xFF], Array(repeating: 0xFF, count: 9) + [0x02], Array(repeating: 0xFF, count: 10) + [0x01]] {

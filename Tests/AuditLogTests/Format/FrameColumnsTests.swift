@@ -126,6 +126,32 @@ import Testing
         }
     }
 
+    /// Skipping codes lands where reading them does, for every width and count, whatever the
+    /// byte boundaries cut; skipping past the last code runs out.
+    @Test func skippingCodesLandsWhereReadingThemDoes() throws {
+        var rng = SplitMix64(seed: 32)
+        for width in 0...32 {
+            let count = 1 + Int(rng.next() % 60)
+            let codes = (0..<count).map { _ in width == 0 ? 0 : UInt32(truncatingIfNeeded: rng.next() >> UInt64(64 - width)) }
+            var packed: [UInt8] = []
+            PackedCodes.append(codes, bits: width, to: &packed)
+            for skip in 0..<count {
+                try packed.withRawBytes { (raw) throws(FormatError) in
+                    var reader = FrameColumns.BitReader(raw, width: width, limit: .max)
+                    try reader.skip(skip)
+                    for i in skip..<count { #expect(try reader.next() == codes[i], "width \(width), code \(i) after skipping \(skip)") }
+                    #expect(reader.isExhausted)
+                }
+            }
+            if width > 0 {
+                try packed.withRawBytes { (raw) throws(FormatError) in
+                    var reader = FrameColumns.BitReader(raw, width: width, limit: .max)
+                    #expect(throws: FormatError.self) { try reader.skip(count + 8) }
+                }
+            }
+        }
+    }
+
     @Test func aRecordThatDoesNotSplitIsLeftToLZ4() {
         // Presence bit 27 is not a field: the codec refuses rather than guess.
         var w = ByteWriter()
