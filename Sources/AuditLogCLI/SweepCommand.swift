@@ -81,7 +81,7 @@ struct SweepCommand: AsyncParsableCommand {
                 out.write("\(verb) \(report.segments.count) segments, \(report.recordsRemoved) records, \(report.bytesFreed) bytes")
                 out.write(report.recordSeq.map { "; recorded as seq \($0)\n" } ?? "\n")
             }
-            for s in report.heldSegments { out.write("kept segments/\(s.fileName): under a legal hold\n") }
+            for k in report.kept { out.write("kept segments/\(k.segment.fileName): \(KeptSegment.why(holds: k.holds, releases: k.releases))\n") }
             if let until = report.archivedLockedUntil {
                 out.write("\(report.archivedLockedSegments) of them stay in the archive under object lock until \(until.rfc3339), then expire by the bucket's lifecycle\n")
             }
@@ -113,6 +113,14 @@ extension SweepCommand {
             out.write("\(verb) \(segments.count) segments, \(report["records"]?.intValue ?? 0) records, \(report["bytes_freed"]?.intValue ?? 0) bytes")
             out.write(report["record_seq"]?.intValue.map { "; recorded as seq \($0)\n" } ?? "\n")
         }
-        for s in report["held_segments"]?.arrayValue?.compactMap(\.stringValue) ?? [] { out.write("kept \(s): under a legal hold\n") }
+        if let kept = report["kept"]?.arrayValue {
+            for k in kept {
+                let ids = { (name: String) in k[name]?.arrayValue?.compactMap(\.stringValue) ?? [] }
+                out.write("kept \(k["segment"]?.stringValue ?? "?"): \(KeptSegment.why(holds: ids("holds"), releases: ids("releases")))\n")
+            }
+        } else {
+            // A server older than the `kept` field.
+            for s in report["held_segments"]?.arrayValue?.compactMap(\.stringValue) ?? [] { out.write("kept \(s): under a legal hold\n") }
+        }
     }
 }

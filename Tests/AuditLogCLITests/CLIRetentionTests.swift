@@ -34,7 +34,13 @@ import Testing
             #expect(sweep.status == 0, "\(sweep.stderr)")
             let report = try JSONSerialization.jsonObject(with: Data(sweep.stdout.utf8)) as? [String: Any] ?? [:]
             #expect(report["segments"] as? [String] == expected)
-            #expect((report["held_segments"] as? [String])?.isEmpty == false)
+            let held = report["held_segments"] as? [String] ?? []
+            #expect(!held.isEmpty)
+            let kept = report["kept"] as? [[String: Any]] ?? []
+            #expect(kept.compactMap { $0["segment"] as? String } == held)
+            #expect(kept.allSatisfy { $0["holds"] as? [String] == [holdID] && ($0["releases"] as? [String])?.isEmpty == true }, "\(kept)")
+            let text = try CLIRunner.run(["sweep", "--dir", dir, "--max-age", "7d", "--dry-run"])
+            #expect(text.stdout.contains("kept \(held[0]): under legal hold \(holdID)\n"), "\(text.stdout)")
             #expect((report["bytes_freed"] as? Int ?? 0) > 0)
             let after = try segments(dir).compactMap { $0["file"] as? String }
             #expect(Set(after).isDisjoint(with: expected))

@@ -73,6 +73,11 @@ import Testing
                 let dry = try CLIRunner.run(["sweep", "--server", base, "--max-age", "1h", "--dry-run", "--json"], environment: env)
                 #expect(dry.status == 0, "\(dry.stderr)")
                 #expect(try JSONValue.parse(dry.stdout)["dry_run"] == .bool(true))
+                // The text says which hold keeps each segment, from the server's `kept`.
+                let held = try JSONValue.parse(dry.stdout)["held_segments"]?.arrayValue ?? []
+                #expect(!held.isEmpty, "the hold covers the last day")
+                let text = try CLIRunner.run(["sweep", "--server", base, "--max-age", "1h", "--dry-run"], environment: env)
+                #expect(text.stdout.components(separatedBy: "under legal hold \(id)\n").count - 1 == held.count, "\(text.stdout)")
                 let released = try CLIRunner.run(["hold", "release", id, "--server", base], environment: env)
                 #expect(released.status == 0, "\(released.stderr)")
                 let denied = try CLIRunner.run(["hold", "list", "--server", base], environment: ["AUDITLOG_API_TOKEN": "wrong"])

@@ -1,13 +1,24 @@
 /// The JSON of sweeps and holds: what `auditlog sweep --json` and `hold list --json` print and
 /// what the HTTP API answers (`POST /v1/sweep`, `/v1/holds`), defined once.
 extension SweepReport {
-    /// `{"dry_run", "segments", "held_segments", "records", "bytes_freed", "first_seq",
-    /// "last_seq", "record_seq", "archive_locked_segments", "archive_locked_until"}`.
+    /// `{"dry_run", "segments", "held_segments", "kept", "records", "bytes_freed", "first_seq",
+    /// "last_seq", "record_seq", "archive_locked_segments", "archive_locked_until"}`; each of
+    /// `kept` is `{"segment", "holds", "releases"}`.
     package var json: JSONValue {
         .object([
             JSONMember("dry_run", .bool(dryRun)),
             JSONMember("segments", .array(segments.map { .string("segments/" + $0.fileName) })),
             JSONMember("held_segments", .array(heldSegments.map { .string("segments/" + $0.fileName) })),
+            JSONMember(
+                "kept",
+                .array(
+                    kept.map { k in
+                        .object([
+                            JSONMember("segment", .string("segments/" + k.segment.fileName)),
+                            JSONMember("holds", .array(k.holds.map { .string($0) })),
+                            JSONMember("releases", .array(k.releases.map { .string($0) })),
+                        ])
+                    })),
             JSONMember("records", .integer(recordsRemoved)),
             JSONMember("bytes_freed", .integer(bytesFreed)),
             JSONMember("first_seq", segments.first.map { .integer($0.firstSeq.rawValue) } ?? .null),
@@ -16,6 +27,19 @@ extension SweepReport {
             JSONMember("archive_locked_segments", .integer(archivedLockedSegments)),
             JSONMember("archive_locked_until", .string(archivedLockedUntil?.rfc3339)),
         ])
+    }
+}
+
+extension KeptSegment {
+    /// Why the sweep kept the segment, as `auditlog sweep` says it: the holds covering it, or
+    /// the holds whose release it holds.
+    package static func why(holds: [String], releases: [String]) -> String {
+        var parts: [String] = []
+        if !holds.isEmpty { parts.append("under legal hold\(holds.count > 1 ? "s" : "") \(holds.joined(separator: ", "))") }
+        if !releases.isEmpty {
+            parts.append("holds the release of legal hold\(releases.count > 1 ? "s" : "") \(releases.joined(separator: ", ")) (the hold's placement stays)")
+        }
+        return parts.isEmpty ? "under a legal hold" : parts.joined(separator: "; ")
     }
 }
 

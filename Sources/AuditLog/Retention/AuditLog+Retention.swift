@@ -28,20 +28,24 @@ extension AuditLog {
         let holds = holdRecords.inForce
         let records = try await sweepRecords()
         let recorded = Self.distinct(records.flatMap(\.ranges))
-        // The segments holding the records of active holds are kept as well.
-        let holdSeqs = holds.map(\.seq)
-        func held(_ s: SegmentInfo) -> Bool {
-            guard let min = s.minTimestamp, let max = s.maxTimestamp else { return false }
-            if holdSeqs.contains(where: s.holds) { return true }
-            return holds.contains { $0.covers(minNanos: min.nanosSinceEpoch, maxNanos: max.nanosSinceEpoch) }
+        // The holds that keep a segment: those covering its events, and those whose records it
+        // holds (the segments holding the records of active holds are kept as well).
+        func holding(_ s: SegmentInfo) -> [String] {
+            guard let min = s.minTimestamp, let max = s.maxTimestamp else { return [] }
+            return holds.filter { s.holds($0.seq) || $0.covers(minNanos: min.nanosSinceEpoch, maxNanos: max.nanosSinceEpoch) }.map(\.id)
         }
         let deletable = segments.dropLast().filter { $0.isSealed && $0.recordCount > 0 }
         var remove: [SegmentInfo] = []
-        var kept: [SegmentInfo] = []
+        var kept: [KeptSegment] = []
+        func keepIfHeld(_ s: SegmentInfo) -> Bool {
+            let ids = holding(s)
+            if !ids.isEmpty { kept.append(KeptSegment(segment: s, holds: ids)) }
+            return !ids.isEmpty
+        }
         if let maxAge = policy.maxAgeNanos {
             let cutoff = (now - .nanoseconds(maxAge)).nanosSinceEpoch
             for s in deletable where (s.maxTimestamp?.nanosSinceEpoch ?? .max) < cutoff {
-                if held(s) { kept.append(s) } else { remove.append(s) }
+                if !keepIfHeld(s) { remove.append(s) }
             }
         }
         // By size: the oldest deletable segments go while the log is larger than the policy
@@ -49,11 +53,8 @@ extension AuditLog {
         func removeBySize() {
             guard let maxBytes = policy.maxTotalBytes else { return }
             var total = segments.reduce(Int64(0)) { $0 + $1.bytes } - remove.reduce(Int64(0)) { $0 + $1.bytes }
-            for s in deletable where total > maxBytes && !remove.contains(s) && !kept.contains(s) {
-                if held(s) {
-                    kept.append(s)
-                    continue
-                }
+            for s in deletable where total > maxBytes && !remove.contains(s) && !kept.contains(where: { $0.segment == s }) {
+                if keepIfHeld(s) { continue }
                 remove.append(s)
                 total -= s.bytes
             }
@@ -63,16 +64,19 @@ extension AuditLog {
         // force again (its `hold.placed` record naming no end). A segment kept for a release
         // may hold another hold's placement, whose release then stays too: until none moves.
         while true {
-            let pinned = holdRecords.placed.compactMap { hold -> SequenceNumber? in
+            let pinned = holdRecords.placed.compactMap { hold -> (id: String, release: SequenceNumber)? in
                 guard let release = holdRecords.releasedAt[hold.id], !remove.contains(where: { $0.holds(hold.seq) }) else { return nil }
-                return release
+                return (hold.id, release)
             }
-            let stay = remove.filter { s in pinned.contains(where: s.holds) }
+            let stay = remove.filter { s in pinned.contains { s.holds($0.release) } }
             guard !stay.isEmpty else { break }
             remove.removeAll { stay.contains($0) }
-            kept += stay.filter { !kept.contains($0) }
+            for s in stay {
+                kept.append(KeptSegment(segment: s, holds: [], releases: pinned.filter { s.holds($0.release) }.map(\.id)))
+            }
             removeBySize()
         }
+        kept.sort { $0.segment.firstSeq < $1.segment.firstSeq }
         remove.sort { $0.firstSeq < $1.firstSeq }
         let removedNames = Set(remove.map(\.fileName))
         let remaining = segments.filter { !removedNames.contains($0.fileName) }
@@ -101,7 +105,7 @@ extension AuditLog {
         let alreadyRecorded = ranges.allSatisfy(outliving.contains)
 
         var report = SweepReport(
-            ranges: newRanges, segments: remove, heldSegments: kept,
+            ranges: newRanges, segments: remove, kept: kept,
             bytesFreed: 0, recordsRemoved: remove.reduce(0) { $0 + $1.recordCount }, recordSeq: nil, dryRun: dryRun)
         guard !remove.isEmpty else { return report }
         let files = self.files

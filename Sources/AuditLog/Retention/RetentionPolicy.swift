@@ -30,8 +30,10 @@ public struct SweepReport: Hashable, Sendable {
     package var ranges: [SweptRange]
     /// The removed segments.
     package var segments: [SegmentInfo]
-    /// Expired segments kept because a legal hold covers them.
-    package var heldSegments: [SegmentInfo]
+    /// Segments the policy would remove that the sweep kept, and why, oldest first.
+    package var kept: [KeptSegment]
+    /// Expired segments kept because of legal holds (``kept``'s segments).
+    package var heldSegments: [SegmentInfo] { kept.map(\.segment) }
     /// Bytes freed (segment and index files).
     public var bytesFreed: Int64
     /// Records removed.
@@ -46,6 +48,17 @@ public struct SweepReport: Hashable, Sendable {
     public var recordSeq: SequenceNumber?
     /// True when nothing was changed.
     public var dryRun: Bool
+}
+
+/// A segment a sweep kept although its policy would remove it, and the legal holds it was kept
+/// for.
+package struct KeptSegment: Hashable, Sendable {
+    package var segment: SegmentInfo
+    /// The holds in force that cover its events or whose `hold.placed` record it holds.
+    package var holds: [String]
+    /// Released holds whose `hold.released` record it holds while their `hold.placed` record
+    /// stays in the log: without the release, the hold would be in force again.
+    package var releases: [String] = []
 }
 
 /// A legal hold: while it is in place, no segment with events in its time range is swept.

@@ -123,6 +123,7 @@ import Testing
             let first = try await log.sweep(.days(7), actor: "ops", now: day(19))
             #expect(first.segments.allSatisfy { ($0.maxTimestamp ?? day(99)) < day(1) }, "the day-0 segments")
             #expect(first.heldSegments == [release], "the release stays while its placement does")
+            #expect(first.kept.first?.releases == [hold.id] && first.kept.first?.holds == [])
             #expect(try await log.holds().isEmpty)
             // Both go together once the placement expires.
             let second = try await log.sweep(.days(7), actor: "ops", now: day(21))
@@ -183,6 +184,8 @@ import Testing
             let policy = RetentionPolicy(maxAgeNanos: nil, maxTotalBytes: total - segments[1].bytes - segments[2].bytes)
             let report = try await log.sweep(policy, actor: "ops", now: day(21))
             #expect(report.heldSegments == [segments[0], segments[1]], "A for H's placement, B for K's release")
+            let h = try #require(try await log.holds().first)
+            #expect(report.kept.map(\.holds) == [[h.id], []] && report.kept.map(\.releases) == [[], [k.id]], "\(report.kept)")
             #expect(report.segments == [segments[2], segments[3]], "D in B's place")
             #expect(try await log.holds().map(\.reason) == ["H"])
             try await log.close()
