@@ -156,20 +156,19 @@ extension FrameColumns {
             }
             guard r.isAtEnd else { throw FormatError(.malformed, "\(r.remaining) bytes after the last section", offset: r.offset) }
             // How many values each section holds follows from the presences.
-            var counts = [Int](repeating: 0, count: Section.count)
+            var present = PresenceCounts()
             var p = sections[Section.presences]
             for _ in 0..<n {
                 let presence = try p.readVarint("presence")
                 guard presence & ~UInt64(knownMask) == 0 else { throw FormatError(.malformed, "unknown presence bits", offset: p.offset) }
-                counts[presence & UInt64(compactIDMask) != 0 ? Section.idTimes : Section.textIDs] += 1
-                var bits = presence & ((1 << 21) - 1)
-                while bits != 0 {
-                    counts[Section.field(bits.trailingZeroBitCount)] += 1
-                    bits &= bits - 1
-                }
-                if presence & UInt64(tailMask) != 0 { counts[Section.tail] += 1 }
+                present.add(UInt32(presence))
             }
             guard p.isAtEnd else { throw FormatError(.malformed, "presences run past \(n) records", offset: p.offset) }
+            var counts = [Int](repeating: 0, count: Section.count)
+            counts[Section.idTimes] = present.compactIDs
+            counts[Section.textIDs] = present.textIDs
+            counts[Section.tail] = present.tails
+            for bit in 0..<21 { counts[Section.field(bit)] = present.records(withBit: bit) }
             counts[Section.eventTypes] = n
             times = sections[Section.times]
             let k = Int(try times.readUInt8("time unit"))
@@ -214,34 +213,26 @@ extension FrameColumns {
         /// The times are summed (a later record's time is a delta from them).
         mutating func skipRecords(_ n: Int) throws(FormatError) {
             guard n > 0 else { return }
-            var counts = (compact: 0, text: 0, tail: 0)
-            var fieldCounts = [Int](repeating: 0, count: 21)
-            try fieldCounts.withUnsafeMutableBufferPointer { (fieldCounts) throws(FormatError) in
-                for _ in 0..<n {
-                    previous = try checked(previous.addingReportingOverflow(DeltaCoding.unzigzag(try times.readVarint("time"))), "time")
-                    let presence = UInt32(truncatingIfNeeded: try presences.readVarint("presence"))
-                    if presence & compactIDMask != 0 { counts.compact += 1 } else { counts.text += 1 }
-                    if presence & tailMask != 0 { counts.tail += 1 }
-                    var bits = presence & ((1 << 21) - 1)
-                    while bits != 0 {
-                        fieldCounts[bits.trailingZeroBitCount] += 1
-                        bits &= bits - 1
-                    }
-                }
+            var present = PresenceCounts()
+            for _ in 0..<n {
+                previous = try checked(previous.addingReportingOverflow(DeltaCoding.unzigzag(try times.readVarint("time"))), "time")
+                present.add(UInt32(truncatingIfNeeded: try presences.readVarint("presence")))
             }
-            try idTimes.skipVarints(counts.compact, "id time")
-            _ = try idRandom.readBytes(10 * counts.compact, "id")
-            try strings[Section.textIDs].skip(counts.text)
+            try idTimes.skipVarints(present.compactIDs, "id time")
+            _ = try idRandom.readBytes(10 * present.compactIDs, "id")
+            try strings[Section.textIDs].skip(present.textIDs)
             try strings[Section.eventTypes].skip(n)
-            for bit in 0..<21 where fieldCounts[bit] > 0 {
+            for bit in 0..<21 {
+                let count = present.records(withBit: bit)
+                guard count > 0 else { continue }
                 let section = Section.field(bit)
                 switch fieldKinds[bit] {
-                case .byte: _ = try fields[section].readBytes(fieldCounts[bit], "field")
-                case .string: try strings[section].skip(fieldCounts[bit])
-                case .varint: try fields[section].skipVarints(fieldCounts[bit], "field")
+                case .byte: _ = try fields[section].readBytes(count, "field")
+                case .string: try strings[section].skip(count)
+                case .varint: try fields[section].skipVarints(count, "field")
                 }
             }
-            for _ in 0..<counts.tail {
+            for _ in 0..<present.tails {
                 let length = try tail.readVarint("tail length")
                 guard length <= UInt64(tail.remaining) else { throw FormatError(.truncated, "tail runs past its section", offset: tail.offset) }
                 _ = try tail.readBytes(Int(length))

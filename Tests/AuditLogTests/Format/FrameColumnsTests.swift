@@ -126,6 +126,28 @@ import Testing
         }
     }
 
+    /// The bit-sliced presence counts agree with counting bit by bit, for runs of every length
+    /// up to past a slice's carry into the next (255, 256, 257 records and more).
+    @Test func presenceCountsAgreeWithCountingBitByBit() {
+        var rng = SplitMix64(seed: 27)
+        for n in [0, 1, 2, 3, 7, 100, 255, 256, 257, 1_000, 70_000] {
+            var counts = FrameColumns.PresenceCounts()
+            var fields = [Int](repeating: 0, count: 21)
+            var compact = 0
+            var tails = 0
+            for _ in 0..<n {
+                // Dense and sparse presences alike; bits 27–31 are never set (the decoder refuses them).
+                let presence = UInt32(truncatingIfNeeded: rng.next() & (rng.next() % 2 == 0 ? rng.next() : .max)) & FrameColumns.knownMask
+                counts.add(presence)
+                for bit in 0..<21 where presence & (1 << UInt32(bit)) != 0 { fields[bit] += 1 }
+                if presence & FrameColumns.compactIDMask != 0 { compact += 1 }
+                if presence & FrameColumns.tailMask != 0 { tails += 1 }
+            }
+            #expect((0..<21).map { counts.records(withBit: $0) } == fields, "\(n) records")
+            #expect(counts.compactIDs == compact && counts.textIDs == n - compact && counts.tails == tails, "\(n) records")
+        }
+    }
+
     /// Skipping codes lands where reading them does, for every width and count, whatever the
     /// byte boundaries cut; skipping past the last code runs out.
     @Test func skippingCodesLandsWhereReadingThemDoes() throws {
