@@ -11,8 +11,7 @@ extension FrameColumns {
         private var table: [Range<Int>] = []
         private var codes: BitReader
         /// Hex: each value's digit count, read before the digits.
-        private var digitCounts: [Int32] = []
-        private var next = 0
+        private var digitCounts = ByteReader(UnsafeRawBufferPointer(start: nil, count: 0))
 
         init(_ section: ByteReader, count m: Int) throws(FormatError) {
             var r = section
@@ -42,15 +41,11 @@ extension FrameColumns {
                 codes = BitReader(try r.readBytes(packed, "codes"), width: width, limit: UInt32(d))
             }
             if mode == .hexSuffix {
-                digitCounts.reserveCapacity(m)
-                var digits = 0
-                for _ in 0..<m {
-                    let c = try r.readVarint("digit count")
-                    guard c <= UInt64(r.remaining) * 2 else { throw FormatError(.truncated, "\(c) hex digits run past the column", offset: r.offset) }
-                    digitCounts.append(Int32(c))
-                    digits += (Int(c) + 1) / 2
-                }
-                guard digits == r.remaining else { throw FormatError(.malformed, "hex digits fill \(digits) bytes of \(r.remaining)", offset: r.offset) }
+                // The counts are read as the values are; the digits follow them. (That they
+                // fill the rest exactly is checked at the end, with everything read.)
+                let start = r.offset
+                try r.skipVarints(m, "digit count")
+                digitCounts = ByteReader(UnsafeRawBufferPointer(rebasing: r.buffer[start..<r.offset]))
             }
             reader = r
         }
@@ -69,8 +64,7 @@ extension FrameColumns {
                 try out.write(UnsafeRawBufferPointer(rebasing: reader.buffer[start..<reader.offset]))
             case .hexSuffix:
                 let prefix = try tableEntry()
-                let digits = Int(digitCounts[next])
-                next += 1
+                let digits = try nextDigitCount()
                 try out.writeVarint(UInt64(prefix.count + digits))
                 try out.write(prefix)
                 let packed = try reader.readBytes((digits + 1) / 2)
@@ -99,13 +93,19 @@ extension FrameColumns {
                     _ = try reader.readBytes(Int(length))
                 }
             case .hexSuffix:
-                guard n <= digitCounts.count - next else { throw FormatError(.truncated, "digit counts run out", offset: reader.offset) }
                 try codes.skip(n)
                 var bytes = 0
-                for i in next..<(next + n) { bytes += (Int(digitCounts[i]) + 1) / 2 }
-                next += n
+                for _ in 0..<n { bytes += (try nextDigitCount() + 1) / 2 }
                 _ = try reader.readBytes(bytes)
             }
+        }
+
+        /// A hex value's digit count: at most what the digits left could hold.
+        @inline(__always)
+        private mutating func nextDigitCount() throws(FormatError) -> Int {
+            let c = try digitCounts.readVarint("digit count")
+            guard c <= UInt64(reader.remaining) * 2 else { throw FormatError(.truncated, "\(c) hex digits run past the column", offset: reader.offset) }
+            return Int(c)
         }
 
         @inline(__always)
@@ -116,7 +116,7 @@ extension FrameColumns {
 
         /// Every value read: nothing left in the column, no bits set past the last code.
         func checkConsumed() throws(FormatError) {
-            guard reader.isAtEnd, codes.isExhausted else { throw FormatError(.malformed, "string column has bytes no record reads", offset: reader.offset) }
+            guard reader.isAtEnd, digitCounts.isAtEnd, codes.isExhausted else { throw FormatError(.malformed, "string column has bytes no record reads", offset: reader.offset) }
         }
     }
 
