@@ -137,6 +137,19 @@ struct FrameHeader: Equatable, Sendable {
         }
     }
 
+    /// Checks a column frame (codec 2) as ``unpack(_:decompress:into:)`` does and decodes each
+    /// of its records with only the fields of `fields` into the start of `raw`
+    /// (``FrameColumns/decode(_:rawLength:recordCount:fields:into:)``); returns the bytes written.
+    func unpackColumns(_ frame: UnsafeRawBufferPointer, fields: UInt32, into raw: inout [UInt8]) throws(FormatError) -> Int {
+        let payload = try checkedPayload(frame)
+        guard codec == .columns else { throw FormatError(.malformed, "not a column frame", offset: 5) }
+        do throws(FormatError) {
+            return try FrameColumns.decode(payload, rawLength: Int(rawLengthBytes), recordCount: Int(recordCount), fields: fields, into: &raw)
+        } catch {
+            throw FormatError(error.kind, error.message, offset: Self.byteCount)
+        }
+    }
+
     /// The stored payload of `frame` (its header bytes, then the payload) once it matches this
     /// header's checksum.
     private func checkedPayload(_ frame: UnsafeRawBufferPointer) throws(FormatError) -> UnsafeRawBufferPointer {

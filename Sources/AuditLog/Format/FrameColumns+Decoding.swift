@@ -17,6 +17,17 @@ extension FrameColumns {
         }
     }
 
+    /// Decodes every record keeping only the fields of `fields` (a mask of presence bits 0–25;
+    /// each record's presence says which it kept), without reading the other fields' sections:
+    /// what an index reads of a frame (``SegmentWalker/Payload/fields(_:)``). Returns the bytes
+    /// written. The sections not read are not checked (a full decode, as `verify` does, is).
+    static func decode(_ stored: UnsafeRawBufferPointer, rawLength: Int, recordCount: Int, fields mask: UInt32, into raw: inout [UInt8]) throws(FormatError) -> Int {
+        try withColumns(stored, rawLength: rawLength, recordCount: recordCount, into: &raw) { (columns, output) throws(FormatError) in
+            try columns.writeRecords(recordCount, fields: mask, to: &output)
+            return output.position
+        }
+    }
+
     /// Decodes only the records at `ordinals` (ascending, each below `recordCount`) into the
     /// start of `raw`, one entry each as ``decode(_:rawLength:recordCount:into:)`` writes them,
     /// stepping over the others column by column: a sparse read (the newest few of a kind, one
@@ -192,7 +203,9 @@ extension FrameColumns {
         }
 
         /// Writes the next `n` records, each as an entry: its length as a varint, then its bytes.
-        mutating func writeRecords(_ n: Int, to out: inout Output) throws(FormatError) {
+        /// With `fields` (a mask of presence bits 0–25), each record keeps only those of its
+        /// fields — its presence says so — and the sections of the others are not read.
+        mutating func writeRecords(_ n: Int, fields mask: UInt32 = allFields, to out: inout Output) throws(FormatError) {
             var fields: [ByteReader] = []
             var strings: [StringColumn] = []
             swap(&fields, &self.fields)
@@ -203,7 +216,7 @@ extension FrameColumns {
             }
             try fields.withMutableElements { (fields) throws(FormatError) in
                 try strings.withMutableElements { (strings) throws(FormatError) in
-                    for _ in 0..<n { try writeRecord(to: &out, fields, strings) }
+                    for _ in 0..<n { try writeRecord(to: &out, fields, strings, mask: mask) }
                 }
             }
         }
@@ -241,7 +254,7 @@ extension FrameColumns {
 
         /// Writes the next record as an entry: its length as a varint, then its bytes.
         private mutating func writeRecord(
-            to out: inout Output, _ fields: UnsafeMutableBufferPointer<ByteReader>, _ strings: UnsafeMutableBufferPointer<StringColumn>
+            to out: inout Output, _ fields: UnsafeMutableBufferPointer<ByteReader>, _ strings: UnsafeMutableBufferPointer<StringColumn>, mask: UInt32
         ) throws(FormatError) {
             // Room for a two-byte length (a record of 128 to 16,383 bytes); moved if it differs.
             let entry = out.position
@@ -250,7 +263,7 @@ extension FrameColumns {
             previous = try checked(previous.addingReportingOverflow(DeltaCoding.unzigzag(try times.readVarint("time"))), "time")
             let time = try checked(previous.multipliedReportingOverflow(by: unit), "time")
             guard time >= 0 else { throw FormatError(.malformed, "time before 1970", offset: times.offset) }
-            let presence = UInt32(truncatingIfNeeded: try presences.readVarint("presence"))
+            let presence = UInt32(truncatingIfNeeded: try presences.readVarint("presence")) & (mask | compactIDMask)
             try out.write(UInt64(bitPattern: time))
             try out.room(4).storeBytes(of: presence.littleEndian, toByteOffset: 0, as: UInt32.self)
             if presence & compactIDMask != 0 {

@@ -37,6 +37,8 @@ enum FrameColumns {
     static let tailMask: UInt32 = 0b11111 << 21
     static let compactIDMask: UInt32 = 1 << 26
     static let knownMask: UInt32 = (1 << 27) - 1
+    /// Every field (presence bits 0–25).
+    static let allFields: UInt32 = (1 << 26) - 1
 
     /// String column modes.
     enum Mode: UInt8 {

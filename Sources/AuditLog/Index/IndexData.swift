@@ -207,7 +207,7 @@ struct IndexBuilder: Sendable {
     mutating func scan(_ walker: SegmentWalker, from offset: Int64) throws(AuditLogError) -> Int64 {
         walker.resume(at: offset, nextSeq: SequenceNumber(data.firstSeq.rawValue + UInt64(recordCount)))
         while true {
-            switch try walker.next(.decompress) {
+            switch try walker.next(.fields(RecordFacts.fieldsRead)) {
             case .frame(let h, let at):
                 addFrame(FrameEntry(offset: at, firstSeq: h.firstSeq, recordCount: h.recordCount, minTimestampNanos: h.minTimestampNanos, maxTimestampNanos: h.maxTimestampNanos))
                 var seq = h.firstSeq

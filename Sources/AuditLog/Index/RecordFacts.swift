@@ -23,6 +23,10 @@ struct RecordFacts {
     /// The last field an index keeps; reading a record stops after it.
     private static let lastKept = EventField.cacheHit
 
+    /// The presence bits of the fields these facts come from (up to ``lastKept``): an index
+    /// build reads only their columns of a column frame (``SegmentWalker/Payload/fields(_:)``).
+    static let fieldsRead: UInt32 = (1 << UInt32(lastKept.rawValue + 1)) - 1
+
     init() {}
 
     init(_ event: AuditEvent) {

@@ -20,6 +20,9 @@ final class SegmentWalker {
         /// rebuilds only those at these ordinals (ascending, within the frame): ``records``
         /// then holds an empty range for each of the others, and ``isSparse`` is true.
         case sparse([Int])
+        /// As ``decompress``, but the records of a column frame keep only the fields of this
+        /// mask of presence bits 0–25 (what an index reads), the other fields' columns unread.
+        case fields(UInt32)
     }
 
     /// What the walk found at the current position.
@@ -169,7 +172,9 @@ final class SegmentWalker {
             if payload != .skip {
                 var only: [Int]?
                 if case .sparse(let ordinals) = payload, h.codec == .columns, ordinals.count * 4 <= Int(h.recordCount) { only = ordinals }
-                if let error = try load(h, at: offset, decompress: payload != .check, only: only) {
+                var fields: UInt32?
+                if case .fields(let mask) = payload, h.codec == .columns { fields = mask }
+                if let error = try load(h, at: offset, decompress: payload != .check, only: only, fields: fields) {
                     return try tornOrDamage(error, kind: error.kind == .checksumMismatch ? .checksum : .structure, seq: nextSeq)
                 }
                 if payload != .check, let problem = findRecords(h, only: only) {
@@ -391,7 +396,7 @@ final class SegmentWalker {
 
     /// Reads a frame's payload, checks its checksum and, when `decompress`, decompresses it.
     /// Returns what is wrong (offset relative to the frame), nil when it is sound.
-    private func load(_ h: FrameHeader, at offset: Int64, decompress: Bool, only ordinals: [Int]?) throws(AuditLogError) -> FormatError? {
+    private func load(_ h: FrameHeader, at offset: Int64, decompress: Bool, only ordinals: [Int]?, fields: UInt32?) throws(AuditLogError) -> FormatError? {
         let length = h.frameLengthBytes
         let n = try file.read(into: &storedBuffer, count: length, at: offset)
         do throws(FormatError) {
@@ -399,6 +404,8 @@ final class SegmentWalker {
                 let frame = UnsafeRawBufferPointer(rebasing: frame[0..<n])
                 if let ordinals {
                     rawCount = try h.unpackColumns(frame, only: ordinals, into: &rawBuffer)
+                } else if let fields {
+                    rawCount = try h.unpackColumns(frame, fields: fields, into: &rawBuffer)
                 } else {
                     try h.unpack(frame, decompress: decompress, into: &rawBuffer)
                     if decompress { rawCount = Int(h.rawLengthBytes) }

@@ -126,6 +126,43 @@ import Testing
         }
     }
 
+    /// A decode of only the fields an index reads gives each record as its event is without
+    /// the others (the columns of those are not read), and the same index facts.
+    @Test func aDecodeOfSomeFieldsKeepsThoseFields() throws {
+        let (full, textID, bare) = Self.unusualEvents()
+        let events = Self.generated(150, seed: 11) + [full, textID, bare]
+        let records = events.map { $0.recordBytes() }
+        let raw = Self.payload(records)
+        let stored = try #require(Self.encode(raw, count: records.count))
+        var reduced: [UInt8] = []
+        let written = try stored.withRawBytes { (s) throws(FormatError) in
+            try FrameColumns.decode(s, rawLength: raw.count, recordCount: records.count, fields: RecordFacts.fieldsRead, into: &reduced)
+        }
+        try reduced.withUnsafeBytes { r in
+            var it = FramePayloadIterator(UnsafeRawBufferPointer(rebasing: r[0..<written]))
+            for (event, record) in zip(events, records) {
+                let bytes = try #require(try it.next())
+                var expected = event
+                expected.requestID = nil
+                expected.sessionID = nil
+                expected.gateway = nil
+                expected.ip = nil
+                expected.userAgent = nil
+                expected.policies = nil
+                expected.redactions = nil
+                expected.resource = nil
+                expected.details = nil
+                expected.extra = []
+                #expect(try AuditEvent.decodeRecord(bytes) == expected)
+                let facts = try RecordFacts(record: bytes)
+                let original = try record.withUnsafeBytes { o in try RecordFacts(record: o) }
+                #expect(facts.timestampNanos == original.timestampNanos && facts.idHash == original.idHash && facts.verdict == original.verdict)
+                #expect(facts.tokensIn == original.tokensIn && facts.costNanos == original.costNanos && facts.cacheHit == original.cacheHit)
+            }
+            #expect(try it.next() == nil)
+        }
+    }
+
     /// The bit-sliced presence counts agree with counting bit by bit, for runs of every length
     /// up to past a slice's carry into the next (255, 256, 257 records and more).
     @Test func presenceCountsAgreeWithCountingBitByBit() {

@@ -59,6 +59,14 @@ import Testing
             #expect(!expected.isEmpty)
             #expect(try await readPages(columns, query, pageSize: 7) == expected)
             #expect(try await columns.record(at: SequenceNumber(2345))?.event == rows.record(at: SequenceNumber(2345))?.event)
+            // Usage from the indexes (built from only the fields they keep of a column frame).
+            for groups: [UsageGroup] in [[.user, .model], [.team, .apiKey], [.day, .source, .reasonCode]] {
+                let filter = EventFilter(verdicts: [.allow, .block])
+                let a = try await columns.usage(groupBy: groups, filter: filter)
+                let b = try await rows.usage(groupBy: groups, filter: filter)
+                // (The logs' segments differ, so how many were answered from rollups does too.)
+                #expect(a.rows == b.rows && a.totals == b.totals && !a.rows.isEmpty, "\(groups)")
+            }
             try await rows.close()
             try await columns.close()
 
