@@ -200,7 +200,8 @@ final class RecordFetcher {
         guard let walker else { return }
         readFromFile = true
         var payload = SegmentWalker.Payload.decompress
-        if let ordinal, !expected.isEmpty, cache?.firstPartialRead(key) ?? true {
+        // Only a segment of version 2 holds column frames: a row frame decompresses whole.
+        if let ordinal, !expected.isEmpty, walker.header.allowsColumnFrames, cache?.firstPartialRead(key) ?? true {
             payload = .sparse(expectedOrdinals(in: frame, with: ordinal))
         }
         _ = try walker.frame(at: entry.offset, firstSeq: entry.firstSeq, count: entry.recordCount, payload: payload)

@@ -87,6 +87,7 @@ import Testing
             let blocked = Query(filter: EventFilter(verdicts: [.block]), order: .newestFirst, limit: 10)
             let expected = try await rows.page(blocked).records
             #expect(expected.count == 10)
+            #expect(rows.frames.bytes > 0, "row frames are read whole and cached the first time")
             #expect(try await columns.page(blocked).records == expected)
             #expect(columns.frames.bytes == 0, "frames read in part are not cached")
             #expect(try await columns.page(blocked).records == expected)
