@@ -128,12 +128,8 @@ struct FrameHeader: Equatable, Sendable {
     /// the records at `ordinals` (ascending, below ``recordCount``) into the start of `raw`, one
     /// entry each; returns the bytes written.
     func unpackColumns(_ frame: UnsafeRawBufferPointer, only ordinals: [Int], into raw: inout [UInt8]) throws(FormatError) -> Int {
-        let payload = try checkedPayload(frame)
-        guard codec == .columns else { throw FormatError(.malformed, "not a column frame", offset: 5) }
-        do throws(FormatError) {
-            return try FrameColumns.decode(payload, rawLength: Int(rawLengthBytes), recordCount: Int(recordCount), only: ordinals, into: &raw)
-        } catch {
-            throw FormatError(error.kind, error.message, offset: Self.byteCount)
+        try unpackColumns(frame) { (payload) throws(FormatError) in
+            try FrameColumns.decode(payload, rawLength: Int(rawLengthBytes), recordCount: Int(recordCount), only: ordinals, into: &raw)
         }
     }
 
@@ -141,10 +137,17 @@ struct FrameHeader: Equatable, Sendable {
     /// of its records with only the fields of `fields` into the start of `raw`
     /// (``FrameColumns/decode(_:rawLength:recordCount:fields:into:)``); returns the bytes written.
     func unpackColumns(_ frame: UnsafeRawBufferPointer, fields: UInt32, into raw: inout [UInt8]) throws(FormatError) -> Int {
+        try unpackColumns(frame) { (payload) throws(FormatError) in
+            try FrameColumns.decode(payload, rawLength: Int(rawLengthBytes), recordCount: Int(recordCount), fields: fields, into: &raw)
+        }
+    }
+
+    /// The checked payload of a column frame given to `decode`, its errors placed at the payload.
+    private func unpackColumns(_ frame: UnsafeRawBufferPointer, _ decode: (UnsafeRawBufferPointer) throws(FormatError) -> Int) throws(FormatError) -> Int {
         let payload = try checkedPayload(frame)
         guard codec == .columns else { throw FormatError(.malformed, "not a column frame", offset: 5) }
         do throws(FormatError) {
-            return try FrameColumns.decode(payload, rawLength: Int(rawLengthBytes), recordCount: Int(recordCount), fields: fields, into: &raw)
+            return try decode(payload)
         } catch {
             throw FormatError(error.kind, error.message, offset: Self.byteCount)
         }

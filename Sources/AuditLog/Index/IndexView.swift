@@ -9,12 +9,7 @@ struct IndexView: Sendable {
         /// Ordinals whose id hash is `hash`.
         func ordinals(matching hash: UInt32) -> [Int] {
             guard sorted else { return hashes.indices.filter { hashes[$0] == hash } }
-            var lo = 0
-            var hi = hashes.count
-            while lo < hi {
-                let mid = (lo + hi) / 2
-                if hashes[mid] < hash { lo = mid + 1 } else { hi = mid }
-            }
+            var lo = hashes.lowerBound(of: hash)
             var out: [Int] = []
             while lo < hashes.count && hashes[lo] == hash {
                 out.append(Int(ordinals[lo]))

@@ -112,12 +112,7 @@ final class RecordFetcher {
     private func expectedOrdinals(in frame: Int, with ordinal: Int) -> [Int] {
         let first = Int(frames[frame].firstSeq.rawValue - segment.firstSeq.rawValue)
         let end = first + Int(frames[frame].recordCount)
-        var lo = 0
-        var hi = expected.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if expected[mid] < first { lo = mid + 1 } else { hi = mid }
-        }
+        var lo = expected.lowerBound(of: first)
         var wanted: [Int] = []
         while lo < expected.count, expected[lo] < end {
             let o = expected[lo] - first
