@@ -264,8 +264,13 @@ import Testing
                 } catch {
                     rejected += 1
                 }
-                // A sparse decode of the same body: an error or some entries, never a trap.
+                // A sparse decode of the same body, and one of some fields: an error or some
+                // entries, never a trap.
                 _ = try? Self.decode(restored, rawLength: raw.count, count: 40, only: [0, 17, 39])
+                var some: [UInt8] = []
+                _ = try? restored.withRawBytes { (s) throws(FormatError) in
+                    try FrameColumns.decode(s, rawLength: raw.count, recordCount: 40, fields: RecordFacts.fieldsRead, into: &some)
+                }
             }
         }
         #expect(rejected > 0)  // many flips only change a value: the frame checksum, not the codec, catches those
