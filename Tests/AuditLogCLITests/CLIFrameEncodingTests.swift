@@ -53,6 +53,16 @@ import Testing
             #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
             let exports = try ["rows", "columns"].map { try CLIRunner.run(["export", "--dir", tmp + "/" + $0, "--format", "csv"]).stdout }
             #expect(exports[0] == exports[1] && exports[0].count > 1_000_000)
+            // Reads of a few events — rebuilt alone from a column frame — print what rows do.
+            for args in [["tail", "--verdict", "block", "--limit", "7", "--json"], ["tail", "--user", "alice.0@acme.com", "--limit", "3", "--json"]] {
+                let out = try ["rows", "columns"].map { try CLIRunner.run(args + ["--dir", tmp + "/" + $0]).stdout }
+                #expect(out[0] == out[1] && out[0].contains("\"seq\""), "\(args)")
+            }
+            let page = try CLIRunner.run(["tail", "--until", "2026-03-20T12:00:00Z", "--limit", "1", "--json", "--dir", tmp + "/rows"]).stdout
+            let events = try JSONSerialization.jsonObject(with: Data(page.utf8)) as? [[String: Any]]
+            let id = try #require(events?.first?["id"] as? String)
+            let shown = try ["rows", "columns"].map { try CLIRunner.run(["show", id, "--json", "--dir", tmp + "/" + $0]) }
+            #expect(shown.allSatisfy { $0.status == 0 && $0.stdout.contains(id) }, "\(shown.map(\.stderr))")
         }
     }
 
