@@ -165,6 +165,14 @@ import Testing
     /// A sweep by size that keeps a release's segment (its hold's placement stays, in a segment
     /// held for another hold's record) deletes the next segment in its place, so that the log
     /// comes down to its size in one sweep.
+    /// What `auditlog sweep` says of a kept segment, for each reason and for several holds.
+    @Test func aKeptSegmentSaysWhichHoldsKeepIt() {
+        #expect(KeptSegment.why(holds: ["h1"], releases: []) == "under legal hold h1")
+        #expect(KeptSegment.why(holds: ["h1", "h2"], releases: []) == "under legal holds h1, h2")
+        #expect(KeptSegment.why(holds: [], releases: ["k"]) == "holds the release of legal hold k (the hold's placement stays)")
+        #expect(KeptSegment.why(holds: ["h"], releases: ["k1", "k2"]) == "under legal hold h; holds the release of legal holds k1, k2 (the hold's placement stays)")
+    }
+
     @Test func aSizeSweepGoesOnPastAKeptRelease() async throws {
         try await withTemporaryDirectory { dir in
             func day(_ d: Int64) -> Timestamp { Timestamp(nanosSinceEpoch: Self.start.nanosSinceEpoch + d * Self.day) }
