@@ -23,6 +23,17 @@ final class SegmentWalker {
         /// As ``decompress``, but the records of a column frame keep only the fields of this
         /// mask of presence bits 0–25 (what an index reads), the other fields' columns unread.
         case fields(UInt32)
+
+        /// What is done with `h`'s payload: ``sparse(_:)`` and ``fields(_:)`` only for a column
+        /// frame (the sparse read only for a quarter of its records at most), else
+        /// ``decompress``.
+        func applied(to h: FrameHeader) -> Payload {
+            switch self {
+            case .sparse(let ordinals) where h.codec != .columns || ordinals.count * 4 > Int(h.recordCount): .decompress
+            case .fields where h.codec != .columns: .decompress
+            default: self
+            }
+        }
     }
 
     /// What the walk found at the current position.
@@ -170,14 +181,11 @@ final class SegmentWalker {
                 return .damage(Damage(offset: offset, seq: nextSeq, kind: .structure, message: why))
             }
             if payload != .skip {
-                var only: [Int]?
-                if case .sparse(let ordinals) = payload, h.codec == .columns, ordinals.count * 4 <= Int(h.recordCount) { only = ordinals }
-                var fields: UInt32?
-                if case .fields(let mask) = payload, h.codec == .columns { fields = mask }
-                if let error = try load(h, at: offset, decompress: payload != .check, only: only, fields: fields) {
+                let payload = payload.applied(to: h)
+                if let error = try load(h, at: offset, payload) {
                     return try tornOrDamage(error, kind: error.kind == .checksumMismatch ? .checksum : .structure, seq: nextSeq)
                 }
-                if payload != .check, let problem = findRecords(h, only: only) {
+                if payload != .check, let problem = findRecords(h, payload) {
                     return .damage(Damage(offset: offset, seq: nextSeq, kind: problem.kind, message: problem.message))
                 }
             }
@@ -394,21 +402,22 @@ final class SegmentWalker {
         }
     }
 
-    /// Reads a frame's payload, checks its checksum and, when `decompress`, decompresses it.
+    /// Reads a frame's payload, checks its checksum and decodes it as `payload` (already
+    /// ``Payload/applied(to:)`` the header) says.
     /// Returns what is wrong (offset relative to the frame), nil when it is sound.
-    private func load(_ h: FrameHeader, at offset: Int64, decompress: Bool, only ordinals: [Int]?, fields: UInt32?) throws(AuditLogError) -> FormatError? {
+    private func load(_ h: FrameHeader, at offset: Int64, _ payload: Payload) throws(AuditLogError) -> FormatError? {
         let length = h.frameLengthBytes
         let n = try file.read(into: &storedBuffer, count: length, at: offset)
         do throws(FormatError) {
             try storedBuffer.withRawBytes { (frame) throws(FormatError) in
                 let frame = UnsafeRawBufferPointer(rebasing: frame[0..<n])
-                if let ordinals {
-                    rawCount = try h.unpackColumns(frame, only: ordinals, into: &rawBuffer)
-                } else if let fields {
-                    rawCount = try h.unpackColumns(frame, fields: fields, into: &rawBuffer)
-                } else {
-                    try h.unpack(frame, decompress: decompress, into: &rawBuffer)
-                    if decompress { rawCount = Int(h.rawLengthBytes) }
+                switch payload {
+                case .sparse(let ordinals): rawCount = try h.unpackColumns(frame, only: ordinals, into: &rawBuffer)
+                case .fields(let mask): rawCount = try h.unpackColumns(frame, fields: mask, into: &rawBuffer)
+                case .skip, .check: try h.unpack(frame, decompress: false, into: &rawBuffer)
+                case .decompress:
+                    try h.unpack(frame, into: &rawBuffer)
+                    rawCount = Int(h.rawLengthBytes)
                 }
             }
         } catch {
@@ -419,7 +428,9 @@ final class SegmentWalker {
 
     /// Finds the records of the payload just decompressed; what is wrong when they do not fill
     /// it exactly or disagree with the header's count.
-    private func findRecords(_ h: FrameHeader, only ordinals: [Int]?) -> (kind: Damage.Kind, message: String)? {
+    private func findRecords(_ h: FrameHeader, _ payload: Payload) -> (kind: Damage.Kind, message: String)? {
+        var ordinals: [Int]?
+        if case .sparse(let some) = payload { ordinals = some }
         // Filled as a local (one exclusive access, not one a record), then put back.
         var found = records
         records = []
