@@ -120,11 +120,8 @@ final class RecordFetcher {
             lo += 1
         }
         let own = ordinal - first
-        if let at = wanted.firstIndex(where: { $0 >= own }) {
-            if wanted[at] != own { wanted.insert(own, at: at) }
-        } else {
-            wanted.append(own)
-        }
+        let at = wanted.lowerBound(of: own)
+        if at == wanted.count || wanted[at] != own { wanted.insert(own, at: at) }
         return wanted
     }
 

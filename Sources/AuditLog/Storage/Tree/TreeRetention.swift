@@ -54,7 +54,7 @@ enum TreeRetention {
             // Leaves of the removed entries stay when the tile keeps live entries — or may: the
             // segments go one at a time, so a sweep cut short between two of them leaves the
             // tile part swept, part live.
-            let removedHere = removed.filter { s in s.firstSeq.rawValue <= hi && (s.lastSeq?.rawValue ?? 0) > lo }.count
+            let removedHere = removed.count { s in s.firstSeq.rawValue <= hi && (s.lastSeq?.rawValue ?? 0) > lo }
             let shared = removedHere > 1 || (lo..<hi).contains { !isRemoved($0) && isLive($0) }
             var wanted: [KeptNodes.Key] = []
             if shared {
