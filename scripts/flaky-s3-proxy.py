@@ -2,11 +2,13 @@
 """An HTTP proxy in front of an S3 API for the archive tests and benchmarks: every Nth
 request is answered 500 InternalError (EVERY_N 0: never), alternately before it reaches the
 store and after the store has done it (a PUT that succeeded but whose answer was lost); each
-request is delayed DELAY_MS first (a store in a distant region). Requests are forwarded
-unchanged (Host included, so signatures still match). `GET /__requests` answers the number of
-requests forwarded so far (not itself counted). Prints its port, then serves.
+request is delayed DELAY_MS first (a store in a distant region). With MODE `drop`, every Nth
+request is instead answered by closing the connection (a connection reset by the network).
+Requests are forwarded unchanged (Host included, so signatures still match). `GET /__requests`
+answers the number of requests forwarded so far (not itself counted). Prints its port, then
+serves.
 
-    scripts/flaky-s3-proxy.py http://127.0.0.1:MOTO_PORT EVERY_N [DELAY_MS]
+    scripts/flaky-s3-proxy.py http://127.0.0.1:MOTO_PORT EVERY_N [DELAY_MS [MODE]]
 """
 import http.client
 import sys
@@ -18,6 +20,7 @@ from urllib.parse import urlsplit
 upstream = urlsplit(sys.argv[1])
 every = int(sys.argv[2])
 delay = float(sys.argv[3]) / 1000 if len(sys.argv) > 3 else 0.0
+dropping = len(sys.argv) > 4 and sys.argv[4] == "drop"
 lock = threading.Lock()
 count = 0
 ERROR = b"<Error><Code>InternalError</Code><Message>injected by flaky-s3-proxy</Message></Error>"
@@ -53,6 +56,9 @@ class Handler(BaseHTTPRequestHandler):
         if delay:
             time.sleep(delay)
         failing = every > 0 and n % every == 0
+        if failing and dropping:
+            self.close_connection = True
+            return  # no answer: the connection closes under the client
         if failing and (n // every) % 2 == 1:
             return self.fail()  # before the store sees it
         conn = http.client.HTTPConnection(upstream.hostname, upstream.port, timeout=30)

@@ -137,16 +137,17 @@ public struct MotoError: Error, CustomStringConvertible {
 }
 
 /// scripts/flaky-s3-proxy.py in front of a store: every `every`-th request answered 500,
-/// alternately before the store sees it and after it did it.
+/// alternately before the store sees it and after it did it — or, `dropping`, answered by
+/// closing the connection.
 public final class FlakyProxy: @unchecked Sendable {
     public let endpoint: String
     private let process: Process
 
-    public init(upstream: String, every: Int) throws {
+    public init(upstream: String, every: Int, dropping: Bool = false) throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", root.appendingPathComponent("scripts/flaky-s3-proxy.py").path, upstream, String(every)]
+        p.arguments = ["python3", root.appendingPathComponent("scripts/flaky-s3-proxy.py").path, upstream, String(every)] + (dropping ? ["0", "drop"] : [])
         let out = Pipe()
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice

@@ -98,27 +98,40 @@ final class S3Client: ObjectStore {
     /// retry 500, 503 SlowDown and throttling; 502 and 504 come from proxies in front of it).
     static let transientStatuses: Set<UInt> = [429, 500, 502, 503, 504]
 
-    /// A byte range of an object. A transient failure is tried again twice (after 50 and
-    /// 200 ms): a query reading an archived segment should not fail on one flaky answer.
+    /// A byte range of an object. A transient failure — a transient answer, or a connection
+    /// that failed or dropped — is tried again twice (after 50 and 200 ms): a query reading an
+    /// archived segment should not fail on one flaky answer. (A GET changes nothing.)
     func get(_ key: String, range: Range<Int64>) throws(AuditLogError) -> [UInt8] {
         guard !range.isEmpty else { return [] }
+        let headers = [("range", "bytes=\(range.lowerBound)-\(range.upperBound - 1)")]
         var attempt = 0
-        var response = try send("GET", key, headers: [("range", "bytes=\(range.lowerBound)-\(range.upperBound - 1)")])
-        while Self.transientStatuses.contains(response.status.code) && attempt < 2 {
-            usleep(attempt == 0 ? 50_000 : 200_000)
-            attempt += 1
-            response = try send("GET", key, headers: [("range", "bytes=\(range.lowerBound)-\(range.upperBound - 1)")])
+        while true {
+            let pause: useconds_t = attempt == 0 ? 50_000 : 200_000
+            let response: HTTPClient.Response
+            do throws(AuditLogError) {
+                response = try send("GET", key, headers: headers)
+            } catch {
+                guard attempt < 2 else { throw error }
+                usleep(pause)
+                attempt += 1
+                continue
+            }
+            if Self.transientStatuses.contains(response.status.code) && attempt < 2 {
+                usleep(pause)
+                attempt += 1
+                continue
+            }
+            guard response.status.code == 206 || response.status.code == 200 else { throw failure("GET", key, response) }
+            var body = response.body ?? ByteBuffer()
+            var bytes = body.readBytes(length: body.readableBytes) ?? []
+            if response.status.code == 200 {
+                // A store that ignored the range sent the whole object.
+                let lower = Int(min(range.lowerBound, Int64(bytes.count)))
+                let upper = Int(min(range.upperBound, Int64(bytes.count)))
+                bytes = Array(bytes[lower..<upper])
+            }
+            return bytes
         }
-        guard response.status.code == 206 || response.status.code == 200 else { throw failure("GET", key, response) }
-        var body = response.body ?? ByteBuffer()
-        var bytes = body.readBytes(length: body.readableBytes) ?? []
-        if response.status.code == 200 {
-            // A store that ignored the range sent the whole object.
-            let lower = Int(min(range.lowerBound, Int64(bytes.count)))
-            let upper = Int(min(range.upperBound, Int64(bytes.count)))
-            bytes = Array(bytes[lower..<upper])
-        }
-        return bytes
     }
 
     func delete(_ key: String) throws(AuditLogError) { try delete(key, versionID: nil) }
