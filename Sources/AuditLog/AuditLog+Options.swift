@@ -2,6 +2,11 @@
 /// group commit, day partitions, 64 MiB segments.
 public struct AuditLogOptions: Sendable, Hashable {
     /// When appended records reach stable storage.
+    ///
+    /// With `syncInterval` and `none`, the `append` that finds the writer idle writes the group
+    /// of pending batches itself, on its task's thread (no hand-over to the writer's thread and
+    /// back); at a segment's seal that includes its `fdatasync`s. With `syncEveryBatch` the
+    /// writer's own thread writes and syncs while the appenders wait.
     public enum Durability: Sendable, Hashable {
         /// `append` returns after an `fdatasync` covering its records. Concurrent appenders
         /// share one write and one sync (group commit). A crash loses nothing acknowledged.
