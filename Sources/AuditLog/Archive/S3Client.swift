@@ -103,35 +103,30 @@ final class S3Client: ObjectStore {
     /// archived segment should not fail on one flaky answer. (A GET changes nothing.)
     func get(_ key: String, range: Range<Int64>) throws(AuditLogError) -> [UInt8] {
         guard !range.isEmpty else { return [] }
-        let headers = [("range", "bytes=\(range.lowerBound)-\(range.upperBound - 1)")]
-        var attempt = 0
-        while true {
-            let pause: useconds_t = attempt == 0 ? 50_000 : 200_000
-            let response: HTTPClient.Response
-            do throws(AuditLogError) {
-                response = try send("GET", key, headers: headers)
-            } catch {
-                guard attempt < 2 else { throw error }
-                usleep(pause)
-                attempt += 1
-                continue
-            }
-            if Self.transientStatuses.contains(response.status.code) && attempt < 2 {
-                usleep(pause)
-                attempt += 1
-                continue
-            }
-            guard response.status.code == 206 || response.status.code == 200 else { throw failure("GET", key, response) }
-            var body = response.body ?? ByteBuffer()
-            var bytes = body.readBytes(length: body.readableBytes) ?? []
-            if response.status.code == 200 {
-                // A store that ignored the range sent the whole object.
-                let lower = Int(min(range.lowerBound, Int64(bytes.count)))
-                let upper = Int(min(range.upperBound, Int64(bytes.count)))
-                bytes = Array(bytes[lower..<upper])
-            }
-            return bytes
+        let response = try sendRetrying("GET", key, headers: [("range", "bytes=\(range.lowerBound)-\(range.upperBound - 1)")])
+        guard response.status.code == 206 || response.status.code == 200 else { throw failure("GET", key, response) }
+        var body = response.body ?? ByteBuffer()
+        var bytes = body.readBytes(length: body.readableBytes) ?? []
+        if response.status.code == 200 {
+            // A store that ignored the range sent the whole object.
+            let lower = Int(min(range.lowerBound, Int64(bytes.count)))
+            let upper = Int(min(range.upperBound, Int64(bytes.count)))
+            bytes = Array(bytes[lower..<upper])
         }
+        return bytes
+    }
+
+    /// Sends a request that changes nothing, trying it again after 50 and 200 ms while it fails
+    /// to connect or is answered with a ``transientStatuses`` code; the last try's error or
+    /// answer stands.
+    private func sendRetrying(_ method: String, _ key: String, headers: [(String, String)]) throws(AuditLogError) -> HTTPClient.Response {
+        for pause: useconds_t in [50_000, 200_000] {
+            if let response = try? send(method, key, headers: headers), !Self.transientStatuses.contains(response.status.code) {
+                return response
+            }
+            usleep(pause)
+        }
+        return try send(method, key, headers: headers)
     }
 
     func delete(_ key: String) throws(AuditLogError) { try delete(key, versionID: nil) }
