@@ -44,12 +44,15 @@ let package = Package(
         ),
         // Declarations of the SHA-256 functions swift-crypto's BoringSSL already links in.
         .systemLibrary(name: "CAuditLogSHA256"),
+        // System calls the Swift Glibc module does not declare (sync_file_range).
+        .systemLibrary(name: "CAuditLogPosix"),
         .target(
             name: "AuditLog",
             dependencies: [
                 "CAuditLogLZ4",
                 "CAuditLogXXHash",
                 "CAuditLogSHA256",
+                "CAuditLogPosix",
                 .product(name: "Crypto", package: "swift-crypto"),
                 // The archive's S3 requests (Sources/AuditLog/Archive).
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -82,6 +82,14 @@ public final class FaultInjectingFileSystem: FileSystem, Sendable {
 
     func recordHint(_ path: String, _ range: Range<Int64>) { hints.withLock { $0.append((path, range)) } }
 
+    private let writebacks = Locked<[(path: String, range: Range<Int64>)]>([])
+
+    /// The write-back hints (``SegmentFile/startWriteback(_:)``) its files were given, in
+    /// order. They reach the wrapped file too.
+    public var writebackHints: [(path: String, range: Range<Int64>)] { writebacks.withLock { $0 } }
+
+    func recordWriteback(_ path: String, _ range: Range<Int64>) { writebacks.withLock { $0.append((path, range)) } }
+
     /// The fault for this call, if a rule says so; `.crash` never returns.
     func fault(_ operation: Operation, _ path: String) -> Fault? {
         let fault = rules.withLock { r -> Fault? in
@@ -203,6 +211,11 @@ final class FaultInjectingFile: SegmentFile {
     func willNeed(_ range: Range<Int64>) {
         fileSystem.recordHint(path, range)
         file.willNeed(range)
+    }
+
+    func startWriteback(_ range: Range<Int64>) {
+        fileSystem.recordWriteback(path, range)
+        file.startWriteback(range)
     }
 
     func close() { file.close() }

@@ -26,10 +26,17 @@ public protocol SegmentFile: AnyObject {
     /// in the background, so that reads of many scattered ranges overlap instead of waiting
     /// one after another. Does nothing by default.
     func willNeed(_ range: Range<Int64>)
+    /// A hint that the bytes of `range`, written, will be synced before long: a file on a disk
+    /// starts writing them back now and returns, so that the sync finds less to wait for. Only
+    /// a hint: it makes nothing durable and reports no error (the sync does). Does nothing by
+    /// default.
+    func startWriteback(_ range: Range<Int64>)
 }
 
 extension SegmentFile {
     public func willNeed(_ range: Range<Int64>) {}
+
+    public func startWriteback(_ range: Range<Int64>) {}
 
     /// Writes all of `bytes` at `offset`.
     func write(_ bytes: [UInt8], at offset: Int64) throws(AuditLogError) {

@@ -24,6 +24,12 @@ final class WriterCore: @unchecked Sendable {
     // Reused buffers: no per-record allocation on the append path.
     private var frame = FrameBuilder()
     private var out: [UInt8] = []
+    /// Where the active segment's bytes not yet handed to write-back start
+    /// (``SegmentFile/startWriteback(_:)``).
+    private var writebackStart: Int64 = 0
+    /// Without a sync per batch, every this many bytes written are handed to write-back, so
+    /// that the sync at a seal (or the interval's) finds little left to write.
+    static let writebackChunk: Int64 = 1 << 20
 
     /// Told about every segment this writer seals or removes (indexes, for now).
     private let observers: [any StorageObserver]
@@ -202,7 +208,21 @@ final class WriterCore: @unchecked Sendable {
         segments[segments.count - 1].bytes += Int64(out.count)
         out.removeAll(keepingCapacity: true)
         unsynced = true
+        startWriteback(file, written: offset..<segments[segments.count - 1].bytes)
         treeStep { (tree) throws(AuditLogError) in try tree.flush() }
+    }
+
+    /// Hands the bytes written since the last hint to write-back once they reach
+    /// ``writebackChunk``, unless every batch is synced anyway. A seal syncs its segment
+    /// whatever the durability, on the appending thread: without the hints that sync wrote
+    /// the whole segment then (measured: 8 % of a bulk load's time).
+    private func startWriteback(_ file: any SegmentFile, written: Range<Int64>) {
+        guard options.durability != .syncEveryBatch else { return }
+        // A start past this write's is another segment's (a roll, a rollback since).
+        if writebackStart > written.lowerBound { writebackStart = written.lowerBound }
+        guard written.upperBound - writebackStart >= Self.writebackChunk else { return }
+        file.startWriteback(writebackStart..<written.upperBound)
+        writebackStart = written.upperBound
     }
 
     /// Runs a write of the tree. A failure there does not fail appends (the tree is derived
