@@ -215,7 +215,7 @@ final class WriterCore: @unchecked Sendable {
     /// Hands the bytes written since the last hint to write-back once they reach
     /// ``writebackChunk``, unless every batch is synced anyway. A seal syncs its segment
     /// whatever the durability, on the appending thread: without the hints that sync wrote
-    /// the whole segment then (measured: 8 % of a bulk load's time).
+    /// the whole segment then (37–44 ms for a 64 MiB one here; docs/PERFORMANCE.md).
     private func startWriteback(_ file: any SegmentFile, written: Range<Int64>) {
         guard options.durability != .syncEveryBatch else { return }
         // A start past this write's is another segment's (a roll, a rollback since).
