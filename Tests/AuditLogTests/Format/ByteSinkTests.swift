@@ -18,6 +18,25 @@ import Testing
         #expect(String(decoding: out, as: UTF8.self) == "abcdefgh")
     }
 
+    /// Values of every length up to past the word copies' reach, each at every offset in the
+    /// room, land byte for byte, and touch nothing past their end.
+    @Test func copiesOfEveryLengthLandByteForByte() {
+        let source = (0..<48).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+        for length in 0...40 {
+            for offset in 0..<3 {
+                var out = [UInt8](repeating: 0xEE, count: 1)
+                let fitted = out.append(within: 64) { (room: inout ReservedRoom) in
+                    for _ in 0..<offset { room.append(UInt8(0xAA)) }
+                    source.withUnsafeBytes { room.append(raw: UnsafeRawBufferPointer(rebasing: $0[5..<(5 + length)])) }
+                    room.append(UInt8(0xBB))
+                }
+                #expect(fitted)
+                let expected = [0xEE] + [UInt8](repeating: 0xAA, count: offset) + source[5..<(5 + length)] + [0xBB]
+                #expect(out == expected, "length \(length), offset \(offset)")
+            }
+        }
+    }
+
     @Test func aWriteThatDoesNotFitAppendsNothing() {
         for overflow in 0..<3 {
             var out = Array("ab".utf8)
