@@ -309,6 +309,10 @@ import Testing
                 tail.waitUntilExit()
                 _ = try await send(http, .GET, base + "/v1/events?limit=3")
                 _ = try await send(http, .GET, base + "/v1/events?limit=3")
+                // An event of tomorrow's partition seals today's segment.
+                let tomorrow = Timestamp(nanosSinceEpoch: Timestamp.now.nanosSinceEpoch + 86_400_000_000_000).rfc3339
+                let next = #"{"event_type":"decision","timestamp":"\#(tomorrow)","verdict":"allow","user":"u-next"}"#
+                #expect(try await send(http, .POST, base + "/v1/events", body: next).status == 201)
                 // The library's own metrics (swift-metrics, through the Prometheus registry serve
                 // bootstraps) beside the API's.
                 let metrics = try await CLIServeTests().send(http, .GET, base + "/metrics", token: nil).body
@@ -318,8 +322,9 @@ import Testing
                 // The 12 appended, and the server's own records (the token's first use).
                 #expect((value("auditlog_writer_records_total") ?? 0) >= 12, "\(metrics)")
                 #expect((value("auditlog_writer_sync_duration_seconds_count") ?? 0) >= 1)
+                #expect((value("auditlog_writer_seal_duration_seconds_count") ?? 0) >= 1, "\(metrics)")
                 #expect(metrics.contains("auditlog_queries_total "))
-                #expect(metrics.contains("auditlog_http_requests_total{method=\"POST\",route=\"/v1/events\",status=\"201\"} 1"))
+                #expect(metrics.contains("auditlog_http_requests_total{method=\"POST\",route=\"/v1/events\",status=\"201\"} 2"))
             }
             let reads = try CLIRunner.run(["export", "--dir", dir, "--filter", "event_type=audit.read", "--format", "ndjson"])
             let records = try reads.stdout.split(separator: "\n").map { try JSONValue.parse(String($0)) }

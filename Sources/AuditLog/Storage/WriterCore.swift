@@ -264,6 +264,7 @@ final class WriterCore: @unchecked Sendable {
     /// Writes the footer and syncs, whatever the durability policy: a sealed segment is
     /// complete on disk before any later segment exists.
     private func seal() throws(AuditLogError) {
+        let start = ContinuousClock.now
         try flush()
         guard let file = activeFile, var info = segments.last, !info.isSealed else { return }
         let footer = SegmentFooter(
@@ -285,6 +286,7 @@ final class WriterCore: @unchecked Sendable {
         file.close()
         activeFile = nil
         unsynced = false
+        LibraryMetrics.sealed(since: start)
         for observer in observers { observer.segmentSealed(info) }
         updateCatalog()
     }

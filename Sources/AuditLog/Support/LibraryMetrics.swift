@@ -10,6 +10,7 @@ enum LibraryMetrics {
     private static let recordBytes = Counter(label: "auditlog_writer_record_bytes_total")
     private static let groupRecords = Recorder(label: "auditlog_writer_group_commit_records")
     private static let syncLatency = Timer(label: "auditlog_writer_sync_duration_seconds")
+    private static let sealLatency = Timer(label: "auditlog_writer_seal_duration_seconds")
     private static let failedGroups = Counter(label: "auditlog_writer_failed_groups_total")
     private static let queries = Counter(label: "auditlog_queries_total")
     private static let frameCacheHits = Counter(label: "auditlog_frame_cache_hits_total")
@@ -32,8 +33,18 @@ enum LibraryMetrics {
 
     /// An `fdatasync` of the active segment that started at `start`.
     static func synced(since start: ContinuousClock.Instant) {
+        syncLatency.recordNanoseconds(nanoseconds(since: start))
+    }
+
+    /// A seal that started at `start`: its segment's last write, the syncs before and after
+    /// its footer and the tree's, which the group that rolled the segment waits for.
+    static func sealed(since start: ContinuousClock.Instant) {
+        sealLatency.recordNanoseconds(nanoseconds(since: start))
+    }
+
+    private static func nanoseconds(since start: ContinuousClock.Instant) -> Int64 {
         let elapsed = ContinuousClock.now - start
-        syncLatency.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        return elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
     }
 
     /// A query started (a page, export, tail, lookup or usage).
