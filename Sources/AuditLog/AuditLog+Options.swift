@@ -5,8 +5,10 @@ public struct AuditLogOptions: Sendable, Hashable {
     ///
     /// With `syncInterval` and `none`, the `append` that finds the writer idle writes the group
     /// of pending batches itself, on its task's thread (no hand-over to the writer's thread and
-    /// back); at a segment's seal that includes its `fdatasync`s. With `syncEveryBatch` the
-    /// writer's own thread writes and syncs while the appenders wait.
+    /// back); at a segment's seal that includes its `fdatasync`s. So that those find little
+    /// left to write, every MiB written is handed to write-back as it is written (Linux's
+    /// `sync_file_range`, which starts the writes and waits for none). With `syncEveryBatch`
+    /// the writer's own thread writes and syncs while the appenders wait.
     public enum Durability: Sendable, Hashable {
         /// `append` returns after an `fdatasync` covering its records. Concurrent appenders
         /// share one write and one sync (group commit). A crash loses nothing acknowledged.
