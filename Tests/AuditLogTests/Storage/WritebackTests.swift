@@ -13,16 +13,7 @@ import Testing
     static func load(_ dir: String, durability: AuditLogOptions.Durability) async throws -> FaultInjectingFileSystem {
         let files = FaultInjectingFileSystem()
         let log = try await AuditLog.open(directory: dir, options: testOptions(durability: durability), fileSystem: files)
-        var generator = EventGenerator(seed: 21, count: 80_000, days: 2, end: Timestamp(rfc3339: "2026-03-21T00:00:00Z")!)
-        var batch: [AuditEvent] = []
-        while let e = generator.next() {
-            batch.append(e)
-            if batch.count == 1_000 {
-                _ = try await log.append(batch)
-                batch.removeAll(keepingCapacity: true)
-            }
-        }
-        if !batch.isEmpty { _ = try await log.append(batch) }
+        try await appendGenerated(to: log, seed: 21, count: 80_000, days: 2, batchSize: 1_000)
         try await log.close()
         return files
     }

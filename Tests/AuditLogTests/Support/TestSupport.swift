@@ -75,6 +75,21 @@ func writeGeneratedLog(_ dir: String, seed: UInt64, count: Int, days: Double, se
     return log
 }
 
+/// Appends `count` generated events over `days` days ending 2026-03-21 to `log`, in batches of
+/// `batchSize` (one group each when nothing else appends).
+func appendGenerated(to log: AuditLog, seed: UInt64, count: Int, days: Double, batchSize: Int) async throws {
+    var generator = EventGenerator(seed: seed, count: count, days: days, end: Timestamp(rfc3339: "2026-03-21T00:00:00Z")!)
+    var batch: [AuditEvent] = []
+    while let e = generator.next() {
+        batch.append(e)
+        if batch.count == batchSize {
+            _ = try await log.append(batch)
+            batch.removeAll(keepingCapacity: true)
+        }
+    }
+    if !batch.isEmpty { _ = try await log.append(batch) }
+}
+
 /// All records of a log, oldest first.
 func readAll(_ log: AuditLog, order: ReadOrder = .oldestFirst) async throws -> [Record] {
     var out: [Record] = []
