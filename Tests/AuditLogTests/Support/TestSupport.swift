@@ -67,10 +67,7 @@ func writeGeneratedLog(_ dir: String, seed: UInt64, count: Int, days: Double, se
     var options = testOptions()
     options.segmentSizeLimitBytes = segmentBytes
     let log = try await AuditLog.open(directory: dir, options: options)
-    var generator = EventGenerator(seed: seed, count: count, days: days, end: Timestamp(rfc3339: "2026-03-21T00:00:00Z")!)
-    var batch: [AuditEvent] = []
-    while let e = generator.next() { batch.append(e) }
-    _ = try await log.append(batch)
+    try await appendGenerated(to: log, seed: seed, count: count, days: days, batchSize: count)
     try await log.close()
     return log
 }
