@@ -74,21 +74,24 @@ public final class FaultInjectingFileSystem: FileSystem, Sendable {
     /// Faults injected so far.
     public var injectedCount: Int { injectedTotal.withLock { $0 } }
 
-    private let hints = Locked<[(path: String, range: Range<Int64>)]>([])
+    /// The hints a file can be given besides its reads and writes.
+    enum Hint { case willNeed, startWriteback }
+
+    private let hints = Locked<[(hint: Hint, path: String, range: Range<Int64>)]>([])
 
     /// The read-ahead hints (``SegmentFile/willNeed(_:)``) its files were given, in order: how
     /// the tests see a query's prefetching. They reach the wrapped file too.
-    public var readHints: [(path: String, range: Range<Int64>)] { hints.withLock { $0 } }
-
-    func recordHint(_ path: String, _ range: Range<Int64>) { hints.withLock { $0.append((path, range)) } }
-
-    private let writebacks = Locked<[(path: String, range: Range<Int64>)]>([])
+    public var readHints: [(path: String, range: Range<Int64>)] { given(.willNeed) }
 
     /// The write-back hints (``SegmentFile/startWriteback(_:)``) its files were given, in
     /// order. They reach the wrapped file too.
-    public var writebackHints: [(path: String, range: Range<Int64>)] { writebacks.withLock { $0 } }
+    public var writebackHints: [(path: String, range: Range<Int64>)] { given(.startWriteback) }
 
-    func recordWriteback(_ path: String, _ range: Range<Int64>) { writebacks.withLock { $0.append((path, range)) } }
+    private func given(_ hint: Hint) -> [(path: String, range: Range<Int64>)] {
+        hints.withLock { $0.filter { $0.hint == hint }.map { ($0.path, $0.range) } }
+    }
+
+    func record(_ hint: Hint, _ path: String, _ range: Range<Int64>) { hints.withLock { $0.append((hint, path, range)) } }
 
     /// The fault for this call, if a rule says so; `.crash` never returns.
     func fault(_ operation: Operation, _ path: String) -> Fault? {
@@ -209,12 +212,12 @@ final class FaultInjectingFile: SegmentFile {
     }
 
     func willNeed(_ range: Range<Int64>) {
-        fileSystem.recordHint(path, range)
+        fileSystem.record(.willNeed, path, range)
         file.willNeed(range)
     }
 
     func startWriteback(_ range: Range<Int64>) {
-        fileSystem.recordWriteback(path, range)
+        fileSystem.record(.startWriteback, path, range)
         file.startWriteback(range)
     }
 
