@@ -207,7 +207,6 @@ struct UsageAggregate: Hashable, Sendable {
         var escalated: Int64
         /// -1 without a latency.
         var latencyMicros: Int64
-        var bucket: Int
 
         /// A record's values as index columns hold them: verdict code (0 none), cache hit (0
         /// none, 1 false, 2 true), and -1 for an absent number.
@@ -220,10 +219,10 @@ struct UsageAggregate: Hashable, Sendable {
             redacted = verdict == Verdict.redact.code ? 1 : 0
             escalated = verdict == Verdict.escalate.code ? 1 : 0
             self.latencyMicros = latencyMicros
-            bucket = latencyMicros >= 0 ? Int(LatencySketch.bucket(latencyMicros)) : 0
         }
 
         /// Record `i` of index columns (which must hold verdicts, cache hits and metrics).
+        @inline(__always)
         init(_ c: IndexColumns, _ i: Int) {
             self.init(
                 verdict: c.verdicts[i], cacheHit: c.cacheHits[i], tokensIn: c.tokensIn[i], tokensOut: c.tokensOut[i],
@@ -234,7 +233,9 @@ struct UsageAggregate: Hashable, Sendable {
     /// Adds a record's contribution: the one place a record's values are summed.
     mutating func add(_ one: Contribution) {
         addSums(one)
-        if one.latencyMicros >= 0 { sketch.add(bucket: one.bucket, count: 1) }
+        // Its latency's bucket is worked out here, not with the sums: rollups, which add each
+        // record to a row of every dimension, fill their sketches apart.
+        if one.latencyMicros >= 0 { sketch.add(bucket: Int(LatencySketch.bucket(one.latencyMicros)), count: 1) }
     }
 
     /// Adds a record's contribution to every sum and count, not to the sketch (rollups fill
