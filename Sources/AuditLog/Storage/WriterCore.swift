@@ -275,9 +275,9 @@ final class WriterCore: @unchecked Sendable {
         // The frames are durable before the footer is written: a power cut cannot keep a footer
         // (a sealed segment) over frames that never reached the disk. The tree's nodes over
         // this segment are durable before its seal too: the next open trusts the nodes of
-        // sealed segments and recomputes only the rest.
+        // sealed segments and recomputes only the rest (so `tree/synced` need not say so).
         if unsynced { try file.sync() }
-        treeStep { (tree) throws(AuditLogError) in try tree.sync() }
+        treeStep { (tree) throws(AuditLogError) in try tree.sync(mark: false) }
         try file.write(footer.encoded(), at: info.bytes)
         try file.sync()
         info.bytes += Int64(SegmentFooter.byteCount)

@@ -160,14 +160,16 @@ final class TreeWriter {
         }
     }
 
-    /// Makes the written nodes durable, then says so in `tree/synced`.
-    func sync() throws(AuditLogError) {
+    /// Makes the written nodes durable, then says so in `tree/synced` — unless `mark` is false:
+    /// a seal, whose footer (written after this sync) makes the same nodes trusted, skips the
+    /// mark's temporary file, rename and two syncs on the appending path.
+    func sync(mark: Bool = true) throws(AuditLogError) {
         try flush()
         if unsynced {
             for file in files.values { try file.sync() }
             unsynced = false
         }
-        if size > marked {
+        if mark && size > marked {
             try TreeSyncMark.write(directory, size: size, logID: logID)
             marked = size
         }
