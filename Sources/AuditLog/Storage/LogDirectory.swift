@@ -42,6 +42,14 @@ struct LogDirectory: Sendable {
         /// once the local copy is evicted, it stands in for the segment.
         case archived
 
+        /// Whether a file of this kind is synced when written (the file, then the directory):
+        /// a receipt stands in for an evicted segment and a checkpoint is what a clean close
+        /// leaves, but a sealed segment's index is not. It is derived data that a power cut
+        /// costs only a rebuild (FORMAT.md, "Index file"), and its syncs — the file's and the
+        /// directory's, one pair per seal — held up the writer's next seal or roll in
+        /// `segments/` behind them.
+        var isSynced: Bool { self != .index }
+
         var suffix: String {
             switch self {
             case .index: ".idx"
@@ -246,10 +254,10 @@ struct LogDirectory: Sendable {
         try fileSystem.makeDirectoryDurably(segmentsPath)
     }
 
-    /// Writes a derived file of `segment` atomically.
+    /// Writes a derived file of `segment` atomically, synced as its kind says (``Derived/isSynced``).
     func writeDerived(_ bytes: [UInt8], _ derived: Derived, of segment: String) throws(AuditLogError) {
         let name = Self.name(of: derived, forSegment: segment)
-        try fileSystem.writeAtomically(bytes, to: segmentPath(name), directory: segmentsPath, displayName: Self.displayName(name))
+        try fileSystem.writeAtomically(bytes, to: segmentPath(name), directory: segmentsPath, displayName: Self.displayName(name), durable: derived.isSynced)
     }
 
     /// Removes a derived file of `segment`, if there is one.
