@@ -173,9 +173,17 @@ struct LogDirectory: Sendable {
         return bytes.withUnsafeBytes { try? SegmentCatalogFile.decode($0) }
     }
 
-    /// Replaces the segment catalog atomically, without syncing it (derived data).
+    /// Rewrites the segment catalog in place, without syncing it (derived data). Not through a
+    /// temporary file and a rename: at every seal those changed `segments/` — a new file, a
+    /// rename, the old file's removal — on the writer's path. A reader that reads it while it is
+    /// rewritten, or after a crash tore it, finds a length or checksum that does not hold and
+    /// reads the segments instead (FORMAT.md, "Segment catalog").
     func writeCatalog(_ catalog: SegmentCatalogFile) throws(AuditLogError) {
-        try fileSystem.writeAtomically(catalog.encoded(), to: catalogPath, directory: segmentsPath, displayName: Self.displayName(Self.catalogName), durable: false)
+        let bytes = catalog.encoded()
+        let file = try fileSystem.openForWriting(catalogPath, displayName: Self.displayName(Self.catalogName), create: true, exclusive: false)
+        defer { file.close() }
+        try file.write(bytes, at: 0)
+        try file.truncate(to: Int64(bytes.count))
     }
 
     /// Removes the segment catalog, if there is one.

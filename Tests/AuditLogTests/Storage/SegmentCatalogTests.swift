@@ -121,6 +121,24 @@ import Testing
         }
     }
 
+    /// A seal rewrites the catalog in place: no temporary file, no rename in `segments/`.
+    @Test func aSealRewritesItInPlace() async throws {
+        try await withTemporaryDirectory { dir in
+            try await makeLog(dir)
+            let files = FaultInjectingFileSystem()
+            files.inject(.init(operation: .rename, matching: "catalog", times: nil, fault: .skip))
+            files.inject(.init(operation: .remove, matching: "catalog", times: nil, fault: .skip))
+            let log = try await AuditLog.open(directory: dir, options: testOptions(segmentBytes: 4096), fileSystem: files)
+            let before = try catalogFile(dir).entries.count
+            _ = try await log.append(events(300, from: Timestamp(rfc3339: "2026-03-20T05:00:00Z")!, prefix: "evt_more"))
+            #expect(try catalogFile(dir).entries.count > before)
+            #expect(try catalogFile(dir).entries.map(\.firstSeq) == log.segments.filter(\.isSealed).map(\.firstSeq))
+            #expect(files.injectedCount == 0, "the catalog went through a rename or a removal")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/segments").allSatisfy { !$0.contains(".tmp") })
+            try await log.close()
+        }
+    }
+
     /// The layout docs/FORMAT.md gives ("Segment catalog").
     @Test func layoutAsSpecified() throws {
         let logID = try #require(LogID(bytes: Array(1...16)))
