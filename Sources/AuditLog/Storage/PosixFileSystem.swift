@@ -26,7 +26,9 @@ public struct PosixFileSystem: FileSystem {
     }
 
     public func openForWriting(_ path: String, displayName: String, create: Bool, exclusive: Bool) throws(AuditLogError) -> any SegmentFile {
-        var flags = O_RDWR | O_CLOEXEC
+        // Never through a symbolic link: a link planted in the log's directory would otherwise
+        // have the writer overwrite whatever file it names (`ELOOP`, reported as an error).
+        var flags = O_RDWR | O_CLOEXEC | O_NOFOLLOW
         if create { flags |= O_CREAT }
         if exclusive { flags |= O_EXCL }
         let fd = Glibc.open(path, flags, 0o644)

@@ -139,6 +139,23 @@ import Testing
         }
     }
 
+    /// A catalog that is a symbolic link is not written through: the file it names stays as it
+    /// was, and the writer puts a catalog of its own in the link's place.
+    @Test func aCatalogThatIsALinkIsNotWrittenThrough() async throws {
+        try await withTemporaryDirectory { dir in
+            try await makeLog(dir)
+            let outside = dir + "/outside.txt"
+            try Data("not a catalog\n".utf8).write(to: URL(fileURLWithPath: outside))
+            try FileManager.default.removeItem(atPath: dir + "/segments/catalog")
+            try FileManager.default.createSymbolicLink(atPath: dir + "/segments/catalog", withDestinationPath: outside)
+            let log = try await AuditLog.open(directory: dir, options: testOptions(segmentBytes: 4096))
+            _ = try await log.append(events(300, from: Timestamp(rfc3339: "2026-03-20T05:00:00Z")!, prefix: "evt_more"))
+            try await log.close()
+            #expect(try String(contentsOfFile: outside, encoding: .utf8) == "not a catalog\n")
+            #expect(try catalogFile(dir).entries.map(\.firstSeq) == log.segments.filter(\.isSealed).map(\.firstSeq))
+        }
+    }
+
     /// The layout docs/FORMAT.md gives ("Segment catalog").
     @Test func layoutAsSpecified() throws {
         let logID = try #require(LogID(bytes: Array(1...16)))
