@@ -22,7 +22,7 @@ import Testing
         try await withTemporaryDirectory { dir in
             let (log, files) = try await Self.load(dir, countingSyncsOf: ".idx")
             try await log.close()  // waits for the index builds
-            // Every sealed segment has one (not the active one), none left half written.
+            // Every sealed segment has one (not the active one).
             #expect(try IndexRebuildTests().indexFiles(dir).count == segmentPaths(dir).count - 1)
             #expect(try IndexRebuildTests().indexFiles(dir).count >= 1)
             #expect(files.injectedCount == 0, "an index file was synced")
