@@ -277,7 +277,7 @@ final class WriterCore: @unchecked Sendable {
         // this segment are durable before its seal too: the next open trusts the nodes of
         // sealed segments and recomputes only the rest (so `tree/synced` need not say so).
         if unsynced { try file.sync() }
-        treeStep { (tree) throws(AuditLogError) in try tree.sync(mark: false) }
+        treeStep { (tree) throws(AuditLogError) in try tree.syncNodes() }
         try file.write(footer.encoded(), at: info.bytes)
         try file.sync()
         info.bytes += Int64(SegmentFooter.byteCount)

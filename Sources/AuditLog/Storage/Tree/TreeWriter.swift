@@ -160,16 +160,21 @@ final class TreeWriter {
         }
     }
 
-    /// Makes the written nodes durable, then says so in `tree/synced` — unless `mark` is false:
-    /// a seal, whose footer (written after this sync) makes the same nodes trusted, skips the
-    /// mark's temporary file, rename and two syncs on the appending path.
-    func sync(mark: Bool = true) throws(AuditLogError) {
+    /// Makes the written nodes durable, without saying so in `tree/synced`: what a seal needs,
+    /// whose footer (written after it) makes the same nodes trusted — the mark's temporary
+    /// file, rename and two syncs would only hold up the appending path.
+    func syncNodes() throws(AuditLogError) {
         try flush()
         if unsynced {
             for file in files.values { try file.sync() }
             unsynced = false
         }
-        if mark && size > marked {
+    }
+
+    /// Makes the written nodes durable, then says so in `tree/synced`.
+    func sync() throws(AuditLogError) {
+        try syncNodes()
+        if size > marked {
             try TreeSyncMark.write(directory, size: size, logID: logID)
             marked = size
         }
