@@ -6,10 +6,6 @@ import Testing
 /// An index is derived data: missing, stale or damaged, it is rebuilt from its segment (and
 /// reported), never trusted over it.
 @Suite(.serialized) struct IndexRebuildTests {
-    func indexFiles(_ dir: String) throws -> [String] {
-        try FileManager.default.contentsOfDirectory(atPath: dir + "/segments").filter { $0.hasSuffix(".idx") }.sorted().map { dir + "/segments/" + $0 }
-    }
-
     /// Runs a few queries and checks them against a full scan.
     func checkQueries(_ log: AuditLog) async throws {
         let all = try await readAll(log)
@@ -32,7 +28,7 @@ import Testing
             let log = try await QueryPropertyTests.makeLog(dir, seed: 51, count: 2000, reopen: false)
             try await log.close()
             let segments = try segmentPaths(dir)
-            let indexes = try indexFiles(dir)
+            let indexes = try indexPaths(dir)
             #expect(indexes.count == segments.count - 1)  // every sealed segment, not the active one
             #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/segments").allSatisfy { !$0.contains(".tmp") })
         }
@@ -43,7 +39,7 @@ import Testing
         try await withTemporaryDirectory { dir in
             let log = try await QueryPropertyTests.makeLog(dir, seed: 52, count: 2000, reopen: false)
             try await log.close()
-            let indexes = try indexFiles(dir)
+            let indexes = try indexPaths(dir)
             let victim = indexes[indexes.count / 2]
             switch damage {
             case "missing": try FileManager.default.removeItem(atPath: victim)

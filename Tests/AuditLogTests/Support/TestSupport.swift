@@ -114,6 +114,12 @@ func segmentPaths(_ directory: String) throws -> [String] {
         .filter { $0.hasSuffix(".seg") }.sorted().map { directory + "/segments/" + $0 }
 }
 
+/// Index file paths of a log directory, oldest first.
+func indexPaths(_ directory: String) throws -> [String] {
+    try FileManager.default.contentsOfDirectory(atPath: directory + "/segments")
+        .filter { $0.hasSuffix(".idx") }.sorted().map { directory + "/segments/" + $0 }
+}
+
 func fileSize(_ path: String) throws -> Int {
     (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
 }
