@@ -207,7 +207,7 @@ public final class AuditLog: Sendable {
                 try ArchiveConfig.remember(archiveOptions, in: files)
                 let u = ArchiveUploader(
                     directory: files, store: store, options: archiveOptions, logID: catalog.manifest.logID.description,
-                    indexesWritten: { indexes.waitForBackgroundWork() })
+                    indexBytes: { indexes.checkedFileBytes($0) })
                 observers.append(u)
                 uploader = u
             }

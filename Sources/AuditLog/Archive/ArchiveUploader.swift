@@ -22,8 +22,10 @@ final class ArchiveUploader: StorageObserver {
     private let options: ArchiveOptions
     /// `PREFIX/<log id>/`.
     let logPrefix: String
-    /// Waits for the index files of segments sealed so far (the indexer's queue).
-    private let indexesWritten: @Sendable () -> Void
+    /// The bytes of a sealed segment's index file, whole and checked (rebuilt from the segment
+    /// first when it is damaged), after the index work queued before it; nil when it has none.
+    typealias IndexSource = @Sendable (SegmentInfo) -> [UInt8]?
+    private let indexBytes: IndexSource
     private let queue = DispatchQueue(label: "auditlog.archive", qos: .utility)
     /// What of the verifiable log to upload after an archived tree size (the facade's
     /// `treeObjects(after:)`): the newest checkpoint and the tiles it needs.
@@ -56,12 +58,12 @@ final class ArchiveUploader: StorageObserver {
     }
     private let state = Locked(State())
 
-    init(directory: LogDirectory, store: any ObjectStore, options: ArchiveOptions, logID: String, indexesWritten: @escaping @Sendable () -> Void) {
+    init(directory: LogDirectory, store: any ObjectStore, options: ArchiveOptions, logID: String, indexBytes: @escaping IndexSource) {
         self.directory = directory
         self.store = store
         self.options = options
         self.logPrefix = options.location.logPrefix(logID)
-        self.indexesWritten = indexesWritten
+        self.indexBytes = indexBytes
     }
 
     /// Queues the sealed segments of `segments` that have no receipt (a previous writer's
@@ -292,13 +294,13 @@ final class ArchiveUploader: StorageObserver {
         }
         let sha = try put(key(for: name), bytes)
 
-        indexesWritten()
         let indexName = LogDirectory.name(of: .index, forSegment: name)
         var receipt = ArchiveReceipt(
             segment: name, key: key(for: name), size: Int64(bytes.count), sha256: sha, header: Array(bytes[0..<SegmentHeader.byteCount]),
             footer: Array(bytes[(bytes.count - SegmentFooter.byteCount)...]), confirmedAt: .now, retainUntil: retainUntil())
-        if directory.exists(indexName) {
-            let index = try directory.open(indexName).readAll()
+        // Checked whole, not only read: an index file is written without a sync, and one a
+        // power cut tore must not become the archived copy every remote reader fetches.
+        if let index = indexBytes(segment) {
             receipt.indexSHA256 = try put(key(for: indexName), index)
             receipt.indexKey = key(for: indexName)
             receipt.indexSize = Int64(index.count)

@@ -173,6 +173,12 @@ enum IndexFile {
             return raw.count == e.raw ? raw : Array(raw[0..<e.raw])
         }
 
+        /// Reads every section, checking its checksum (and decompressing the compressed ones):
+        /// what the header and directory checks of opening do not cover.
+        func checkSections() throws(AuditLogError) {
+            for section in directory.keys.sorted(by: { $0.rawValue < $1.rawValue }) { _ = try read(section) }
+        }
+
         /// The index data with its frame directory (what every query needs), checked against
         /// the binding's record count; its other parts load with ``load(_:into:)``.
         func loadDirectory() throws(AuditLogError) -> IndexData {

@@ -351,6 +351,31 @@ final class IndexStore: StorageObserver {
         ActiveIndexCheckpoint.coveredEnd(directory, segment: name)
     }
 
+    /// The bytes of `segment`'s index file with every section's checksum checked, for the
+    /// archive. Index files are written without a sync, and a power cut can tear one past the
+    /// header and directory that ``repairSealedIndexes(_:)`` checks at open; one that fails is
+    /// rebuilt from the segment first. Runs on the indexer's queue, after the work queued there
+    /// (the index of a segment just sealed). Nil when there is no index and none can be written.
+    func checkedFileBytes(_ segment: SegmentInfo) -> [UInt8]? {
+        background.sync { () -> [UInt8]? in
+            func whole() throws(AuditLogError) -> [UInt8]? {
+                guard let reader = try IndexFile.Reader(directory, segment: segment) else { return nil }
+                try reader.checkSections()
+                return try reader.file.readAll()
+            }
+            let reason: String
+            do throws(AuditLogError) {
+                if let bytes = try whole() { return bytes }
+                reason = Unusable.missing.reason
+            } catch {
+                reason = error.message
+            }
+            guard persists, let data = try? Self.build(directory, segment: segment, from: nil), (try? write(data, for: segment)) != nil else { return nil }
+            report(segment, reason)
+            return try? whole()
+        }
+    }
+
     /// Checks every sealed segment's index header and rebuilds (in the background) the ones
     /// that are missing, stale or damaged. The writer calls this at open.
     func repairSealedIndexes(_ segments: [SegmentInfo]) {

@@ -99,6 +99,48 @@ struct ArchiveTests {
         }
     }
 
+    /// Every section of an index file, checked: what opening a log does not read.
+    func checkIndexFile(_ path: String) throws {
+        let reader = try IndexFile.Reader(file: try PosixFileSystem().openForReading(path, displayName: path)) { _ in true }
+        try reader.checkSections()
+    }
+
+    @Test func anIndexTornPastItsHeaderIsRebuiltBeforeItIsArchived() async throws {
+        let moto = try MotoServer(buckets: ["audit"])
+        defer { moto.stop() }
+        try await withTemporaryDirectory { dir in
+            var local = try writerOptions(moto)
+            local.archive = nil
+            let log = try await AuditLog.open(directory: dir, options: local)
+            _ = try await log.append(events(300, stepSeconds: 30, prefix: "t"))
+            try await log.close()
+            // Index files are written without a sync: a power cut can keep one whose header and
+            // directory are whole and whose last section is not what was written.
+            let indexes = try indexPaths(dir)
+            let torn = try #require(indexes.first)
+            var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: torn)))
+            for i in (bytes.count - 16)..<bytes.count { bytes[i] ^= 0xFF }
+            try Data(bytes).write(to: URL(fileURLWithPath: torn))
+            #expect(throws: AuditLogError.self) { try checkIndexFile(torn) }
+
+            // The next writer archives every sealed segment, each with an index that checks out.
+            let writer = try await AuditLog.open(directory: dir, options: try writerOptions(moto))
+            try await writer.close()
+            let names = try sealedNames(dir)
+            #expect(names.count == indexes.count && names.count >= 2, "\(names.count) archived, \(indexes.count) indexes")
+            let s3 = try moto.client("audit")
+            for name in names {
+                let receipt = try #require(try LogDirectory(path: dir).archiveReceiptIfAny(of: name))
+                let archived = try s3.get(try #require(receipt.indexKey), range: 0..<(try #require(receipt.indexSize)))
+                let copy = dir + "/archived.idx"
+                try Data(archived).write(to: URL(fileURLWithPath: copy))
+                #expect(throws: Never.self, "\(name)") { try checkIndexFile(copy) }
+            }
+            #expect(throws: Never.self) { try checkIndexFile(torn) }  // rebuilt in place too
+            #expect(writer.indexRebuilds.contains { torn.hasSuffix($0.file) }, "\(writer.indexRebuilds)")
+        }
+    }
+
     @Test func aStoreThatIsDownKeepsSegmentsLocalUntilTheNextWriter() async throws {
         let moto = try MotoServer(buckets: ["audit"])
         try await withTemporaryDirectory { dir in
