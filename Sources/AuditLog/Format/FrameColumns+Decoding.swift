@@ -228,7 +228,7 @@ extension FrameColumns {
             guard n > 0 else { return }
             var present = PresenceCounts()
             for _ in 0..<n {
-                previous = try checked(previous.addingReportingOverflow(DeltaCoding.unzigzag(try times.readVarint("time"))), "time")
+                previous = try Self.checked(previous.addingReportingOverflow(DeltaCoding.unzigzag(try times.readVarint("time"))), "time")
                 present.add(UInt32(truncatingIfNeeded: try presences.readVarint("presence")))
             }
             try idTimes.skipVarints(present.compactIDs, "id time")
@@ -260,14 +260,14 @@ extension FrameColumns {
             let entry = out.position
             _ = try out.room(2)
             let start = out.position
-            previous = try checked(previous.addingReportingOverflow(DeltaCoding.unzigzag(try times.readVarint("time"))), "time")
-            let time = try checked(previous.multipliedReportingOverflow(by: unit), "time")
+            previous = try Self.checked(previous.addingReportingOverflow(DeltaCoding.unzigzag(try times.readVarint("time"))), "time")
+            let time = try Self.checked(previous.multipliedReportingOverflow(by: unit), "time")
             guard time >= 0 else { throw FormatError(.malformed, "time before 1970", offset: times.offset) }
             let presence = UInt32(truncatingIfNeeded: try presences.readVarint("presence")) & (mask | compactIDMask)
             try out.write(UInt64(bitPattern: time))
             try out.room(4).storeBytes(of: presence.littleEndian, toByteOffset: 0, as: UInt32.self)
             if presence & compactIDMask != 0 {
-                let high48 = try checked((time / 1_000_000).addingReportingOverflow(DeltaCoding.unzigzag(try idTimes.readVarint("id time"))), "id time")
+                let high48 = try Self.checked((time / 1_000_000).addingReportingOverflow(DeltaCoding.unzigzag(try idTimes.readVarint("id time"))), "id time")
                 guard high48 >= 0, high48 < 1 << 48 else { throw FormatError(.malformed, "id time out of range", offset: idTimes.offset) }
                 let random = try idRandom.readBytes(10, "id")
                 try out.write(UInt64(high48) << 16 | UInt64(random[0]) | UInt64(random[1]) << 8)
@@ -317,7 +317,9 @@ extension FrameColumns {
             for column in strings { try column.checkConsumed() }
         }
 
-        private func checked(_ result: (partialValue: Int64, overflow: Bool), _ what: StaticString) throws(FormatError) -> Int64 {
+        /// Static: called as an instance method inside a mutating one, it made Swift copy the
+        /// whole cursor set (its arrays retained and released) for every record.
+        private static func checked(_ result: (partialValue: Int64, overflow: Bool), _ what: StaticString) throws(FormatError) -> Int64 {
             guard !result.overflow else { throw FormatError(.malformed, "\(what) overflows", offset: 0) }
             return result.partialValue
         }
