@@ -83,15 +83,18 @@ extension IndexData {
                     allTime[slot % n].merge(a)
                     rows.append((RollupKey(dimension: dimension, value: UInt32(slot % n), hourNanos: hours.starts[slot / n]), a.compacted()))
                 }
-                for (slot, a) in perHour.enumerated() where a.requests > 0 { hourRow(slot, a) }
-                for (slot, a) in zip(sparseSlots, sparseRows) { hourRow(slot, a) }
+                // By index, not `enumerated()`: that copies every slot (its sketch retained and
+                // released), and most dense slots are empty.
+                for slot in perHour.indices where perHour[slot].requests > 0 { hourRow(slot, perHour[slot]) }
+                for row in sparseRows.indices { hourRow(sparseSlots[row], sparseRows[row]) }
             }
-            for (value, a) in allTime.enumerated() where a.requests > 0 {
-                rows.append((RollupKey(dimension: dimension, value: UInt32(value), hourNanos: RollupKey.allTime), a.compacted()))
+            for value in allTime.indices where allTime[value].requests > 0 {
+                rows.append((RollupKey(dimension: dimension, value: UInt32(value), hourNanos: RollupKey.allTime), allTime[value].compacted()))
             }
         }
         var out = [RollupKey: UsageAggregate](minimumCapacity: rows.count)
-        for (key, row) in rows { out[key] = row }
+        // Moved out, not iterated: iterating copies each row before the table copies it again.
+        while let (key, row) = rows.popLast() { out[key] = row }
         return (out, mask)
     }
 
