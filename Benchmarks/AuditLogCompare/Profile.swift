@@ -26,6 +26,19 @@ struct ProfileRun {
             report(seconds, per: Double(repeats * dataset.events.count), unit: "event")
             return
         }
+        if workload == "durable-append" {
+            // The comparison's durable row alone: 32 tasks, `--durable-batches` batches of 100
+            // each, an fdatasync before each append returns (group commit shares them).
+            let batches = options.durableBatches
+            let seconds = try await Measure.seconds {
+                for _ in 0..<repeats {
+                    try? FileManager.default.removeItem(atPath: root + "/durable")
+                    try await AppendWorkloads.durableAuditLog(dataset.events, directory: root + "/durable", tasks: 32, batches: batches, frameEncoding: options.frameEncoding)
+                }
+            }
+            report(seconds, per: Double(repeats * 32 * batches * 100), unit: "event")
+            return
+        }
         if workload == "prepare" {
             // The appending task's half of a bulk append (validate, assign ids, encode), in the
             // same batches of 1,000 and without a log: the writer's half is the rest.
@@ -96,7 +109,7 @@ struct ProfileRun {
         }
         guard let read = ReadWorkload.allCases.first(where: { "\($0)" == workload }) else {
             let reads = ReadWorkload.allCases.map { "\($0)" }.joined(separator: ", ")
-            throw CompareError("unknown workload '\(workload)': bulk-append, prepare, index-build, verify, parse-ndjson, cold-open-parts, cold-cache or one of \(reads)")
+            throw CompareError("unknown workload '\(workload)': bulk-append, durable-append, prepare, index-build, verify, parse-ndjson, cold-open-parts, cold-cache or one of \(reads)")
         }
         if !FileManager.default.fileExists(atPath: logDir) {
             try await AppendWorkloads.bulkAuditLog(dataset.events[...], directory: logDir, frameEncoding: options.frameEncoding)
