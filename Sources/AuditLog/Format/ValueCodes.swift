@@ -46,6 +46,7 @@ struct ValueCodes: Sendable {
     static func hash(_ raw: UnsafeRawBufferPointer) -> UInt64 { Checksum.xxh3(raw) }
 
     /// The code of the value `raw` (whose ``hash(_:)`` is `hash`), nil when it has none yet.
+    @inline(__always)
     func code(of raw: UnsafeRawBufferPointer, hash: UInt64) -> UInt32? {
         let mask = slots.count - 1
         var i = Int(truncatingIfNeeded: hash) & mask
@@ -96,6 +97,7 @@ struct ValueCodes: Sendable {
         slots[i] = code
     }
 
+    @inline(__always)
     private func equals(_ index: Int, _ raw: UnsafeRawBufferPointer) -> Bool {
         let stored = range(index)
         guard stored.count == raw.count else { return false }
