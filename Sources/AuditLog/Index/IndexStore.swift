@@ -1,15 +1,5 @@
 import Dispatch
 
-/// An index rebuilt because its file was missing, stale or damaged.
-package struct IndexRebuild: Hashable, Sendable, CustomStringConvertible {
-    /// The index file, relative to the log directory.
-    package var file: String
-    /// Why it was rebuilt.
-    package var reason: String
-
-    package var description: String { "rebuilt '\(file)' from its segment: \(reason)" }
-}
-
 /// Loads, caches, validates and (for a writer) persists segment indexes. It hears about
 /// sealed, removed and closing segments as a ``StorageObserver`` of the writer. Sealed segments use
 /// their `.idx` file, rebuilt from the segment when it is missing, stale or damaged (never
@@ -262,24 +252,6 @@ final class IndexStore: StorageObserver {
         }
     }
 
-    /// Scans `segment` (continuing `builder` when given) into a finished index with rollups.
-    static func build(
-        _ directory: LogDirectory, segment: SegmentInfo, from partial: (IndexBuilder, Int64)?, minRecordsPerHourlyRow: Int = IndexData.recordsPerHourlyRow
-    ) throws(AuditLogError) -> IndexData {
-        let walker = try SegmentWalker(directory, segment.fileName, limit: segment.dataEnd)
-        var builder = partial?.0 ?? IndexBuilder(firstSeq: segment.firstSeq)
-        // Room for the records the footer counts, up to 2^20 (a default segment holds ~600,000):
-        // a forged count costs at most that, and the scan below refuses it.
-        builder.reserve(min(Int(clamping: segment.recordCount), 1 << 20) - builder.recordCount)
-        let end = try builder.scan(walker, from: partial?.1 ?? Int64(SegmentHeader.byteCount))
-        guard end == segment.dataEnd, UInt64(builder.recordCount) == segment.recordCount else {
-            throw AuditLogError(
-                .corruption, "segment ends at byte \(end) with \(builder.recordCount) records; its footer says \(segment.dataEnd) and \(segment.recordCount)",
-                location: .init(file: walker.displayName, offset: end))
-        }
-        return builder.finish(withRollups: true, minRecordsPerHourlyRow: minRecordsPerHourlyRow)
-    }
-
     private func write(_ data: IndexData, for segment: SegmentInfo) throws(AuditLogError) {
         var buffers = encodeBuffers.withLock { $0.take() } ?? IndexFile.EncodeBuffers()
         defer { encodeBuffers.withLock { $0 = buffers } }
@@ -358,21 +330,19 @@ final class IndexStore: StorageObserver {
     /// (the index of a segment just sealed). Nil when there is no index and none can be written.
     func checkedFileBytes(_ segment: SegmentInfo) -> [UInt8]? {
         background.sync { () -> [UInt8]? in
-            func whole() throws(AuditLogError) -> [UInt8]? {
-                guard let reader = try IndexFile.Reader(directory, segment: segment) else { return nil }
-                try reader.checkSections()
-                return try reader.file.readAll()
+            func whole() throws(Unusable) -> [UInt8] {
+                let reader = try reader(segment)
+                do throws(AuditLogError) {
+                    try reader.checkSections()
+                    return try reader.file.readAll()
+                } catch {
+                    throw .invalid(error)
+                }
             }
-            let reason: String
-            do throws(AuditLogError) {
-                if let bytes = try whole() { return bytes }
-                reason = Unusable.missing.reason
-            } catch {
-                reason = error.message
+            do throws(Unusable) { return try whole() } catch {
+                guard rewriteFile(segment, reason: error.reason) else { return nil }
+                return try? whole()
             }
-            guard persists, let data = try? Self.build(directory, segment: segment, from: nil), (try? write(data, for: segment)) != nil else { return nil }
-            report(segment, reason)
-            return try? whole()
         }
     }
 
@@ -386,14 +356,19 @@ final class IndexStore: StorageObserver {
                 let reason = error.reason
                 state.withLock { _ = $0.pending.insert(segment.fileName) }
                 background.async { [self] in
-                    if let data = try? Self.build(directory, segment: segment, from: nil) {
-                        try? write(data, for: segment)
-                        report(segment, reason)
-                    }
+                    _ = rewriteFile(segment, reason: reason)
                     _ = state.withLock { $0.pending.remove(segment.fileName) }
                 }
             }
         }
+    }
+
+    /// Builds `segment`'s index from the segment, writes it in place of its file and reports
+    /// why; false when it cannot be built or written (or this store does not write).
+    private func rewriteFile(_ segment: SegmentInfo, reason: String) -> Bool {
+        guard persists, let data = try? Self.build(directory, segment: segment, from: nil), (try? write(data, for: segment)) != nil else { return false }
+        report(segment, reason)
+        return true
     }
 
     /// Whether `segment` has a valid index file (only its header is checked).
