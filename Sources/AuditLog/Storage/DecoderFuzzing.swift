@@ -1,7 +1,8 @@
 /// Entry points for fuzzing the decoders that read untrusted bytes (docs/RELIABILITY.md): the
-/// event JSON parser, the binary record decoder, and a segment walked from memory by the
-/// ``SegmentWalker`` that walks every file (header, frames with their checksums, lengths and
-/// decompression, records, footer). Each returns normally or throws a typed error; a crash, a
+/// event JSON parser, the binary record decoder, a column frame's body (past the checksum and
+/// LZ4 that guard it in a file), and a segment walked from memory by the ``SegmentWalker``
+/// that walks every file (header, frames with their checksums, lengths and decompression,
+/// records, footer). Each returns normally or throws a typed error; a crash, a
 /// hang or an unbounded allocation is a bug. Not API: SPI for the fuzz targets and tests.
 @_spi(Testing)
 public enum DecoderFuzzing {
@@ -25,6 +26,50 @@ public enum DecoderFuzzing {
             return try AuditEvent.decodeRecord(bytes)
         } catch {
             throw AuditLogError(error, file: "<record>", baseOffset: 0)
+        }
+    }
+
+    /// Decodes `bytes` as a column frame (docs/FORMAT.md, "Column frames") each way a reader
+    /// does — whole, a few records, some fields — and every record of a whole decode as
+    /// `verify` checks it. `bytes`: the record count (`u32`), the raw length (`u32`), a mask of
+    /// fields to keep (`u32`), then the body uncompressed; it is compressed here, so that what
+    /// a fuzzer makes reaches the codec, not LZ4's checks. The count and length are held to
+    /// what a frame header may say. Returns the records of the whole decode.
+    public static func columnFrame(_ bytes: UnsafeRawBufferPointer) throws(AuditLogError) -> Int {
+        do throws(FormatError) {
+            var r = ByteReader(bytes)
+            let count = Int(try r.readUInt32("record count"))
+            let rawLength = Int(try r.readUInt32("raw length"))
+            let fields = try r.readUInt32("fields")
+            guard count >= 1, rawLength <= FrameHeader.maxRawPayloadBytes else {
+                throw FormatError(.limitExceeded, "frame of \(count) records in \(rawLength) bytes", offset: 0)
+            }
+            let body = UnsafeRawBufferPointer(rebasing: bytes[r.offset...])
+            var compressed: [UInt8] = []
+            guard let size = Compression.compress(body, into: &compressed) else { throw FormatError(.malformed, "body does not compress", offset: 12) }
+            var stored: [UInt8] = []
+            stored.appendLittleEndian(UInt32(body.count))
+            stored += compressed[0..<size]
+            var raw: [UInt8] = []
+            return try stored.withRawBytes { (payload) throws(FormatError) in
+                let ordinals = Array(Set([0, count / 2, count - 1])).sorted()
+                _ = try? FrameColumns.decode(payload, rawLength: rawLength, recordCount: count, only: ordinals, into: &raw)
+                _ = try? FrameColumns.decode(payload, rawLength: rawLength, recordCount: count, fields: fields & FrameColumns.allFields, into: &raw)
+                try FrameColumns.decode(payload, rawLength: rawLength, recordCount: count, into: &raw)
+                return try raw.withRawBytes { (all) throws(FormatError) in
+                    var entries = ByteReader(UnsafeRawBufferPointer(rebasing: all[0..<rawLength]))
+                    var records = 0
+                    while !entries.isAtEnd {
+                        let (record, _) = try entries.readStringBytes("record")
+                        _ = try AuditEvent.validateRecord(record)
+                        _ = try AuditEvent.decodeRecord(record)
+                        records += 1
+                    }
+                    return records
+                }
+            }
+        } catch {
+            throw AuditLogError(error, file: "<column frame>", baseOffset: 0)
         }
     }
 

@@ -134,6 +134,57 @@ import Testing
         #expect(rejected > n / 2)
     }
 
+    /// A column frame's body as ``DecoderFuzzing/columnFrame(_:)`` takes it (the libFuzzer
+    /// target's input 3): its record count, raw length and a fields mask, then the body.
+    static func columnFrameInput(_ events: [AuditEvent], fields: UInt32) throws -> [UInt8] {
+        let raw = FrameColumnsTests.payload(events.map { $0.recordBytes() })
+        let stored = try #require(FrameColumnsTests.encode(raw, count: events.count))
+        var body: [UInt8] = []
+        try stored.withRawBytes { (s) throws(FormatError) in
+            try Compression.decompress(UnsafeRawBufferPointer(rebasing: s[4...]), rawLength: Int(s.loadUnaligned(as: UInt32.self)), into: &body)
+        }
+        var input: [UInt8] = []
+        input.appendLittleEndian(UInt32(events.count))
+        input.appendLittleEndian(UInt32(raw.count))
+        input.appendLittleEndian(fields)
+        return input + body
+    }
+
+    /// Column frame bodies mutated past their checksum and LZ4 (as a hostile operator can
+    /// rewrite a segment and its checksums): decoded whole, sparsely and by fields, or
+    /// rejected with a typed error — never a trap, never a decode past the frame's raw length.
+    @Test func mutatedColumnFramesAreDecodedOrRejectedWithATypedError() throws {
+        let events = FrameColumnsTests.generated(60) + [fullEvent()]
+        let input = try Self.columnFrameInput(events, fields: 0b1010_1010)
+        let intact: Result<Int, AuditLogError> = input.withUnsafeBytes { raw in
+            do throws(AuditLogError) { return .success(try DecoderFuzzing.columnFrame(raw)) } catch { return .failure(error) }
+        }
+        #expect((try? intact.get()) == events.count, "\(intact)")
+        var rng = SplitMix64(seed: 80)
+        var rejected = 0
+        let n = Self.inputs / 10
+        for _ in 0..<n {
+            var bytes = input
+            switch rng.below(3) {
+            case 0: for _ in 0..<(1 + rng.below(3)) { bytes[12 + rng.below(bytes.count - 12)] ^= UInt8(truncatingIfNeeded: 1 + rng.below(255)) }
+            case 1: bytes = Array(bytes.prefix(12 + rng.below(bytes.count - 12)))
+            default:
+                // The count or the raw length changed.
+                let at = rng.below(8)
+                bytes[at] = UInt8(truncatingIfNeeded: rng.below(256))
+            }
+            let decoded: Result<Int, AuditLogError> = bytes.withUnsafeBytes { raw in
+                do throws(AuditLogError) { return .success(try DecoderFuzzing.columnFrame(raw)) } catch { return .failure(error) }
+            }
+            if case .failure(let error) = decoded {
+                rejected += 1
+                #expect(!error.message.isEmpty)
+            }
+        }
+        print("FuzzTests: \(n) mutated column frames (\(rejected) rejected)")
+        #expect(rejected > n / 2)
+    }
+
     /// The same damage through the real file path: opening, reading and verifying a log whose
     /// sealed segment was mutated gives errors or a verification report, never a crash.
     @Test func mutatedSegmentFilesOnDiskGiveErrorsNotCrashes() async throws {
