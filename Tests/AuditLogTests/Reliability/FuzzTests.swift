@@ -26,6 +26,13 @@ import Testing
         "\"tokens_in\":-1", "\"cost\":-0.5", "\"id\":\"\"", "\"event_type\":\"decision\"",
     ]
 
+    /// What `decode` makes of `bytes`: its value, or the typed error it threw.
+    static func attempt<T>(_ bytes: [UInt8], _ decode: (UnsafeRawBufferPointer) throws(AuditLogError) -> T) -> Result<T, AuditLogError> {
+        bytes.withUnsafeBytes { raw in
+            do throws(AuditLogError) { return .success(try decode(raw)) } catch { return .failure(error) }
+        }
+    }
+
     static func mutate(_ input: [UInt8], _ rng: inout SplitMix64) -> [UInt8] {
         var bytes = input
         for _ in 0..<(1 + rng.below(4)) {
@@ -56,9 +63,7 @@ import Testing
         for i in 0..<Self.inputs {
             let input = Self.mutate(Self.corpus[i % Self.corpus.count], &rng)
             let t0 = ContinuousClock.now
-            let result: Result<AuditEvent, AuditLogError> = input.withUnsafeBytes { raw in
-                do throws(AuditLogError) { return .success(try DecoderFuzzing.eventJSON(raw)) } catch { return .failure(error) }
-            }
+            let result = Self.attempt(input, DecoderFuzzing.eventJSON)
             slowest = max(slowest, ContinuousClock.now - t0)
             switch result {
             case .success: accepted += 1
@@ -96,9 +101,7 @@ import Testing
 
     @Test func mutatedSegmentsAndRecordsAreDecodedOrRejectedWithATypedError() async throws {
         let segment = try await Self.sampleSegment()
-        let intact: Result<Int, AuditLogError> = segment.withUnsafeBytes { raw in
-            do throws(AuditLogError) { return .success(try DecoderFuzzing.segment(raw)) } catch { return .failure(error) }
-        }
+        let intact = Self.attempt(segment, DecoderFuzzing.segment)
         #expect((try? intact.get()) ?? 0 > 0, "\(intact)")
         var rng = SplitMix64(seed: 78)
         var rejected = 0
@@ -116,18 +119,14 @@ import Testing
                 let at = rng.below(bytes.count - 8)
                 bytes.replaceSubrange(at..<(at + 8), with: (0..<8).map { _ in UInt8(truncatingIfNeeded: rng.below(256)) })
             }
-            let walked: Result<Int, AuditLogError> = bytes.withUnsafeBytes { raw in
-                do throws(AuditLogError) { return .success(try DecoderFuzzing.segment(raw)) } catch { return .failure(error) }
-            }
+            let walked = Self.attempt(bytes, DecoderFuzzing.segment)
             if case .failure(let error) = walked {
                 rejected += 1
                 #expect(!error.message.isEmpty)
             }
             // The records of the first frame, one by one, mutated.
             let record = Array(bytes.dropFirst(128 + 88 + rng.below(64)).prefix(rng.below(600)))
-            let decoded: Result<AuditEvent, AuditLogError> = record.withUnsafeBytes { raw in
-                do throws(AuditLogError) { return .success(try DecoderFuzzing.record(raw)) } catch { return .failure(error) }
-            }
+            let decoded = Self.attempt(record, DecoderFuzzing.record)
             if case .failure(let error) = decoded { #expect(!error.message.isEmpty) }
         }
         print("FuzzTests: \(n) mutated segments (\(rejected) rejected) and \(n) record slices")
@@ -156,9 +155,7 @@ import Testing
     @Test func mutatedColumnFramesAreDecodedOrRejectedWithATypedError() throws {
         let events = FrameColumnsTests.generated(60) + [fullEvent()]
         let input = try Self.columnFrameInput(events, fields: 0b1010_1010)
-        let intact: Result<Int, AuditLogError> = input.withUnsafeBytes { raw in
-            do throws(AuditLogError) { return .success(try DecoderFuzzing.columnFrame(raw)) } catch { return .failure(error) }
-        }
+        let intact = Self.attempt(input, DecoderFuzzing.columnFrame)
         #expect((try? intact.get()) == events.count, "\(intact)")
         var rng = SplitMix64(seed: 80)
         var rejected = 0
@@ -173,9 +170,7 @@ import Testing
                 let at = rng.below(8)
                 bytes[at] = UInt8(truncatingIfNeeded: rng.below(256))
             }
-            let decoded: Result<Int, AuditLogError> = bytes.withUnsafeBytes { raw in
-                do throws(AuditLogError) { return .success(try DecoderFuzzing.columnFrame(raw)) } catch { return .failure(error) }
-            }
+            let decoded = Self.attempt(bytes, DecoderFuzzing.columnFrame)
             if case .failure(let error) = decoded {
                 rejected += 1
                 #expect(!error.message.isEmpty)
@@ -230,9 +225,7 @@ import Testing
     ])
     func hostileJSONIsRejectedNamingWhatAndWhere(input: String, field: String?, message: String) {
         let bytes = Array(input.utf8)
-        let result: Result<AuditEvent, AuditLogError> = bytes.withUnsafeBytes { raw in
-            do throws(AuditLogError) { return .success(try AuditEvent(jsonBytes: raw)) } catch { return .failure(error) }
-        }
+        let result = Self.attempt(bytes) { (raw) throws(AuditLogError) in try AuditEvent(jsonBytes: raw) }
         guard case .failure(let error) = result else {
             Issue.record("accepted: \(input.prefix(120))")
             return
@@ -248,9 +241,7 @@ import Testing
         let huge = Array((Self.base + #","user":""# + String(repeating: "x", count: 17 << 20) + #""}"#).utf8)
         // The huge one is refused whole, before it is parsed: 1 MiB of JSON an event at most.
         for (bytes, field) in [(invalid, "user" as String?), (huge, nil)] {
-            let result: Result<AuditEvent, AuditLogError> = bytes.withUnsafeBytes { raw in
-                do throws(AuditLogError) { return .success(try AuditEvent(jsonBytes: raw)) } catch { return .failure(error) }
-            }
+            let result = Self.attempt(bytes) { (raw) throws(AuditLogError) in try AuditEvent(jsonBytes: raw) }
             guard case .failure(let error) = result else {
                 Issue.record("accepted a \(bytes.count)-byte event")
                 continue
