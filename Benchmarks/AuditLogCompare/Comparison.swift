@@ -68,16 +68,16 @@ struct Comparison {
                 workload: "bytes on disk per event (with indexes)", auditLog: String(format: "%.1f B", Double(logBytes) / Double(n)),
                 sqlite: String(format: "%.1f B", Double(dbBytes) / Double(n)), ratio: String(format: "%.2f× its bytes", Double(logBytes) / Double(dbBytes))))
 
-        let tasks = 32
+        let tasks = AppendWorkloads.durableTasks
         let batches = options.durableBatches
-        if tasks * batches * 100 <= n {
+        let total = tasks * batches * AppendWorkloads.durableBatchSize
+        if total <= n {
             log("durable appends from \(tasks) tasks…")
-            let total = Double(tasks * batches * 100)
             let durable = try await Measure.alternating(
                 bulkRuns,
                 { run in try await AppendWorkloads.durableAuditLog(dataset.events, directory: root + "/durable-log-\(run)", tasks: tasks, batches: batches, frameEncoding: options.frameEncoding) },
                 { run in try await AppendWorkloads.durableSQLite(dataset.events, path: root + "/durable-\(run).sqlite", tasks: tasks, batches: batches) })
-            rows.append(.rate("durable appends, 32 tasks × batches of 100 (events/s\(runsNote))", auditLog: total / durable.ours, sqlite: total / durable.peer, unit: "/s"))
+            rows.append(.rate("durable appends, 32 tasks × batches of 100 (events/s\(runsNote))", auditLog: Double(total) / durable.ours, sqlite: Double(total) / durable.peer, unit: "/s"))
         }
 
         // Queries on the bulk-loaded stores, each run once before measuring (warm), median of 7

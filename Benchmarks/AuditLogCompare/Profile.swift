@@ -27,16 +27,17 @@ struct ProfileRun {
             return
         }
         if workload == "durable-append" {
-            // The comparison's durable row alone: 32 tasks, `--durable-batches` batches of 100
+            // The comparison's durable row alone: the same tasks, `--durable-batches` batches
             // each, an fdatasync before each append returns (group commit shares them).
+            let tasks = AppendWorkloads.durableTasks
             let batches = options.durableBatches
             let seconds = try await Measure.seconds {
                 for _ in 0..<repeats {
                     try? FileManager.default.removeItem(atPath: root + "/durable")
-                    try await AppendWorkloads.durableAuditLog(dataset.events, directory: root + "/durable", tasks: 32, batches: batches, frameEncoding: options.frameEncoding)
+                    try await AppendWorkloads.durableAuditLog(dataset.events, directory: root + "/durable", tasks: tasks, batches: batches, frameEncoding: options.frameEncoding)
                 }
             }
-            report(seconds, per: Double(repeats * 32 * batches * 100), unit: "event")
+            report(seconds, per: Double(repeats * tasks * batches * AppendWorkloads.durableBatchSize), unit: "event")
             return
         }
         if workload == "prepare" {

@@ -51,9 +51,14 @@ public enum AppendWorkloads {
         }
     }
 
-    /// `tasks` tasks each appending `batches` batches of 100 distinct events (so `events` must
-    /// hold `tasks × batches × 100`), with an fdatasync before each append returns (group commit
-    /// shares them).
+    /// The durable row's shape (the comparison's table and its `durable-append` profile): this
+    /// many tasks, each appending batches of ``durableBatchSize``.
+    public static let durableTasks = 32
+    public static let durableBatchSize = 100
+
+    /// `tasks` tasks each appending `batches` batches of ``durableBatchSize`` distinct events (so
+    /// `events` must hold `tasks × batches × durableBatchSize`), with an fdatasync before each
+    /// append returns (group commit shares them).
     public static func durableAuditLog(
         _ events: [AuditEvent], directory: String, tasks: Int, batches: Int, frameEncoding: AuditLogOptions.FrameEncoding? = nil
     ) async throws {
@@ -64,8 +69,8 @@ public enum AppendWorkloads {
             for t in 0..<tasks {
                 group.addTask {
                     for b in 0..<batches {
-                        let start = (t * batches + b) * 100
-                        _ = try await log.append(Array(events[start..<(start + 100)]))
+                        let start = (t * batches + b) * durableBatchSize
+                        _ = try await log.append(Array(events[start..<(start + durableBatchSize)]))
                     }
                 }
             }
@@ -81,8 +86,8 @@ public enum AppendWorkloads {
             for t in 0..<tasks {
                 group.addTask {
                     for b in 0..<batches {
-                        let start = (t * batches + b) * 100
-                        try await store.insertAsync(Array(events[start..<(start + 100)]))
+                        let start = (t * batches + b) * durableBatchSize
+                        try await store.insertAsync(Array(events[start..<(start + durableBatchSize)]))
                     }
                 }
             }
