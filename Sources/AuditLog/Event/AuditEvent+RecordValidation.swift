@@ -39,22 +39,31 @@ private struct RecordValidator {
         guard type.count >= 1, type.count <= EventLimits.maxEventTypeBytes else {
             throw FormatError(.malformed, "event_type of \(type.count) bytes", offset: typeStart)
         }
-        for field in EventField.present(in: presence) {
+        // Run by run in bit order (``EventField/leadingStrings``): the strings' values are
+        // checked alike whichever field they are, so no dispatch on each field's kind.
+        if presence & EventField.verdict.mask != 0 {
             let start = r.offset
-            switch field.kind {
-            case .verdict:
-                guard Verdict(code: try r.readUInt8("verdict")) != nil else { throw FormatError(.malformed, "unknown verdict code", offset: start) }
-            case .string: _ = try string("string")
-            case .count, .fixed:
-                guard try r.readVarint("integer") <= UInt64(Int64.max) else { throw FormatError(.malformed, "integer out of range", offset: start) }
-            case .bool:
-                guard try r.readUInt8("cache_hit") <= 1 else { throw FormatError(.malformed, "cache_hit byte is not 0 or 1", offset: start) }
-            case .policies: try objects(typed: PolicyDecision.typedMembers.count, reserved: Self.policyKeys, noun: "policy")
-            case .redactions: try objects(typed: Redaction.typedMembers.count, reserved: Self.redactionKeys, noun: "redaction")
-            case .json: try value(depth: 1)
-            case .members: try members(depth: 1, reserved: Self.eventKeys, nonEmpty: true)
-            }
+            guard Verdict(code: try r.readUInt8("verdict")) != nil else { throw FormatError(.malformed, "unknown verdict code", offset: start) }
         }
+        for _ in 0..<(presence & EventField.leadingStrings).nonzeroBitCount { _ = try string("string") }
+        for _ in 0..<(presence & EventField.integers).nonzeroBitCount {
+            let start = r.offset
+            guard try r.readVarint("integer") <= UInt64(Int64.max) else { throw FormatError(.malformed, "integer out of range", offset: start) }
+        }
+        if presence & EventField.cacheHit.mask != 0 {
+            let start = r.offset
+            guard try r.readUInt8("cache_hit") <= 1 else { throw FormatError(.malformed, "cache_hit byte is not 0 or 1", offset: start) }
+        }
+        for _ in 0..<(presence & EventField.trailingStrings).nonzeroBitCount { _ = try string("string") }
+        if presence & EventField.policies.mask != 0 {
+            try objects(typed: PolicyDecision.typedMembers.count, reserved: Self.policyKeys, noun: "policy")
+        }
+        if presence & EventField.redactions.mask != 0 {
+            try objects(typed: Redaction.typedMembers.count, reserved: Self.redactionKeys, noun: "redaction")
+        }
+        if presence & EventField.resource.mask != 0 { _ = try string("string") }
+        if presence & EventField.details.mask != 0 { try value(depth: 1) }
+        if presence & EventField.extra.mask != 0 { try members(depth: 1, reserved: Self.eventKeys, nonEmpty: true) }
         guard r.isAtEnd else { throw FormatError(.malformed, "\(r.remaining) unexpected bytes after the record", offset: r.offset) }
         return ts
     }

@@ -45,6 +45,16 @@ enum EventField: Int, CaseIterable, Sendable {
 
     var mask: UInt32 { 1 << UInt32(rawValue) }
 
+    /// The fields in runs of one encoding, in bit order (docs/FORMAT.md, "Record"): verdict;
+    /// the strings of bits 1–8 (``leadingStrings``); the varints of bits 9–14 (``integers``);
+    /// cache_hit; the strings of bits 16–20 (``trailingStrings``); then policies, redactions,
+    /// resource (a string), details and extra. A walk that only checks a record's values goes
+    /// run by run — a count of set bits, then that many values of one kind — rather than
+    /// dispatching on every field's kind. A test holds the masks to ``kind``.
+    static var leadingStrings: UInt32 { 0xFF << 1 }
+    static var integers: UInt32 { 0x3F << 9 }
+    static var trailingStrings: UInt32 { 0x1F << 16 }
+
     /// Every field, in bit order: a stored array (`allCases` builds a new one per call, and the
     /// codecs loop over the fields for every record).
     static let all: [EventField] = allCases

@@ -21,6 +21,58 @@ import Testing
         }
     }
 
+    /// The runs the record validator walks (``EventField/leadingStrings``): each mask holds
+    /// exactly the fields of its kind in its stretch of bits, and the runs come in bit order
+    /// with the single fields between them where the table puts them.
+    @Test func theValidatorsRunsAreTheFieldTable() {
+        let runs = EventField.leadingStrings | EventField.integers | EventField.trailingStrings
+        #expect(EventField.leadingStrings & EventField.integers == 0 && EventField.integers & EventField.trailingStrings == 0)
+        for field in EventField.allCases {
+            let bit = field.mask
+            switch field.kind {
+            case .string:
+                #expect(runs & bit != 0 ? EventField.integers & bit == 0 : field == .resource, "\(field)")
+            case .count, .fixed:
+                #expect(EventField.integers & bit != 0, "\(field)")
+            default:
+                #expect(runs & bit == 0, "\(field)")
+            }
+        }
+        // In bit order: verdict, leading strings, integers, cache_hit, trailing strings, then the rest.
+        #expect(EventField.verdict.mask < EventField.leadingStrings.lowestBit && EventField.leadingStrings < EventField.integers.lowestBit)
+        #expect(EventField.integers < EventField.cacheHit.mask && EventField.cacheHit.mask < EventField.trailingStrings.lowestBit)
+        #expect(EventField.trailingStrings < EventField.policies.mask)
+        #expect(EventField.policies.rawValue + 1 == EventField.redactions.rawValue && EventField.redactions.rawValue + 1 == EventField.resource.rawValue)
+        #expect(EventField.resource.rawValue + 1 == EventField.details.rawValue && EventField.details.rawValue + 1 == EventField.extra.rawValue)
+        #expect(EventField.extra.rawValue == EventField.allCases.count - 1)
+    }
+
+    /// The validator (what `verify` runs on every record) rejects each value the decoder does,
+    /// in every run of fields: each case sets one field, whose value ends the record, and
+    /// replaces that value's bytes with a damaged one.
+    @Test func theValidatorRejectsADamagedValueInEveryRun() {
+        let cases: [(field: String, set: (inout AuditEvent) -> Void, keep: Int, damaged: [UInt8])] = [
+            ("verdict", { $0.verdict = .allow }, 1, [5]),
+            ("model", { $0.model = "m" }, 1, [0xFF]),  // a leading string: not UTF-8
+            ("tokens_in", { $0.tokensIn = 1 }, 1, [0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]),  // 2⁶³
+            ("latency", { $0.latencyMicros = 1 }, 1, [0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]),
+            ("cache_hit", { $0.cacheHit = true }, 1, [2]),
+            ("user_agent", { $0.userAgent = "u" }, 1, [0xC3]),  // a trailing string: a cut sequence
+            ("resource", { $0.resource = "r" }, 1, [0xFF]),
+            ("details", { $0.details = .bool(true) }, 1, [9]),  // an unknown JSON tag
+        ]
+        for c in cases {
+            var e = AuditEvent(eventType: "t", timestamp: Timestamp(nanosSinceEpoch: 1), id: "x")
+            c.set(&e)
+            var record = e.recordBytes()
+            #expect((try? record.withUnsafeBytes { try AuditEvent.validateRecord($0) }) != nil, "\(c.field) intact")
+            record.removeLast(c.keep)
+            record += c.damaged
+            #expect(throws: FormatError.self, "\(c.field)") { try record.withUnsafeBytes { try AuditEvent.validateRecord($0) } }
+            #expect(throws: FormatError.self, "\(c.field)") { try record.withUnsafeBytes { try AuditEvent.decodeRecord($0) } }
+        }
+    }
+
     @Test(arguments: [UInt64(101), 102, 103])
     func everyReaderAgreesWithEveryWriter(seed: UInt64) throws {
         var rng = SplitMix64(seed: seed)
@@ -210,4 +262,9 @@ import Testing
         }
         return e
     }
+}
+
+extension UInt32 {
+    /// The lowest set bit alone (0 for 0).
+    fileprivate var lowestBit: UInt32 { self & (0 &- self) }
 }
