@@ -123,43 +123,52 @@ extension AuditEvent {
     }
 
     /// Decodes a whole record; every byte must be consumed.
+    @inline(__always)
     static func decodeRecord(_ record: UnsafeRawBufferPointer) throws(FormatError) -> AuditEvent {
+        try AuditEvent(record: record)
+    }
+
+    /// Decodes a whole record into the event being initialized. An initializer, not a function
+    /// building a local: the optimizer left a ~400-byte event built in a local to be copied into
+    /// the result (every string retained, then the local's released), twice a record.
+    private init(record: UnsafeRawBufferPointer) throws(FormatError) {
         var r = ByteReader(record)
-        let (ts, presence) = try readHeader(&r)
-        let id = try readID(&r, compact: presence & EventField.compactIDMask != 0)
-        var event = AuditEvent(eventType: try r.readString("event_type"), timestamp: Timestamp(nanosSinceEpoch: ts), id: id)
+        let (ts, presence) = try Self.readHeader(&r)
+        id = try Self.readID(&r, compact: presence & EventField.compactIDMask != 0)
+        eventType = try r.readString("event_type")
+        timestamp = Timestamp(nanosSinceEpoch: ts)
+        extra = []
         for field in EventField.present(in: presence) {
             let start = r.offset
             switch field.kind {
             case .verdict:
                 guard let v = Verdict(code: try r.readUInt8("verdict")) else { throw FormatError(.malformed, "unknown verdict code", offset: start) }
-                event.verdict = v
+                verdict = v
             case .string:
-                event[string: field] = try r.readString()
+                self[string: field] = try r.readString()
             case .count, .fixed:
-                event[integer: field] = try readInteger(&r)
+                self[integer: field] = try Self.readInteger(&r)
             case .bool:
                 switch try r.readUInt8("cache_hit") {
-                case 0: event.cacheHit = false
-                case 1: event.cacheHit = true
+                case 0: cacheHit = false
+                case 1: cacheHit = true
                 default: throw FormatError(.malformed, "cache_hit byte is not 0 or 1", offset: start)
                 }
             case .policies:
-                event.policies = try decodeObjects(&r, typed: PolicyDecision.typedMembers.count, reserved: PolicyDecision.typedKeys, noun: "policy") { PolicyDecision(typedValues: $0, extra: $1) }
+                policies = try Self.decodeObjects(&r, typed: PolicyDecision.typedMembers.count, reserved: PolicyDecision.typedKeys, noun: "policy") { PolicyDecision(typedValues: $0, extra: $1) }
             case .redactions:
-                event.redactions = try decodeObjects(&r, typed: Redaction.typedMembers.count, reserved: Redaction.typedKeys, noun: "redaction") { Redaction(typedValues: $0, extra: $1) }
+                redactions = try Self.decodeObjects(&r, typed: Redaction.typedMembers.count, reserved: Redaction.typedKeys, noun: "redaction") { Redaction(typedValues: $0, extra: $1) }
             case .json:
-                event.details = try JSONValue.decode(from: &r, depth: 1)
+                details = try JSONValue.decode(from: &r, depth: 1)
             case .members:
-                event.extra = try JSONValue.decodeMembers(from: &r, depth: 1)
-                guard !event.extra.isEmpty else { throw FormatError(.malformed, "extra present but empty", offset: start) }
-                try checkExtra(event.extra, reserved: EventField.typedNames, offset: start)
+                extra = try JSONValue.decodeMembers(from: &r, depth: 1)
+                guard !extra.isEmpty else { throw FormatError(.malformed, "extra present but empty", offset: start) }
+                try Self.checkExtra(extra, reserved: EventField.typedNames, offset: start)
             }
         }
         guard r.isAtEnd else {
             throw FormatError(.malformed, "\(r.remaining) unexpected bytes after the record", offset: r.offset)
         }
-        return event
     }
 
     private static func decodeObjects<T>(_ r: inout ByteReader, typed: Int, reserved: Set<String>, noun: String, make: ([String?], [JSONMember]) -> T) throws(FormatError) -> [T] {
