@@ -95,6 +95,8 @@ import Testing
             (["user=alice*"], nil, ["a", "e"]),
             (["user!=alice*"], nil, ["b", "c", "d", "f"]),
             (["user=alice*", "user=bob@acme.com"], nil, ["a", "b", "e"]),
+            // More than four exact values: looked up in their set, not compared one by one.
+            (["user=bob@acme.com", "user=ops@acme.com", "user=carol@acme.com", "user=dave@acme.com", "user=Alice@acme.com"], nil, ["b", "c", "d"]),
             (["tokens_in>300"], nil, ["a"]),
             (["tokens_in>=300"], nil, ["a", "b"]),
             (["tokens_in!=300"], nil, ["a", "c", "d", "e", "f"]),
