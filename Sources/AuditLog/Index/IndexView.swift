@@ -46,14 +46,6 @@ struct IndexView: Sendable {
         return dictionaries.indices.contains(column) ? dictionaries[column] : []
     }
 
-    /// Dictionary codes (index + 1) of `values` in column `column`; values absent here are
-    /// skipped.
-    func codes(_ column: Int, _ values: Set<String>) -> Set<UInt32> {
-        var out = Set<UInt32>()
-        for (i, v) in dictionary(column).enumerated() where values.contains(v) { out.insert(UInt32(i + 1)) }
-        return out
-    }
-
     /// The value of `code` in `dimension` (nil for 0, none, or a code this segment lacks).
     func string(_ dimension: Dimension, code: UInt32) -> String? {
         guard let column = dimension.column else { return Verdict(code: UInt8(truncatingIfNeeded: code))?.rawValue }
