@@ -77,7 +77,8 @@ struct Comparison {
                 bulkRuns,
                 { run in try await AppendWorkloads.durableAuditLog(dataset.events, directory: root + "/durable-log-\(run)", tasks: tasks, batches: batches, frameEncoding: options.frameEncoding) },
                 { run in try await AppendWorkloads.durableSQLite(dataset.events, path: root + "/durable-\(run).sqlite", tasks: tasks, batches: batches) })
-            rows.append(.rate("durable appends, 32 tasks × batches of 100 (events/s\(runsNote))", auditLog: Double(total) / durable.ours, sqlite: Double(total) / durable.peer, unit: "/s"))
+            let label = "durable appends, \(tasks) tasks × batches of \(AppendWorkloads.durableBatchSize) (events/s\(runsNote))"
+            rows.append(.rate(label, auditLog: Double(total) / durable.ours, sqlite: Double(total) / durable.peer, unit: "/s"))
         }
 
         // Queries on the bulk-loaded stores, each run once before measuring (warm), median of 7

@@ -82,20 +82,25 @@ let benchmarks: @Sendable () -> Void = {
         try AppendWorkloads.bulkSQLite(events, path: path)
         benchmark.stopMeasurement()
     }
-    Benchmark("AuditLog: durable appends, 32 tasks × 2 batches of 100 (per 6,400 events)", configuration: appendConfiguration) { benchmark in
-        let events = Array(prebuilt.dataset.events.prefix(6_400))
+    // The comparison's durable row (`AppendWorkloads.durableTasks`, batches of
+    // `durableBatchSize`), two batches a task.
+    let durableBatches = 2
+    let durableEvents = AppendWorkloads.durableTasks * durableBatches * AppendWorkloads.durableBatchSize
+    let durableShape = "\(AppendWorkloads.durableTasks) tasks × \(durableBatches) batches of \(AppendWorkloads.durableBatchSize) (per \(durableEvents) events)"
+    Benchmark("AuditLog: durable appends, \(durableShape)", configuration: appendConfiguration) { benchmark in
+        let events = Array(prebuilt.dataset.events.prefix(durableEvents))
         let dir = scratchPath("durable-log")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         benchmark.startMeasurement()
-        try await AppendWorkloads.durableAuditLog(events, directory: dir, tasks: 32, batches: 2)
+        try await AppendWorkloads.durableAuditLog(events, directory: dir, tasks: AppendWorkloads.durableTasks, batches: durableBatches)
         benchmark.stopMeasurement()
     }
-    Benchmark("SQLite: durable appends, 32 tasks × 2 batches of 100 (per 6,400 events)", configuration: appendConfiguration) { benchmark in
-        let events = Array(prebuilt.dataset.events.prefix(6_400))
+    Benchmark("SQLite: durable appends, \(durableShape)", configuration: appendConfiguration) { benchmark in
+        let events = Array(prebuilt.dataset.events.prefix(durableEvents))
         let path = scratchPath("durable.sqlite")
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
         benchmark.startMeasurement()
-        try await AppendWorkloads.durableSQLite(events, path: path, tasks: 32, batches: 2)
+        try await AppendWorkloads.durableSQLite(events, path: path, tasks: AppendWorkloads.durableTasks, batches: durableBatches)
         benchmark.stopMeasurement()
     }
 
