@@ -25,17 +25,15 @@ import Testing
     /// exactly the fields of its kind in its stretch of bits, and the runs come in bit order
     /// with the single fields between them where the table puts them.
     @Test func theValidatorsRunsAreTheFieldTable() {
-        let runs = EventField.leadingStrings | EventField.integers | EventField.trailingStrings
+        let strings = EventField.leadingStrings | EventField.trailingStrings
         #expect(EventField.leadingStrings & EventField.integers == 0 && EventField.integers & EventField.trailingStrings == 0)
         for field in EventField.allCases {
             let bit = field.mask
+            // Each field in the one run of its kind, or (resource and the single fields) in none.
             switch field.kind {
-            case .string:
-                #expect(runs & bit != 0 ? EventField.integers & bit == 0 : field == .resource, "\(field)")
-            case .count, .fixed:
-                #expect(EventField.integers & bit != 0, "\(field)")
-            default:
-                #expect(runs & bit == 0, "\(field)")
+            case .string: #expect(EventField.integers & bit == 0 && (strings & bit != 0 || field == .resource), "\(field)")
+            case .count, .fixed: #expect(EventField.integers & bit != 0 && strings & bit == 0, "\(field)")
+            default: #expect((strings | EventField.integers) & bit == 0, "\(field)")
             }
         }
         // In bit order: verdict, leading strings, integers, cache_hit, trailing strings, then the rest.
