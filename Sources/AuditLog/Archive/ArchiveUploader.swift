@@ -167,6 +167,8 @@ final class ArchiveUploader: StorageObserver {
     }
 
     func resumePoint(ofActiveSegment name: String, limit: Int64) -> ResumePoint? { nil }
+
+    func resumed(activeSegment name: String, at point: ResumePoint) {}
     func committedEnd(ofActiveSegment name: String) -> Int64? { nil }
     func idHashes(ofSealed segment: SegmentInfo) -> [(hash: UInt32, seq: UInt64)]? { nil }
 

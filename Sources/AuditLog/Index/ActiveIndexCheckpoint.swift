@@ -76,19 +76,21 @@ enum ActiveIndexCheckpoint {
 
     /// Where a scan of the active segment `name` (of `limit` bytes) can resume: the state after
     /// the checkpoint's last frame, from its header and frame directory alone (so an open reads
-    /// and checks only the frames appended since). Storage confirms the frame it names before
-    /// using it.
-    static func resumePoint(_ directory: LogDirectory, segment name: String, limit: Int64) -> ResumePoint? {
+    /// and checks only the frames appended since), with the directory read. Storage confirms
+    /// the frame it names before using it; once it has, the directory is what ``exact(_:directory:)``
+    /// would return for a segment that ends there.
+    static func resumePoint(_ directory: LogDirectory, segment name: String, limit: Int64) -> (point: ResumePoint, directory: IndexData)? {
         guard let reader = reader(directory, segment: name, accepts: { $0.bytes <= UInt64(limit) && $0.rawPayloadBytes > 0 }),
-            let frames = try? reader.loadFrames(), let last = frames.last
+            let data = try? reader.loadDirectory(), let last = data.frames.last
         else { return nil }
+        let frames = data.frames
         var scan = ActiveSegmentScan(dataEnd: Int64(reader.binding.bytes), chainAfter: reader.binding.chainAfter)
         scan.frameCount = UInt64(frames.count)
         scan.recordCount = reader.binding.recordCount
         scan.rawPayloadBytes = reader.binding.rawPayloadBytes
         scan.minTimestampNanos = frames.map(\.minTimestampNanos).min() ?? .max
         scan.maxTimestampNanos = frames.map(\.maxTimestampNanos).max() ?? .min
-        return ResumePoint(scan: scan, lastFrameOffset: last.offset, lastFrameFirstSeq: last.firstSeq, lastFrameRecords: last.recordCount)
+        return (ResumePoint(scan: scan, lastFrameOffset: last.offset, lastFrameFirstSeq: last.firstSeq, lastFrameRecords: last.recordCount), data)
     }
 
     /// The byte offset up to which the checkpoint of segment `name` says records were committed

@@ -38,6 +38,9 @@ final class IndexStore: StorageObserver {
     private struct State: Sendable {
         var sealed: [String: Sealed] = [:]
         var lazyActive: LazyActive?
+        /// The checkpoint directory behind the last resume point offered, until storage says
+        /// it confirmed that point (``resumed(activeSegment:at:)``).
+        var offered: LazyActive?
         /// Index files already reported as rebuilt (each is reported once).
         var reported: Set<String> = []
         var active: Active?
@@ -309,7 +312,21 @@ final class IndexStore: StorageObserver {
     }
 
     func resumePoint(ofActiveSegment name: String, limit: Int64) -> ResumePoint? {
-        ActiveIndexCheckpoint.resumePoint(directory, segment: name, limit: limit)
+        guard let (point, data) = ActiveIndexCheckpoint.resumePoint(directory, segment: name, limit: limit) else { return nil }
+        let offered = LazyActive(fileName: name, recordCount: point.scan.recordCount, data: data, loaded: [])
+        state.withLock { $0.offered = offered }
+        return point
+    }
+
+    /// Storage confirmed the checkpoint's last frame: its frame directory serves the first
+    /// query of a segment that ends there, which then neither reads it nor that frame again.
+    func resumed(activeSegment name: String, at point: ResumePoint) {
+        state.withLock { s in
+            guard let offered = s.offered, offered.fileName == name, offered.recordCount == point.scan.recordCount else { return }
+            s.offered = nil
+            if let lazy = s.lazyActive, lazy.fileName == name, lazy.recordCount == offered.recordCount { return }
+            s.lazyActive = offered
+        }
     }
 
     func idHashes(ofSealed segment: SegmentInfo) -> [(hash: UInt32, seq: UInt64)]? {

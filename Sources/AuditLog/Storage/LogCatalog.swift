@@ -198,6 +198,7 @@ struct LogCatalog {
             // The checkpoint's frames were checked when it was written; a query checks every
             // frame it reads. Only what was appended since is walked here.
             scan = point.scan
+            observer?.resumed(activeSegment: walker.name, at: point)
         }
         walker.resume(at: scan.dataEnd, nextSeq: SequenceNumber(header.firstSeq.rawValue + scan.recordCount))
         while true {

@@ -28,6 +28,11 @@ protocol StorageObserver: AnyObject, Sendable {
     /// checks the answer against the segment before it trusts it.
     func resumePoint(ofActiveSegment name: String, limit: Int64) -> ResumePoint?
 
+    /// Storage checked `point`, the observer's answer for the active segment `name`, against
+    /// the segment and resumed its scan there: what the observer derived up to that point
+    /// describes these very records, and it may use it without checking it again.
+    func resumed(activeSegment name: String, at point: ResumePoint)
+
     /// The byte offset up to which the active segment `name`'s records are known to have been
     /// committed and synced (durable evidence kept beside it), or nil. A torn tail starting
     /// before it is not torn: it is damage, never cut.

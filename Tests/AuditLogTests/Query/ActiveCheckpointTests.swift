@@ -81,6 +81,22 @@ import Testing
         }
     }
 
+    /// The open checks the checkpoint's last frame in the segment; the first query takes the
+    /// frame directory the open read and reads nothing of the segment again (a usage report of
+    /// the active segment needs only the checkpoint's columns).
+    @Test func theFirstQueryTakesTheCheckpointTheOpenConfirmed() async throws {
+        try await withTemporaryDirectory { dir in
+            try await makeClosedLog(dir)
+            let counting = CountingFileSystem()
+            let reader = try await AuditLog.open(directory: dir, options: .readOnly, fileSystem: counting)
+            let (opened, read) = (counting.segmentsOpened, counting.segmentBytesRead)
+            #expect(opened.allSatisfy { $0 == "00000000000000000001.seg" } && read > 0 && read < 1024, "\(opened), \(read) bytes")
+            #expect(try await reader.usage(groupBy: [.user]).totals.requests == 3000)
+            #expect(counting.segmentsOpened == opened && counting.segmentBytesRead == read)
+            try await reader.close()
+        }
+    }
+
     /// A reader of a closed log reads only the parts of the checkpoint its queries need; once a
     /// writer appends, the same reader indexes the new records on top of the whole checkpoint.
     @Test func aReaderLoadsCheckpointPartsLazilyUntilTheSegmentGrows() async throws {
