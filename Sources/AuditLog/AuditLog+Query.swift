@@ -159,7 +159,7 @@ extension AuditLog {
                         chain = h.chainAfter
                         continue
                     }
-                    _ = try walker.frame(at: offset, firstSeq: h.firstSeq, count: h.recordCount)
+                    _ = try walker.frame(at: offset, firstSeq: h.firstSeq, count: h.recordCount, length: Int64(h.frameLengthBytes))
                     walker.forEachRecord { s, record in
                         if s <= seq { chain = chain.chained(seq: s, record: record) }
                     }

@@ -5,6 +5,8 @@ struct FrameHeader: Equatable, Sendable {
     static let byteCount = 88
     /// Largest raw payload a reader accepts (a single record may exceed the 32 KiB target).
     static let maxRawPayloadBytes = 16 << 20
+    /// Largest stored payload a reader accepts (LZ4's worst case on the largest raw one fits).
+    static let maxStoredPayloadBytes = maxRawPayloadBytes + 65_536
 
     enum Codec: UInt8, Sendable {
         case raw = 0
@@ -84,7 +86,7 @@ struct FrameHeader: Equatable, Sendable {
         guard recordCount >= 1, firstSeq.rawValue >= 1 else {
             throw FormatError(.malformed, "frame holds \(recordCount) records starting at seq \(firstSeq)", offset: 16)
         }
-        guard rawLengthBytes <= UInt32(Self.maxRawPayloadBytes), storedLengthBytes <= UInt32(Self.maxRawPayloadBytes) + 65_536 else {
+        guard rawLengthBytes <= UInt32(Self.maxRawPayloadBytes), storedLengthBytes <= UInt32(Self.maxStoredPayloadBytes) else {
             throw FormatError(.limitExceeded, "frame payload of \(rawLengthBytes) bytes exceeds the \(Self.maxRawPayloadBytes)-byte limit", offset: 8)
         }
         if codec == .raw, storedLengthBytes != rawLengthBytes {

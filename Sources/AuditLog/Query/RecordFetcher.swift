@@ -196,7 +196,9 @@ final class RecordFetcher {
         if let ordinal, !expected.isEmpty, walker.header.allowsColumnFrames, cache?.firstPartialRead(key) ?? true {
             payload = .sparse(expectedOrdinals(in: frame, with: ordinal))
         }
-        _ = try walker.frame(at: entry.offset, firstSeq: entry.firstSeq, count: entry.recordCount, payload: payload)
+        // The frame ends where the next begins (or the segment's data): one read, not two.
+        let end = frame + 1 < frames.count ? frames[frame + 1].offset : segment.dataEnd
+        _ = try walker.frame(at: entry.offset, firstSeq: entry.firstSeq, count: entry.recordCount, payload: payload, length: end - entry.offset)
         ranges = walker.records
         shared = nil
         loadedFrame = frame

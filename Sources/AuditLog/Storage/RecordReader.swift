@@ -97,7 +97,7 @@ package final class RecordReader {
                     return
                 }
                 if h.lastSeq < lower { continue }
-                _ = try w.frame(at: offset, firstSeq: h.firstSeq, count: h.recordCount)
+                _ = try w.frame(at: offset, firstSeq: h.firstSeq, count: h.recordCount, length: Int64(h.frameLengthBytes))
                 try decode(w)
                 return
             case .damage(let damage):
@@ -137,7 +137,7 @@ package final class RecordReader {
                 }
             }
             guard let w = walker, let (offset, h) = pendingFrames.popLast() else { continue }
-            _ = try w.frame(at: offset, firstSeq: h.firstSeq, count: h.recordCount)
+            _ = try w.frame(at: offset, firstSeq: h.firstSeq, count: h.recordCount, length: Int64(h.frameLengthBytes))
             try decode(w)
             buffer.reverse()
             if pendingFrames.isEmpty && segmentIndex == 0 {

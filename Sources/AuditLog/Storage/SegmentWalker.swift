@@ -91,6 +91,9 @@ final class SegmentWalker {
 
     private var headBuffer = [UInt8](repeating: 0, count: SegmentFooter.byteCount)
     private var storedBuffer: [UInt8] = []
+    /// The bytes at an offset already in `storedBuffer` (a frame read whole in one call, its
+    /// length known from an index), which the step at that offset reads from there.
+    private var preread: (offset: Int64, count: Int)?
     private var rawBuffer: [UInt8] = []
     private var rawCount = 0
     /// The byte ranges of the records of the frame last decompressed (an empty range for a
@@ -104,6 +107,9 @@ final class SegmentWalker {
 
     /// The file's size when the walk started (one `fstat` per walk).
     let fileSize: Int64
+
+    /// The longest frame a reader accepts: a header and the largest stored payload.
+    static let maxFrameBytes = Int64(FrameHeader.byteCount + FrameHeader.maxStoredPayloadBytes)
 
     /// Starts a walk of `file`, reading and checking its header.
     ///
@@ -147,7 +153,14 @@ final class SegmentWalker {
         let left = limit - offset
         if left <= 0 { return .end }
         let want = Int(min(Int64(SegmentFooter.byteCount), left))
-        let got = try file.read(into: &headBuffer, count: want, at: offset)
+        let got: Int
+        if let preread, preread.offset == offset, preread.count >= want {
+            headBuffer.removeAll(keepingCapacity: true)
+            headBuffer.append(contentsOf: storedBuffer[0..<want])
+            got = want
+        } else {
+            got = try file.read(into: &headBuffer, count: want, at: offset)
+        }
         let decoded = headBuffer.withUnsafeBytes { raw -> Result<FrameOrFooter, FormatError> in
             Self.decodeHead(UnsafeRawBufferPointer(rebasing: raw[0..<got]))
         }
@@ -219,10 +232,18 @@ final class SegmentWalker {
     /// record count into the result, leaving the rest uninitialized — in release builds the
     /// active segment's index checkpoint was then never trusted and every open re-read it
     /// (docs/PERFORMANCE.md, "A miscompiled frame lookup"). The body is one call.
+    ///
+    /// `length`, when the caller knows it (an index's next frame offset less this one), is
+    /// only how much to read: the frame is read whole in one call instead of its header first,
+    /// and checked as ever. A wrong one costs a second read, never a wrong answer.
     @_optimize(none)
-    func frame(at offset: Int64, firstSeq: SequenceNumber, count: UInt32, payload: Payload = .decompress) throws(AuditLogError) -> FrameHeader {
+    func frame(at offset: Int64, firstSeq: SequenceNumber, count: UInt32, payload: Payload = .decompress, length: Int64? = nil) throws(AuditLogError) -> FrameHeader {
         self.offset = offset
         nextSeq = firstSeq
+        if let length, payload != .skip, length >= Int64(FrameHeader.byteCount), length <= Self.maxFrameBytes, length <= limit - offset {
+            preread = (offset, try file.read(into: &storedBuffer, count: Int(length), at: offset))
+        }
+        defer { preread = nil }
         switch try next(payload) {
         case .frame(let h, _) where h.recordCount == count:
             return h
@@ -407,7 +428,12 @@ final class SegmentWalker {
     /// Returns what is wrong (offset relative to the frame), nil when it is sound.
     private func load(_ h: FrameHeader, at offset: Int64, _ payload: Payload) throws(AuditLogError) -> FormatError? {
         let length = h.frameLengthBytes
-        let n = try file.read(into: &storedBuffer, count: length, at: offset)
+        let n: Int
+        if let preread, preread.offset == offset, preread.count >= length {
+            n = length
+        } else {
+            n = try file.read(into: &storedBuffer, count: length, at: offset)
+        }
         do throws(FormatError) {
             try storedBuffer.withRawBytes { (frame) throws(FormatError) in
                 let frame = UnsafeRawBufferPointer(rebasing: frame[0..<n])

@@ -248,3 +248,52 @@ import Testing
         #expect(throws: AuditLogError.self) { try Self.walk(bytes) }
     }
 }
+
+/// A file that counts its reads (``SegmentWalker/frame(at:firstSeq:count:payload:length:)``
+/// reads a frame of known length in one).
+private final class ReadCountingFile: SegmentFile {
+    let file: any SegmentFile
+    private(set) var reads = 0
+    init(_ file: any SegmentFile) { self.file = file }
+    var displayName: String { file.displayName }
+    func size() throws(AuditLogError) -> Int64 { try file.size() }
+    func read(into buffer: inout [UInt8], count: Int, at offset: Int64) throws(AuditLogError) -> Int {
+        reads += 1
+        return try file.read(into: &buffer, count: count, at: offset)
+    }
+    func write(_ bytes: UnsafeRawBufferPointer, at offset: Int64) throws(AuditLogError) { try file.write(bytes, at: offset) }
+    func sync() throws(AuditLogError) { try file.sync() }
+    func truncate(to length: Int64) throws(AuditLogError) { try file.truncate(to: length) }
+    func close() { file.close() }
+}
+
+extension SegmentWalkerTests {
+    /// A frame whose length the caller knows (an index's next offset) is read in one call, not
+    /// its header and then all of it; a wrong length — short, long, absurd — costs the second
+    /// read and changes nothing else: the same header, payload and records.
+    @Test func aFrameOfKnownLengthIsReadInOneCall() throws {
+        let (bytes, frames) = Self.segment(sealed: true)
+        let ends = [frames[1], bytes.count - SegmentFooter.byteCount]
+        let fs = MemoryFileSystem()
+        fs.setContents(of: Self.name, to: bytes)
+        for (i, offset) in frames.enumerated() {
+            let (first, count) = i == 0 ? (SequenceNumber(1), UInt32(3)) : (SequenceNumber(4), UInt32(2))
+            let exact = Int64(ends[i] - offset)
+            var expected: (header: FrameHeader, payload: [UInt8], records: [Range<Int>])?
+            let lengths: [(Int64?, Int)] = [(nil, 2), (exact, 1), (exact + 7, 1), (exact - 1, 2), (Int64(FrameHeader.byteCount) - 1, 2), (SegmentWalker.maxFrameBytes + 1, 2)]
+            for (length, reads) in lengths {
+                let file = ReadCountingFile(try fs.openForReading(Self.name, displayName: "segments/" + Self.name))
+                let walker = try SegmentWalker(file: file, name: Self.name)
+                let before = file.reads
+                let h = try walker.frame(at: Int64(offset), firstSeq: first, count: count, length: length)
+                #expect(file.reads - before == reads, "frame \(i), length \(length.map(String.init) ?? "unknown")")
+                let got = (h, walker.withPayload { Array($0) }, walker.records)
+                if let expected {
+                    #expect(got.0 == expected.header && got.1 == expected.payload && got.2 == expected.records)
+                } else {
+                    expected = got
+                }
+            }
+        }
+    }
+}

@@ -69,7 +69,7 @@ enum TreeLeaves {
                 case .frame(let h, let offset):
                     guard h.lastSeq.rawValue >= seqs.lowerBound else { continue }
                     guard h.firstSeq.rawValue <= seqs.upperBound else { break walk }
-                    _ = try walker.frame(at: offset, firstSeq: h.firstSeq, count: h.recordCount)
+                    _ = try walker.frame(at: offset, firstSeq: h.firstSeq, count: h.recordCount, length: Int64(h.frameLengthBytes))
                     var failure: AuditLogError?
                     walker.forEachRecord { seq, record in
                         guard failure == nil, seqs.contains(seq.rawValue) else { return }
