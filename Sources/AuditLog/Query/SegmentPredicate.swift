@@ -104,13 +104,33 @@ struct SegmentPredicate {
 
     /// Appends the ordinals of `range` whose code in `column` is one of `codes` (none of them,
     /// when `negated`).
-    private static func select(_ column: [UInt32], _ codes: Set<UInt32>, negated: Bool, _ range: Range<Int>, into out: inout [Int]) {
+    static func select(_ column: [UInt32], _ codes: Set<UInt32>, negated: Bool, _ range: Range<Int>, into out: inout [Int]) {
         column.withUnsafeBufferPointer { column in
             if codes.count == 1, let only = codes.first {
-                for i in range where (column[i] == only) != negated { out.append(i) }
+                select(column, only, negated: negated, range, into: &out)
             } else {
                 for i in range where codes.contains(column[i]) != negated { out.append(i) }
             }
+        }
+    }
+
+    /// One code: eight codes compared at once, and only a group holding a match looked into
+    /// (one user among thousands matches a few records in a thousand).
+    private static func select(_ column: UnsafeBufferPointer<UInt32>, _ only: UInt32, negated: Bool, _ range: Range<Int>, into out: inout [Int]) {
+        guard let base = UnsafeRawPointer(column.baseAddress), range.upperBound <= column.count else { return }
+        let needle = SIMD8<UInt32>(repeating: only)
+        var i = range.lowerBound
+        while i + 8 <= range.upperBound {
+            let codes = base.loadUnaligned(fromByteOffset: i * MemoryLayout<UInt32>.stride, as: SIMD8<UInt32>.self)
+            let hits = negated ? .!(codes .== needle) : codes .== needle
+            if any(hits) {
+                for lane in 0..<8 where hits[lane] { out.append(i + lane) }
+            }
+            i += 8
+        }
+        while i < range.upperBound {
+            if (column[i] == only) != negated { out.append(i) }
+            i += 1
         }
     }
 
