@@ -14,8 +14,9 @@ final class IndexStore: StorageObserver {
     /// The memory index files are encoded in, kept from one write to the next (about one index
     /// file's bytes): a bulk load seals a segment every few seconds, and encoding each index in
     /// fresh memory was a third of the background build's time on a VM. Taken by one write at a
-    /// time; a write that finds it taken uses its own.
-    private let encodeBuffers = Locked<IndexFile.EncodeBuffers?>(IndexFile.EncodeBuffers())
+    /// time; a write that finds it taken uses its own. Made by the first write, not here: a
+    /// reader's open, which never writes one, zeroed its ~256 KiB of LZ4HC state for nothing.
+    private let encodeBuffers = Locked<IndexFile.EncodeBuffers?>(nil)
     /// Loaded index columns, id tables and rollup rows are kept, least recently used evicted
     /// first, up to about this many bytes (``AuditLogOptions/indexCacheBytes``).
     private let cacheBudget: Int
