@@ -86,6 +86,13 @@ struct FieldTests: Hashable, Sendable {
 
     var isEmpty: Bool { tests.isEmpty && search == nil }
 
+    /// Whether some test is on a field without a column, or there is a search (then records
+    /// must be decoded).
+    var needsEvent: Bool { search != nil || tests.contains { $0.column == nil } }
+
+    /// The index columns the tests are answered from.
+    var indexColumns: Set<IndexStore.Part> { Set(tests.compactMap(\.column)) }
+
     func matches(_ event: AuditEvent) -> Bool {
         for test in tests where !test.matches(event) { return false }
         if let search { return event.searchableTexts.contains { Self.contains($0.lowercased(), search) } }
@@ -164,7 +171,7 @@ extension EventFilter {
     }
 
     /// Whether the filter tests fields without a column (then records must be decoded).
-    var needsEvent: Bool { searchBytes != nil || tests.contains { $0.column == nil } }
+    var needsEvent: Bool { FieldTests(tests: tests, search: searchBytes).needsEvent }
 }
 
 extension AuditEvent {

@@ -9,6 +9,6 @@ struct LogReadContext: Sendable {
 extension EventFilter {
     /// The index columns this filter is tested on (the rest is checked on decoded events).
     var indexColumns: Set<IndexStore.Part> {
-        Set(tests.compactMap(\.column))
+        FieldTests(tests: tests).indexColumns
     }
 }

@@ -95,14 +95,17 @@ package final class QueryIterator {
     private var recordTimes = false
     /// Whether the filter tests fields without a column (then records must be decoded).
     private let needsEvent: Bool
+    /// The filter as tests, worked out once (each segment's predicate starts from them).
+    private let filterTests: FieldTests
 
     init(_ context: LogReadContext, segments: [SegmentInfo], query: Query, seqs: ClosedRange<UInt64>? = nil) throws(AuditLogError) {
         self.context = context
         self.query = query
         self.seqs = seqs
-        columnParts = query.filter.indexColumns.union([.timestamps])
-        coveredParts = query.filter.indexColumns.isEmpty ? [.verdicts] : query.filter.indexColumns
-        needsEvent = query.filter.needsEvent
+        filterTests = FieldTests(tests: query.filter.tests, search: query.filter.searchBytes)
+        columnParts = filterTests.indexColumns.union([.timestamps])
+        coveredParts = filterTests.indexColumns.isEmpty ? [.verdicts] : filterTests.indexColumns
+        needsEvent = filterTests.needsEvent
         bound = try query.cursor.map { (c) throws(AuditLogError) in try QueryCursor.decode(c, order: query.order) }
         if let limit = query.limit, limit < 0 {
             throw AuditLogError(.invalidArgument, "limit must not be negative, got \(limit)")
@@ -348,7 +351,7 @@ package final class QueryIterator {
                 }
             }
             guard !spans.isEmpty else { continue }
-            let p = SegmentPredicate(query.filter, view: v)
+            let p = SegmentPredicate(filterTests, view: v)
             guard !p.isImpossible, let c = v.columns ?? b.map({ _ in IndexColumns() }) else { continue }
             view = v
             predicate = p

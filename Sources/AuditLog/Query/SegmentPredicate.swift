@@ -16,7 +16,12 @@ struct SegmentPredicate {
     private(set) var isImpossible = false
 
     init(_ filter: EventFilter, view: IndexView) {
-        residual.search = filter.searchBytes
+        self.init(FieldTests(tests: filter.tests, search: filter.searchBytes), view: view)
+    }
+
+    /// `filter` as tests (a query works them out once, not once a segment).
+    init(_ filter: FieldTests, view: IndexView) {
+        residual.search = filter.search
         for test in filter.tests {
             switch test.column {
             case .verdicts:
@@ -38,9 +43,8 @@ struct SegmentPredicate {
                 }
                 // The dictionary is searched, not the records: an exact value, a prefix or
                 // a "not" costs the same per record (a code compared).
-                var codes: Set<UInt32> = test.passes(nil) ? [0] : []
                 let values = view.dictionary(column)
-                for (i, value) in values.enumerated() where test.passes(value) { codes.insert(UInt32(i + 1)) }
+                let codes = Self.codes(of: values, passing: test)
                 if codes.isEmpty { isImpossible = true }
                 let all = values.count + 1
                 if codes.count > all / 2 {
@@ -56,6 +60,30 @@ struct SegmentPredicate {
     }
 
     var needsEvent: Bool { !residual.isEmpty }
+
+    /// The codes of the values of a dictionary column that pass `test` (0: no value). A few
+    /// exact values — `user = alice` — are compared only with the values of their length, in
+    /// place: a segment's dictionary holds every user of a day, and a query searches it anew.
+    static func codes(of values: [String], passing test: FieldTest) -> Set<UInt32> {
+        var codes: Set<UInt32> = []
+        if case .anyOf(let exact, let prefixes) = test.kind, prefixes.isEmpty, exact.count <= 4 {
+            let needles = Array(exact)
+            let lengths = needles.map(\.utf8.count)
+            values.withUnsafeBufferPointer { values in
+                for i in values.indices {
+                    let length = values[i].utf8.count
+                    for j in needles.indices where lengths[j] == length && needles[j] == values[i] {
+                        codes.insert(UInt32(i + 1))
+                        break
+                    }
+                }
+            }
+            return codes
+        }
+        if test.passes(nil) { codes.insert(0) }
+        for (i, value) in values.enumerated() where test.passes(value) { codes.insert(UInt32(i + 1)) }
+        return codes
+    }
 
     /// Appends to `out`, ascending, the ordinals of `range` whose time is in `window` and whose
     /// columns pass the filter (the residual conditions are not tested). An unbounded window

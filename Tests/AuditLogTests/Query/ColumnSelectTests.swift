@@ -4,7 +4,8 @@ import Testing
 
 /// A dictionary column's selection (``SegmentPredicate/select(_:_:negated:_:into:)``) compares
 /// eight codes at once for one code: every range — any start, any length, the tail past the
-/// last group of eight — finds exactly what a record-by-record test finds.
+/// last group of eight — finds exactly what a record-by-record test finds. The codes it looks
+/// for come from a search of the segment's dictionary (``SegmentPredicate/codes(of:passing:)``).
 @Suite struct ColumnSelectTests {
     @Test(arguments: [false, true])
     func oneCodeSelectsWhatATestOfEachRecordDoes(negated: Bool) {
@@ -21,6 +22,26 @@ import Testing
             SegmentPredicate.select(column, [code], negated: negated, lower..<upper, into: &out)
             let expected = [-1] + (lower..<upper).filter { (column[$0] == code) != negated }
             #expect(out == expected, "round \(round): \(lower)..<\(upper) of \(count)")
+        }
+    }
+
+    /// A dictionary's search for a few exact values (compared only with values of their
+    /// length) finds the codes a test of every value finds: values of the same length, empty,
+    /// repeated, non-ASCII, longer than a small string; every kind of test.
+    @Test func aDictionarySearchFindsTheCodesEachValuesTestFinds() {
+        var rng = SplitMix64(seed: 5)
+        let pool = ["alice", "bob", "carol", "alicf", "", "ålice", "alice.25@acme.com", "alice.26@acme.com", "bob.7@acme.com", "x"]
+        for round in 0..<400 {
+            let values = (0..<Int(rng.next() % 12)).map { _ in pool[Int(rng.next() % UInt64(pool.count))] }
+            let picked = Set((0..<Int(1 + rng.next() % 6)).map { _ in pool[Int(rng.next() % UInt64(pool.count))] })
+            let prefixes = round % 4 == 0 ? ["al"] : []
+            let kinds: [FieldTest.Kind] = [.anyOf(exact: picked, prefixes: prefixes), .noneOf(exact: picked, prefixes: prefixes)]
+            for kind in kinds {
+                let test = FieldTest(target: .field("user"), kind: kind)
+                var expected: Set<UInt32> = test.passes(nil) ? [0] : []
+                for (i, value) in values.enumerated() where test.passes(value) { expected.insert(UInt32(i + 1)) }
+                #expect(SegmentPredicate.codes(of: values, passing: test) == expected, "round \(round): \(kind) in \(values)")
+            }
         }
     }
 
