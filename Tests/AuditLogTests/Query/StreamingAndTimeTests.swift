@@ -33,6 +33,43 @@ import Testing
         }
     }
 
+    /// A batch holds 64 records, then 128, …; records that come quickly fill it on, up to
+    /// 1,024 (one hand-over to the I/O thread instead of several); the sizes never skip a record.
+    @Test func batchesGrowPastTheirSizeOnlyWhileRecordsComeQuickly() throws {
+        func sizes(of count: Int, quickBatch: Duration) throws -> [Int] {
+            let batches = RecordStream.Batches({ CountingSource(count) }, quickBatch: quickBatch)
+            var sizes: [Int] = []
+            var seqs: [UInt64] = []
+            while true {
+                let (records, finished) = try batches.next()
+                sizes.append(records.count)
+                seqs += records.map(\.seq.rawValue)
+                if finished { break }
+            }
+            #expect(seqs == Array(0..<UInt64(count)))
+            return sizes
+        }
+        // Slow (no time to spare): the sizes alone.
+        #expect(try sizes(of: 300, quickBatch: .zero) == [64, 128, 108])
+        #expect(try sizes(of: 500, quickBatch: .zero) == [64, 128, 256, 52])
+        #expect(try sizes(of: 64, quickBatch: .zero) == [64, 0])
+        // Quick: one batch up to the largest, then full ones.
+        #expect(try sizes(of: 300, quickBatch: .seconds(3600)) == [300])
+        #expect(try sizes(of: 2_500, quickBatch: .seconds(3600)) == [1024, 1024, 452])
+    }
+
+    /// Records 0, 1, … `count` − 1, made on demand.
+    private final class CountingSource: RecordSource {
+        private let count: Int
+        private var made = 0
+        init(_ count: Int) { self.count = count }
+        func next() throws(AuditLogError) -> Record? {
+            guard made < count else { return nil }
+            defer { made += 1 }
+            return Record(seq: SequenceNumber(UInt64(made)), event: AuditEvent(eventType: "t", timestamp: Timestamp(nanosSinceEpoch: 0)))
+        }
+    }
+
     @Test func aQueryThatCannotStartThrowsAtTheFirstStep() async throws {
         try await withTemporaryDirectory { dir in
             let log = try await AuditLog.open(directory: dir, options: testOptions())
