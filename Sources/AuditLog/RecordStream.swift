@@ -14,9 +14,9 @@ extension QueryIterator: RecordSource {}
 /// A batch holds at least 64 records (then 128, doubling up to 1,024) and goes on past that
 /// while it has taken less than ``Batches/quickBatch``: each batch costs a hand-over to the
 /// I/O thread and back (two thread wake-ups), which a query of a few hundred warm records paid
-/// twice or more (a user's day: ~40 % of the process's futex samples went with the second
-/// hand-over), while a slow one (cold disk, sparse matches) still hands out its first
-/// records early and a caller that stops early wastes at most that long.
+/// twice or more (one user's day of the comparison's 1M events: a third of its futex samples
+/// went with the second), while a slow one (cold disk, sparse matches) still hands out its
+/// first records early and a caller that stops early wastes at most that long.
 struct RecordStream: AsyncSequence, Sendable {
     typealias Element = Record
     typealias Failure = AuditLogError
