@@ -30,7 +30,7 @@ extension IndexStore {
 
         /// `parts` with the dictionaries when one of them needs them.
         static func closure(_ parts: Set<Part>) -> Set<Part> {
-            parts.contains(where: \.needsDictionaries) ? parts.union([.dictionaries]) : parts
+            parts.contains { $0.needsDictionaries } ? parts.union([.dictionaries]) : parts
         }
 
         /// `parts` in the order they load: the dictionaries before the parts that need them.

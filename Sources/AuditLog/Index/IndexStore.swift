@@ -11,11 +11,10 @@ final class IndexStore: StorageObserver {
     let persists: Bool
     private let state = Locked(State())
     private let background = DispatchQueue(label: "auditlog.indexer", qos: .utility)
-    /// The memory index files are encoded in, kept from one write to the next (about one index
-    /// file's bytes): a bulk load seals a segment every few seconds, and encoding each index in
-    /// fresh memory was a third of the background build's time on a VM. Taken by one write at a
-    /// time; a write that finds it taken uses its own. Made by the first write, not here: a
-    /// reader's open, which never writes one, zeroed its ~256 KiB of LZ4HC state for nothing.
+    /// The memory index files are encoded in, kept from one write to the next: a bulk load
+    /// seals a segment every few seconds, and fresh memory was a third of the background build's
+    /// time on a VM. Taken by one write at a time (another uses its own); made by the first, as
+    /// a reader's open, which writes none, zeroed its ~256 KiB of LZ4HC state for nothing.
     private let encodeBuffers = Locked<IndexFile.EncodeBuffers?>(nil)
     /// Loaded index columns, id tables and rollup rows are kept, least recently used evicted
     /// first, up to about this many bytes (``AuditLogOptions/indexCacheBytes``).
@@ -56,9 +55,9 @@ final class IndexStore: StorageObserver {
         self.cacheBudget = max(0, cachedColumnBytes)
     }
 
-    /// How many sealed segments have columns in memory now.
-    var segmentsWithColumns: Int {
-        state.withLock { s in s.sealed.values.filter(\.holdsColumns).count }
+    /// The sealed segments with columns in memory now, and about the bytes each keeps there.
+    var segmentsWithColumns: [String: Int] {
+        state.withLock { s in s.sealed.filter { $0.value.holdsColumns }.mapValues { $0.cachedBytes } }
     }
 
     /// Sealed segments whose rollup rows are in memory.
@@ -82,7 +81,7 @@ final class IndexStore: StorageObserver {
         let entry = try sealedEntry(segment, parts: parts).entry
         return IndexView(
             segment: segment, frames: entry.data.frames, dictionaries: parts.contains(.dictionaries) ? entry.data.dictionaries : [],
-            columns: parts.contains(where: \.isColumn) ? entry.data.columns : nil,
+            columns: parts.contains { $0.isColumn } ? entry.data.columns : nil,
             ids: parts.contains(.ids) ? IndexView.IDs(hashes: entry.data.idHashes, ordinals: entry.data.idOrdinals, sorted: true) : nil,
             rollups: parts.contains(.rollups) || parts.contains(.hourlyRollups) ? entry.data.rollups : nil, rolledUp: entry.data.rolledUp,
             hourlyMask: entry.data.hourlyMask)
@@ -109,7 +108,7 @@ final class IndexStore: StorageObserver {
     /// segment decompresses each block once.
     func scanView(_ segment: SegmentInfo, parts: Set<Part>) throws(AuditLogError) -> (view: IndexView, blocks: ColumnBlocks?) {
         let parts = Part.closure(parts)
-        let columnParts = parts.filter(\.isColumn)
+        let columnParts = parts.filter { $0.isColumn }
         let cached = state.withLock { $0.sealed[segment.fileName] }
         guard segment.isSealed, !columnParts.isEmpty, !columnParts.isSubset(of: cached?.loaded ?? []) else {
             return (try view(segment, parts: parts), nil)
@@ -151,11 +150,16 @@ final class IndexStore: StorageObserver {
     /// The cached index entry of `segment` with `parts` loaded (loading what is missing), and
     /// the reader that loaded its frame directory just now, if one did.
     private func sealedEntry(_ segment: SegmentInfo, parts: Set<Part>) throws(AuditLogError) -> (entry: Sealed, reader: IndexFile.Reader?) {
-        let cached = state.withLock { s -> Sealed? in
+        // One lookup when the entry holds every part asked for (an id looked up in every
+        // segment, a warm query): its use marked in place, nothing stored back.
+        let (cached, complete) = state.withLock { s -> (Sealed?, Bool) in
             s.clock += 1
-            s.sealed[segment.fileName]?.lastUse = s.clock
-            return s.sealed[segment.fileName]
+            guard let i = s.sealed.index(forKey: segment.fileName) else { return (nil, false) }
+            s.sealed.values[i].lastUse = s.clock
+            let e = s.sealed.values[i]
+            return (e, parts.isSubset(of: e.loaded))
         }
+        if let cached, complete { return (cached, nil) }
         var entry: Sealed
         // The reader that loaded the frame directory loads the parts too (one open, not two).
         var opened: IndexFile.Reader?
@@ -169,15 +173,14 @@ final class IndexStore: StorageObserver {
             entry = try loadParts(segment, into: entry, parts: missing, reader: opened)
         }
         let stored = entry
-        // Only what was loaded just now can take the cache over its budget: a lookup that finds
-        // everything cached (an id looked up in every segment) does not walk the cache.
-        let grew = cached == nil || !missing.isEmpty
+        // Something was loaded just now (a full hit returned above): it may take the cache over
+        // its budget.
         state.withLock { s in
             s.clock += 1
             var e = stored
             e.lastUse = s.clock
             s.sealed[segment.fileName] = e
-            if grew { Sealed.evict(&s.sealed, budget: cacheBudget) }
+            Sealed.evict(&s.sealed, budget: cacheBudget)
         }
         return (entry, opened)
     }
@@ -426,7 +429,7 @@ final class IndexStore: StorageObserver {
         let data = active.builder.data
         let count = Int(segment.recordCount)
         var columns: IndexColumns?
-        if parts.contains(where: \.isColumn) {
+        if parts.contains(where: { $0.isColumn }) {
             var c = data.columns
             if c.count > count { c = c.prefix(count) }
             columns = c
@@ -467,7 +470,7 @@ final class IndexStore: StorageObserver {
         state.withLock { $0.lazyActive = stored }
         return IndexView(
             segment: segment, frames: entry.data.frames, dictionaries: parts.contains(.dictionaries) ? entry.data.dictionaries : [],
-            columns: parts.contains(where: \.isColumn) ? entry.data.columns : nil,
+            columns: parts.contains { $0.isColumn } ? entry.data.columns : nil,
             ids: parts.contains(.ids) ? IndexView.IDs(hashes: entry.data.idHashes, ordinals: entry.data.idOrdinals, sorted: true) : nil,
             rollups: nil)
     }

@@ -13,7 +13,7 @@ import Testing
         // Two keys: no rollup answers it, every segment's columns are read.
         let report = try await log.usage(groupBy: [.team, .model])
         #expect(report.totals.requests == 3_000)
-        return (log.indexes.segmentsWithColumns, log.segments.filter(\.isSealed).count)
+        return (log.indexes.segmentsWithColumns.count, log.segments.filter(\.isSealed).count)
     }
 
     @Test func theBudgetBoundsTheColumnsKept() async throws {
@@ -26,6 +26,28 @@ import Testing
             // No budget: only the segment used last keeps its columns.
             let none = try await scanAll(dir, cacheBytes: 0)
             #expect(none.kept == 1)
+        }
+    }
+
+    /// What counts is the last use, a lookup that finds everything cached included: with room
+    /// for two segments' columns, the one used again stays and the other goes.
+    @Test func aSegmentUsedAgainOutlastsOneUsedBeforeIt() async throws {
+        try await withTemporaryDirectory { dir in
+            let writer = try await writeGeneratedLog(dir, seed: 5, count: 3_000, days: 5, segmentBytes: 128 << 10)
+            try await writer.close()
+            let probe = try await AuditLog.open(directory: dir, options: .readOnly)
+            let sealed = probe.segments.filter(\.isSealed)
+            try #require(sealed.count >= 3)
+            let (a, b, c) = (sealed[0], sealed[1], sealed[2])
+            var bytes = 0
+            for segment in [a, b, c] { _ = try probe.indexes.view(segment, parts: [.timestamps]) }
+            for (_, n) in probe.indexes.segmentsWithColumns { bytes = max(bytes, n) }
+            // Room for the two largest of them, not for three.
+            var options = AuditLogOptions.readOnly
+            options.indexCacheBytes = 2 * bytes
+            let log = try await AuditLog.open(directory: dir, options: options)
+            for segment in [a, b, a, c] { _ = try log.indexes.view(segment, parts: [.timestamps]) }
+            #expect(Set(log.indexes.segmentsWithColumns.keys) == [a.fileName, c.fileName])
         }
     }
 
