@@ -9,7 +9,7 @@ struct IndexView: Sendable {
         /// Ordinals whose id hash is `hash`.
         func ordinals(matching hash: UInt32) -> [Int] {
             guard sorted else { return hashes.indices.filter { hashes[$0] == hash } }
-            var lo = hashes.lowerBound(of: hash)
+            var lo = hashes.interpolatedLowerBound(of: hash)
             var out: [Int] = []
             while lo < hashes.count && hashes[lo] == hash {
                 out.append(Int(ordinals[lo]))

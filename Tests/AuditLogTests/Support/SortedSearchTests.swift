@@ -16,4 +16,30 @@ import Testing
             }
         }
     }
+
+    /// The search that guesses from the value finds what the binary search finds: hashes spread
+    /// evenly, crowded into a corner (ids chosen to defeat the guess), repeated, at both ends of
+    /// the range, in arrays of every small size and some large ones, for values in and between.
+    @Test func aGuessedSearchAgreesWithTheBinarySearch() {
+        var rng = SplitMix64(seed: 9)
+        for round in 0..<600 {
+            let n = round < 300 ? round % 40 : Int(rng.next() % 5_000)
+            let values: [UInt32] = (0..<n).map { _ in
+                switch round % 4 {
+                case 0: UInt32(truncatingIfNeeded: rng.next())
+                case 1: UInt32(rng.next() % 64)  // crowded and repeated
+                case 2: rng.next() % 2 == 0 ? UInt32(rng.next() % 8) : UInt32.max - UInt32(rng.next() % 8)  // both ends
+                default: UInt32(truncatingIfNeeded: rng.next() >> UInt64(rng.next() % 40))  // skewed
+                }
+            }.sorted()
+            var probes: [UInt32] = [0, 1, UInt32.max, UInt32.max - 1, UInt32(truncatingIfNeeded: rng.next())]
+            for _ in 0..<8 where !values.isEmpty {
+                let v = values[Int(rng.next() % UInt64(n))]
+                probes += [v, v &+ 1, v &- 1]
+            }
+            for probe in probes {
+                #expect(values.interpolatedLowerBound(of: probe) == values.lowerBound(of: probe), "\(probe) in \(n) values (round \(round))")
+            }
+        }
+    }
 }
