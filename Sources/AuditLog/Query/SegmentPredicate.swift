@@ -61,25 +61,11 @@ struct SegmentPredicate {
 
     var needsEvent: Bool { !residual.isEmpty }
 
-    /// The codes of the values of a dictionary column that pass `test` (0: no value). A few
-    /// exact values — `user = alice` — are compared only with the values of their length, in
-    /// place: a segment's dictionary holds every user of a day, and a query searches it anew.
+    /// The codes of the values of a dictionary column that pass `test` (0: no value). Each value
+    /// is compared as a `String` (by canonical equivalence, as ``EventFilter/matches(_:)`` does:
+    /// a shortcut by UTF-8 length, tried, missed U+212A KELVIN SIGN for `K`).
     static func codes(of values: [String], passing test: FieldTest) -> Set<UInt32> {
         var codes: Set<UInt32> = []
-        if case .anyOf(let exact, let prefixes) = test.kind, prefixes.isEmpty, exact.count <= 4 {
-            let needles = Array(exact)
-            let lengths = needles.map(\.utf8.count)
-            values.withUnsafeBufferPointer { values in
-                for i in values.indices {
-                    let length = values[i].utf8.count
-                    for j in needles.indices where lengths[j] == length && needles[j] == values[i] {
-                        codes.insert(UInt32(i + 1))
-                        break
-                    }
-                }
-            }
-            return codes
-        }
         if test.passes(nil) { codes.insert(0) }
         for (i, value) in values.enumerated() where test.passes(value) { codes.insert(UInt32(i + 1)) }
         return codes

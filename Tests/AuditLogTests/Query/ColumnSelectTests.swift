@@ -25,12 +25,18 @@ import Testing
         }
     }
 
-    /// A dictionary's search for a few exact values (compared only with values of their
-    /// length) finds the codes a test of every value finds: values of the same length, empty,
-    /// repeated, non-ASCII, longer than a small string; every kind of test.
+    /// A dictionary's search finds the codes a test of every value finds — a guard for any
+    /// shortcut the search takes (one by UTF-8 length missed the Kelvin sign for `K`): values of
+    /// the same length, empty, repeated, non-ASCII, equal to another only under canonical
+    /// equivalence, longer than a small string; every kind of test.
     @Test func aDictionarySearchFindsTheCodesEachValuesTestFinds() {
         var rng = SplitMix64(seed: 5)
-        let pool = ["alice", "bob", "carol", "alicf", "", "ålice", "alice.25@acme.com", "alice.26@acme.com", "bob.7@acme.com", "x"]
+        // With values equal under canonical equivalence but not byte for byte, of other
+        // lengths: a precomposed and a decomposed é, K and the Kelvin sign.
+        let pool = [
+            "alice", "bob", "carol", "alicf", "", "ålice", "alice.25@acme.com", "alice.26@acme.com", "bob.7@acme.com", "x",
+            "caf\u{E9}", "cafe\u{301}", "K", "\u{212A}", "\u{212A}elvin", "Kelvin",
+        ]
         for round in 0..<400 {
             let values = (0..<Int(rng.next() % 12)).map { _ in pool[Int(rng.next() % UInt64(pool.count))] }
             let picked = Set((0..<Int(1 + rng.next() % 6)).map { _ in pool[Int(rng.next() % UInt64(pool.count))] })
