@@ -78,7 +78,7 @@ public struct EventFilter: Hashable, Sendable {
     /// The reference predicate: whether `event` passes. The query engine gives the same answers
     /// from index columns wherever it can.
     package func matches(_ event: AuditEvent) -> Bool {
-        FieldTests(tests: tests, search: searchBytes).matches(event)
+        FieldTests(self).matches(event)
     }
 }
 

@@ -86,6 +86,14 @@ struct FieldTests: Hashable, Sendable {
 
     var isEmpty: Bool { tests.isEmpty && search == nil }
 
+    /// `filter`'s conditions as tests and its search (a query works them out once).
+    init(_ filter: EventFilter) { self.init(tests: filter.tests, search: filter.searchBytes) }
+
+    init(tests: [FieldTest] = [], search: [UInt8]? = nil) {
+        self.tests = tests
+        self.search = search
+    }
+
     /// Whether some test is on a field without a column, or there is a search (then records
     /// must be decoded).
     var needsEvent: Bool { search != nil || tests.contains { $0.column == nil } }
@@ -169,9 +177,6 @@ extension EventFilter {
         guard let search, !search.isEmpty else { return nil }
         return Array(search.lowercased().utf8)
     }
-
-    /// Whether the filter tests fields without a column (then records must be decoded).
-    var needsEvent: Bool { FieldTests(tests: tests, search: searchBytes).needsEvent }
 }
 
 extension AuditEvent {

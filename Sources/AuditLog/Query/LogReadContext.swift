@@ -5,10 +5,3 @@ struct LogReadContext: Sendable {
     let indexes: IndexStore
     let frames: FrameCache
 }
-
-extension EventFilter {
-    /// The index columns this filter is tested on (the rest is checked on decoded events).
-    var indexColumns: Set<IndexStore.Part> {
-        FieldTests(tests: tests).indexColumns
-    }
-}

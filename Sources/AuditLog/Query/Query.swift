@@ -102,7 +102,7 @@ package final class QueryIterator {
         self.context = context
         self.query = query
         self.seqs = seqs
-        filterTests = FieldTests(tests: query.filter.tests, search: query.filter.searchBytes)
+        filterTests = FieldTests(query.filter)
         columnParts = filterTests.indexColumns.union([.timestamps])
         coveredParts = filterTests.indexColumns.isEmpty ? [.verdicts] : filterTests.indexColumns
         needsEvent = filterTests.needsEvent

@@ -15,11 +15,7 @@ struct SegmentPredicate {
     /// True when no record of the segment can match.
     private(set) var isImpossible = false
 
-    init(_ filter: EventFilter, view: IndexView) {
-        self.init(FieldTests(tests: filter.tests, search: filter.searchBytes), view: view)
-    }
-
-    /// `filter` as tests (a query works them out once, not once a segment).
+    /// `filter` as tests (``EventFilter/tests``, worked out once a query, not once a segment).
     init(_ filter: FieldTests, view: IndexView) {
         residual.search = filter.search
         for test in filter.tests {

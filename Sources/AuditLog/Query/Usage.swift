@@ -108,13 +108,15 @@ enum UsageEngine {
         // groups of its own (a group's aggregate, latency sketch included, is made once a
         // worker, not once a segment), then the few workers' groups are merged.
         let scanList = toScan
+        // The filter as tests once, not once a segment.
+        let tests = FieldTests(filter)
         let scanWorkers = Swift.max(1, Swift.min(activeProcessorCount(), scanList.count))
         let results = ScanResults<ScanGroups>(count: scanWorkers, empty: ScanGroups())
         DispatchQueue.concurrentPerform(iterations: scanWorkers) { w in
             var local = ScanGroups()
             do throws(AuditLogError) {
                 for i in stride(from: w, to: scanList.count, by: scanWorkers) {
-                    try scan(context, segment: scanList[i], window: window, groupBy: groupBy, filter: filter, columns: columns, into: &local)
+                    try scan(context, segment: scanList[i], window: window, groupBy: groupBy, filter: tests, columns: columns, into: &local)
                 }
                 results.set(w, .success(local))
             } catch {
@@ -230,7 +232,7 @@ enum UsageEngine {
     }
 
     private static func scan(
-        _ context: LogReadContext, segment: SegmentInfo, window: TimeWindow, groupBy: [UsageGroup], filter: EventFilter, columns: UsageColumns,
+        _ context: LogReadContext, segment: SegmentInfo, window: TimeWindow, groupBy: [UsageGroup], filter: FieldTests, columns: UsageColumns,
         into groups: inout ScanGroups
     ) throws(AuditLogError) {
         var parts = filter.indexColumns.union([.timestamps, .verdicts, .cacheHits, .metrics])

@@ -41,11 +41,7 @@ extension Array where Element == UInt32 {
                     high = UInt64(a[mid])
                 }
             }
-            while lo < hi {
-                let mid = lo + (hi - lo) / 2
-                if a[mid] < value { lo = mid + 1 } else { hi = mid }
-            }
-            return lo
+            return a[lo..<hi].lowerBound(of: value)
         }
     }
 }
