@@ -45,16 +45,19 @@ private struct RecordValidator {
             let start = r.offset
             guard Verdict(code: try r.readUInt8("verdict")) != nil else { throw FormatError(.malformed, "unknown verdict code", offset: start) }
         }
-        for _ in 0..<(presence & EventField.leadingStrings).nonzeroBitCount { _ = try string("string") }
-        for _ in 0..<(presence & EventField.integers).nonzeroBitCount {
-            let start = r.offset
-            guard try r.readVarint("integer") <= UInt64(Int64.max) else { throw FormatError(.malformed, "integer out of range", offset: start) }
+        try strings((presence & EventField.leadingStrings).nonzeroBitCount)
+        let integers = (presence & EventField.integers).nonzeroBitCount
+        if !r.skipShortVarints(integers) {
+            for _ in 0..<integers {
+                let start = r.offset
+                guard try r.readVarint("integer") <= UInt64(Int64.max) else { throw FormatError(.malformed, "integer out of range", offset: start) }
+            }
         }
         if presence & EventField.cacheHit.mask != 0 {
             let start = r.offset
             guard try r.readUInt8("cache_hit") <= 1 else { throw FormatError(.malformed, "cache_hit byte is not 0 or 1", offset: start) }
         }
-        for _ in 0..<(presence & EventField.trailingStrings).nonzeroBitCount { _ = try string("string") }
+        try strings((presence & EventField.trailingStrings).nonzeroBitCount)
         if presence & EventField.policies.mask != 0 {
             try objects(typed: PolicyDecision.typedMembers.count, reserved: Self.policyKeys, noun: "policy")
         }
@@ -87,6 +90,14 @@ private struct RecordValidator {
             for i in 0..<typed where bits & (1 << UInt8(i)) != 0 { _ = try string("string") }
             if bits & extraBit != 0 { try members(depth: 1, reserved: reserved, nonEmpty: true) }
         }
+    }
+
+    /// `count` strs in a row, each checked UTF-8: as one run when they are ASCII (the common
+    /// case), else one at a time.
+    @inline(__always)
+    mutating func strings(_ count: Int) throws(FormatError) {
+        guard !r.skipASCIIStrings(count) else { return }
+        for _ in 0..<count { _ = try string("string") }
     }
 
     /// A str: checked UTF-8, returned as bytes.

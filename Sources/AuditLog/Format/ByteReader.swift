@@ -184,4 +184,64 @@ struct ByteReader {
         return string
     }
 
+    // Runs: a record check (`verify`) steps over runs of strs and integers without making
+    // anything of them. These take a run's common case in one pass, with no branch on each
+    // value's length class, and leave the exceptions to the caller's reads one at a time (which
+    // throw the precise error, or accept what is valid but not common): each returns false,
+    // the offset where it was, for the caller to read the run again that way.
+
+    /// Moves past `count` strs whose bytes are all ASCII (so valid UTF-8) and whose lengths
+    /// take one or two bytes. The lengths are walked first; then the run's bytes are checked as
+    /// one span (a one-byte length is below 0x80 too), split only at two-byte lengths. False
+    /// when a length runs past the end, is longer or not in shortest form, or a byte is not
+    /// ASCII.
+    @inline(__always)
+    mutating func skipASCIIStrings(_ count: Int) -> Bool {
+        guard let base = buffer.baseAddress else { return count == 0 }
+        let end = buffer.count
+        var o = offset
+        var spanStart = o
+        var ascii = true
+        for _ in 0..<count {
+            guard o < end else { return false }
+            let first = base.load(fromByteOffset: o, as: UInt8.self)
+            var length = Int(first)
+            if first < 0x80 {
+                o += 1
+            } else {
+                // Two bytes: the second without its high bit and not zero (shortest form).
+                guard end - o >= 2 else { return false }
+                let second = base.load(fromByteOffset: o + 1, as: UInt8.self)
+                guard second < 0x80, second != 0 else { return false }
+                length = Int(first & 0x7F) | Int(second) << 7
+                ascii = ascii && isASCII(UnsafeRawBufferPointer(rebasing: buffer[spanStart..<o]))
+                o += 2
+                spanStart = o
+            }
+            guard length <= end - o else { return false }
+            o += length
+        }
+        guard ascii, isASCII(UnsafeRawBufferPointer(rebasing: buffer[spanStart..<o])) else { return false }
+        offset = o
+        return true
+    }
+
+    /// Moves past `count` varints of at most 8 bytes each, in shortest form (the last byte of a
+    /// longer one is not zero), without decoding them: any such value is below 2⁵⁶. False when
+    /// fewer than 8 bytes are left at one, or one is longer or not in shortest form.
+    @inline(__always)
+    mutating func skipShortVarints(_ count: Int) -> Bool {
+        var o = offset
+        for _ in 0..<count {
+            guard buffer.count - o >= 8 else { return false }
+            let word = UInt64(littleEndian: buffer.loadUnaligned(fromByteOffset: o, as: UInt64.self))
+            let ends = ~word & 0x8080_8080_8080_8080
+            guard ends != 0 else { return false }
+            let length = (ends.trailingZeroBitCount + 1) / 8
+            guard length == 1 || word >> UInt64(8 * length - 8) & 0x7F != 0 else { return false }
+            o += length
+        }
+        offset = o
+        return true
+    }
 }
