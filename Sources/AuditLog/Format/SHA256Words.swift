@@ -15,12 +15,26 @@ import Crypto
 enum SHA256Words {
     typealias Words = (UInt64, UInt64, UInt64, UInt64)
 
-    /// Whether BoringSSL's functions are linked in (checked once).
-    static let direct = auditlog_sha256_linked() != 0
+    /// Whether BoringSSL's functions are linked in, and the compression function a message of
+    /// one call goes through: BoringSSL's SHA-NI one where the CPU has it (its own dispatch looks
+    /// the CPU's features up at every call, ~2 % of a verify), else its
+    /// `SHA256_TransformBlocks`. Looked up once, together (each `static let` is a check a hash).
+    static let linked = (direct: auditlog_sha256_linked() != 0, blocks: auditlog_sha256_blocks())
+
+    static var direct: Bool { linked.direct }
+
+    /// Whether the compression function is BoringSSL's SHA-NI one.
+    static var usesSHAExtensions: Bool { auditlog_sha256_blocks_use_sha_extensions(linked.blocks) != 0 }
+
+    /// BoringSSL's ways to a digest, for tests to compare: the compression function chosen, its
+    /// dispatching `SHA256_TransformBlocks`, and its context functions.
+    static var boringSSLPaths: [auditlog_sha256_blocks_fn?] { [linked.blocks, auditlog_sha256_dispatching_blocks(), nil] }
 
     /// SHA-256(`prefix` ‖ `body`).
     static func hash(prefix: UnsafeRawBufferPointer, body: UnsafeRawBufferPointer) -> Words {
-        direct ? boringSSL(prefix: prefix, body: body) : swiftCrypto(prefix: prefix, body: body)
+        let linked = linked
+        return linked.direct
+            ? boringSSL(prefix: prefix, body: body, blocks: linked.blocks) : swiftCrypto(prefix: prefix, body: body)
     }
 
     /// SHA-256(`prefix` ‖ `word` little-endian ‖ `body`), with a prefix of at most 32 bytes.
@@ -33,11 +47,13 @@ enum SHA256Words {
         }
     }
 
-    static func boringSSL(prefix: UnsafeRawBufferPointer, body: UnsafeRawBufferPointer) -> Words {
+    /// Through BoringSSL: with `blocks` for a message of at most 503 bytes (nil: through its
+    /// context functions, as a longer one).
+    static func boringSSL(prefix: UnsafeRawBufferPointer, body: UnsafeRawBufferPointer, blocks: auditlog_sha256_blocks_fn?) -> Words {
         var out: Words = (0, 0, 0, 0)
         withUnsafeMutableBytes(of: &out) { digest in
             guard let base = digest.baseAddress else { return }
-            auditlog_sha256(prefix.baseAddress, prefix.count, body.baseAddress, body.count, base.assumingMemoryBound(to: UInt8.self))
+            auditlog_sha256(blocks, prefix.baseAddress, prefix.count, body.baseAddress, body.count, base.assumingMemoryBound(to: UInt8.self))
         }
         return out
     }

@@ -15,6 +15,17 @@ import Testing
     @Test func directPathIsLinkedOnLinux() {
         #if os(Linux)
             #expect(SHA256Words.direct)
+            #expect(SHA256Words.linked.blocks != nil)
+        #endif
+    }
+
+    /// On a CPU with the SHA extensions (x86-64: CPUID leaf 7 EBX bit 29), the hash goes straight
+    /// to BoringSSL's SHA-NI compression function.
+    @Test func theSHAExtensionsAreUsedWhereTheCPUHasThem() throws {
+        #if os(Linux) && arch(x86_64)
+            let cpuinfo = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
+            let flags = cpuinfo.split(separator: "\n").first { $0.hasPrefix("flags") }.map { Set($0.split(separator: " ")) } ?? []
+            #expect(SHA256Words.usesSHAExtensions == (flags.contains("sha_ni") && flags.contains("ssse3")))
         #endif
     }
 
@@ -41,7 +52,10 @@ import Testing
                         #expect(Self.bytes(of: SHA256Words.hash(prefix: p, body: b)) == plain)
                         #expect(Self.bytes(of: SHA256Words.swiftCrypto(prefix: p, body: b)) == plain)
                         if SHA256Words.direct {
-                            #expect(Self.bytes(of: SHA256Words.boringSSL(prefix: p, body: b)) == plain)
+                            // The compression function chosen, BoringSSL's dispatching one, and its context functions.
+                            for blocks in SHA256Words.boringSSLPaths {
+                                #expect(Self.bytes(of: SHA256Words.boringSSL(prefix: p, body: b, blocks: blocks)) == plain)
+                            }
                         }
                     }
                 }
