@@ -34,6 +34,7 @@ extension AuditEvent {
     /// Room reserved for a record: a generated gateway event encodes to about 210 bytes.
     static let recordRoom = 4096
 
+    /// Writes the record; `presence` is ``presence`` with the compact-id bit when `ulid` is set.
     private func write<Sink: ByteSink>(id: String, ulid: (high: UInt64, low: UInt64)?, presence: UInt32, to w: inout Sink) {
         w.appendLittleEndian(UInt64(bitPattern: timestamp.nanosSinceEpoch))
         w.appendLittleEndian(presence)
@@ -44,25 +45,34 @@ extension AuditEvent {
             w.appendString(id)
         }
         w.appendString(eventType)
-        for field in EventField.present(in: presence) {
-            switch field.kind {
-            case .verdict: w.append(verdict?.code ?? 0)
-            case .string:
-                // Present, so set. `value ?? ""` would copy the string (a retain and a release
-                // per field); the bound value is borrowed.
-                withString(field) { value in
-                    if let value { w.appendString(value) } else { w.appendString("") }
-                }
-            case .count, .fixed: w.appendVarint(UInt64(self[integer: field] ?? 0))
-            case .bool: w.append(UInt8(cacheHit == true ? 1 : 0))
-            case .policies:
-                if let policies { Self.encodeObjects(policies, to: &w) } else { w.appendVarint(0) }
-            case .redactions:
-                if let redactions { Self.encodeObjects(redactions, to: &w) } else { w.appendVarint(0) }
-            case .json: details?.encode(to: &w)
-            case .members: JSONValue.encodeMembers(extra, to: &w)
-            }
-        }
+        // The fields in bit order, each behind its own nil test (the tests ``presence`` makes):
+        // straight-line code, where a loop over the present fields dispatched on each one's kind.
+        if let verdict { w.append(verdict.code) }
+        if let reasonCode { w.appendString(reasonCode) }
+        if let user { w.appendString(user) }
+        if let team { w.appendString(team) }
+        if let model { w.appendString(model) }
+        if let provider { w.appendString(provider) }
+        if let configVersion { w.appendString(configVersion) }
+        if let apiKey { w.appendString(apiKey) }
+        if let source { w.appendString(source) }
+        if let tokensIn { w.appendVarint(UInt64(tokensIn)) }
+        if let tokensOut { w.appendVarint(UInt64(tokensOut)) }
+        if let tokensCached { w.appendVarint(UInt64(tokensCached)) }
+        if let tokensReasoning { w.appendVarint(UInt64(tokensReasoning)) }
+        if let cost { w.appendVarint(UInt64(cost.nanodollars)) }
+        if let latencyMicros { w.appendVarint(UInt64(latencyMicros)) }
+        if let cacheHit { w.append(cacheHit ? 1 : 0) }
+        if let requestID { w.appendString(requestID) }
+        if let sessionID { w.appendString(sessionID) }
+        if let gateway { w.appendString(gateway) }
+        if let ip { w.appendString(ip) }
+        if let userAgent { w.appendString(userAgent) }
+        if let policies { Self.encodeObjects(policies, to: &w) }
+        if let redactions { Self.encodeObjects(redactions, to: &w) }
+        if let resource { w.appendString(resource) }
+        if let details { details.encode(to: &w) }
+        if !extra.isEmpty { JSONValue.encodeMembers(extra, to: &w) }
     }
 
     /// Policies and redactions: a count, then per object a presence byte (a bit per typed

@@ -241,11 +241,19 @@ extension AuditEvent {
         }
     }
 
-    /// The presence bits of the event's fields.
+    /// The presence bits of the event's fields: each field's nil test, straight-line (what
+    /// ``has(_:)`` answers for each field of the table; a test holds them equal).
     var presence: UInt32 {
-        var bits: UInt32 = 0
-        for field in EventField.all where has(field) { bits |= field.mask }
-        return bits
+        func bit(_ field: EventField, _ present: Bool) -> UInt32 { present ? field.mask : 0 }
+        var bits = bit(.verdict, verdict != nil) | bit(.reasonCode, reasonCode != nil) | bit(.user, user != nil)
+        bits |= bit(.team, team != nil) | bit(.model, model != nil) | bit(.provider, provider != nil)
+        bits |= bit(.configVersion, configVersion != nil) | bit(.apiKey, apiKey != nil) | bit(.source, source != nil)
+        bits |= bit(.tokensIn, tokensIn != nil) | bit(.tokensOut, tokensOut != nil) | bit(.tokensCached, tokensCached != nil)
+        bits |= bit(.tokensReasoning, tokensReasoning != nil) | bit(.cost, cost != nil) | bit(.latency, latencyMicros != nil)
+        bits |= bit(.cacheHit, cacheHit != nil) | bit(.requestID, requestID != nil) | bit(.sessionID, sessionID != nil)
+        bits |= bit(.gateway, gateway != nil) | bit(.ip, ip != nil) | bit(.userAgent, userAgent != nil)
+        bits |= bit(.policies, policies != nil) | bit(.redactions, redactions != nil) | bit(.resource, resource != nil)
+        return bits | bit(.details, details != nil) | bit(.extra, !extra.isEmpty)
     }
 }
 
