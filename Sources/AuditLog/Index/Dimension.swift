@@ -78,9 +78,6 @@ enum Dimension: CaseIterable, Sendable {
         self = dimension
     }
 
-    /// The dictionary column of each event field (by raw value), nil for fields without one.
-    static let columnOfField: [Int?] = EventField.allCases.map { field in columns.first { $0.field == field }?.column }
-
     /// The event's value.
     func value(of event: AuditEvent) -> String? {
         switch self {

@@ -59,36 +59,41 @@ struct RecordFacts {
             guard isValidUTF8(id) else { throw FormatError(.malformed, "id is not valid UTF-8", offset: start) }
             idHash = IDIndex.hash(utf8: id)
         }
-        try readValue(0, &r, "event_type")  // Dimension.columns[0] is eventType
-        for field in EventField.present(in: presence) {
-            guard field.rawValue <= Self.lastKept.rawValue else { return }
+        try readValue(Dimension.eventType.column, &r, "event_type")
+        // The fields in bit order up to the last kept, each behind a test of its bit: straight-line
+        // code (as the decoder's), where a loop over the present fields dispatched on each kind.
+        func has(_ field: EventField) -> Bool { presence & field.mask != 0 }
+        if has(.verdict) {
             let start = r.offset
-            switch field.kind {
-            case .verdict:
-                verdict = try r.readUInt8("verdict")
-                guard Verdict(code: verdict) != nil else { throw FormatError(.malformed, "unknown verdict code", offset: start) }
-            case .string:
-                if let column = Dimension.columnOfField[field.rawValue] {
-                    try readValue(column, &r, "string")
-                } else {
-                    let n = try r.readVarint()
-                    guard n <= UInt64(r.remaining) else { throw FormatError(.truncated, "string past the end", offset: start) }
-                    _ = try r.readBytes(Int(n))
-                }
-            case .count, .fixed:
-                set(field, try AuditEvent.readInteger(&r))
-            case .bool:
-                let b = try r.readUInt8("cache_hit")
-                guard b <= 1 else { throw FormatError(.malformed, "cache_hit byte is not 0 or 1", offset: start) }
-                cacheHit = b + 1
-            default:
-                return
-            }
+            verdict = try r.readUInt8("verdict")
+            guard Verdict(code: verdict) != nil else { throw FormatError(.malformed, "unknown verdict code", offset: start) }
+        }
+        if has(.reasonCode) { try readValue(Dimension.reasonCode.column, &r, "reason_code") }
+        if has(.user) { try readValue(Dimension.user.column, &r, "user") }
+        if has(.team) { try readValue(Dimension.team.column, &r, "team") }
+        if has(.model) { try readValue(Dimension.model.column, &r, "model") }
+        if has(.provider) { try readValue(Dimension.provider.column, &r, "provider") }
+        if has(.configVersion) { try readValue(nil, &r, "config_version") }
+        if has(.apiKey) { try readValue(Dimension.apiKey.column, &r, "api_key") }
+        if has(.source) { try readValue(Dimension.source.column, &r, "source") }
+        if has(.tokensIn) { tokensIn = try AuditEvent.readInteger(&r) }
+        if has(.tokensOut) { tokensOut = try AuditEvent.readInteger(&r) }
+        if has(.tokensCached) { _ = try AuditEvent.readInteger(&r) }
+        if has(.tokensReasoning) { _ = try AuditEvent.readInteger(&r) }
+        if has(.cost) { costNanos = try AuditEvent.readInteger(&r) }
+        if has(.latency) { latencyMicros = try AuditEvent.readInteger(&r) }
+        if has(.cacheHit) {
+            let start = r.offset
+            let b = try r.readUInt8("cache_hit")
+            guard b <= 1 else { throw FormatError(.malformed, "cache_hit byte is not 0 or 1", offset: start) }
+            cacheHit = b + 1
         }
     }
 
-    private mutating func readValue(_ column: Int, _ r: inout ByteReader, _ what: StaticString) throws(FormatError) {
+    /// A string field: where its bytes lie, kept as `column`'s value (stepped over when nil).
+    private mutating func readValue(_ column: Int?, _ r: inout ByteReader, _ what: StaticString) throws(FormatError) {
         let (value, _) = try r.readStringBytes(what)
+        guard let column else { return }
         valueOffsets[column] = Int32(truncatingIfNeeded: r.offset - value.count)
         valueLengths[column] = Int32(truncatingIfNeeded: value.count)
     }
