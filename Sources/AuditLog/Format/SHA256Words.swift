@@ -21,6 +21,7 @@ enum SHA256Words {
     /// `SHA256_TransformBlocks`. Looked up once, together (each `static let` is a check a hash).
     static let linked = (direct: auditlog_sha256_linked() != 0, blocks: auditlog_sha256_blocks())
 
+    /// Whether BoringSSL's functions are linked in (else the hash goes through swift-crypto).
     static var direct: Bool { linked.direct }
 
     /// Whether the compression function is BoringSSL's SHA-NI one.

@@ -64,56 +64,63 @@ import Testing
         return (common ? r.offset : nil, true)
     }
 
-    @Test func aStringRunIsTakenExactlyWhenEachStringIsASCIIAndWhole() throws {
-        var rng = SplitMix64(seed: 2614)
+    /// Where reading `count` varints one at a time ends, when each is at most eight bytes with
+    /// eight bytes at hand (nil: not a run the fast path takes), and whether they are all valid.
+    static func varintsOneByOne(_ r: inout ByteReader, _ count: Int) -> (end: Int?, valid: Bool) {
+        var common = true
+        for _ in 0..<count {
+            let start = r.offset
+            guard let value = try? r.readVarint(), value <= UInt64(Int64.max) else { return (nil, false) }
+            if r.buffer.count - start < 8 || r.offset - start > 8 { common = false }
+        }
+        return (common ? r.offset : nil, true)
+    }
+
+    /// 20,000 random runs from `make` (bytes, where the run starts, how many values): `skip`
+    /// takes a run exactly when `reference` finds it common and valid, ends where it ends, and
+    /// otherwise leaves the reader where it was. Both outcomes occur, and valid runs the fast
+    /// path leaves (UTF-8, long values) too.
+    static func holdToReference(
+        seed: UInt64, make: (inout SplitMix64) -> (bytes: [UInt8], start: Int, count: Int),
+        reference: (inout ByteReader, Int) -> (end: Int?, valid: Bool), skip: (inout ByteReader, Int) -> Bool
+    ) {
+        var rng = SplitMix64(seed: seed)
         var taken = 0
         var left = 0
         for _ in 0..<20_000 {
-            let count = Int(rng.next() % 6)
-            let (bytes, skip) = Self.stringRun(&rng, count: count)
+            let (bytes, start, count) = make(&rng)
             let (expected, valid, ran, at) = bytes.withUnsafeBytes { raw in
-                var reference = ByteReader(raw, offset: skip)
-                let (end, valid) = Self.stringsOneByOne(&reference, count)
-                var run = ByteReader(raw, offset: skip)
-                let ran = run.skipASCIIStrings(count)
+                var one = ByteReader(raw, offset: start)
+                let (end, valid) = reference(&one, count)
+                var run = ByteReader(raw, offset: start)
+                let ran = skip(&run, count)
                 return (end, valid, ran, run.offset)
             }
-            #expect(ran == (expected != nil), "bytes \(bytes) from \(skip), \(count) strings")
-            #expect(at == (expected ?? skip), "bytes \(bytes) from \(skip), \(count) strings")
+            #expect(ran == (expected != nil), "bytes \(bytes) from \(start), \(count) values")
+            #expect(at == (expected ?? start), "bytes \(bytes) from \(start), \(count) values")
             if ran { taken += 1 } else if valid { left += 1 }
         }
-        // Both outcomes occur, and valid runs the fast path leaves (UTF-8, long lengths) too.
         #expect(taken > 5_000 && left > 500, "taken \(taken), left \(left)")
     }
 
-    @Test func aVarintRunIsTakenExactlyWhenEachIsShortAndInShortestForm() throws {
-        var rng = SplitMix64(seed: 5656)
-        var taken = 0
-        var left = 0
-        for _ in 0..<20_000 {
-            let count = Int(rng.next() % 7)
-            let bytes = Self.varintRun(&rng, count: count)
-            let (expected, valid, ran, at) = bytes.withUnsafeBytes { raw in
-                var reference = ByteReader(raw)
-                var common = true
-                var valid = true
-                for _ in 0..<count {
-                    let start = reference.offset
-                    guard let value = try? reference.readVarint(), value <= UInt64(Int64.max) else {
-                        valid = false
-                        break
-                    }
-                    // The run needs eight bytes at hand at each varint, and at most eight in it.
-                    if raw.count - start < 8 || reference.offset - start > 8 { common = false }
-                }
-                var run = ByteReader(raw)
-                let ran = run.skipShortVarints(count)
-                return (valid && common ? reference.offset : nil, valid, ran, run.offset)
-            }
-            #expect(ran == (expected != nil), "bytes \(bytes), \(count) varints")
-            #expect(at == (expected ?? 0), "bytes \(bytes), \(count) varints")
-            if ran { taken += 1 } else if valid { left += 1 }
-        }
-        #expect(taken > 5_000 && left > 500, "taken \(taken), left \(left)")
+    @Test func aStringRunIsTakenExactlyWhenEachStringIsASCIIAndWhole() {
+        Self.holdToReference(
+            seed: 2614,
+            make: { rng in
+                let count = Int(rng.next() % 6)
+                let (bytes, start) = Self.stringRun(&rng, count: count)
+                return (bytes, start, count)
+            },
+            reference: Self.stringsOneByOne, skip: { $0.skipASCIIStrings($1) })
+    }
+
+    @Test func aVarintRunIsTakenExactlyWhenEachIsShortAndInShortestForm() {
+        Self.holdToReference(
+            seed: 5656,
+            make: { rng in
+                let count = Int(rng.next() % 7)
+                return (Self.varintRun(&rng, count: count), 0, count)
+            },
+            reference: Self.varintsOneByOne, skip: { $0.skipShortVarints($1) })
     }
 }
