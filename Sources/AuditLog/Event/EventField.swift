@@ -227,22 +227,8 @@ extension AuditEvent {
         }
     }
 
-    /// Whether the event has `field`.
-    func has(_ field: EventField) -> Bool {
-        switch field.kind {
-        case .verdict: verdict != nil
-        case .string: withString(field) { $0 != nil }
-        case .count, .fixed: self[integer: field] != nil
-        case .bool: cacheHit != nil
-        case .policies: policies != nil
-        case .redactions: redactions != nil
-        case .json: details != nil
-        case .members: !extra.isEmpty
-        }
-    }
-
-    /// The presence bits of the event's fields: each field's nil test, straight-line (what
-    /// ``has(_:)`` answers for each field of the table; a test holds them equal).
+    /// The presence bits of the event's fields: each field's nil test, straight-line (a test
+    /// holds them to what the field table's kinds and accessors say, field by field).
     var presence: UInt32 {
         func bit(_ field: EventField, _ present: Bool) -> UInt32 { present ? field.mask : 0 }
         var bits = bit(.verdict, verdict != nil) | bit(.reasonCode, reasonCode != nil) | bit(.user, user != nil)
