@@ -19,7 +19,10 @@ enum SHA256Words {
     /// one call goes through: BoringSSL's SHA-NI one where the CPU has it (its own dispatch looks
     /// the CPU's features up at every call, ~2 % of a verify), else its
     /// `SHA256_TransformBlocks`. Looked up once, together (each `static let` is a check a hash).
-    static let linked = (direct: auditlog_sha256_linked() != 0, blocks: auditlog_sha256_blocks())
+    /// Private, and no C type in any declaration tests can see (`@testable`): that made the test
+    /// module load `CAuditLogSHA256`, after which a test file's Glibc `timespec` resolved through
+    /// another module and failed to build (MemberImportVisibility) on a clean build.
+    private static let linked = (direct: auditlog_sha256_linked() != 0, blocks: auditlog_sha256_blocks())
 
     /// Whether BoringSSL's functions are linked in (else the hash goes through swift-crypto).
     static var direct: Bool { linked.direct }
@@ -29,7 +32,7 @@ enum SHA256Words {
 
     /// BoringSSL's ways to a digest, for tests to compare: the compression function chosen, its
     /// dispatching `SHA256_TransformBlocks`, and its context functions.
-    static var boringSSLPaths: [auditlog_sha256_blocks_fn?] { [linked.blocks, auditlog_sha256_dispatching_blocks(), nil] }
+    enum BoringSSLPath: CaseIterable { case chosen, dispatching, contextFunctions }
 
     /// SHA-256(`prefix` ‖ `body`).
     static func hash(prefix: UnsafeRawBufferPointer, body: UnsafeRawBufferPointer) -> Words {
@@ -48,9 +51,18 @@ enum SHA256Words {
         }
     }
 
+    /// Through BoringSSL by `path` (only where ``direct``).
+    static func boringSSL(prefix: UnsafeRawBufferPointer, body: UnsafeRawBufferPointer, path: BoringSSLPath) -> Words {
+        switch path {
+        case .chosen: boringSSL(prefix: prefix, body: body, blocks: linked.blocks)
+        case .dispatching: boringSSL(prefix: prefix, body: body, blocks: auditlog_sha256_dispatching_blocks())
+        case .contextFunctions: boringSSL(prefix: prefix, body: body, blocks: nil)
+        }
+    }
+
     /// Through BoringSSL: with `blocks` for a message of at most 503 bytes (nil: through its
     /// context functions, as a longer one).
-    static func boringSSL(prefix: UnsafeRawBufferPointer, body: UnsafeRawBufferPointer, blocks: auditlog_sha256_blocks_fn?) -> Words {
+    private static func boringSSL(prefix: UnsafeRawBufferPointer, body: UnsafeRawBufferPointer, blocks: auditlog_sha256_blocks_fn?) -> Words {
         var out: Words = (0, 0, 0, 0)
         withUnsafeMutableBytes(of: &out) { digest in
             guard let base = digest.baseAddress else { return }
