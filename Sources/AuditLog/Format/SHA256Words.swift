@@ -19,9 +19,7 @@ enum SHA256Words {
     /// one call goes through: BoringSSL's SHA-NI one where the CPU has it (its own dispatch looks
     /// the CPU's features up at every call, ~2 % of a verify), else its
     /// `SHA256_TransformBlocks`. Looked up once, together (each `static let` is a check a hash).
-    /// Private, and no C type in any declaration tests can see (`@testable`): that made the test
-    /// module load `CAuditLogSHA256`, after which a test file's Glibc `timespec` resolved through
-    /// another module and failed to build (MemberImportVisibility) on a clean build.
+    /// Private: tests pick BoringSSL's paths by ``BoringSSLPath``.
     private static let linked = (direct: auditlog_sha256_linked() != 0, blocks: auditlog_sha256_blocks())
 
     /// Whether BoringSSL's functions are linked in (else the hash goes through swift-crypto).
