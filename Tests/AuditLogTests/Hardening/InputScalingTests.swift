@@ -1,4 +1,3 @@
-import Dispatch
 import Testing
 
 @testable import AuditLog
@@ -6,10 +5,6 @@ import Testing
 #if canImport(Glibc)
     import Glibc
 #endif
-
-// `timespec` through Glibc and Dispatch both: which C module loaded into a compile defines it
-// depends on which files share the compile, and its members are visible only through an import
-// of that one (MemberImportVisibility) — a clean build once found it in Dispatch's.
 
 /// The outside probe's seventh finding: reading a JSON array was quadratic (each element's line
 /// was counted from the start of the input): 40,000 events took 42.7 s against 0.32 s as
@@ -27,14 +22,24 @@ import Testing
 
     /// CPU time of this thread spent reading every event of `input`.
     static func readSeconds(_ input: [UInt8]) throws -> Double {
-        var start = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &start)
+        let start = threadCPUSeconds()
         let reader = EventInputReader(bytes: input)
         var n = 0
         while try reader.next() != nil { n += 1 }
-        var end = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &end)
-        return Double(end.tv_sec - start.tv_sec) + Double(end.tv_nsec - start.tv_nsec) / 1e9
+        return threadCPUSeconds() - start
+    }
+
+    /// CPU time of this thread. Read into two words (`tv_sec`, `tv_nsec` on 64-bit Linux), not
+    /// through `timespec`'s initializer and members: which C module defines `timespec` in a
+    /// compile depends on the files sharing it, and its members are visible only through an
+    /// import of that one (MemberImportVisibility) — a clean build found it in Dispatch's.
+    static func threadCPUSeconds() -> Double {
+        var words: (Int, Int) = (0, 0)
+        withUnsafeMutableBytes(of: &words) { raw in
+            guard let base = raw.baseAddress else { return }
+            _ = clock_gettime(CLOCK_THREAD_CPUTIME_ID, base.assumingMemoryBound(to: timespec.self))
+        }
+        return Double(words.0) + Double(words.1) / 1e9
     }
 
     @Test func readingAJSONArrayGrowsLinearly() throws {
