@@ -134,10 +134,11 @@ import Testing
             #expect(try catalogFile(dir).entries.count > before)
             #expect(try catalogFile(dir).entries.map(\.firstSeq) == log.segments.filter(\.isSealed).map(\.firstSeq))
             #expect(files.injectedCount == 0, "the catalog went through a rename or a removal")
-            // No temporary of the catalog. (Not "no temporary at all": the seal's index build, on
-            // a thread of its own, may be writing an index file through one at this moment.)
+            // No temporary of the catalog now; none of anything once closed (until then the
+            // seal's index build, on a thread of its own, may be writing an index file through one).
             #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/segments").filter { $0.hasPrefix("catalog") } == ["catalog"])
             try await log.close()
+            #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/segments").allSatisfy { !$0.contains(".tmp") })
         }
     }
 
