@@ -176,9 +176,10 @@ final class RecordFetcher {
         return seq >= f.firstSeq.rawValue && seq < f.firstSeq.rawValue + UInt64(f.recordCount)
     }
 
-    /// Loads `frame`: from the cache, else from the file — only the records the query expects
-    /// when `ordinal` (the one asked for) is given and the cache has not seen the frame read
-    /// in part before, else whole.
+    /// Loads `frame`: from the cache, else from the file — when `ordinal` (the one asked for)
+    /// is given, the query expects few of the frame's records and the cache has not seen it
+    /// read in part before, only those records of a column frame, and a row frame whole but
+    /// not cached; else whole, and cached as the budget allows.
     private func load(_ frame: Int, for ordinal: Int?) throws(AuditLogError) {
         let entry = frames[frame]
         let key = FrameCache.Key(fileName: segment.fileName, offset: entry.offset)
@@ -192,17 +193,25 @@ final class RecordFetcher {
         guard let walker else { return }
         readFromFile = true
         var payload = SegmentWalker.Payload.decompress
-        // Only a segment of version 2 holds column frames: a row frame decompresses whole.
-        if let ordinal, !expected.isEmpty, walker.header.allowsColumnFrames, cache?.firstPartialRead(key) ?? true {
-            payload = .sparse(expectedOrdinals(in: frame, with: ordinal))
+        var readInPart = false
+        if let ordinal, !expected.isEmpty {
+            let wanted = expectedOrdinals(in: frame, with: ordinal)
+            if SegmentWalker.Payload.isFew(wanted.count, of: entry.recordCount), cache?.firstPartialRead(key) ?? true {
+                readInPart = true
+                // Only a segment of version 2 holds column frames: a row frame decompresses whole.
+                if walker.header.allowsColumnFrames { payload = .sparse(wanted) }
+            }
         }
         // The frame ends where the next begins (or the segment's data): one read, not two.
         let end = frame + 1 < frames.count ? frames[frame + 1].offset : segment.dataEnd
-        _ = try walker.frame(at: entry.offset, firstSeq: entry.firstSeq, count: entry.recordCount, payload: payload, length: end - entry.offset)
+        let header = try walker.frame(at: entry.offset, firstSeq: entry.firstSeq, count: entry.recordCount, payload: payload, length: end - entry.offset)
         ranges = walker.records
         shared = nil
         loadedFrame = frame
-        if walker.isSparse { return }
+        // A row frame read in part the first time stays in the walker's buffer, which the next
+        // frame reuses: a cold open's first page touches one frame's memory, not ten (each a
+        // new allocation the cache kept), and one-off reads leave the cache alone.
+        if walker.isSparse || (readInPart && header.codec != .columns) { return }
         let size = walker.withPayload { $0.count }
         if let cache, let budget, budget.take(DecodedFrame.bytes(payload: size, records: ranges.count)) {
             let decoded = DecodedFrame(payload: walker.takePayload(), ranges: ranges)

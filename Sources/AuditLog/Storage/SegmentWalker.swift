@@ -29,11 +29,15 @@ final class SegmentWalker {
         /// ``decompress``.
         func applied(to h: FrameHeader) -> Payload {
             switch self {
-            case .sparse(let ordinals) where h.codec != .columns || ordinals.count * 4 > Int(h.recordCount): .decompress
+            case .sparse(let ordinals) where h.codec != .columns || !Self.isFew(ordinals.count, of: h.recordCount): .decompress
             case .fields where h.codec != .columns: .decompress
             default: self
             }
         }
+
+        /// Whether `wanted` records of a frame of `count` are few enough to read in part: a
+        /// quarter of them at most.
+        static func isFew(_ wanted: Int, of count: UInt32) -> Bool { wanted * 4 <= Int(count) }
     }
 
     /// What the walk found at the current position.

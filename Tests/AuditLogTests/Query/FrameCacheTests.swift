@@ -3,8 +3,8 @@ import Testing
 
 @testable import AuditLog
 
-/// The frame cache keeps what bounded and selective queries read; a query without a limit
-/// places at most a quarter of it there, so an export cannot evict what dashboards reuse.
+/// The frame cache keeps what bounded and selective queries read again; a query without a
+/// limit places at most a quarter of it there, so an export cannot evict what dashboards reuse.
 @Suite struct FrameCacheTests {
     @Test func aBudgetGivesOutWhatItHasAndNoMore() {
         let cache = FrameCache(capacityBytes: 1000)
@@ -28,13 +28,19 @@ import Testing
             let reader = try await AuditLog.open(directory: dir, options: .readOnly)
             let cache = reader.frames
 
-            // One user's events (no limit, but few frames): all of them cached, and the same
-            // answer again from the cache alone.
+            // One user's events (no limit, but few records a frame): the first time each
+            // frame is read in part, decompressed into the reader's own buffer and not cached
+            // (a one-off read leaves the cache alone); read again, all of them cached; and the
+            // same answer a third time from the cache alone.
             let user = batch[20_000].user ?? ""
             let q = Query(filter: EventFilter(users: [user]), order: .oldestFirst)
             var first: [Record] = []
             for try await r in reader.query(q) { first.append(r) }
             #expect(first.count == batch.filter { $0.user == user }.count)
+            #expect(cache.bytes == 0)
+            var second: [Record] = []
+            for try await r in reader.query(q) { second.append(r) }
+            #expect(second == first)
             let afterQuery = cache.bytes
             #expect(afterQuery > 0)
             var again: [Record] = []
