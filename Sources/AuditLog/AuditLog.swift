@@ -160,7 +160,7 @@ public final class AuditLog: Sendable {
     private static func openBlocking(_ files: LogDirectory, options: AuditLogOptions) throws(AuditLogError) -> AuditLog {
         var files = files
         let fs = files.fileSystem
-        if fs.fileExists(files.path) && !fs.isDirectory(files.path) {
+        if !fs.isDirectory(files.path) && fs.fileExists(files.path) {
             throw AuditLogError(.noLog, "'\(files.path)' is a file, not a log directory", location: .init(file: files.path))
         }
         guard options.segmentSizeLimitBytes >= 4096, options.maxBatchEvents >= 1 else {

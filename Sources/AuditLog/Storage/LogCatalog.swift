@@ -72,10 +72,14 @@ struct LogCatalog {
         let manifest = try readManifest(directory)
         var catalog = LogCatalog(manifest: manifest, segments: [])
         var names = try directory.segmentNames()
+        // Every segment file's size in one call (a stat each, no open): a reader checks the
+        // sealed ones against the catalog below; a writer needs only the newest's.
+        let sizes = directory.segmentFileSizes(repair ? Array(names.suffix(1)) : names)
 
         // A segment file whose header never completed (a crash while rolling) holds nothing.
         if let last = names.last {
-            let size = try directory.open(last).size()
+            let size: Int64
+            if let known = sizes.last ?? nil { size = known } else { size = try directory.open(last).size() }
             if size < Int64(SegmentHeader.byteCount) {
                 names.removeLast()
                 if repair {
@@ -93,7 +97,6 @@ struct LogCatalog {
         // unsealed again by a writer's rollback.
         let needsCatalog = !repair && names.dropLast().contains { known[$0]?.isSealed != true }
         let catalogued = needsCatalog ? Self.catalogEntries(directory, manifest: manifest) : [:]
-        let sizes = repair ? [] : directory.segmentFileSizes(Array(names.dropLast()))
         for (i, name) in names.enumerated() {
             let isLast = i == names.count - 1
             do throws(AuditLogError) {
