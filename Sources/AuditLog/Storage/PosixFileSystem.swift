@@ -91,7 +91,7 @@ public struct PosixFileSystem: FileSystem {
             guard fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
             return Int64(st.st_size)
         }
-        // (The processor count only when there are names enough: glibc reads it from /sys.)
+        // (The processor count only when there are names enough: its first ask reads /sys.)
         let wanted = min(4, names.count / Self.namesPerStatWorker)
         let workers = wanted > 1 ? min(wanted, activeProcessorCount()) : 1
         guard workers > 1 else { return names.map(size) }

@@ -2,15 +2,18 @@
     import Glibc
 #endif
 
-/// The cores this process may run on (at least 1): how many workers a parallel scan or
-/// verification uses.
-func activeProcessorCount() -> Int {
+/// The cores this process may run on (at least 1): how many workers a parallel scan,
+/// export or verification uses. Asked once a process: glibc's `sysconf` opens and reads
+/// `/sys/devices/system/cpu/online` each time (three system calls a usage query paid).
+func activeProcessorCount() -> Int { processorsOnline }
+
+private let processorsOnline: Int = {
     #if canImport(Glibc)
         return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
     #else
         return 2
     #endif
-}
+}()
 
 /// The machine's physical memory in bytes (0 when unknown).
 func physicalMemoryBytes() -> Int {
