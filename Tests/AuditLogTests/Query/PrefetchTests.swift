@@ -64,6 +64,7 @@ import Testing
             for try await r in reader.query(q) { second.append(r) }
             #expect(second == found)
             let hintsBefore = files.readHints.count
+            #expect(hintsBefore > hints.count, "the second query read its frames from the file again")
             var again: [Record] = []
             for try await r in reader.query(q) { again.append(r) }
             #expect(again == found)
