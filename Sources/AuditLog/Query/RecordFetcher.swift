@@ -108,20 +108,27 @@ final class RecordFetcher {
         expected = ordinals.sorted()
     }
 
-    /// The ordinals of `frame` the query expects, with `ordinal` among them, ascending.
-    private func expectedOrdinals(in frame: Int, with ordinal: Int) -> [Int] {
+    /// The ordinals of `frame` the query expects, with `ordinal` among them, ascending; nil as
+    /// soon as they are more than `limit` (a dense read, an export's, builds no list).
+    private func expectedOrdinals(in frame: Int, with ordinal: Int, atMost limit: Int) -> [Int]? {
         let first = Int(frames[frame].firstSeq.rawValue - segment.firstSeq.rawValue)
         let end = first + Int(frames[frame].recordCount)
         var lo = expected.lowerBound(of: first)
         var wanted: [Int] = []
         while lo < expected.count, expected[lo] < end {
             let o = expected[lo] - first
-            if wanted.last != o { wanted.append(o) }
+            if wanted.last != o {
+                guard wanted.count < limit else { return nil }
+                wanted.append(o)
+            }
             lo += 1
         }
         let own = ordinal - first
         let at = wanted.lowerBound(of: own)
-        if at == wanted.count || wanted[at] != own { wanted.insert(own, at: at) }
+        if at == wanted.count || wanted[at] != own {
+            guard wanted.count < limit else { return nil }
+            wanted.insert(own, at: at)
+        }
         return wanted
     }
 
@@ -194,24 +201,26 @@ final class RecordFetcher {
         readFromFile = true
         var payload = SegmentWalker.Payload.decompress
         var readInPart = false
-        if let ordinal, !expected.isEmpty {
-            let wanted = expectedOrdinals(in: frame, with: ordinal)
-            if SegmentWalker.Payload.isFew(wanted.count, of: entry.recordCount), cache?.firstPartialRead(key) ?? true {
-                readInPart = true
-                // Only a segment of version 2 holds column frames: a row frame decompresses whole.
-                if walker.header.allowsColumnFrames { payload = .sparse(wanted) }
-            }
+        if let ordinal, !expected.isEmpty,
+            let wanted = expectedOrdinals(in: frame, with: ordinal, atMost: SegmentWalker.Payload.mostReadInPart(of: entry.recordCount)),
+            cache?.firstPartialRead(key) ?? true
+        {
+            readInPart = true
+            // Only a segment of version 2 holds column frames: a row frame decompresses whole.
+            if walker.header.allowsColumnFrames { payload = .sparse(wanted) }
         }
         // The frame ends where the next begins (or the segment's data): one read, not two.
         let end = frame + 1 < frames.count ? frames[frame + 1].offset : segment.dataEnd
-        let header = try walker.frame(at: entry.offset, firstSeq: entry.firstSeq, count: entry.recordCount, payload: payload, length: end - entry.offset)
+        _ = try walker.frame(at: entry.offset, firstSeq: entry.firstSeq, count: entry.recordCount, payload: payload, length: end - entry.offset)
         ranges = walker.records
         shared = nil
         loadedFrame = frame
-        // A row frame read in part the first time stays in the walker's buffer, which the next
-        // frame reuses: a cold open's first page touches one frame's memory, not ten (each a
-        // new allocation the cache kept), and one-off reads leave the cache alone.
-        if walker.isSparse || (readInPart && header.codec != .columns) { return }
+        // A frame read in part is not cached: a column frame holds only the records asked for
+        // (``SegmentWalker/isSparse``); a row frame, decompressed whole, stays in the walker's
+        // buffer, which the next frame reuses — a cold open's first page touches one frame's
+        // memory, not ten (each a new allocation the cache kept), and one-off reads leave the
+        // cache alone.
+        if readInPart { return }
         let size = walker.withPayload { $0.count }
         if let cache, let budget, budget.take(DecodedFrame.bytes(payload: size, records: ranges.count)) {
             let decoded = DecodedFrame(payload: walker.takePayload(), ranges: ranges)

@@ -29,15 +29,14 @@ final class SegmentWalker {
         /// ``decompress``.
         func applied(to h: FrameHeader) -> Payload {
             switch self {
-            case .sparse(let ordinals) where h.codec != .columns || !Self.isFew(ordinals.count, of: h.recordCount): .decompress
+            case .sparse(let ordinals) where h.codec != .columns || ordinals.count > Self.mostReadInPart(of: h.recordCount): .decompress
             case .fields where h.codec != .columns: .decompress
             default: self
             }
         }
 
-        /// Whether `wanted` records of a frame of `count` are few enough to read in part: a
-        /// quarter of them at most.
-        static func isFew(_ wanted: Int, of count: UInt32) -> Bool { wanted * 4 <= Int(count) }
+        /// The most records of a frame of `count` a read in part is for: a quarter of them.
+        static func mostReadInPart(of count: UInt32) -> Int { Int(count) / 4 }
     }
 
     /// What the walk found at the current position.
