@@ -72,14 +72,18 @@ struct LogCatalog {
         let manifest = try readManifest(directory)
         var catalog = LogCatalog(manifest: manifest, segments: [])
         var names = try directory.segmentNames()
-        // Every segment file's size in one call (a stat each, no open): a reader checks the
-        // sealed ones against the catalog below; a writer needs only the newest's.
-        let sizes = directory.segmentFileSizes(repair ? Array(names.suffix(1)) : names)
+        // A reader checks the sealed segments' sizes against the catalog below: every file's in
+        // one call (a stat each, no open), the newest's among them.
+        let sizes = repair ? [] : directory.segmentFileSizes(names)
 
         // A segment file whose header never completed (a crash while rolling) holds nothing.
         if let last = names.last {
             let size: Int64
-            if let known = sizes.last ?? nil { size = known } else { size = try directory.open(last).size() }
+            if let known = repair ? directory.fileSystem.fileSize(directory.segmentPath(last)) : sizes.last ?? nil {
+                size = known
+            } else {
+                size = try directory.open(last).size()
+            }
             if size < Int64(SegmentHeader.byteCount) {
                 names.removeLast()
                 if repair {
