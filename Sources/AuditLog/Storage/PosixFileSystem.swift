@@ -91,9 +91,7 @@ public struct PosixFileSystem: FileSystem {
             guard fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
             return Int64(st.st_size)
         }
-        // (The processor count only when there are names enough: its first ask reads /sys.)
-        let wanted = min(4, names.count / Self.namesPerStatWorker)
-        let workers = wanted > 1 ? min(wanted, activeProcessorCount()) : 1
+        let workers = min(4, activeProcessorCount(), names.count / Self.namesPerStatWorker)
         guard workers > 1 else { return names.map(size) }
         // Contiguous runs, each worker writing only its own.
         let chunk = (names.count + workers - 1) / workers
