@@ -17,28 +17,75 @@ final class DecodedFrame: Sendable {
 
 /// Recently read frames, so that the queries a dashboard repeats (the newest events, one event
 /// by id) do not read, check and decompress the same frames again. Bounded in bytes, least
-/// recently used out first.
+/// recently used out first: a lookup, an insert and an eviction each cost one hash-table
+/// operation and a few links (the entries are a doubly linked list in slots, most recent at
+/// the head), whatever the number of frames held.
 ///
 /// A frame is cached only after its checksum passed, and a complete frame never changes: the
 /// writer only appends, recovery cuts only a torn (unverifiable) last frame, and segment names
 /// (their first seq) are never reused after a sweep deletes a file.
 final class FrameCache: Sendable {
+    /// A frame: its segment (by first seq, which names the segment's file: the catalog checks
+    /// that name and header agree) and its offset in the file.
     struct Key: Hashable, Sendable {
-        var fileName: String
+        var segment: UInt64
         var offset: Int64
+
+        init(segment: SequenceNumber, offset: Int64) {
+            self.segment = segment.rawValue
+            self.offset = offset
+        }
     }
 
-    private struct Entry: Sendable {
-        var frame: DecodedFrame
-        var lastUse: UInt64
+    /// One cached frame and its neighbours in recency (slot numbers, -1 for none).
+    private struct Slot: Sendable {
+        var key: Key
+        var frame: DecodedFrame?
+        var newer: Int
+        var older: Int
     }
 
     private struct State: Sendable {
-        var entries: [Key: Entry] = [:]
+        var index: [Key: Int] = [:]
+        var entries: [Slot] = []
+        var free: [Int] = []
+        /// The most and least recently used slots (-1 when empty).
+        var newest = -1
+        var oldest = -1
         var bytes = 0
-        var clock: UInt64 = 0
         /// Frames read in part (``firstPartialRead(_:)``), forgotten all at once when many.
         var readInPart: Set<Key> = []
+
+        mutating func unlink(_ i: Int) {
+            let (newer, older) = (entries[i].newer, entries[i].older)
+            if newer >= 0 { entries[newer].older = older } else { newest = older }
+            if older >= 0 { entries[older].newer = newer } else { oldest = newer }
+        }
+
+        mutating func linkNewest(_ i: Int) {
+            entries[i].newer = -1
+            entries[i].older = newest
+            if newest >= 0 { entries[newest].newer = i } else { oldest = i }
+            newest = i
+        }
+
+        /// Marks slot `i` the most recently used.
+        mutating func use(_ i: Int) {
+            guard newest != i else { return }
+            unlink(i)
+            linkNewest(i)
+        }
+
+        /// Drops the least recently used frame.
+        mutating func evictOldest() {
+            let i = oldest
+            guard i >= 0 else { return }
+            unlink(i)
+            index.removeValue(forKey: entries[i].key)
+            bytes -= entries[i].frame?.bytes ?? 0
+            entries[i].frame = nil
+            free.append(i)
+        }
     }
 
     /// How many frames read in part the cache remembers.
@@ -77,20 +124,19 @@ final class FrameCache: Sendable {
 
     /// Whether the cache holds the frame (without counting as a use).
     func contains(_ key: Key) -> Bool {
-        state.withLock { $0.entries[key] != nil }
+        state.withLock { $0.index[key] != nil }
     }
 
+    /// The frame at `key`, now the most recently used, or nil.
     func frame(_ key: Key) -> DecodedFrame? {
         state.withLock { s in
-            guard var entry = s.entries[key] else {
+            guard let i = s.index[key], let frame = s.entries[i].frame else {
                 LibraryMetrics.frameCache(hit: false)
                 return nil
             }
             LibraryMetrics.frameCache(hit: true)
-            s.clock += 1
-            entry.lastUse = s.clock
-            s.entries[key] = entry
-            return entry.frame
+            s.use(i)
+            return frame
         }
     }
 
@@ -105,18 +151,31 @@ final class FrameCache: Sendable {
         }
     }
 
+    /// Caches `frame` as the most recently used (replacing what `key` held), then drops the
+    /// least recently used frames while the cache holds more than its capacity. A frame larger
+    /// than a quarter of the capacity is not cached.
     func insert(_ frame: DecodedFrame, for key: Key) {
         guard frame.bytes <= capacity / 4 else { return }
         state.withLock { s in
-            s.clock += 1
-            if let old = s.entries.updateValue(Entry(frame: frame, lastUse: s.clock), forKey: key) {
-                s.bytes -= old.frame.bytes
+            if let i = s.index[key] {
+                s.bytes += frame.bytes - (s.entries[i].frame?.bytes ?? 0)
+                s.entries[i].frame = frame
+                s.use(i)
+            } else {
+                let slot = Slot(key: key, frame: frame, newer: -1, older: -1)
+                let i: Int
+                if let reused = s.free.popLast() {
+                    i = reused
+                    s.entries[i] = slot
+                } else {
+                    i = s.entries.count
+                    s.entries.append(slot)
+                }
+                s.index[key] = i
+                s.linkNewest(i)
+                s.bytes += frame.bytes
             }
-            s.bytes += frame.bytes
-            while s.bytes > capacity, let victim = s.entries.min(by: { $0.value.lastUse < $1.value.lastUse }) {
-                s.entries.removeValue(forKey: victim.key)
-                s.bytes -= victim.value.frame.bytes
-            }
+            while s.bytes > capacity, s.oldest != s.newest { s.evictOldest() }
         }
     }
 }

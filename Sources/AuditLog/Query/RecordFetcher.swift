@@ -161,7 +161,7 @@ final class RecordFetcher {
             // The ordinals run one way, so a frame's records come together.
             guard let f = frame(holding: segment.firstSeq.rawValue + UInt64(ordinal)), f != previous else { continue }
             previous = f
-            if f != loadedFrame && cache?.contains(FrameCache.Key(fileName: segment.fileName, offset: frames[f].offset)) != true { wanted.append(f) }
+            if f != loadedFrame && cache?.contains(FrameCache.Key(segment: segment.firstSeq, offset: frames[f].offset)) != true { wanted.append(f) }
         }
         guard wanted.count >= Self.prefetchMinimumFrames else { return }
         if walker == nil { walker = try SegmentWalker(directory, segment.fileName, limit: segment.dataEnd) }
@@ -189,7 +189,7 @@ final class RecordFetcher {
     /// not cached; else whole, and cached as the budget allows.
     private func load(_ frame: Int, for ordinal: Int?) throws(AuditLogError) {
         let entry = frames[frame]
-        let key = FrameCache.Key(fileName: segment.fileName, offset: entry.offset)
+        let key = FrameCache.Key(segment: segment.firstSeq, offset: entry.offset)
         if let cached = cache?.frame(key), cached.ranges.count == Int(entry.recordCount) {
             shared = cached
             ranges = cached.ranges

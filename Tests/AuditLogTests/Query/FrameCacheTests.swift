@@ -16,6 +16,64 @@ import Testing
         #expect(cache.budget(bounded: true).take(1 << 40))
     }
 
+    /// A frame of `payload` bytes and one record.
+    private func frame(_ payload: Int) -> DecodedFrame {
+        DecodedFrame(payload: [UInt8](repeating: 7, count: payload), ranges: [0..<payload])
+    }
+
+    private func key(_ segment: UInt64, _ offset: Int64) -> FrameCache.Key {
+        FrameCache.Key(segment: SequenceNumber(segment), offset: offset)
+    }
+
+    @Test func theLeastRecentlyUsedFrameGoesFirstAndAUseRefreshesIt() {
+        let one = DecodedFrame.bytes(payload: 100, records: 1)
+        let cache = FrameCache(capacityBytes: 8 * one)
+        for i in 0..<8 { cache.insert(frame(100), for: key(1, Int64(i) * 1000)) }
+        #expect(cache.bytes == 8 * one)
+        // Frame 0 used again: frame 1 is now the least recently used.
+        #expect(cache.frame(key(1, 0)) != nil)
+        cache.insert(frame(100), for: key(9, 0))
+        #expect(cache.bytes == 8 * one)
+        #expect(!cache.contains(key(1, 1000)))
+        #expect(cache.contains(key(1, 0)) && cache.contains(key(1, 2000)) && cache.contains(key(9, 0)))
+        // A frame twice as large takes the two least recently used (2 and 3) out.
+        cache.insert(frame(100 + one), for: key(9, 1000))
+        #expect(!cache.contains(key(1, 2000)) && !cache.contains(key(1, 3000)))
+        #expect(cache.contains(key(1, 4000)) && cache.contains(key(1, 0)) && cache.contains(key(9, 1000)))
+        #expect(cache.bytes == 8 * one)
+        // `contains` is not a use: frame 4 is still the oldest and goes next.
+        cache.insert(frame(100), for: key(9, 2000))
+        #expect(!cache.contains(key(1, 4000)) && cache.contains(key(1, 5000)))
+        #expect(cache.bytes == 8 * one)
+        // The same segment at another offset, or another segment at the same offset, is
+        // another frame.
+        #expect(cache.frame(key(9, 3000)) == nil && cache.frame(key(8, 0)) == nil)
+    }
+
+    @Test func aFrameInsertedAgainReplacesItsBytesAndTooLargeAFrameIsNotKept() {
+        let cache = FrameCache(capacityBytes: 10_000)
+        cache.insert(frame(1000), for: key(1, 0))
+        cache.insert(frame(2000), for: key(1, 0))
+        #expect(cache.bytes == DecodedFrame.bytes(payload: 2000, records: 1))
+        #expect(cache.frame(key(1, 0))?.payload.count == 2000)
+        cache.insert(frame(2500), for: key(2, 0))
+        #expect(!cache.contains(key(2, 0)))
+        #expect(cache.bytes == DecodedFrame.bytes(payload: 2000, records: 1))
+    }
+
+    @Test func manyFramesThroughASmallCacheKeepTheNewestAndTheByteCount() {
+        let one = DecodedFrame.bytes(payload: 64, records: 1)
+        let cache = FrameCache(capacityBytes: 50 * one)
+        for i in 0..<10_000 {
+            cache.insert(frame(64), for: key(UInt64(i / 100 + 1), Int64(i % 100) * 88))
+            // Every tenth frame is read again at once, so the newest 50 stay in use.
+            if i % 10 == 0 { #expect(cache.frame(key(UInt64(i / 100 + 1), Int64(i % 100) * 88)) != nil) }
+        }
+        #expect(cache.bytes == 50 * one)
+        for i in 9_950..<10_000 { #expect(cache.contains(key(UInt64(i / 100 + 1), Int64(i % 100) * 88))) }
+        #expect(!cache.contains(key(100, 49 * 88)))
+    }
+
     @Test func anExportFillsAtMostAQuarterOfTheCacheAndASelectiveQueryIsCachedWhole() async throws {
         try await withTemporaryDirectory { dir in
             let log = try await AuditLog.open(directory: dir, options: testOptions())
