@@ -104,13 +104,17 @@ struct ProfileRun {
             try await ColdCacheRun(logDirectory: logDir, databasePath: dbPath, user: dataset.user, rounds: repeats).run()
             return
         }
+        if workload == "users-days" {
+            try await usersDays(logDir, dbPath, dataset)
+            return
+        }
         if workload == "cold-open-parts" {
             try await coldOpenParts(logDir)
             return
         }
         guard let read = ReadWorkload.allCases.first(where: { "\($0)" == workload }) else {
             let reads = ReadWorkload.allCases.map { "\($0)" }.joined(separator: ", ")
-            throw CompareError("unknown workload '\(workload)': bulk-append, durable-append, prepare, index-build, verify, parse-ndjson, cold-open-parts, cold-cache or one of \(reads)")
+            throw CompareError("unknown workload '\(workload)': bulk-append, durable-append, prepare, index-build, verify, parse-ndjson, cold-open-parts, users-days, cold-cache or one of \(reads)")
         }
         if !FileManager.default.fileExists(atPath: logDir) {
             try await AppendWorkloads.bulkAuditLog(dataset.events[...], directory: logDir, frameEncoding: options.frameEncoding)
@@ -128,6 +132,32 @@ struct ProfileRun {
             for _ in 0..<repeats { try await stores.runSQLite(read) }
         }
         FileHandle.standardError.write(Data("\(workload) on SQLite: \(ResultRow.format(peer / Double(repeats))) per run\n".utf8))
+    }
+
+    /// The day of the user-day rows for 16 users in turn on one handle (a dashboard going
+    /// through a team), SQLite beside it: more frames than the frame cache holds pass through
+    /// it, so its evictions are part of the measure.
+    private func usersDays(_ logDir: String, _ dbPath: String, _ dataset: CompareDataset) async throws {
+        guard FileManager.default.fileExists(atPath: logDir) else { throw CompareError("users-days needs the stores in --dir (run userDay first)") }
+        var users: [String] = []
+        for event in dataset.events[(dataset.events.count / 2)...] where users.count < 16 {
+            if let user = event.user, !users.contains(user) { users.append(user) }
+        }
+        let day = TimeWindow(since: Timestamp(nanosSinceEpoch: LoadedStores.userDayStart), until: Timestamp(nanosSinceEpoch: LoadedStores.userDayStart + CompareDataset.day))
+        let reader = try await AuditLog.open(directory: logDir, options: .readOnly)
+        var events = 0
+        let seconds = try await Measure.seconds {
+            for i in 0..<repeats {
+                for try await _ in reader.query(Query(window: day, filter: EventFilter(users: [users[i % users.count]]), order: .oldestFirst)) { events += 1 }
+            }
+        }
+        report(seconds, per: Double(repeats), unit: "run")
+        let store = try SQLiteStore(path: dbPath, synchronous: "NORMAL", create: false)
+        var rows = 0
+        let peer = try Measure.seconds {
+            for i in 0..<repeats { rows += try store.userDay(users[i % users.count], from: LoadedStores.userDayStart, to: LoadedStores.userDayStart + CompareDataset.day) }
+        }
+        FileHandle.standardError.write(Data("\(workload) on SQLite: \(ResultRow.format(peer / Double(repeats))) per run (\(events) events, \(rows) rows)\n".utf8))
     }
 
     /// Where a cold open's time goes: the open alone, the query on a warm handle, and both
