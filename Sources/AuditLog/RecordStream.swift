@@ -31,8 +31,7 @@ struct RecordStream: AsyncSequence, Sendable {
         typealias Failure = AuditLogError
 
         private let batches: Batches
-        private var buffer: [Record] = []
-        private var position = 0
+        private var buffer: RecordBatch?
         private var finished = false
 
         fileprivate init(reading batches: Batches) { self.batches = batches }
@@ -42,22 +41,19 @@ struct RecordStream: AsyncSequence, Sendable {
         }
 
         mutating func next(isolation actor: isolated (any Actor)?) async throws(AuditLogError) -> Record? {
-            if position == buffer.count {
-                guard !finished else { return nil }
-                let batches = self.batches
-                do throws(AuditLogError) {
-                    (buffer, finished) = try await BlockingIO.run { () throws(AuditLogError) in try batches.next() }
-                } catch {
-                    finished = true
-                    buffer = []
-                    position = 0
-                    throw error
-                }
-                position = 0
-                guard !buffer.isEmpty else { return nil }
+            if let record = buffer?.take() { return record }
+            guard !finished else { return nil }
+            let batches = self.batches
+            do throws(AuditLogError) {
+                let batch: RecordBatch
+                (batch, finished) = try await BlockingIO.run { () throws(AuditLogError) in try batches.next() }
+                buffer = batch
+            } catch {
+                finished = true
+                buffer = nil
+                throw error
             }
-            defer { position += 1 }
-            return buffer[position]
+            return buffer?.take()
         }
     }
 
@@ -82,7 +78,7 @@ struct RecordStream: AsyncSequence, Sendable {
 
         /// The next batch size of records (more while they come quickly; fewer at the end), and
         /// whether the source is exhausted.
-        func next() throws(AuditLogError) -> ([Record], Bool) {
+        func next() throws(AuditLogError) -> (RecordBatch, Bool) {
             let start = ContinuousClock.now
             let source: any RecordSource
             if let existing = self.source {
@@ -91,8 +87,7 @@ struct RecordStream: AsyncSequence, Sendable {
                 source = try make()
                 self.source = source
             }
-            var records: [Record] = []
-            records.reserveCapacity(size)
+            let records = RecordBatch(capacity: size)
             var limit = size
             while records.count < limit {
                 guard let record = try source.next() else { return (records, true) }

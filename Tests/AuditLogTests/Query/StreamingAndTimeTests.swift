@@ -43,7 +43,7 @@ import Testing
             while true {
                 let (records, finished) = try batches.next()
                 sizes.append(records.count)
-                seqs += records.map(\.seq.rawValue)
+                while let r = records.take() { seqs.append(r.seq.rawValue) }
                 if finished { break }
             }
             #expect(seqs == Array(0..<UInt64(count)))
