@@ -58,6 +58,28 @@ import Testing
         #expect(try sizes(of: 2_500, quickBatch: .seconds(3600)) == [1024, 1024, 452])
     }
 
+    /// A batch grows past the capacity it was made with, hands its records out once each in
+    /// order, and releases the ones never taken.
+    @Test func aRecordBatchHandsOutEachRecordOnceInOrder() {
+        func record(_ seq: UInt64) -> Record {
+            Record(seq: SequenceNumber(seq), event: AuditEvent(eventType: "type.\(seq).with.a.long.name", timestamp: Timestamp(nanosSinceEpoch: Int64(seq))))
+        }
+        let batch = RecordBatch(capacity: 2)
+        for seq in 0..<10 as Range<UInt64> { batch.append(record(seq)) }
+        #expect(batch.count == 10)
+        var seqs: [UInt64] = []
+        for _ in 0..<4 { if let r = batch.take() { seqs.append(r.seq.rawValue); #expect(r == record(r.seq.rawValue)) } }
+        // Growing again after some were taken keeps the rest in order.
+        for seq in 10..<40 as Range<UInt64> { batch.append(record(seq)) }
+        while let r = batch.take() { seqs.append(r.seq.rawValue) }
+        #expect(seqs == Array(0..<40))
+        #expect(batch.take() == nil)
+        // A batch dropped with records left in it releases them (no crash, no double release).
+        let partial = RecordBatch(capacity: 1)
+        for seq in 0..<5 as Range<UInt64> { partial.append(record(seq)) }
+        #expect(partial.take()?.seq.rawValue == 0)
+    }
+
     /// Records 0, 1, … `count` − 1, made on demand.
     private final class CountingSource: RecordSource {
         private let count: Int
