@@ -126,6 +126,19 @@ struct FrameHeader: Equatable, Sendable {
         }
     }
 
+    /// Checks an LZ4 row frame (codec 1) as ``unpack(_:decompress:into:)`` does and decompresses
+    /// only its first `bytes` of payload into `raw` (sized for the whole); returns the bytes
+    /// written.
+    func unpackPrefix(_ frame: UnsafeRawBufferPointer, bytes: Int, into raw: inout [UInt8]) throws(FormatError) -> Int {
+        let payload = try checkedPayload(frame)
+        guard codec == .lz4 else { throw FormatError(.malformed, "not an LZ4 row frame", offset: 5) }
+        do throws(FormatError) {
+            return try Compression.decompressPrefix(payload, prefix: bytes, rawLength: Int(rawLengthBytes), into: &raw)
+        } catch {
+            throw FormatError(error.kind, error.message, offset: Self.byteCount)
+        }
+    }
+
     /// Checks a column frame (codec 2) as ``unpack(_:decompress:into:)`` does and decodes only
     /// the records at `ordinals` (ascending, below ``recordCount``) into the start of `raw`, one
     /// entry each; returns the bytes written.

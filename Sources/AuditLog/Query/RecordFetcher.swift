@@ -143,6 +143,10 @@ final class RecordFetcher {
         return !frames.isEmpty && contains(lo, seq) ? lo : nil
     }
 
+    /// About what a frame's payload takes decompressed: the writer closes a frame once its
+    /// records reach 32 KiB (docs/FORMAT.md).
+    static let typicalFrameBytes = 33 << 10
+
     /// Fewer frames than this are read as the query reaches them: a hint costs a system call,
     /// worth it where many reads can overlap.
     static let prefetchMinimumFrames = 4
@@ -184,9 +188,10 @@ final class RecordFetcher {
     }
 
     /// Loads `frame`: from the cache, else from the file — when `ordinal` (the one asked for)
-    /// is given, the query expects few of the frame's records and the cache has not seen it
-    /// read in part before, only those records of a column frame, and a row frame whole but
-    /// not cached; else whole, and cached as the budget allows.
+    /// is given, the query expects few of the frame's records, and the cache has not seen it
+    /// read in part before or the query's budget could not keep it, only those records of a
+    /// column frame and of a row frame a prefix (or the whole), not cached; else whole, and
+    /// cached as the budget allows.
     private func load(_ frame: Int, for ordinal: Int?) throws(AuditLogError) {
         let entry = frames[frame]
         let key = FrameCache.Key(segment: segment.firstSeq, offset: entry.offset)
@@ -201,13 +206,17 @@ final class RecordFetcher {
         readFromFile = true
         var payload = SegmentWalker.Payload.decompress
         var readInPart = false
+        // Read whole only what the cache would keep: a frame read in part before, while the
+        // query's budget has room for it.
+        let kept = budget.map { $0.remainingBytes >= DecodedFrame.bytes(payload: Self.typicalFrameBytes, records: Int(entry.recordCount)) } ?? false
         if let ordinal, !expected.isEmpty,
             let wanted = expectedOrdinals(in: frame, with: ordinal, atMost: SegmentWalker.Payload.mostReadInPart(of: entry.recordCount)),
-            cache?.firstPartialRead(key) ?? true
+            !kept || cache?.firstPartialRead(key) ?? true
         {
             readInPart = true
-            // Only a segment of version 2 holds column frames: a row frame decompresses whole.
-            if walker.header.allowsColumnFrames { payload = .sparse(wanted) }
+            // A column frame rebuilds only these records, a row frame decompresses a prefix
+            // (or whole: ``SegmentWalker/Payload/applied(to:)``).
+            payload = .sparse(wanted)
         }
         // The frame ends where the next begins (or the segment's data): one read, not two.
         let end = frame + 1 < frames.count ? frames[frame + 1].offset : segment.dataEnd
@@ -215,11 +224,11 @@ final class RecordFetcher {
         ranges = walker.records
         shared = nil
         loadedFrame = frame
-        // A frame read in part is not cached: a column frame holds only the records asked for
-        // (``SegmentWalker/isSparse``); a row frame, decompressed whole, stays in the walker's
-        // buffer, which the next frame reuses — a cold open's first page touches one frame's
-        // memory, not ten (each a new allocation the cache kept), and one-off reads leave the
-        // cache alone.
+        // A frame read in part is not cached: it holds only the records asked for (a column
+        // frame's, or a row frame's prefix) or, a row frame decompressed whole, stays in the
+        // walker's buffer, which the next frame reuses — a cold open's first page touches one
+        // frame's memory, not ten (each a new allocation the cache kept), and one-off reads
+        // leave the cache alone.
         if readInPart { return }
         let size = walker.withPayload { $0.count }
         if let cache, let budget, budget.take(DecodedFrame.bytes(payload: size, records: ranges.count)) {

@@ -7,38 +7,6 @@
 /// It reuses its buffers (a class, so that passing it around never copies them); not
 /// thread-safe (one owner at a time).
 final class SegmentWalker {
-    /// How much of a frame's payload to read.
-    enum Payload: Equatable {
-        /// Headers only: moving through frames whose checksums are checked elsewhere (a
-        /// sealed segment's frames are checked when their records are read).
-        case skip
-        /// Read it and check its checksum.
-        case check
-        /// Check it, decompress it and find its records (``records``).
-        case decompress
-        /// As ``decompress``, but a column frame asked for at most a quarter of its records
-        /// rebuilds only those at these ordinals (ascending, within the frame): ``records``
-        /// then holds an empty range for each of the others, and ``isSparse`` is true.
-        case sparse([Int])
-        /// As ``decompress``, but the records of a column frame keep only the fields of this
-        /// mask of presence bits 0–25 (what an index reads), the other fields' columns unread.
-        case fields(UInt32)
-
-        /// What is done with `h`'s payload: ``sparse(_:)`` and ``fields(_:)`` only for a column
-        /// frame (the sparse read only for a quarter of its records at most), else
-        /// ``decompress``.
-        func applied(to h: FrameHeader) -> Payload {
-            switch self {
-            case .sparse(let ordinals) where h.codec != .columns || ordinals.count > Self.mostReadInPart(of: h.recordCount): .decompress
-            case .fields where h.codec != .columns: .decompress
-            default: self
-            }
-        }
-
-        /// The most records of a frame of `count` a read in part is for: a quarter of them.
-        static func mostReadInPart(of count: UInt32) -> Int { Int(count) / 4 }
-    }
-
     /// What the walk found at the current position.
     enum Step {
         /// A valid frame: its header and where it starts. With ``Payload/decompress`` its
@@ -441,6 +409,8 @@ final class SegmentWalker {
             try storedBuffer.withRawBytes { (frame) throws(FormatError) in
                 let frame = UnsafeRawBufferPointer(rebasing: frame[0..<n])
                 switch payload {
+                case .sparse(let ordinals) where h.codec == .lz4:
+                    rawCount = try h.unpackPrefix(frame, bytes: Payload.prefixEstimate(through: ordinals.last ?? 0, of: h), into: &rawBuffer)
                 case .sparse(let ordinals): rawCount = try h.unpackColumns(frame, only: ordinals, into: &rawBuffer)
                 case .fields(let mask): rawCount = try h.unpackColumns(frame, fields: mask, into: &rawBuffer)
                 case .skip, .check: try h.unpack(frame, decompress: false, into: &rawBuffer)
@@ -460,6 +430,20 @@ final class SegmentWalker {
     private func findRecords(_ h: FrameHeader, _ payload: Payload) -> (kind: Damage.Kind, message: String)? {
         var ordinals: [Int]?
         if case .sparse(let some) = payload { ordinals = some }
+        if h.codec == .lz4, let last = ordinals?.last {
+            // A prefix of a row frame: its records up to the last asked for, when it holds them;
+            // else the frame whole, checked as ever.
+            if findRecords(through: last, of: Int(h.recordCount)) { return nil }
+            do throws(FormatError) {
+                try storedBuffer.withRawBytes { (frame) throws(FormatError) in
+                    try h.unpack(UnsafeRawBufferPointer(rebasing: frame[0..<min(frame.count, h.frameLengthBytes)]), into: &rawBuffer)
+                }
+            } catch {
+                return (.structure, "undecodable frame payload: \(error.message)")
+            }
+            rawCount = Int(h.rawLengthBytes)
+            ordinals = nil
+        }
         // Filled as a local (one exclusive access, not one a record), then put back.
         var found = records
         records = []
@@ -488,5 +472,25 @@ final class SegmentWalker {
             return (.summary, "frame holds \(count) records, header says \(ordinals?.count ?? Int(h.recordCount))")
         }
         return nil
+    }
+
+    /// Finds the records 0 through `last` (of `count`) in the prefix just decompressed, every
+    /// later one left empty; false when the prefix ends before `last` is whole.
+    private func findRecords(through last: Int, of count: Int) -> Bool {
+        guard last < count else { return false }
+        var found = records
+        records = []
+        found.removeAll(keepingCapacity: true)
+        found.append(contentsOf: repeatElement(0..<0, count: count))
+        defer { records = found }
+        isSparse = true
+        return rawBuffer.withRawBytes { raw in
+            var it = FramePayloadIterator(UnsafeRawBufferPointer(rebasing: raw[0..<rawCount]))
+            for i in 0...last {
+                guard let range = try? it.nextRange(), !range.isEmpty else { return false }
+                found[i] = range
+            }
+            return true
+        }
     }
 }
