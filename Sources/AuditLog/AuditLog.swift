@@ -35,7 +35,7 @@ public final class AuditLog: Sendable {
     /// Uploads sealed segments (a writer with an archive).
     let archiveUploader: ArchiveUploader?
     /// Recently read frames, shared by every query of the log.
-    let frames = FrameCache(capacityBytes: 32 << 20)
+    let frames: FrameCache
     private let core: WriterCore?
     /// Held while a checkpoint is signed and stored (one at a time per handle): the one this
     /// handle stored last.
@@ -80,6 +80,7 @@ public final class AuditLog: Sendable {
     ) {
         self.files = files
         self.indexes = indexes
+        frames = FrameCache(capacityBytes: options.frameCacheBytes)
         self.archiveUploader = archive
         self.directory = files.path
         self.options = options
@@ -165,6 +166,9 @@ public final class AuditLog: Sendable {
         }
         guard options.segmentSizeLimitBytes >= 4096, options.maxBatchEvents >= 1 else {
             throw AuditLogError(.invalidArgument, "segment size limit must be at least 4096 bytes and batch limit at least 1")
+        }
+        guard options.frameCacheBytes >= 0 else {
+            throw AuditLogError(.invalidArgument, "frame cache size must not be negative (frameCacheBytes \(options.frameCacheBytes))")
         }
         let resolve = files.remote == nil && (fs.fileExists(files.manifestPath) || options.archive != nil)
         let archive = resolve ? try resolveArchive(files, options) : nil

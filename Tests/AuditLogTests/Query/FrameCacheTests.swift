@@ -74,6 +74,34 @@ import Testing
         #expect(!cache.contains(key(100, 49 * 88)))
     }
 
+    /// The cache's size is an option: by default a share of memory within bounds, 0 for none
+    /// (every answer the same, nothing kept), never negative.
+    @Test func theCacheSizeIsAnOption() async throws {
+        #expect(AuditLogOptions.defaultFrameCacheBytes >= 32 << 20 && AuditLogOptions.defaultFrameCacheBytes <= 512 << 20)
+        #expect(AuditLogOptions().frameCacheBytes == AuditLogOptions.defaultFrameCacheBytes)
+        try await withTemporaryDirectory { dir in
+            try await writeGeneratedLog(dir, seed: 3, count: 5_000, days: 1, segmentBytes: 64 << 20).close()
+            var options = AuditLogOptions.readOnly
+            options.frameCacheBytes = 0
+            let uncached = try await AuditLog.open(directory: dir, options: options)
+            let cached = try await AuditLog.open(directory: dir, options: .readOnly)
+            #expect(uncached.frames.capacity == 0 && cached.frames.capacity == AuditLogOptions.defaultFrameCacheBytes)
+            let q = Query(filter: EventFilter(verdicts: [.block]), order: .newestFirst, limit: 20)
+            for _ in 0..<3 {
+                let a = try await uncached.page(q).records
+                #expect(a.count == 20)
+                #expect(try await cached.page(q).records == a)
+            }
+            #expect(uncached.frames.bytes == 0)
+            #expect(cached.frames.bytes > 0)
+            options.frameCacheBytes = -1
+            let error = await #expect(throws: AuditLogError.self) { try await AuditLog.open(directory: dir, options: options) }
+            #expect(error?.code == .invalidArgument)
+            try await uncached.close()
+            try await cached.close()
+        }
+    }
+
     @Test func anExportFillsAtMostAQuarterOfTheCacheAndASelectiveQueryIsCachedWhole() async throws {
         try await withTemporaryDirectory { dir in
             let log = try await AuditLog.open(directory: dir, options: testOptions())
@@ -83,7 +111,10 @@ import Testing
             _ = try await log.append(batch)
             try await log.close()
 
-            let reader = try await AuditLog.open(directory: dir, options: .readOnly)
+            // A cache smaller than the export's frames (the default may hold them all).
+            var options = AuditLogOptions.readOnly
+            options.frameCacheBytes = 32 << 20
+            let reader = try await AuditLog.open(directory: dir, options: options)
             let cache = reader.frames
 
             // One user's events (no limit, but few records a frame): the first time each

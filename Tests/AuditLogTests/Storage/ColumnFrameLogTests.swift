@@ -78,7 +78,7 @@ import Testing
 
     /// Sparse reads of a column log — the newest few of a kind, one event by id — rebuild only
     /// the records they return, and return what the same reads of a rows log do (whose frames
-    /// are decompressed whole, but not cached, the first time); a frame read a second time is
+    /// are decompressed in part or whole, but not cached, the first time); a frame read a second time is
     /// read whole and cached; a record the sparse read left out (a candidate
     /// the query did not expect) reads the frame again, whole.
     @Test func sparseReadsReturnWhatWholeFramesDo() async throws {
@@ -88,7 +88,7 @@ import Testing
             let blocked = Query(filter: EventFilter(verdicts: [.block]), order: .newestFirst, limit: 10)
             let expected = try await rows.page(blocked).records
             #expect(expected.count == 10)
-            #expect(rows.frames.bytes == 0, "row frames read in part the first time are decompressed whole but not cached")
+            #expect(rows.frames.bytes == 0, "row frames read in part the first time are not cached")
             #expect(try await rows.page(blocked).records == expected)
             #expect(rows.frames.bytes > 0, "row frames read a second time are cached")
             #expect(try await columns.page(blocked).records == expected)
