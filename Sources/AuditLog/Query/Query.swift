@@ -73,7 +73,10 @@ package final class QueryIterator {
     private var blocks: (columns: ColumnBlocks, parts: Set<IndexStore.Part>)?
     private var predicate: SegmentPredicate?
     private var fetcher: RecordFetcher?
-    private lazy var cacheBudget = context.frames.budget(bounded: query.limit != nil)
+    /// What this query may place in the frame cache: nothing for a run of a larger read (an
+    /// export's chunk, `seqs`), whose frames are read once and whose runs would each get a
+    /// budget of their own.
+    private lazy var cacheBudget: FrameCache.Budget? = seqs == nil ? context.frames.budget(bounded: query.limit != nil) : nil
     private var returned = 0
     private var lookahead: Record?
     /// A candidate found by looking one ahead on the JSON path (a match: that path runs only

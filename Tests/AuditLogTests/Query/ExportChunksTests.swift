@@ -27,6 +27,24 @@ import Testing
         return (bytes, events, count)
     }
 
+    /// An export reads each frame once: its runs place nothing in the frame cache (each run is
+    /// a query of its own, so a budget a run would let the export fill the whole cache).
+    @Test func anExportLeavesTheFrameCacheAsItWas() async throws {
+        try await withTemporaryDirectory { dir in
+            try await writeGeneratedLog(dir, seed: 8, count: 6_000, days: 1, segmentBytes: 256 << 10)
+            let log = try await AuditLog.open(directory: dir, options: .readOnly)
+            let export = try await chunked(log.exportChunks(Query(order: .oldestFirst), format: .csv, parallelism: 2))
+            #expect(export.events == 6_000 && export.chunks > 1)
+            #expect(log.frames.bytes == 0)
+            // The same read as one query (no runs) caches within its budget, as ever.
+            var n = 0
+            for try await _ in log.query(Query(order: .oldestFirst)) { n += 1 }
+            #expect(n == 6_000)
+            #expect(log.frames.bytes > 0)
+            try await log.close()
+        }
+    }
+
     @Test func chunksConcatenateToTheSequentialExportInEveryFormat() async throws {
         try await withTemporaryDirectory { dir in
             try await writeGeneratedLog(dir, seed: 7, count: 3_000, days: 2, segmentBytes: 48 << 10)
