@@ -207,8 +207,9 @@ final class RecordFetcher {
         var payload = SegmentWalker.Payload.decompress
         var readInPart = false
         // Read whole only what the cache would keep: a frame read in part before, while the
-        // query's budget has room for it.
-        let kept = budget.map { $0.remainingBytes >= DecodedFrame.bytes(payload: Self.typicalFrameBytes, records: Int(entry.recordCount)) } ?? false
+        // query's budget has room for it (and the cache holds frames of its size at all).
+        let whole = DecodedFrame.bytes(payload: Self.typicalFrameBytes, records: Int(entry.recordCount))
+        let kept = cache.map { whole <= $0.capacity / 4 } == true && budget.map { $0.remainingBytes >= whole } == true
         if let ordinal, !expected.isEmpty,
             let wanted = expectedOrdinals(in: frame, with: ordinal, atMost: SegmentWalker.Payload.mostReadInPart(of: entry.recordCount)),
             !kept || cache?.firstPartialRead(key) ?? true
