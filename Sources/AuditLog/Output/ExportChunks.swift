@@ -42,6 +42,8 @@ package struct ExportChunks: AsyncSequence, Sendable {
     let format: ExportFormat
     let runs: [Run]
     let parallelism: Int
+    /// What the export's runs together may place in the frame cache: what one query may.
+    let cacheBudget: FrameCache.Budget
 
     init(context: LogReadContext, segments: [SegmentInfo], query: Query, format: ExportFormat, parallelism: Int, runRecords: UInt64? = nil) {
         self.context = context
@@ -49,6 +51,7 @@ package struct ExportChunks: AsyncSequence, Sendable {
         self.format = format
         self.parallelism = Swift.max(1, parallelism)
         runs = Self.runs(segments, query: query, runRecords: runRecords)
+        cacheBudget = context.frames.budget(bounded: query.limit != nil)
     }
 
     /// The query's segments cut into runs in its order: one run when it has a limit or cursor.
@@ -73,8 +76,8 @@ package struct ExportChunks: AsyncSequence, Sendable {
 
     /// Transcodes one run: its events in the format's body encoding (JSON events each after a
     /// `,`), without the opening and closing bytes.
-    static func transcode(_ run: Run, context: LogReadContext, query: Query, format: ExportFormat) throws(AuditLogError) -> Chunk {
-        let iterator = try QueryIterator(context, segments: run.segments, query: query, seqs: run.seqs)
+    static func transcode(_ run: Run, context: LogReadContext, query: Query, format: ExportFormat, budget: FrameCache.Budget) throws(AuditLogError) -> Chunk {
+        let iterator = try QueryIterator(context, segments: run.segments, query: query, seqs: run.seqs, budget: budget)
         var encoder = ExportEncoder(format: format, framed: false)
         var bytes: [UInt8] = []
         // ~600 bytes an event as NDJSON for gateway events: room for a whole run, so that the
@@ -105,10 +108,12 @@ package struct ExportChunks: AsyncSequence, Sendable {
             guard !finished else { return nil }
             // Keep every core busy while the caller writes the chunk it gets.
             while launched < export.runs.count && inFlight.tasks.count <= export.parallelism {
-                let (run, context, query, format) = (export.runs[launched], export.context, export.query, export.format)
+                let (run, context, query, format, budget) = (export.runs[launched], export.context, export.query, export.format, export.cacheBudget)
                 inFlight.tasks.append(
                     Task {
-                        await BlockingIO.run { Result { () throws(AuditLogError) in try ExportChunks.transcode(run, context: context, query: query, format: format) } }
+                        await BlockingIO.run {
+                            Result { () throws(AuditLogError) in try ExportChunks.transcode(run, context: context, query: query, format: format, budget: budget) }
+                        }
                     })
                 launched += 1
             }

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The decompressed, checksum-verified payload of one frame and its records' byte ranges.
 /// Immutable, so shared freely between queries.
 final class DecodedFrame: Sendable {
@@ -94,16 +96,24 @@ final class FrameCache: Sendable {
     /// How much one query may place in the cache: unlimited for bounded reads (a page, a point
     /// lookup), a quarter of the cache for an unbounded one, so that a selective query (one
     /// user's day) is cached whole while an export passing through evicts at most that much.
-    final class Budget {
-        private(set) var remainingBytes: Int
+    /// Shared by the runs of one export, which take from it on several threads.
+    final class Budget: Sendable {
+        private let remaining: Atomic<Int>
 
-        init(bytes: Int) { remainingBytes = bytes }
+        init(bytes: Int) { remaining = Atomic(bytes) }
+
+        /// What is left to take.
+        var remainingBytes: Int { remaining.load(ordering: .relaxed) }
 
         /// Takes `bytes` from the budget if it has them.
         func take(_ bytes: Int) -> Bool {
-            guard bytes <= remainingBytes else { return false }
-            remainingBytes -= bytes
-            return true
+            var left = remaining.load(ordering: .relaxed)
+            while bytes <= left {
+                let (exchanged, now) = remaining.compareExchange(expected: left, desired: left - bytes, ordering: .relaxed)
+                if exchanged { return true }
+                left = now
+            }
+            return false
         }
     }
 

@@ -73,10 +73,10 @@ package final class QueryIterator {
     private var blocks: (columns: ColumnBlocks, parts: Set<IndexStore.Part>)?
     private var predicate: SegmentPredicate?
     private var fetcher: RecordFetcher?
-    /// What this query may place in the frame cache: nothing for a run of a larger read (an
-    /// export's chunk, `seqs`), whose frames are read once and whose runs would each get a
-    /// budget of their own.
-    private lazy var cacheBudget: FrameCache.Budget? = seqs == nil ? context.frames.budget(bounded: query.limit != nil) : nil
+    /// What this query may place in the frame cache (a run of an export shares its export's),
+    /// made when a frame is first read.
+    private lazy var cacheBudget = sharedBudget ?? context.frames.budget(bounded: query.limit != nil)
+    private let sharedBudget: FrameCache.Budget?
     private var returned = 0
     private var lookahead: Record?
     /// A candidate found by looking one ahead on the JSON path (a match: that path runs only
@@ -101,10 +101,15 @@ package final class QueryIterator {
     /// The filter as tests, worked out once (each segment's predicate starts from them).
     private let filterTests: FieldTests
 
-    init(_ context: LogReadContext, segments: [SegmentInfo], query: Query, seqs: ClosedRange<UInt64>? = nil) throws(AuditLogError) {
+    /// `seqs`: only these records (a run of an export), `budget`: what the query may place in
+    /// the frame cache (by default as ``FrameCache/budget(bounded:)`` gives a query of its own).
+    init(
+        _ context: LogReadContext, segments: [SegmentInfo], query: Query, seqs: ClosedRange<UInt64>? = nil, budget: FrameCache.Budget? = nil
+    ) throws(AuditLogError) {
         self.context = context
         self.query = query
         self.seqs = seqs
+        sharedBudget = budget
         filterTests = FieldTests(query.filter)
         columnParts = filterTests.indexColumns.union([.timestamps])
         coveredParts = filterTests.indexColumns.isEmpty ? [.verdicts] : filterTests.indexColumns
