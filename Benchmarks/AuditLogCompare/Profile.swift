@@ -135,8 +135,9 @@ struct ProfileRun {
     }
 
     /// The day of the user-day rows for 16 users in turn on one handle (a dashboard going
-    /// through a team), SQLite beside it: more frames than the frame cache holds pass through
-    /// it, so its evictions are part of the measure.
+    /// through a team), SQLite beside it: unlike the row, which repeats one query, it reads
+    /// every frame of the day (~68 MB decompressed at 10M events), so the frame cache's size
+    /// and evictions are part of the measure.
     private func usersDays(_ logDir: String, _ dbPath: String, _ dataset: CompareDataset) async throws {
         guard FileManager.default.fileExists(atPath: logDir) else { throw CompareError("users-days needs the stores in --dir (run userDay first)") }
         var users: [String] = []
