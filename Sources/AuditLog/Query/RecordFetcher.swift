@@ -143,10 +143,6 @@ final class RecordFetcher {
         return !frames.isEmpty && contains(lo, seq) ? lo : nil
     }
 
-    /// About what a frame's payload takes decompressed: the writer closes a frame once its
-    /// records reach 32 KiB (docs/FORMAT.md).
-    static let typicalFrameBytes = 33 << 10
-
     /// Fewer frames than this are read as the query reaches them: a hint costs a system call,
     /// worth it where many reads can overlap.
     static let prefetchMinimumFrames = 4
@@ -182,6 +178,15 @@ final class RecordFetcher {
         }
     }
 
+    /// Whether the cache would keep `entry` read whole: it keeps frames of its size at all
+    /// (a frame's records reach about ``FrameBuilder/targetRawBytes``), and the query's budget
+    /// has room for it.
+    private func wouldKeep(_ entry: FrameEntry) -> Bool {
+        guard let cache, let budget else { return false }
+        let whole = DecodedFrame.bytes(payload: FrameBuilder.targetRawBytes, records: Int(entry.recordCount))
+        return whole <= cache.capacity / 4 && budget.remainingBytes >= whole
+    }
+
     private func contains(_ frame: Int, _ seq: UInt64) -> Bool {
         let f = frames[frame]
         return seq >= f.firstSeq.rawValue && seq < f.firstSeq.rawValue + UInt64(f.recordCount)
@@ -207,12 +212,10 @@ final class RecordFetcher {
         var payload = SegmentWalker.Payload.decompress
         var readInPart = false
         // Read whole only what the cache would keep: a frame read in part before, while the
-        // query's budget has room for it (and the cache holds frames of its size at all).
-        let whole = DecodedFrame.bytes(payload: Self.typicalFrameBytes, records: Int(entry.recordCount))
-        let kept = cache.map { whole <= $0.capacity / 4 } == true && budget.map { $0.remainingBytes >= whole } == true
+        // query's budget has room for it.
         if let ordinal, !expected.isEmpty,
             let wanted = expectedOrdinals(in: frame, with: ordinal, atMost: SegmentWalker.Payload.mostReadInPart(of: entry.recordCount)),
-            !kept || cache?.firstPartialRead(key) ?? true
+            !wouldKeep(entry) || cache?.firstPartialRead(key) ?? true
         {
             readInPart = true
             // A column frame rebuilds only these records, a row frame decompresses a prefix
