@@ -14,6 +14,8 @@ struct CompareOptions {
     var directory: String?
     /// The DuckDB peer script; nil: no DuckDB table.
     var duckDB: String?
+    /// The `users-days` profile's frame cache (`--frame-cache-mib`); nil: the library's default.
+    var frameCacheBytes: Int?
 }
 
 /// A value the comparison fills in as it runs (read after it returns).

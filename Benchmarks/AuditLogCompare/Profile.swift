@@ -137,7 +137,8 @@ struct ProfileRun {
     /// The day of the user-day rows for 16 users in turn on one handle (a dashboard going
     /// through a team), SQLite beside it: unlike the row, which repeats one query, it reads
     /// every frame of the day (~68 MB decompressed at 10M events), so the frame cache's size
-    /// and evictions are part of the measure.
+    /// and evictions are part of the measure (`--frame-cache-mib` sets it: below the day's
+    /// frames, every query misses).
     private func usersDays(_ logDir: String, _ dbPath: String, _ dataset: CompareDataset) async throws {
         guard FileManager.default.fileExists(atPath: logDir) else { throw CompareError("users-days needs the stores in --dir (run userDay first)") }
         var users: [String] = []
@@ -145,7 +146,9 @@ struct ProfileRun {
             if let user = event.user, !users.contains(user) { users.append(user) }
         }
         let day = TimeWindow(since: Timestamp(nanosSinceEpoch: LoadedStores.userDayStart), until: Timestamp(nanosSinceEpoch: LoadedStores.userDayStart + CompareDataset.day))
-        let reader = try await AuditLog.open(directory: logDir, options: .readOnly)
+        var readOnly = AuditLogOptions.readOnly
+        if let bytes = options.frameCacheBytes { readOnly.frameCacheBytes = bytes }
+        let reader = try await AuditLog.open(directory: logDir, options: readOnly)
         var events = 0
         let seconds = try await Measure.seconds {
             for i in 0..<repeats {

@@ -6,6 +6,7 @@ import Foundation
 // [--dir D] [--duckdb Benchmarks/DuckDB/duckdb_peer.py] (then a second table: the same events in DuckDB)
 // [--profile WORKLOAD --repeat N] (one workload in a loop on the stores kept in --dir, for perf)
 // [--frame-encoding columns] (AuditLog's logs written with column frames)
+// [--frame-cache-mib N] (the `users-days` profile's frame cache; the default scales with memory)
 // (Benchmarks/compare.sh builds it in release mode and runs it).
 
 var options = CompareOptions()
@@ -26,11 +27,17 @@ while let arg = args.next() {
             exit(64)
         }
         options.frameEncoding = encoding
+    case "--frame-cache-mib":
+        guard let mib = args.next().flatMap({ Int($0) }), mib >= 0 else {
+            FileHandle.standardError.write(Data("--frame-cache-mib takes a whole number of MiB, 0 or more\n".utf8))
+            exit(64)
+        }
+        options.frameCacheBytes = mib << 20
     case "--repeat": repeats = args.next().flatMap { Int($0) } ?? repeats
     default:
         let usage =
             "usage: AuditLogCompare [--events N] [--durable-batches N] [--bulk-runs N] [--dir D] [--duckdb PEER_SCRIPT]"
-            + " [--profile WORKLOAD --repeat N] [--frame-encoding rows|columns]\n"
+            + " [--profile WORKLOAD --repeat N] [--frame-encoding rows|columns] [--frame-cache-mib N]\n"
         FileHandle.standardError.write(Data(usage.utf8))
         exit(64)
     }
