@@ -63,16 +63,17 @@ import Testing
         }
     }
 
-    @Test func theGuessIsTheRecordsShareAnEighthMoreAndTwoRecords() {
+    @Test func theGuessIsTheRecordsShareASixteenthMoreAndTwoRecords() {
         let h = FrameHeader(
             codec: .lz4, storedLengthBytes: 100, rawLengthBytes: 32_000, recordCount: 100, firstSeq: SequenceNumber(1),
             minTimestampNanos: 0, maxTimestampNanos: 0, chainAfter: ChainHash.zero, checksum: 0)
-        // Records 0–9 of 100 at 320 bytes each: 3,200 + 400 + 640 + 64.
-        #expect(SegmentWalker.Payload.prefixEstimate(through: 9, of: h) == 4_304)
+        // Records 0–9 of 100 at 320 bytes each: 3,200 + 200 + 640 + 64.
+        #expect(SegmentWalker.Payload.prefixEstimate(through: 9, of: h) == 4_104)
         #expect(SegmentWalker.Payload.sparse([3, 9]).applied(to: h) == .sparse([3, 9]))
-        // Past three quarters of the frame: whole.
-        #expect(SegmentWalker.Payload.sparse([60]).applied(to: h) == .sparse([60]))
-        #expect(SegmentWalker.Payload.sparse([70]).applied(to: h) == .decompress)
+        // A guess short of the whole frame reads in part (29,440 + 1,840 + 704 = 31,984); one
+        // that reaches it (32,324) decompresses it whole.
+        #expect(SegmentWalker.Payload.sparse([91]).applied(to: h) == .sparse([91]))
+        #expect(SegmentWalker.Payload.sparse([92]).applied(to: h) == .decompress)
         // More than a quarter of its records: whole.
         #expect(SegmentWalker.Payload.sparse(Array(0..<26)).applied(to: h) == .decompress)
         var raw = h
