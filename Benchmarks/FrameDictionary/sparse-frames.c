@@ -59,10 +59,14 @@ static void load(const char *path) {
             fprintf(stderr, "%s: frame at %ld does not decompress\n", path, off);
             exit(1);
         }
-        size_t p = rawLength;
+        size_t p = rawLength, end = rawLength + rl;
         for (uint32_t i = 0; i < count; i++) {
             uint64_t len = 0; int shift = 0; uint8_t b;
-            do { b = raw[p++]; len |= (uint64_t)(b & 0x7f) << shift; shift += 7; } while (b & 0x80);
+            do {
+                if (p >= end || shift > 63) { fprintf(stderr, "%s: frame at %ld: a record runs past its payload\n", path, off); exit(1); }
+                b = raw[p++]; len |= (uint64_t)(b & 0x7f) << shift; shift += 7;
+            } while (b & 0x80);
+            if (len > end - p) { fprintf(stderr, "%s: frame at %ld: a record runs past its payload\n", path, off); exit(1); }
             p += len; entryEnd[entries++] = p;
         }
         rawLength += rl; off += HEADER + stored;
