@@ -28,8 +28,8 @@ while let arg = args.next() {
         }
         options.frameEncoding = encoding
     case "--frame-cache-mib":
-        guard let mib = args.next().flatMap({ Int($0) }), mib >= 0 else {
-            FileHandle.standardError.write(Data("--frame-cache-mib takes a whole number of MiB, 0 or more\n".utf8))
+        guard let mib = args.next().flatMap({ Int($0) }), (0...(1 << 20)).contains(mib) else {
+            FileHandle.standardError.write(Data("--frame-cache-mib takes a whole number of MiB, 0 to 1048576\n".utf8))
             exit(64)
         }
         options.frameCacheBytes = mib << 20
