@@ -51,7 +51,7 @@ package struct ExportChunks: AsyncSequence, Sendable {
         self.format = format
         self.parallelism = Swift.max(1, parallelism)
         runs = Self.runs(segments, query: query, runRecords: runRecords)
-        cacheBudget = context.frames.budget(bounded: query.limit != nil)
+        cacheBudget = context.frames.budget(for: query)
     }
 
     /// The query's segments cut into runs in its order: one run when it has a limit or cursor.

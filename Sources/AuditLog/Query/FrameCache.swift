@@ -128,6 +128,13 @@ final class FrameCache: Sendable {
         Budget(bytes: bounded ? Int.max : capacity / 4)
     }
 
+    /// The budget of `query` (of all the runs of its export together).
+    func budget(for query: Query) -> Budget { budget(bounded: query.limit != nil) }
+
+    /// Whether a frame of `bytes` decoded is small enough to be cached: a quarter of the
+    /// capacity at most.
+    func keeps(bytes: Int) -> Bool { bytes <= capacity / 4 }
+
     init(capacityBytes: Int) {
         capacity = capacityBytes
     }
@@ -165,7 +172,7 @@ final class FrameCache: Sendable {
     /// least recently used frames while the cache holds more than its capacity. A frame larger
     /// than a quarter of the capacity is not cached.
     func insert(_ frame: DecodedFrame, for key: Key) {
-        guard frame.bytes <= capacity / 4 else { return }
+        guard keeps(bytes: frame.bytes) else { return }
         state.withLock { s in
             if let i = s.index[key] {
                 s.bytes += frame.bytes - (s.entries[i].frame?.bytes ?? 0)

@@ -75,7 +75,7 @@ package final class QueryIterator {
     private var fetcher: RecordFetcher?
     /// What this query may place in the frame cache (a run of an export shares its export's),
     /// made when a frame is first read.
-    private lazy var cacheBudget = sharedBudget ?? context.frames.budget(bounded: query.limit != nil)
+    private lazy var cacheBudget = sharedBudget ?? context.frames.budget(for: query)
     private let sharedBudget: FrameCache.Budget?
     private var returned = 0
     private var lookahead: Record?
@@ -102,7 +102,7 @@ package final class QueryIterator {
     private let filterTests: FieldTests
 
     /// `seqs`: only these records (a run of an export), `budget`: what the query may place in
-    /// the frame cache (by default as ``FrameCache/budget(bounded:)`` gives a query of its own).
+    /// the frame cache (by default as ``FrameCache/budget(for:)`` gives a query of its own).
     init(
         _ context: LogReadContext, segments: [SegmentInfo], query: Query, seqs: ClosedRange<UInt64>? = nil, budget: FrameCache.Budget? = nil
     ) throws(AuditLogError) {

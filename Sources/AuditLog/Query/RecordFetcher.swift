@@ -184,7 +184,7 @@ final class RecordFetcher {
     private func wouldKeep(_ entry: FrameEntry) -> Bool {
         guard let cache, let budget else { return false }
         let whole = DecodedFrame.bytes(payload: FrameBuilder.targetRawBytes, records: Int(entry.recordCount))
-        return whole <= cache.capacity / 4 && budget.remainingBytes >= whole
+        return cache.keeps(bytes: whole) && budget.remainingBytes >= whole
     }
 
     private func contains(_ frame: Int, _ seq: UInt64) -> Bool {
