@@ -29,22 +29,36 @@ package struct RecoveryReport: Hashable, Sendable, CustomStringConvertible {
 /// footers, the last one (if not sealed) from a walk of its frames, each joined to the one
 /// before it by ``SegmentChain``.
 struct LogCatalog {
-    var manifest: LogManifest
-    var segments: [SegmentInfo]
+    let manifest: LogManifest
+    /// The chain value before the log's first record. Computed once: the catalog joins every
+    /// segment to the one before it, and a SHA-256 per segment was a tenth of an open's time.
+    let genesis: ChainHash
+    var segments: [SegmentInfo] = []
     /// The partition of the last segment (to decide when the next event rolls).
     var lastHeader: SegmentHeader?
     var recovery: [RecoveryReport] = []
 
-    var genesis: ChainHash { ChainHash.genesis(logID: manifest.logID) }
+    init(manifest: LogManifest) {
+        self.manifest = manifest
+        self.genesis = ChainHash.genesis(logID: manifest.logID)
+    }
+
     var nextSeq: SequenceNumber { segments.last?.nextSeq ?? SequenceNumber(1) }
     var chainHead: ChainHash { segments.last?.chainAfter ?? genesis }
 
     static func readManifest(_ directory: LogDirectory) throws(AuditLogError) -> LogManifest {
         let fs = directory.fileSystem
-        guard fs.fileExists(directory.manifestPath) else {
-            throw AuditLogError(.noLog, "no log in '\(directory.path)' (no \(LogManifest.fileName))", location: .init(file: directory.path))
+        // Opened without a look first: only an open that fails asks whether there is a log.
+        let file: any SegmentFile
+        do throws(AuditLogError) {
+            file = try fs.openForReading(directory.manifestPath, displayName: LogManifest.fileName)
+        } catch {
+            guard fs.fileExists(directory.manifestPath) else {
+                throw AuditLogError(.noLog, "no log in '\(directory.path)' (no \(LogManifest.fileName))", location: .init(file: directory.path))
+            }
+            throw error
         }
-        let bytes = try fs.openForReading(directory.manifestPath, displayName: LogManifest.fileName).readAll()
+        let bytes = try file.readAll()
         do throws(FormatError) {
             return try bytes.withRawBytes { (raw) throws(FormatError) in try LogManifest.decode(raw) }
         } catch {
@@ -70,7 +84,7 @@ struct LogCatalog {
     static func load(_ directory: LogDirectory, repair: Bool, previous: [SegmentInfo] = [], observer: (any StorageObserver)? = nil) throws(AuditLogError) -> LogCatalog {
         let known = Dictionary(previous.map { ($0.fileName, $0) }, uniquingKeysWith: { a, _ in a })
         let manifest = try readManifest(directory)
-        var catalog = LogCatalog(manifest: manifest, segments: [])
+        var catalog = LogCatalog(manifest: manifest)
         var names = try directory.segmentNames()
         // A reader checks the sealed segments' sizes against the catalog below: every file's in
         // one call (a stat each, no open), the newest's among them.
