@@ -129,12 +129,20 @@ struct LogDirectory: Sendable {
     /// Segment file names, in seq order: local segments and archived ones whose local copy was
     /// evicted (only their receipt is here).
     func segmentNames() throws(AuditLogError) -> [String] {
-        guard fileSystem.isDirectory(segmentsPath) else { return [] }
+        // Listed without a look first: only a listing that fails costs one (no `segments/` yet
+        // is an empty log).
+        let listed: [String]
+        do throws(AuditLogError) {
+            listed = try fileSystem.listDirectory(segmentsPath)
+        } catch {
+            guard fileSystem.isDirectory(segmentsPath) else { return [] }
+            throw error
+        }
         // By first seq, which orders the zero-padded names as text would, without comparing
         // strings; a segment both here and archived is named once.
         var found: [(seq: SequenceNumber, name: String)] = []
         let archived = Derived.archived.suffix
-        for name in try fileSystem.listDirectory(segmentsPath) {
+        for name in listed {
             if let seq = Self.firstSeq(ofSegment: name) {
                 found.append((seq, name))
             } else if name.hasSuffix(archived), !name.contains(Self.temporaryInfix) {
@@ -239,13 +247,17 @@ struct LogDirectory: Sendable {
     /// segment is read from the archive.
     func openDerived(_ derived: Derived, of segment: String) throws(AuditLogError) -> (any SegmentFile)? {
         let name = Self.name(of: derived, forSegment: segment)
-        guard exists(name) else {
-            guard derived == .index, let receipt = try archiveReceiptIfAny(of: segment), let key = receipt.indexKey, let size = receipt.indexSize,
-                let sha256 = receipt.indexSHA256
-            else { return nil }
-            return try remoteFile(key: key, size: size, sha256: sha256, known: [], segment: segment)
+        // Opened without a look first (a query opens one per segment it reads); only a file
+        // that is not there costs the look, and then the receipt's.
+        do throws(AuditLogError) {
+            return try fileSystem.openForReading(segmentPath(name), displayName: Self.displayName(name))
+        } catch {
+            guard !exists(name) else { throw error }
         }
-        return try open(name)
+        guard derived == .index, let receipt = try archiveReceiptIfAny(of: segment), let key = receipt.indexKey, let size = receipt.indexSize,
+            let sha256 = receipt.indexSHA256
+        else { return nil }
+        return try remoteFile(key: key, size: size, sha256: sha256, known: [], segment: segment)
     }
 
     /// The size of a derived file of `segment`, 0 when there is none.

@@ -54,6 +54,37 @@ import Testing
         }
     }
 
+    /// An open and its first query open files without asking first whether they are there (a
+    /// system call each, on the path of every cold open): no file of `segments/` they open, nor
+    /// the directory, nor the manifest's read, is looked at. A log without indexes asks about
+    /// them only after the open fails, and still answers.
+    @Test func anOpenAndAQueryOpenFilesWithoutLookingFirst() async throws {
+        try await withTemporaryDirectory { dir in
+            try await makeLog(dir)
+            let counting = CountingFileSystem()
+            let reader = try await AuditLog.open(directory: dir, options: .readOnly, fileSystem: counting)
+            let page = try await reader.page(Query(filter: EventFilter(verdicts: [.block]), order: .newestFirst, limit: 5))
+            #expect(!page.records.isEmpty)
+            let segments = dir + "/segments"
+            let opened = Set(counting.opens.filter { $0.hasPrefix(segments + "/") })
+            #expect(opened.contains { $0.hasSuffix(".idx") }, "the query read a sealed segment's index")
+            #expect(opened.contains { $0.hasSuffix(".aidx") }, "the open read the active segment's checkpoint")
+            #expect(Set(counting.looks).intersection(opened).isEmpty)
+            #expect(!counting.looks.contains(segments))
+            #expect(counting.looks.filter { $0.hasSuffix("/" + LogManifest.fileName) }.count <= 1)
+
+            // Without its index files the log answers the same, the missing ones asked about.
+            for name in try FileManager.default.contentsOfDirectory(atPath: segments) where name.hasSuffix(".idx") || name.hasSuffix(".aidx") {
+                try FileManager.default.removeItem(atPath: segments + "/" + name)
+            }
+            let bare = CountingFileSystem()
+            let again = try await AuditLog.open(directory: dir, options: .readOnly, fileSystem: bare)
+            let second = try await again.page(Query(filter: EventFilter(verdicts: [.block]), order: .newestFirst, limit: 5))
+            #expect(second.records.map(\.seq) == page.records.map(\.seq))
+            #expect(bare.looks.contains { $0.hasSuffix(".idx") })
+        }
+    }
+
     @Test func aDamagedForeignOrStaleCatalogIsReadAround() async throws {
         try await withTemporaryDirectory { dir in
             try await makeLog(dir)

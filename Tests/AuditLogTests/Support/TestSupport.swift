@@ -172,10 +172,17 @@ final class CountingFileSystem: FileSystem, @unchecked Sendable {
     private let lock = NSLock()
     private var bytes: Int64 = 0
     private var opened: [String] = []
+    private var pathsOpened: [String] = []
+    private var looked: [String] = []
 
     var segmentBytesRead: Int64 { lock.withLock { bytes } }
     /// The segment files opened for reading, by name, in order.
     var segmentsOpened: [String] { lock.withLock { opened } }
+    /// Every path opened for reading, in order.
+    var opens: [String] { lock.withLock { pathsOpened } }
+    /// Every path asked about (`fileExists`, `isDirectory`), in order.
+    var looks: [String] { lock.withLock { looked } }
+    private func look(_ path: String) { lock.withLock { looked.append(path) } }
     func count(_ n: Int) { lock.withLock { bytes += Int64(n) } }
 
     final class File: SegmentFile {
@@ -197,6 +204,7 @@ final class CountingFileSystem: FileSystem, @unchecked Sendable {
 
     func openForReading(_ path: String, displayName: String) throws(AuditLogError) -> any SegmentFile {
         let file = try base.openForReading(path, displayName: displayName)
+        lock.withLock { pathsOpened.append(path) }
         guard path.hasSuffix(".seg") else { return file }
         lock.withLock { opened.append(String(path.split(separator: "/").last ?? "")) }
         return File(file, owner: self)
@@ -209,8 +217,14 @@ final class CountingFileSystem: FileSystem, @unchecked Sendable {
     func syncDirectory(_ path: String) throws(AuditLogError) { try base.syncDirectory(path) }
     func listDirectory(_ path: String) throws(AuditLogError) -> [String] { try base.listDirectory(path) }
     func makeDirectory(_ path: String) throws(AuditLogError) { try base.makeDirectory(path) }
-    func fileExists(_ path: String) -> Bool { base.fileExists(path) }
+    func fileExists(_ path: String) -> Bool {
+        look(path)
+        return base.fileExists(path)
+    }
     func fileSize(_ path: String) -> Int64? { base.fileSize(path) }
-    func isDirectory(_ path: String) -> Bool { base.isDirectory(path) }
+    func isDirectory(_ path: String) -> Bool {
+        look(path)
+        return base.isDirectory(path)
+    }
     func lockExclusive(_ path: String, displayName: String) throws(AuditLogError) -> (any FileLock)? { try base.lockExclusive(path, displayName: displayName) }
 }
