@@ -31,7 +31,7 @@ package struct RecoveryReport: Hashable, Sendable, CustomStringConvertible {
 struct LogCatalog {
     let manifest: LogManifest
     /// The chain value before the log's first record. Computed once: the catalog joins every
-    /// segment to the one before it, and a SHA-256 per segment was a tenth of an open's time.
+    /// segment to the one before it, and a SHA-256 for each join was most of the joins' time.
     let genesis: ChainHash
     var segments: [SegmentInfo] = []
     /// The partition of the last segment (to decide when the next event rolls).
