@@ -64,7 +64,12 @@ import Testing
                 }
                 // --server sends the same request to it.
                 let env = ["AUDITLOG_API_TOKEN": Self.writeToken]
-                let placed = try CLIRunner.run(["hold", "place", "--server", base, "--reason", "case 9", "--from", "1d", "--json"], environment: env)
+                // The hold reaches two days back: the sealed segment of the day before yesterday
+                // (what the 48 h retention left of it) is older than the dry run's hour at any
+                // time of day, and the hold covers it. (One day back covered only yesterday's
+                // segment, which in the first hour after midnight UTC holds events less than an
+                // hour old: nothing to hold.)
+                let placed = try CLIRunner.run(["hold", "place", "--server", base, "--reason", "case 9", "--from", "2d", "--json"], environment: env)
                 #expect(placed.status == 0, "\(placed.stderr)")
                 let id = try JSONValue.parse(placed.stdout)["id"]?.stringValue ?? ""
                 #expect(try JSONValue.parse(placed.stdout)["placed_by"] == .string("ops"))
@@ -75,7 +80,7 @@ import Testing
                 #expect(try JSONValue.parse(dry.stdout)["dry_run"] == .bool(true))
                 // The text says which hold keeps each segment, from the server's `kept`.
                 let held = try JSONValue.parse(dry.stdout)["held_segments"]?.arrayValue ?? []
-                #expect(!held.isEmpty, "the hold covers the last day")
+                #expect(!held.isEmpty, "the hold covers the last two days")
                 let text = try CLIRunner.run(["sweep", "--server", base, "--max-age", "1h", "--dry-run"], environment: env)
                 #expect(text.stdout.components(separatedBy: "under legal hold \(id)\n").count - 1 == held.count, "\(text.stdout)")
                 let released = try CLIRunner.run(["hold", "release", id, "--server", base], environment: env)
