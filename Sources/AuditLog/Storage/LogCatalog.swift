@@ -118,7 +118,9 @@ struct LogCatalog {
         for (i, name) in names.enumerated() {
             let isLast = i == names.count - 1
             do throws(AuditLogError) {
-                if !isLast, !repair, let info = Self.sealed(known[name]) ?? catalogued[name].map(SegmentInfo.init(catalogued:)), sizes[i] == info.bytes {
+                if !isLast, !repair, let info = Self.sealed(known[name]) ?? Self.entry(catalogued, name).map({ SegmentInfo(catalogued: $0, fileName: name) }),
+                    sizes[i] == info.bytes
+                {
                     try catalog.join(name, firstSeq: info.firstSeq, anchor: info.anchor)
                     catalog.segments.append(info)
                 } else {
@@ -190,14 +192,20 @@ struct LogCatalog {
 
     private static func sealed(_ info: SegmentInfo?) -> SegmentInfo? { info?.isSealed == true && info?.damage == nil ? info : nil }
 
-    /// The segment catalog's entries by segment file name, when it is this log's (empty when
-    /// there is none, or it does not decode or belongs elsewhere).
-    private static func catalogEntries(_ directory: LogDirectory, manifest: LogManifest) -> [String: SegmentCatalogFile.Entry] {
+    /// The segment catalog's entries by first seq, when it is this log's (empty when there is
+    /// none, or it does not decode or belongs elsewhere). By seq, not by file name: a name made
+    /// for each entry and hashed was an allocation a segment at every open.
+    private static func catalogEntries(_ directory: LogDirectory, manifest: LogManifest) -> [SequenceNumber: SegmentCatalogFile.Entry] {
         guard let file = directory.readCatalog(), file.logID == manifest.logID, file.partitionLengthNanos == manifest.partitionLengthNanos else { return [:] }
-        var entries: [String: SegmentCatalogFile.Entry] = [:]
+        var entries: [SequenceNumber: SegmentCatalogFile.Entry] = [:]
         entries.reserveCapacity(file.entries.count)
-        for entry in file.entries { entries[LogDirectory.segmentName(firstSeq: entry.firstSeq)] = entry }
+        for entry in file.entries { entries[entry.firstSeq] = entry }
         return entries
+    }
+
+    /// The entry of segment file `name` among `entries`.
+    private static func entry(_ entries: [SequenceNumber: SegmentCatalogFile.Entry], _ name: String) -> SegmentCatalogFile.Entry? {
+        LogDirectory.firstSeq(ofSegment: name).flatMap { entries[$0] }
     }
 
     /// The catalog file for `segments` (their sealed, intact ones).

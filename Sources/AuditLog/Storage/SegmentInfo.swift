@@ -50,8 +50,7 @@ package struct SegmentInfo: Hashable, Sendable {
     var dataEnd: Int64 { isSealed ? bytes - Int64(SegmentFooter.byteCount) : bytes }
 
     init(fileName: String, header: SegmentHeader, footer: SegmentFooter, fileSize: Int64) {
-        self.init(catalogued: SegmentCatalogFile.Entry(header: header, footer: footer, fileSize: fileSize))
-        self.fileName = fileName
+        self.init(catalogued: SegmentCatalogFile.Entry(header: header, footer: footer, fileSize: fileSize), fileName: fileName)
     }
 
     init(fileName: String, header: SegmentHeader, scan: ActiveSegmentScan) {
@@ -181,10 +180,10 @@ struct ActiveSegmentScan: Sendable {
 }
 
 extension SegmentInfo {
-    /// A sealed segment as the segment catalog describes it (the caller checked that its file
-    /// has the entry's size).
-    init(catalogued entry: SegmentCatalogFile.Entry) {
-        fileName = LogDirectory.segmentName(firstSeq: entry.firstSeq)
+    /// A sealed segment as the segment catalog describes it (the caller checked that its file,
+    /// `fileName`, is the entry's and has its size).
+    init(catalogued entry: SegmentCatalogFile.Entry, fileName: String) {
+        self.fileName = fileName
         firstSeq = entry.firstSeq
         recordCount = entry.recordCount
         minTimestamp = entry.recordCount > 0 ? Timestamp(nanosSinceEpoch: entry.minTimestampNanos) : nil
