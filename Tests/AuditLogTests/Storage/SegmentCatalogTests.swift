@@ -55,8 +55,9 @@ import Testing
     }
 
     /// An open and its first query open files without asking first whether they are there (a
-    /// system call each, on the path of every cold open): no file of `segments/` they open, nor
-    /// the directory, nor the manifest's read, is looked at. A log without indexes asks about
+    /// system call each, on the path of every cold open): no file of `segments/` they open is
+    /// looked at, nor the directory; the manifest once at most (whether there is a log to
+    /// resolve an archive for), not again before it is read. A log without indexes asks about
     /// them only after the open fails, and still answers.
     @Test func anOpenAndAQueryOpenFilesWithoutLookingFirst() async throws {
         try await withTemporaryDirectory { dir in
