@@ -102,6 +102,19 @@ extension FileSystem {
         names.map { fileSize(path + "/" + $0) }
     }
 
+    /// Opens `path` for reading, or nil when nothing is there. The open is tried first and only
+    /// one that fails asks whether the file exists (an error for a file that is there is
+    /// thrown): one system call for a file that usually is there, where a look first made two.
+    /// For a file usually missing, ``fileExists(_:)`` first stays the cheaper order.
+    package func openForReadingIfPresent(_ path: String, displayName: String) throws(AuditLogError) -> (any SegmentFile)? {
+        do throws(AuditLogError) {
+            return try openForReading(path, displayName: displayName)
+        } catch {
+            guard fileExists(path) else { return nil }
+            throw error
+        }
+    }
+
     /// Creates the directory `path` when missing and makes its name durable: after a `mkdir`,
     /// the parent directory is synced (a new directory's entry, like a file's, survives a power
     /// cut only once its parent is).

@@ -48,15 +48,8 @@ struct LogCatalog {
 
     static func readManifest(_ directory: LogDirectory) throws(AuditLogError) -> LogManifest {
         let fs = directory.fileSystem
-        // Opened without a look first: only an open that fails asks whether there is a log.
-        let file: any SegmentFile
-        do throws(AuditLogError) {
-            file = try fs.openForReading(directory.manifestPath, displayName: LogManifest.fileName)
-        } catch {
-            guard fs.fileExists(directory.manifestPath) else {
-                throw AuditLogError(.noLog, "no log in '\(directory.path)' (no \(LogManifest.fileName))", location: .init(file: directory.path))
-            }
-            throw error
+        guard let file = try fs.openForReadingIfPresent(directory.manifestPath, displayName: LogManifest.fileName) else {
+            throw AuditLogError(.noLog, "no log in '\(directory.path)' (no \(LogManifest.fileName))", location: .init(file: directory.path))
         }
         let bytes = try file.readAll()
         do throws(FormatError) {

@@ -247,13 +247,8 @@ struct LogDirectory: Sendable {
     /// segment is read from the archive.
     func openDerived(_ derived: Derived, of segment: String) throws(AuditLogError) -> (any SegmentFile)? {
         let name = Self.name(of: derived, forSegment: segment)
-        // Opened without a look first (a query opens one per segment it reads); only a file
-        // that is not there costs the look, and then the receipt's.
-        do throws(AuditLogError) {
-            return try fileSystem.openForReading(segmentPath(name), displayName: Self.displayName(name))
-        } catch {
-            guard !exists(name) else { throw error }
-        }
+        // Usually there: a query opens one per segment it reads.
+        if let file = try fileSystem.openForReadingIfPresent(segmentPath(name), displayName: Self.displayName(name)) { return file }
         guard derived == .index, let receipt = try archiveReceiptIfAny(of: segment), let key = receipt.indexKey, let size = receipt.indexSize,
             let sha256 = receipt.indexSHA256
         else { return nil }
